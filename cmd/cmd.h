@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* The commands of the envdrift binary: each returns its exit status (0, 1, or 2 on error). */
+#ifndef ED_CMD_H
+#define ED_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ed/err.h"
+
+#define ED_EXIT_OK 0
+#define ED_EXIT_DIFF 1
+#define ED_EXIT_ERROR 2
+
+/* Options every command shares, parsed before the command name. */
+struct ed_cli {
+	const char *db; /* --db, else $ENVDRIFT_DB, else ./envdrift.db */
+};
+
+struct ed_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv, struct ed_cli *cli);
+	const char *summary; /* one line for 'envdrift --help' */
+	const char *usage;   /* the full help text of the command */
+};
+
+int ed_cmd_init(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli);
+
+extern const char ed_usage_init[];
+extern const char ed_usage_collect[];
+extern const char ed_usage_snapshots[];
+extern const char ed_usage_diff[];
+extern const char ed_usage_gate[];
+
+/* Prints the error and returns ED_EXIT_ERROR. */
+int ed_cli_fail(const struct ed_err *err);
+/* Prints "envdrift CMD: MSG" and a hint to --help; returns ED_EXIT_ERROR. */
+int ed_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Should output to f use colour? (a terminal, NO_COLOR unset, TERM not dumb) */
+bool ed_cli_color(FILE *f);
+
+#endif

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* Growable buffers, globbing and UTF-8 checks. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ed/buf.h"
+
+static int grow(struct ed_buf *buf, size_t extra)
+{
+	if (extra > SIZE_MAX - buf->len - 1)
+		return -1;
+	size_t need = buf->len + extra + 1;
+	if (buf->max && buf->len + extra > buf->max)
+		return -1;
+	if (need <= buf->cap)
+		return 0;
+	size_t cap = buf->cap ? buf->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	char *p = realloc(buf->p, cap);
+	if (!p)
+		return -1;
+	buf->p = p;
+	buf->cap = cap;
+	return 0;
+}
+
+int ed_buf_add(struct ed_buf *buf, const void *data, size_t n)
+{
+	if (grow(buf, n))
+		return -1;
+	if (n)
+		memcpy(buf->p + buf->len, data, n);
+	buf->len += n;
+	buf->p[buf->len] = '\0';
+	return 0;
+}
+
+int ed_buf_adds(struct ed_buf *buf, const char *s)
+{
+	return ed_buf_add(buf, s, strlen(s));
+}
+
+int ed_buf_addc(struct ed_buf *buf, char c)
+{
+	return ed_buf_add(buf, &c, 1);
+}
+
+int ed_buf_addf(struct ed_buf *buf, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || grow(buf, (size_t)n))
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(buf->p + buf->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	buf->len += (size_t)n;
+	return 0;
+}
+
+const char *ed_buf_str(const struct ed_buf *buf)
+{
+	return buf->p ? buf->p : "";
+}
+
+void ed_buf_reset(struct ed_buf *buf)
+{
+	buf->len = 0;
+	if (buf->p)
+		buf->p[0] = '\0';
+}
+
+void ed_buf_release(struct ed_buf *buf)
+{
+	free(buf->p);
+	buf->p = NULL;
+	buf->len = buf->cap = 0;
+}
+
+char *ed_buf_detach(struct ed_buf *buf)
+{
+	char *p = buf->p;
+	buf->p = NULL;
+	buf->len = buf->cap = 0;
+	return p;
+}
+
+char *ed_strndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+bool ed_glob_match_ci(const char *pat, const char *s, size_t len)
+{
+	/* Iterative matcher with single backtrack point: linear in practice. */
+	size_t i = 0;
+	const char *star = NULL;
+	size_t star_i = 0;
+	while (i < len) {
+		if (*pat == '*') {
+			star = pat++;
+			star_i = i;
+		} else if (*pat && (*pat == '?' ||
+				    tolower((unsigned char)*pat) == tolower((unsigned char)s[i]))) {
+			pat++;
+			i++;
+		} else if (star) {
+			pat = star + 1;
+			i = ++star_i;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool ed_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(u + i, len - i);
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+int ed_buf_add_utf8_escaped(struct ed_buf *buf, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t old = buf->len;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(u + i, len - i);
+		int rc;
+		if (n == 1 && u[i] == '\\')
+			rc = ed_buf_add(buf, "\\\\", 2);
+		else if (n)
+			rc = ed_buf_add(buf, s + i, n);
+		else
+			rc = ed_buf_addf(buf, "\\x%02x", u[i]);
+		if (rc) {
+			buf->len = old;
+			if (buf->p)
+				buf->p[old] = '\0';
+			return -1;
+		}
+		i += n ? n : 1;
+	}
+	return 0;
+}

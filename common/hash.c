@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* XXH3-128 fingerprints (the AVX2 dispatcher where the CPU has it) and keyed HMAC fingerprints. */
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdlib.h>
+#include <xxh_x86dispatch.h>
+
+#include "ed/hash.h"
+
+struct ed_hasher {
+	XXH3_state_t *st;
+};
+
+static void fp_from(XXH128_hash_t h, struct ed_fp *out)
+{
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, h);
+	for (int i = 0; i < ED_FP_LEN; i++)
+		out->b[i] = c.digest[i];
+}
+
+struct ed_hasher *ed_hasher_new(void)
+{
+	struct ed_hasher *h = malloc(sizeof(*h));
+	if (!h)
+		return NULL;
+	h->st = XXH3_createState();
+	if (!h->st) {
+		free(h);
+		return NULL;
+	}
+	XXH3_128bits_reset(h->st);
+	return h;
+}
+
+void ed_hasher_update(struct ed_hasher *h, const void *data, size_t len)
+{
+	XXH3_128bits_update_dispatch(h->st, data, len);
+}
+
+void ed_hasher_final(struct ed_hasher *h, struct ed_fp *out)
+{
+	fp_from(XXH3_128bits_digest(h->st), out);
+	XXH3_128bits_reset(h->st);
+}
+
+void ed_hasher_free(struct ed_hasher *h)
+{
+	if (!h)
+		return;
+	XXH3_freeState(h->st);
+	free(h);
+}
+
+void ed_fp_of(const void *data, size_t len, struct ed_fp *out)
+{
+	fp_from(XXH3_128bits_dispatch(data, len), out);
+}
+
+void ed_fp_hex(const struct ed_fp *fp, char out[2 * ED_FP_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < ED_FP_LEN; i++) {
+		out[2 * i] = hex[fp->b[i] >> 4];
+		out[2 * i + 1] = hex[fp->b[i] & 15];
+	}
+	out[2 * ED_FP_LEN] = '\0';
+}
+
+enum ed_code ed_fp_keyed(const uint8_t key[ED_KEY_LEN], const void *data, size_t len,
+			 struct ed_fp *out, struct ed_err *err)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	if (!HMAC(EVP_sha256(), key, ED_KEY_LEN, data, len, mac, &maclen) || maclen < ED_FP_LEN)
+		return ed_err_set(err, ED_IO, "HMAC-SHA256 failed in libcrypto");
+	for (int i = 0; i < ED_FP_LEN; i++)
+		out->b[i] = mac[i];
+	return ED_OK;
+}

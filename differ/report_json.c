@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/* The JSON report, format envdrift.diff/1 (docs: DESIGN.md "Diff JSON"). */
+#include <jansson.h>
+#include <string.h>
+
+#include "ed/diff.h"
+
+/* A JSON string of arbitrary bytes: invalid UTF-8 is escaped (see ed_buf_add_utf8_escaped). */
+static json_t *jstr_bytes(const char *s, size_t len, bool *escaped)
+{
+	if (ed_utf8_valid(s, len)) {
+		*escaped = false;
+		return json_stringn(s, len);
+	}
+	struct ed_buf b = ED_BUF_INIT;
+	json_t *j = NULL;
+	if (ed_buf_add_utf8_escaped(&b, s, len) == 0)
+		j = json_stringn(ed_buf_str(&b), b.len);
+	ed_buf_release(&b);
+	*escaped = true;
+	return j;
+}
+
+static json_t *jstr(const char *s)
+{
+	bool esc;
+	return s ? jstr_bytes(s, strlen(s), &esc) : json_null();
+}
+
+static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s)
+{
+	json_t *o = json_object();
+	char hex[2 * ED_FP_LEN + 1];
+	if (!o)
+		return NULL;
+	/* Extra attributes first (arch, secret, ...); the columns below take precedence. */
+	if (s->attrs) {
+		json_t *a = json_loads(s->attrs, JSON_REJECT_DUPLICATES, NULL);
+		if (json_is_object(a))
+			json_object_update(o, a);
+		json_decref(a);
+	}
+	bool secret = json_is_true(json_object_get(o, "secret"));
+	int r = 0;
+	if (strcmp(e->kind, ED_KIND_FILE) == 0) {
+		char mode[16];
+		snprintf(mode, sizeof(mode), "%04o", s->mode);
+		r |= json_object_set_new(o, "type", jstr(ed_ftype_name(s->ftype)));
+		r |= json_object_set_new(o, "mode", json_string(mode));
+		r |= json_object_set_new(o, "owner", jstr(s->owner));
+		r |= json_object_set_new(o, "group", jstr(s->group));
+		if (s->ftype == ED_FT_REG) {
+			r |= json_object_set_new(o, "size", json_integer(s->size));
+			if (!s->error) {
+				ed_fp_hex(&s->fp, hex);
+				r |= json_object_set_new(o, "content", json_string(hex));
+			}
+		}
+		if (s->target)
+			r |= json_object_set_new(o, "target", jstr(s->target));
+	} else if (strcmp(e->kind, ED_KIND_CONFIG) == 0) {
+		if (!secret && s->value) {
+			json_t *v = json_loads(s->value, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+			r |= json_object_set_new(o, "value", v ? v : jstr(s->value));
+		}
+	} else if (strcmp(e->kind, ED_KIND_PACKAGE) == 0) {
+		r |= json_object_set_new(o, "version", jstr(s->value));
+	} else if (strcmp(e->kind, ED_KIND_SCHEMA) == 0) {
+		r |= json_object_set_new(o, "definition", jstr(s->value));
+	} else if (s->value && !secret) {
+		r |= json_object_set_new(o, "value", jstr(s->value));
+	}
+	if (s->error)
+		r |= json_object_set_new(o, "error", jstr(s->error));
+	if (r) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *side_head(const struct ed_snapref *s)
+{
+	return json_pack("{s:o, s:[I], s:[o]}", "env", jstr(s->env), "snapshots",
+			 (json_int_t)s->id, "hosts", jstr(s->host));
+}
+
+static json_t *entry_json(const struct ed_drift_entry *e)
+{
+	bool escaped;
+	json_t *o = json_pack("{s:o, s:o, s:s}", "kind", jstr(e->kind), "key",
+			      jstr_bytes(e->key, e->key_len, &escaped), "change",
+			      ed_change_name(e->change));
+	if (!o)
+		return NULL;
+	int r = 0;
+	if (escaped)
+		r |= json_object_set_new(o, "key_escaped", json_true());
+	if (e->ref.present)
+		r |= json_object_set_new(o, "reference", side_json(e, &e->ref));
+	if (e->cand.present)
+		r |= json_object_set_new(o, "candidate", side_json(e, &e->cand));
+	if (e->change == ED_CHANGED) {
+		json_t *f = json_array();
+		for (unsigned bit = 1; bit && bit <= ED_F_ERROR; bit <<= 1)
+			if (e->fields & bit)
+				r |= json_array_append_new(f, json_string(ed_field_name(bit)));
+		r |= json_object_set_new(o, "fields", f);
+	}
+	r |= json_object_set_new(o, "severity", json_string(e->severity));
+	r |= json_object_set_new(o, "rule", json_string(e->rule));
+	if (r) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static enum ed_code render_json(FILE *out, const struct ed_drift *d,
+				const struct ed_render_opts *opts, struct ed_err *err)
+{
+	(void)opts;
+	enum ed_code rc = ED_OK;
+	json_t *drift = json_array();
+	json_t *doc = json_pack("{s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
+				"format", "envdrift.diff/1",
+				"reference", side_head(&d->ref),
+				"candidate", side_head(&d->cand),
+				"summary",
+				"added", (json_int_t)d->added, "removed", (json_int_t)d->removed,
+				"changed", (json_int_t)d->changed, "ignored", (json_int_t)d->ignored,
+				"blocking", (json_int_t)d->blocking,
+				"drift", json_incref(drift));
+	if (!doc || !drift) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+		goto out;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		json_t *e = entry_json(&d->v[i]);
+		if (!e || json_array_append_new(drift, e)) {
+			rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+			goto out;
+		}
+	}
+	if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', out) == EOF ||
+	    ferror(out))
+		rc = ed_err_set(err, ED_IO, "cannot write the report");
+out:
+	json_decref(drift);
+	json_decref(doc);
+	return rc;
+}
+
+const struct ed_report_ops ed_report_json = {.name = "json", .render = render_json};

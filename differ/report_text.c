@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* The text report: counts first, then the drift grouped by kind, one line per item. */
+#include <string.h>
+
+#include "ed/diff.h"
+
+const char *ed_change_name(enum ed_change c)
+{
+	switch (c) {
+	case ED_ADDED: return "added";
+	case ED_REMOVED: return "removed";
+	case ED_CHANGED: return "changed";
+	}
+	return "?";
+}
+
+static bool is_secret(const struct ed_side *s)
+{
+	return s->attrs && strstr(s->attrs, "\"secret\":true");
+}
+
+/* Appends text made safe for a terminal: control bytes become \xHH. */
+static int add_visible(struct ed_buf *out, const char *s, size_t max)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
+		if (n == max)
+			return ed_buf_adds(out, "...");
+		int rc = (*p < 0x20 || *p == 0x7f) ? ed_buf_addf(out, "\\x%02x", *p)
+						   : ed_buf_addc(out, (char)*p);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+static int add_pair(struct ed_buf *out, const char *name, const char *a, const char *b)
+{
+	if (out->len && ed_buf_adds(out, ", "))
+		return -1;
+	if (ed_buf_adds(out, name) || ed_buf_addc(out, ' ') || add_visible(out, a ? a : "(none)", 80) ||
+	    ed_buf_adds(out, " -> ") || add_visible(out, b ? b : "(none)", 80))
+		return -1;
+	return 0;
+}
+
+static int add_mode_pair(struct ed_buf *out, uint32_t a, uint32_t b)
+{
+	char x[16], y[16];
+	snprintf(x, sizeof(x), "%04o", a);
+	snprintf(y, sizeof(y), "%04o", b);
+	return add_pair(out, "mode", x, y);
+}
+
+int ed_drift_describe(const struct ed_drift_entry *e, struct ed_buf *out)
+{
+	const struct ed_side *r = &e->ref, *c = &e->cand;
+	size_t start = out->len;
+	struct ed_buf tmp = ED_BUF_INIT;
+	int rc = 0;
+	if (e->change != ED_CHANGED) {
+		const struct ed_side *s = e->change == ED_ADDED ? c : r;
+		if (is_secret(s))
+			rc = ed_buf_adds(&tmp, "(secret)");
+		else if (s->value && strcmp(e->kind, ED_KIND_FILE) != 0)
+			rc = add_visible(&tmp, s->value, 80);
+		else if (s->ftype != ED_FT_NONE)
+			rc = ed_buf_adds(&tmp, ed_ftype_name(s->ftype));
+		goto out;
+	}
+	for (unsigned bit = 1; bit && bit <= ED_F_ERROR && !rc; bit <<= 1) {
+		if (!(e->fields & bit))
+			continue;
+		switch (bit) {
+		case ED_F_MODE:
+			rc = add_mode_pair(&tmp, r->mode, c->mode);
+			break;
+		case ED_F_TYPE:
+			rc = add_pair(&tmp, "type", ed_ftype_name(r->ftype), ed_ftype_name(c->ftype));
+			break;
+		case ED_F_OWNER:
+			rc = add_pair(&tmp, "owner", r->owner, c->owner);
+			break;
+		case ED_F_GROUP:
+			rc = add_pair(&tmp, "group", r->group, c->group);
+			break;
+		case ED_F_TARGET:
+			rc = add_pair(&tmp, "target", r->target, c->target);
+			break;
+		case ED_F_ERROR:
+			rc = add_pair(&tmp, "error", r->error, c->error);
+			break;
+		case ED_F_VALUE:
+			if (is_secret(r) || is_secret(c))
+				rc = ed_buf_adds(&tmp, tmp.len ? ", secret value differs"
+							       : "secret value differs");
+			else
+				rc = add_pair(&tmp, "value", r->value, c->value);
+			break;
+		case ED_F_VERSION:
+			rc = add_pair(&tmp, "version", r->value, c->value);
+			break;
+		default: /* content, definition: too long for one line */
+			rc = (tmp.len && ed_buf_adds(&tmp, ", ")) ||
+			     ed_buf_adds(&tmp, ed_field_name(bit)) || ed_buf_adds(&tmp, " differs");
+			break;
+		}
+	}
+out:
+	if (!rc && tmp.len)
+		rc = ed_buf_add(out, tmp.p, tmp.len);
+	ed_buf_release(&tmp);
+	if (rc) {
+		out->len = start;
+		if (out->p)
+			out->p[start] = '\0';
+	}
+	return rc;
+}
+
+static const char *color_of(enum ed_change c)
+{
+	switch (c) {
+	case ED_ADDED: return "\033[32m";
+	case ED_REMOVED: return "\033[31m";
+	case ED_CHANGED: return "\033[33m";
+	}
+	return "";
+}
+
+static void side_label(FILE *out, const struct ed_snapref *s)
+{
+	fprintf(out, "%s (@%lld %s, %s)", s->env, (long long)s->id, s->host, s->started_at);
+}
+
+static enum ed_code render_text(FILE *out, const struct ed_drift *d,
+				const struct ed_render_opts *opts, struct ed_err *err)
+{
+	struct ed_buf line = ED_BUF_INIT;
+	enum ed_code rc = ED_OK;
+	fputs("reference: ", out);
+	side_label(out, &d->ref);
+	fputs("\ncandidate: ", out);
+	side_label(out, &d->cand);
+	fputc('\n', out);
+	if (d->n == 0) {
+		fprintf(out, "no drift: %s mirrors %s (%lld items compared)\n", d->cand.env,
+			d->ref.env, (long long)d->compared);
+		goto out;
+	}
+	fprintf(out, "%zu differences: %zu added, %zu removed, %zu changed (%zu blocking)\n",
+		d->n, d->added, d->removed, d->changed, d->blocking);
+	for (size_t i = 0; i < d->n;) {
+		size_t j = i;
+		while (j < d->n && strcmp(d->v[j].kind, d->v[i].kind) == 0)
+			j++;
+		fprintf(out, "\n%s%s (%zu)%s\n", opts->color ? "\033[1m" : "", d->v[i].kind, j - i,
+			opts->color ? "\033[0m" : "");
+		for (; i < j; i++) {
+			const struct ed_drift_entry *e = &d->v[i];
+			ed_buf_reset(&line);
+			size_t keylen;
+			if (add_visible(&line, e->key, 4096) || ed_buf_adds(&line, "  ") ||
+			    ((keylen = line.len), ed_drift_describe(e, &line))) {
+				rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+				goto out;
+			}
+			if (line.len == keylen) /* nothing to describe: no trailing blanks */
+				line.p[line.len -= 2] = '\0';
+			fprintf(out, "  %s%-7s%s %s\n", opts->color ? color_of(e->change) : "",
+				ed_change_name(e->change), opts->color ? "\033[0m" : "", line.p);
+		}
+	}
+out:
+	ed_buf_release(&line);
+	if (rc == ED_OK && ferror(out))
+		rc = ed_err_set(err, ED_IO, "cannot write the report");
+	return rc;
+}
+
+const struct ed_report_ops ed_report_text = {.name = "text", .render = render_text};

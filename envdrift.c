@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* envdrift: proves that staging mirrors production, or shows where it does not. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+static const struct ed_cmd commands[] = {
+	{"init", ed_cmd_init, "create or migrate the store", ed_usage_init},
+	{"collect", ed_cmd_collect, "fingerprint one host into a snapshot", ed_usage_collect},
+	{"snapshots", ed_cmd_snapshots, "list snapshots", ed_usage_snapshots},
+	{"diff", ed_cmd_diff, "show how a candidate differs from a reference", ed_usage_diff},
+	{"gate", ed_cmd_gate, "pre-release check: exit 0 only if staging mirrors production",
+	 ed_usage_gate},
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: envdrift [--db PATH] COMMAND [ARGS]\n"
+	      "\n"
+	      "Fingerprints hosts (files, JSON configs, packages, database schemas) into an\n"
+	      "SQLite store and shows where staging differs from production.\n"
+	      "\n"
+	      "Commands:\n",
+	      f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n"
+	      "Options:\n"
+	      "  --db PATH  the store (default $ENVDRIFT_DB, else ./envdrift.db)\n"
+	      "  --help     this text; 'envdrift COMMAND --help' for one command\n"
+	      "  --version  the version\n"
+	      "\n"
+	      "Exit status: 0 success or no drift, 1 drift, 2 error.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	struct ed_cli cli = {.db = getenv("ENVDRIFT_DB")};
+	if (!cli.db || !*cli.db)
+		cli.db = "envdrift.db";
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			puts("envdrift " ENVDRIFT_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+			cli.db = argv[++i];
+		} else if (strncmp(argv[i], "--db=", 5) == 0) {
+			cli.db = argv[i] + 5;
+		} else {
+			fprintf(stderr, "envdrift: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *name = argv[i];
+	if (strcmp(name, "help") == 0) {
+		if (i + 1 < argc) {
+			for (size_t j = 0; j < sizeof(commands) / sizeof(commands[0]); j++)
+				if (strcmp(commands[j].name, argv[i + 1]) == 0) {
+					fputs(commands[j].usage, stdout);
+					return 0;
+				}
+		}
+		usage(stdout);
+		return 0;
+	}
+	for (size_t j = 0; j < sizeof(commands) / sizeof(commands[0]); j++)
+		if (strcmp(commands[j].name, name) == 0)
+			return commands[j].run(argc - i, argv + i, &cli);
+	fprintf(stderr, "envdrift: unknown command '%s'\n", name);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* Owned growable text (struct ed_buf) and borrowed slices (struct ed_str). */
+#ifndef ED_BUF_H
+#define ED_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A borrowed slice: never owns its bytes, not necessarily NUL-terminated. */
+struct ed_str {
+	const char *p;
+	size_t len;
+};
+
+/*
+ * Owned, growable bytes. Invariants: p is NULL (empty, nothing allocated) or
+ * points to cap bytes with p[len] == '\0'. A failed append leaves the buffer
+ * unchanged. max, when non-zero, caps len: appending past it fails with ED_TOOBIG.
+ * The owner frees with ed_buf_release().
+ */
+struct ed_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+#define ED_BUF_INIT {NULL, 0, 0, 0}
+
+/* Appends n bytes; returns 0, or -1 (out of memory or past max) leaving buf unchanged. */
+int ed_buf_add(struct ed_buf *buf, const void *data, size_t n);
+int ed_buf_adds(struct ed_buf *buf, const char *s);
+int ed_buf_addc(struct ed_buf *buf, char c);
+int ed_buf_addf(struct ed_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The contents as a string; "" when empty, never NULL. */
+const char *ed_buf_str(const struct ed_buf *buf);
+void ed_buf_reset(struct ed_buf *buf);
+void ed_buf_release(struct ed_buf *buf);
+/* Hands the bytes to the caller (free() them) and leaves buf empty; NULL when empty. */
+char *ed_buf_detach(struct ed_buf *buf);
+
+static inline struct ed_str ed_str_of(const char *s, size_t len)
+{
+	struct ed_str r = {s, len};
+	return r;
+}
+
+/* Case-insensitive glob match of '*' and '?' over ASCII, for secret patterns. */
+bool ed_glob_match_ci(const char *pattern, const char *s, size_t len);
+
+/* Valid UTF-8 (no overlongs, no surrogates)? */
+bool ed_utf8_valid(const char *s, size_t len);
+
+/*
+ * Appends s to buf so that the result is valid UTF-8 and round-trips: a
+ * backslash becomes "\\\\" and each byte of an invalid sequence "\\xHH".
+ * Valid input without backslashes is copied unchanged.
+ */
+int ed_buf_add_utf8_escaped(struct ed_buf *buf, const char *s, size_t len);
+
+/* xmalloc-style helpers are deliberately absent: every allocation is checked. */
+char *ed_strndup(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* Collectors: turn a source into items sent to a sink. They never touch the store. */
+#ifndef ED_COLLECT_H
+#define ED_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ed/buf.h"
+#include "ed/err.h"
+#include "ed/hash.h"
+#include "ed/item.h"
+#include "ed/source.h"
+
+/* Largest structured config parsed key by key; bigger files are fingerprinted only. */
+#define ED_CONFIG_MAX (16u * 1024 * 1024)
+
+/* Secret rules: which config keys are secrets, and the per-store key for their fingerprints. */
+struct ed_secrets {
+	const uint8_t *key;             /* ED_KEY_LEN bytes; borrowed */
+	const char *const *patterns;    /* case-insensitive globs over one key name */
+	size_t npatterns;
+};
+
+/* The default patterns: *password*, *secret*, *token*, *key*. */
+extern const char *const ed_default_secret_patterns[];
+extern const size_t ed_default_secret_npatterns;
+
+/* Does one key name (a JSON member name, not a whole pointer) match a secret pattern? */
+bool ed_secret_name_matches(const struct ed_secrets *sec, const char *name, size_t len);
+
+/* --- files (collector/files.c) --- */
+
+struct ed_files_opts {
+	const struct ed_secrets *secrets; /* for structured configs found in the tree */
+	bool configs;                     /* parse *.json files into config items */
+};
+
+/*
+ * Walks the tree at path (absolute, inside the source) without following
+ * symlinks, emitting one file item per entry, in sorted order. Unreadable
+ * entries become items with an error and a warning. Returns an error only
+ * when the sink fails or path itself cannot be examined.
+ */
+enum ed_code ed_files_collect(struct ed_source *src, const char *path,
+			      const struct ed_files_opts *opts, struct ed_sink *sink,
+			      struct ed_err *err);
+
+/* --- JSON configs (collector/config_json.c) --- */
+
+/*
+ * Appends one RFC 6901 reference token to out: "/" then the token with "~"
+ * written "~0" and "/" written "~1". Returns 0 or -1 on allocation failure.
+ */
+int ed_jsonptr_append(struct ed_buf *out, const char *token, size_t len);
+
+/*
+ * Parses a JSON document (text of len bytes read from path) and emits one
+ * config item per leaf, keyed "PATH#/pointer" (a document that is a scalar has
+ * the key "PATH#"). Empty objects and arrays are leaves. A leaf whose pointer
+ * has a token matching a secret pattern gets the keyed fingerprint and no
+ * value. Malformed JSON (or duplicate keys) is a warning naming path, line and
+ * column, and emits nothing; the return is then ED_OK. Errors come only from
+ * the sink or allocation.
+ */
+enum ed_code ed_config_json_parse(struct ed_str text, const char *path,
+				  const struct ed_secrets *sec, struct ed_sink *sink,
+				  struct ed_err *err);
+
+/* --- dpkg (collector/pkg_dpkg.c) --- */
+
+/*
+ * Parses a dpkg status file (text, read from origin, used in warnings) and
+ * emits one package item per installed package: key "dpkg:NAME:ARCH", value
+ * the version, fingerprint of "VERSION\nARCH". Malformed stanzas are warnings
+ * naming origin and line; the rest is still collected.
+ */
+enum ed_code ed_dpkg_parse(struct ed_str text, const char *origin, struct ed_sink *sink,
+			   struct ed_err *err);
+
+/* Reads /var/lib/dpkg/status from src and parses it. ED_NOTFOUND when absent. */
+enum ed_code ed_dpkg_collect(struct ed_source *src, struct ed_sink *sink, struct ed_err *err);
+
+/* --- SQLite schemas (collector/schema_sqlite.c) --- */
+
+/*
+ * Normalises an SQL statement so that whitespace, comments, keyword case and
+ * identifier quoting make no difference: tokens joined by single spaces
+ * (none after "(" or before ")" and ",", none before "("), keywords upper
+ * case, identifiers unquoted when that is unambiguous. Appends to out.
+ */
+enum ed_code ed_sql_normalize(struct ed_str sql, struct ed_buf *out, struct ed_err *err);
+
+/*
+ * Opens the SQLite database at path (inside src) read-only and emits schema
+ * items for every table, column, index, view and trigger, keyed
+ * "sqlite:LABEL/TYPE/OBJECT" (OBJECT of a column is "TABLE.COLUMN").
+ */
+enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
+				      const char *path, struct ed_sink *sink,
+				      struct ed_err *err);
+
+#endif

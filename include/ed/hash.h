@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Fingerprints: XXH3-128 of content, and HMAC-SHA256 (truncated) for secrets. */
+#ifndef ED_HASH_H
+#define ED_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ed/err.h"
+
+#define ED_FP_LEN 16
+#define ED_KEY_LEN 32
+
+/* A 16-byte fingerprint, big-endian XXH3-128 (high 64 bits first). */
+struct ed_fp {
+	uint8_t b[ED_FP_LEN];
+};
+
+/* Streaming XXH3-128; the state lives in an opaque heap object. */
+struct ed_hasher;
+struct ed_hasher *ed_hasher_new(void);
+void ed_hasher_update(struct ed_hasher *h, const void *data, size_t len);
+void ed_hasher_final(struct ed_hasher *h, struct ed_fp *out);
+void ed_hasher_free(struct ed_hasher *h);
+
+/* One-shot XXH3-128 of data. */
+void ed_fp_of(const void *data, size_t len, struct ed_fp *out);
+
+/* Writes 32 lower-case hex digits and a NUL into out (33 bytes). */
+void ed_fp_hex(const struct ed_fp *fp, char out[2 * ED_FP_LEN + 1]);
+
+/*
+ * Keyed fingerprint of a secret: HMAC-SHA256(key, data) truncated to 16 bytes.
+ * Returns ED_OK, or ED_NOMEM/ED_IO if libcrypto fails.
+ */
+enum ed_code ed_fp_keyed(const uint8_t key[ED_KEY_LEN], const void *data, size_t len,
+			 struct ed_fp *out, struct ed_err *err);
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* Items (kind, key -> fingerprint + attributes) and the sink collectors emit them to. */
+#ifndef ED_ITEM_H
+#define ED_ITEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ed/err.h"
+#include "ed/hash.h"
+
+/* Item kinds, as stored in items.kind. */
+#define ED_KIND_FILE "file"
+#define ED_KIND_CONFIG "config"
+#define ED_KIND_PACKAGE "package"
+#define ED_KIND_SCHEMA "schema"
+
+/* File types as stored in items.ftype. */
+enum ed_ftype {
+	ED_FT_NONE = 0, /* not a file item */
+	ED_FT_REG,
+	ED_FT_DIR,
+	ED_FT_LINK,
+	ED_FT_FIFO,
+	ED_FT_SOCK,
+	ED_FT_CHR,
+	ED_FT_BLK,
+	ED_FT_OTHER,
+};
+
+/* "file", "dir", "symlink", "fifo", "socket", "char", "block", "other"; NULL for ED_FT_NONE. */
+const char *ed_ftype_name(enum ed_ftype t);
+/* The inverse of ed_ftype_name(); ED_FT_NONE for NULL or unknown. */
+enum ed_ftype ed_ftype_parse(const char *name);
+
+/*
+ * One item. Everything is borrowed: the emitter keeps it alive for the
+ * duration of the emit call only; a sink copies what it keeps.
+ * File metadata fields are meaningful when ftype != ED_FT_NONE.
+ */
+struct ed_item {
+	const char *kind;   /* ED_KIND_* */
+	const char *key;    /* bytes, may hold any byte but NUL */
+	size_t key_len;
+	struct ed_fp fp;    /* content fingerprint (or keyed, for secrets) */
+	const char *value;  /* shown value: version, config value, definition; NULL if none/secret */
+	const char *attrs;  /* extra attributes as a JSON object text, or NULL */
+	const char *error;  /* why the item could not be read fully, or NULL */
+
+	enum ed_ftype ftype;
+	uint32_t mode;      /* permission bits incl. setuid/setgid/sticky (07777) */
+	const char *owner;  /* user name, or the decimal uid when unknown */
+	const char *group;  /* group name, or the decimal gid */
+	const char *target; /* symlink target, or NULL */
+	int64_t size;       /* bytes */
+	int64_t mtime_ns;   /* recorded, never compared */
+	int64_t ctime_ns;   /* recorded, never compared */
+	uint64_t ino;       /* recorded, never compared */
+	uint64_t dev;       /* recorded, never compared */
+};
+
+/*
+ * Where collectors send items and warnings. emit returns ED_OK or an error
+ * that aborts the collection (the store could not take the item); warn
+ * records a problem with one input that does not abort anything.
+ */
+struct ed_sink {
+	enum ed_code (*emit)(struct ed_sink *sink, const struct ed_item *item, struct ed_err *err);
+	void (*warn)(struct ed_sink *sink, const char *msg);
+	void *ctx;
+};
+
+/* Formats a warning and passes it to sink->warn. */
+void ed_sink_warn(struct ed_sink *sink, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

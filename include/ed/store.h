@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* The SQLite store: open, migrate, write one snapshot atomically, resolve names. */
+#ifndef ED_STORE_H
+#define ED_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ed/err.h"
+#include "ed/hash.h"
+#include "ed/item.h"
+
+/* The schema version this binary writes (PRAGMA user_version). */
+int ed_store_schema_version(void);
+
+struct ed_store;
+
+enum ed_store_mode {
+	ED_STORE_READ,   /* existing store, read-only connection */
+	ED_STORE_WRITE,  /* existing store, must be at the current schema version */
+	ED_STORE_CREATE, /* create if missing and migrate (envdrift init) */
+};
+
+/*
+ * Opens the store at path. A missing file (unless CREATE), a file that is not
+ * SQLite, a foreign SQLite database, or a store newer than this binary is an
+ * error naming path. With CREATE, *migrated_from (may be NULL) receives the
+ * version found (0 for a new store). Close with ed_store_close().
+ */
+enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migrated_from,
+			   struct ed_store **out, struct ed_err *err);
+void ed_store_close(struct ed_store *st);
+sqlite3 *ed_store_db(struct ed_store *st);
+const char *ed_store_path(const struct ed_store *st);
+
+/*
+ * The per-store secret key, kept in "PATH.key" (mode 0600) beside the store.
+ * create: make it when missing (init). Otherwise a missing key is an error.
+ */
+enum ed_code ed_store_key(const char *store_path, bool create, uint8_t key[ED_KEY_LEN],
+			  struct ed_err *err);
+
+/* --- writing one snapshot --- */
+
+struct ed_snapwriter;
+
+/*
+ * Records a snapshot row with status 'running' (committed at once, so it is
+ * visible as unfinished), marks earlier 'running' rows of dead collectors on
+ * this machine 'abandoned', and opens the write transaction the items go into.
+ */
+enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char *host,
+			       const char *root, struct ed_snapwriter **out, struct ed_err *err);
+/* The sink the collectors emit into; valid until commit or abort. */
+struct ed_sink *ed_snapshot_sink(struct ed_snapwriter *w);
+int64_t ed_snapshot_id(const struct ed_snapwriter *w);
+/* Inserts what is buffered, sets status 'complete', COMMITs, frees w. */
+enum ed_code ed_snapshot_commit(struct ed_snapwriter *w, int64_t *items, int64_t *warnings,
+				struct ed_err *err);
+/* Rolls back the items, marks the snapshot 'failed', frees w. */
+void ed_snapshot_abort(struct ed_snapwriter *w);
+
+/* --- reading --- */
+
+/* One resolved side of a comparison. */
+struct ed_snapref {
+	int64_t id;
+	char env[256];
+	char host[256];
+	char started_at[40];
+	int64_t items;
+};
+
+/*
+ * Resolves "@ID" (a complete snapshot) or an environment name (its latest
+ * complete snapshot; an environment with several hosts is refused until
+ * fleets are compared role by role). Errors name the store and the spec.
+ */
+enum ed_code ed_store_resolve(struct ed_store *st, const char *spec, struct ed_snapref *out,
+			      struct ed_err *err);
+
+/* Copies sqlite3_errmsg into err with a prefix naming the store. */
+enum ed_code ed_store_fail(struct ed_store *st, const char *what, struct ed_err *err);
+
+#endif

@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The store: opening and migrating the SQLite file, the per-store secret key,
+ * writing one snapshot atomically, and resolving "@ID" or environment names.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ed/buf.h"
+#include "ed/store.h"
+
+#define ED_APPLICATION_ID 1162105393 /* 'EDr1', set by 001-store.sql */
+#define BUSY_TIMEOUT_MS 10000
+
+/* Generated from schema/NNN-*.sql by tools/embed_sql.py. */
+struct ed_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+extern const struct ed_migration ed_migrations[];
+extern const size_t ed_nmigrations;
+
+struct ed_store {
+	sqlite3 *db;
+	char *path;
+};
+
+int ed_store_schema_version(void)
+{
+	return (int)ed_nmigrations;
+}
+
+sqlite3 *ed_store_db(struct ed_store *st)
+{
+	return st->db;
+}
+
+const char *ed_store_path(const struct ed_store *st)
+{
+	return st->path;
+}
+
+enum ed_code ed_store_fail(struct ed_store *st, const char *what, struct ed_err *err)
+{
+	int xrc = sqlite3_extended_errcode(st->db);
+	if ((xrc & 0xff) == SQLITE_NOTADB)
+		return ed_err_set(err, ED_STORE, "store %s: not an SQLite database", st->path);
+	if ((xrc & 0xff) == SQLITE_CORRUPT)
+		return ed_err_set(err, ED_STORE, "store %s: the database is corrupt (%s)", st->path,
+				  sqlite3_errmsg(st->db));
+	if ((xrc & 0xff) == SQLITE_FULL)
+		return ed_err_set(err, ED_STORE, "store %s: disk full while %s", st->path, what);
+	return ed_err_set(err, ED_STORE, "store %s: %s: %s", st->path, what,
+			  sqlite3_errmsg(st->db));
+}
+
+static enum ed_code exec(struct ed_store *st, const char *sql, const char *what,
+			 struct ed_err *err)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ed_store_fail(st, what, err);
+	return ED_OK;
+}
+
+/* Runs a query that returns one integer. */
+static enum ed_code query_int(struct ed_store *st, const char *sql, int64_t *out,
+			      struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "reading the store header", err);
+	int r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	else if (r == SQLITE_DONE)
+		*out = 0;
+	else
+		rc = ed_store_fail(st, "reading the store header", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static enum ed_code migrate(struct ed_store *st, int from, struct ed_err *err)
+{
+	enum ed_code rc = ED_OK;
+	for (size_t i = 0; i < ed_nmigrations; i++) {
+		const struct ed_migration *m = &ed_migrations[i];
+		if (m->version <= from)
+			continue;
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d;", m->version);
+		if ((rc = exec(st, "BEGIN IMMEDIATE", "starting a migration", err)))
+			return rc;
+		if (sqlite3_exec(st->db, m->sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+			struct ed_err e2;
+			ed_store_fail(st, "applying migration", &e2);
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return ed_err_set(err, ED_STORE, "%s (%s)", e2.msg, m->name);
+		}
+		if ((rc = exec(st, "COMMIT", "committing a migration", err))) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return rc;
+		}
+	}
+	return ED_OK;
+}
+
+enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migrated_from,
+			   struct ed_store **out, struct ed_err *err)
+{
+	struct ed_store *st = NULL;
+	enum ed_code rc = ED_OK;
+	struct stat sb;
+	int64_t app = 0, ver = 0, ntables = 0;
+
+	if (stat(path, &sb) != 0) {
+		if (errno != ENOENT || mode != ED_STORE_CREATE)
+			return ed_err_set(err, errno == ENOENT ? ED_NOTFOUND : ED_IO,
+					  "store %s: %s%s", path, strerror(errno),
+					  errno == ENOENT ? " (create it with 'envdrift init')" : "");
+	} else if (!S_ISREG(sb.st_mode)) {
+		return ed_err_set(err, ED_STORE, "store %s: not a regular file", path);
+	}
+
+	st = calloc(1, sizeof(*st));
+	if (!st || !(st->path = strdup(path))) {
+		free(st);
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	}
+	int flags = mode == ED_STORE_READ ? SQLITE_OPEN_READONLY
+		  : mode == ED_STORE_WRITE ? SQLITE_OPEN_READWRITE
+					   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = st->db ? ed_store_fail(st, "opening", err)
+			    : ed_err_set(err, ED_NOMEM, "store %s: out of memory", path);
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+
+	if ((rc = query_int(st, "PRAGMA application_id", &app, err)) ||
+	    (rc = query_int(st, "PRAGMA user_version", &ver, err)) ||
+	    (rc = query_int(st, "SELECT count(*) FROM sqlite_schema", &ntables, err)))
+		goto out;
+	if (app != ED_APPLICATION_ID && (app != 0 || ver != 0 || ntables != 0)) {
+		rc = ed_err_set(err, ED_STORE,
+				"store %s: an SQLite database, but not an envdrift store", path);
+		goto out;
+	}
+	if (ver > (int64_t)ed_nmigrations) {
+		rc = ed_err_set(err, ED_STORE,
+				"store %s: written by a newer envdrift (store version %lld, this "
+				"binary knows up to %zu); upgrade envdrift",
+				path, (long long)ver, ed_nmigrations);
+		goto out;
+	}
+	if (mode != ED_STORE_CREATE && ver < (int64_t)ed_nmigrations) {
+		rc = ed_err_set(err, ED_STORE,
+				ver == 0 ? "store %s: not initialised (run 'envdrift init')"
+					 : "store %s: at store version %lld; run 'envdrift init' to "
+					   "migrate it to %zu",
+				path, (long long)ver, ed_nmigrations);
+		goto out;
+	}
+	if (mode != ED_STORE_READ) {
+		/* FULL: a snapshot reported as stored survives a power cut too. */
+		if ((rc = exec(st, "PRAGMA journal_mode = WAL", "switching to WAL", err)) ||
+		    (rc = exec(st, "PRAGMA synchronous = FULL", "configuring", err)))
+			goto out;
+	}
+	if ((rc = exec(st, "PRAGMA foreign_keys = ON", "configuring", err)))
+		goto out;
+	if (mode == ED_STORE_CREATE && (rc = migrate(st, (int)ver, err)))
+		goto out;
+	if (migrated_from)
+		*migrated_from = (int)ver;
+	*out = st;
+	st = NULL;
+out:
+	ed_store_close(st);
+	return rc;
+}
+
+void ed_store_close(struct ed_store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close_v2(st->db);
+	free(st->path);
+	free(st);
+}
+
+enum ed_code ed_store_key(const char *store_path, bool create, uint8_t key[ED_KEY_LEN],
+			  struct ed_err *err)
+{
+	struct ed_buf kp = ED_BUF_INIT;
+	enum ed_code rc = ED_OK;
+	int fd = -1;
+	if (ed_buf_addf(&kp, "%s.key", store_path))
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	fd = open(kp.p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (getrandom(key, ED_KEY_LEN, 0) != ED_KEY_LEN) {
+			rc = ed_err_set(err, ED_IO, "key %s: no random bytes: %s", kp.p,
+					strerror(errno));
+			goto out;
+		}
+		/* Temp file, fsync, link: a crash never leaves a short key behind. */
+		struct ed_buf tmp = ED_BUF_INIT;
+		if (ed_buf_addf(&tmp, "%s.tmp.%d", kp.p, (int)getpid())) {
+			rc = ed_err_set(err, ED_NOMEM, "out of memory");
+			goto out;
+		}
+		int wfd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		bool ok = wfd >= 0 && write(wfd, key, ED_KEY_LEN) == ED_KEY_LEN && fsync(wfd) == 0;
+		if (wfd >= 0 && close(wfd) != 0)
+			ok = false;
+		if (ok && link(tmp.p, kp.p) != 0 && errno != EEXIST)
+			ok = false;
+		int e = errno;
+		unlink(tmp.p);
+		ed_buf_release(&tmp);
+		if (!ok) {
+			rc = ed_err_set(err, ED_IO, "key %s: cannot create: %s", kp.p, strerror(e));
+			goto out;
+		}
+		/* Another init may have won the race: read back whatever is there. */
+		fd = open(kp.p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0) {
+		rc = ed_err_set(err, errno == ENOENT ? ED_NOTFOUND : ED_IO,
+				"key %s: %s%s", kp.p, strerror(errno),
+				errno == ENOENT ? " (run 'envdrift init' to create it)" : "");
+		goto out;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		rc = ed_err_set(err, ED_IO, "key %s: not a regular file", kp.p);
+		goto out;
+	}
+	if (sb.st_mode & 077) {
+		rc = ed_err_set(err, ED_DENIED,
+				"key %s: readable by others (mode %04o); run 'chmod 600 %s'", kp.p,
+				(unsigned)(sb.st_mode & 07777), kp.p);
+		goto out;
+	}
+	ssize_t n = read(fd, key, ED_KEY_LEN);
+	if (n != ED_KEY_LEN) {
+		rc = ed_err_set(err, ED_IO, "key %s: expected %d bytes, got %zd", kp.p, ED_KEY_LEN,
+				n);
+		goto out;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	ed_buf_release(&kp);
+	return rc;
+}
+
+/* --- one snapshot --- */
+
+struct ed_snapwriter {
+	struct ed_store *st;
+	struct ed_sink sink;
+	sqlite3_stmt *ins;
+	sqlite3_stmt *warn;
+	int64_t id;
+	int64_t items;
+	int64_t warnings;
+	bool failed; /* a warning could not be stored: fail at commit */
+	struct ed_err warn_err;
+};
+
+static void now_iso(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static enum ed_code bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	/* SQLITE_TRANSIENT: SQLite copies the bytes, ours may change right after. */
+	int r = v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+	return r == SQLITE_OK ? ED_OK : ED_STORE;
+}
+
+static enum ed_code writer_emit(struct ed_sink *sink, const struct ed_item *it, struct ed_err *err)
+{
+	struct ed_snapwriter *w = sink->ctx;
+	sqlite3_stmt *s = w->ins;
+	bool file = it->ftype != ED_FT_NONE;
+	int r = SQLITE_OK;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	r |= sqlite3_bind_int64(s, 1, w->id);
+	r |= bind_text(s, 2, it->kind);
+	r |= sqlite3_bind_text(s, 3, it->key, (int)it->key_len, SQLITE_TRANSIENT);
+	r |= sqlite3_bind_blob(s, 4, it->fp.b, ED_FP_LEN, SQLITE_TRANSIENT);
+	r |= bind_text(s, 5, it->value);
+	r |= bind_text(s, 6, ed_ftype_name(it->ftype));
+	if (file) {
+		r |= sqlite3_bind_int(s, 7, (int)it->mode);
+		r |= bind_text(s, 8, it->owner);
+		r |= bind_text(s, 9, it->group);
+		r |= bind_text(s, 10, it->target);
+		r |= sqlite3_bind_int64(s, 11, it->size);
+		r |= sqlite3_bind_int64(s, 12, it->mtime_ns);
+		r |= sqlite3_bind_int64(s, 13, it->ctime_ns);
+		r |= sqlite3_bind_int64(s, 14, (sqlite3_int64)it->ino);
+		r |= sqlite3_bind_int64(s, 15, (sqlite3_int64)it->dev);
+	}
+	r |= bind_text(s, 16, it->error);
+	r |= bind_text(s, 17, it->attrs);
+	if (r != SQLITE_OK || it->key_len > INT32_MAX)
+		return ed_store_fail(w->st, "storing an item", err);
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ed_store_fail(w->st, "storing an item", err);
+	/* INSERT OR IGNORE: overlapping --path trees yield the same item twice. */
+	w->items += sqlite3_changes(w->st->db);
+	return ED_OK;
+}
+
+static void writer_warn(struct ed_sink *sink, const char *msg)
+{
+	struct ed_snapwriter *w = sink->ctx;
+	ed_warn("%s", msg);
+	sqlite3_stmt *s = w->warn;
+	sqlite3_reset(s);
+	w->warnings++;
+	if (sqlite3_bind_int64(s, 1, w->id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, w->warnings) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 3, msg, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE) {
+		if (!w->failed)
+			ed_store_fail(w->st, "storing a warning", &w->warn_err);
+		w->failed = true;
+	}
+}
+
+/* Marks 'running' rows whose collector process on this machine is gone. */
+static enum ed_code reap_abandoned(struct ed_store *st, const char *me, struct ed_err *err)
+{
+	sqlite3_stmt *q = NULL, *u = NULL;
+	enum ed_code rc = ED_OK;
+	char now[32];
+	now_iso(now);
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id, collector_pid FROM snapshots "
+			       "WHERE status = 'running' AND collector_host = ?",
+			       -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db,
+			       "UPDATE snapshots SET status = 'abandoned', finished_at = ? "
+			       "WHERE id = ? AND status = 'running'",
+			       -1, &u, NULL) != SQLITE_OK) {
+		rc = ed_store_fail(st, "looking for abandoned snapshots", err);
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, me, -1, SQLITE_STATIC);
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		pid_t pid = (pid_t)sqlite3_column_int64(q, 1);
+		/* Our own pid on a 'running' row is a dead collector's, reused. */
+		bool alive = pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno != ESRCH);
+		if (alive)
+			continue;
+		sqlite3_reset(u);
+		sqlite3_bind_text(u, 1, now, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(u, 2, sqlite3_column_int64(q, 0));
+		if (sqlite3_step(u) != SQLITE_DONE) {
+			rc = ed_store_fail(st, "marking an abandoned snapshot", err);
+			goto out;
+		}
+	}
+	if (r != SQLITE_DONE)
+		rc = ed_store_fail(st, "looking for abandoned snapshots", err);
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(u);
+	return rc;
+}
+
+enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char *host,
+			       const char *root, struct ed_snapwriter **out, struct ed_err *err)
+{
+	struct ed_snapwriter *w = calloc(1, sizeof(*w));
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	char now[32], me[256] = "";
+	if (!w)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	w->st = st;
+	w->sink.emit = writer_emit;
+	w->sink.warn = writer_warn;
+	w->sink.ctx = w;
+	now_iso(now);
+	gethostname(me, sizeof(me) - 1);
+
+	if ((rc = exec(st, "BEGIN IMMEDIATE", "starting a snapshot", err)))
+		goto fail;
+	if ((rc = reap_abandoned(st, me, err)))
+		goto rollback;
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO snapshots (env, host, started_at, status, root, "
+			       "collector_host, collector_pid) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+			       -1, &s, NULL) != SQLITE_OK) {
+		rc = ed_store_fail(st, "starting a snapshot", err);
+		goto rollback;
+	}
+	sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
+	bind_text(s, 4, root);
+	sqlite3_bind_text(s, 5, me, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)getpid());
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = ed_store_fail(st, "starting a snapshot", err);
+		goto rollback;
+	}
+	w->id = sqlite3_last_insert_rowid(st->db);
+	if ((rc = exec(st, "COMMIT", "starting a snapshot", err)))
+		goto rollback;
+	/* The items and the final status go into one transaction. */
+	if ((rc = exec(st, "BEGIN IMMEDIATE", "starting a snapshot", err)))
+		goto fail_marked;
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT OR IGNORE INTO items (snapshot_id, kind, key, fingerprint, "
+			       "value, ftype, mode, owner, grp, target, size, mtime_ns, ctime_ns, "
+			       "ino, dev, error, attrs) "
+			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       -1, &w->ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db,
+			       "INSERT INTO warnings (snapshot_id, seq, message) VALUES (?, ?, ?)",
+			       -1, &w->warn, NULL) != SQLITE_OK) {
+		rc = ed_store_fail(st, "starting a snapshot", err);
+		goto fail_marked;
+	}
+	sqlite3_finalize(s);
+	*out = w;
+	return ED_OK;
+
+rollback:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	goto fail;
+fail_marked:
+	sqlite3_finalize(s);
+	s = NULL;
+	ed_snapshot_abort(w);
+	return rc;
+fail:
+	sqlite3_finalize(s);
+	free(w);
+	return rc;
+}
+
+struct ed_sink *ed_snapshot_sink(struct ed_snapwriter *w)
+{
+	return &w->sink;
+}
+
+int64_t ed_snapshot_id(const struct ed_snapwriter *w)
+{
+	return w->id;
+}
+
+static void writer_free(struct ed_snapwriter *w)
+{
+	sqlite3_finalize(w->ins);
+	sqlite3_finalize(w->warn);
+	free(w);
+}
+
+enum ed_code ed_snapshot_commit(struct ed_snapwriter *w, int64_t *items, int64_t *warnings,
+				struct ed_err *err)
+{
+	struct ed_store *st = w->st;
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	char now[32];
+	now_iso(now);
+	if (w->failed) {
+		*err = w->warn_err;
+		rc = w->warn_err.code;
+		goto abort;
+	}
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE snapshots SET status = 'complete', finished_at = ?, "
+			       "item_count = ?, warning_count = ? WHERE id = ? AND status = 'running'",
+			       -1, &s, NULL) != SQLITE_OK) {
+		rc = ed_store_fail(st, "finishing the snapshot", err);
+		goto abort;
+	}
+	sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, w->items);
+	sqlite3_bind_int64(s, 3, w->warnings);
+	sqlite3_bind_int64(s, 4, w->id);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = ed_store_fail(st, "finishing the snapshot", err);
+		goto abort;
+	}
+	if (sqlite3_changes(st->db) != 1) {
+		rc = ed_err_set(err, ED_STORE,
+				"store %s: snapshot @%lld is no longer 'running' (marked abandoned "
+				"by another collection?)",
+				st->path, (long long)w->id);
+		goto abort;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = exec(st, "COMMIT", "committing the snapshot", err)))
+		goto abort;
+	if (items)
+		*items = w->items;
+	if (warnings)
+		*warnings = w->warnings;
+	writer_free(w);
+	return ED_OK;
+abort:
+	sqlite3_finalize(s);
+	ed_snapshot_abort(w);
+	return rc;
+}
+
+void ed_snapshot_abort(struct ed_snapwriter *w)
+{
+	if (!w)
+		return;
+	struct ed_store *st = w->st;
+	sqlite3_finalize(w->ins);
+	sqlite3_finalize(w->warn);
+	w->ins = w->warn = NULL;
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_stmt *s = NULL;
+	char now[32];
+	now_iso(now);
+	/* Best effort: if this fails too, the row stays 'running' and is reaped later. */
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE snapshots SET status = 'failed', finished_at = ? "
+			       "WHERE id = ? AND status = 'running'",
+			       -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, w->id);
+		sqlite3_step(s);
+	}
+	sqlite3_finalize(s);
+	free(w);
+}
+
+/* --- resolving names --- */
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
+{
+	const unsigned char *v = sqlite3_column_text(s, col);
+	snprintf(dst, cap, "%s", v ? (const char *)v : "");
+}
+
+static enum ed_code resolve_id(struct ed_store *st, int64_t id, const char *spec,
+			       struct ed_snapref *out, struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id, env, host, started_at, item_count, status "
+			       "FROM snapshots WHERE id = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "finding a snapshot", err);
+	sqlite3_bind_int64(s, 1, id);
+	int r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(s, 5);
+		if (!status || strcmp(status, "complete") != 0) {
+			rc = ed_err_set(err, ED_NOTFOUND, "snapshot %s in store %s is %s, not complete",
+					spec, st->path, status ? status : "of unknown status");
+		} else {
+			out->id = sqlite3_column_int64(s, 0);
+			copy_col(out->env, sizeof(out->env), s, 1);
+			copy_col(out->host, sizeof(out->host), s, 2);
+			copy_col(out->started_at, sizeof(out->started_at), s, 3);
+			out->items = sqlite3_column_int64(s, 4);
+		}
+	} else if (r == SQLITE_DONE) {
+		rc = ed_err_set(err, ED_NOTFOUND, "store %s has no snapshot %s", st->path, spec);
+	} else {
+		rc = ed_store_fail(st, "finding a snapshot", err);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+enum ed_code ed_store_resolve(struct ed_store *st, const char *spec, struct ed_snapref *out,
+			      struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	struct ed_buf hosts = ED_BUF_INIT;
+	memset(out, 0, sizeof(*out));
+	if (spec[0] == '@') {
+		char *end;
+		errno = 0;
+		long long id = strtoll(spec + 1, &end, 10);
+		if (!spec[1] || *end || errno || id <= 0)
+			return ed_err_set(err, ED_USAGE, "'%s' is not a snapshot id (write @ID, e.g. @12)",
+					  spec);
+		return resolve_id(st, id, spec, out, err);
+	}
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT snapshot_id, host FROM latest_v WHERE env = ? ORDER BY host",
+			       -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "finding an environment", err);
+	sqlite3_bind_text(s, 1, spec, -1, SQLITE_STATIC);
+	int r, n = 0;
+	int64_t id = 0;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		const char *h = (const char *)sqlite3_column_text(s, 1);
+		if (n < 5)
+			ed_buf_addf(&hosts, "%s%s", n ? ", " : "", h ? h : "");
+		n++;
+	}
+	if (r != SQLITE_DONE) {
+		rc = ed_store_fail(st, "finding an environment", err);
+		goto out;
+	}
+	if (n == 0) {
+		rc = ed_err_set(err, ED_NOTFOUND,
+				"environment '%s' has no complete snapshot in store %s", spec,
+				st->path);
+	} else if (n > 1) {
+		rc = ed_err_set(err, ED_UNSUPPORTED,
+				"environment '%s' has %d hosts (%s%s); comparing fleets is not "
+				"supported yet: name one snapshot as @ID (see 'envdrift snapshots "
+				"--env %s')",
+				spec, n, ed_buf_str(&hosts), n > 5 ? ", ..." : "", spec);
+	} else {
+		rc = resolve_id(st, id, spec, out, err);
+	}
+out:
+	sqlite3_finalize(s);
+	ed_buf_release(&hosts);
+	return rc;
+}
