@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for common/: buffers, globbing, UTF-8 escaping, fingerprints. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ed/buf.h"
+#include "ed/hash.h"
+#include "tap.h"
+
+int main(void)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	is_str(ed_buf_str(&b), "", "an empty buffer reads as the empty string");
+	ok(ed_buf_adds(&b, "abc") == 0 && ed_buf_addf(&b, "-%d", 42) == 0, "appends succeed");
+	is_str(b.p, "abc-42", "contents");
+	is_int(b.len, 6, "length");
+
+	b.max = 8;
+	ok(ed_buf_adds(&b, "123") == -1, "an append past the cap fails");
+	is_str(b.p, "abc-42", "and leaves the buffer unchanged");
+	ok(ed_buf_adds(&b, "12") == 0, "an append up to the cap succeeds");
+	ed_buf_release(&b);
+	ok(b.p == NULL && b.len == 0, "release empties the buffer");
+	ok(ed_buf_adds(&b, "123456789") == -1, "the cap outlives release");
+	b.max = 0;
+
+	for (int i = 0; i < 10000; i++)
+		if (ed_buf_addc(&b, 'x'))
+			break;
+	is_int(b.len, 10000, "growth over many appends");
+	is_int(strlen(b.p), 10000, "stays NUL-terminated");
+	char *d = ed_buf_detach(&b);
+	ok(d && b.p == NULL, "detach hands the bytes over");
+	free(d);
+
+	ok(ed_glob_match_ci("*password*", "DB_PASSWORD", 11), "glob: case-insensitive infix");
+	ok(ed_glob_match_ci("*key*", "apiKey", 6), "glob: camelCase");
+	ok(!ed_glob_match_ci("*token*", "user", 4), "glob: no match");
+	ok(ed_glob_match_ci("a?c", "abc", 3) && !ed_glob_match_ci("a?c", "ac", 2), "glob: ?");
+	ok(ed_glob_match_ci("*a*b*c*", "xxaxxbxxcxx", 11), "glob: several stars");
+	ok(!ed_glob_match_ci("*a*b*c*d", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaabc", 31),
+	   "glob: backtracking without a match");
+
+	ok(ed_utf8_valid("h\xc3\xa9llo", 6), "utf8: valid two-byte sequence");
+	ok(!ed_utf8_valid("\xff", 1), "utf8: 0xff invalid");
+	ok(!ed_utf8_valid("\xc0\xaf", 2), "utf8: overlong invalid");
+	ok(!ed_utf8_valid("\xed\xa0\x80", 3), "utf8: surrogate invalid");
+	ok(!ed_utf8_valid("\xe2\x82", 2), "utf8: truncated sequence invalid");
+
+	ok(ed_buf_add_utf8_escaped(&b, "a\xff\\b", 4) == 0, "escape invalid bytes");
+	is_str(b.p, "a\\xff\\\\b", "invalid byte as \\xHH, backslash doubled");
+	ok(ed_utf8_valid(b.p, b.len), "the escaped form is valid UTF-8");
+	ed_buf_release(&b);
+
+	struct ed_fp a1, a2, k1, k2;
+	char hex[33];
+	ed_fp_of("", 0, &a1);
+	ed_fp_hex(&a1, hex);
+	/* XXH3-128 of the empty input, as printed by `xxh128sum /dev/null`. */
+	is_str(hex, "99aa06d3014798d86001c324468d497f", "XXH3-128 of nothing matches xxh128sum");
+	struct ed_hasher *h = ed_hasher_new();
+	ed_hasher_update(h, "hello ", 6);
+	ed_hasher_update(h, "world", 5);
+	ed_hasher_final(h, &a1);
+	ed_hasher_free(h);
+	ed_fp_of("hello world", 11, &a2);
+	ok(memcmp(a1.b, a2.b, ED_FP_LEN) == 0, "streaming and one-shot hashes agree");
+
+	uint8_t key[ED_KEY_LEN] = {1, 2, 3};
+	ok(ed_fp_keyed(key, "pw", 2, &k1, NULL) == ED_OK, "keyed fingerprint");
+	key[0] = 9;
+	ed_fp_keyed(key, "pw", 2, &k2, NULL);
+	ok(memcmp(k1.b, k2.b, ED_FP_LEN) != 0, "another key gives another fingerprint");
+	ed_fp_of("pw", 2, &a1);
+	ok(memcmp(k1.b, a1.b, ED_FP_LEN) != 0, "keyed differs from the plain hash");
+	return tap_done();
+}

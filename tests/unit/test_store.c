@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for the store: creation, refusal of foreign files, the key, snapshot atomicity. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ed/store.h"
+#include "tap.h"
+
+static char dir[256];
+
+static const char *path_of(const char *name)
+{
+	static char p[2][512];
+	static int i;
+	i ^= 1;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static int64_t count(struct ed_store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(ed_store_db(st), sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+static enum ed_code emit(struct ed_snapwriter *w, const char *key, const char *value)
+{
+	struct ed_item it = {.kind = "package", .key = key, .key_len = strlen(key), .value = value};
+	struct ed_err err;
+	ed_fp_of(value, strlen(value), &it.fp);
+	struct ed_sink *s = ed_snapshot_sink(w);
+	return s->emit(s, &it, &err);
+}
+
+int main(void)
+{
+	struct ed_store *st = NULL, *rd = NULL;
+	struct ed_err err = {0};
+	uint8_t key[ED_KEY_LEN], key2[ED_KEY_LEN];
+	int from = -1;
+
+	snprintf(dir, sizeof(dir), "/tmp/ed-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	char db[512];
+	snprintf(db, sizeof(db), "%s", path_of("t.db"));
+
+	ok(ed_store_open(db, ED_STORE_WRITE, NULL, &st, &err) == ED_NOTFOUND &&
+		   strstr(err.msg, db) && strstr(err.msg, "envdrift init"),
+	   "a missing store is refused, naming it and suggesting init");
+	ok(ed_store_open(db, ED_STORE_CREATE, &from, &st, &err) == ED_OK && from == 0,
+	   "create a new store");
+	is_int(count(st, "PRAGMA user_version"), ed_store_schema_version(), "at the current version");
+	{
+		sqlite3_stmt *s = NULL;
+		sqlite3_prepare_v2(ed_store_db(st), "PRAGMA journal_mode", -1, &s, NULL);
+		sqlite3_step(s);
+		is_str((const char *)sqlite3_column_text(s, 0), "wal", "WAL mode");
+		sqlite3_finalize(s);
+	}
+	ok(ed_store_key(db, true, key, &err) == ED_OK, "create the key");
+	struct stat sb;
+	ok(stat(path_of("t.db.key"), &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 32,
+	   "the key file is 32 bytes, mode 0600");
+	ok(ed_store_key(db, false, key2, &err) == ED_OK && memcmp(key, key2, ED_KEY_LEN) == 0,
+	   "the key reads back unchanged");
+	chmod(path_of("t.db.key"), 0644);
+	ok(ed_store_key(db, false, key2, &err) == ED_DENIED && strstr(err.msg, "chmod"),
+	   "a key readable by others is refused with the fix");
+	chmod(path_of("t.db.key"), 0600);
+
+	/* A snapshot is visible as complete only after commit. */
+	struct ed_snapwriter *w = NULL;
+	ok(ed_snapshot_begin(st, "production", "p1", NULL, &w, &err) == ED_OK, "begin a snapshot");
+	int64_t id1 = ed_snapshot_id(w);
+	ok(emit(w, "dpkg:a:amd64", "1.0") == ED_OK && emit(w, "dpkg:b:amd64", "2.0") == ED_OK &&
+		   emit(w, "dpkg:a:amd64", "1.0") == ED_OK,
+	   "emit items (one twice)");
+	ok(ed_store_open(db, ED_STORE_READ, NULL, &rd, &err) == ED_OK, "a reader opens meanwhile: %s", err.msg);
+	if (!rd)
+		return tap_done();
+	is_int(count(rd, "SELECT count(*) FROM snapshots_v WHERE status = 'running'"), 1,
+	       "the reader sees the snapshot as running");
+	is_int(count(rd, "SELECT count(*) FROM latest_v"), 0, "and no complete snapshot");
+	is_int(count(rd, "SELECT count(*) FROM items"), 0, "and none of its items");
+	int64_t items = 0, warnings = 0;
+	ok(ed_snapshot_commit(w, &items, &warnings, &err) == ED_OK && items == 2,
+	   "commit: a repeated item is stored once");
+	is_int(count(rd, "SELECT count(*) FROM latest_v"), 1, "the reader now sees it complete");
+	is_int(count(rd, "SELECT items FROM snapshots_v"), 2, "with its item count");
+	is_int(count(rd, "SELECT count(*) FROM items_v WHERE env = 'production' AND "
+			 "length(fingerprint) = 32"),
+	       2, "items_v shows hex fingerprints");
+
+	ok(ed_snapshot_begin(st, "production", "p1", NULL, &w, &err) == ED_OK, "begin another");
+	int64_t id2 = ed_snapshot_id(w);
+	emit(w, "dpkg:c:amd64", "3.0");
+	ed_snapshot_abort(w);
+	is_int(count(rd, "SELECT count(*) FROM snapshots WHERE status = 'failed'"), 1,
+	       "an aborted snapshot is marked failed");
+	is_int(count(rd, "SELECT count(*) FROM items WHERE key = 'dpkg:c:amd64'"), 0,
+	       "and leaves no items");
+	is_int(count(rd, "SELECT snapshot_id FROM latest_v"), id1, "latest stays the complete one");
+
+	struct ed_snapref ref;
+	ok(ed_store_resolve(rd, "production", &ref, &err) == ED_OK && ref.id == id1,
+	   "resolve an environment to its latest complete snapshot");
+	char spec[32];
+	snprintf(spec, sizeof(spec), "@%lld", (long long)id2);
+	ok(ed_store_resolve(rd, spec, &ref, &err) == ED_NOTFOUND && strstr(err.msg, "failed"),
+	   "an unfinished snapshot cannot be compared: %s", err.msg);
+	ok(ed_store_resolve(rd, "staging", &ref, &err) == ED_NOTFOUND && strstr(err.msg, "'staging'"),
+	   "an unknown environment names it");
+	ok(ed_store_resolve(rd, "@x", &ref, &err) == ED_USAGE, "a malformed @ID is a usage error");
+	ok(ed_store_resolve(rd, "@999", &ref, &err) == ED_NOTFOUND && strstr(err.msg, "@999"),
+	   "a missing @ID names it");
+	ed_store_close(rd);
+	ed_store_close(st);
+
+	/* A store that is not ours, or newer than us, is refused. */
+	FILE *f = fopen(path_of("junk.db"), "w");
+	fputs("this is not a database, just text long enough to look like a header.....\n", f);
+	fclose(f);
+	ok(ed_store_open(path_of("junk.db"), ED_STORE_READ, NULL, &st, &err) == ED_STORE &&
+		   strstr(err.msg, "not an SQLite database"),
+	   "a text file is not a store: %s", err.msg);
+	sqlite3 *raw = NULL;
+	sqlite3_open(path_of("foreign.db"), &raw);
+	sqlite3_exec(raw, "CREATE TABLE t(a)", NULL, NULL, NULL);
+	sqlite3_close(raw);
+	ok(ed_store_open(path_of("foreign.db"), ED_STORE_CREATE, NULL, &st, &err) == ED_STORE &&
+		   strstr(err.msg, "not an envdrift store"),
+	   "init refuses to write into a foreign database");
+	sqlite3_open(db, &raw);
+	sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(raw);
+	ok(ed_store_open(db, ED_STORE_CREATE, NULL, &st, &err) == ED_STORE && strstr(err.msg, "newer"),
+	   "a newer store is refused, even by init");
+
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# cleanup failed\n");
+	return tap_done();
+}
