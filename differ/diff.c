@@ -22,7 +22,12 @@ const char *ed_field_name(unsigned bit)
 	return "?";
 }
 
-#define COLS "kind, key, fingerprint, value, ftype, mode, owner, grp, target, size, error, attrs"
+/*
+ * The merge reads only what decides equality; what a report shows besides
+ * (value, size, attrs) is looked up by primary key for drifted items only.
+ */
+#define COLS "kind, key, fingerprint, ftype, mode, owner, grp, target, error"
+#define DETAIL "SELECT value, size, attrs FROM items WHERE snapshot_id = ? AND kind = ? AND key = ?"
 
 /* A cursor over one snapshot's items, in key order. */
 struct cursor {
@@ -85,7 +90,7 @@ static unsigned compare_rows(sqlite3_stmt *a, sqlite3_stmt *b)
 	const char *kind = col_text(a, 0);
 	unsigned f = 0;
 	bool fp_differs = memcmp(fp_of(a), fp_of(b), ED_FP_LEN) != 0;
-	const char *ea = col_text(a, 10), *eb = col_text(b, 10);
+	const char *ea = col_text(a, 8), *eb = col_text(b, 8);
 	if (ea || eb) {
 		/* One side could not be read: its fingerprint means nothing. */
 		if (!str_eq(ea, eb))
@@ -93,16 +98,16 @@ static unsigned compare_rows(sqlite3_stmt *a, sqlite3_stmt *b)
 		fp_differs = false;
 	}
 	if (strcmp(kind, ED_KIND_FILE) == 0) {
-		enum ed_ftype ta = ed_ftype_parse(col_text(a, 4)), tb = ed_ftype_parse(col_text(b, 4));
+		enum ed_ftype ta = ed_ftype_parse(col_text(a, 3)), tb = ed_ftype_parse(col_text(b, 3));
 		if (ta != tb)
 			f |= ED_F_TYPE;
-		if (sqlite3_column_int(a, 5) != sqlite3_column_int(b, 5))
+		if (sqlite3_column_int(a, 4) != sqlite3_column_int(b, 4))
 			f |= ED_F_MODE;
-		if (!str_eq(col_text(a, 6), col_text(b, 6)))
+		if (!str_eq(col_text(a, 5), col_text(b, 5)))
 			f |= ED_F_OWNER;
-		if (!str_eq(col_text(a, 7), col_text(b, 7)))
+		if (!str_eq(col_text(a, 6), col_text(b, 6)))
 			f |= ED_F_GROUP;
-		if (!str_eq(col_text(a, 8), col_text(b, 8)))
+		if (!str_eq(col_text(a, 7), col_text(b, 7)))
 			f |= ED_F_TARGET;
 		/* A link's fingerprint is its target's: report the target, not "content". */
 		if (fp_differs && ta == tb && ta != ED_FT_LINK)
@@ -133,21 +138,36 @@ static char *dup_col(sqlite3_stmt *s, int i, bool *oom)
 	return d;
 }
 
-static bool side_fill(struct ed_side *side, sqlite3_stmt *s)
+/* Copies one side from the merge row s and its details row d (value, size, attrs). */
+static bool side_fill(struct ed_side *side, sqlite3_stmt *s, sqlite3_stmt *d)
 {
 	bool oom = false;
 	side->present = true;
 	memcpy(side->fp.b, fp_of(s), ED_FP_LEN);
-	side->value = dup_col(s, 3, &oom);
-	side->ftype = ed_ftype_parse(col_text(s, 4));
-	side->mode = (uint32_t)sqlite3_column_int(s, 5);
-	side->owner = dup_col(s, 6, &oom);
-	side->group = dup_col(s, 7, &oom);
-	side->target = dup_col(s, 8, &oom);
-	side->size = sqlite3_column_int64(s, 9);
-	side->error = dup_col(s, 10, &oom);
-	side->attrs = dup_col(s, 11, &oom);
+	side->ftype = ed_ftype_parse(col_text(s, 3));
+	side->mode = (uint32_t)sqlite3_column_int(s, 4);
+	side->owner = dup_col(s, 5, &oom);
+	side->group = dup_col(s, 6, &oom);
+	side->target = dup_col(s, 7, &oom);
+	side->error = dup_col(s, 8, &oom);
+	side->value = dup_col(d, 0, &oom);
+	side->size = sqlite3_column_int64(d, 1);
+	side->attrs = dup_col(d, 2, &oom);
 	return !oom;
+}
+
+/* Positions d on the details of the merge row s of snapshot id. */
+static enum ed_code details(struct ed_store *st, sqlite3_stmt *d, int64_t id, sqlite3_stmt *s,
+			    struct ed_err *err)
+{
+	sqlite3_reset(d);
+	if (sqlite3_bind_int64(d, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_text(d, 2, col_text(s, 0), sqlite3_column_bytes(s, 0), SQLITE_TRANSIENT) ||
+	    sqlite3_bind_text(d, 3, col_text(s, 1), sqlite3_column_bytes(s, 1), SQLITE_TRANSIENT))
+		return ed_store_fail(st, "reading item details", err);
+	if (sqlite3_step(d) != SQLITE_ROW)
+		return ed_store_fail(st, "reading item details", err);
+	return ED_OK;
 }
 
 static void side_release(struct ed_side *s)
@@ -161,9 +181,21 @@ static void side_release(struct ed_side *s)
 }
 
 /* Appends an entry for the current row(s); ref or cand may be NULL. */
-static enum ed_code add_entry(struct ed_drift *d, enum ed_change change, unsigned fields,
+struct merge {
+	struct ed_store *st;
+	struct ed_drift *d;
+	sqlite3_stmt *dref; /* details statements, one per side */
+	sqlite3_stmt *dcand;
+};
+
+static enum ed_code add_entry(struct merge *m, enum ed_change change, unsigned fields,
 			      sqlite3_stmt *ref, sqlite3_stmt *cand, struct ed_err *err)
 {
+	struct ed_drift *d = m->d;
+	enum ed_code rc;
+	if ((ref && (rc = details(m->st, m->dref, d->ref.id, ref, err))) ||
+	    (cand && (rc = details(m->st, m->dcand, d->cand.id, cand, err))))
+		return rc;
 	if (d->n == d->cap) {
 		size_t ncap = d->cap ? d->cap * 2 : 64;
 		struct ed_drift_entry *v = realloc(d->v, ncap * sizeof(*v));
@@ -185,8 +217,8 @@ static enum ed_code add_entry(struct ed_drift *d, enum ed_change change, unsigne
 	/* Without a policy every difference blocks. */
 	e->severity = "block";
 	e->rule = "no policy: all drift blocks";
-	if (oom || !e->kind || !e->key || (ref && !side_fill(&e->ref, ref)) ||
-	    (cand && !side_fill(&e->cand, cand)))
+	if (oom || !e->kind || !e->key || (ref && !side_fill(&e->ref, ref, m->dref)) ||
+	    (cand && !side_fill(&e->cand, cand, m->dcand)))
 		return ed_err_set(err, ED_NOMEM, "out of memory collecting drift");
 	switch (change) {
 	case ED_ADDED: d->added++; break;
@@ -203,6 +235,7 @@ enum ed_code ed_diff_snapshots(struct ed_store *st, const struct ed_snapref *ref
 {
 	sqlite3 *db = ed_store_db(st);
 	struct cursor a = {0}, b = {0};
+	struct merge m = {.st = st, .d = out};
 	enum ed_code rc = ED_OK;
 	static const char sql[] = "SELECT " COLS " FROM items WHERE snapshot_id = ? "
 				  "ORDER BY kind, key";
@@ -214,7 +247,9 @@ enum ed_code ed_diff_snapshots(struct ed_store *st, const struct ed_snapref *ref
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return ed_store_fail(st, "starting to read", err);
 	if (sqlite3_prepare_v2(db, sql, -1, &a.st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql, -1, &b.st, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(db, sql, -1, &b.st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, DETAIL, -1, &m.dref, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, DETAIL, -1, &m.dcand, NULL) != SQLITE_OK) {
 		rc = ed_store_fail(st, "reading items", err);
 		goto out;
 	}
@@ -226,17 +261,17 @@ enum ed_code ed_diff_snapshots(struct ed_store *st, const struct ed_snapref *ref
 		int c = !a.row ? 1 : !b.row ? -1 : cmp_rows(a.st, b.st);
 		out->compared++;
 		if (c < 0) {
-			rc = add_entry(out, ED_REMOVED, 0, a.st, NULL, err);
+			rc = add_entry(&m, ED_REMOVED, 0, a.st, NULL, err);
 			if (!rc)
 				rc = cursor_next(st, &a, err);
 		} else if (c > 0) {
-			rc = add_entry(out, ED_ADDED, 0, NULL, b.st, err);
+			rc = add_entry(&m, ED_ADDED, 0, NULL, b.st, err);
 			if (!rc)
 				rc = cursor_next(st, &b, err);
 		} else {
 			unsigned f = compare_rows(a.st, b.st);
 			if (f)
-				rc = add_entry(out, ED_CHANGED, f, a.st, b.st, err);
+				rc = add_entry(&m, ED_CHANGED, f, a.st, b.st, err);
 			if (!rc)
 				rc = cursor_next(st, &a, err);
 			if (!rc)
@@ -248,6 +283,8 @@ enum ed_code ed_diff_snapshots(struct ed_store *st, const struct ed_snapref *ref
 out:
 	sqlite3_finalize(a.st);
 	sqlite3_finalize(b.st);
+	sqlite3_finalize(m.dref);
+	sqlite3_finalize(m.dcand);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return rc;
 }

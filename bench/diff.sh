@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Benchmark: envdrift diff (merge of two key-ordered cursors) against SQLite's
+# FULL OUTER JOIN and sqldiff, on two snapshots of N items (default 1,000,000)
+# with about 2% drift. Run on demand: bash bench/diff.sh [N]. Prints best-of-3
+# wall times and the ratios. Needs build/envdrift, sqlite3 and sqldiff.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+ed=${ENVDRIFT:-$here/build/envdrift}
+n=${1:-1000000}
+work=${BENCH_DIR:-/tmp/envdrift-bench-diff}
+mkdir -p "$work"
+db=$work/store-$n.db
+
+if [ ! -f "$db" ]; then
+	echo "building a store with two snapshots of $n items in $db ..."
+	rm -f "$db" "$db.key"
+	"$ed" --db "$db" init 2>/dev/null
+	sqlite3 "$db" <<SQL
+PRAGMA journal_mode = WAL;
+BEGIN;
+INSERT INTO snapshots (id, env, host, started_at, finished_at, status, item_count)
+  VALUES (1, 'production', 'p1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', 'complete', $n),
+         (2, 'staging', 's1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', 'complete', $n);
+-- Reference: every item. Candidate: 1% changed, 0.5% removed, 0.5% added.
+WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < $n - 1)
+INSERT INTO items (snapshot_id, kind, key, fingerprint, value, ftype, mode, owner, grp, size)
+  SELECT 1, 'file', printf('/usr/share/d%04d/f%07d', i / 1000, i),
+         CAST(printf('%016d', i) AS BLOB), 'file 0644 root:root 100', 'file', 420, 'root', 'root', 100
+  FROM c;
+WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < $n - 1)
+INSERT INTO items (snapshot_id, kind, key, fingerprint, value, ftype, mode, owner, grp, size)
+  SELECT 2, 'file', printf('/usr/share/d%04d/f%07d%s', i / 1000, i, CASE WHEN i % 200 = 2 THEN 'x' ELSE '' END),
+         CAST(printf('%016d', CASE WHEN i % 100 = 0 THEN -i ELSE i END) AS BLOB),
+         'file 0644 root:root 100', 'file', 420, 'root', 'root', 100
+  FROM c WHERE i % 200 <> 1;
+COMMIT;
+SQL
+	# The same two item sets as two plain databases, for sqldiff and the JOIN.
+	for s in 1 2; do
+		rm -f "$work/side$s-$n.db"
+		sqlite3 "$work/side$s-$n.db" "ATTACH '$db' AS st;
+			CREATE TABLE items (kind TEXT, key TEXT, fingerprint BLOB, value TEXT,
+			                    PRIMARY KEY (kind, key)) WITHOUT ROWID;
+			INSERT INTO items SELECT kind, key, fingerprint, value FROM st.items
+			  WHERE snapshot_id = $s ORDER BY kind, key;"
+	done
+fi
+
+best() { # best-of-3 wall time in seconds of "$@", output discarded
+	python3 - "$@" <<'PY'
+import subprocess, sys, time
+best = min(
+    (lambda t0: (subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL), time.perf_counter() - t0)[1])(
+        time.perf_counter())
+    for _ in range(3))
+print(f"{best:.3f}")
+PY
+}
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.1f}')" "$1" "$2"; }
+
+cat "$db" "$work"/side*-"$n".db >/dev/null # warm the page cache
+t_ed=$(best "$ed" --db "$db" diff @1 @2 --format json)
+t_edt=$(best "$ed" --db "$db" diff @1 @2)
+t_join=$(best sqlite3 "$work/side1-$n.db" "ATTACH '$work/side2-$n.db' AS b;
+	SELECT a.kind, a.key, b.kind, b.key FROM main.items AS a FULL JOIN b.items AS b
+	  ON a.kind = b.kind AND a.key = b.key
+	WHERE a.key IS NULL OR b.key IS NULL OR a.fingerprint <> b.fingerprint;")
+t_sqldiff=$(best sqldiff "$work/side1-$n.db" "$work/side2-$n.db")
+drift=$("$ed" --db "$db" diff @1 @2 --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["drift"]))' || true)
+
+echo "diff of two snapshots of $n items, $drift drifted (best of 3, warm cache)"
+printf '  %-34s %8s s\n' "envdrift diff --format json" "$t_ed"
+printf '  %-34s %8s s\n' "envdrift diff (text)" "$t_edt"
+printf '  %-34s %8s s   ratio %sx\n' "sqlite3 FULL OUTER JOIN" "$t_join" "$(ratio "$t_join" "$t_ed")"
+printf '  %-34s %8s s   ratio %sx\n' "sqldiff" "$t_sqldiff" "$(ratio "$t_sqldiff" "$t_ed")"
+echo "ratio = reference time / envdrift time (goal: FULL JOIN about 7x, sqldiff about 3x)"
