@@ -36,14 +36,16 @@ INSERT INTO items (snapshot_id, kind, key, fingerprint, value, ftype, mode, owne
   FROM c WHERE i % 200 <> 1;
 COMMIT;
 SQL
-	# The same two item sets as two plain databases, for sqldiff and the JOIN.
+	# The same two item sets (every column a report shows) as two plain
+	# databases, for sqldiff and the JOIN.
 	for s in 1 2; do
 		rm -f "$work/side$s-$n.db"
 		sqlite3 "$work/side$s-$n.db" "ATTACH '$db' AS st;
 			CREATE TABLE items (kind TEXT, key TEXT, fingerprint BLOB, value TEXT,
-			                    PRIMARY KEY (kind, key)) WITHOUT ROWID;
-			INSERT INTO items SELECT kind, key, fingerprint, value FROM st.items
-			  WHERE snapshot_id = $s ORDER BY kind, key;"
+			  ftype TEXT, mode INTEGER, owner TEXT, grp TEXT, target TEXT, size INTEGER,
+			  error TEXT, attrs TEXT, PRIMARY KEY (kind, key)) WITHOUT ROWID;
+			INSERT INTO items SELECT kind, key, fingerprint, value, ftype, mode, owner, grp,
+			  target, size, error, attrs FROM st.items WHERE snapshot_id = $s ORDER BY kind, key;"
 	done
 fi
 
@@ -66,7 +68,9 @@ t_edt=$(best "$ed" --db "$db" diff @1 @2)
 t_join=$(best sqlite3 "$work/side1-$n.db" "ATTACH '$work/side2-$n.db' AS b;
 	SELECT a.kind, a.key, b.kind, b.key FROM main.items AS a FULL JOIN b.items AS b
 	  ON a.kind = b.kind AND a.key = b.key
-	WHERE a.key IS NULL OR b.key IS NULL OR a.fingerprint <> b.fingerprint;")
+	WHERE a.key IS NULL OR b.key IS NULL OR a.fingerprint IS NOT b.fingerprint
+	   OR a.ftype IS NOT b.ftype OR a.mode IS NOT b.mode OR a.owner IS NOT b.owner
+	   OR a.grp IS NOT b.grp OR a.target IS NOT b.target OR a.error IS NOT b.error;")
 t_sqldiff=$(best sqldiff "$work/side1-$n.db" "$work/side2-$n.db")
 drift=$("$ed" --db "$db" diff @1 @2 --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["drift"]))' || true)
 
