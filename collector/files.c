@@ -208,6 +208,11 @@ static enum ed_code emit_entry(struct walk *w, const char *path, const struct ed
 	ed_buf_reset(&w->link);
 	if (st->type == ED_FT_REG) {
 		bool keep = w->opts && w->opts->configs && is_json_name(path);
+		if (keep && st->size > (int64_t)ED_CONFIG_MAX) {
+			ed_sink_warn(w->sink, "%s: larger than %u MiB: fingerprinted, not read key by key",
+				     path, ED_CONFIG_MAX >> 20);
+			keep = false;
+		}
 		if (hash_file(w, path, st, keep, &it.fp, &rerr) == ED_OK)
 			parse_json = keep && w->body.len > 0;
 		else
