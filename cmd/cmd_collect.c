@@ -254,7 +254,8 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 	if (auto_pkgs) {
 		struct ed_stat sb;
 		struct ed_err ignored;
-		want_dpkg = src->ops->stat(src, "/var/lib/dpkg/status", &sb, &ignored) == ED_OK;
+		want_dpkg = src->ops->stat(src, "/var/lib/dpkg/status", &sb, &ignored) == ED_OK &&
+			    sb.type == ED_FT_REG;
 	}
 	if (ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err) ||
 	    ed_store_key(cli->db, false, key, &err) ||

@@ -28,6 +28,7 @@ struct walk {
 	const struct ed_secrets *sec;  /* patterns and key; key is non-NULL */
 	struct ed_sink *sink;
 	struct ed_buf key;             /* "PATH#" + the pointer of the current value */
+	size_t secrets;                /* secret leaves emitted */
 };
 
 struct member {
@@ -138,6 +139,7 @@ static enum ed_code emit_leaf(struct walk *w, const json_t *j, bool secret, stru
 		if (rc != ED_OK)
 			goto out;
 		it.attrs = attrs_secret;
+		w->secrets++;
 	} else {
 		ed_fp_of(text, len, &it.fp);
 		if (len > ED_JSON_MAX_VALUE)
@@ -272,7 +274,7 @@ static void scrub_message(json_error_t *e)
  */
 enum ed_code ed_config_json_parse(struct ed_str text, const char *path,
 				  const struct ed_secrets *sec, struct ed_sink *sink,
-				  struct ed_err *err)
+				  size_t *nsecrets, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
 	json_t *root = NULL;
@@ -309,6 +311,8 @@ enum ed_code ed_config_json_parse(struct ed_str text, const char *path,
 		goto out;
 	}
 	rc = walk(&w, root, false, err);
+	if (nsecrets)
+		*nsecrets = w.secrets;
 out:
 	json_decref(root);
 	ed_buf_release(&w.key);

@@ -130,10 +130,12 @@ static bool same_file_state(const struct ed_stat *a, const struct ed_stat *b)
  * into an item error, not a failed run.
  */
 static enum ed_code hash_file(struct walk *w, const char *path, const struct ed_stat *before,
-			      bool keep, struct ed_fp *fp, struct ed_err *err)
+			      bool keep, const uint8_t *mac_key, struct ed_fp *fp,
+			      struct ed_err *err)
 {
 	struct ed_source *src = w->src;
 	struct ed_file *f = NULL;
+	struct ed_mac *mac = NULL;
 	enum ed_code rc;
 	/* A file that changes while read is read again, then reported as unstable. */
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -150,6 +152,12 @@ static enum ed_code hash_file(struct walk *w, const char *path, const struct ed_
 			goto next;
 		}
 		bool keeping = keep && st0.size <= (int64_t)ED_CONFIG_MAX;
+		ed_mac_free(mac);
+		mac = NULL;
+		if (mac_key && !(mac = ed_mac_new(mac_key))) {
+			rc = ed_err_set(err, ED_NOMEM, "%s: cannot set up HMAC-SHA256", path);
+			goto out;
+		}
 		for (;;) {
 			size_t got = 0;
 			rc = src->ops->read(f, w->chunk, READ_CHUNK, &got, err);
@@ -157,11 +165,19 @@ static enum ed_code hash_file(struct walk *w, const char *path, const struct ed_
 				goto out;
 			if (!got)
 				break;
-			ed_hasher_update(w->hasher, w->chunk, got);
+			if (mac)
+				ed_mac_update(mac, w->chunk, got);
+			else
+				ed_hasher_update(w->hasher, w->chunk, got);
 			if (keeping && ed_buf_add(&w->body, w->chunk, got))
 				keeping = false;
 		}
-		ed_hasher_final(w->hasher, fp);
+		if (mac)
+			rc = ed_mac_final(mac, fp, err);
+		else
+			ed_hasher_final(w->hasher, fp);
+		if (rc)
+			goto out;
 		rc = src->ops->fstat(f, &st1, err);
 		if (rc)
 			goto out;
@@ -178,13 +194,28 @@ static enum ed_code hash_file(struct walk *w, const char *path, const struct ed_
 out:
 	if (f)
 		src->ops->close(f);
+	ed_mac_free(mac);
 	if (rc)
 		ed_buf_reset(&w->body);
 	return rc;
 }
 
+/* Is the file's own name a secret's (db.password, api.token, server.key)? */
+static bool is_secret_file(const struct walk *w, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return w->opts && w->opts->secrets && ed_secret_name_matches(w->opts->secrets, base, strlen(base));
+}
+
+static const char attrs_secret[] = "{\"secret\":true}";
+
+/*
+ * Emits the item of one entry; list_error is why a folder's entries could
+ * not be listed (the folder item carries it), or NULL.
+ */
 static enum ed_code emit_entry(struct walk *w, const char *path, const struct ed_stat *st,
-			       struct ed_err *err)
+			       const char *list_error, struct ed_err *err)
 {
 	struct ed_item it = {0};
 	struct ed_err rerr = {0};
@@ -213,10 +244,32 @@ static enum ed_code emit_entry(struct walk *w, const char *path, const struct ed
 				     path, ED_CONFIG_MAX >> 20);
 			keep = false;
 		}
-		if (hash_file(w, path, st, keep, &it.fp, &rerr) == ED_OK)
-			parse_json = keep && w->body.len > 0;
+		/*
+		 * Secrets are never stored as a plain hash, which a short value
+		 * would not survive: a file named like a secret, or a config
+		 * holding one, gets the keyed fingerprint (HMAC) instead.
+		 */
+		bool secret = is_secret_file(w, path);
+		const uint8_t *key = secret ? w->opts->secrets->key : NULL;
+		if (hash_file(w, path, st, keep, key, &it.fp, &rerr) == ED_OK)
+			parse_json = keep && w->body.len > 0 && w->opts->secrets;
 		else
 			it.error = rerr.msg;
+		if (parse_json) {
+			size_t nsecrets = 0;
+			rc = ed_config_json_parse(ed_str_of(w->body.p, w->body.len), path,
+						  w->opts->secrets, w->sink, &nsecrets, err);
+			if (rc == ED_OK && nsecrets && !secret) {
+				secret = true;
+				rc = ed_fp_keyed(w->opts->secrets->key, w->body.p, w->body.len, &it.fp,
+						 err);
+			}
+			ed_buf_reset(&w->body);
+			if (rc)
+				return rc;
+		}
+		if (secret)
+			it.attrs = attrs_secret;
 	} else if (st->type == ED_FT_LINK) {
 		if (w->src->ops->readlink(w->src, path, &w->link, &rerr) == ED_OK) {
 			it.target = ed_buf_str(&w->link);
@@ -224,6 +277,8 @@ static enum ed_code emit_entry(struct walk *w, const char *path, const struct ed
 		} else {
 			it.error = rerr.msg;
 		}
+	} else if (st->type == ED_FT_DIR && list_error) {
+		it.error = list_error;
 	}
 	/* Directories and special files: attributes only, the fingerprint stays zero. */
 
@@ -240,12 +295,7 @@ static enum ed_code emit_entry(struct walk *w, const char *path, const struct ed
 
 	if (it.error)
 		ed_sink_warn(w->sink, "%s", it.error);
-	rc = w->sink->emit(w->sink, &it, err);
-	if (rc == ED_OK && parse_json && w->opts->secrets)
-		rc = ed_config_json_parse(ed_str_of(w->body.p, w->body.len), path,
-					  w->opts->secrets, w->sink, err);
-	ed_buf_reset(&w->body);
-	return rc;
+	return w->sink->emit(w->sink, &it, err);
 }
 
 /* An entry that could not even be stat'ed: an item of unknown type with the error. */
@@ -266,20 +316,17 @@ static enum ed_code emit_unstatable(struct walk *w, const char *path, const char
 static enum ed_code visit(struct walk *w, struct ed_buf *path, const struct ed_stat *st,
 			  struct ed_err *err)
 {
-	enum ed_code rc = emit_entry(w, path->p, st, err);
-	if (rc || st->type != ED_FT_DIR)
-		return rc;
+	if (st->type != ED_FT_DIR)
+		return emit_entry(w, path->p, st, NULL, err);
 
+	/* List first: a folder whose entries cannot be read carries that error. */
 	char **names = NULL;
 	size_t n = 0;
 	struct ed_err lerr = {0};
-	if (w->src->ops->list(w->src, path->p, &names, &n, &lerr)) {
-		if (lerr.code == ED_NOMEM)
-			return ed_err_set(err, ED_NOMEM, "%s", lerr.msg);
-		/* The folder item is already recorded; its listing error is a warning. */
-		ed_sink_warn(w->sink, "%s", lerr.msg);
-		return ED_OK;
-	}
+	enum ed_code rc = w->src->ops->list(w->src, path->p, &names, &n, &lerr);
+	if (rc == ED_NOMEM)
+		return ed_err_set(err, ED_NOMEM, "%s", lerr.msg);
+	rc = emit_entry(w, path->p, st, rc ? lerr.msg : NULL, err);
 	size_t base = path->len;
 	for (size_t i = 0; i < n && rc == ED_OK; i++) {
 		if ((base > 1 && ed_buf_addc(path, '/')) || ed_buf_adds(path, names[i])) {

@@ -131,7 +131,8 @@ static enum ed_code parent_of(struct local_source *ls, const char *path, int *di
 		return ed_err_set(err, ED_NOMEM, "%s: out of memory", path);
 	int fd = resolve(ls, dir, O_PATH | O_DIRECTORY);
 	if (fd < 0) {
-		enum ed_code rc = sys_fail(dir, "cannot open folder", err);
+		/* Name what the caller asked for, not its parent. */
+		enum ed_code rc = sys_fail(path, "cannot reach its folder", err);
 		free(dir);
 		return rc;
 	}
@@ -226,7 +227,17 @@ static enum ed_code local_open(struct ed_source *src, const char *path, struct e
 	rc = parent_of(ls, p.p, &dfd, &name, err);
 	if (rc)
 		goto out;
-	/* O_NONBLOCK: a FIFO swapped in after the caller's lstat must not hang us. */
+	/* Never open anything but a regular file, not even to look at it. */
+	struct stat pre;
+	if (fstatat(dfd, name, &pre, AT_SYMLINK_NOFOLLOW) != 0) {
+		rc = sys_fail(path, "cannot stat", err);
+		goto out;
+	}
+	if (!S_ISREG(pre.st_mode)) {
+		rc = ed_err_set(err, ED_UNSUPPORTED, "%s: not a regular file", path);
+		goto out;
+	}
+	/* O_NONBLOCK: a FIFO swapped in since that check must not hang us. */
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = sys_fail(path, "cannot open", err);
@@ -346,7 +357,8 @@ static enum ed_code local_list(struct ed_source *src, const char *path, char ***
 	}
 	if (rc)
 		goto out;
-	qsort(v, cnt, sizeof(*v), cmp_names);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_names);
 	*names = v;
 	*n = cnt;
 	v = NULL;

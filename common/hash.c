@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* XXH3-128 fingerprints (the AVX2 dispatcher where the CPU has it) and keyed HMAC fingerprints. */
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <stdlib.h>
 #include <xxh_x86dispatch.h>
 
@@ -77,4 +79,56 @@ enum ed_code ed_fp_keyed(const uint8_t key[ED_KEY_LEN], const void *data, size_t
 	for (int i = 0; i < ED_FP_LEN; i++)
 		out->b[i] = mac[i];
 	return ED_OK;
+}
+
+struct ed_mac {
+	EVP_MAC *mac;
+	EVP_MAC_CTX *ctx;
+	bool failed;
+};
+
+struct ed_mac *ed_mac_new(const uint8_t key[ED_KEY_LEN])
+{
+	struct ed_mac *m = calloc(1, sizeof(*m));
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (!m)
+		return NULL;
+	m->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	m->ctx = m->mac ? EVP_MAC_CTX_new(m->mac) : NULL;
+	if (!m->ctx || !EVP_MAC_init(m->ctx, key, ED_KEY_LEN, params)) {
+		ed_mac_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+bool ed_mac_update(struct ed_mac *m, const void *data, size_t len)
+{
+	if (!m->failed && !EVP_MAC_update(m->ctx, data, len))
+		m->failed = true;
+	return !m->failed;
+}
+
+enum ed_code ed_mac_final(struct ed_mac *m, struct ed_fp *out, struct ed_err *err)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	size_t len = 0;
+	if (m->failed || !EVP_MAC_final(m->ctx, mac, &len, sizeof(mac)) || len < ED_FP_LEN)
+		return ed_err_set(err, ED_IO, "HMAC-SHA256 failed in libcrypto");
+	for (int i = 0; i < ED_FP_LEN; i++)
+		out->b[i] = mac[i];
+	return ED_OK;
+}
+
+void ed_mac_free(struct ed_mac *m)
+{
+	if (!m)
+		return;
+	EVP_MAC_CTX_free(m->ctx);
+	EVP_MAC_free(m->mac);
+	free(m);
 }

@@ -60,13 +60,15 @@ int ed_jsonptr_append(struct ed_buf *out, const char *token, size_t len);
  * config item per leaf, keyed "PATH#/pointer" (a document that is a scalar has
  * the key "PATH#"). Empty objects and arrays are leaves. A leaf whose pointer
  * has a token matching a secret pattern gets the keyed fingerprint and no
- * value. Malformed JSON (or duplicate keys) is a warning naming path, line and
- * column, and emits nothing; the return is then ED_OK. Errors come only from
- * the sink or allocation.
+ * value; *nsecrets (if not NULL) receives how many leaves were secret, so the
+ * caller can key the whole file's fingerprint too. sec and sec->key are
+ * required (ED_USAGE otherwise). Malformed JSON (or duplicate keys) is a
+ * warning naming path, line and column, and emits nothing; the return is then
+ * ED_OK. Other errors come only from the sink or allocation.
  */
 enum ed_code ed_config_json_parse(struct ed_str text, const char *path,
 				  const struct ed_secrets *sec, struct ed_sink *sink,
-				  struct ed_err *err);
+				  size_t *nsecrets, struct ed_err *err);
 
 /* --- dpkg (collector/pkg_dpkg.c) --- */
 

@@ -3,6 +3,7 @@
 #ifndef ED_HASH_H
 #define ED_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,5 +36,14 @@ void ed_fp_hex(const struct ed_fp *fp, char out[2 * ED_FP_LEN + 1]);
  */
 enum ed_code ed_fp_keyed(const uint8_t key[ED_KEY_LEN], const void *data, size_t len,
 			 struct ed_fp *out, struct ed_err *err);
+
+/* Streaming keyed fingerprint (HMAC-SHA256 truncated to 16 bytes), for secret files. */
+struct ed_mac;
+/* NULL when libcrypto cannot set up HMAC-SHA256 or memory runs out. */
+struct ed_mac *ed_mac_new(const uint8_t key[ED_KEY_LEN]);
+/* Returns false if libcrypto failed; ed_mac_final then fails too. */
+bool ed_mac_update(struct ed_mac *m, const void *data, size_t len);
+enum ed_code ed_mac_final(struct ed_mac *m, struct ed_fp *out, struct ed_err *err);
+void ed_mac_free(struct ed_mac *m);
 
 #endif

@@ -73,5 +73,12 @@ int main(void)
 	ok(memcmp(k1.b, k2.b, ED_FP_LEN) != 0, "another key gives another fingerprint");
 	ed_fp_of("pw", 2, &a1);
 	ok(memcmp(k1.b, a1.b, ED_FP_LEN) != 0, "keyed differs from the plain hash");
+	struct ed_mac *m = ed_mac_new(key);
+	ok(m != NULL, "streaming keyed fingerprint");
+	ed_mac_update(m, "p", 1);
+	ed_mac_update(m, "w", 1);
+	ok(ed_mac_final(m, &a2, NULL) == ED_OK && memcmp(a2.b, k2.b, ED_FP_LEN) == 0,
+	   "streaming and one-shot keyed fingerprints agree");
+	ed_mac_free(m);
 	return tap_done();
 }

@@ -43,7 +43,7 @@ static enum ed_code run_len(struct mem_sink *ms, const char *path, const char *d
 {
 	mem_sink_init(ms);
 	memset(err, 0, sizeof(*err));
-	return ed_config_json_parse(ed_str_of(doc, len), path, sec, &ms->sink, err);
+	return ed_config_json_parse(ed_str_of(doc, len), path, sec, &ms->sink, NULL, err);
 }
 
 static enum ed_code run(struct mem_sink *ms, const char *doc, const struct ed_secrets *sec,
@@ -404,7 +404,7 @@ static void test_malformed(void)
 
 	/* A NULL text pointer with no bytes is an empty document. */
 	mem_sink_init(&ms);
-	enum ed_code rc = ed_config_json_parse(ed_str_of(NULL, 0), P, &sec_a, &ms.sink, &err);
+	enum ed_code rc = ed_config_json_parse(ed_str_of(NULL, 0), P, &sec_a, &ms.sink, NULL, &err);
 	ok(rc == ED_OK && ms.n == 0 && ms.nwarnings == 1, "NULL empty text: a warning");
 	mem_sink_release(&ms);
 }
@@ -559,7 +559,7 @@ static void test_errors(void)
 	mem_sink_init(&ms);
 	ms.fail_after = 2;
 	memset(&err, 0, sizeof(err));
-	enum ed_code rc = ed_config_json_parse(ed_str_of(doc, strlen(doc)), P, &sec_a, &ms.sink, &err);
+	enum ed_code rc = ed_config_json_parse(ed_str_of(doc, strlen(doc)), P, &sec_a, &ms.sink, NULL, &err);
 	is_int(rc, ED_STORE, "sink failure propagates");
 	ok(err.code == ED_STORE && ms.n == 1, "sink failure: error recorded, walk stopped after item 1");
 	mem_sink_release(&ms);
@@ -568,7 +568,7 @@ static void test_errors(void)
 	ms.fail_after = 1;
 	memset(&err, 0, sizeof(err));
 	static const char deep[] = "{\"x\": [[{\"password\": \"s\"}]], \"y\": 1}";
-	rc = ed_config_json_parse(ed_str_of(deep, strlen(deep)), P, &sec_a, &ms.sink, &err);
+	rc = ed_config_json_parse(ed_str_of(deep, strlen(deep)), P, &sec_a, &ms.sink, NULL, &err);
 	ok(rc == ED_STORE && ms.n == 0, "sink failure deep inside the tree propagates");
 	mem_sink_release(&ms);
 

@@ -60,6 +60,7 @@ int main(void)
 	put("etc/app/run.sh", "#!/bin/sh\necho hi\n", 0755);
 	put("etc/app/config.json", "{\"db\": {\"pool\": 10, \"password\": \"s3cret\"}}", 0640);
 	put("etc/app/broken.json", "{\"db\": ", 0644);
+	put("etc/app/db.password", "1234", 0600);
 	char p[512];
 	snprintf(p, sizeof(p), "%s/etc/app/config.json", root);
 	if (chown(p, 1234, 1234) != 0)
@@ -104,6 +105,22 @@ int main(void)
 	it = mem_sink_find(&a, "/etc/app/config.json#/db/password");
 	ok(it && it->value == NULL, "secret config item has no value");
 	ok(mem_sink_warned(&a, "/etc/app/broken.json"), "malformed JSON is a warning naming it");
+
+	/* Secrets are never stored as a plain hash: a short one would be guessed from it. */
+	struct ed_fp plain;
+	it = mem_sink_find(&a, "/etc/app/db.password");
+	ed_fp_of("1234", 4, &plain);
+	ok(it && memcmp(it->fp.b, plain.b, ED_FP_LEN) != 0 && it->attrs &&
+		   strstr(it->attrs, "secret"),
+	   "a file named like a secret gets a keyed fingerprint, not XXH3");
+	static const char cfg[] = "{\"db\": {\"pool\": 10, \"password\": \"s3cret\"}}";
+	it = mem_sink_find(&a, "/etc/app/config.json");
+	ed_fp_of(cfg, strlen(cfg), &plain);
+	ok(it && memcmp(it->fp.b, plain.b, ED_FP_LEN) != 0 && it->attrs &&
+		   strstr(it->attrs, "secret"),
+	   "a JSON config holding a secret gets a keyed file fingerprint");
+	it = mem_sink_find(&a, "/etc/app/run.sh");
+	ok(it && it->attrs == NULL, "an ordinary file is not marked secret");
 
 	ok(collect(&b, "/etc") == ED_OK, "collects again");
 	int same = a.n == b.n;
