@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Shared helpers for the integration tests: TAP output, a temporary folder
+# removed on exit, and running the envdrift binary with its output captured.
+#
+# Source it first thing:  . "$(dirname "$0")/lib.sh"
+# Environment: ENVDRIFT (the binary; meson sets it), SRCDIR (the repository).
+# Run by hand:  ENVDRIFT=$PWD/build/envdrift SRCDIR=$PWD bash tests/integration/e2e.sh
+
+set -u
+export LC_ALL=C
+
+: "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${ENVDRIFT:=$SRCDIR/build/envdrift}"
+export SRCDIR ENVDRIFT
+# Sanitizer builds: a report must end the process with a signal, never with
+# exit 1 (which would read as "drift").
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}"
+unset ENVDRIFT_DB NO_COLOR
+
+# python3 for JSON and fixtures: the system one if there is one (a pyenv shim
+# costs 0.2 s a call).
+T_PY=$(command -v /usr/bin/python3 || command -v python3)
+python3() { "$T_PY" "$@"; }
+
+T_N=0       # tests run so far
+T_FAIL=0    # of which failed
+T_SAN=""    # sanitizer reports seen in any captured stderr
+T_DONE=0
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/envdrift-it.XXXXXX") || { echo "Bail out! mktemp -d failed"; exit 2; }
+chmod 755 "$TMP"
+
+t_cleanup() {
+	local rc=$?
+	# A test that ended early (set -e, a bail out) must not look like a pass.
+	if [ "$T_DONE" != 1 ] && [ "$rc" = 0 ]; then
+		echo "# test script ended before done_testing"
+		rc=2
+	fi
+	if [ -n "${KEEP_TMP:-}" ]; then
+		echo "# kept $TMP"
+	else
+		chmod -R u+rwX "$TMP" 2>/dev/null
+		rm -rf "$TMP"
+	fi
+	exit "$rc"
+}
+trap t_cleanup EXIT
+# Killed (meson's timeout, ^C): still clean up, through the EXIT trap.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+
+if [ ! -x "$ENVDRIFT" ]; then
+	echo "Bail out! no envdrift binary at $ENVDRIFT (build it with 'ninja -C build' or set ENVDRIFT)"
+	exit 2
+fi
+
+diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }
+
+# pass/fail DESC: the bare TAP lines.
+pass() { T_N=$((T_N + 1)); echo "ok $T_N - $1"; }
+fail() {
+	T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $1"
+	shift
+	local l
+	for l in "$@"; do diag "$l"; done
+}
+skip() { T_N=$((T_N + 1)); echo "ok $T_N - $1 # SKIP ${2:-}"; }
+
+# ok DESC CMD...: passes when CMD exits 0.
+ok() {
+	local desc=$1; shift
+	if "$@"; then pass "$desc"; else fail "$desc" "command failed: $*"; fi
+}
+
+# nok DESC CMD...: passes when CMD exits non-zero.
+nok() {
+	local desc=$1; shift
+	if "$@"; then fail "$desc" "command succeeded: $*"; else pass "$desc"; fi
+}
+
+# is GOT EXPECTED DESC
+is() {
+	if [ "$1" == "$2" ]; then pass "$3"; else
+		fail "$3" "got:      $(printf '%s' "$1" | head -c 3000)" "expected: $(printf '%s' "$2" | head -c 3000)"
+	fi
+}
+
+# isnt GOT UNEXPECTED DESC
+isnt() {
+	if [ "$1" != "$2" ]; then pass "$3"; else fail "$3" "got the unwanted: $1"; fi
+}
+
+# like GOT ERE DESC / unlike GOT ERE DESC
+like() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then pass "$3"; else
+		fail "$3" "got:      $(printf '%s' "$1" | head -c 3000)" "expected to match: $2"
+	fi
+}
+unlike() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		fail "$3" "got:      $(printf '%s' "$1" | head -c 3000)" "expected not to match: $2"
+	else pass "$3"; fi
+}
+
+# contains GOT FIXED DESC: GOT holds the fixed string.
+contains() {
+	if printf '%s' "$1" | grep -Fq -- "$2"; then pass "$3"; else
+		fail "$3" "got:      $(printf '%s' "$1" | head -c 3000)" "expected to contain: $2"
+	fi
+}
+
+# Captures a command: sets RC, OUT, ERR (files $TMP/.out, $TMP/.err keep the bytes).
+# ED_TIMEOUT (default 120 s) bounds every run; a timeout gives RC 124.
+run() {
+	timeout -k 5 "${ED_TIMEOUT:-120}" "$@" >"$TMP/.out" 2>"$TMP/.err"
+	RC=$?
+	OUT=$(cat "$TMP/.out")
+	ERR=$(cat "$TMP/.err")
+	san_check "$ERR" "$*"
+	return 0
+}
+
+# ed ARGS...: run envdrift (captured as with run).
+ed() { run "$ENVDRIFT" "$@"; }
+
+# Records sanitizer reports found in TEXT (reported by done_testing).
+san_check() {
+	if printf '%s' "$1" | grep -Eq 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|SUMMARY: [A-Za-z]+Sanitizer'; then
+		T_SAN="$T_SAN
+$2:
+$(printf '%s' "$1" | grep -E 'Sanitizer|runtime error' | head -5)"
+	fi
+}
+
+# exits CODE DESC: the last run exited with CODE.
+exits() {
+	if [ "$RC" = "$1" ]; then pass "$2"; else
+		fail "$2" "exit status $RC, expected $1" "stdout: $(printf '%s' "$OUT" | head -c 1500)" \
+			"stderr: $(printf '%s' "$ERR" | head -c 1500)"
+	fi
+}
+
+# json_get EXPR: evaluates the Python expression EXPR over d = the JSON document on stdin.
+json_get() { python3 -c 'import json,sys; d=json.load(sys.stdin); r=eval(sys.argv[1]); print(r if isinstance(r,str) else json.dumps(r, sort_keys=True))' "$1"; }
+
+# q DB SQL: one sqlite3 query (read-only, waiting for writers).
+q() { sqlite3 -readonly -cmd '.timeout 5000' "$1" "$2"; }
+
+# ms: a monotonic clock in milliseconds.
+ms() { python3 -c 'import time; print(int(time.monotonic()*1000))'; }
+
+# Ends the test: a check that no run hit a sanitizer, the plan, the exit status.
+done_testing() {
+	if [ -z "$T_SAN" ]; then pass "no sanitizer reports in any envdrift run"; else
+		fail "no sanitizer reports in any envdrift run" "$T_SAN"
+	fi
+	echo "1..$T_N"
+	T_DONE=1
+	[ "$T_FAIL" = 0 ]
+	exit $?
+}
+
+# --- fixtures ---
+
+# dpkg_slice N: the first N stanzas of this machine's dpkg status file (blank-line records).
+DPKG_STATUS=${DPKG_STATUS:-/var/lib/dpkg/status}
+dpkg_slice() { awk -v n="$1" 'BEGIN { RS = ""; ORS = "\n\n" } NR <= n' "$DPKG_STATUS"; }
+
+# init_store DB: envdrift init, bail out if that fails.
+init_store() {
+	ed --db "$1" init
+	if [ "$RC" != 0 ]; then
+		echo "Bail out! envdrift --db $1 init failed ($RC): $ERR"
+		exit 2
+	fi
+}
