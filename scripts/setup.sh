@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs the Debian 12 packages envdrift needs to build, test and run its demo.
+# Idempotent: when every package is already installed it touches nothing and returns at once.
+# Output: one line per phase; apt's chatter goes to $ENVDRIFT_SETUP_LOG (default /tmp/envdrift-setup.log).
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+log=${ENVDRIFT_SETUP_LOG:-${TMPDIR:-/tmp}/envdrift-setup.log}
+
+packages=(
+	build-essential meson ninja-build pkg-config python3
+	libsqlite3-dev sqlite3 libxxhash-dev xxhash libjansson-dev
+	libssh2-1-dev libssl-dev libmicrohttpd-dev libinih-dev
+	git ca-certificates
+)
+# sqlite3-tools carries sqldiff on bookworm; it is optional and installed only where it exists.
+optional=(sqlite3-tools)
+
+say() { printf 'setup: %s\n' "$*"; }
+
+is_installed() {
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
+}
+
+# True when apt knows a candidate version for the package (needs current package lists).
+has_candidate() {
+	local cand
+	cand=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2; exit }')
+	[ -n "$cand" ] && [ "$cand" != "(none)" ]
+}
+
+missing=()
+for p in "${packages[@]}"; do
+	is_installed "$p" || missing+=("$p")
+done
+optional_missing=()
+for p in "${optional[@]}"; do
+	is_installed "$p" || optional_missing+=("$p")
+done
+
+# Fast path: all required packages present, and each missing optional one unknown to apt.
+if [ ${#missing[@]} -eq 0 ]; then
+	want=0
+	for p in "${optional_missing[@]}"; do
+		has_candidate "$p" && want=1
+	done
+	if [ "$want" -eq 0 ]; then
+		say "all packages already installed"
+		exit 0
+	fi
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	say "missing packages: ${missing[*]} ${optional_missing[*]}; no apt-get here (envdrift targets Debian 12)" >&2
+	exit 2
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo=(sudo -E)
+	else
+		say "missing packages: ${missing[*]} ${optional_missing[*]}; run this script as root" >&2
+		exit 2
+	fi
+fi
+
+run_logged() {
+	if ! "$@" >>"$log" 2>&1; then
+		say "failed: $* (last lines of $log follow)" >&2
+		tail -n 20 "$log" >&2
+		exit 2
+	fi
+}
+
+: >"$log"
+say "apt-get update (log: $log)"
+run_logged "${sudo[@]}" apt-get update
+
+for p in "${optional_missing[@]}"; do
+	if has_candidate "$p"; then
+		missing+=("$p")
+	else
+		say "optional package $p is not available here; skipping it"
+	fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing ${#missing[@]} packages: ${missing[*]}"
+	run_logged "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+say "done"
