@@ -12,7 +12,7 @@ packages=(
 	build-essential meson ninja-build pkg-config python3
 	libsqlite3-dev sqlite3 libxxhash-dev xxhash libjansson-dev
 	libssh2-1-dev libssl-dev libmicrohttpd-dev libinih-dev
-	git ca-certificates
+	git ca-certificates strace
 )
 # sqlite3-tools carries sqldiff on bookworm; it is optional and installed only where it exists.
 optional=(sqlite3-tools)
