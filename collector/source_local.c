@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ed/source.h"
+#include "run_local.h"
 
 struct local_source {
 	struct ed_source base;
@@ -441,6 +442,21 @@ out:
 	return rc;
 }
 
+static enum ed_code local_run(struct ed_source *src, const char *const *argv, size_t max,
+			      int timeout_ms, struct ed_buf *out, int *exit_status,
+			      struct ed_err *err)
+{
+	(void)src;
+	if (!argv || !argv[0] || !argv[0][0])
+		return ed_err_set(err, ED_USAGE, "no program to run");
+	return ed_run_local(argv, max, timeout_ms, out, exit_status, err);
+}
+
+static enum ed_code local_root_dir(struct ed_source *src, struct ed_buf *out, struct ed_err *err)
+{
+	return local_local_path(src, "/", out, err);
+}
+
 static void local_free(struct ed_source *src)
 {
 	struct local_source *ls = local(src);
@@ -463,6 +479,8 @@ static const struct ed_source_ops local_ops = {
 	.list = local_list,
 	.readlink = local_readlink,
 	.local_path = local_local_path,
+	.run = local_run,
+	.root_dir = local_root_dir,
 	.free = local_free,
 };
 

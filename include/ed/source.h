@@ -67,6 +67,25 @@ struct ed_source_ops {
 	 */
 	enum ed_code (*local_path)(struct ed_source *src, const char *path, struct ed_buf *out,
 				   struct ed_err *err);
+	/*
+	 * Runs a program on the host: argv[0] is looked up in PATH, nothing
+	 * passes through a shell. Its standard output is appended to out, at
+	 * most max bytes (more is ED_TOOBIG: hostile or broken output is
+	 * capped); its standard error is kept (capped) for the message. No
+	 * standard input. The program is killed after timeout_ms.
+	 * *exit_status receives its exit status (128 + signal if killed by
+	 * one); a non-zero status is not an error of run itself. ED_NOTFOUND
+	 * when the program does not exist on the host.
+	 */
+	enum ed_code (*run)(struct ed_source *src, const char *const *argv, size_t max,
+			    int timeout_ms, struct ed_buf *out, int *exit_status,
+			    struct ed_err *err);
+	/*
+	 * The folder on this machine that is the host's "/" (the --root), for
+	 * a tool run through run() that needs it (rpm --root); ED_UNSUPPORTED
+	 * for remote sources.
+	 */
+	enum ed_code (*root_dir)(struct ed_source *src, struct ed_buf *out, struct ed_err *err);
 	void (*free)(struct ed_source *src);
 };
 

@@ -131,6 +131,30 @@ int main(void)
 		   strncmp(b.p, root, strlen(root)) == 0,
 	   "local_path stays inside the root: %s", ed_buf_str(&b));
 	ed_buf_release(&b);
+	/* run(): no shell, capped output, a deadline. */
+	int status = -1;
+	const char *echo[] = {"printf", "%s", "a;$(id) b", NULL};
+	ok(src->ops->run(src, echo, 1024, 5000, &b, &status, &err) == ED_OK && status == 0 &&
+		   strcmp(ed_buf_str(&b), "a;$(id) b") == 0,
+	   "run passes arguments without a shell");
+	ed_buf_release(&b);
+	const char *fail[] = {"sh", "-c", "echo oops >&2; exit 3", NULL};
+	ok(src->ops->run(src, fail, 1024, 5000, &b, &status, &err) == ED_OK && status == 3 &&
+		   strstr(err.msg, "oops"),
+	   "run reports a non-zero status with the program's stderr: %s", err.msg);
+	const char *big[] = {"head", "-c", "100000", "/dev/zero", NULL};
+	ok(src->ops->run(src, big, 1000, 5000, &b, &status, &err) == ED_TOOBIG && b.len == 0,
+	   "run caps the output and keeps nothing of it");
+	const char *slow[] = {"sleep", "10", NULL};
+	ok(src->ops->run(src, slow, 1000, 200, &b, &status, &err) == ED_IO &&
+		   strstr(err.msg, "200 ms"),
+	   "run stops a program past its deadline");
+	const char *none[] = {"ed-no-such-program", NULL};
+	ok(src->ops->run(src, none, 1000, 1000, &b, &status, &err) == ED_NOTFOUND,
+	   "run of a missing program is ED_NOTFOUND");
+	ok(src->ops->root_dir(src, &b, &err) == ED_OK && strcmp(b.p, root) == 0,
+	   "root_dir is the --root on this machine");
+	ed_buf_release(&b);
 	ed_source_free(src);
 
 	ok(ed_source_local_new("/nonexistent/ed-root", &src, &err) == ED_NOTFOUND &&

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* Running a program on this machine for the local source: no shell, capped output, a deadline. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run_local.h"
+
+extern char **environ;
+
+#define STDERR_KEEP 2048
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
+			  struct ed_buf *out, int *exit_status, struct ed_err *err)
+{
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+	posix_spawn_file_actions_t fa;
+	bool fa_ok = false;
+	pid_t pid = -1;
+	enum ed_code rc = ED_OK;
+	char errbuf[STDERR_KEEP + 1];
+	size_t errlen = 0;
+	size_t start = out->len;
+
+	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
+		rc = ed_err_set(err, ED_IO, "%s: cannot make a pipe: %s", argv[0], strerror(errno));
+		goto out;
+	}
+	if (posix_spawn_file_actions_init(&fa)) {
+		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", argv[0]);
+		goto out;
+	}
+	fa_ok = true;
+	if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) ||
+	    posix_spawn_file_actions_adddup2(&fa, outp[1], 1) ||
+	    posix_spawn_file_actions_adddup2(&fa, errp[1], 2)) {
+		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", argv[0]);
+		goto out;
+	}
+	int e = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	if (e) {
+		pid = -1;
+		rc = ed_err_set(err, e == ENOENT ? ED_NOTFOUND : ED_IO, "%s: cannot run: %s", argv[0],
+				strerror(e));
+		goto out;
+	}
+	close(outp[1]);
+	close(errp[1]);
+	outp[1] = errp[1] = -1;
+
+	long long deadline = now_ms() + timeout_ms;
+	struct pollfd fds[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+	int open_fds = 2;
+	char chunk[65536];
+	while (open_fds > 0) {
+		long long left = deadline - now_ms();
+		if (left <= 0) {
+			rc = ed_err_set(err, ED_IO, "%s: no answer within %d ms; stopped", argv[0],
+					timeout_ms);
+			goto out;
+		}
+		int n = poll(fds, 2, (int)(left > 1000 ? 1000 : left));
+		if (n < 0 && errno != EINTR) {
+			rc = ed_err_set(err, ED_IO, "%s: poll failed: %s", argv[0], strerror(errno));
+			goto out;
+		}
+		for (int i = 0; i < 2 && n > 0; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t got = read(fds[i].fd, chunk, sizeof(chunk));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				fds[i].fd = -1;
+				open_fds--;
+				continue;
+			}
+			if (i == 0) {
+				if (out->len - start + (size_t)got > max) {
+					rc = ed_err_set(err, ED_TOOBIG,
+							"%s: printed more than %zu bytes; stopped",
+							argv[0], max);
+					goto out;
+				}
+				if (ed_buf_add(out, chunk, (size_t)got)) {
+					rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", argv[0]);
+					goto out;
+				}
+			} else {
+				size_t keep = STDERR_KEEP - errlen;
+				if ((size_t)got < keep)
+					keep = (size_t)got;
+				memcpy(errbuf + errlen, chunk, keep);
+				errlen += keep;
+			}
+		}
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			rc = ed_err_set(err, ED_IO, "%s: wait failed: %s", argv[0], strerror(errno));
+			goto out;
+		}
+	}
+	pid = -1;
+	*exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (*exit_status != 0 && err) {
+		/* Not an error of run(); the caller may want the program's own words. */
+		errbuf[errlen] = '\0';
+		for (size_t i = 0; i < errlen; i++)
+			if ((unsigned char)errbuf[i] < 0x20 && errbuf[i] != '\n')
+				errbuf[i] = '?';
+		while (errlen && errbuf[errlen - 1] == '\n')
+			errbuf[--errlen] = '\0';
+		ed_err_set(err, ED_OK, "%s exited with status %d%s%s", argv[0], *exit_status,
+			   errlen ? ": " : "", errbuf);
+	}
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (rc) {
+		out->len = start;
+		if (out->p)
+			out->p[start] = '\0';
+	}
+	if (fa_ok)
+		posix_spawn_file_actions_destroy(&fa);
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	return rc;
+}
