@@ -1,0 +1,994 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Profiles: the built-in default, the INI parser (libinih, fed line by line
+ * by our own reader, which refuses what libinih would silently truncate), and
+ * the predicates collectors ask (secret? excluded? keep? which format?).
+ */
+#include <ctype.h>
+#include <fnmatch.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ed/profile.h"
+#include "ed/source.h"
+
+/* libinih keeps section and key names in 50-byte buffers (MAX_SECTION, MAX_NAME). */
+#define INIH_MAX_NAME 50
+
+/* ---- lists and formats ---- */
+
+int ed_strlist_add(struct ed_strlist *l, const char *s)
+{
+	char *c = strdup(s);
+	if (!c)
+		return -1;
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v) {
+		free(c);
+		return -1;
+	}
+	v[l->n++] = c;
+	l->v = v;
+	return 0;
+}
+
+bool ed_strlist_has(const struct ed_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void ed_strlist_release(struct ed_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static const char *const format_names[] = {
+	[ED_CFG_NONE] = "none",
+	[ED_CFG_JSON] = "json",
+	[ED_CFG_YAML] = "yaml",
+	[ED_CFG_INI] = "ini",
+	[ED_CFG_KEYVALUE] = "keyvalue",
+};
+#define NFORMAT_NAMES (sizeof(format_names) / sizeof(format_names[0]))
+
+bool ed_config_format_parse(const char *name, enum ed_config_format *out)
+{
+	for (size_t i = 0; name && i < NFORMAT_NAMES; i++) {
+		if (strcmp(name, format_names[i]) == 0) {
+			*out = (enum ed_config_format)i;
+			return true;
+		}
+	}
+	*out = ED_CFG_NONE;
+	return false;
+}
+
+const char *ed_config_format_name(enum ed_config_format f)
+{
+	if ((size_t)f >= NFORMAT_NAMES)
+		return "none";
+	return format_names[f];
+}
+
+/* ---- lifecycle ---- */
+
+/* The profile's lists, for release and copy (offsets into struct ed_profile). */
+static const size_t list_offsets[] = {
+	offsetof(struct ed_profile, paths),
+	offsetof(struct ed_profile, excludes),
+	offsetof(struct ed_profile, packages),
+	offsetof(struct ed_profile, schemas),
+	offsetof(struct ed_profile, secret_keys),
+	offsetof(struct ed_profile, secret_files),
+	offsetof(struct ed_profile, keep_content),
+	offsetof(struct ed_profile, sysctl),
+	offsetof(struct ed_profile, python_paths),
+	offsetof(struct ed_profile, npm_paths),
+};
+#define NLISTS (sizeof(list_offsets) / sizeof(list_offsets[0]))
+
+static struct ed_strlist *list_at(struct ed_profile *p, size_t i)
+{
+	return (struct ed_strlist *)(void *)((char *)p + list_offsets[i]);
+}
+
+static const struct ed_strlist *clist_at(const struct ed_profile *p, size_t i)
+{
+	return (const struct ed_strlist *)(const void *)((const char *)p + list_offsets[i]);
+}
+
+static void release_formats(struct ed_profile *p)
+{
+	for (size_t i = 0; i < p->nformats; i++)
+		free(p->formats[i].glob);
+	free(p->formats);
+	p->formats = NULL;
+	p->nformats = 0;
+}
+
+void ed_profile_release(struct ed_profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < NLISTS; i++)
+		ed_strlist_release(list_at(p, i));
+	release_formats(p);
+	memset(p, 0, sizeof(*p));
+}
+
+static int add_format(struct ed_profile *p, const char *glob, enum ed_config_format f)
+{
+	char *g = strdup(glob);
+	if (!g)
+		return -1;
+	struct ed_format_rule *v = realloc(p->formats, (p->nformats + 1) * sizeof(*v));
+	if (!v) {
+		free(g);
+		return -1;
+	}
+	v[p->nformats].glob = g;
+	v[p->nformats].format = f;
+	p->nformats++;
+	p->formats = v;
+	return 0;
+}
+
+enum ed_code ed_profile_copy(struct ed_profile *dst, const struct ed_profile *src,
+			     struct ed_err *err)
+{
+	struct ed_profile tmp = {0};
+	tmp.keep_max = src->keep_max;
+	tmp.threads = src->threads;
+	for (size_t i = 0; i < NLISTS; i++) {
+		const struct ed_strlist *from = clist_at(src, i);
+		for (size_t j = 0; j < from->n; j++)
+			if (ed_strlist_add(list_at(&tmp, i), from->v[j]))
+				goto oom;
+	}
+	for (size_t i = 0; i < src->nformats; i++)
+		if (add_format(&tmp, src->formats[i].glob, src->formats[i].format))
+			goto oom;
+	*dst = tmp;
+	return ED_OK;
+oom:
+	ed_profile_release(&tmp);
+	memset(dst, 0, sizeof(*dst));
+	return ed_err_set(err, ED_NOMEM, "out of memory copying a profile");
+}
+
+/* ---- the built-in default (profiles/default.ini says the same; a test checks) ---- */
+
+static const char *const default_paths[] = {"/etc", NULL};
+static const char *const default_packages[] = {"auto", NULL};
+static const char *const default_secret_keys[] = {
+	"*password*", "*secret*", "*token*", "*key*", "*passwd*", "*credential*", "*private*",
+	NULL,
+};
+static const char *const default_secret_files[] = {
+	"*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keytab",
+	"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
+	"/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-",
+	"/etc/ssh/ssh_host_*_key", "/etc/ssl/private/*",
+	NULL,
+};
+static const char *const default_keep[] = {
+	"/etc/*.conf", "/etc/*.cfg", "/etc/*.ini", "/etc/*.json", "/etc/*.yaml", "/etc/*.yml",
+	"/etc/*.toml", "/etc/*.properties",
+	"/etc/default/*", "/etc/sysconfig/*", "/etc/systemd/*", "/etc/nginx/*", "/etc/apache2/*",
+	"/etc/hosts", "/etc/fstab", "/etc/crontab", "/etc/cron.d/*", "/etc/environment",
+	"/etc/ssh/*_config",
+	NULL,
+};
+static const char *const default_sysctl[] = {
+	"net.core.somaxconn", "vm.swappiness", "vm.overcommit_memory", "fs.file-max",
+	"kernel.pid_max", "net.ipv4.ip_local_port_range",
+	NULL,
+};
+
+static int add_all(struct ed_strlist *l, const char *const *v)
+{
+	for (; *v; v++)
+		if (ed_strlist_add(l, *v))
+			return -1;
+	return 0;
+}
+
+enum ed_code ed_profile_default(struct ed_profile *p, struct ed_err *err)
+{
+	struct ed_profile tmp = {0};
+	if (add_all(&tmp.paths, default_paths) || add_all(&tmp.packages, default_packages) ||
+	    add_all(&tmp.secret_keys, default_secret_keys) ||
+	    add_all(&tmp.secret_files, default_secret_files) ||
+	    add_all(&tmp.keep_content, default_keep) || add_all(&tmp.sysctl, default_sysctl)) {
+		ed_profile_release(&tmp);
+		return ed_err_set(err, ED_NOMEM, "out of memory building the default profile");
+	}
+	tmp.keep_max = ED_PROFILE_KEEP_MAX_DEFAULT;
+	tmp.threads = 0;
+	ed_profile_release(p);
+	*p = tmp;
+	return ED_OK;
+}
+
+/* ---- predicates ---- */
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+bool ed_profile_path_matches(const char *glob, const char *path, bool casefold)
+{
+	const char *subject = strchr(glob, '/') ? path : base_name(path);
+	return fnmatch(glob, subject, casefold ? FNM_CASEFOLD : 0) == 0;
+}
+
+static bool any_matches(const struct ed_strlist *globs, const char *path, bool casefold)
+{
+	for (size_t i = 0; i < globs->n; i++)
+		if (ed_profile_path_matches(globs->v[i], path, casefold))
+			return true;
+	return false;
+}
+
+bool ed_profile_secret_file(const struct ed_profile *p, const char *path)
+{
+	if (any_matches(&p->secret_files, path, true))
+		return true;
+	const char *base = base_name(path);
+	size_t len = strlen(base);
+	for (size_t i = 0; i < p->secret_keys.n; i++)
+		if (ed_glob_match_ci(p->secret_keys.v[i], base, len))
+			return true;
+	return false;
+}
+
+bool ed_profile_excluded(const struct ed_profile *p, const char *path)
+{
+	return any_matches(&p->excludes, path, false);
+}
+
+bool ed_profile_keep(const struct ed_profile *p, const char *path)
+{
+	return any_matches(&p->keep_content, path, false) && !ed_profile_secret_file(p, path);
+}
+
+static bool ends_with_ci(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+enum ed_config_format ed_profile_format(const struct ed_profile *p, const char *path)
+{
+	static const char *const sysctl_dirs[] = {
+		"/etc/sysctl.d/*.conf", "/run/sysctl.d/*.conf", "/usr/lib/sysctl.d/*.conf",
+		"/lib/sysctl.d/*.conf",
+	};
+	for (size_t i = 0; i < p->nformats; i++)
+		if (ed_profile_path_matches(p->formats[i].glob, path, false))
+			return p->formats[i].format;
+
+	const char *base = base_name(path);
+	if (ends_with_ci(base, ".json"))
+		return ED_CFG_JSON;
+	if (ends_with_ci(base, ".yaml") || ends_with_ci(base, ".yml"))
+		return ED_CFG_YAML;
+	if (ends_with_ci(base, ".ini"))
+		return ED_CFG_INI;
+	if (ends_with_ci(base, ".env") || ends_with_ci(base, ".properties") ||
+	    strcmp(base, "sysctl.conf") == 0)
+		return ED_CFG_KEYVALUE;
+	for (size_t i = 0; i < sizeof(sysctl_dirs) / sizeof(sysctl_dirs[0]); i++)
+		if (fnmatch(sysctl_dirs[i], path, FNM_PATHNAME) == 0)
+			return ED_CFG_KEYVALUE;
+	return ED_CFG_NONE;
+}
+
+/* ---- sysctl keys ---- */
+
+enum ed_code ed_profile_sysctl_key(const char *key, struct ed_buf *canon, struct ed_buf *relpath,
+				   struct ed_err *err)
+{
+	size_t len = strlen(key);
+	if (len == 0)
+		return ed_err_set(err, ED_PARSE, "empty sysctl key");
+	if (len > 255)
+		return ed_err_set(err, ED_PARSE, "sysctl key '%.40s...' is longer than 255 bytes", key);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)key[i];
+		if (c <= 0x20 || c >= 0x7f || strchr("=*?[]\\\"'", c))
+			return ed_err_set(err, ED_PARSE,
+					  "sysctl key '%s' has a character that is not allowed "
+					  "(printable ASCII without spaces, quotes, '=', '\\' or glob characters)",
+					  key);
+	}
+	/* sysctl(8): the first separator tells which of '.' and '/' separates components. */
+	size_t first = strcspn(key, "./");
+	char sep = key[first] == '/' ? '/' : '.';
+	char lit = sep == '/' ? '.' : '/';
+	struct ed_buf c = ED_BUF_INIT, r = ED_BUF_INIT;
+	enum ed_code rc = ED_OK;
+	const char *p = key;
+	for (;;) {
+		const char *end = strchr(p, sep);
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == lit) || (n == 2 && p[0] == lit && p[1] == lit)) {
+			rc = ed_err_set(err, ED_PARSE,
+					"sysctl key '%s' has an empty, '.' or '..' component", key);
+			goto out;
+		}
+		if (c.len && ed_buf_addc(&c, '.'))
+			goto oom;
+		if (r.len && ed_buf_addc(&r, '/'))
+			goto oom;
+		for (size_t i = 0; i < n; i++) {
+			/* In canon a literal dot is '/'; in the path it is '.'. */
+			char ch = p[i] == lit ? '.' : p[i];
+			if (ed_buf_addc(&r, ch) || ed_buf_addc(&c, ch == '.' ? '/' : ch))
+				goto oom;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	size_t old = canon ? canon->len : 0;
+	if (canon && ed_buf_add(canon, c.p, c.len))
+		goto oom;
+	if (relpath && ed_buf_add(relpath, r.p, r.len)) {
+		if (canon) {
+			canon->len = old; /* leave canon as it was */
+			canon->p[old] = '\0';
+		}
+		goto oom;
+	}
+	goto out;
+oom:
+	rc = ed_err_set(err, ED_NOMEM, "out of memory checking sysctl key '%s'", key);
+out:
+	ed_buf_release(&c);
+	ed_buf_release(&r);
+	return rc;
+}
+
+/* ---- the parser ---- */
+
+enum vtype {
+	V_PATHS,     /* absolute paths, whitespace-separated */
+	V_GLOBS,     /* path globs */
+	V_NAMEGLOBS, /* globs over one key name: no '/' */
+	V_PACKAGES,
+	V_SCHEMA,    /* one "[NAME=]ENGINE:TARGET" per line */
+	V_SYSCTL,
+	V_SIZE,      /* scalar: bytes with K/M suffix */
+	V_COUNT,     /* scalar: non-negative integer */
+};
+
+enum field {
+	F_PATHS, F_EXCLUDES, F_PACKAGES, F_SCHEMAS, F_THREADS,
+	F_SECRET_KEYS, F_SECRET_FILES,
+	F_KEEP, F_KEEP_MAX,
+	F_FORMATS,
+	F_SYSCTL,
+	F_PYTHON,
+	F_NPM,
+	NFIELDS
+};
+
+struct keydef {
+	const char *section;
+	const char *key;
+	enum field field;
+	enum vtype type;
+};
+
+static const struct keydef keydefs[] = {
+	{"collect", "path", F_PATHS, V_PATHS},
+	{"collect", "exclude", F_EXCLUDES, V_GLOBS},
+	{"collect", "packages", F_PACKAGES, V_PACKAGES},
+	{"collect", "schema", F_SCHEMAS, V_SCHEMA},
+	{"collect", "threads", F_THREADS, V_COUNT},
+	{"secrets", "keys", F_SECRET_KEYS, V_NAMEGLOBS},
+	{"secrets", "files", F_SECRET_FILES, V_GLOBS},
+	{"content", "keep", F_KEEP, V_GLOBS},
+	{"content", "max_size", F_KEEP_MAX, V_SIZE},
+	{"system", "sysctl", F_SYSCTL, V_SYSCTL},
+	{"python", "site_packages", F_PYTHON, V_PATHS},
+	{"npm", "paths", F_NPM, V_PATHS},
+};
+#define NKEYDEFS (sizeof(keydefs) / sizeof(keydefs[0]))
+
+static const char *const sections[] = {"collect", "secrets", "content", "formats", "system",
+				       "python", "npm"};
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+static const char *const package_managers[] = {"auto", "none", "dpkg", "rpm", "apk", "pypi",
+					       "npm"};
+
+struct parse {
+	struct ed_profile *p;   /* the copy being filled */
+	const char *origin;
+	const char *text;       /* the whole input */
+	size_t len;
+	size_t pos;             /* start of the next line */
+	int lineno;             /* lines handed to libinih so far: the current line */
+	const char *line;       /* the current line, without its line end */
+	size_t line_len;
+	char section[INIH_MAX_NAME * 4]; /* the current section, as we saw it */
+	char key[ED_PROFILE_MAX_LINE + 1]; /* the key indented lines continue */
+	bool have_prev;         /* libinih treats an indented line as a continuation */
+	int set_line[NFIELDS];  /* line where this file first set the field, or 0 */
+	enum field field;       /* the list the current key feeds */
+	struct ed_err *err;
+	enum ed_code rc;        /* the first error, or ED_OK */
+	int err_line;
+};
+
+static int fail(struct parse *ps, enum ed_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records the first error as "ORIGIN:LINE: message"; returns 0 for libinih. */
+static int fail(struct parse *ps, enum ed_code code, const char *fmt, ...)
+{
+	if (ps->rc)
+		return 0;
+	char msg[sizeof(ps->err->msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ps->rc = code;
+	ps->err_line = ps->lineno;
+	ed_err_set(ps->err, code, "%s:%d: %s", ps->origin, ps->lineno, msg);
+	return 0;
+}
+
+static int nomem(struct parse *ps)
+{
+	return fail(ps, ED_NOMEM, "out of memory");
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool known_section(const char *name, size_t n)
+{
+	for (size_t i = 0; i < NSECTIONS; i++)
+		if (strlen(sections[i]) == n && memcmp(sections[i], name, n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Checks one raw line before libinih sees it: length, bytes, and section
+ * headers (which libinih accepts with trailing junk and never reports when
+ * they have no keys). Returns false after recording an error.
+ */
+static bool check_line(struct parse *ps, const char *s, size_t n)
+{
+	size_t content = n && s[n - 1] == '\r' ? n - 1 : n;
+	if (content > ED_PROFILE_MAX_LINE)
+		return fail(ps, ED_PARSE,
+			    "line is %zu bytes long; libinih reads at most %d: "
+			    "split the value over indented continuation lines",
+			    content, ED_PROFILE_MAX_LINE);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t' && !(c == '\r' && i + 1 == n)) || c == 0x7f)
+			return fail(ps, ED_PARSE, "control character 0x%02x in column %zu", c,
+				    i + 1);
+	}
+	if (!ed_utf8_valid(s, n))
+		return fail(ps, ED_PARSE, "invalid UTF-8");
+
+	size_t i = 0;
+	while (i < n && is_blank(s[i]))
+		i++;
+	if (i == n || s[i] != '[')
+		return true;
+	if (i > 0)
+		return fail(ps, ED_PARSE, "a section header must start at the beginning of the line");
+	const char *close = memchr(s, ']', n);
+	if (!close)
+		return fail(ps, ED_PARSE, "section header without ']'");
+	size_t nlen = (size_t)(close - s - 1);
+	if (!known_section(s + 1, nlen))
+		return fail(ps, ED_PARSE,
+			    "unknown section [%.*s] (known: collect, secrets, content, formats, "
+			    "system, python, npm)",
+			    (int)(nlen > 60 ? 60 : nlen), s + 1);
+	const char *rest = close + 1, *end = s + n;
+	while (rest < end && is_blank(*rest))
+		rest++;
+	if (rest < end && *rest != ';' && *rest != '#')
+		return fail(ps, ED_PARSE, "unexpected text after [%.*s]", (int)nlen, s + 1);
+	memcpy(ps->section, s + 1, nlen);
+	ps->section[nlen] = '\0';
+	ps->have_prev = false;
+	return true;
+}
+
+/* libinih's reader: hands out one line at a time, after checking it. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	if (ps->rc || ps->pos >= ps->len)
+		return NULL;
+	const char *s = ps->text + ps->pos;
+	const char *nl = memchr(s, '\n', ps->len - ps->pos);
+	size_t n = nl ? (size_t)(nl - s) : ps->len - ps->pos;
+	ps->pos += n + (nl ? 1 : 0);
+	ps->lineno++;
+	if (ps->lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+		s += 3; /* a UTF-8 byte order mark; libinih would skip it too */
+		n -= 3;
+	}
+	ps->line = s;
+	ps->line_len = n;
+	if (memchr(s, '\0', n)) {
+		fail(ps, ED_PARSE, "NUL byte");
+		return NULL;
+	}
+	if (!check_line(ps, s, n))
+		return NULL;
+	/* check_line() bounds n well below num; keep the check anyway. */
+	if (num < 2 || n + 2 > (size_t)num) {
+		fail(ps, ED_PARSE, "line too long for libinih's buffer");
+		return NULL;
+	}
+	memcpy(str, s, n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	return str;
+}
+
+/* libinih strips "  ; comment" from a key's first line but not from continuations. */
+static void strip_comment(char *v)
+{
+	for (char *c = v; *c; c++) {
+		if (*c == ';' && c > v && is_blank(c[-1])) {
+			*c = '\0';
+			break;
+		}
+	}
+	size_t n = strlen(v);
+	while (n && is_blank(v[n - 1]))
+		v[--n] = '\0';
+}
+
+static bool is_known_key(const char *section, const char *key, size_t n)
+{
+	for (size_t i = 0; i < NKEYDEFS; i++)
+		if (strcmp(keydefs[i].section, section) == 0 && strlen(keydefs[i].key) == n &&
+		    memcmp(keydefs[i].key, key, n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Splits a list value into items separated by blanks; an item may be written
+ * in double quotes to hold blanks. Calls one() per item; stops at its first
+ * failure (which has recorded an error) and returns false.
+ */
+static bool each_item(struct parse *ps, char *v, bool (*one)(struct parse *, const char *))
+{
+	char *p = v;
+	for (;;) {
+		while (is_blank(*p))
+			p++;
+		if (!*p)
+			return true;
+		char *item, *end;
+		if (*p == '"') {
+			item = p + 1;
+			end = strchr(item, '"');
+			if (!end)
+				return fail(ps, ED_PARSE, "'%s': unterminated quote", ps->key);
+			if (end == item)
+				return fail(ps, ED_PARSE, "'%s': empty quoted item", ps->key);
+			if (end[1] && !is_blank(end[1]))
+				return fail(ps, ED_PARSE,
+					    "'%s': text right after a closing quote", ps->key);
+		} else {
+			item = p;
+			end = item;
+			while (*end && !is_blank(*end)) {
+				if (*end == '"')
+					return fail(ps, ED_PARSE,
+						    "'%s': quote inside an item (quote the whole item)",
+						    ps->key);
+				end++;
+			}
+		}
+		char save = *end;
+		*end = '\0';
+		bool good = one(ps, item);
+		*end = save;
+		if (!good)
+			return false;
+		p = save == '"' ? end + 1 : end;
+	}
+}
+
+static struct ed_strlist *field_list(struct ed_profile *p, enum field f)
+{
+	switch (f) {
+	case F_PATHS: return &p->paths;
+	case F_EXCLUDES: return &p->excludes;
+	case F_PACKAGES: return &p->packages;
+	case F_SCHEMAS: return &p->schemas;
+	case F_SECRET_KEYS: return &p->secret_keys;
+	case F_SECRET_FILES: return &p->secret_files;
+	case F_KEEP: return &p->keep_content;
+	case F_SYSCTL: return &p->sysctl;
+	case F_PYTHON: return &p->python_paths;
+	case F_NPM: return &p->npm_paths;
+	default: return NULL;
+	}
+}
+
+static bool add_unique(struct parse *ps, enum field f, const char *s)
+{
+	struct ed_strlist *l = field_list(ps->p, f);
+	if (ed_strlist_has(l, s))
+		return true;
+	if (l->n >= ED_PROFILE_MAX_ITEMS)
+		return fail(ps, ED_PARSE, "'%s' has more than %d items", ps->key,
+			    ED_PROFILE_MAX_ITEMS);
+	if (ed_strlist_add(l, s))
+		return nomem(ps);
+	return true;
+}
+
+static bool item_path(struct parse *ps, const char *s)
+{
+	if (s[0] != '/')
+		return fail(ps, ED_PARSE, "'%s' needs absolute paths: '%s' is relative", ps->key, s);
+	struct ed_buf b = ED_BUF_INIT;
+	if (ed_path_normalize(s, &b))
+		return nomem(ps);
+	bool good = add_unique(ps, ps->field, b.p);
+	ed_buf_release(&b);
+	return good;
+}
+
+static bool item_glob(struct parse *ps, const char *s)
+{
+	if (strchr(s, '/') && s[0] != '/' && s[0] != '*')
+		return fail(ps, ED_PARSE,
+			    "'%s': glob '%s' has a '/', so it matches whole paths: "
+			    "start it with '/' or '*'",
+			    ps->key, s);
+	return add_unique(ps, ps->field, s);
+}
+
+static bool item_nameglob(struct parse *ps, const char *s)
+{
+	if (strchr(s, '/'))
+		return fail(ps, ED_PARSE,
+			    "'%s': glob '%s' has a '/', but it matches one key name, not a path",
+			    ps->key, s);
+	return add_unique(ps, ps->field, s);
+}
+
+static bool item_package(struct parse *ps, const char *s)
+{
+	bool known = false;
+	for (size_t i = 0; i < sizeof(package_managers) / sizeof(package_managers[0]); i++)
+		known = known || strcmp(s, package_managers[i]) == 0;
+	if (!known)
+		return fail(ps, ED_PARSE,
+			    "'packages': unknown package manager '%s' (auto, none, dpkg, rpm, apk, "
+			    "pypi, npm)",
+			    s);
+	if (!add_unique(ps, F_PACKAGES, s))
+		return false;
+	const struct ed_strlist *l = &ps->p->packages;
+	if (l->n > 1 && (ed_strlist_has(l, "auto") || ed_strlist_has(l, "none")))
+		return fail(ps, ED_PARSE,
+			    "'packages': '%s' cannot be combined with other package managers",
+			    ed_strlist_has(l, "auto") ? "auto" : "none");
+	return true;
+}
+
+static bool item_sysctl(struct parse *ps, const char *s)
+{
+	struct ed_buf canon = ED_BUF_INIT;
+	struct ed_err e;
+	enum ed_code rc = ed_profile_sysctl_key(s, &canon, NULL, &e);
+	if (rc) {
+		ed_buf_release(&canon);
+		return fail(ps, rc, "'sysctl': %s", e.msg);
+	}
+	bool good = add_unique(ps, F_SYSCTL, canon.p);
+	ed_buf_release(&canon);
+	return good;
+}
+
+/* "[NAME=]ENGINE:TARGET", checked as `collect --schema` checks it. */
+static bool item_schema(struct parse *ps, const char *s)
+{
+	const char *colon = strchr(s, ':');
+	const char *eq = strchr(s, '=');
+	const char *spec = s;
+	if (eq && colon && eq < colon)
+		spec = eq + 1;
+	else
+		eq = NULL;
+	colon = strchr(spec, ':');
+	if (!colon || colon == spec || !colon[1])
+		return fail(ps, ED_PARSE,
+			    "'schema': '%s' is not [NAME=]ENGINE:TARGET "
+			    "(e.g. app=sqlite:/var/lib/app.db)",
+			    s);
+	if (eq && (eq == s || memchr(s, '/', (size_t)(eq - s))))
+		return fail(ps, ED_PARSE, "'schema': the name in '%s' must be non-empty, without '/'",
+			    s);
+	size_t elen = (size_t)(colon - spec);
+	bool sqlite = elen == 6 && memcmp(spec, "sqlite", 6) == 0;
+	bool postgres = elen == 8 && memcmp(spec, "postgres", 8) == 0;
+	if (!sqlite && !postgres)
+		return fail(ps, ED_PARSE, "'schema': unknown engine '%.*s' in '%s' (sqlite, postgres)",
+			    (int)elen, spec, s);
+	if (sqlite && colon[1] != '/')
+		return fail(ps, ED_PARSE, "'schema': the sqlite file in '%s' must be an absolute path",
+			    s);
+	return add_unique(ps, F_SCHEMAS, s);
+}
+
+static bool parse_size(const char *v, size_t *out)
+{
+	if (!isdigit((unsigned char)*v))
+		return false;
+	uint64_t n = 0;
+	const char *p = v;
+	while (isdigit((unsigned char)*p)) {
+		n = n * 10 + (uint64_t)(*p - '0');
+		if (n > UINT32_MAX)
+			return false;
+		p++;
+	}
+	uint64_t mult = 1;
+	if (*p == 'K' || *p == 'k')
+		mult = 1024, p++;
+	else if (*p == 'M' || *p == 'm')
+		mult = 1024 * 1024, p++;
+	if (*p)
+		return false;
+	n *= mult;
+	if (n > ED_PROFILE_KEEP_MAX_LIMIT)
+		return false;
+	*out = (size_t)n;
+	return true;
+}
+
+static int handle_scalar(struct parse *ps, const struct keydef *kd, const char *v, bool cont)
+{
+	if (cont)
+		return fail(ps, ED_PARSE,
+			    "'%s' takes one value, but this indented line continues it", kd->key);
+	if (!*v)
+		return fail(ps, ED_PARSE, "'%s' needs a value", kd->key);
+	if (ps->set_line[kd->field])
+		return fail(ps, ED_PARSE, "'%s' is already set on line %d", kd->key,
+			    ps->set_line[kd->field]);
+	ps->set_line[kd->field] = ps->lineno;
+	if (kd->type == V_SIZE) {
+		size_t n;
+		if (!parse_size(v, &n))
+			return fail(ps, ED_PARSE,
+				    "'%s': '%s' is not a size in bytes up to 16M "
+				    "(a number, optionally followed by K or M)",
+				    kd->key, v);
+		ps->p->keep_max = n;
+		return 1;
+	}
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || *end || n > ED_PROFILE_THREADS_LIMIT)
+		return fail(ps, ED_PARSE, "'%s': '%s' is not a number from 0 to %d", kd->key, v,
+			    ED_PROFILE_THREADS_LIMIT);
+	ps->p->threads = (int)n;
+	return 1;
+}
+
+static int handle_format(struct parse *ps, const char *glob, const char *v, bool cont)
+{
+	enum ed_config_format f;
+	if (cont)
+		return fail(ps, ED_PARSE,
+			    "a [formats] rule takes one format, but this indented line continues "
+			    "the rule for '%s'",
+			    glob);
+	if (!*v)
+		return fail(ps, ED_PARSE, "the rule for '%s' needs a format (json, yaml, ini, "
+			    "keyvalue, none)", glob);
+	if (!ed_config_format_parse(v, &f))
+		return fail(ps, ED_PARSE, "unknown format '%s' for '%s' (json, yaml, ini, keyvalue, "
+			    "none)", v, glob);
+	if (strchr(glob, '/') && glob[0] != '/' && glob[0] != '*')
+		return fail(ps, ED_PARSE,
+			    "glob '%s' has a '/', so it matches whole paths: start it with '/' or '*'",
+			    glob);
+	if (!ps->set_line[F_FORMATS]) {
+		release_formats(ps->p);
+		ps->set_line[F_FORMATS] = ps->lineno;
+	}
+	for (size_t i = 0; i < ps->p->nformats; i++)
+		if (strcmp(ps->p->formats[i].glob, glob) == 0)
+			return fail(ps, ED_PARSE, "a rule for '%s' is already given above", glob);
+	if (ps->p->nformats >= ED_PROFILE_MAX_ITEMS)
+		return fail(ps, ED_PARSE, "[formats] has more than %d rules", ED_PROFILE_MAX_ITEMS);
+	if (add_format(ps->p, glob, f))
+		return nomem(ps);
+	return 1;
+}
+
+/* The key as written on the current raw line (libinih keeps only 49 bytes of it). */
+static void raw_key(const struct parse *ps, const char **k, size_t *n)
+{
+	const char *s = ps->line, *end = s + ps->line_len;
+	while (s < end && is_blank(*s))
+		s++;
+	const char *e = s;
+	while (e < end && *e != '=' && *e != ':')
+		e++;
+	while (e > s && is_blank(e[-1]))
+		e--;
+	*k = s;
+	*n = (size_t)(e - s);
+}
+
+/* An indented "key = ..." that names a key of this section is a mistake, not a value. */
+static bool looks_like_key(const struct parse *ps, const char *v)
+{
+	size_t n = 0;
+	while (v[n] && !is_blank(v[n]) && v[n] != '=' && v[n] != ':')
+		n++;
+	size_t i = n;
+	while (is_blank(v[i]))
+		i++;
+	return n && (v[i] == '=' || v[i] == ':') && is_known_key(ps->section, v, n);
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *ps = user;
+	(void)section; /* ours is the same, and never truncated */
+	(void)name;    /* libinih truncates it to 49 bytes on continuation lines */
+	if (ps->rc)
+		return 0;
+	bool cont = ps->have_prev && ps->line_len && is_blank(ps->line[0]);
+	ps->have_prev = true;
+	if (!cont) {
+		const char *k;
+		size_t n;
+		raw_key(ps, &k, &n);
+		if (n == 0)
+			return fail(ps, ED_PARSE, "a line starts with '=' or ':': the key is missing");
+		memcpy(ps->key, k, n);
+		ps->key[n] = '\0';
+	}
+	char v[ED_PROFILE_MAX_LINE + 1];
+	size_t vlen = strlen(value);
+	if (vlen > ED_PROFILE_MAX_LINE)
+		return fail(ps, ED_PARSE, "value too long");
+	memcpy(v, value, vlen + 1);
+	strip_comment(v);
+
+	if (!ps->section[0])
+		return fail(ps, ED_PARSE,
+			    "'%s' is outside any section: put it under [collect], [secrets], "
+			    "[content], [formats], [system], [python] or [npm]",
+			    ps->key);
+	if (strcmp(ps->section, "formats") == 0)
+		return handle_format(ps, ps->key, v, cont);
+
+	const struct keydef *kd = NULL;
+	for (size_t i = 0; i < NKEYDEFS; i++)
+		if (strcmp(keydefs[i].section, ps->section) == 0 &&
+		    strcmp(keydefs[i].key, ps->key) == 0)
+			kd = &keydefs[i];
+	if (!kd)
+		return fail(ps, ED_PARSE, "unknown key '%s' in [%s]", ps->key, ps->section);
+	if (kd->type == V_SIZE || kd->type == V_COUNT)
+		return handle_scalar(ps, kd, v, cont);
+	if (cont && looks_like_key(ps, v))
+		return fail(ps, ED_PARSE,
+			    "this indented line continues '%s': start the line in column 1 to set "
+			    "another key",
+			    ps->key);
+
+	/* The first line of this file that sets the list replaces it. */
+	if (!ps->set_line[kd->field]) {
+		ed_strlist_release(field_list(ps->p, kd->field));
+		ps->set_line[kd->field] = ps->lineno;
+	}
+	ps->field = kd->field;
+	switch (kd->type) {
+	case V_PATHS: return each_item(ps, v, item_path);
+	case V_GLOBS: return each_item(ps, v, item_glob);
+	case V_NAMEGLOBS: return each_item(ps, v, item_nameglob);
+	case V_PACKAGES: return each_item(ps, v, item_package);
+	case V_SYSCTL: return each_item(ps, v, item_sysctl);
+	case V_SCHEMA: return *v ? item_schema(ps, v) : 1;
+	default: return fail(ps, ED_PARSE, "internal error: no parser for '%s'", ps->key);
+	}
+}
+
+/* The line with number lineno (1-based) of text, for messages about it. */
+static struct ed_str nth_line(const char *text, size_t len, int lineno)
+{
+	size_t pos = 0;
+	for (int i = 1; i < lineno && pos < len; i++) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		pos = nl ? (size_t)(nl - text) + 1 : len;
+	}
+	const char *nl = memchr(text + pos, '\n', len - pos);
+	return ed_str_of(text + pos, nl ? (size_t)(nl - text) - pos : len - pos);
+}
+
+enum ed_code ed_profile_parse(struct ed_str text, const char *origin, struct ed_profile *p,
+			      struct ed_err *err)
+{
+	struct ed_profile tmp;
+	struct parse ps = {0};
+	enum ed_code rc = ed_profile_copy(&tmp, p, err);
+	if (rc)
+		return rc;
+	ps.p = &tmp;
+	ps.origin = origin ? origin : "profile";
+	ps.text = text.p ? text.p : "";
+	ps.len = text.p ? text.len : 0;
+	ps.err = err;
+
+	int line = ini_parse_stream(reader, &ps, handler, &ps);
+	if (line == -2 && !ps.rc) {
+		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", ps.origin);
+		goto out;
+	}
+	if (line > 0 && (!ps.rc || line < ps.err_line)) {
+		/* libinih's own complaint about a line; say what it means. */
+		struct ed_str l = nth_line(ps.text, ps.len, line);
+		size_t i = 0;
+		while (i < l.len && is_blank(l.p[i]))
+			i++;
+		rc = ed_err_set(err, ED_PARSE, "%s:%d: %s", ps.origin, line,
+				i < l.len && l.p[i] == '['
+					? "section header without ']'"
+					: "expected '[section]', 'key = value' or a comment");
+		goto out;
+	}
+	if (ps.rc) {
+		rc = ps.rc;
+		goto out;
+	}
+	if (ps.set_line[F_PACKAGES] && tmp.packages.n == 0) {
+		rc = ed_err_set(err, ED_PARSE,
+				"%s:%d: 'packages' is empty: name managers, or write 'auto' or 'none'",
+				ps.origin, ps.set_line[F_PACKAGES]);
+		goto out;
+	}
+	ed_profile_release(p);
+	*p = tmp;
+	return ED_OK;
+out:
+	ed_profile_release(&tmp);
+	return rc;
+}

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Profiles: what to collect on a host, from an INI file people write by hand
+ * (parsed with libinih) or the built-in default. See docs/profile.md.
+ */
+#ifndef ED_PROFILE_H
+#define ED_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ed/buf.h"
+#include "ed/err.h"
+
+/*
+ * The longest profile line accepted, in bytes, not counting its "\n" or
+ * "\r\n". Debian's libinih reads lines into a 200-byte buffer that must hold
+ * the line, "\r", "\n" and a NUL, and silently cuts anything longer; so
+ * ed_profile_parse() refuses longer lines instead. Long lists are written
+ * over indented continuation lines.
+ */
+#define ED_PROFILE_MAX_LINE 197
+
+/* Default and upper limit of keep_max, in bytes. */
+#define ED_PROFILE_KEEP_MAX_DEFAULT (256u * 1024)
+#define ED_PROFILE_KEEP_MAX_LIMIT (16u * 1024 * 1024)
+
+/* Most items one list (or the [formats] rules) may hold after a parse. */
+#define ED_PROFILE_MAX_ITEMS 4096
+
+/* Upper limit of threads. */
+#define ED_PROFILE_THREADS_LIMIT 1024
+
+/* A growable list of owned strings; {NULL, 0} is the empty list. */
+struct ed_strlist {
+	char **v;
+	size_t n;
+};
+
+/* Structured config formats a file can be read as, key by key. */
+enum ed_config_format {
+	ED_CFG_NONE = 0, /* fingerprint only */
+	ED_CFG_JSON,
+	ED_CFG_YAML,
+	ED_CFG_INI,
+	ED_CFG_KEYVALUE, /* .env, .properties, sysctl.conf: KEY=VALUE or KEY: VALUE per line */
+};
+
+/* "json", "yaml", "ini", "keyvalue", "none"; ED_CFG_NONE and false for anything else. */
+bool ed_config_format_parse(const char *name, enum ed_config_format *out);
+/* The name of f ("json"); "none" for ED_CFG_NONE or an out-of-range value. */
+const char *ed_config_format_name(enum ed_config_format f);
+
+/* A profile rule "read files matching glob as format". */
+struct ed_format_rule {
+	char *glob;                    /* owned; a path glob as in ed_profile_path_matches() */
+	enum ed_config_format format;
+};
+
+/*
+ * Everything is owned by the profile and freed by ed_profile_release().
+ * Globs are fnmatch(3) patterns without FNM_PATHNAME, so '*' also matches
+ * '/': a glob made of "/etc/" and "*.conf" matches every .conf file below
+ * /etc, at any depth. A path glob that contains '/' is matched against the
+ * whole path, one without '/' against the base name only ("*.swp").
+ */
+struct ed_profile {
+	struct ed_strlist paths;        /* trees to fingerprint: absolute, normalised */
+	struct ed_strlist excludes;     /* path globs not collected */
+	struct ed_strlist packages;     /* "auto", "none", or manager names: dpkg rpm apk pypi npm */
+	struct ed_strlist schemas;      /* "[NAME=]ENGINE:TARGET" */
+	struct ed_strlist secret_keys;  /* globs over one config key name, case-insensitive */
+	struct ed_strlist secret_files; /* path globs, case-insensitive */
+	struct ed_strlist keep_content; /* path globs of text files whose content is kept */
+	size_t keep_max;                /* bytes: larger files are not kept (default 256 KiB) */
+	struct ed_format_rule *formats; /* explicit format rules, first match wins */
+	size_t nformats;
+	struct ed_strlist sysctl;       /* sysctl keys, canonical dotted form (net.core.somaxconn) */
+	struct ed_strlist python_paths; /* site-packages folders; empty: search the usual places */
+	struct ed_strlist npm_paths;    /* package-lock.json files or node_modules folders */
+	int threads;                    /* hashing threads, 0 = one per core */
+};
+
+/*
+ * Fills p with the built-in default (the same as profiles/default.ini): /etc;
+ * packages "auto"; the default secret patterns for keys and files; kept
+ * content for common text configs under /etc, up to 256 KiB; no explicit
+ * format rules (the extension table of ed_profile_format() applies); a few
+ * sysctl keys that change test results. p must be zeroed or hold a profile
+ * (which is released first). Returns ED_OK, or ED_NOMEM leaving p as it was.
+ */
+enum ed_code ed_profile_default(struct ed_profile *p, struct ed_err *err);
+
+/*
+ * Parses a profile (text of text.len bytes read from origin, which names it
+ * in messages) on top of what p holds (normally the default). The first line
+ * of a file that sets a list replaces that list; further lines of the same key,
+ * and indented continuation lines, append to it; an empty value ("path =")
+ * empties the list. Scalars (max_size, threads) may be set once per file.
+ *
+ * Returns ED_OK; ED_PARSE with "ORIGIN:LINE: problem" in err for an unknown
+ * section or key, a bad, missing or relative value, a list growing past
+ * ED_PROFILE_MAX_ITEMS, a line longer than
+ * ED_PROFILE_MAX_LINE (libinih would truncate it), a control character or
+ * invalid UTF-8, or a line libinih cannot parse; ED_NOMEM. On any error p is
+ * left exactly as it was (the file is parsed into a copy, swapped in on
+ * success).
+ *
+ * libinih's runtime switches (ini_allow_multiline and the like, which
+ * Debian's build exports as globals) must keep their defaults.
+ */
+enum ed_code ed_profile_parse(struct ed_str text, const char *origin, struct ed_profile *p,
+			      struct ed_err *err);
+
+/* Frees everything p owns and zeroes it; p may then be reused. NULL is ignored. */
+void ed_profile_release(struct ed_profile *p);
+
+/*
+ * Deep copy of src into dst (which must be zeroed or released). ED_NOMEM
+ * leaves dst zeroed.
+ */
+enum ed_code ed_profile_copy(struct ed_profile *dst, const struct ed_profile *src,
+			     struct ed_err *err);
+
+/* Appends a copy of s; -1 on allocation failure (l unchanged). */
+int ed_strlist_add(struct ed_strlist *l, const char *s);
+/* Is s in l? */
+bool ed_strlist_has(const struct ed_strlist *l, const char *s);
+/* Frees every string and the array; l becomes the empty list. */
+void ed_strlist_release(struct ed_strlist *l);
+
+/*
+ * Does path (absolute) match glob? A glob with a '/' is matched against the
+ * whole path, one without against the base name; fnmatch(3) without
+ * FNM_PATHNAME or FNM_PERIOD, so '*' crosses '/' and matches a leading dot.
+ * casefold makes the match case-insensitive.
+ */
+bool ed_profile_path_matches(const char *glob, const char *path, bool casefold);
+
+/*
+ * Is path a secret file under p: a secret_files glob matches it
+ * (case-insensitive), or its base name matches a secret_keys glob
+ * (case-insensitive)? Secret files get keyed fingerprints and never keep
+ * content.
+ */
+bool ed_profile_secret_file(const struct ed_profile *p, const char *path);
+/* Is path excluded (an excludes glob matches it)? */
+bool ed_profile_excluded(const struct ed_profile *p, const char *path);
+/*
+ * Should path's content be kept: a keep_content glob matches it and it is not
+ * a secret file? (The size limit p->keep_max is the caller's to apply.)
+ */
+bool ed_profile_keep(const struct ed_profile *p, const char *path);
+/*
+ * The format to read path as: the first matching rule of p->formats, else by
+ * name: *.json json; *.yaml, *.yml yaml; *.ini ini; .env, *.env,
+ * *.properties, sysctl.conf and *.conf under /etc/sysctl.d, /run/sysctl.d,
+ * /usr/lib/sysctl.d or /lib/sysctl.d keyvalue; anything else none. Extensions
+ * compare case-insensitively.
+ */
+enum ed_config_format ed_profile_format(const struct ed_profile *p, const char *path);
+
+/*
+ * Checks a sysctl key as sysctl(8) writes it and maps it. Either separator
+ * may be used: when the first separator is '.', a '/' inside a component is
+ * a literal dot ("net.ipv4.conf.eth0/100.rp_filter"); when it is '/', the
+ * roles swap ("net/ipv4/conf/eth0.100/rp_filter"). Appends the canonical
+ * dotted form to canon and the path below /proc/sys to relpath
+ * ("net/ipv4/conf/eth0.100/rp_filter"); either may be NULL. Keys are 1-255
+ * bytes of printable ASCII without spaces, '=' or glob characters; no
+ * component may be empty, "." or "..". Returns ED_OK; ED_PARSE with a
+ * message quoting key; ED_NOMEM. On error canon and relpath are unchanged.
+ */
+enum ed_code ed_profile_sysctl_key(const char *key, struct ed_buf *canon, struct ed_buf *relpath,
+				   struct ed_err *err);
+
+#endif
