@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PostgreSQL schema collector: one catalog query run through psql on the
+ * host, its JSON answer turned into schema items, and connection strings
+ * made safe to print.
+ */
+#ifndef ED_PGSCHEMA_H
+#define ED_PGSCHEMA_H
+
+#include "ed/buf.h"
+#include "ed/err.h"
+#include "ed/item.h"
+#include "ed/source.h"
+
+/* Most bytes psql may print, and how long it may take. */
+#define ED_PG_OUTPUT_MAX (256u * 1024 * 1024)
+#define ED_PG_TIMEOUT_MS 120000
+
+/* The "format" member of the catalog document the query returns. */
+#define ED_PG_CATALOG_FORMAT "envdrift.pg_catalog/1"
+
+/*
+ * Runs `psql -X -q -A -t -v ON_ERROR_STOP=1 -d CONNINFO -c SETTINGS -c QUERY`
+ * through src->ops->run (no shell; output capped at ED_PG_OUTPUT_MAX, killed
+ * after ED_PG_TIMEOUT_MS) and passes its output to ed_pg_catalog_parse().
+ * conninfo is anything psql's -d takes: "host=H port=P dbname=D user=U", a
+ * postgresql:// URI, or a bare database name. The server must be PostgreSQL
+ * 12 or later; the query runs in one read-only transaction. Errors name "postgres:LABEL"
+ * and the conninfo with any password removed (see ed_pg_conninfo_redact):
+ * ED_NOTFOUND when psql is not installed on the host, ED_IO when psql fails
+ * (with psql's own message, also redacted) or times out, ED_TOOBIG, ED_PARSE,
+ * ED_NOMEM, or the sink's error. A password in conninfo is used but earns a
+ * warning: it shows in the host's process list while psql runs.
+ */
+enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label,
+					const char *conninfo, struct ed_sink *sink,
+					struct ed_err *err);
+
+/*
+ * Parses the catalog document (the JSON text psql printed, json.len bytes,
+ * trailing whitespace allowed) and emits one schema item per object, sorted
+ * by key, keyed "postgres:LABEL/TYPE/OBJECT":
+ *   schema/S  table/S.T  column/S.T.C  constraint/S.T.NAME  index/S.NAME
+ *   view/S.V  sequence/S.NAME  function/S.NAME(IDENTITY ARGS)
+ *   trigger/S.T.NAME  enum/S.NAME  extension/NAME
+ * Each value is the object's definition with whitespace outside quotes
+ * collapsed; the fingerprint is XXH3-128 of the value. A table's value leaves
+ * its columns out (column order is no difference); a function's value holds
+ * the XXH3 of its body instead of the body. Two objects with one key (dots
+ * in names) are a warning; the second is skipped. Anything that is not a
+ * complete, well-typed document is ED_PARSE naming "postgres:LABEL" and the
+ * offending member, and nothing is emitted. Other errors: ED_NOMEM, or the
+ * sink's. Borrows json; keeps nothing after it returns.
+ */
+enum ed_code ed_pg_catalog_parse(struct ed_str json, const char *label, struct ed_sink *sink,
+				 struct ed_err *err);
+
+/*
+ * Appends conninfo to out without its password: key=value strings lose any
+ * password=... pair, URIs the ":password" of their user part and any
+ * password= parameter; a dbname that is itself a connection string is
+ * redacted too. Text that does not parse as a connection string is replaced
+ * from that point on by "...". Returns 0, or -1 when memory runs out (out is
+ * then unchanged).
+ */
+int ed_pg_conninfo_redact(const char *conninfo, struct ed_buf *out);
+
+/*
+ * Appends the database name conninfo selects to out: its dbname (a URI's
+ * path), or the whole string when it is a bare name. ED_NOTFOUND when it
+ * names none (psql would then use the user name), ED_PARSE when it does not
+ * parse, ED_NOMEM. For the default label of --schema postgres:CONNINFO.
+ */
+enum ed_code ed_pg_conninfo_dbname(const char *conninfo, struct ed_buf *out,
+				   struct ed_err *err);
+
+#endif
