@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift: proves that staging mirrors production, or shows where it does not. */
 #include <stdlib.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -37,6 +38,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* No global allocation statistics: they put a mutex on every allocation. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	struct ed_cli cli = {.db = getenv("ENVDRIFT_DB")};
 	if (!cli.db || !*cli.db)
 		cli.db = "envdrift.db";

@@ -1,45 +1,81 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Benchmark: collecting a real tree (default /usr/share of this machine) with a
-# warm page cache, against a pipeline that only hashes:
-#   find TREE -type f -print0 | xargs -0 -P$(nproc) -n 4000 xxh128sum
-# Run on demand: bash bench/collect.sh [TREE]. Prints best-of-3 times, items
-# per second, and the ratio envdrift / pipeline (lower is better).
+# Benchmark of collection (issue 3), run on demand: bash bench/collect.sh
+#
+# Builds (or reuses) a corpus: a copy of this machine's /usr/share and /usr/lib
+# (about 120,000 files, 5 GB) under $BENCH_DIR (default /var/tmp/envdrift-bench),
+# then, with a warm page cache (the tree is read just before each measured run),
+# prints side by side:
+#   full collection    vs  find | xargs -P$(nproc) xxh128sum      (goal <= 1.1)
+#   full collection    vs  aide --init, p+u+g+s+m+sha256           (goal >= 25x faster)
+#   incremental        vs  find -printf '%s %T@ %i\n'              (goal <= 1.5)
+#   incremental        vs  aide --check                            (goal >= 30x faster)
+#   peak memory (maximum resident set)                             (goal < 64 MiB)
+#   ingest rate: items per second of the incremental run, a lower bound of
+#   what the store takes (goal >= 300,000 items/s)
+# Installs aide with apt-get when it is missing (skipped if that fails).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ed=${ENVDRIFT:-$here/build/envdrift}
-tree=${1:-/usr/share}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$ed" --db "$work/b.db" init 2>/dev/null
+dir=${BENCH_DIR:-/var/tmp/envdrift-bench}
+corpus=$dir/corpus
+cores=$(nproc)
+mkdir -p "$dir"
 
-timeit() { # best-of-3 seconds of the shell command "$1"
-	python3 - "$1" <<'PY'
-import subprocess, sys, time
-best = None
-for _ in range(3):
-    t0 = time.perf_counter()
-    subprocess.run(["bash", "-c", sys.argv[1]], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    t = time.perf_counter() - t0
-    best = t if best is None else min(best, t)
-print(f"{best:.3f}")
-PY
+if [ ! -f "$corpus/.complete" ]; then
+	echo "building the corpus in $corpus (a copy of /usr/share and /usr/lib) ..."
+	rm -rf "$corpus"
+	mkdir -p "$corpus"
+	cp -a /usr/share /usr/lib "$corpus"/ 2>/dev/null || true
+	touch "$corpus/.complete"
+fi
+files=$(find "$corpus" -type f | wc -l)
+bytes=$(du -sb --apparent-size "$corpus" | cut -f1)
+
+warm() { find "$corpus" -type f -print0 | xargs -0 -P"$cores" -n 2000 cat >/dev/null 2>&1 || true; }
+# measure CMD...: warm the cache, run once, print "SECONDS MAXRSS_KB".
+measure() {
+	warm
+	/usr/bin/time -f '%e %M' -o "$dir/time.out" "$@" >/dev/null 2>&1 || true
+	cat "$dir/time.out"
 }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
 
-# Warm the page cache, and count what a collection stores.
-find "$tree" -xdev -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
-"$ed" --db "$work/b.db" collect --env bench --path "$tree" --packages none >/dev/null 2>&1
-items=$(sqlite3 "$work/b.db" "SELECT item_count FROM snapshots ORDER BY id DESC LIMIT 1")
-files=$(find "$tree" -xdev -type f | wc -l)
-bytes=$(du -sb --apparent-size "$tree" 2>/dev/null | cut -f1)
+db=$dir/bench.db
+rm -f "$db" "$db".*
+"$ed" --db "$db" init 2>/dev/null
+read -r t_full m_full < <(measure "$ed" --db "$db" collect --env b --host h --path "$corpus" --packages none --full)
+items=$(sqlite3 "$db" "SELECT item_count FROM snapshots ORDER BY id DESC LIMIT 1")
+read -r t_inc m_inc < <(measure "$ed" --db "$db" collect --env b --host h --path "$corpus" --packages none)
+read -r t_xx _ < <(measure bash -c "find '$corpus' -type f -print0 | xargs -0 -P$cores -n 4000 xxh128sum")
+read -r t_find _ < <(measure find "$corpus" -type f -printf '%s %T@ %i\n')
 
-t_ed=$(timeit "'$ed' --db '$work/b.db' collect --env bench --path '$tree' --packages none")
-t_xx=$(timeit "find '$tree' -type f -print0 | xargs -0 -P$(nproc) -n 4000 xxh128sum")
-python3 - "$tree" "$items" "$files" "$bytes" "$t_ed" "$t_xx" <<'PY'
-import sys
-tree, items, files, size, t_ed, t_xx = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
-print(f"collect {tree}: {items} items ({files} regular files, {size / 2**30:.2f} GiB), warm cache, best of 3")
-print(f"  envdrift collect (1 thread)       {t_ed:7.3f} s   {items / t_ed:9.0f} items/s")
-print(f"  find | xargs -P xxh128sum         {t_xx:7.3f} s   ratio envdrift/pipeline {t_ed / t_xx:.2f}")
-PY
+if ! command -v aide >/dev/null; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q aide >/dev/null 2>&1 || true
+fi
+t_aide_init=- t_aide_check=- m_aide=-
+if command -v aide >/dev/null; then
+	cat >"$dir/aide.conf" <<CONF
+database_in=file:$dir/aide.db
+database_out=file:$dir/aide.db.new
+num_workers=$cores
+Bench = p+u+g+s+m+sha256
+$corpus Bench
+CONF
+	read -r t_aide_init m_aide < <(measure aide --config "$dir/aide.conf" --init)
+	mv -f "$dir/aide.db.new" "$dir/aide.db" 2>/dev/null || true
+	read -r t_aide_check _ < <(measure aide --config "$dir/aide.conf" --check)
+fi
+
+echo "corpus: $files files, $(python3 -c "print(f'{$bytes / 2**30:.1f}')") GiB, $items items; $cores cores; warm page cache"
+printf '  %-44s %8s s  %6s MiB\n' "envdrift collect --full" "$t_full" "$((m_full / 1024))"
+printf '  %-44s %8s s  ratio %s (goal <= 1.1)\n' "find | xargs -P$cores xxh128sum" "$t_xx" "$(ratio "$t_full" "$t_xx")"
+if [ "$t_aide_init" != - ]; then
+	printf '  %-44s %8s s  %6s MiB  envdrift %sx faster (goal >= 25)\n' "aide --init (sha256, $cores workers)" "$t_aide_init" "$((m_aide / 1024))" "$(ratio "$t_aide_init" "$t_full")"
+fi
+printf '  %-44s %8s s  %6s MiB\n' "envdrift collect (incremental, unchanged)" "$t_inc" "$((m_inc / 1024))"
+printf '  %-44s %8s s  ratio %s (goal <= 1.5)\n' "find -printf '%s %T@ %i'" "$t_find" "$(ratio "$t_inc" "$t_find")"
+if [ "$t_aide_check" != - ]; then
+	printf '  %-44s %8s s  envdrift %sx faster (goal >= 30)\n' "aide --check" "$t_aide_check" "$(ratio "$t_aide_check" "$t_inc")"
+fi
+python3 -c "print(f'  peak memory {max($m_full, $m_inc) / 1024:.0f} MiB (goal < 64); ingest >= {$items / $t_inc:,.0f} items/s (goal >= 300,000)')"

@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift collect: one snapshot of one host, written to the store in one transaction. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "ed/collect.h"
+#include "ed/pgschema.h"
+#include "ed/pkg.h"
+#include "ed/profile.h"
 #include "ed/store.h"
+#include "ed/system.h"
 
 const char ed_usage_collect[] =
 	"usage: envdrift [--db PATH] collect --env ENV [--host NAME] [--root DIR]\n"
-	"                [--path P]... [--packages auto|none|dpkg]\n"
-	"                [--schema [NAME=]sqlite:FILE]...\n"
+	"                [--profile FILE] [--path P]... [--packages LIST]\n"
+	"                [--schema [NAME=]ENGINE:TARGET]... [--full] [--threads N]\n"
 	"\n"
 	"Fingerprints one host and stores the result as one snapshot of ENV. Prints\n"
 	"the new snapshot's id on stdout; progress and warnings go to stderr.\n"
@@ -23,17 +27,27 @@ const char ed_usage_collect[] =
 	"  --root DIR       read the host's filesystem under DIR (a mounted image or\n"
 	"                   a fixture); every path below is inside DIR, and '..' or\n"
 	"                   symlinks cannot lead out of it (default /)\n"
-	"  --path P         a tree to fingerprint, repeatable (default /etc). Files are\n"
-	"                   hashed (XXH3-128), symlinks recorded and never followed,\n"
-	"                   FIFOs, sockets and devices recorded and never opened.\n"
-	"                   *.json files also yield one config item per value; values\n"
-	"                   under keys like *password*, *secret*, *token*, *key* are\n"
-	"                   stored only as keyed fingerprints (HMAC, see PATH.key)\n"
-	"  --packages LIST  package managers: auto (default: those found), none, dpkg\n"
-	"  --schema [NAME=]sqlite:FILE\n"
-	"                   fingerprint an SQLite database's schema (tables, columns,\n"
-	"                   indexes, views, triggers); FILE is read-only, under --root.\n"
-	"                   NAME labels it in item keys (default: FILE's base name)\n"
+	"  --profile FILE   what to collect (docs/profile.md); default: the built-in\n"
+	"                   profile (/etc, every package manager found, system facts)\n"
+	"  --path P         a tree to fingerprint, repeatable. Replaces the built-in\n"
+	"                   default /etc; adds to the paths of a --profile file.\n"
+	"                   Files are hashed (XXH3-128), symlinks recorded and never\n"
+	"                   followed, FIFOs, sockets and devices recorded and never\n"
+	"                   opened. Structured configs (JSON, YAML, INI, key=value)\n"
+	"                   also yield one config item per value; secrets are stored\n"
+	"                   only as keyed fingerprints (HMAC, see PATH.key)\n"
+	"  --packages LIST  package managers, comma-separated: auto (those found), none,\n"
+	"                   or any of dpkg, rpm, apk, pypi, npm\n"
+	"  --schema [NAME=]sqlite:FILE | [NAME=]postgres:CONNINFO\n"
+	"                   fingerprint a database schema, repeatable. sqlite: FILE is\n"
+	"                   opened read-only under --root; postgres: psql runs on the\n"
+	"                   host. NAME labels it in item keys (default: FILE's base\n"
+	"                   name, or the dbname), so differently named databases of\n"
+	"                   staging and production compare as one\n"
+	"  --full           read and hash every file, even those unchanged (same device,\n"
+	"                   inode, size, mtime and ctime) since the host's previous\n"
+	"                   snapshot, whose fingerprints are otherwise reused\n"
+	"  --threads N      hashing threads (default 0: one per core)\n"
 	"\n"
 	"A failed or interrupted collection never shows up as complete: the snapshot\n"
 	"stays 'running', 'failed' or 'abandoned', without items.\n"
@@ -41,32 +55,24 @@ const char ed_usage_collect[] =
 
 struct schema_spec {
 	char *label;
-	const char *engine;
+	bool postgres; /* else sqlite */
 	const char *target;
 };
 
-/* A sink that counts items and shows progress on a terminal before passing them on. */
+/*
+ * A sink in front of the store's that clears the progress line before a
+ * warning is printed, so warnings never end up glued to it.
+ */
 struct progress_sink {
 	struct ed_sink sink;
 	struct ed_sink *next;
 	bool tty;
-	long long items;
-	struct timespec last;
 };
 
 static enum ed_code progress_emit(struct ed_sink *sink, const struct ed_item *it,
 				  struct ed_err *err)
 {
 	struct progress_sink *ps = sink->ctx;
-	ps->items++;
-	if (ps->tty && (ps->items & 1023) == 0) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec != ps->last.tv_sec) {
-			ps->last = now;
-			fprintf(stderr, "\rcollecting: %lld items", ps->items);
-		}
-	}
 	return ps->next->emit(ps->next, it, err);
 }
 
@@ -76,6 +82,15 @@ static void progress_warn(struct ed_sink *sink, const char *msg)
 	if (ps->tty)
 		fputs("\r\033[K", stderr);
 	ps->next->warn(ps->next, msg);
+}
+
+static enum ed_code progress_content(struct ed_sink *sink, const struct ed_fp *fp,
+				     const char *data, size_t len, struct ed_err *err)
+{
+	struct progress_sink *ps = sink->ctx;
+	if (!ps->next->content)
+		return ED_OK;
+	return ps->next->content(ps->next, fp, data, len, err);
 }
 
 static enum ed_code parse_schema(const char *arg, struct schema_spec *out, struct ed_err *err)
@@ -93,19 +108,38 @@ static enum ed_code parse_schema(const char *arg, struct schema_spec *out, struc
 				  "--schema %s: expected [NAME=]ENGINE:TARGET, e.g. app=sqlite:/var/lib/app.db",
 				  arg);
 	size_t elen = (size_t)(colon - spec);
-	if (elen == 8 && strncmp(spec, "postgres", 8) == 0)
-		return ed_err_set(err, ED_UNSUPPORTED,
-				  "--schema %s: PostgreSQL schemas are not supported yet", arg);
-	if (elen != 6 || strncmp(spec, "sqlite", 6) != 0)
-		return ed_err_set(err, ED_USAGE, "--schema %s: unknown engine '%.*s' (known: sqlite)",
-				  arg, (int)elen, spec);
-	out->engine = "sqlite";
 	out->target = colon + 1;
-	if (out->target[0] != '/')
+	if (elen == 8 && strncmp(spec, "postgres", 8) == 0) {
+		out->postgres = true;
+	} else if (elen == 6 && strncmp(spec, "sqlite", 6) == 0) {
+		if (out->target[0] != '/')
+			return ed_err_set(err, ED_USAGE,
+					  "--schema %s: FILE must be an absolute path on the host", arg);
+	} else {
 		return ed_err_set(err, ED_USAGE,
-				  "--schema %s: FILE must be an absolute path on the host", arg);
+				  "--schema %s: unknown engine '%.*s' (known: sqlite, postgres)", arg,
+				  (int)elen, spec);
+	}
 	if (eq) {
 		out->label = ed_strndup(arg, (size_t)(eq - arg));
+	} else if (out->postgres) {
+		struct ed_buf db = ED_BUF_INIT;
+		struct ed_err derr = {0};
+		if (ed_pg_conninfo_dbname(out->target, &db, &derr)) {
+			/* Never echo a password= of the connection string. */
+			struct ed_buf safe = ED_BUF_INIT;
+			ed_pg_conninfo_redact(out->target, &safe);
+			ed_buf_release(&db);
+			ed_err_set(err, ED_USAGE, "--schema postgres:%s: %s: name it NAME=postgres:CONNINFO",
+				   ed_buf_str(&safe), derr.msg);
+			ed_buf_release(&safe);
+			return ED_USAGE;
+		}
+		out->label = ed_buf_detach(&db);
+		if (!out->label)
+			return ed_err_set(err, ED_USAGE,
+					  "--schema %s: no dbname= in CONNINFO: name it as NAME=postgres:...",
+					  arg);
 	} else {
 		/* The base name without its extension. */
 		const char *base = strrchr(out->target, '/') + 1;
@@ -142,6 +176,137 @@ static bool root_hostname(struct ed_source *src, char *out, size_t cap)
 	return ok;
 }
 
+static bool is_regular(struct ed_source *src, const char *path)
+{
+	struct ed_stat sb;
+	struct ed_err ignored;
+	return src->ops->stat(src, path, &sb, &ignored) == ED_OK && sb.type == ED_FT_REG;
+}
+
+static bool is_dir(struct ed_source *src, const char *path)
+{
+	struct ed_stat sb;
+	struct ed_err ignored;
+	return src->ops->stat(src, path, &sb, &ignored) == ED_OK && sb.type == ED_FT_DIR;
+}
+
+static bool has(const struct ed_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Replaces list l with the comma- or space-separated words of s. */
+static enum ed_code set_words(struct ed_strlist *l, const char *s, struct ed_err *err)
+{
+	struct ed_strlist n = {0};
+	const char *p = s;
+	while (*p) {
+		size_t len = strcspn(p, ", ");
+		if (len) {
+			char *word = ed_strndup(p, len);
+			if (!word || ed_strlist_add(&n, word)) {
+				free(word);
+				ed_strlist_release(&n);
+				return ed_err_set(err, ED_NOMEM, "out of memory");
+			}
+			free(word);
+		}
+		p += len;
+		p += strspn(p, ", ");
+	}
+	ed_strlist_release(l);
+	*l = n;
+	return ED_OK;
+}
+
+/* Refuses a package manager envdrift does not know, before anything is stored. */
+static enum ed_code check_packages(const struct ed_strlist *l, struct ed_err *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *m = l->v[i];
+		if (strcmp(m, "auto") && strcmp(m, "none") && strcmp(m, "dpkg") && strcmp(m, "rpm") &&
+		    strcmp(m, "apk") && strcmp(m, "pypi") && strcmp(m, "npm"))
+			return ed_err_set(err, ED_USAGE,
+					  "--packages: unknown manager '%s' (known: auto, none, dpkg, "
+					  "rpm, apk, pypi, npm)",
+					  m);
+	}
+	if (has(l, "none") && l->n > 1)
+		return ed_err_set(err, ED_USAGE, "--packages: 'none' cannot be combined with others");
+	return ED_OK;
+}
+
+/*
+ * Runs the package collectors the profile names. With "auto", a manager is
+ * read when its database is there; a manager named explicitly must work.
+ */
+static enum ed_code collect_packages(struct ed_source *src, const struct ed_profile *p,
+				     struct ed_sink *sink, struct ed_err *err)
+{
+	const struct ed_strlist *l = &p->packages;
+	bool any = has(l, "auto");
+	enum ed_code rc = ED_OK;
+	if (has(l, "none"))
+		return ED_OK;
+	if (has(l, "dpkg") || (any && is_regular(src, "/var/lib/dpkg/status")))
+		rc = ed_dpkg_collect(src, sink, err);
+	if (!rc && (has(l, "apk") || (any && is_regular(src, ED_APK_DB_PATH))))
+		rc = ed_apk_collect(src, sink, err);
+	if (!rc && (has(l, "rpm") ||
+		    (any && (is_dir(src, "/var/lib/rpm") || is_dir(src, "/usr/lib/sysimage/rpm"))))) {
+		struct ed_err rerr = {0};
+		rc = ed_rpm_collect(src, sink, &rerr);
+		if (rc == ED_NOTFOUND && !has(l, "rpm")) {
+			/* An rpm database, but no rpm program to read it with here. */
+			ed_sink_warn(sink, "%s", rerr.msg);
+			rc = ED_OK;
+		} else if (rc) {
+			*err = rerr;
+		}
+	}
+	if (!rc && (has(l, "pypi") || any)) {
+		rc = ed_pypi_collect(src, (const char *const *)p->python_paths.v, p->python_paths.n,
+				     sink, err);
+		/* auto: a host without Python packages simply has none. */
+		if (rc == ED_NOTFOUND && !has(l, "pypi") && !p->python_paths.n)
+			rc = ED_OK;
+	}
+	if (!rc && (has(l, "npm") || (any && p->npm_paths.n)))
+		rc = ed_npm_collect(src, (const char *const *)p->npm_paths.v, p->npm_paths.n, sink,
+				    err);
+	return rc;
+}
+
+/* Reads the --profile file (on this machine, not the host) on top of the default. */
+static enum ed_code load_profile(const char *path, struct ed_profile *p, struct ed_err *err)
+{
+	enum ed_code rc = ed_profile_default(p, err);
+	if (rc || !path)
+		return rc;
+	struct ed_buf text = ED_BUF_INIT;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ed_err_set(err, ED_NOTFOUND, "profile %s: %s", path, strerror(errno));
+	char chunk[8192];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (text.len + got > 4u * 1024 * 1024 || ed_buf_add(&text, chunk, got)) {
+			rc = ed_err_set(err, ED_TOOBIG, "profile %s: larger than 4 MiB", path);
+			break;
+		}
+	}
+	if (!rc && ferror(f))
+		rc = ed_err_set(err, ED_IO, "profile %s: read error", path);
+	fclose(f);
+	if (!rc)
+		rc = ed_profile_parse(ed_str_of(ed_buf_str(&text), text.len), path, p, err);
+	ed_buf_release(&text);
+	return rc;
+}
+
 int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 {
 	static const struct option opts[] = {
@@ -149,15 +314,18 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		{"env", required_argument, NULL, 'e'},
 		{"host", required_argument, NULL, 'H'},
 		{"root", required_argument, NULL, 'r'},
+		{"profile", required_argument, NULL, 'f'},
 		{"path", required_argument, NULL, 'p'},
 		{"packages", required_argument, NULL, 'P'},
 		{"schema", required_argument, NULL, 's'},
+		{"full", no_argument, NULL, 'F'},
+		{"threads", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *env = NULL, *host = NULL, *root = NULL, *packages = "auto";
-	const char **paths = NULL;
-	size_t npaths = 0;
+	const char *env = NULL, *host = NULL, *root = NULL, *packages = NULL, *profile_path = NULL;
+	struct ed_strlist cli_paths = {0}, cli_schemas = {0};
+	struct ed_profile prof = {0};
 	struct schema_spec *schemas = NULL;
 	size_t nschemas = 0;
 	struct ed_err err = {0};
@@ -167,6 +335,11 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 	int status = ED_EXIT_ERROR;
 	uint8_t key[ED_KEY_LEN];
 	char hostbuf[256];
+	bool full = false;
+	int threads = -1;
+	struct ed_baseline baseline = {0};
+	int64_t prev_id = 0;
+	struct ed_files_stats stats = {0};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -175,28 +348,35 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		case 'e': env = optarg; break;
 		case 'H': host = optarg; break;
 		case 'r': root = optarg; break;
+		case 'f': profile_path = optarg; break;
 		case 'P': packages = optarg; break;
-		case 'p': {
-			const char **v = realloc(paths, (npaths + 1) * sizeof(*v));
-			if (!v)
-				goto oom;
-			paths = v;
-			paths[npaths++] = optarg;
-			break;
-		}
-		case 's': {
-			struct schema_spec *v = realloc(schemas, (nschemas + 1) * sizeof(*v));
-			if (!v)
-				goto oom;
-			schemas = v;
-			memset(&schemas[nschemas], 0, sizeof(*schemas));
-			nschemas++;
-			if (parse_schema(optarg, &schemas[nschemas - 1], &err)) {
-				status = ed_cli_fail(&err);
+		case 'F': full = true; break;
+		case 'T': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 0 || n > 256) {
+				status = ed_cli_usage_error("collect",
+							    "--threads %s: expected 0 (one per core) to 256",
+							    optarg);
 				goto out;
 			}
+			threads = (int)n;
 			break;
 		}
+		case 'p':
+			if (optarg[0] != '/') {
+				status = ed_cli_usage_error("collect",
+							    "--path %s: must be an absolute path on the host",
+							    optarg);
+				goto out;
+			}
+			if (ed_strlist_add(&cli_paths, optarg))
+				goto oom;
+			break;
+		case 's':
+			if (ed_strlist_add(&cli_schemas, optarg))
+				goto oom;
+			break;
 		case 'h':
 			fputs(ed_usage_collect, stdout);
 			status = ED_EXIT_OK;
@@ -218,29 +398,30 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		status = ed_cli_usage_error("collect", "--host must not be empty");
 		goto out;
 	}
-	bool want_dpkg = false, auto_pkgs = false;
-	if (strcmp(packages, "auto") == 0)
-		auto_pkgs = true;
-	else if (strcmp(packages, "dpkg") == 0)
-		want_dpkg = true;
-	else if (strcmp(packages, "none") != 0) {
-		status = ed_cli_usage_error("collect",
-					    "--packages %s: known values are auto, none, dpkg "
-					    "(rpm, apk and pypi are not supported yet)",
-					    packages);
-		goto out;
-	}
-	for (size_t i = 0; i < npaths; i++) {
-		if (paths[i][0] != '/') {
-			status = ed_cli_usage_error("collect",
-						    "--path %s: must be an absolute path on the host",
-						    paths[i]);
-			goto out;
+
+	/* The profile, then the flags on top: --path replaces the built-in /etc. */
+	if (load_profile(profile_path, &prof, &err))
+		goto fail;
+	if (cli_paths.n && !profile_path)
+		ed_strlist_release(&prof.paths);
+	for (size_t i = 0; i < cli_paths.n; i++)
+		if (ed_strlist_add(&prof.paths, cli_paths.v[i]))
+			goto oom;
+	for (size_t i = 0; i < cli_schemas.n; i++)
+		if (ed_strlist_add(&prof.schemas, cli_schemas.v[i]))
+			goto oom;
+	if ((packages && set_words(&prof.packages, packages, &err)) ||
+	    check_packages(&prof.packages, &err))
+		goto fail;
+	if (threads >= 0)
+		prof.threads = threads;
+	if (prof.schemas.n && !(schemas = calloc(prof.schemas.n, sizeof(*schemas))))
+		goto oom;
+	for (; nschemas < prof.schemas.n; nschemas++)
+		if (parse_schema(prof.schemas.v[nschemas], &schemas[nschemas], &err)) {
+			nschemas++;
+			goto fail;
 		}
-	}
-	static const char *const default_paths[] = {"/etc"};
-	const char *const *walk = npaths ? paths : default_paths;
-	size_t nwalk = npaths ? npaths : 1;
 
 	if (ed_source_local_new(root, &src, &err))
 		goto fail;
@@ -251,37 +432,48 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		hostbuf[sizeof(hostbuf) - 1] = '\0';
 		host = hostbuf;
 	}
-	if (auto_pkgs) {
-		struct ed_stat sb;
-		struct ed_err ignored;
-		want_dpkg = src->ops->stat(src, "/var/lib/dpkg/status", &sb, &ignored) == ED_OK &&
-			    sb.type == ED_FT_REG;
-	}
 	if (ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err) ||
-	    ed_store_key(cli->db, false, key, &err) ||
-	    ed_snapshot_begin(st, env, host, root, &w, &err))
+	    ed_store_key(cli->db, false, key, &err))
+		goto fail;
+	/* Incremental: files unchanged since this host's previous snapshot are not read. */
+	if (!full && ed_store_baseline(st, env, host, &baseline, &prev_id, &err))
+		goto fail;
+	if (ed_snapshot_begin(st, env, host, root, &w, &err))
 		goto fail;
 
 	struct ed_secrets secrets = {
 		.key = key,
-		.patterns = ed_default_secret_patterns,
-		.npatterns = ed_default_secret_npatterns,
+		.patterns = (const char *const *)prof.secret_keys.v,
+		.npatterns = prof.secret_keys.n,
 	};
-	struct ed_files_opts fopts = {.secrets = &secrets, .configs = true};
 	struct progress_sink ps = {.next = ed_snapshot_sink(w), .tty = isatty(2)};
-	ps.sink = (struct ed_sink){.emit = progress_emit, .warn = progress_warn, .ctx = &ps};
+	ps.sink = (struct ed_sink){.emit = progress_emit,
+				   .warn = progress_warn,
+				   .ctx = &ps,
+				   .content = progress_content};
+	struct ed_files_opts fopts = {
+		.secrets = &secrets,
+		.profile = &prof,
+		.baseline = prev_id ? &baseline : NULL,
+		.threads = prof.threads,
+		.progress = ps.tty,
+		.stats = &stats,
+	};
 
-	for (size_t i = 0; i < nwalk; i++)
-		if (ed_files_collect(src, walk[i], &fopts, &ps.sink, &err))
-			goto fail;
-	if (want_dpkg && ed_dpkg_collect(src, &ps.sink, &err))
-		goto fail;
-	for (size_t i = 0; i < nschemas; i++)
-		if (ed_schema_sqlite_collect(src, schemas[i].label, schemas[i].target, &ps.sink,
-					     &err))
+	for (size_t i = 0; i < prof.paths.n; i++)
+		if (ed_files_collect(src, prof.paths.v[i], &fopts, &ps.sink, &err))
 			goto fail;
 	if (ps.tty)
 		fputs("\r\033[K", stderr);
+	if (ed_system_collect(src, &prof.sysctl, &ps.sink, &err) ||
+	    collect_packages(src, &prof, &ps.sink, &err))
+		goto fail;
+	for (size_t i = 0; i < nschemas; i++) {
+		const struct schema_spec *s = &schemas[i];
+		if (s->postgres ? ed_schema_postgres_collect(src, s->label, s->target, &ps.sink, &err)
+				: ed_schema_sqlite_collect(src, s->label, s->target, &ps.sink, &err))
+			goto fail;
+	}
 
 	int64_t id = ed_snapshot_id(w), items = 0, warnings = 0;
 	enum ed_code rc = ed_snapshot_commit(w, &items, &warnings, &err);
@@ -293,23 +485,33 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		ed_err_set(&err, ED_IO, "cannot write to standard output");
 		goto fail;
 	}
-	fprintf(stderr, "envdrift: stored snapshot @%lld of %s/%s: %lld items, %lld warnings\n",
-		(long long)id, env, host, (long long)items, (long long)warnings);
+	fprintf(stderr,
+		"envdrift: stored snapshot @%lld of %s/%s: %lld items, %lld warnings; "
+		"%lld files hashed (%.1f MiB), %lld unchanged%s\n",
+		(long long)id, env, host, (long long)items, (long long)warnings,
+		(long long)stats.hashed, (double)stats.bytes / (1 << 20), (long long)stats.reused,
+		prev_id ? "" : full ? " (--full)" : " (no previous snapshot)");
 	status = ED_EXIT_OK;
 	goto out;
 oom:
 	ed_err_set(&err, ED_NOMEM, "out of memory");
 fail:
 	if (w) {
+		if (isatty(2))
+			fputs("\r\033[K", stderr);
 		fprintf(stderr, "envdrift: snapshot @%lld of %s/%s failed; nothing was stored\n",
 			(long long)ed_snapshot_id(w), env, host);
 		ed_snapshot_abort(w);
 	}
 	status = ed_cli_fail(&err);
 out:
+	if (baseline.ctx)
+		ed_store_baseline_release(&baseline);
 	ed_store_close(st);
 	ed_source_free(src);
-	free(paths);
+	ed_strlist_release(&cli_paths);
+	ed_strlist_release(&cli_schemas);
+	ed_profile_release(&prof);
 	for (size_t i = 0; i < nschemas; i++)
 		free(schemas[i].label);
 	free(schemas);

@@ -1,16 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The file collector: walks a tree through a source without following
- * symlinks and emits one item per entry. Regular files are hashed while
- * read; *.json files are also handed to the JSON config parser.
+ * symlinks and emits one item per entry. The walk runs on the calling thread;
+ * regular files go, a folder's worth at a time, to hashing threads that each
+ * own a handle on the source and a reader of the previous snapshot (for
+ * incremental collection). Results come back to the calling thread, the only
+ * one that talks to the sink.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ed/collect.h"
+#include "ed/config.h"
+#include "ed/profile.h"
 
 #define READ_CHUNK (256u * 1024)
+#define BATCH_FILES 256                  /* files per job, at most */
+#define BATCH_BYTES (4u * 1024 * 1024)   /* bytes a job may keep in memory, about */
+
+static const char attrs_secret[] = "{\"secret\":true}";
+
+/* --- owners: names from the host's own passwd and group files --- */
 
 struct idname {
 	uint32_t id;
@@ -20,19 +34,6 @@ struct idname {
 struct idmap {
 	struct idname *v;
 	size_t n;
-};
-
-struct walk {
-	struct ed_source *src;
-	const struct ed_files_opts *opts;
-	struct ed_sink *sink;
-	struct idmap users;
-	struct idmap groups;
-	struct ed_hasher *hasher;
-	char *chunk;        /* READ_CHUNK bytes */
-	struct ed_buf body; /* content kept for structured configs */
-	struct ed_buf link; /* symlink target */
-	struct ed_buf value;
 };
 
 static int cmp_id(const void *a, const void *b)
@@ -89,12 +90,18 @@ static void idmap_load(struct ed_source *src, const char *path, struct idmap *m)
 		m->v[m->n].name = name;
 		m->n++;
 	}
-	qsort(m->v, m->n, sizeof(*m->v), cmp_id);
+	/* Stable: the first entry of a duplicated id wins, as getpwuid(3) does. */
+	for (size_t i = 1; i < m->n; i++)
+		for (size_t j = i; j > 0 && cmp_id(&m->v[j - 1], &m->v[j]) > 0; j--) {
+			struct idname t = m->v[j];
+			m->v[j] = m->v[j - 1];
+			m->v[j - 1] = t;
+		}
 out:
 	ed_buf_release(&text);
 }
 
-/* The name for id (first entry wins on duplicates), or its decimal form in num. */
+/* The name for id, or its decimal form in num. */
 static const char *idmap_name(const struct idmap *m, uint32_t id, char num[16])
 {
 	size_t lo = 0, hi = m->n;
@@ -111,11 +118,186 @@ static const char *idmap_name(const struct idmap *m, uint32_t id, char num[16])
 	return num;
 }
 
-static bool is_json_name(const char *path)
+/* --- items produced on a hashing thread, emitted later on the walking one --- */
+
+struct owned_item {
+	struct ed_item it; /* strings below are owned */
+};
+
+struct item_list {
+	struct ed_sink sink; /* collects into v; warnings into warnings */
+	struct owned_item *v;
+	size_t n, cap;
+	char **warnings;
+	size_t nwarnings;
+};
+
+static char *dup_or_null(const char *s, bool *oom)
 {
-	size_t n = strlen(path);
-	return n > 5 && strcmp(path + n - 5, ".json") == 0;
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
 }
+
+static enum ed_code list_emit(struct ed_sink *sink, const struct ed_item *it, struct ed_err *err)
+{
+	struct item_list *l = sink->ctx;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		struct owned_item *v = realloc(l->v, ncap * sizeof(*v));
+		if (!v)
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		l->v = v;
+		l->cap = ncap;
+	}
+	struct ed_item *c = &l->v[l->n].it;
+	bool oom = false;
+	*c = *it;
+	c->key = ed_strndup(it->key, it->key_len);
+	oom |= !c->key;
+	c->value = dup_or_null(it->value, &oom);
+	c->attrs = dup_or_null(it->attrs, &oom);
+	c->error = dup_or_null(it->error, &oom);
+	c->owner = c->group = c->target = NULL; /* config items carry no file metadata */
+	l->n++;
+	if (oom)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	return ED_OK;
+}
+
+static void list_warn(struct ed_sink *sink, const char *msg)
+{
+	struct item_list *l = sink->ctx;
+	char **w = realloc(l->warnings, (l->nwarnings + 1) * sizeof(*w));
+	if (!w)
+		return;
+	l->warnings = w;
+	if ((w[l->nwarnings] = strdup(msg)))
+		l->nwarnings++;
+}
+
+static void list_init(struct item_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->sink.emit = list_emit;
+	l->sink.warn = list_warn;
+	l->sink.ctx = l;
+}
+
+static void list_release(struct item_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free((char *)l->v[i].it.key);
+		free((char *)l->v[i].it.value);
+		free((char *)l->v[i].it.attrs);
+		free((char *)l->v[i].it.error);
+	}
+	free(l->v);
+	for (size_t i = 0; i < l->nwarnings; i++)
+		free(l->warnings[i]);
+	free(l->warnings);
+	list_init(l);
+}
+
+/* Drops what a failed parse emitted, keeping its warnings. */
+static void list_drop_items(struct item_list *l, size_t from)
+{
+	for (size_t i = from; i < l->n; i++) {
+		free((char *)l->v[i].it.key);
+		free((char *)l->v[i].it.value);
+		free((char *)l->v[i].it.attrs);
+		free((char *)l->v[i].it.error);
+	}
+	l->n = from;
+}
+
+/* --- jobs: a batch of regular files, in walk order --- */
+
+struct file_job {
+	char *path;
+	struct ed_stat st;
+	enum ed_config_format fmt;
+	bool secret_file; /* named like a secret: keyed fingerprint */
+	bool keep;        /* keep its (redacted) content */
+	/* results */
+	struct ed_fp fp;
+	bool secret;      /* fp is keyed */
+	bool reused;
+	char *error;
+	char *content;    /* kept text, or NULL */
+	size_t content_len;
+	int64_t bytes;
+};
+
+struct job {
+	struct job *next;
+	struct file_job *files;
+	size_t n, cap;
+	size_t budget;           /* bytes it may hold in memory */
+	struct item_list configs; /* config items and warnings of all its files */
+	enum ed_code rc;         /* a fatal error (out of memory) on the thread */
+	struct ed_err err;
+};
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->n; i++) {
+		free(j->files[i].path);
+		free(j->files[i].error);
+		free(j->files[i].content);
+	}
+	free(j->files);
+	list_release(&j->configs);
+	free(j);
+}
+
+/* What one hashing thread owns. */
+struct worker {
+	struct walk *w;
+	struct ed_source *src; /* its own handle */
+	struct ed_baseline_reader *prev;
+	struct ed_hasher *hasher;
+	char *chunk;
+	struct ed_buf body;
+	pthread_t thread;
+	bool started;
+};
+
+struct walk {
+	struct ed_source *src;
+	const struct ed_files_opts *opts;
+	const struct ed_secrets *secrets;
+	const struct ed_profile *profile;
+	struct ed_sink *sink;
+	struct ed_files_stats stats;
+	struct idmap users;
+	struct idmap groups;
+	struct ed_buf link;
+	struct ed_buf value;
+
+	/* the pool */
+	pthread_mutex_t mu;
+	pthread_cond_t work;      /* todo has a job, or stop */
+	pthread_cond_t done;      /* finished has a job */
+	struct job *todo, *todo_tail;
+	struct job *finished, *finished_tail;
+	size_t inflight;          /* submitted and not yet emitted */
+	size_t max_inflight;
+	bool stop;
+	struct worker *workers;
+	int nworkers;             /* 0: jobs run on the walking thread */
+	struct worker inline_worker;
+	struct job *batch;        /* being filled for the current folder */
+
+	struct timespec last_progress;
+};
+
+/* --- hashing one file --- */
 
 static bool same_file_state(const struct ed_stat *a, const struct ed_stat *b)
 {
@@ -123,106 +305,269 @@ static bool same_file_state(const struct ed_stat *a, const struct ed_stat *b)
 	       a->ino == b->ino && a->dev == b->dev;
 }
 
-/*
- * Reads and hashes one regular file. On success fp is set and, when keep is
- * true and the file is small enough, w->body holds its bytes. A read problem
- * is returned as ED_IO etc. with err naming the path: the caller turns it
- * into an item error, not a failed run.
- */
-static enum ed_code hash_file(struct walk *w, const char *path, const struct ed_stat *before,
-			      bool keep, const uint8_t *mac_key, struct ed_fp *fp,
-			      struct ed_err *err)
+static bool same_as_prev(const struct ed_stat *st, const struct ed_prev_file *p)
 {
-	struct ed_source *src = w->src;
-	struct ed_file *f = NULL;
+	return st->size == p->size && st->mtime_ns == p->mtime_ns && st->ctime_ns == p->ctime_ns &&
+	       st->ino == p->ino && st->dev == p->dev;
+}
+
+/*
+ * Reads and fingerprints one regular file (keyed when mac_key is set). When
+ * body_max is non-zero and the file fits, wk->body holds its bytes. A read
+ * problem is returned with err naming the path: the caller makes it an item
+ * error, not a failed run (except ED_NOMEM).
+ */
+static enum ed_code hash_file(struct worker *wk, struct file_job *f, size_t body_max,
+			      const uint8_t *mac_key, struct ed_err *err)
+{
+	struct ed_source *src = wk->src;
+	struct ed_file *fh = NULL;
 	struct ed_mac *mac = NULL;
-	enum ed_code rc;
+	enum ed_code rc = ED_OK;
 	/* A file that changes while read is read again, then reported as unstable. */
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct ed_stat st0, st1;
-		ed_buf_reset(&w->body);
-		rc = src->ops->open(src, path, &f, err);
-		if (rc)
-			return rc;
-		rc = src->ops->fstat(f, &st0, err);
+		ed_buf_reset(&wk->body);
+		rc = src->ops->open(src, f->path, &fh, err);
 		if (rc)
 			goto out;
-		if (st0.ino != before->ino || st0.dev != before->dev) {
-			rc = ed_err_set(err, ED_IO, "%s: replaced while being read", path);
+		rc = src->ops->fstat(fh, &st0, err);
+		if (rc)
+			goto out;
+		if (st0.ino != f->st.ino || st0.dev != f->st.dev) {
+			rc = ed_err_set(err, ED_IO, "%s: replaced while being read", f->path);
 			goto next;
 		}
-		bool keeping = keep && st0.size <= (int64_t)ED_CONFIG_MAX;
+		bool keeping = body_max && st0.size <= (int64_t)body_max;
 		ed_mac_free(mac);
 		mac = NULL;
 		if (mac_key && !(mac = ed_mac_new(mac_key))) {
-			rc = ed_err_set(err, ED_NOMEM, "%s: cannot set up HMAC-SHA256", path);
+			rc = ed_err_set(err, ED_NOMEM, "%s: cannot set up HMAC-SHA256", f->path);
 			goto out;
 		}
 		for (;;) {
 			size_t got = 0;
-			rc = src->ops->read(f, w->chunk, READ_CHUNK, &got, err);
+			rc = src->ops->read(fh, wk->chunk, READ_CHUNK, &got, err);
 			if (rc)
 				goto out;
 			if (!got)
 				break;
+			f->bytes += (int64_t)got;
 			if (mac)
-				ed_mac_update(mac, w->chunk, got);
+				ed_mac_update(mac, wk->chunk, got);
 			else
-				ed_hasher_update(w->hasher, w->chunk, got);
-			if (keeping && ed_buf_add(&w->body, w->chunk, got))
+				ed_hasher_update(wk->hasher, wk->chunk, got);
+			if (keeping && (wk->body.len + got > body_max ||
+					ed_buf_add(&wk->body, wk->chunk, got)))
 				keeping = false;
 		}
 		if (mac)
-			rc = ed_mac_final(mac, fp, err);
+			rc = ed_mac_final(mac, &f->fp, err);
 		else
-			ed_hasher_final(w->hasher, fp);
+			ed_hasher_final(wk->hasher, &f->fp);
 		if (rc)
 			goto out;
-		rc = src->ops->fstat(f, &st1, err);
+		rc = src->ops->fstat(fh, &st1, err);
 		if (rc)
 			goto out;
-		if (same_file_state(&st0, &st1)) {
+		if (same_file_state(&st0, &st1) && same_file_state(&st0, &f->st)) {
 			if (!keeping)
-				ed_buf_reset(&w->body);
+				ed_buf_reset(&wk->body);
 			goto out;
 		}
-		rc = ed_err_set(err, ED_IO, "%s: unstable: changed while being read", path);
+		/* Record what was read, not the older stat of the walk. */
+		if (same_file_state(&st0, &st1)) {
+			f->st = st1;
+			if (!keeping)
+				ed_buf_reset(&wk->body);
+			goto out;
+		}
+		rc = ed_err_set(err, ED_IO, "%s: unstable: changed while being read", f->path);
 	next:
-		src->ops->close(f);
-		f = NULL;
+		src->ops->close(fh);
+		fh = NULL;
 	}
 out:
-	if (f)
-		src->ops->close(f);
+	if (fh)
+		src->ops->close(fh);
 	ed_mac_free(mac);
 	if (rc)
-		ed_buf_reset(&w->body);
+		ed_buf_reset(&wk->body);
 	return rc;
 }
 
-/* Is the file's own name a secret's (db.password, api.token, server.key)? */
-static bool is_secret_file(const struct walk *w, const char *path)
+static bool has_nul(const char *p, size_t n)
 {
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	return w->opts && w->opts->secrets && ed_secret_name_matches(w->opts->secrets, base, strlen(base));
+	return memchr(p, '\0', n) != NULL;
 }
 
-static const char attrs_secret[] = "{\"secret\":true}";
+/* Fingerprints one file of a job; ED_NOMEM (or a config sink failure) is fatal. */
+static enum ed_code process_file(struct worker *wk, struct job *j, struct file_job *f,
+				 struct ed_err *err)
+{
+	const struct walk *w = wk->w;
+	const struct ed_secrets *sec = w->secrets;
+	struct ed_prev_file prev;
+	struct ed_err rerr = {0};
+	enum ed_code rc;
 
-/*
- * Emits the item of one entry; list_error is why a folder's entries could
- * not be listed (the folder item carries it), or NULL.
- */
-static enum ed_code emit_entry(struct walk *w, const char *path, const struct ed_stat *st,
-			       const char *list_error, struct ed_err *err)
+	if (wk->prev && w->opts->baseline->lookup(wk->prev, f->path, &prev) &&
+	    same_as_prev(&f->st, &prev) && prev.secret >= f->secret_file &&
+	    (!f->keep || prev.has_content || prev.secret)) {
+		f->fp = prev.fp;
+		f->secret = prev.secret;
+		f->reused = true;
+		if (f->fmt != ED_CFG_NONE)
+			return w->opts->baseline->configs(wk->prev, f->path, &j->configs.sink, err);
+		return ED_OK;
+	}
+
+	size_t body_max = 0;
+	if (f->fmt != ED_CFG_NONE)
+		body_max = ED_CONFIG_MAX;
+	if (f->keep && w->profile && w->profile->keep_max > body_max)
+		body_max = w->profile->keep_max;
+	rc = hash_file(wk, f, body_max, f->secret_file ? sec->key : NULL, &rerr);
+	if (rc == ED_NOMEM)
+		return ed_err_set(err, ED_NOMEM, "%s", rerr.msg);
+	if (rc) {
+		if (!(f->error = strdup(rerr.msg)))
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		return ED_OK;
+	}
+	f->secret = f->secret_file;
+	struct ed_str body = ed_str_of(wk->body.p, wk->body.len);
+	if (f->fmt != ED_CFG_NONE && f->st.size > (int64_t)ED_CONFIG_MAX)
+		ed_sink_warn(&j->configs.sink, "%s: larger than %u MiB: fingerprinted, not read key by key",
+			     f->path, ED_CONFIG_MAX >> 20);
+	else if (f->fmt != ED_CFG_NONE && wk->body.p) {
+		size_t nsecrets = 0, before = j->configs.n;
+		rc = ed_config_parse(f->fmt, body, f->path, sec, &j->configs.sink, &nsecrets, err);
+		if (rc) {
+			list_drop_items(&j->configs, before);
+			return rc;
+		}
+		/* A config holding a secret: the whole file's hash must not betray it. */
+		if (nsecrets && !f->secret) {
+			rc = ed_fp_keyed(sec->key, body.p, body.len, &f->fp, err);
+			if (rc)
+				return rc;
+			f->secret = true;
+		}
+	}
+	if (f->keep && !f->secret_file && wk->body.p && f->st.size <= (int64_t)w->profile->keep_max &&
+	    !has_nul(body.p, body.len)) {
+		struct ed_buf kept = ED_BUF_INIT;
+		bool ok = true;
+		if (f->fmt != ED_CFG_NONE) {
+			rc = ed_config_redact(f->fmt, body, f->path, sec, &kept, &ok, err);
+			if (rc) {
+				ed_buf_release(&kept);
+				return rc;
+			}
+		} else if (ed_buf_add(&kept, body.p, body.len)) {
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		}
+		if (ok && !(f->secret && f->fmt == ED_CFG_NONE)) {
+			f->content_len = kept.len;
+			f->content = ed_buf_detach(&kept);
+			if (!f->content && f->content_len == 0)
+				f->content = strdup("");
+		}
+		ed_buf_release(&kept);
+	}
+	ed_buf_reset(&wk->body);
+	return ED_OK;
+}
+
+static void run_job(struct worker *wk, struct job *j)
+{
+	for (size_t i = 0; i < j->n && j->rc == ED_OK; i++)
+		j->rc = process_file(wk, j, &j->files[i], &j->err);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct walk *w = wk->w;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->todo && !w->stop)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (!w->todo)
+			break;
+		struct job *j = w->todo;
+		w->todo = j->next;
+		if (!w->todo)
+			w->todo_tail = NULL;
+		pthread_mutex_unlock(&w->mu);
+
+		run_job(wk, j);
+
+		pthread_mutex_lock(&w->mu);
+		j->next = NULL;
+		if (w->finished_tail)
+			w->finished_tail->next = j;
+		else
+			w->finished = j;
+		w->finished_tail = j;
+		pthread_cond_signal(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static enum ed_code worker_setup(struct walk *w, struct worker *wk, struct ed_source *src,
+				 struct ed_err *err)
+{
+	wk->w = w;
+	wk->src = src;
+	wk->hasher = ed_hasher_new();
+	wk->chunk = malloc(READ_CHUNK);
+	if (!wk->hasher || !wk->chunk)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	if (w->opts->baseline)
+		wk->prev = w->opts->baseline->open(w->opts->baseline);
+	return ED_OK;
+}
+
+static void worker_release(struct walk *w, struct worker *wk, bool own_src)
+{
+	if (wk->prev)
+		w->opts->baseline->close(wk->prev);
+	ed_hasher_free(wk->hasher);
+	free(wk->chunk);
+	ed_buf_release(&wk->body);
+	if (own_src)
+		ed_source_free(wk->src);
+	memset(wk, 0, sizeof(*wk));
+}
+
+/* --- the walking thread --- */
+
+static void show_progress(struct walk *w, bool force)
+{
+	if (!w->opts->progress)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = (now.tv_sec - w->last_progress.tv_sec) * 1000LL +
+		       (now.tv_nsec - w->last_progress.tv_nsec) / 1000000;
+	if (!force && ms < 250)
+		return;
+	w->last_progress = now;
+	const struct ed_files_stats *s = &w->stats;
+	fprintf(stderr, "\r\033[Kcollecting: %lld files, %lld hashed (%.1f MiB), %lld unchanged",
+		(long long)s->entries, (long long)s->hashed, (double)s->bytes / (1 << 20),
+		(long long)s->reused);
+}
+
+static enum ed_code emit_file_item(struct walk *w, const char *path, const struct ed_stat *st,
+				   const struct ed_fp *fp, bool secret, const char *error,
+				   const char *target, struct ed_err *err)
 {
 	struct ed_item it = {0};
-	struct ed_err rerr = {0};
 	char unum[16], gnum[16];
-	enum ed_code rc = ED_OK;
-	bool parse_json = false;
-
 	it.kind = ED_KIND_FILE;
 	it.key = path;
 	it.key_len = strlen(path);
@@ -235,67 +580,157 @@ static enum ed_code emit_entry(struct walk *w, const char *path, const struct ed
 	it.ctime_ns = st->ctime_ns;
 	it.ino = st->ino;
 	it.dev = st->dev;
-
-	ed_buf_reset(&w->link);
-	if (st->type == ED_FT_REG) {
-		bool keep = w->opts && w->opts->configs && is_json_name(path);
-		if (keep && st->size > (int64_t)ED_CONFIG_MAX) {
-			ed_sink_warn(w->sink, "%s: larger than %u MiB: fingerprinted, not read key by key",
-				     path, ED_CONFIG_MAX >> 20);
-			keep = false;
-		}
-		/*
-		 * Secrets are never stored as a plain hash, which a short value
-		 * would not survive: a file named like a secret, or a config
-		 * holding one, gets the keyed fingerprint (HMAC) instead.
-		 */
-		bool secret = is_secret_file(w, path);
-		const uint8_t *key = secret ? w->opts->secrets->key : NULL;
-		if (hash_file(w, path, st, keep, key, &it.fp, &rerr) == ED_OK)
-			parse_json = keep && w->body.len > 0 && w->opts->secrets;
-		else
-			it.error = rerr.msg;
-		if (parse_json) {
-			size_t nsecrets = 0;
-			rc = ed_config_json_parse(ed_str_of(w->body.p, w->body.len), path,
-						  w->opts->secrets, w->sink, &nsecrets, err);
-			if (rc == ED_OK && nsecrets && !secret) {
-				secret = true;
-				rc = ed_fp_keyed(w->opts->secrets->key, w->body.p, w->body.len, &it.fp,
-						 err);
-			}
-			ed_buf_reset(&w->body);
-			if (rc)
-				return rc;
-		}
-		if (secret)
-			it.attrs = attrs_secret;
-	} else if (st->type == ED_FT_LINK) {
-		if (w->src->ops->readlink(w->src, path, &w->link, &rerr) == ED_OK) {
-			it.target = ed_buf_str(&w->link);
-			ed_fp_of(w->link.p, w->link.len, &it.fp);
-		} else {
-			it.error = rerr.msg;
-		}
-	} else if (st->type == ED_FT_DIR && list_error) {
-		it.error = list_error;
-	}
-	/* Directories and special files: attributes only, the fingerprint stays zero. */
+	if (fp)
+		it.fp = *fp;
+	it.error = error;
+	it.target = target;
+	it.attrs = secret ? attrs_secret : NULL;
 
 	ed_buf_reset(&w->value);
 	int bad = ed_buf_addf(&w->value, "%s %04o %s:%s", ed_ftype_name(st->type), st->mode,
 			      it.owner, it.group);
 	if (!bad && st->type == ED_FT_REG)
 		bad = ed_buf_addf(&w->value, " %lld", (long long)st->size);
-	if (!bad && it.target)
-		bad = ed_buf_addf(&w->value, " -> %s", it.target);
+	if (!bad && target)
+		bad = ed_buf_addf(&w->value, " -> %s", target);
 	if (bad)
 		return ed_err_set(err, ED_NOMEM, "%s: out of memory", path);
 	it.value = w->value.p;
-
-	if (it.error)
-		ed_sink_warn(w->sink, "%s", it.error);
+	if (error)
+		ed_sink_warn(w->sink, "%s", error);
+	w->stats.entries++;
 	return w->sink->emit(w->sink, &it, err);
+}
+
+/* Emits everything a finished job produced, then frees it. */
+static enum ed_code emit_job(struct walk *w, struct job *j, struct ed_err *err)
+{
+	enum ed_code rc = j->rc;
+	if (rc) {
+		*err = j->err;
+		goto out;
+	}
+	for (size_t i = 0; i < j->configs.nwarnings; i++)
+		ed_sink_warn(w->sink, "%s", j->configs.warnings[i]);
+	for (size_t i = 0; i < j->configs.n && !rc; i++)
+		rc = w->sink->emit(w->sink, &j->configs.v[i].it, err);
+	for (size_t i = 0; i < j->n && !rc; i++) {
+		struct file_job *f = &j->files[i];
+		if (f->reused)
+			w->stats.reused++;
+		else if (!f->error)
+			w->stats.hashed++;
+		w->stats.bytes += f->bytes;
+		if (f->content && w->sink->content) {
+			rc = w->sink->content(w->sink, &f->fp, f->content, f->content_len, err);
+			w->stats.kept++;
+		}
+		if (!rc)
+			rc = emit_file_item(w, f->path, &f->st, f->error ? NULL : &f->fp, f->secret,
+					    f->error, NULL, err);
+	}
+out:
+	job_free(j);
+	w->inflight--;
+	show_progress(w, false);
+	return rc;
+}
+
+/* Emits finished jobs; with wait, blocks until at least one has finished. */
+static enum ed_code drain(struct walk *w, bool wait, struct ed_err *err)
+{
+	enum ed_code rc = ED_OK;
+	pthread_mutex_lock(&w->mu);
+	while (wait && !w->finished)
+		pthread_cond_wait(&w->done, &w->mu);
+	struct job *list = w->finished;
+	w->finished = w->finished_tail = NULL;
+	pthread_mutex_unlock(&w->mu);
+	while (list) {
+		struct job *next = list->next;
+		if (rc == ED_OK)
+			rc = emit_job(w, list, err);
+		else {
+			job_free(list);
+			w->inflight--;
+		}
+		list = next;
+	}
+	return rc;
+}
+
+static enum ed_code submit(struct walk *w, struct ed_err *err)
+{
+	struct job *j = w->batch;
+	w->batch = NULL;
+	if (!j || j->n == 0) {
+		job_free(j);
+		return ED_OK;
+	}
+	w->inflight++;
+	if (w->nworkers == 0) {
+		run_job(&w->inline_worker, j);
+		return emit_job(w, j, err);
+	}
+	pthread_mutex_lock(&w->mu);
+	j->next = NULL;
+	if (w->todo_tail)
+		w->todo_tail->next = j;
+	else
+		w->todo = j;
+	w->todo_tail = j;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	enum ed_code rc = drain(w, false, err);
+	while (!rc && w->inflight >= w->max_inflight)
+		rc = drain(w, true, err);
+	return rc;
+}
+
+/* Adds a regular file to the current folder's job. */
+static enum ed_code add_file(struct walk *w, const char *path, const struct ed_stat *st,
+			     struct ed_err *err)
+{
+	const struct ed_profile *p = w->profile;
+	struct job *j = w->batch;
+	if (!j) {
+		j = calloc(1, sizeof(*j));
+		if (!j)
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		list_init(&j->configs);
+		w->batch = j;
+	}
+	if (j->n == j->cap) {
+		size_t ncap = j->cap ? j->cap * 2 : 16;
+		struct file_job *v = realloc(j->files, ncap * sizeof(*v));
+		if (!v)
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		j->files = v;
+		j->cap = ncap;
+	}
+	struct file_job *f = &j->files[j->n];
+	memset(f, 0, sizeof(*f));
+	if (!(f->path = strdup(path)))
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	j->n++;
+	f->st = *st;
+	if (p) {
+		f->fmt = ed_profile_format(p, path);
+		f->secret_file = ed_profile_secret_file(p, path);
+		f->keep = ed_profile_keep(p, path);
+	} else {
+		size_t n = strlen(path);
+		f->fmt = n > 5 && strcmp(path + n - 5, ".json") == 0 ? ED_CFG_JSON : ED_CFG_NONE;
+		const char *base = strrchr(path, '/') + 1;
+		f->secret_file = ed_secret_name_matches(w->secrets, base, strlen(base));
+	}
+	size_t hold = 0;
+	if (f->fmt != ED_CFG_NONE || f->keep)
+		hold = st->size < (int64_t)ED_CONFIG_MAX ? (size_t)st->size : ED_CONFIG_MAX;
+	j->budget += hold;
+	if (j->n >= BATCH_FILES || j->budget >= BATCH_BYTES)
+		return submit(w, err);
+	return ED_OK;
 }
 
 /* An entry that could not even be stat'ed: an item of unknown type with the error. */
@@ -310,15 +745,36 @@ static enum ed_code emit_unstatable(struct walk *w, const char *path, const char
 	it.error = why;
 	it.value = "other";
 	ed_sink_warn(w->sink, "%s", why);
+	w->stats.entries++;
 	return w->sink->emit(w->sink, &it, err);
 }
 
 static enum ed_code visit(struct walk *w, struct ed_buf *path, const struct ed_stat *st,
-			  struct ed_err *err)
-{
-	if (st->type != ED_FT_DIR)
-		return emit_entry(w, path->p, st, NULL, err);
+			  struct ed_err *err);
 
+/* Emits the item of a non-regular entry. */
+static enum ed_code emit_other(struct walk *w, const char *path, const struct ed_stat *st,
+			       const char *list_error, struct ed_err *err)
+{
+	struct ed_err rerr = {0};
+	struct ed_fp fp = {{0}};
+	const char *error = list_error, *target = NULL;
+	ed_buf_reset(&w->link);
+	if (st->type == ED_FT_LINK) {
+		if (w->src->ops->readlink(w->src, path, &w->link, &rerr) == ED_OK) {
+			target = ed_buf_str(&w->link);
+			ed_fp_of(w->link.p, w->link.len, &fp);
+		} else {
+			error = rerr.msg;
+		}
+	}
+	/* Folders and special files: attributes only, the fingerprint stays zero. */
+	return emit_file_item(w, path, st, &fp, false, error, target, err);
+}
+
+static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct ed_stat *st,
+			      struct ed_err *err)
+{
 	/* List first: a folder whose entries cannot be read carries that error. */
 	char **names = NULL;
 	size_t n = 0;
@@ -326,28 +782,121 @@ static enum ed_code visit(struct walk *w, struct ed_buf *path, const struct ed_s
 	enum ed_code rc = w->src->ops->list(w->src, path->p, &names, &n, &lerr);
 	if (rc == ED_NOMEM)
 		return ed_err_set(err, ED_NOMEM, "%s", lerr.msg);
-	rc = emit_entry(w, path->p, st, rc ? lerr.msg : NULL, err);
+	rc = emit_other(w, path->p, st, rc ? lerr.msg : NULL, err);
 	size_t base = path->len;
-	for (size_t i = 0; i < n && rc == ED_OK; i++) {
-		if ((base > 1 && ed_buf_addc(path, '/')) || ed_buf_adds(path, names[i])) {
-			rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", path->p);
-			break;
+	struct ed_stat *sts = n ? calloc(n, sizeof(*sts)) : NULL;
+	if (n && !sts && !rc)
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+	/* First the entries of this folder, then its subfolders. */
+	for (int pass = 0; pass < 2 && !rc; pass++) {
+		for (size_t i = 0; i < n && !rc; i++) {
+			if ((base > 1 && ed_buf_addc(path, '/')) || ed_buf_adds(path, names[i])) {
+				rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", path->p);
+				break;
+			}
+			if (pass == 0) {
+				struct ed_err serr = {0};
+				sts[i].type = ED_FT_NONE;
+				if (w->profile && ed_profile_excluded(w->profile, path->p))
+					; /* not collected */
+				else if (w->src->ops->stat(w->src, path->p, &sts[i], &serr) == ED_OK)
+					rc = sts[i].type == ED_FT_REG ? add_file(w, path->p, &sts[i], err)
+						: sts[i].type == ED_FT_DIR ? ED_OK
+						: emit_other(w, path->p, &sts[i], NULL, err);
+				else if (serr.code == ED_NOTFOUND)
+					; /* removed since listed: not part of this snapshot */
+				else if (serr.code == ED_NOMEM)
+					rc = ed_err_set(err, ED_NOMEM, "%s", serr.msg);
+				else
+					rc = emit_unstatable(w, path->p, serr.msg, err);
+			} else if (sts[i].type == ED_FT_DIR) {
+				rc = visit(w, path, &sts[i], err);
+			}
+			path->len = base;
+			path->p[base] = '\0';
 		}
-		struct ed_stat cst;
-		struct ed_err serr = {0};
-		if (w->src->ops->stat(w->src, path->p, &cst, &serr) == ED_OK)
-			rc = visit(w, path, &cst, err);
-		else if (serr.code == ED_NOTFOUND)
-			; /* removed since listed: not part of this snapshot */
-		else if (serr.code == ED_NOMEM)
-			rc = ed_err_set(err, ED_NOMEM, "%s", serr.msg);
-		else
-			rc = emit_unstatable(w, path->p, serr.msg, err);
-		path->len = base;
-		path->p[base] = '\0';
 	}
+	free(sts);
 	ed_names_free(names, n);
 	return rc;
+}
+
+static enum ed_code visit(struct walk *w, struct ed_buf *path, const struct ed_stat *st,
+			  struct ed_err *err)
+{
+	if (st->type == ED_FT_DIR)
+		return visit_dir(w, path, st, err);
+	if (st->type == ED_FT_REG)
+		return add_file(w, path->p, st, err);
+	return emit_other(w, path->p, st, NULL, err);
+}
+
+static int default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* Starts the hashing threads; with none possible, jobs run on this thread. */
+static enum ed_code pool_start(struct walk *w, struct ed_err *err)
+{
+	int want = w->opts->threads > 0 ? w->opts->threads : default_threads();
+	enum ed_code rc = worker_setup(w, &w->inline_worker, w->src, err);
+	if (rc)
+		return rc;
+	w->workers = calloc((size_t)want, sizeof(*w->workers));
+	if (!w->workers)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	for (int i = 0; i < want; i++) {
+		struct ed_source *dup = NULL;
+		struct ed_err derr;
+		if (!w->src->ops->dup || w->src->ops->dup(w->src, &dup, &derr) != ED_OK)
+			break;
+		rc = worker_setup(w, &w->workers[i], dup, err);
+		if (rc) {
+			worker_release(w, &w->workers[i], true);
+			return rc;
+		}
+		if (pthread_create(&w->workers[i].thread, NULL, worker_main, &w->workers[i]) != 0) {
+			worker_release(w, &w->workers[i], true);
+			break;
+		}
+		w->workers[i].started = true;
+		w->nworkers++;
+	}
+	w->max_inflight = (size_t)(2 * w->nworkers + 2);
+	return ED_OK;
+}
+
+static void pool_stop(struct walk *w)
+{
+	pthread_mutex_lock(&w->mu);
+	/* Jobs not started yet are dropped: the threads only finish what they hold. */
+	struct job *todo = w->todo;
+	w->todo = w->todo_tail = NULL;
+	w->stop = true;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	for (int i = 0; i < w->nworkers; i++) {
+		if (w->workers[i].started)
+			pthread_join(w->workers[i].thread, NULL);
+		worker_release(w, &w->workers[i], true);
+	}
+	free(w->workers);
+	w->workers = NULL;
+	while (todo) {
+		struct job *j = todo;
+		todo = j->next;
+		job_free(j);
+	}
+	while (w->finished) {
+		struct job *j = w->finished;
+		w->finished = j->next;
+		job_free(j);
+	}
+	job_free(w->batch);
+	w->batch = NULL;
+	worker_release(w, &w->inline_worker, false);
 }
 
 enum ed_code ed_files_collect(struct ed_source *src, const char *path,
@@ -359,30 +908,50 @@ enum ed_code ed_files_collect(struct ed_source *src, const char *path,
 	struct ed_stat st;
 	enum ed_code rc;
 
+	w.secrets = opts->secrets;
+	w.profile = opts->profile;
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.work, NULL);
+	pthread_cond_init(&w.done, NULL);
+	if (!w.secrets || !w.secrets->key) {
+		rc = ed_err_set(err, ED_USAGE, "%s: no secret key to fingerprint secrets", path);
+		goto out;
+	}
 	if (ed_path_normalize(path, &p)) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto out;
 	}
-	w.hasher = ed_hasher_new();
-	w.chunk = malloc(READ_CHUNK);
-	if (!w.hasher || !w.chunk) {
-		rc = ed_err_set(err, ED_NOMEM, "out of memory");
-		goto out;
-	}
-	idmap_load(src, "/etc/passwd", &w.users);
-	idmap_load(src, "/etc/group", &w.groups);
 	rc = src->ops->stat(src, p.p, &st, err);
 	if (rc)
 		goto out;
+	idmap_load(src, "/etc/passwd", &w.users);
+	idmap_load(src, "/etc/group", &w.groups);
+	rc = pool_start(&w, err);
+	if (rc)
+		goto stop;
 	rc = visit(&w, &p, &st, err);
+	if (!rc)
+		rc = submit(&w, err);
+	while (!rc && w.inflight > 0)
+		rc = drain(&w, true, err);
+	show_progress(&w, true);
+stop:
+	pool_stop(&w);
+	if (opts->stats) {
+		opts->stats->entries += w.stats.entries;
+		opts->stats->hashed += w.stats.hashed;
+		opts->stats->reused += w.stats.reused;
+		opts->stats->bytes += w.stats.bytes;
+		opts->stats->kept += w.stats.kept;
+	}
 out:
 	idmap_release(&w.users);
 	idmap_release(&w.groups);
-	ed_hasher_free(w.hasher);
-	free(w.chunk);
-	ed_buf_release(&w.body);
 	ed_buf_release(&w.link);
 	ed_buf_release(&w.value);
 	ed_buf_release(&p);
+	pthread_mutex_destroy(&w.mu);
+	pthread_cond_destroy(&w.work);
+	pthread_cond_destroy(&w.done);
 	return rc;
 }

@@ -457,6 +457,28 @@ static enum ed_code local_root_dir(struct ed_source *src, struct ed_buf *out, st
 	return local_local_path(src, "/", out, err);
 }
 
+static enum ed_code local_dup(struct ed_source *src, struct ed_source **out, struct ed_err *err)
+{
+	struct local_source *ls = local(src);
+	struct local_source *n = calloc(1, sizeof(*n));
+	if (!n || !(n->root = strdup(ls->root))) {
+		free(n);
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	}
+	n->base.ops = ls->base.ops;
+	n->cdirfd = -1;
+	n->have_openat2 = ls->have_openat2;
+	n->rootfd = fcntl(ls->rootfd, F_DUPFD_CLOEXEC, 0);
+	if (n->rootfd < 0) {
+		enum ed_code rc = sys_fail(ls->root, "cannot duplicate the root", err);
+		free(n->root);
+		free(n);
+		return rc;
+	}
+	*out = &n->base;
+	return ED_OK;
+}
+
 static void local_free(struct ed_source *src)
 {
 	struct local_source *ls = local(src);
@@ -481,6 +503,7 @@ static const struct ed_source_ops local_ops = {
 	.local_path = local_local_path,
 	.run = local_run,
 	.root_dir = local_root_dir,
+	.dup = local_dup,
 	.free = local_free,
 };
 

@@ -115,7 +115,7 @@ static unsigned compare_rows(sqlite3_stmt *a, sqlite3_stmt *b)
 		if (ta != tb)
 			f &= ~(unsigned)ED_F_CONTENT;
 	} else if (fp_differs) {
-		if (strcmp(kind, ED_KIND_CONFIG) == 0)
+		if (strcmp(kind, ED_KIND_CONFIG) == 0 || strcmp(kind, ED_KIND_SYSTEM) == 0)
 			f |= ED_F_VALUE;
 		else if (strcmp(kind, ED_KIND_PACKAGE) == 0)
 			f |= ED_F_VERSION;

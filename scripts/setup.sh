@@ -11,8 +11,9 @@ log=${ENVDRIFT_SETUP_LOG:-${TMPDIR:-/tmp}/envdrift-setup.log}
 packages=(
 	build-essential meson ninja-build pkg-config python3
 	libsqlite3-dev sqlite3 libxxhash-dev xxhash libjansson-dev
-	libssh2-1-dev libssl-dev libmicrohttpd-dev libinih-dev
+	libssh2-1-dev libssl-dev libmicrohttpd-dev libinih-dev libyaml-dev zlib1g-dev
 	git ca-certificates strace
+	rpm postgresql
 )
 # sqlite3-tools carries sqldiff on bookworm; it is optional and installed only where it exists.
 optional=(sqlite3-tools)
@@ -75,6 +76,14 @@ run_logged() {
 }
 
 : >"$log"
+# The tests start their own PostgreSQL server in a temporary folder: installing
+# the package must not create (and start) a system cluster on port 5432.
+if ! is_installed postgresql; then
+	run_logged "${sudo[@]}" mkdir -p /etc/postgresql-common
+	if ! grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
+		echo 'create_main_cluster = false' | run_logged "${sudo[@]}" tee -a /etc/postgresql-common/createcluster.conf
+	fi
+fi
 say "apt-get update (log: $log)"
 run_logged "${sudo[@]}" apt-get update
 

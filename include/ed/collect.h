@@ -32,16 +32,63 @@ bool ed_secret_name_matches(const struct ed_secrets *sec, const char *name, size
 
 /* --- files (collector/files.c) --- */
 
+/*
+ * What the previous complete snapshot of the same host knew about a file:
+ * the incremental collection reuses a fingerprint when (device, inode, size,
+ * mtime, ctime) are unchanged. Implemented over the store (schema/baseline.c);
+ * each hashing thread opens its own reader.
+ */
+struct ed_prev_file {
+	struct ed_fp fp;
+	int64_t size, mtime_ns, ctime_ns;
+	uint64_t ino, dev;
+	bool secret;      /* the fingerprint was keyed */
+	bool has_content; /* its kept content is stored */
+};
+
+struct ed_baseline_reader;
+
+struct ed_baseline {
+	/* Opens a reader for one thread; NULL when it cannot (then nothing is reused). */
+	struct ed_baseline_reader *(*open)(const struct ed_baseline *b);
+	/* Looks up file item path; false when absent, unreadable then, or on error. */
+	bool (*lookup)(struct ed_baseline_reader *r, const char *path, struct ed_prev_file *out);
+	/* Emits the previous config items of file path into sink. */
+	enum ed_code (*configs)(struct ed_baseline_reader *r, const char *path,
+				struct ed_sink *sink, struct ed_err *err);
+	void (*close)(struct ed_baseline_reader *r);
+	void *ctx;
+};
+
+/* Counters of one tree walk, for progress and the closing line. */
+struct ed_files_stats {
+	int64_t entries; /* items of kind file emitted */
+	int64_t hashed;  /* regular files read and hashed */
+	int64_t reused;  /* regular files whose fingerprint came from the baseline */
+	int64_t bytes;   /* bytes read */
+	int64_t kept;    /* files whose content was kept */
+};
+
+struct ed_profile;
+
 struct ed_files_opts {
-	const struct ed_secrets *secrets; /* for structured configs found in the tree */
-	bool configs;                     /* parse *.json files into config items */
+	const struct ed_secrets *secrets;   /* config key patterns and the key; required */
+	const struct ed_profile *profile;   /* excludes, secret files, formats, kept content;
+					     * NULL: JSON configs by extension, nothing kept */
+	const struct ed_baseline *baseline; /* NULL: hash everything (--full) */
+	int threads;                        /* hashing threads, 0 = one per core */
+	bool progress;                      /* progress on stderr (a terminal) */
+	struct ed_files_stats *stats;       /* added to; may be NULL */
 };
 
 /*
  * Walks the tree at path (absolute, inside the source) without following
- * symlinks, emitting one file item per entry, in sorted order. Unreadable
- * entries become items with an error and a warning. Returns an error only
- * when the sink fails or path itself cannot be examined.
+ * symlinks, emitting one file item per entry (and config items for
+ * structured configs). Regular files are hashed on opts->threads threads
+ * with bounded memory; a file changing while read is re-read, then recorded
+ * as unstable. Unreadable entries become items with an error and a warning.
+ * Returns an error only when the sink fails, memory runs out, or path itself
+ * cannot be examined.
  */
 enum ed_code ed_files_collect(struct ed_source *src, const char *path,
 			      const struct ed_files_opts *opts, struct ed_sink *sink,

@@ -15,6 +15,7 @@
 #define ED_KIND_CONFIG "config"
 #define ED_KIND_PACKAGE "package"
 #define ED_KIND_SCHEMA "schema"
+#define ED_KIND_SYSTEM "system"
 
 /* File types as stored in items.ftype. */
 enum ed_ftype {
@@ -69,6 +70,13 @@ struct ed_sink {
 	enum ed_code (*emit)(struct ed_sink *sink, const struct ed_item *item, struct ed_err *err);
 	void (*warn)(struct ed_sink *sink, const char *msg);
 	void *ctx;
+	/*
+	 * Optional (NULL: content is dropped): keeps the text of a file whose
+	 * fingerprint is fp, already stripped of secrets, so reports can show a
+	 * unified diff. Called at most once per fingerprint and collection.
+	 */
+	enum ed_code (*content)(struct ed_sink *sink, const struct ed_fp *fp, const char *data,
+				size_t len, struct ed_err *err);
 };
 
 /* Formats a warning and passes it to sink->warn. */

@@ -86,6 +86,12 @@ struct ed_source_ops {
 	 * for remote sources.
 	 */
 	enum ed_code (*root_dir)(struct ed_source *src, struct ed_buf *out, struct ed_err *err);
+	/*
+	 * A second, independent handle on the same host, for another thread
+	 * (a source is not thread-safe); ED_UNSUPPORTED when the source cannot
+	 * make one (then the caller works on one thread).
+	 */
+	enum ed_code (*dup)(struct ed_source *src, struct ed_source **out, struct ed_err *err);
 	void (*free)(struct ed_source *src);
 };
 

@@ -61,6 +61,16 @@ enum ed_code ed_snapshot_commit(struct ed_snapwriter *w, int64_t *items, int64_t
 /* Rolls back the items, marks the snapshot 'failed', frees w. */
 void ed_snapshot_abort(struct ed_snapwriter *w);
 
+/*
+ * The previous complete snapshot of (env, host), as a baseline for an
+ * incremental collection: *prev_id is 0 (and out stays empty) when there is
+ * none. Release with ed_store_baseline_release().
+ */
+struct ed_baseline;
+enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char *host,
+			       struct ed_baseline *out, int64_t *prev_id, struct ed_err *err);
+void ed_store_baseline_release(struct ed_baseline *b);
+
 /* --- reading --- */
 
 /* One resolved side of a comparison. */

@@ -28,7 +28,7 @@ static void sink_warn(struct ed_sink *s, const char *msg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ed_sink sink = {sink_emit, sink_warn, NULL};
+	struct ed_sink sink = {.emit = sink_emit, .warn = sink_warn};
 	struct ed_err err;
 	static const uint8_t key[ED_KEY_LEN] = {1};
 	struct ed_secrets sec = {key, ed_default_secret_patterns, ed_default_secret_npatterns};

@@ -28,7 +28,7 @@ static void sink_warn(struct ed_sink *s, const char *msg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ed_sink sink = {sink_emit, sink_warn, NULL};
+	struct ed_sink sink = {.emit = sink_emit, .warn = sink_warn};
 	struct ed_err err;
 	ed_dpkg_parse(ed_str_of((const char *)data, size), "status", &sink, &err);
 	return 0;

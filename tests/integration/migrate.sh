@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Migrations: a store at version 1, made from schema/001-store.sql, is refused
-# until 'envdrift init' migrates it to version 2; its data survives, the views
+# until 'envdrift init' migrates it to the current version; its data survives, the views
 # show it, and a migration that fails leaves the store as it was.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+
+# The version this binary writes: one migration file per version.
+CURRENT=$(find "$SRCDIR/schema" -name '[0-9][0-9][0-9]-*.sql' | wc -l)
 
 OLD=$TMP/old.db
 make_v1() { # DB
@@ -33,8 +36,8 @@ is "$(sqlite3 "$OLD" 'PRAGMA user_version')" "1" "refusing left the store at ver
 
 ed --db "$OLD" init
 exits 0 "init on the version 1 store exits 0"
-like "$ERR" "migrated .*from (version )?1 to 2" "  it says it migrated from 1 to 2"
-is "$(sqlite3 "$OLD" 'PRAGMA user_version')" "2" "user_version is now 2"
+like "$ERR" "migrated .*from (version )?1 to $CURRENT" "  it says it migrated from 1 to $CURRENT"
+is "$(sqlite3 "$OLD" 'PRAGMA user_version')" "$CURRENT" "user_version is now $CURRENT"
 is "$(sqlite3 "$OLD" 'PRAGMA application_id')" "1162105393" "the application id is kept"
 is "$(sqlite3 "$OLD" 'PRAGMA integrity_check')" "ok" "the migrated store passes integrity_check"
 key_mode=$(stat -c %a "$OLD.key" 2>/dev/null)
@@ -73,7 +76,7 @@ is "$(printf '%s' "$OUT" | json_get 'sorted([e["kind"], e["key"], e["change"]] f
 ed --db "$OLD" init
 exits 0 "init again exits 0"
 like "$ERR" "up to date" "  and says the store is up to date"
-is "$(sqlite3 "$OLD" 'PRAGMA user_version')" "2" "  still version 2"
+is "$(sqlite3 "$OLD" 'PRAGMA user_version')" "$CURRENT" "  still version $CURRENT"
 
 # A migration that fails is rolled back as a whole.
 BAD=$TMP/bad.db
@@ -95,6 +98,6 @@ exits 2 "an empty file as the store: snapshots says to init (exit 2)"
 like "$ERR" "init" "  the message says to run init"
 ed --db "$TMP/empty.db" init
 exits 0 "init turns an empty file into a store"
-is "$(sqlite3 "$TMP/empty.db" 'PRAGMA user_version')" "2" "  at version 2"
+is "$(sqlite3 "$TMP/empty.db" 'PRAGMA user_version')" "$CURRENT" "  at version $CURRENT"
 
 done_testing
