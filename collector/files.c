@@ -229,6 +229,7 @@ struct file_job {
 	char *error;
 	char *content;    /* kept text, or NULL */
 	size_t content_len;
+	bool considered;  /* keep was wanted and the file read: record even a refusal */
 	int64_t bytes;
 };
 
@@ -396,6 +397,72 @@ out:
 	return rc;
 }
 
+/*
+ * Words that mark a secret in free-form text beyond the key patterns:
+ * redis's requirepass, wpa_supplicant's psk, auth tokens, credentials.
+ */
+static const char *const text_secret_words[] = {"*pass*", "psk", "*auth*", "*cred*", "*private*"};
+
+static bool is_word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '.';
+}
+
+static bool secret_word(const struct ed_secrets *sec, const char *w, size_t n)
+{
+	if (ed_secret_name_matches(sec, w, n))
+		return true;
+	for (size_t i = 0; i < sizeof(text_secret_words) / sizeof(text_secret_words[0]); i++)
+		if (ed_glob_match_ci(text_secret_words[i], w, n))
+			return true;
+	return false;
+}
+
+/*
+ * Kept content of a file with no structured format: nothing says where its
+ * secrets are, so on every line, whatever follows a word that looks like a
+ * secret's name ("requirepass x", "psk=\"y\"", "api_token: z") is replaced
+ * by the marker. Over-redacting a harmless line costs a little diff; the
+ * other way round would show a secret.
+ */
+static int redact_text(const struct ed_secrets *sec, struct ed_str text, struct ed_buf *out)
+{
+	const char *p = text.p, *end = text.p + text.len;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = eol ? eol : end;
+		const char *cut = NULL;
+		for (const char *q = p; q < stop && !cut;) {
+			if (!is_word_byte((unsigned char)*q)) {
+				q++;
+				continue;
+			}
+			const char *w = q;
+			while (q < stop && is_word_byte((unsigned char)*q))
+				q++;
+			if (secret_word(sec, w, (size_t)(q - w))) {
+				const char *v = q;
+				while (v < stop && strchr(" \t=:", *v))
+					v++;
+				if (v < stop && *v != '\r')
+					cut = v;
+			}
+		}
+		if (cut) {
+			if (ed_buf_add(out, p, (size_t)(cut - p)) || ed_buf_adds(out, ED_SECRET_MARKER) ||
+			    (stop > p && stop[-1] == '\r' && ed_buf_addc(out, '\r')))
+				return -1;
+		} else if (ed_buf_add(out, p, (size_t)(stop - p))) {
+			return -1;
+		}
+		if (eol && ed_buf_addc(out, '\n'))
+			return -1;
+		p = eol ? eol + 1 : end;
+	}
+	return 0;
+}
+
 static bool has_nul(const char *p, size_t n)
 {
 	return memchr(p, '\0', n) != NULL;
@@ -455,6 +522,8 @@ static enum ed_code process_file(struct worker *wk, struct job *j, struct file_j
 			f->secret = true;
 		}
 	}
+	/* Even a refusal (binary, too big) is recorded, so an unchanged file is not read again. */
+	f->considered = f->keep && !f->secret_file;
 	if (f->keep && !f->secret_file && wk->body.p && f->st.size <= (int64_t)w->profile->keep_max &&
 	    !has_nul(body.p, body.len)) {
 		struct ed_buf kept = ED_BUF_INIT;
@@ -465,7 +534,8 @@ static enum ed_code process_file(struct worker *wk, struct job *j, struct file_j
 				ed_buf_release(&kept);
 				return rc;
 			}
-		} else if (ed_buf_add(&kept, body.p, body.len)) {
+		} else if (redact_text(sec, body, &kept)) {
+			ed_buf_release(&kept);
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 		}
 		if (ok && !(f->secret && f->fmt == ED_CFG_NONE)) {
@@ -621,9 +691,9 @@ static enum ed_code emit_job(struct walk *w, struct job *j, struct ed_err *err)
 		else if (!f->error)
 			w->stats.hashed++;
 		w->stats.bytes += f->bytes;
-		if (f->content && w->sink->content) {
+		if (f->considered && !f->error && w->sink->content) {
 			rc = w->sink->content(w->sink, &f->fp, f->content, f->content_len, err);
-			w->stats.kept++;
+			w->stats.kept += f->content != NULL;
 		}
 		if (!rc)
 			rc = emit_file_item(w, f->path, &f->st, f->error ? NULL : &f->fp, f->secret,

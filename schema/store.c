@@ -277,6 +277,7 @@ struct ed_snapwriter {
 	sqlite3_stmt *ins;
 	sqlite3_stmt *warn;
 	sqlite3_stmt *content;
+	sqlite3_stmt *content_none;
 	unsigned char *zbuf; /* compression buffer, grown as needed */
 	size_t zcap;
 	/*
@@ -454,6 +455,16 @@ static enum ed_code writer_content(struct ed_sink *sink, const struct ed_fp *fp,
 				   size_t len, struct ed_err *err)
 {
 	struct ed_snapwriter *w = sink->ctx;
+	if (!data) {
+		/* Considered, not kept. */
+		sqlite3_stmt *s = w->content_none;
+		sqlite3_reset(s);
+		if (sqlite3_bind_blob(s, 1, fp->b, ED_FP_LEN, SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_step(s) != SQLITE_DONE)
+			return ed_store_fail(w->st, "storing kept content", err);
+		sqlite3_reset(s);
+		return ED_OK;
+	}
 	uLongf zlen = compressBound((uLong)len);
 	if (len > INT32_MAX / 2)
 		return ED_OK; /* far beyond any keep limit: not kept */
@@ -575,7 +586,11 @@ enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char 
 	    sqlite3_prepare_v2(st->db,
 			       "INSERT OR IGNORE INTO contents (fingerprint, size, encoding, data) "
 			       "VALUES (?, ?, 'zlib', ?)",
-			       -1, &w->content, NULL) != SQLITE_OK) {
+			       -1, &w->content, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db,
+			       "INSERT OR IGNORE INTO contents (fingerprint, size, encoding, data) "
+			       "VALUES (?, 0, 'none', X'')",
+			       -1, &w->content_none, NULL) != SQLITE_OK) {
 		rc = ed_store_fail(st, "starting a snapshot", err);
 		goto fail_marked;
 	}
@@ -612,6 +627,7 @@ static void writer_free(struct ed_snapwriter *w)
 	sqlite3_finalize(w->ins);
 	sqlite3_finalize(w->warn);
 	sqlite3_finalize(w->content);
+	sqlite3_finalize(w->content_none);
 	free(w->zbuf);
 	free(w->pend);
 	ed_buf_release(&w->arena);
@@ -679,10 +695,11 @@ void ed_snapshot_abort(struct ed_snapwriter *w)
 	sqlite3_finalize(w->ins);
 	sqlite3_finalize(w->warn);
 	sqlite3_finalize(w->content);
+	sqlite3_finalize(w->content_none);
 	free(w->zbuf);
 	free(w->pend);
 	ed_buf_release(&w->arena);
-	w->ins = w->warn = w->content = NULL;
+	w->ins = w->warn = w->content = w->content_none = NULL;
 	w->zbuf = NULL;
 	w->pend = NULL;
 	if (!sqlite3_get_autocommit(st->db))

@@ -73,7 +73,9 @@ struct ed_sink {
 	/*
 	 * Optional (NULL: content is dropped): keeps the text of a file whose
 	 * fingerprint is fp, already stripped of secrets, so reports can show a
-	 * unified diff. Called at most once per fingerprint and collection.
+	 * unified diff. data NULL records that the content was considered and
+	 * not kept (binary, too large, a secret that could not be located), so
+	 * an unchanged file need not be read again to find that out.
 	 */
 	enum ed_code (*content)(struct ed_sink *sink, const struct ed_fp *fp, const char *data,
 				size_t len, struct ed_err *err);

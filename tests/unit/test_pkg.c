@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Package collectors apk, rpm, pypi and npm, on real data: a real apk
- * installed-database sample, a real rpm database built here with Debian's rpm
- * tools, this machine's Python dist-info folders checked against
- * importlib.metadata, and lock files written by npm checked against `npm ls`.
- * Usage: test_pkg [DATADIR] (default: tests/data beside this file).
+ * Package collectors apk, rpm, pypi and npm: an apk installed database
+ * written to the documented format after a real Alpine one, a real rpm
+ * database built here with Debian's rpm tools, this machine's Python
+ * dist-info folders checked against importlib.metadata, and lock files and a
+ * global node_modules written by npm, checked against `npm ls`.
+ * Usage: test_pkg [DATADIR] (default: $SRCDIR/tests/data, else tests/data beside
+ * this file).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -1332,8 +1334,11 @@ static void test_npm_malformed(void)
 static void find_data_dir(int argc, char **argv)
 {
 	const char *d = argc > 1 ? argv[1] : getenv("ENVDRIFT_TEST_DATA");
+	const char *srcdir = getenv("SRCDIR"); /* meson passes the source root */
 	if (d) {
 		snprintf(data_dir, sizeof(data_dir), "%s", d);
+	} else if (srcdir && *srcdir) {
+		snprintf(data_dir, sizeof(data_dir), "%s/tests/data", srcdir);
 	} else {
 		/* tests/unit/test_pkg.c -> tests/data */
 		const char *f = __FILE__;
