@@ -260,6 +260,8 @@ static enum ed_code collect_packages(struct ed_source *src, const struct ed_prof
 		struct ed_err rerr = {0};
 		rc = ed_rpm_collect(src, sink, &rerr);
 		if (rc == ED_NOTFOUND && !has(l, "rpm")) {
+			rc = ED_OK; /* an empty rpm folder, as Debian's rpm package leaves */
+		} else if (rc == ED_UNSUPPORTED && !has(l, "rpm")) {
 			/* An rpm database, but no rpm program to read it with here. */
 			ed_sink_warn(sink, "%s", rerr.msg);
 			rc = ED_OK;

@@ -296,6 +296,7 @@ struct walk {
 	struct job *batch;        /* being filled for the current folder */
 
 	struct timespec last_progress;
+	struct timespec started;
 };
 
 /* --- hashing one file --- */
@@ -627,9 +628,12 @@ static void show_progress(struct walk *w, bool force)
 		return;
 	w->last_progress = now;
 	const struct ed_files_stats *s = &w->stats;
-	fprintf(stderr, "\r\033[Kcollecting: %lld files, %lld hashed (%.1f MiB), %lld unchanged",
+	double secs = (double)(now.tv_sec - w->started.tv_sec) +
+		      (double)(now.tv_nsec - w->started.tv_nsec) / 1e9;
+	fprintf(stderr,
+		"\r\033[Kcollecting: %lld files, %lld hashed (%.1f MiB, %.0f MiB/s), %lld unchanged",
 		(long long)s->entries, (long long)s->hashed, (double)s->bytes / (1 << 20),
-		(long long)s->reused);
+		secs > 0 ? (double)s->bytes / (1 << 20) / secs : 0.0, (long long)s->reused);
 }
 
 static enum ed_code emit_file_item(struct walk *w, const char *path, const struct ed_stat *st,
@@ -996,6 +1000,7 @@ enum ed_code ed_files_collect(struct ed_source *src, const char *path,
 		goto out;
 	idmap_load(src, "/etc/passwd", &w.users);
 	idmap_load(src, "/etc/group", &w.groups);
+	clock_gettime(CLOCK_MONOTONIC, &w.started);
 	rc = pool_start(&w, err);
 	if (rc)
 		goto stop;
