@@ -609,11 +609,28 @@ static void vsink_release(struct vsink *vs)
 	free(vs->v);
 }
 
-/* Only markers, empty strings, nulls and the brackets and commas around them? */
+/*
+ * Only markers, nulls and empty containers, with the brackets and commas
+ * around them? A string may hold markers joined by "\n" (an INI value and its
+ * continuation lines), or nothing.
+ */
 static bool only_markers(const char *v)
 {
-	static const char *const tokens[] = {quoted_marker, "\"\"", "null", "{}", "[", "]", ","};
+	static const char *const tokens[] = {"null", "{}", "[", "]", ","};
+	const size_t mlen = strlen(ED_SECRET_MARKER);
 	while (*v) {
+		if (*v == '"') {
+			for (v++; *v != '"'; ) {
+				if (strncmp(v, ED_SECRET_MARKER, mlen) == 0)
+					v += mlen;
+				else if (strncmp(v, "\\n", 2) == 0)
+					v += 2;
+				else
+					return false;
+			}
+			v++;
+			continue;
+		}
 		size_t k;
 		for (k = 0; k < sizeof(tokens) / sizeof(tokens[0]); k++) {
 			size_t n = strlen(tokens[k]);

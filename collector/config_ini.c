@@ -114,9 +114,10 @@ static void scan_line(struct iparse *ip, size_t ls, size_t le, struct iline *l)
 		return;
 	}
 	if (ip->have_key && ind > ip->key_ind) {
+		/* libinih 55 (Debian 12) strips no inline comment from a continuation line. */
 		l->kind = L_CONT;
 		l->vs = i;
-		l->ve = rstrip(p, i, find(p, i, e, NULL));
+		l->ve = e;
 		return;
 	}
 	if (p[i] == '[') {

@@ -216,8 +216,8 @@ static enum ed_code add_entry(struct merge *m, enum ed_change change, unsigned f
 	e->fields = fields;
 	/* Without a policy every difference blocks. */
 	e->severity = "block";
-	e->rule = "no policy: all drift blocks";
-	if (oom || !e->kind || !e->key || (ref && !side_fill(&e->ref, ref, m->dref)) ||
+	e->rule = strdup("no policy: all drift blocks");
+	if (oom || !e->kind || !e->key || !e->rule || (ref && !side_fill(&e->ref, ref, m->dref)) ||
 	    (cand && !side_fill(&e->cand, cand, m->dcand)))
 		return ed_err_set(err, ED_NOMEM, "out of memory collecting drift");
 	switch (change) {
@@ -294,12 +294,44 @@ void ed_drift_release(struct ed_drift *d)
 	for (size_t i = 0; i < d->n; i++) {
 		free(d->v[i].kind);
 		free(d->v[i].key);
+		free(d->v[i].rule);
+		free(d->v[i].reason);
+		free(d->v[i].role);
 		side_release(&d->v[i].ref);
 		side_release(&d->v[i].cand);
 	}
 	free(d->v);
-	d->v = NULL;
-	d->n = d->cap = 0;
+	for (size_t i = 0; i < d->nexpired; i++) {
+		free(d->expired[i].text);
+		free(d->expired[i].expires);
+		free(d->expired[i].reason);
+	}
+	free(d->expired);
+	for (size_t i = 0; i < d->nsnowflakes; i++) {
+		struct ed_snowflake *f = &d->snowflakes[i];
+		free(f->env);
+		free(f->role);
+		free(f->host);
+		free(f->kind);
+		free(f->key);
+		free(f->value);
+		free(f->majority_value);
+	}
+	free(d->snowflakes);
+	free(d->refs);
+	free(d->cands);
+	memset(d, 0, sizeof(*d));
+}
+
+const char *ed_direction_name(enum ed_direction dir)
+{
+	switch (dir) {
+	case ED_DIR_AHEAD: return "ahead";
+	case ED_DIR_BEHIND: return "behind";
+	case ED_DIR_REBUILD: return "rebuild";
+	case ED_DIR_NONE: break;
+	}
+	return NULL;
 }
 
 static const struct ed_report_ops *const reports[] = {&ed_report_text, &ed_report_json};

@@ -52,6 +52,17 @@ struct ed_side {
 	int64_t size;
 };
 
+/* For package drift: how the candidate's version stands against the reference's. */
+enum ed_direction {
+	ED_DIR_NONE = 0, /* not a package, or not comparable */
+	ED_DIR_AHEAD,    /* candidate newer: the release under test */
+	ED_DIR_BEHIND,   /* candidate older: testing is invalid */
+	ED_DIR_REBUILD,  /* same version, different build (arch, checksum) */
+};
+
+/* "ahead", "behind", "rebuild"; NULL for ED_DIR_NONE. */
+const char *ed_direction_name(enum ed_direction d);
+
 struct ed_drift_entry {
 	char *kind;
 	char *key;
@@ -59,19 +70,54 @@ struct ed_drift_entry {
 	enum ed_change change;
 	unsigned fields;      /* enum ed_field bits, for ED_CHANGED */
 	const char *severity; /* "block", "warn", "info" (static) */
-	const char *rule;     /* why that severity (static) */
+	char *rule;           /* why that severity: "severity package = block", owned */
+	bool ignored;         /* an expected difference: counted, listed with --show-ignored */
+	char *reason;         /* the expected difference's reason, owned, or NULL */
+	enum ed_direction direction;
+	char *role;           /* the fleet role compared ("" for hosts without one), owned or NULL */
 	struct ed_side ref;
 	struct ed_side cand;
 };
 
+/* A policy rule that no longer applies because its expiry date has passed. */
+struct ed_expired_rule {
+	char *text;    /* the rule as written: "file /etc/motd" */
+	char *expires; /* YYYY-MM-DD */
+	char *reason;
+};
+
+/*
+ * A host that disagrees with the majority of its role within one
+ * environment: reported on its own, while the majority value is what the
+ * other environment is compared against.
+ */
+struct ed_snowflake {
+	char *env;
+	char *role;
+	char *host;
+	char *kind;
+	char *key;
+	char *value;          /* the host's value (NULL when absent, or a secret) */
+	char *majority_value; /* the role's majority value (NULL when absent, or a secret) */
+};
+
 struct ed_drift {
-	struct ed_snapref ref;
+	struct ed_snapref ref;  /* the first snapshot of each side; see refs/cands for fleets */
 	struct ed_snapref cand;
+	struct ed_snapref *refs; /* every snapshot compared on each side (fleets), owned */
+	size_t nrefs;
+	struct ed_snapref *cands;
+	size_t ncands;
 	struct ed_drift_entry *v; /* sorted by kind, then key */
 	size_t n;
 	size_t cap;
-	size_t added, removed, changed, ignored, blocking;
+	size_t added, removed, changed, ignored, blocking, warnings, infos;
 	int64_t compared; /* distinct (kind, key) pairs seen */
+	struct ed_expired_rule *expired; /* owned */
+	size_t nexpired;
+	struct ed_snowflake *snowflakes; /* owned */
+	size_t nsnowflakes;
+	const char *policy; /* the policy file used, or NULL (no policy: everything blocks) */
 };
 
 /*
@@ -86,7 +132,9 @@ void ed_drift_release(struct ed_drift *d);
 
 /* Options shared by every report format. */
 struct ed_render_opts {
-	bool color; /* ANSI colour (terminals only) */
+	bool color;        /* ANSI colour (terminals only) */
+	bool show_ignored; /* list ignored drift too (it is always counted) */
+	struct ed_store *store; /* for kept content (unified diffs), or NULL */
 };
 
 /* A report format: a name and a renderer writing to out. */
