@@ -15,7 +15,7 @@
 #include "ed/system.h"
 
 const char ed_usage_collect[] =
-	"usage: envdrift [--db PATH] collect --env ENV [--host NAME] [--root DIR]\n"
+	"usage: envdrift [--db PATH] collect --env ENV [--host NAME] [--role ROLE] [--root DIR]\n"
 	"                [--profile FILE] [--path P]... [--packages LIST]\n"
 	"                [--schema [NAME=]ENGINE:TARGET]... [--full] [--threads N]\n"
 	"\n"
@@ -24,6 +24,9 @@ const char ed_usage_collect[] =
 	"\n"
 	"  --env ENV        environment the host belongs to (production, staging...)\n"
 	"  --host NAME      host name (default: ROOT/etc/hostname, else this machine's)\n"
+	"  --role ROLE      the host's role in a fleet (web, db...): environments are\n"
+	"                   compared role by role, and a host that disagrees with the\n"
+	"                   majority of its role is reported as a snowflake\n"
 	"  --root DIR       read the host's filesystem under DIR (a mounted image or\n"
 	"                   a fixture); every path below is inside DIR, and '..' or\n"
 	"                   symlinks cannot lead out of it (default /)\n"
@@ -315,6 +318,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		{"db", required_argument, NULL, 'd'},
 		{"env", required_argument, NULL, 'e'},
 		{"host", required_argument, NULL, 'H'},
+		{"role", required_argument, NULL, 'R'},
 		{"root", required_argument, NULL, 'r'},
 		{"profile", required_argument, NULL, 'f'},
 		{"path", required_argument, NULL, 'p'},
@@ -326,6 +330,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		{0},
 	};
 	const char *env = NULL, *host = NULL, *root = NULL, *packages = NULL, *profile_path = NULL;
+	const char *role = "";
 	struct ed_strlist cli_paths = {0}, cli_schemas = {0};
 	struct ed_profile prof = {0};
 	struct schema_spec *schemas = NULL;
@@ -349,6 +354,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		case 'd': cli->db = optarg; break;
 		case 'e': env = optarg; break;
 		case 'H': host = optarg; break;
+		case 'R': role = optarg; break;
 		case 'r': root = optarg; break;
 		case 'f': profile_path = optarg; break;
 		case 'P': packages = optarg; break;
@@ -400,6 +406,10 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		status = ed_cli_usage_error("collect", "--host must not be empty");
 		goto out;
 	}
+	if (strlen(role) > 200 || strpbrk(role, "\n\r\t")) {
+		status = ed_cli_usage_error("collect", "--role: at most 200 characters, no control characters");
+		goto out;
+	}
 
 	/* The profile, then the flags on top: --path replaces the built-in /etc. */
 	if (load_profile(profile_path, &prof, &err))
@@ -440,7 +450,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 	/* Incremental: files unchanged since this host's previous snapshot are not read. */
 	if (!full && ed_store_baseline(st, env, host, &baseline, &prev_id, &err))
 		goto fail;
-	if (ed_snapshot_begin(st, env, host, root, &w, &err))
+	if (ed_snapshot_begin(st, env, host, role, root, &w, &err))
 		goto fail;
 
 	struct ed_secrets secrets = {

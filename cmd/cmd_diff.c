@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift diff and envdrift gate: compare two snapshots; report, or vouch for staging. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -32,19 +33,24 @@ const char ed_usage_gate[] =
 	"Exit status: 0 staging mirrors production, 1 blocking drift, 2 cannot vouch\n"
 	"for staging (no complete snapshot, unreadable store...).\n";
 
-/* Resolves both sides and runs the comparison. */
+/* Resolves both sides (every host of an environment) and runs the comparison. */
 static enum ed_code compare(const char *db, const char *ref, const char *cand,
 			    struct ed_drift *d, struct ed_err *err)
 {
 	struct ed_store *st = NULL;
-	struct ed_snapref a, b;
+	struct ed_snapref *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
 	enum ed_code rc = ed_store_open(db, ED_STORE_READ, NULL, &st, err);
 	if (!rc)
-		rc = ed_store_resolve(st, ref, &a, err);
+		rc = ed_store_resolve_all(st, ref, &a, &na, err);
 	if (!rc)
-		rc = ed_store_resolve(st, cand, &b, err);
-	if (!rc)
-		rc = ed_diff_snapshots(st, &a, &b, d, err);
+		rc = ed_store_resolve_all(st, cand, &b, &nb, err);
+	if (!rc && na == 1 && nb == 1)
+		rc = ed_diff_snapshots(st, a, b, d, err); /* two hosts: whatever their roles */
+	else if (!rc)
+		rc = ed_diff_sides(st, a, na, b, nb, d, err);
+	free(a);
+	free(b);
 	ed_store_close(st);
 	return rc;
 }

@@ -79,10 +79,34 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 	return o;
 }
 
-static json_t *side_head(const struct ed_snapref *s)
+/* One side: the environment, and every snapshot and host compared (fleets). */
+static json_t *side_head(const struct ed_snapref *v, size_t n)
 {
-	return json_pack("{s:o, s:[I], s:[o]}", "env", jstr(s->env), "snapshots",
-			 (json_int_t)s->id, "hosts", jstr(s->host));
+	json_t *snaps = json_array(), *hosts = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(snaps, json_integer(v[i].id));
+		json_array_append_new(hosts, jstr(v[i].host));
+	}
+	return json_pack("{s:o, s:o, s:o}", "env", jstr(v[0].env), "snapshots", snaps, "hosts",
+			 hosts);
+}
+
+static json_t *snowflakes_json(const struct ed_drift *d)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < d->nsnowflakes; i++) {
+		const struct ed_snowflake *f = &d->snowflakes[i];
+		bool esc;
+		json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "env", jstr(f->env),
+				      "role", jstr(f->role), "host", jstr(f->host), "kind",
+				      jstr(f->kind), "key", jstr_bytes(f->key, strlen(f->key), &esc),
+				      "value", jstr(f->value), "majority", jstr(f->majority_value));
+		if (!o || json_array_append_new(a, o)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
 }
 
 static json_t *entry_json(const struct ed_drift_entry *e)
@@ -96,6 +120,8 @@ static json_t *entry_json(const struct ed_drift_entry *e)
 	int r = 0;
 	if (escaped)
 		r |= json_object_set_new(o, "key_escaped", json_true());
+	if (e->role)
+		r |= json_object_set_new(o, "role", jstr(e->role));
 	if (e->ref.present)
 		r |= json_object_set_new(o, "reference", side_json(e, &e->ref));
 	if (e->cand.present)
@@ -124,14 +150,18 @@ static enum ed_code render_json(FILE *out, const struct ed_drift *d,
 	json_t *drift = json_array();
 	json_t *doc = json_pack("{s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
 				"format", "envdrift.diff/1",
-				"reference", side_head(&d->ref),
-				"candidate", side_head(&d->cand),
+				"reference", d->nrefs ? side_head(d->refs, d->nrefs) : side_head(&d->ref, 1),
+				"candidate", d->ncands ? side_head(d->cands, d->ncands) : side_head(&d->cand, 1),
 				"summary",
 				"added", (json_int_t)d->added, "removed", (json_int_t)d->removed,
 				"changed", (json_int_t)d->changed, "ignored", (json_int_t)d->ignored,
 				"blocking", (json_int_t)d->blocking,
 				"drift", json_incref(drift));
 	if (!doc || !drift) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+		goto out;
+	}
+	if (d->nsnowflakes && json_object_set_new(doc, "snowflakes", snowflakes_json(d))) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 		goto out;
 	}

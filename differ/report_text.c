@@ -128,9 +128,17 @@ static const char *color_of(enum ed_change c)
 	return "";
 }
 
-static void side_label(FILE *out, const struct ed_snapref *s)
+static void side_label(FILE *out, const struct ed_snapref *v, size_t n)
 {
-	fprintf(out, "%s (@%lld %s, %s)", s->env, (long long)s->id, s->host, s->started_at);
+	if (n <= 1) {
+		fprintf(out, "%s (@%lld %s, %s)", v->env, (long long)v->id, v->host, v->started_at);
+		return;
+	}
+	fprintf(out, "%s (%zu hosts:", v->env, n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, " %s%s%s @%lld", *v[i].role ? v[i].role : "", *v[i].role ? "/" : "",
+			v[i].host, (long long)v[i].id);
+	fputc(')', out);
 }
 
 static enum ed_code render_text(FILE *out, const struct ed_drift *d,
@@ -139,23 +147,25 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 	struct ed_buf line = ED_BUF_INIT;
 	enum ed_code rc = ED_OK;
 	fputs("reference: ", out);
-	side_label(out, &d->ref);
+	side_label(out, d->nrefs ? d->refs : &d->ref, d->nrefs ? d->nrefs : 1);
 	fputs("\ncandidate: ", out);
-	side_label(out, &d->cand);
+	side_label(out, d->ncands ? d->cands : &d->cand, d->ncands ? d->ncands : 1);
 	fputc('\n', out);
 	if (d->n == 0) {
 		fprintf(out, "no drift: %s mirrors %s (%lld items compared)\n", d->cand.env,
 			d->ref.env, (long long)d->compared);
-		goto out;
+	} else {
+		fprintf(out, "%zu differences: %zu added, %zu removed, %zu changed (%zu blocking)\n",
+			d->n, d->added, d->removed, d->changed, d->blocking);
 	}
-	fprintf(out, "%zu differences: %zu added, %zu removed, %zu changed (%zu blocking)\n",
-		d->n, d->added, d->removed, d->changed, d->blocking);
 	for (size_t i = 0; i < d->n;) {
 		size_t j = i;
-		while (j < d->n && strcmp(d->v[j].kind, d->v[i].kind) == 0)
+		const char *role = d->v[i].role ? d->v[i].role : "";
+		while (j < d->n && strcmp(d->v[j].kind, d->v[i].kind) == 0 &&
+		       strcmp(d->v[j].role ? d->v[j].role : "", role) == 0)
 			j++;
-		fprintf(out, "\n%s%s (%zu)%s\n", opts->color ? "\033[1m" : "", d->v[i].kind, j - i,
-			opts->color ? "\033[0m" : "");
+		fprintf(out, "\n%s%s (%zu)%s%s%s\n", opts->color ? "\033[1m" : "", d->v[i].kind, j - i,
+			*role ? ", role " : "", role, opts->color ? "\033[0m" : "");
 		for (; i < j; i++) {
 			const struct ed_drift_entry *e = &d->v[i];
 			ed_buf_reset(&line);
@@ -169,6 +179,24 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 				line.p[line.len -= 2] = '\0';
 			fprintf(out, "  %s%-7s%s %s\n", opts->color ? color_of(e->change) : "",
 				ed_change_name(e->change), opts->color ? "\033[0m" : "", line.p);
+		}
+	}
+	if (d->nsnowflakes) {
+		fprintf(out, "\n%ssnowflakes (%zu): hosts that disagree with the majority of their role%s\n",
+			opts->color ? "\033[1m" : "", d->nsnowflakes, opts->color ? "\033[0m" : "");
+		for (size_t k = 0; k < d->nsnowflakes; k++) {
+			const struct ed_snowflake *f = &d->snowflakes[k];
+			ed_buf_reset(&line);
+			if (add_visible(&line, f->key, 4096) || ed_buf_adds(&line, ": ") ||
+			    add_visible(&line, f->value ? f->value : "(absent or secret)", 80) ||
+			    ed_buf_adds(&line, " (majority: ") ||
+			    add_visible(&line, f->majority_value ? f->majority_value : "absent or secret", 80) ||
+			    ed_buf_addc(&line, ')')) {
+				rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+				goto out;
+			}
+			fprintf(out, "  %s/%s %s %s %s\n", f->env, *f->role ? f->role : "(no role)", f->host,
+				f->kind, line.p);
 		}
 	}
 out:

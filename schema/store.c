@@ -531,7 +531,8 @@ out:
 }
 
 enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char *host,
-			       const char *root, struct ed_snapwriter **out, struct ed_err *err)
+			       const char *role, const char *root, struct ed_snapwriter **out,
+			       struct ed_err *err)
 {
 	struct ed_snapwriter *w = calloc(1, sizeof(*w));
 	sqlite3_stmt *s = NULL;
@@ -553,7 +554,8 @@ enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char 
 		goto rollback;
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT INTO snapshots (env, host, started_at, status, root, "
-			       "collector_host, collector_pid) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+			       "collector_host, collector_pid, role) "
+			       "VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
 			       -1, &s, NULL) != SQLITE_OK) {
 		rc = ed_store_fail(st, "starting a snapshot", err);
 		goto rollback;
@@ -564,6 +566,7 @@ enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char 
 	bind_text(s, 4, root);
 	sqlite3_bind_text(s, 5, me, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)getpid());
+	sqlite3_bind_text(s, 7, role ? role : "", -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		rc = ed_store_fail(st, "starting a snapshot", err);
 		goto rollback;
@@ -728,35 +731,104 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
 	snprintf(dst, cap, "%s", v ? (const char *)v : "");
 }
 
+#define SNAPREF_COLS "id, env, host, role, started_at, finished_at, item_count, warning_count"
+
+static void snapref_fill(struct ed_snapref *out, sqlite3_stmt *s)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	copy_col(out->env, sizeof(out->env), s, 1);
+	copy_col(out->host, sizeof(out->host), s, 2);
+	copy_col(out->role, sizeof(out->role), s, 3);
+	copy_col(out->started_at, sizeof(out->started_at), s, 4);
+	copy_col(out->finished_at, sizeof(out->finished_at), s, 5);
+	out->items = sqlite3_column_int64(s, 6);
+	out->warnings = sqlite3_column_int64(s, 7);
+}
+
 static enum ed_code resolve_id(struct ed_store *st, int64_t id, const char *spec,
 			       struct ed_snapref *out, struct ed_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id, env, host, started_at, item_count, status "
-			       "FROM snapshots WHERE id = ?",
-			       -1, &s, NULL) != SQLITE_OK)
+			       "SELECT " SNAPREF_COLS ", status FROM snapshots WHERE id = ?", -1, &s,
+			       NULL) != SQLITE_OK)
 		return ed_store_fail(st, "finding a snapshot", err);
 	sqlite3_bind_int64(s, 1, id);
 	int r = sqlite3_step(s);
 	if (r == SQLITE_ROW) {
-		const char *status = (const char *)sqlite3_column_text(s, 5);
-		if (!status || strcmp(status, "complete") != 0) {
+		const char *status = (const char *)sqlite3_column_text(s, 8);
+		if (!status || strcmp(status, "complete") != 0)
 			rc = ed_err_set(err, ED_NOTFOUND, "snapshot %s in store %s is %s, not complete",
 					spec, st->path, status ? status : "of unknown status");
-		} else {
-			out->id = sqlite3_column_int64(s, 0);
-			copy_col(out->env, sizeof(out->env), s, 1);
-			copy_col(out->host, sizeof(out->host), s, 2);
-			copy_col(out->started_at, sizeof(out->started_at), s, 3);
-			out->items = sqlite3_column_int64(s, 4);
-		}
+		else
+			snapref_fill(out, s);
 	} else if (r == SQLITE_DONE) {
 		rc = ed_err_set(err, ED_NOTFOUND, "store %s has no snapshot %s", st->path, spec);
 	} else {
 		rc = ed_store_fail(st, "finding a snapshot", err);
 	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct ed_snapref **out,
+				  size_t *n, struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	struct ed_snapref *v = NULL;
+	size_t cnt = 0, cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (spec[0] == '@') {
+		if (!(v = malloc(sizeof(*v))))
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		rc = ed_store_resolve(st, spec, v, err);
+		if (rc) {
+			free(v);
+			return rc;
+		}
+		*out = v;
+		*n = 1;
+		return ED_OK;
+	}
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT " SNAPREF_COLS " FROM snapshots WHERE id IN "
+			       "(SELECT snapshot_id FROM latest_v WHERE env = ?) ORDER BY role, host",
+			       -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "finding an environment", err);
+	sqlite3_bind_text(s, 1, spec, -1, SQLITE_STATIC);
+	int r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct ed_snapref *nv = realloc(v, ncap * sizeof(*nv));
+			if (!nv) {
+				rc = ed_err_set(err, ED_NOMEM, "out of memory");
+				goto out;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		snapref_fill(&v[cnt++], s);
+	}
+	if (r != SQLITE_DONE) {
+		rc = ed_store_fail(st, "finding an environment", err);
+		goto out;
+	}
+	if (cnt == 0) {
+		rc = ed_err_set(err, ED_NOTFOUND,
+				"environment '%s' has no complete snapshot in store %s", spec,
+				st->path);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+out:
+	free(v);
 	sqlite3_finalize(s);
 	return rc;
 }

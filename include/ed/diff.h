@@ -128,6 +128,16 @@ struct ed_drift {
 enum ed_code ed_diff_snapshots(struct ed_store *st, const struct ed_snapref *ref,
 			       const struct ed_snapref *cand, struct ed_drift *out,
 			       struct ed_err *err);
+/*
+ * Compares two environments (or snapshots) host set by host set: hosts are
+ * grouped by role (both lists sorted by role, then host, as
+ * ed_store_resolve_all returns them); within a role, the value most hosts
+ * agree on is compared, and hosts that disagree with it are snowflakes. A role
+ * on one side only is an entry of kind "role".
+ */
+enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, size_t nrefs,
+			   const struct ed_snapref *cands, size_t ncands, struct ed_drift *out,
+			   struct ed_err *err);
 void ed_drift_release(struct ed_drift *d);
 
 /* Options shared by every report format. */

@@ -51,7 +51,8 @@ struct ed_snapwriter;
  * this machine 'abandoned', and opens the write transaction the items go into.
  */
 enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char *host,
-			       const char *root, struct ed_snapwriter **out, struct ed_err *err);
+			       const char *role, const char *root, struct ed_snapwriter **out,
+			       struct ed_err *err);
 /* The sink the collectors emit into; valid until commit or abort. */
 struct ed_sink *ed_snapshot_sink(struct ed_snapwriter *w);
 int64_t ed_snapshot_id(const struct ed_snapwriter *w);
@@ -78,8 +79,11 @@ struct ed_snapref {
 	int64_t id;
 	char env[256];
 	char host[256];
+	char role[256];      /* "" for a host without a role */
 	char started_at[40];
+	char finished_at[40];
 	int64_t items;
+	int64_t warnings;
 };
 
 /*
@@ -89,6 +93,14 @@ struct ed_snapref {
  */
 enum ed_code ed_store_resolve(struct ed_store *st, const char *spec, struct ed_snapref *out,
 			      struct ed_err *err);
+
+/*
+ * Resolves "@ID" (one snapshot) or an environment name to every host's
+ * latest complete snapshot, sorted by role then host. *out is malloc'd (the
+ * caller frees it); ED_NOTFOUND names the environment when it has none.
+ */
+enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct ed_snapref **out,
+				  size_t *n, struct ed_err *err);
 
 /* Copies sqlite3_errmsg into err with a prefix naming the store. */
 enum ed_code ed_store_fail(struct ed_store *st, const char *what, struct ed_err *err);

@@ -79,7 +79,7 @@ int main(void)
 
 	/* A snapshot is visible as complete only after commit. */
 	struct ed_snapwriter *w = NULL;
-	ok(ed_snapshot_begin(st, "production", "p1", NULL, &w, &err) == ED_OK, "begin a snapshot");
+	ok(ed_snapshot_begin(st, "production", "p1", NULL, NULL, &w, &err) == ED_OK, "begin a snapshot");
 	int64_t id1 = ed_snapshot_id(w);
 	ok(emit(w, "dpkg:a:amd64", "1.0") == ED_OK && emit(w, "dpkg:b:amd64", "2.0") == ED_OK &&
 		   emit(w, "dpkg:a:amd64", "1.0") == ED_OK,
@@ -100,7 +100,7 @@ int main(void)
 			 "length(fingerprint) = 32"),
 	       2, "items_v shows hex fingerprints");
 
-	ok(ed_snapshot_begin(st, "production", "p1", NULL, &w, &err) == ED_OK, "begin another");
+	ok(ed_snapshot_begin(st, "production", "p1", NULL, NULL, &w, &err) == ED_OK, "begin another");
 	int64_t id2 = ed_snapshot_id(w);
 	emit(w, "dpkg:c:amd64", "3.0");
 	ed_snapshot_abort(w);
