@@ -102,6 +102,16 @@ enum ed_code ed_store_resolve(struct ed_store *st, const char *spec, struct ed_s
 enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct ed_snapref **out,
 				  size_t *n, struct ed_err *err);
 
+/*
+ * Records a drift run of d (its pair of environments, counts and every
+ * entry) at time at (ISO 8601 UTC), carrying each entry's "since" over from
+ * the previous run of the same pair when the entry was drift there too. Needs
+ * a store opened for writing. *run_id (may be NULL) receives the run's id.
+ */
+struct ed_drift;
+enum ed_code ed_store_record_run(struct ed_store *st, const char *command, const char *at,
+				 const struct ed_drift *d, int64_t *run_id, struct ed_err *err);
+
 /* Copies sqlite3_errmsg into err with a prefix naming the store. */
 enum ed_code ed_store_fail(struct ed_store *st, const char *what, struct ed_err *err);
 
