@@ -29,12 +29,14 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_report(int argc, char **argv, struct ed_cli *cli);
 
 extern const char ed_usage_init[];
 extern const char ed_usage_collect[];
 extern const char ed_usage_snapshots[];
 extern const char ed_usage_diff[];
 extern const char ed_usage_gate[];
+extern const char ed_usage_report[];
 
 /* Prints the error and returns ED_EXIT_ERROR. */
 int ed_cli_fail(const struct ed_err *err);

@@ -773,8 +773,10 @@ static enum ed_code resolve_id(struct ed_store *st, int64_t id, const char *spec
 	return rc;
 }
 
-enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct ed_snapref **out,
-				  size_t *n, struct ed_err *err)
+/* Runs sql (text parameters ?1 = a, ?2 = b) selecting SNAPREF_COLS into a malloc'd array. */
+static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const char *a,
+				   const char *b, struct ed_snapref **out, size_t *n,
+				   struct ed_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
@@ -782,24 +784,11 @@ enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct 
 	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
-	if (spec[0] == '@') {
-		if (!(v = malloc(sizeof(*v))))
-			return ed_err_set(err, ED_NOMEM, "out of memory");
-		rc = ed_store_resolve(st, spec, v, err);
-		if (rc) {
-			free(v);
-			return rc;
-		}
-		*out = v;
-		*n = 1;
-		return ED_OK;
-	}
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT " SNAPREF_COLS " FROM snapshots WHERE id IN "
-			       "(SELECT snapshot_id FROM latest_v WHERE env = ?) ORDER BY role, host",
-			       -1, &s, NULL) != SQLITE_OK)
-		return ed_store_fail(st, "finding an environment", err);
-	sqlite3_bind_text(s, 1, spec, -1, SQLITE_STATIC);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "finding snapshots", err);
+	sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
 	int r;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (cnt == cap) {
@@ -815,13 +804,7 @@ enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct 
 		snapref_fill(&v[cnt++], s);
 	}
 	if (r != SQLITE_DONE) {
-		rc = ed_store_fail(st, "finding an environment", err);
-		goto out;
-	}
-	if (cnt == 0) {
-		rc = ed_err_set(err, ED_NOTFOUND,
-				"environment '%s' has no complete snapshot in store %s", spec,
-				st->path);
+		rc = ed_store_fail(st, "finding snapshots", err);
 		goto out;
 	}
 	*out = v;
@@ -831,6 +814,65 @@ out:
 	free(v);
 	sqlite3_finalize(s);
 	return rc;
+}
+
+enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct ed_snapref **out,
+				  size_t *n, struct ed_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (spec[0] == '@') {
+		struct ed_snapref *v = malloc(sizeof(*v));
+		if (!v)
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		enum ed_code rc = ed_store_resolve(st, spec, v, err);
+		if (rc) {
+			free(v);
+			return rc;
+		}
+		*out = v;
+		*n = 1;
+		return ED_OK;
+	}
+	enum ed_code rc = query_snaprefs(st,
+					 "SELECT " SNAPREF_COLS " FROM snapshots WHERE id IN "
+					 "(SELECT snapshot_id FROM latest_v WHERE env = ?1) "
+					 "ORDER BY role, host",
+					 spec, NULL, out, n, err);
+	if (!rc && *n == 0)
+		rc = ed_err_set(err, ED_NOTFOUND,
+				"environment '%s' has no complete snapshot in store %s", spec,
+				st->path);
+	return rc;
+}
+
+enum ed_code ed_store_snapshots_before(struct ed_store *st, const char *env, const char *before,
+				       struct ed_snapref **out, size_t *n, struct ed_err *err)
+{
+	return query_snaprefs(st,
+			      "SELECT " SNAPREF_COLS " FROM snapshots AS s "
+			      "WHERE s.env = ?1 AND s.status = 'complete' AND s.id = "
+			      "(SELECT max(t.id) FROM snapshots AS t WHERE t.env = s.env "
+			      "AND t.host = s.host AND t.status = 'complete' AND t.finished_at <= ?2) "
+			      "ORDER BY role, host",
+			      env, before, out, n, err);
+}
+
+enum ed_code ed_store_snapshots_of_last_report(struct ed_store *st, const char *env,
+					       struct ed_snapref **out, size_t *n,
+					       struct ed_err *err)
+{
+	return query_snaprefs(
+		st,
+		"SELECT " SNAPREF_COLS " FROM snapshots WHERE env = ?1 AND status = 'complete' "
+		"AND id IN (SELECT j.value FROM runs AS r, json_each(r.reference_snapshots) AS j "
+		"WHERE r.id = (SELECT max(id) FROM runs WHERE command = 'report' "
+		"AND (reference_env = ?1 OR candidate_env = ?1)) "
+		"UNION SELECT j.value FROM runs AS r, json_each(r.candidate_snapshots) AS j "
+		"WHERE r.id = (SELECT max(id) FROM runs WHERE command = 'report' "
+		"AND (reference_env = ?1 OR candidate_env = ?1))) "
+		"ORDER BY role, host",
+		env, NULL, out, n, err);
 }
 
 enum ed_code ed_store_resolve(struct ed_store *st, const char *spec, struct ed_snapref *out,

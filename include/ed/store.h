@@ -102,6 +102,15 @@ enum ed_code ed_store_resolve(struct ed_store *st, const char *spec, struct ed_s
 enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct ed_snapref **out,
 				  size_t *n, struct ed_err *err);
 
+/* Each host's latest complete snapshot of env finished at or before the time before. */
+enum ed_code ed_store_snapshots_before(struct ed_store *st, const char *env, const char *before,
+				       struct ed_snapref **out, size_t *n, struct ed_err *err);
+
+/* The snapshots of env that the last recorded report run compared (none: *n = 0). */
+enum ed_code ed_store_snapshots_of_last_report(struct ed_store *st, const char *env,
+					       struct ed_snapref **out, size_t *n,
+					       struct ed_err *err);
+
 /*
  * Records a drift run of d (its pair of environments, counts and every
  * entry) at time at (ISO 8601 UTC), carrying each entry's "since" over from

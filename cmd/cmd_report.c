@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * envdrift report: the nightly report. For each pair of environments the
+ * current drift; for each environment what changed since the previous report
+ * (its own history); a trend of drift counts per day. Each run is recorded.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "ed/diff.h"
+#include "ed/store.h"
+
+const char ed_usage_report[] =
+	"usage: envdrift [--db PATH] report [--pair REFERENCE:CANDIDATE]...\n"
+	"                [--since DURATION] [--format text|markdown] [--out FILE]\n"
+	"\n"
+	"The nightly report, for a job that mails it (see contrib/systemd):\n"
+	"  - for each pair of environments (default production:staging), the current\n"
+	"    drift of the candidate against the reference;\n"
+	"  - for each environment, what changed in it since the previous report (its\n"
+	"    own history, as a file-integrity monitor shows it); without a previous\n"
+	"    report, since its snapshots of --since ago (default 24h);\n"
+	"  - the trend: drift counts per day over the recorded runs.\n"
+	"Each pair's run is recorded in the store (runs_v, drift_v).\n"
+	"\n"
+	"  --pair REF:CAND     a pair to report on, repeatable\n"
+	"  --since DURATION    history window without a previous report: 90s, 30m, 24h, 7d\n"
+	"  --format FORMAT     text (default) or markdown\n"
+	"  --out FILE          write the report to FILE (written whole, then renamed)\n"
+	"\n"
+	"Exit status: 0 report written (drift or not), 2 error.\n";
+
+struct pair {
+	char *ref;
+	char *cand;
+};
+
+static long long parse_duration(const char *s)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (end == s || errno || n < 0)
+		return -1;
+	long long unit = 1;
+	switch (*end) {
+	case 's': end++; break;
+	case 'm': unit = 60, end++; break;
+	case 'h': unit = 3600, end++; break;
+	case 'd': unit = 86400, end++; break;
+	default: break;
+	}
+	if (*end || n > (long long)1e12 / unit)
+		return -1;
+	return n * unit;
+}
+
+static void iso_at(time_t t, char out[32])
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void heading(FILE *out, bool md, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void heading(FILE *out, bool md, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs(md ? "\n## " : "\n== ", out);
+	vfprintf(out, fmt, ap);
+	fputs(md ? "\n\n" : " ==\n", out);
+	va_end(ap);
+}
+
+static bool has_env(char **v, size_t n, const char *env)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], env) == 0)
+			return true;
+	return false;
+}
+
+/* What changed within env since the previous report (or since `since` seconds ago). */
+static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const char *env,
+				long long since, const struct ed_report_ops *report,
+				const struct ed_render_opts *ropts, struct ed_err *err)
+{
+	struct ed_snapref *old = NULL, *cur = NULL;
+	size_t nold = 0, ncur = 0;
+	struct ed_drift d = {0};
+	char before[32];
+	const char *basis = "the previous report";
+	enum ed_code rc = ed_store_snapshots_of_last_report(st, env, &old, &nold, err);
+	if (!rc && nold == 0) {
+		free(old);
+		old = NULL;
+		iso_at(time(NULL) - (time_t)since, before);
+		basis = before;
+		rc = ed_store_snapshots_before(st, env, before, &old, &nold, err);
+	}
+	if (!rc)
+		rc = ed_store_resolve_all(st, env, &cur, &ncur, err);
+	if (rc)
+		goto out;
+	heading(out, md, "%s: what changed since %s", env, basis);
+	if (nold == 0) {
+		fprintf(out, "no earlier complete snapshot of %s to compare with\n", env);
+		goto out;
+	}
+	rc = ed_diff_sides(st, old, nold, cur, ncur, &d, err);
+	if (!rc)
+		rc = report->render(out, &d, ropts, err);
+out:
+	ed_drift_release(&d);
+	free(old);
+	free(cur);
+	return rc;
+}
+
+/* Drift counts per day of the recorded runs of a pair, newest first. */
+static enum ed_code trend(FILE *out, bool md, struct ed_store *st, const struct pair *p,
+			  struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	static const char sql[] =
+		"SELECT substr(at, 1, 10) AS day, blocking, added, removed, changed, ignored "
+		"FROM runs WHERE id IN (SELECT max(id) FROM runs WHERE reference_env = ?1 "
+		"AND candidate_env = ?2 GROUP BY substr(at, 1, 10)) ORDER BY day DESC LIMIT 30";
+	if (sqlite3_prepare_v2(ed_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "reading the trend", err);
+	sqlite3_bind_text(s, 1, p->ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p->cand, -1, SQLITE_STATIC);
+	heading(out, md, "trend of %s against %s: drift per day (last run of each day)", p->cand,
+		p->ref);
+	fputs(md ? "| day | blocking | added | removed | changed | ignored |\n|---|---:|---:|---:|---:|---:|\n"
+		 : "day         blocking   added  removed  changed  ignored\n",
+	      out);
+	int r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *day = (const char *)sqlite3_column_text(s, 0);
+		long long v[5];
+		for (int i = 0; i < 5; i++)
+			v[i] = sqlite3_column_int64(s, i + 1);
+		if (md)
+			fprintf(out, "| %s | %lld | %lld | %lld | %lld | %lld |\n", day, v[0], v[1], v[2],
+				v[3], v[4]);
+		else
+			fprintf(out, "%-10s %9lld %7lld %8lld %8lld %8lld\n", day, v[0], v[1], v[2], v[3],
+				v[4]);
+	}
+	enum ed_code rc = r == SQLITE_DONE ? ED_OK : ed_store_fail(st, "reading the trend", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct pair *pairs,
+				 size_t npairs, long long since,
+				 const struct ed_report_ops *report, struct ed_err *err)
+{
+	enum ed_code rc = ED_OK;
+	struct ed_render_opts ropts = {.store = st};
+	struct ed_drift *cur = calloc(npairs, sizeof(*cur));
+	char **envs = calloc(2 * npairs, sizeof(*envs));
+	size_t nenvs = 0;
+	char at[32];
+	iso_at(time(NULL), at);
+	if (!cur || !envs) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+		goto out;
+	}
+	fprintf(out, md ? "# envdrift report, %s\n\nStore: `%s`\n" : "envdrift report, %s\nstore: %s\n",
+		at, ed_store_path(st));
+	for (size_t i = 0; i < npairs && !rc; i++) {
+		struct ed_snapref *a = NULL, *b = NULL;
+		size_t na = 0, nb = 0;
+		heading(out, md, "%s against %s: current drift", pairs[i].cand, pairs[i].ref);
+		rc = ed_store_resolve_all(st, pairs[i].ref, &a, &na, err);
+		if (!rc)
+			rc = ed_store_resolve_all(st, pairs[i].cand, &b, &nb, err);
+		if (!rc)
+			rc = ed_diff_sides(st, a, na, b, nb, &cur[i], err);
+		if (!rc)
+			rc = report->render(out, &cur[i], &ropts, err);
+		free(a);
+		free(b);
+		const char *both[2] = {pairs[i].ref, pairs[i].cand};
+		for (int k = 0; k < 2; k++)
+			if (!has_env(envs, nenvs, both[k]))
+				envs[nenvs++] = (char *)both[k];
+	}
+	/* History first: it compares against the previous report, which this one replaces. */
+	for (size_t i = 0; i < nenvs && !rc; i++)
+		rc = env_history(out, md, st, envs[i], since, report, &ropts, err);
+	for (size_t i = 0; i < npairs && !rc; i++)
+		rc = ed_store_record_run(st, "report", at, &cur[i], NULL, err);
+	for (size_t i = 0; i < npairs && !rc; i++)
+		rc = trend(out, md, st, &pairs[i], err);
+out:
+	for (size_t i = 0; cur && i < npairs; i++)
+		ed_drift_release(&cur[i]);
+	free(cur);
+	free(envs);
+	return rc;
+}
+
+int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"pair", required_argument, NULL, 'p'},
+		{"since", required_argument, NULL, 's'},
+		{"format", required_argument, NULL, 'f'},
+		{"out", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct pair *pairs = NULL;
+	size_t npairs = 0;
+	const char *format = "text", *out_path = NULL;
+	long long since = 24 * 3600;
+	struct ed_err err = {0};
+	struct ed_store *st = NULL;
+	struct ed_buf tmp = ED_BUF_INIT;
+	FILE *out = NULL;
+	int status = ED_EXIT_ERROR, c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': cli->db = optarg; break;
+		case 'f': format = optarg; break;
+		case 'o': out_path = optarg; break;
+		case 's':
+			if ((since = parse_duration(optarg)) < 0) {
+				status = ed_cli_usage_error("report",
+							    "--since %s: expected a duration like 90s, 30m, 24h, 7d",
+							    optarg);
+				goto done;
+			}
+			break;
+		case 'p': {
+			const char *colon = strchr(optarg, ':');
+			struct pair *v = realloc(pairs, (npairs + 1) * sizeof(*v));
+			if (!v) {
+				ed_err_set(&err, ED_NOMEM, "out of memory");
+				goto fail;
+			}
+			pairs = v;
+			if (!colon || colon == optarg || !colon[1]) {
+				status = ed_cli_usage_error("report", "--pair %s: expected REFERENCE:CANDIDATE",
+							    optarg);
+				goto done;
+			}
+			pairs[npairs].ref = ed_strndup(optarg, (size_t)(colon - optarg));
+			pairs[npairs].cand = strdup(colon + 1);
+			npairs++;
+			if (!pairs[npairs - 1].ref || !pairs[npairs - 1].cand) {
+				ed_err_set(&err, ED_NOMEM, "out of memory");
+				goto fail;
+			}
+			break;
+		}
+		case 'h':
+			fputs(ed_usage_report, stdout);
+			status = ED_EXIT_OK;
+			goto done;
+		default:
+			status = ed_cli_usage_error("report", "bad option");
+			goto done;
+		}
+	}
+	if (optind < argc) {
+		status = ed_cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
+		goto done;
+	}
+	bool md = strcmp(format, "markdown") == 0;
+	if (!md && strcmp(format, "text") != 0) {
+		status = ed_cli_usage_error("report", "--format %s: known formats are text, markdown",
+					    format);
+		goto done;
+	}
+	const struct ed_report_ops *report = ed_report_find(format);
+	if (!report) {
+		status = ed_cli_usage_error("report", "--format %s: not built into this envdrift", format);
+		goto done;
+	}
+	if (!npairs) {
+		if (!(pairs = calloc(1, sizeof(*pairs))) || !(pairs[0].ref = strdup("production")) ||
+		    !(pairs[0].cand = strdup("staging"))) {
+			ed_err_set(&err, ED_NOMEM, "out of memory");
+			goto fail;
+		}
+		npairs = 1;
+	}
+	if (ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err))
+		goto fail;
+	if (out_path) {
+		if (ed_buf_addf(&tmp, "%s.tmp", out_path)) {
+			ed_err_set(&err, ED_NOMEM, "out of memory");
+			goto fail;
+		}
+		if (!(out = fopen(tmp.p, "w"))) {
+			ed_err_set(&err, ED_IO, "--out %s: %s", out_path, strerror(errno));
+			goto fail;
+		}
+	}
+	if (write_report(out ? out : stdout, md, st, pairs, npairs, since, report, &err))
+		goto fail;
+	if (out) {
+		bool bad = fflush(out) != 0 || ferror(out);
+		bad |= fclose(out) != 0;
+		out = NULL;
+		if (bad || rename(tmp.p, out_path) != 0) {
+			ed_err_set(&err, ED_IO, "--out %s: cannot write", out_path);
+			goto fail;
+		}
+	} else if (fflush(stdout) != 0) {
+		ed_err_set(&err, ED_IO, "cannot write to standard output");
+		goto fail;
+	}
+	status = ED_EXIT_OK;
+	goto done;
+fail:
+	status = ed_cli_fail(&err);
+done:
+	if (out) {
+		fclose(out);
+		remove(tmp.p);
+	}
+	ed_buf_release(&tmp);
+	ed_store_close(st);
+	for (size_t i = 0; i < npairs; i++) {
+		free(pairs[i].ref);
+		free(pairs[i].cand);
+	}
+	free(pairs);
+	return status;
+}
