@@ -551,6 +551,10 @@ static int resolve(struct ed_buf *out, const char *s, size_t len, int mask, bool
 		while (i + 1 < len && s[i] == '0')
 			i++;
 		bool neg = s[0] == '-' && !(len - i == 1 && s[i] == '0');
+		/* Past 64 bits a reader of the JSON text (jansson) would refuse the number. */
+		const char *lim = neg ? "9223372036854775808" : "9223372036854775807";
+		if (len - i > 19 || (len - i == 19 && memcmp(s + i, lim, 19) > 0))
+			return tagged(out, int_tag, strlen(int_tag), s, len);
 		return (neg && ed_buf_addc(out, '-')) || ed_buf_add(out, s + i, len - i) ? -1 : 0;
 	}
 	if ((mask & T_INT) && len > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {

@@ -76,8 +76,8 @@ enum ed_code ed_config_parse(enum ed_config_format fmt, struct ed_str text, cons
  *   quoted and block scalars, plain text, and YAML 1.1 words (yes, no, on,
  *   off stay strings). The tags !!str and "!" force a string; !!null,
  *   !!bool, !!int and !!float resolve the text as that type (any style);
- *   what a number cannot carry (.inf, .nan, a float out of range, an octal or
- *   hex integer past 64 bits), a core tag whose text does not match, and any
+ *   what a number cannot carry (.inf, .nan, a float out of range, an integer
+ *   outside 64 bits), a core tag whose text does not match, and any
  *   other tag (!!binary, !Ref, !vault...) become the JSON object
  *   {"tag":"TAG","value":"TEXT"} with TAG as libyaml resolves it
  *   ("tag:yaml.org,2002:float"). Tags on mappings and sequences are ignored.
