@@ -142,43 +142,73 @@ static json_t *entry_json(const struct ed_drift_entry *e)
 	return o;
 }
 
+/* Writes "  NAME": VALUE (compact) and steals value; false on failure. */
+static bool put_member(FILE *out, const char *name, json_t *value, bool last)
+{
+	if (!value)
+		return false;
+	fprintf(out, "  \"%s\": ", name);
+	int r = json_dumpf(value, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	json_decref(value);
+	fputs(last ? "\n" : ",\n", out);
+	return r == 0;
+}
+
+/*
+ * Streams the document: the drift list is written one entry (one line) at a
+ * time, so memory does not grow with the report.
+ */
 static enum ed_code render_json(FILE *out, const struct ed_drift *d,
 				const struct ed_render_opts *opts, struct ed_err *err)
 {
-	(void)opts;
-	enum ed_code rc = ED_OK;
-	json_t *drift = json_array();
-	json_t *doc = json_pack("{s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
-				"format", "envdrift.diff/1",
-				"reference", d->nrefs ? side_head(d->refs, d->nrefs) : side_head(&d->ref, 1),
-				"candidate", d->ncands ? side_head(d->cands, d->ncands) : side_head(&d->cand, 1),
-				"summary",
-				"added", (json_int_t)d->added, "removed", (json_int_t)d->removed,
-				"changed", (json_int_t)d->changed, "ignored", (json_int_t)d->ignored,
-				"blocking", (json_int_t)d->blocking,
-				"drift", json_incref(drift));
-	if (!doc || !drift) {
-		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
-		goto out;
+	bool show_ignored = opts && opts->show_ignored;
+	bool ok = true;
+	fputs("{\n  \"format\": \"envdrift.diff/1\",\n", out);
+	ok &= put_member(out, "reference",
+			 d->nrefs ? side_head(d->refs, d->nrefs) : side_head(&d->ref, 1), false);
+	ok &= put_member(out, "candidate",
+			 d->ncands ? side_head(d->cands, d->ncands) : side_head(&d->cand, 1), false);
+	ok &= put_member(out, "summary",
+			 json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "added",
+				   (json_int_t)d->added, "removed", (json_int_t)d->removed, "changed",
+				   (json_int_t)d->changed, "ignored", (json_int_t)d->ignored,
+				   "blocking", (json_int_t)d->blocking, "warn", (json_int_t)d->warnings,
+				   "info", (json_int_t)d->infos),
+			 false);
+	if (d->policy)
+		ok &= put_member(out, "policy", json_string(d->policy), false);
+	if (d->nexpired) {
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < d->nexpired; i++)
+			json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "rule",
+							   jstr(d->expired[i].text), "expired",
+							   jstr(d->expired[i].expires), "reason",
+							   jstr(d->expired[i].reason)));
+		ok &= put_member(out, "expired_rules", a, false);
 	}
-	if (d->nsnowflakes && json_object_set_new(doc, "snowflakes", snowflakes_json(d))) {
-		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
-		goto out;
-	}
-	for (size_t i = 0; i < d->n; i++) {
+	if (d->nsnowflakes)
+		ok &= put_member(out, "snowflakes", snowflakes_json(d), false);
+	fputs("  \"drift\": [", out);
+	bool first = true;
+	for (size_t i = 0; i < d->n && ok; i++) {
+		if (d->v[i].ignored && !show_ignored)
+			continue;
 		json_t *e = entry_json(&d->v[i]);
-		if (!e || json_array_append_new(drift, e)) {
-			rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
-			goto out;
+		if (!e) {
+			ok = false;
+			break;
 		}
+		fputs(first ? "\n    " : ",\n    ", out);
+		first = false;
+		ok &= json_dumpf(e, out, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0;
+		json_decref(e);
 	}
-	if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', out) == EOF ||
-	    ferror(out))
-		rc = ed_err_set(err, ED_IO, "cannot write the report");
-out:
-	json_decref(drift);
-	json_decref(doc);
-	return rc;
+	fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);
+	if (!ok)
+		return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+	if (ferror(out))
+		return ed_err_set(err, ED_IO, "cannot write the report");
+	return ED_OK;
 }
 
 const struct ed_report_ops ed_report_json = {.name = "json", .render = render_json};

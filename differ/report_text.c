@@ -151,23 +151,40 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 	fputs("\ncandidate: ", out);
 	side_label(out, d->ncands ? d->cands : &d->cand, d->ncands ? d->ncands : 1);
 	fputc('\n', out);
-	if (d->n == 0) {
-		fprintf(out, "no drift: %s mirrors %s (%lld items compared)\n", d->cand.env,
-			d->ref.env, (long long)d->compared);
+	bool all = opts->show_ignored;
+	size_t shown = d->n - (all ? 0 : d->ignored);
+	if (d->n == d->ignored) {
+		fprintf(out, "no drift: %s mirrors %s (%lld items compared", d->cand.env, d->ref.env,
+			(long long)d->compared);
+		fprintf(out, d->ignored ? ", %zu expected differences ignored)\n" : ")\n", d->ignored);
 	} else {
-		fprintf(out, "%zu differences: %zu added, %zu removed, %zu changed (%zu blocking)\n",
-			d->n, d->added, d->removed, d->changed, d->blocking);
+		fprintf(out, "%zu differences: %zu added, %zu removed, %zu changed (%zu blocking",
+			d->n - d->ignored, d->added, d->removed, d->changed, d->blocking);
+		if (d->warnings || d->infos)
+			fprintf(out, ", %zu warn, %zu info", d->warnings, d->infos);
+		fprintf(out, d->ignored ? "; %zu ignored)\n" : ")\n", d->ignored);
 	}
-	for (size_t i = 0; i < d->n;) {
-		size_t j = i;
+	for (size_t k = 0; k < d->nexpired; k++)
+		fprintf(out, "expired rule: %s (expired %s: %s): it no longer applies\n",
+			d->expired[k].text, d->expired[k].expires, d->expired[k].reason);
+	for (size_t i = 0; i < d->n && shown;) {
+		if (d->v[i].ignored && !all) {
+			i++;
+			continue;
+		}
+		size_t j = i, count = 0;
 		const char *role = d->v[i].role ? d->v[i].role : "";
 		while (j < d->n && strcmp(d->v[j].kind, d->v[i].kind) == 0 &&
-		       strcmp(d->v[j].role ? d->v[j].role : "", role) == 0)
+		       strcmp(d->v[j].role ? d->v[j].role : "", role) == 0) {
+			count += all || !d->v[j].ignored;
 			j++;
-		fprintf(out, "\n%s%s (%zu)%s%s%s\n", opts->color ? "\033[1m" : "", d->v[i].kind, j - i,
+		}
+		fprintf(out, "\n%s%s (%zu)%s%s%s\n", opts->color ? "\033[1m" : "", d->v[i].kind, count,
 			*role ? ", role " : "", role, opts->color ? "\033[0m" : "");
 		for (; i < j; i++) {
 			const struct ed_drift_entry *e = &d->v[i];
+			if (e->ignored && !all)
+				continue;
 			ed_buf_reset(&line);
 			size_t keylen;
 			if (add_visible(&line, e->key, 4096) || ed_buf_adds(&line, "  ") ||
@@ -177,8 +194,11 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 			}
 			if (line.len == keylen) /* nothing to describe: no trailing blanks */
 				line.p[line.len -= 2] = '\0';
-			fprintf(out, "  %s%-7s%s %s\n", opts->color ? color_of(e->change) : "",
-				ed_change_name(e->change), opts->color ? "\033[0m" : "", line.p);
+			/* Severity shown only when a policy made it differ from "block". */
+			const char *sev = e->ignored ? "ignored" : strcmp(e->severity, "block") ? e->severity : "";
+			fprintf(out, "  %s%-7s%s %s%s%s%s\n", opts->color ? color_of(e->change) : "",
+				ed_change_name(e->change), opts->color ? "\033[0m" : "", *sev ? "[" : "",
+				sev, *sev ? "] " : "", line.p);
 		}
 	}
 	if (d->nsnowflakes) {
