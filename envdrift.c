@@ -13,6 +13,7 @@ static const struct ed_cmd commands[] = {
 	{"diff", ed_cmd_diff, "show how a candidate differs from a reference", ed_usage_diff},
 	{"gate", ed_cmd_gate, "pre-release check: exit 0 only if staging mirrors production",
 	 ed_usage_gate},
+	{"policy", ed_cmd_policy, "check a policy file, or print the default policy", ed_usage_policy},
 	{"report", ed_cmd_report, "the nightly report: drift, history, trend", ed_usage_report},
 };
 

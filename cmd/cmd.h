@@ -29,6 +29,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_policy(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_report(int argc, char **argv, struct ed_cli *cli);
 
 extern const char ed_usage_init[];
@@ -36,6 +37,7 @@ extern const char ed_usage_collect[];
 extern const char ed_usage_snapshots[];
 extern const char ed_usage_diff[];
 extern const char ed_usage_gate[];
+extern const char ed_usage_policy[];
 extern const char ed_usage_report[];
 
 /* Prints the error and returns ED_EXIT_ERROR. */

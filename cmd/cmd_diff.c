@@ -8,11 +8,12 @@
 
 #include "cmd.h"
 #include "ed/diff.h"
+#include "ed/policy.h"
 #include "ed/store.h"
 
 const char ed_usage_diff[] =
 	"usage: envdrift [--db PATH] diff REFERENCE CANDIDATE [--format FORMAT]\n"
-	"                [--out FILE] [--show-ignored]\n"
+	"                [--out FILE] [--show-ignored] [--policy FILE]\n"
 	"\n"
 	"Shows how CANDIDATE differs from REFERENCE. Each is an environment name (the\n"
 	"latest complete snapshot of each of its hosts) or a snapshot id written @ID\n"
@@ -27,12 +28,15 @@ const char ed_usage_diff[] =
 	"                   see 'envdrift --help'\n"
 	"  --out FILE       write the report to FILE (written whole, then renamed)\n"
 	"  --show-ignored   list ignored drift too (it is always counted)\n"
+	"  --policy FILE    judge the drift by FILE, read on top of the built-in\n"
+	"                   default policy (docs/policy.md; 'envdrift policy default')\n"
 	"\n"
 	"Exit status, as diff(1): 0 no drift, 1 drift, 2 error.\n";
 
 const char ed_usage_gate[] =
 	"usage: envdrift [--db PATH] gate [--production ENV] [--staging ENV]\n"
 	"                [--max-age DURATION] [--format FORMAT] [--out FILE] [--record]\n"
+	"                [--policy FILE]\n"
 	"\n"
 	"The pre-release check a pipeline trusts: compares the latest complete\n"
 	"snapshots of staging (default 'staging') with production's (default\n"
@@ -48,13 +52,18 @@ const char ed_usage_gate[] =
 	"  --format FORMAT    also write a report (json, junit, ...) to stdout or --out\n"
 	"  --out FILE         where the report goes\n"
 	"  --record           record this run in the store (runs_v, drift_v)\n"
+	"  --policy FILE      judge the drift by FILE, on top of the built-in default\n"
+	"                     policy (docs/policy.md)\n"
 	"\n"
 	"Exit status: 0 staging mirrors production, 1 blocking drift, 2 cannot vouch\n"
 	"for staging (no or stale snapshot, missing host, unreadable store...).\n";
 
-/* Resolves both sides (every host of an environment) and runs the comparison. */
+/*
+ * Resolves both sides (every host of an environment), runs the comparison
+ * and judges it by the policy (as of today, UTC).
+ */
 static enum ed_code compare(struct ed_store *st, const char *ref, const char *cand,
-			    struct ed_drift *d, struct ed_err *err)
+			    const struct ed_policy *pol, struct ed_drift *d, struct ed_err *err)
 {
 	struct ed_snapref *a = NULL, *b = NULL;
 	size_t na = 0, nb = 0;
@@ -62,9 +71,11 @@ static enum ed_code compare(struct ed_store *st, const char *ref, const char *ca
 	if (!rc)
 		rc = ed_store_resolve_all(st, cand, &b, &nb, err);
 	if (!rc && na == 1 && nb == 1)
-		rc = ed_diff_snapshots(st, a, b, d, err); /* two hosts: whatever their roles */
+		rc = ed_diff_snapshots(st, a, b, pol, d, err); /* two hosts: whatever their roles */
 	else if (!rc)
-		rc = ed_diff_sides(st, a, na, b, nb, d, err);
+		rc = ed_diff_sides(st, a, na, b, nb, pol, d, err);
+	if (!rc)
+		rc = ed_policy_apply(pol, NULL, d, err);
 	free(a);
 	free(b);
 	return rc;
@@ -116,10 +127,11 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 		{"format", required_argument, NULL, 'f'},
 		{"out", required_argument, NULL, 'o'},
 		{"show-ignored", no_argument, NULL, 'i'},
+		{"policy", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *format = "text", *out_path = NULL;
+	const char *format = "text", *out_path = NULL, *policy_path = NULL;
 	bool show_ignored = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -128,6 +140,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 		case 'f': format = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'i': show_ignored = true; break;
+		case 'P': policy_path = optarg; break;
 		case 'h': fputs(ed_usage_diff, stdout); return ED_EXIT_OK;
 		default: return ed_cli_usage_error("diff", "bad option");
 		}
@@ -143,14 +156,17 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 	struct ed_err err = {0};
 	struct ed_drift d = {0};
 	struct ed_store *st = NULL;
+	struct ed_policy pol = {0};
 	struct ed_render_opts ropts = {.color = !out_path && ed_cli_color(stdout),
 				       .show_ignored = show_ignored};
 	int status;
-	if (ed_store_open(cli->db, ED_STORE_READ, NULL, &st, &err) ||
-	    compare(st, argv[optind], argv[optind + 1], &d, &err)) {
+	if (ed_policy_load(policy_path, &pol, &err) ||
+	    ed_store_open(cli->db, ED_STORE_READ, NULL, &st, &err) ||
+	    compare(st, argv[optind], argv[optind + 1], &pol, &d, &err)) {
 		status = ed_cli_fail(&err);
 		goto out;
 	}
+	d.policy = policy_path ? policy_path : "built-in default";
 	ropts.store = st;
 	if (write_report(report, &d, &ropts, out_path, &err))
 		status = ed_cli_fail(&err);
@@ -158,6 +174,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 		status = d.n > d.ignored ? ED_EXIT_DIFF : ED_EXIT_OK;
 out:
 	ed_drift_release(&d);
+	ed_policy_release(&pol);
 	ed_store_close(st);
 	return status;
 }
@@ -269,10 +286,12 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		{"format", required_argument, NULL, 'f'},
 		{"out", required_argument, NULL, 'o'},
 		{"record", no_argument, NULL, 'r'},
+		{"policy", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *prod = "production", *stag = "staging", *format = NULL, *out_path = NULL;
+	const char *policy_path = NULL;
 	long long max_age = 24 * 3600;
 	bool record = false;
 	int c;
@@ -284,6 +303,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		case 'f': format = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'r': record = true; break;
+		case 'P': policy_path = optarg; break;
 		case 'm':
 			if ((max_age = parse_duration(optarg)) < 0)
 				return ed_cli_usage_error("gate",
@@ -307,15 +327,21 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	struct ed_drift d = {0};
 	struct ed_store *st = NULL;
 	struct ed_buf line = ED_BUF_INIT;
+	struct ed_policy pol = {0};
 	int status = ED_EXIT_ERROR;
 	long long now = (long long)time(NULL);
-	if (ed_store_open(cli->db, record ? ED_STORE_WRITE : ED_STORE_READ, NULL, &st, &err) ||
-	    compare(st, prod, stag, &d, &err) ||
+	if (ed_policy_load(policy_path, &pol, &err) ||
+	    ed_store_open(cli->db, record ? ED_STORE_WRITE : ED_STORE_READ, NULL, &st, &err) ||
+	    compare(st, prod, stag, &pol, &d, &err) ||
 	    too_old(d.refs, d.nrefs, max_age, now, &err) ||
 	    too_old(d.cands, d.ncands, max_age, now, &err) || host_missing(st, &d, &err)) {
 		fprintf(stderr, "gate: cannot vouch for %s: %s\n", stag, err.msg);
 		goto out;
 	}
+	d.policy = policy_path ? policy_path : "built-in default";
+	for (size_t i = 0; i < d.nexpired; i++)
+		fprintf(stderr, "gate: note: expected difference %s expired %s (%s): judged again\n",
+			d.expired[i].text, d.expired[i].expires, d.expired[i].reason);
 	for (size_t i = 0; i < d.n; i++) {
 		const struct ed_drift_entry *e = &d.v[i];
 		if (e->ignored || strcmp(e->severity, "block") != 0)
@@ -361,6 +387,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	}
 out:
 	ed_buf_release(&line);
+	ed_policy_release(&pol);
 	ed_drift_release(&d);
 	ed_store_close(st);
 	return status;

@@ -114,7 +114,7 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 		fprintf(out, "no earlier complete snapshot of %s to compare with\n", env);
 		goto out;
 	}
-	rc = ed_diff_sides(st, old, nold, cur, ncur, &d, err);
+	rc = ed_diff_sides(st, old, nold, cur, ncur, NULL, &d, err);
 	if (!rc)
 		rc = report->render(out, &d, ropts, err);
 out:
@@ -185,7 +185,7 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 		if (!rc)
 			rc = ed_store_resolve_all(st, pairs[i].cand, &b, &nb, err);
 		if (!rc)
-			rc = ed_diff_sides(st, a, na, b, nb, &cur[i], err);
+			rc = ed_diff_sides(st, a, na, b, nb, NULL, &cur[i], err);
 		if (!rc)
 			rc = report->render(out, &cur[i], &ropts, err);
 		free(a);

@@ -9,6 +9,7 @@
 
 #include "ed/buf.h"
 #include "ed/diff.h"
+#include "ed/policy.h"
 
 static const char *const field_names[] = {
 	"content", "type", "mode", "owner", "group", "target", "value", "version", "definition", "error",
@@ -26,7 +27,10 @@ const char *ed_field_name(unsigned bit)
  * The merge reads only what decides equality; what a report shows besides
  * (value, size, attrs) is looked up by primary key for drifted items only.
  */
-#define COLS "kind, key, fingerprint, ftype, mode, owner, grp, target, error"
+#define COLS                                                                             \
+	"kind, key, fingerprint, ftype, mode, owner, grp, target, error, "                \
+	"instr(attrs, '\"secret\":true') > 0, " /* 9: a secret */                          \
+	"ftype IS NULL OR (ftype = 'file' AND size > 0)" /* 10: holds a value to share */
 #define DETAIL "SELECT value, size, attrs FROM items WHERE snapshot_id = ? AND kind = ? AND key = ?"
 
 /* A cursor over one snapshot's items, in key order. */
@@ -209,8 +213,8 @@ struct merge {
 	struct ed_store *st;
 	struct ed_drift *d;
 	sqlite3_stmt *detail; /* value, size, attrs of one item */
-	enum ed_code (*must_differ)(struct merge *m, sqlite3_stmt *a, sqlite3_stmt *b,
-				    struct ed_err *err);
+	const struct ed_policy *policy; /* asked about equal pairs, or NULL */
+	bool plain;           /* the policy may demand that items that are not secret differ */
 };
 
 static enum ed_code grow_entries(struct ed_drift *d, struct ed_err *err)
@@ -275,6 +279,26 @@ static enum ed_code add_entry(struct merge *m, const char *role, enum ed_change 
 	}
 	count_change(d, change);
 	return ED_OK;
+}
+
+/*
+ * An equal pair that the policy says must differ (staging holding
+ * production's secret) is drift of its own: changed, without fields. Items
+ * that hold nothing to share (directories, links, empty files) and items
+ * that could not be read are never reported.
+ */
+static enum ed_code check_must_differ(struct merge *m, const char *role, struct member *a,
+				      struct member *b, struct ed_err *err)
+{
+	sqlite3_stmt *x = a->c.st, *y = b->c.st;
+	bool secret = sqlite3_column_int(x, 9) || sqlite3_column_int(y, 9);
+	if (!m->policy || !(secret || m->plain) || col_text(x, 8) || col_text(y, 8) ||
+	    !sqlite3_column_int(x, 10) || !sqlite3_column_int(y, 10))
+		return ED_OK;
+	if (!ed_policy_must_differ(m->policy, col_text(x, 0), col_text(x, 1),
+				   (size_t)sqlite3_column_bytes(x, 1), secret))
+		return ED_OK;
+	return add_entry(m, role, ED_CHANGED, 0, a, b, err);
 }
 
 /* Records member x of side sd as disagreeing with the majority (rep, or absent). */
@@ -502,6 +526,8 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 			unsigned f = compare_rows(ra->c.st, rb->c.st);
 			if (f)
 				rc = add_entry(m, role, ED_CHANGED, f, ra, rb, err);
+			else
+				rc = check_must_differ(m, role, ra, rb, err);
 			if (!rc)
 				rc = side_advance(m, &a, err);
 			if (!rc)
@@ -553,11 +579,12 @@ static size_t role_span(const struct ed_snapref *v, size_t n, size_t from)
 }
 
 enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, size_t nrefs,
-			   const struct ed_snapref *cands, size_t ncands, struct ed_drift *out,
-			   struct ed_err *err)
+			   const struct ed_snapref *cands, size_t ncands,
+			   const struct ed_policy *policy, struct ed_drift *out, struct ed_err *err)
 {
 	sqlite3 *db = ed_store_db(st);
-	struct merge m = {.st = st, .d = out};
+	struct merge m = {.st = st, .d = out, .policy = policy,
+			  .plain = ed_policy_must_differ_plain(policy)};
 	enum ed_code rc = ED_OK;
 
 	memset(out, 0, sizeof(*out));
@@ -603,13 +630,13 @@ out:
 }
 
 enum ed_code ed_diff_snapshots(struct ed_store *st, const struct ed_snapref *ref,
-			       const struct ed_snapref *cand, struct ed_drift *out,
-			       struct ed_err *err)
+			       const struct ed_snapref *cand, const struct ed_policy *policy,
+			       struct ed_drift *out, struct ed_err *err)
 {
 	/* Two single snapshots compare whatever their roles: one role, no snowflakes. */
 	struct ed_snapref a = *ref, b = *cand;
 	a.role[0] = b.role[0] = '\0';
-	enum ed_code rc = ed_diff_sides(st, &a, 1, &b, 1, out, err);
+	enum ed_code rc = ed_diff_sides(st, &a, 1, &b, 1, policy, out, err);
 	if (out->refs) {
 		out->ref = out->refs[0] = *ref;
 		out->cand = out->cands[0] = *cand;

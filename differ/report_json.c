@@ -122,6 +122,12 @@ static json_t *entry_json(const struct ed_drift_entry *e)
 		r |= json_object_set_new(o, "key_escaped", json_true());
 	if (e->role)
 		r |= json_object_set_new(o, "role", jstr(e->role));
+	if (e->direction)
+		r |= json_object_set_new(o, "direction", json_string(ed_direction_name(e->direction)));
+	if (e->ignored) {
+		r |= json_object_set_new(o, "ignored", json_true());
+		r |= json_object_set_new(o, "reason", jstr(e->reason));
+	}
 	if (e->ref.present)
 		r |= json_object_set_new(o, "reference", side_json(e, &e->ref));
 	if (e->cand.present)

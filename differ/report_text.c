@@ -68,6 +68,12 @@ int ed_drift_describe(const struct ed_drift_entry *e, struct ed_buf *out)
 			rc = ed_buf_adds(&tmp, ed_ftype_name(s->ftype));
 		goto out;
 	}
+	if (!e->fields) {
+		/* Equal where the policy demands a difference: say so, never what they hold. */
+		rc = ed_buf_adds(&tmp, is_secret(r) || is_secret(c) ? "the same secret on both sides"
+								    : "the same value on both sides");
+		goto out;
+	}
 	for (unsigned bit = 1; bit && bit <= ED_F_ERROR && !rc; bit <<= 1) {
 		if (!(e->fields & bit))
 			continue;
@@ -99,6 +105,8 @@ int ed_drift_describe(const struct ed_drift_entry *e, struct ed_buf *out)
 			break;
 		case ED_F_VERSION:
 			rc = add_pair(&tmp, "version", r->value, c->value);
+			if (!rc && e->direction)
+				rc = ed_buf_addf(&tmp, " (%s)", ed_direction_name(e->direction));
 			break;
 		default: /* content, definition: too long for one line */
 			rc = (tmp.len && ed_buf_adds(&tmp, ", ")) ||

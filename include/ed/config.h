@@ -72,9 +72,9 @@ enum ed_code ed_config_parse(enum ed_config_format fmt, struct ed_str text, cons
  *   true/false; integers [-+]?[0-9]+, 0o[0-7]+, 0x[0-9a-fA-F]+ -> a decimal
  *   JSON integer without leading zeros or "+" (007 -> 7, 0x10 -> 16, -0 -> 0);
  *   floats -> the shortest JSON real that reads back as the same double,
- *   as for JSON (1e3 -> 1000.0, .5 -> 0.5). Everything else is a JSON string:
- *   quoted and block scalars, plain text, and YAML 1.1 words (yes, no, on,
- *   off stay strings). The tags !!str and "!" force a string; !!null,
+ *   as for JSON (1000.0 -> 1e3, .5 -> 0.5, 1. -> 1.0). Everything else is
+ *   a JSON string: quoted and block scalars, plain text, and YAML 1.1 words
+ *   (yes, no, on, off stay strings). The tags !!str and "!" force a string; !!null,
  *   !!bool, !!int and !!float resolve the text as that type (any style);
  *   what a number cannot carry (.inf, .nan, a float out of range, an integer
  *   outside 64 bits), a core tag whose text does not match, and any

@@ -125,9 +125,17 @@ struct ed_drift {
  * order and merged in one pass. Fills out (which the caller releases with
  * ed_drift_release(), also on failure).
  */
+struct ed_policy; /* ed/policy.h */
+
+/*
+ * policy (may be NULL) is asked, for every pair of items that compare equal,
+ * whether they must differ (ed_policy_must_differ()); an equal pair that
+ * must differ becomes an ED_CHANGED entry without fields. Judging the drift
+ * (severity, expected differences) is ed_policy_apply()'s, afterwards.
+ */
 enum ed_code ed_diff_snapshots(struct ed_store *st, const struct ed_snapref *ref,
-			       const struct ed_snapref *cand, struct ed_drift *out,
-			       struct ed_err *err);
+			       const struct ed_snapref *cand, const struct ed_policy *policy,
+			       struct ed_drift *out, struct ed_err *err);
 /*
  * Compares two environments (or snapshots) host set by host set: hosts are
  * grouped by role (both lists sorted by role, then host, as
@@ -136,8 +144,8 @@ enum ed_code ed_diff_snapshots(struct ed_store *st, const struct ed_snapref *ref
  * on one side only is an entry of kind "role".
  */
 enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, size_t nrefs,
-			   const struct ed_snapref *cands, size_t ncands, struct ed_drift *out,
-			   struct ed_err *err);
+			   const struct ed_snapref *cands, size_t ncands,
+			   const struct ed_policy *policy, struct ed_drift *out, struct ed_err *err);
 void ed_drift_release(struct ed_drift *d);
 
 /* Options shared by every report format. */

@@ -106,6 +106,12 @@ sqlite3 "$S/var/lib/app/app.db" 'ALTER TABLE users ADD COLUMN phone TEXT; DROP I
 } | sort >"$TMP/expected"
 N_EXPECTED=$(wc -l <"$TMP/expected")
 read -r CHANGED_PKG OLD_VER NEW_VER < <(sed -n 4p "$TMP/pkg.expected")
+# Under the default policy staging ahead of production is info, behind is block.
+if dpkg --compare-versions "$NEW_VER" gt "$OLD_VER"; then
+	DEFAULT_PKG_DIR=ahead DEFAULT_PKG_SEV=info
+else
+	DEFAULT_PKG_DIR=behind DEFAULT_PKG_SEV=block
+fi
 N_ADDED=$(cut -f3 "$TMP/expected" | grep -c '^added$')
 N_REMOVED=$(cut -f3 "$TMP/expected" | grep -c '^removed$')
 N_CHANGED=$(cut -f3 "$TMP/expected" | grep -c '^changed$')
@@ -126,7 +132,10 @@ SID=$OUT
 isnt "$SID" "$PID_" "the two snapshots have different ids"
 
 # --- the exact drift set, from JSON ---
-ed --db "$DB" diff production staging --format json
+# A strict policy (everything blocks, no default expectations) pins the exact
+# set; the default policy's severities are checked further down.
+strict_policy "$TMP/strict.ini"
+ed --db "$DB" diff production staging --format json --policy "$TMP/strict.ini"
 exits 1 "diff production staging exits 1 (drift)"
 printf '%s' "$OUT" >"$TMP/diff.json"
 python3 - "$TMP/diff.json" >"$TMP/got" <<'EOF'
@@ -145,7 +154,7 @@ is "$(jq_ '[d["summary"][k] for k in ("added","removed","changed","ignored","blo
 	"[$N_ADDED, $N_REMOVED, $N_CHANGED, 0, $N_EXPECTED]" "summary counts: $N_ADDED added, $N_REMOVED removed, $N_CHANGED changed, 0 ignored, $N_EXPECTED blocking"
 is "$(jq_ 'sum(1 for e in d["drift"] if e["change"]=="added") + 100*sum(1 for e in d["drift"] if e["change"]=="removed") + 10000*sum(1 for e in d["drift"] if e["change"]=="changed")')" \
 	"$((N_ADDED + 100 * N_REMOVED + 10000 * N_CHANGED))" "summary counts agree with the drift list"
-is "$(jq_ 'sorted(set(e["severity"] for e in d["drift"]))')" '["block"]' "without a policy every item has severity block"
+is "$(jq_ 'sorted(set(e["severity"] for e in d["drift"]))')" '["block"]' "under the strict policy every item has severity block"
 is "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps([[e.get("reference",{}).get("version"), e.get("candidate",{}).get("version")] for e in d["drift"] if e["key"]==sys.argv[2]]))' "$TMP/diff.json" "$CHANGED_PKG")" \
 	"[[\"$OLD_VER\", \"$NEW_VER\"]]" "changed package shows both versions"
 is "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps([[e.get("reference",{}).get("mode"), e.get("candidate",{}).get("mode")] for e in d["drift"] if e["key"]=="/etc/app/mode.conf"]))' "$TMP/diff.json")" \
@@ -153,8 +162,17 @@ is "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.du
 unlike "$(cat "$TMP/got")" $'\t/etc/app\t|/etc/nginx/nginx.conf|/etc/hostname' "no drift for the folder whose listing changed, nor for an mtime-only change"
 unlike "$(jq_ '[e["key"] for e in d["drift"] if "reference" not in e and e["change"] != "added"]')" '/' "every changed or removed entry has a reference side"
 
+# --- the default policy: packages and schemas block, files and configs warn ---
+ed --db "$DB" diff production staging --format json
+exits 1 "diff under the default policy still exits 1 (drift)"
+is "$(printf '%s' "$OUT" | json_get 'sorted(set((e["kind"], e["severity"]) for e in d["drift"] if e["kind"] in ("file", "config", "schema")))')" \
+	'[["config", "warn"], ["file", "warn"], ["schema", "block"]]' "default severities: files and configs warn, schemas block"
+is "$(printf '%s' "$OUT" | json_get 'sorted(set((e["change"], e["severity"], e.get("direction")) for e in d["drift"] if e["kind"] == "package"))')" \
+	"$(python3 -c 'import json,sys; print(json.dumps(sorted([["added","block",None],["removed","block",None],["changed",sys.argv[1],sys.argv[2]]])))' "$DEFAULT_PKG_SEV" "$DEFAULT_PKG_DIR")" \
+	"packages: added and removed block; the changed one is $DEFAULT_PKG_DIR of production"
+
 # --- text ---
-ed --db "$DB" diff production staging
+ed --db "$DB" diff production staging --policy "$TMP/strict.ini"
 exits 1 "text diff exits 1"
 like "$OUT" "^$N_EXPECTED differences: $N_ADDED added, $N_REMOVED removed, $N_CHANGED changed" "text shows the counts line"
 COUNTS_LINE=$(printf '%s\n' "$OUT" | grep -n 'differences:' | head -1 | cut -d: -f1)
@@ -168,7 +186,7 @@ contains "$OUT" "sqlite:app/index/orders_user" "text names the dropped index"
 is "$(grep -c $'\033' "$TMP/.out")" "0" "text to a pipe has no escape bytes"
 
 # --- gate ---
-ed --db "$DB" gate
+ed --db "$DB" gate --policy "$TMP/strict.ini"
 exits 1 "gate exits 1 on drift"
 is "$OUT" "" "gate prints nothing on stdout"
 is "$(printf '%s\n' "$ERR" | grep -c '^block:')" "$N_EXPECTED" "gate prints one 'block:' line per drift item"
@@ -179,7 +197,7 @@ for k in /etc/app/app.conf /etc/app/removed.conf "$CHANGED_PKG" sqlite:app/colum
 	like "$(printf '%s\n' "$ERR" | grep '^block:')" "^block:.* $k(:| |$)" "gate blocks on $k"
 done
 ed --db "$DB" gate --production production --staging staging
-exits 1 "gate with explicit envs exits 1"
+exits 1 "gate with explicit envs and the default policy exits 1 (packages and schemas block)"
 
 # --- identical roots ---
 ed --db "$DB" collect --env mirror --host p1 --root "$P" --path /etc --schema app=sqlite:/var/lib/app/app.db

@@ -178,3 +178,26 @@ init_store() {
 		exit 2
 	fi
 }
+
+# strict_policy FILE: a policy under which every difference blocks (no default
+# expectations, every kind and package direction at block), for tests that
+# assert the exact drift set whatever its kind.
+strict_policy() {
+	cat >"$1" <<'INI'
+[policy]
+defaults = no
+
+[severity]
+file = block
+config = block
+package = block
+schema = block
+system = block
+role = block
+
+[packages]
+ahead = block
+behind = block
+rebuild = block
+INI
+}

@@ -43,7 +43,7 @@ is "$(ask 3)" "production web file /etc/app/extra.conf 1 1
 staging web config /etc/app/config.json#/db/pool 2 2
 staging web file /etc/app/config.json 2 2
 staging web package dpkg:openssl:amd64 2 2" "3: snowflakes per role"
-like "$(ask 4 | cut -d' ' -f1-4 | sort)" "^staging config /etc/app/config.json#/db/pool block" "4: the latest run's drift with its severity"
+like "$(ask 4 | cut -d' ' -f1-4 | sort)" "^staging config /etc/app/config.json#/db/pool warn" "4: the latest run's drift with its (default policy) severity"
 is "$(ask 4 | awk '{print $5}' | sort -u | wc -l)" "1" "4: every item carries the first run's 'since'"
 is "$(ask 5)" "changed config /etc/app/config.json#/db/pool
 changed file /etc/app/config.json" "5: what changed on web-a between its two snapshots"
