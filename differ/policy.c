@@ -1469,6 +1469,7 @@ enum ed_code ed_policy_apply(const struct ed_policy *p, const char *today, struc
 
 	expired_release(d);
 	d->ignored = d->blocking = d->warnings = d->infos = 0;
+	d->added = d->removed = d->changed = 0;
 	struct ed_buf b = ED_BUF_INIT;
 	enum ed_code rc = ED_OK;
 	for (size_t i = 0; i < d->n; i++) {
@@ -1480,6 +1481,10 @@ enum ed_code ed_policy_apply(const struct ed_policy *p, const char *today, struc
 			rc = ed_err_set(err, ED_NOMEM, "out of memory judging drift");
 			goto out;
 		}
+		/* Added, removed and changed count what is reported: ignored drift apart. */
+		if (!e->ignored)
+			*(e->change == ED_ADDED ? &d->added : e->change == ED_REMOVED ? &d->removed
+										   : &d->changed) += 1;
 		if (e->ignored)
 			d->ignored++;
 		else if (strcmp(e->severity, "block") == 0)
