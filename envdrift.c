@@ -15,6 +15,9 @@ static const struct ed_cmd commands[] = {
 	 ed_usage_gate},
 	{"policy", ed_cmd_policy, "check a policy file, or print the default policy", ed_usage_policy},
 	{"report", ed_cmd_report, "the nightly report: drift, history, trend", ed_usage_report},
+	{"export", ed_cmd_export, "write a snapshot as a JSON document (push mode)", ed_usage_export},
+	{"ingest", ed_cmd_ingest, "store snapshot documents from collect --out or export",
+	 ed_usage_ingest},
 };
 
 static void usage(FILE *f)

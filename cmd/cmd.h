@@ -31,6 +31,8 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_policy(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_report(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_export(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli);
 
 extern const char ed_usage_init[];
 extern const char ed_usage_collect[];
@@ -39,6 +41,8 @@ extern const char ed_usage_diff[];
 extern const char ed_usage_gate[];
 extern const char ed_usage_policy[];
 extern const char ed_usage_report[];
+extern const char ed_usage_export[];
+extern const char ed_usage_ingest[];
 
 /* Prints the error and returns ED_EXIT_ERROR. */
 int ed_cli_fail(const struct ed_err *err);

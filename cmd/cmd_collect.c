@@ -11,6 +11,7 @@
 #include "ed/pgschema.h"
 #include "ed/pkg.h"
 #include "ed/profile.h"
+#include "ed/snapdoc.h"
 #include "ed/store.h"
 #include "ed/system.h"
 
@@ -18,6 +19,7 @@ const char ed_usage_collect[] =
 	"usage: envdrift [--db PATH] collect --env ENV [--host NAME] [--role ROLE] [--root DIR]\n"
 	"                [--profile FILE] [--path P]... [--packages LIST]\n"
 	"                [--schema [NAME=]ENGINE:TARGET]... [--full] [--threads N]\n"
+	"                [--out FILE --key KEYFILE]\n"
 	"\n"
 	"Fingerprints one host and stores the result as one snapshot of ENV. Prints\n"
 	"the new snapshot's id on stdout; progress and warnings go to stderr.\n"
@@ -51,6 +53,14 @@ const char ed_usage_collect[] =
 	"                   inode, size, mtime and ctime) since the host's previous\n"
 	"                   snapshot, whose fingerprints are otherwise reused\n"
 	"  --threads N      hashing threads (default 0: one per core)\n"
+	"  --out FILE       push mode: write the snapshot as a JSON document\n"
+	"                   (envdrift.snapshot/1, docs/snapshot-format.md) to FILE\n"
+	"                   ('-': stdout) instead of a store, for 'envdrift ingest'\n"
+	"                   elsewhere; prints the document's id. No store is opened,\n"
+	"                   so every file is read (as with --full)\n"
+	"  --key KEYFILE    with --out, required: a copy of the key file (STORE.key,\n"
+	"                   32 bytes, mode 0600) of the store the document is for, so\n"
+	"                   secrets get the keyed fingerprints that store compares\n"
 	"\n"
 	"A failed or interrupted collection never shows up as complete: the snapshot\n"
 	"stays 'running', 'failed' or 'abandoned', without items.\n"
@@ -326,11 +336,15 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		{"schema", required_argument, NULL, 's'},
 		{"full", no_argument, NULL, 'F'},
 		{"threads", required_argument, NULL, 'T'},
+		{"out", required_argument, NULL, 'o'},
+		{"key", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *env = NULL, *host = NULL, *root = NULL, *packages = NULL, *profile_path = NULL;
 	const char *role = "";
+	const char *out_path = NULL, *key_path = NULL;
+	struct ed_snapdoc_writer *dw = NULL;
 	struct ed_strlist cli_paths = {0}, cli_schemas = {0};
 	struct ed_profile prof = {0};
 	struct schema_spec *schemas = NULL;
@@ -359,6 +373,8 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		case 'f': profile_path = optarg; break;
 		case 'P': packages = optarg; break;
 		case 'F': full = true; break;
+		case 'o': out_path = optarg; break;
+		case 'k': key_path = optarg; break;
 		case 'T': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -406,6 +422,20 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		status = ed_cli_usage_error("collect", "--host must not be empty");
 		goto out;
 	}
+	if (out_path && (!*out_path || !key_path)) {
+		status = ed_cli_usage_error(
+			"collect", !*out_path ? "--out needs a file name ('-': standard output)"
+					      : "--out needs --key KEYFILE: a copy of the key file "
+						"(STORE.key) of the store the document will be "
+						"ingested into, so that secrets get that store's keyed "
+						"fingerprints");
+		goto out;
+	}
+	if (key_path && !out_path) {
+		status = ed_cli_usage_error("collect", "--key is for --out; a collection into the "
+						       "store uses the store's own key");
+		goto out;
+	}
 	if (strlen(role) > 200 || strpbrk(role, "\n\r\t")) {
 		status = ed_cli_usage_error("collect", "--role: at most 200 characters, no control characters");
 		goto out;
@@ -444,21 +474,31 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		hostbuf[sizeof(hostbuf) - 1] = '\0';
 		host = hostbuf;
 	}
-	if (ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err) ||
-	    ed_store_key(cli->db, false, key, &err))
-		goto fail;
-	/* Incremental: files unchanged since this host's previous snapshot are not read. */
-	if (!full && ed_store_baseline(st, env, host, &baseline, &prev_id, &err))
-		goto fail;
-	if (ed_snapshot_begin(st, env, host, role, root, &w, &err))
-		goto fail;
+	if (out_path) {
+		/* Push mode: no store, the JSON document's sink instead of the snapshot writer. */
+		struct ed_snapdoc_meta meta = {.env = env, .host = host, .role = role,
+					       .collector_root = root};
+		if (ed_snapdoc_key_read(key_path, key, &err) ||
+		    ed_snapdoc_begin(out_path, &meta, &dw, &err))
+			goto fail;
+	} else {
+		if (ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err) ||
+		    ed_store_key(cli->db, false, key, &err))
+			goto fail;
+		/* Incremental: files unchanged since this host's previous snapshot are not read. */
+		if (!full && ed_store_baseline(st, env, host, &baseline, &prev_id, &err))
+			goto fail;
+		if (ed_snapshot_begin(st, env, host, role, root, &w, &err))
+			goto fail;
+	}
 
 	struct ed_secrets secrets = {
 		.key = key,
 		.patterns = (const char *const *)prof.secret_keys.v,
 		.npatterns = prof.secret_keys.n,
 	};
-	struct progress_sink ps = {.next = ed_snapshot_sink(w), .tty = isatty(2)};
+	struct progress_sink ps = {.next = dw ? ed_snapdoc_sink(dw) : ed_snapshot_sink(w),
+				   .tty = isatty(2)};
 	ps.sink = (struct ed_sink){.emit = progress_emit,
 				   .warn = progress_warn,
 				   .ctx = &ps,
@@ -487,7 +527,30 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 			goto fail;
 	}
 
-	int64_t id = ed_snapshot_id(w), items = 0, warnings = 0;
+	int64_t id = 0, items = 0, warnings = 0;
+	if (dw) {
+		char docid[ED_SNAPDOC_ID_LEN + 1];
+		snprintf(docid, sizeof(docid), "%s", ed_snapdoc_writer_id(dw));
+		enum ed_code drc = ed_snapdoc_commit(dw, NULL, &items, &warnings, &err);
+		dw = NULL;
+		if (drc)
+			goto fail;
+		bool to_stdout = strcmp(out_path, "-") == 0;
+		if (!to_stdout)
+			printf("%s\n", docid);
+		if (fflush(stdout) != 0) {
+			ed_err_set(&err, ED_IO, "cannot write to standard output");
+			goto fail;
+		}
+		fprintf(stderr,
+			"envdrift: wrote snapshot document %s of %s/%s to %s: %lld items, %lld "
+			"warnings; %lld files hashed (%.1f MiB)\n",
+			docid, env, host, to_stdout ? "standard output" : out_path, (long long)items,
+			(long long)warnings, (long long)stats.hashed, (double)stats.bytes / (1 << 20));
+		status = ED_EXIT_OK;
+		goto out;
+	}
+	id = ed_snapshot_id(w);
 	enum ed_code rc = ed_snapshot_commit(w, &items, &warnings, &err);
 	w = NULL;
 	if (rc)
@@ -515,7 +578,15 @@ fail:
 			(long long)ed_snapshot_id(w), env, host);
 		ed_snapshot_abort(w);
 	}
+	if (dw) {
+		if (isatty(2))
+			fputs("\r\033[K", stderr);
+		ed_snapdoc_abort(dw);
+		dw = NULL;
+	}
 	status = ed_cli_fail(&err);
+	if (out_path && strcmp(out_path, "-") != 0)
+		fprintf(stderr, "envdrift: %s was not written\n", out_path);
 out:
 	if (baseline.ctx)
 		ed_store_baseline_release(&baseline);

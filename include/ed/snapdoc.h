@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshot documents (format envdrift.snapshot/1, docs/snapshot-format.md):
+ * writing one as a sink, reading and validating one, storing it as a
+ * snapshot, and exporting a stored snapshot. The push mode of envdrift.
+ */
+#ifndef ED_SNAPDOC_H
+#define ED_SNAPDOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ed/err.h"
+#include "ed/hash.h"
+#include "ed/item.h"
+#include "ed/store.h"
+
+#define ED_SNAPDOC_FORMAT "envdrift.snapshot/1"
+/* The largest document ingest reads. */
+#define ED_SNAPDOC_MAX_BYTES ((size_t)1 << 30)
+/* A document id: a UUID in its 36-character text form, lower case. */
+#define ED_SNAPDOC_ID_LEN 36
+
+/* --- writing --- */
+
+/* What a document says about its snapshot. Everything is borrowed for the call only. */
+struct ed_snapdoc_meta {
+	const char *id;             /* ED_SNAPDOC_ID_LEN characters; NULL: a new random one */
+	const char *env;            /* required */
+	const char *host;           /* required */
+	const char *role;           /* NULL or "": no role */
+	const char *started_at;     /* ISO 8601 UTC (2024-01-02T03:04:05Z); NULL: now */
+	const char *collector_host; /* the machine that collected; NULL: this one */
+	const char *collector_root; /* --root of the collection, or NULL */
+	bool quiet;                 /* false: echo each warning on stderr as it comes (collect) */
+};
+
+struct ed_snapdoc_writer;
+
+/*
+ * Starts a document at path ("-": standard output). A file is written as
+ * PATH.tmp.PID and renamed over path only by ed_snapdoc_commit(), so a
+ * failed or interrupted collection never leaves a partial document behind.
+ * Items go out as they are emitted (memory stays flat, but for 32-64 bytes
+ * per item that remember (kind, key), so an item emitted twice is written once,
+ * as the store does); warnings and kept contents wait in unlinked temporary
+ * files and follow the items at commit. Finish with commit or abort.
+ */
+enum ed_code ed_snapdoc_begin(const char *path, const struct ed_snapdoc_meta *meta,
+			      struct ed_snapdoc_writer **out, struct ed_err *err);
+/* The sink collectors emit into (emit, warn, content); valid until commit or abort. */
+struct ed_sink *ed_snapdoc_sink(struct ed_snapdoc_writer *w);
+/* The document's id (ED_SNAPDOC_ID_LEN characters), owned by w. */
+const char *ed_snapdoc_writer_id(const struct ed_snapdoc_writer *w);
+/*
+ * Writes warnings, contents and finished_at (NULL: now), flushes, fsyncs and
+ * renames the file into place; frees w on every path. items and warnings
+ * (may be NULL) receive the counts written. On error nothing is left at path.
+ */
+enum ed_code ed_snapdoc_commit(struct ed_snapdoc_writer *w, const char *finished_at,
+			       int64_t *items, int64_t *warnings, struct ed_err *err);
+/* Removes the temporary file and frees w. NULL is a no-op. */
+void ed_snapdoc_abort(struct ed_snapdoc_writer *w);
+
+/* --- reading --- */
+
+/* A parsed document that passed every check. */
+struct ed_snapdoc;
+
+/*
+ * Parses and validates len bytes of a document (the bytes are not kept).
+ * name prefixes every message, which gives the JSON path of the first
+ * problem found: "NAME: $.items[12].fingerprint: expected 32 hex digits".
+ * Errors: ED_PARSE (not a valid document), ED_TOOBIG (over
+ * ED_SNAPDOC_MAX_BYTES), ED_NOMEM. Free *out with ed_snapdoc_free().
+ */
+enum ed_code ed_snapdoc_parse(const char *data, size_t len, const char *name,
+			      struct ed_snapdoc **out, struct ed_err *err);
+/* Reads path ("-": standard input, named so in messages) and parses it as above. */
+enum ed_code ed_snapdoc_load(const char *path, struct ed_snapdoc **out, struct ed_err *err);
+void ed_snapdoc_free(struct ed_snapdoc *d);
+
+/* The document's fields; strings owned by d. */
+const char *ed_snapdoc_id(const struct ed_snapdoc *d);
+const char *ed_snapdoc_env(const struct ed_snapdoc *d);
+const char *ed_snapdoc_host(const struct ed_snapdoc *d);
+size_t ed_snapdoc_nitems(const struct ed_snapdoc *d);
+
+/*
+ * Emits the document's items, then its warnings, then its contents (when
+ * sink->content is set) into sink. Stops at the first error of the sink.
+ */
+enum ed_code ed_snapdoc_replay(const struct ed_snapdoc *d, struct ed_sink *sink,
+			       struct ed_err *err);
+
+/* --- the store --- */
+
+/*
+ * Stores d as one snapshot (ed_snapshot_begin/sink/commit: all or nothing)
+ * with the document's id, times, environment, host, role, root and
+ * collecting machine. When the store already holds a snapshot with this id,
+ * stores nothing and sets *already and *id to it. items and warnings (may be
+ * NULL) receive the counts stored. Needs a store opened for writing.
+ */
+enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, int64_t *id,
+			       bool *already, int64_t *items, int64_t *warnings,
+			       struct ed_err *err);
+
+/*
+ * The document id of snapshot snap_id into out. A snapshot that has none (it
+ * was collected into the store directly) gets a new random one, recorded in
+ * the store, so every export of it carries the same id: that needs a store
+ * opened for writing, else ED_STORE.
+ */
+enum ed_code ed_snapdoc_id_of(struct ed_store *st, int64_t snap_id,
+			      char out[ED_SNAPDOC_ID_LEN + 1], struct ed_err *err);
+
+/* Writes the complete snapshot ref as a document with id to path ("-": standard output). */
+enum ed_code ed_snapdoc_export(struct ed_store *st, const struct ed_snapref *ref, const char *id,
+			       const char *path, struct ed_err *err);
+
+/* --- helpers --- */
+
+/* A new random (version 4) UUID, lower case. ED_IO when no random bytes are available. */
+enum ed_code ed_snapdoc_id_new(char out[ED_SNAPDOC_ID_LEN + 1], struct ed_err *err);
+
+/*
+ * Reads a copy of a store's key file (collect --key): a regular file, not a
+ * symlink, no access for group or others, exactly ED_KEY_LEN bytes.
+ */
+enum ed_code ed_snapdoc_key_read(const char *path, uint8_t key[ED_KEY_LEN], struct ed_err *err);
+
+#endif
