@@ -525,8 +525,9 @@ static int js_value(struct jscan *s, bool secret)
 	return 0;
 }
 
-enum ed_code ed_cfg_json_redact(struct ed_str text, const struct ed_secrets *sec,
-				struct ed_buf *out, bool *ok, struct ed_err *err)
+enum ed_code ed_cfg_json_redact(struct ed_str text, const char *path,
+				const struct ed_secrets *sec, struct ed_buf *out, bool *ok,
+				struct ed_err *err)
 {
 	struct ed_cfg_edits edits = ED_CFG_EDITS_INIT;
 	struct jscan s = {text.p, text.len, 0, sec, &edits, ED_BUF_INIT, 0};
@@ -543,7 +544,7 @@ enum ed_code ed_cfg_json_redact(struct ed_str text, const struct ed_secrets *sec
 	if (r == 0)
 		r = ed_cfg_edits_apply(&edits, text, out);
 	if (r < 0)
-		rc = ed_err_set(err, ED_NOMEM, "out of memory redacting JSON");
+		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory redacting JSON", path);
 	*ok = r == 0;
 	ed_buf_release(&s.name);
 	ed_cfg_edits_release(&edits);
@@ -746,13 +747,13 @@ enum ed_code ed_config_redact(enum ed_config_format fmt, struct ed_str text, con
 		good = true;
 		break;
 	case ED_CFG_JSON:
-		rc = ed_cfg_json_redact(t, &real, &cand, &good, err);
+		rc = ed_cfg_json_redact(t, path, &real, &cand, &good, err);
 		break;
 	case ED_CFG_YAML:
-		rc = ed_cfg_yaml_redact(t, &real, &cand, &good, err);
+		rc = ed_cfg_yaml_redact(t, path, &real, &cand, &good, err);
 		break;
 	case ED_CFG_INI:
-		rc = ed_cfg_ini_redact(t, &real, &cand, &good, err);
+		rc = ed_cfg_ini_redact(t, path, &real, &cand, &good, err);
 		break;
 	case ED_CFG_KEYVALUE:
 		rc = ed_cfg_keyvalue_redact(t, path, &real, &cand, &good, err);

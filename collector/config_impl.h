@@ -91,12 +91,15 @@ void ed_cfg_edits_release(struct ed_cfg_edits *e);
  * *ok false when the text cannot be parsed (out then undefined). ED_NOMEM only.
  * ed_config_redact() checks the candidate by parsing it again.
  */
-enum ed_code ed_cfg_json_redact(struct ed_str text, const struct ed_secrets *sec,
-				struct ed_buf *out, bool *ok, struct ed_err *err);
-enum ed_code ed_cfg_yaml_redact(struct ed_str text, const struct ed_secrets *sec,
-				struct ed_buf *out, bool *ok, struct ed_err *err);
-enum ed_code ed_cfg_ini_redact(struct ed_str text, const struct ed_secrets *sec,
-			       struct ed_buf *out, bool *ok, struct ed_err *err);
+enum ed_code ed_cfg_json_redact(struct ed_str text, const char *path,
+				const struct ed_secrets *sec, struct ed_buf *out, bool *ok,
+				struct ed_err *err);
+enum ed_code ed_cfg_yaml_redact(struct ed_str text, const char *path,
+				const struct ed_secrets *sec, struct ed_buf *out, bool *ok,
+				struct ed_err *err);
+enum ed_code ed_cfg_ini_redact(struct ed_str text, const char *path,
+			       const struct ed_secrets *sec, struct ed_buf *out, bool *ok,
+			       struct ed_err *err);
 enum ed_code ed_cfg_keyvalue_redact(struct ed_str text, const char *path,
 				    const struct ed_secrets *sec, struct ed_buf *out, bool *ok,
 				    struct ed_err *err);

@@ -177,7 +177,7 @@ static void note_secret(struct iparse *ip, const struct iline *l)
 }
 
 /* The line libinih reads: stripped, except continuations; a lone name gets "=". */
-static int make_feed(struct iparse *ip, size_t ls, const struct iline *l)
+static int make_feed(struct iparse *ip, const struct iline *l)
 {
 	struct ed_buf *f = &ip->feed;
 	ed_buf_reset(f);
@@ -186,7 +186,8 @@ static int make_feed(struct iparse *ip, size_t ls, const struct iline *l)
 	case L_COMMENT:
 		break;
 	case L_CONT:
-		if (ed_buf_add(f, ip->p + ls, l->end - ls))
+		/* One blank is indentation enough for libinih, whose buffer it spares. */
+		if (ed_buf_addc(f, ' ') || ed_buf_add(f, ip->p + l->start, l->end - l->start))
 			return -1;
 		break;
 	case L_NOVALUE:
@@ -224,7 +225,7 @@ static char *reader(char *str, int num, void *stream)
 		ip->bad_section = ip->lineno;
 	if (ip->edits)
 		note_secret(ip, &ip->cur);
-	if (make_feed(ip, ls, &ip->cur)) {
+	if (make_feed(ip, &ip->cur)) {
 		ip->oom = true;
 		return NULL;
 	}
@@ -453,8 +454,9 @@ out:
 	return rc;
 }
 
-enum ed_code ed_cfg_ini_redact(struct ed_str text, const struct ed_secrets *sec,
-			       struct ed_buf *out, bool *ok, struct ed_err *err)
+enum ed_code ed_cfg_ini_redact(struct ed_str text, const char *path,
+			       const struct ed_secrets *sec, struct ed_buf *out, bool *ok,
+			       struct ed_err *err)
 {
 	struct ed_cfg_edits edits = ED_CFG_EDITS_INIT;
 	struct iparse ip = {.sec = sec, .edits = &edits, .feed = ED_BUF_INIT, .vals = ED_BUF_INIT};
@@ -462,11 +464,11 @@ enum ed_code ed_cfg_ini_redact(struct ed_str text, const struct ed_secrets *sec,
 	bool good;
 
 	*ok = false;
-	rc = run(&ip, text, "INI", NULL, &good, err);
+	rc = run(&ip, text, path, NULL, &good, err);
 	if (rc == ED_OK && good) {
 		int r = ed_cfg_edits_apply(&edits, text, out);
 		if (r < 0)
-			rc = ed_err_set(err, ED_NOMEM, "out of memory redacting INI");
+			rc = ed_err_set(err, ED_NOMEM, "%s: out of memory redacting INI", path);
 		*ok = r == 0;
 	}
 	iparse_release(&ip);

@@ -397,7 +397,7 @@ static int scan_properties(struct kscan *s)
 		if (r < 0)
 			goto nomem;
 		en->keylen = s->strs.len - en->key;
-		if (r == 0 && memchr(s->strs.p + en->key, '\0', en->keylen))
+		if (r == 0 && memchr(ed_buf_str(&s->strs) + en->key, '\0', en->keylen))
 			r = 2;
 		en->val = s->strs.len;
 		if (r == 0 && (r = unescape(s, t, k, L)) < 0)
@@ -524,20 +524,20 @@ enum ed_code ed_config_keyvalue_parse(struct ed_str text, const char *path,
 		goto out;
 	}
 	for (size_t i = 0; i < s.n; i++)
-		refs[i] = (struct kref){&s.v[i], s.strs.p};
+		refs[i] = (struct kref){&s.v[i], ed_buf_str(&s.strs)};
 	qsort(refs, s.n, sizeof(*refs), kref_cmp);
 	size_t base = o.key.len;
 	for (size_t i = 0, j; i < s.n && rc == ED_OK; i = j) {
 		for (j = i + 1; j < s.n && same_key(&refs[i], &refs[j]); j++) {
 			char name[104];
-			key_for_message(s.strs.p + refs[j].e->key, refs[j].e->keylen, name);
+			key_for_message(refs[j].strs + refs[j].e->key, refs[j].e->keylen, name);
 			ed_sink_warn(sink, "%s:%zu: duplicate key '%s' (the last value wins)", path,
 				     refs[j].e->line, name);
 		}
 		const struct kentry *e = refs[j - 1].e; /* the last one in the file */
-		const char *k = s.strs.p + e->key;
+		const char *k = refs[j - 1].strs + e->key;
 		ed_buf_reset(&value);
-		if (ed_cfg_json_string(&value, s.strs.p + e->val, e->vallen) ||
+		if (ed_cfg_json_string(&value, refs[j - 1].strs + e->val, e->vallen) ||
 		    ed_jsonptr_append(&o.key, k, e->keylen)) {
 			rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", path);
 			break;
@@ -573,7 +573,7 @@ enum ed_code ed_cfg_keyvalue_redact(struct ed_str text, const char *path,
 	/* Every occurrence of a secret key, not only the last: earlier values are secrets too. */
 	for (size_t i = 0; i < s.n && !r; i++) {
 		const struct kentry *e = &s.v[i];
-		if (e->ve > e->vs && ed_secret_name_matches(sec, s.strs.p + e->key, e->keylen))
+		if (e->ve > e->vs && ed_secret_name_matches(sec, ed_buf_str(&s.strs) + e->key, e->keylen))
 			r = ed_cfg_edits_mark(&edits, bom + e->vs, bom + e->ve);
 	}
 	for (size_t i = 0; i < s.ncomments && !r; i++) {

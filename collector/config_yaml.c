@@ -510,13 +510,13 @@ static int tagged(struct ed_buf *out, const char *tag, size_t taglen, const char
 		       : 0;
 }
 
-/* An integer of digits in base (8 or 16) that fits 64 bits, in decimal. 1: too large. */
+/* Digits in base 8 or 16 as a decimal integer, if at most INT64_MAX. 1: too large. */
 static int based(struct ed_buf *out, const char *s, size_t len, unsigned base)
 {
 	uint64_t v = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned d = (unsigned)(s[i] <= '9' ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
-		if (v > (UINT64_MAX - d) / base)
+		if (v > ((uint64_t)INT64_MAX - d) / base)
 			return 1;
 		v = v * base + d;
 	}
@@ -761,6 +761,32 @@ struct range {
 	size_t start, end;
 };
 
+/*
+ * End of the line at i as libyaml sees lines: a break is LF, CR, CRLF, or in
+ * YAML 1.1 NEL (U+0085), LS (U+2028) and PS (U+2029). *next: the next line.
+ */
+static size_t line_end(const char *p, size_t len, size_t i, size_t *next)
+{
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '\n' || c == '\r') {
+			*next = i + 1 + (c == '\r' && i + 1 < len && p[i + 1] == '\n');
+			return i;
+		}
+		if (c == 0xc2 && i + 1 < len && (unsigned char)p[i + 1] == 0x85) {
+			*next = i + 2;
+			return i;
+		}
+		if (c == 0xe2 && i + 2 < len && (unsigned char)p[i + 1] == 0x80 &&
+		    ((unsigned char)p[i + 2] == 0xa8 || (unsigned char)p[i + 2] == 0xa9)) {
+			*next = i + 3;
+			return i;
+		}
+	}
+	*next = len;
+	return len;
+}
+
 static int range_cmp(const void *a, const void *b)
 {
 	const struct range *x = a, *y = b;
@@ -775,10 +801,11 @@ static bool says_nothing(const struct ycomp *c, const struct ynode *nd)
 				is_word(c->strs.p + nd->text, nd->len, nulls));
 }
 
-enum ed_code ed_cfg_yaml_redact(struct ed_str text, const struct ed_secrets *sec,
-				struct ed_buf *out, bool *ok, struct ed_err *err)
+enum ed_code ed_cfg_yaml_redact(struct ed_str text, const char *path,
+				const struct ed_secrets *sec, struct ed_buf *out, bool *ok,
+				struct ed_err *err)
 {
-	struct ycomp c = {.path = "YAML", .sec = sec, .sink = NULL, .strs = ED_BUF_INIT};
+	struct ycomp c = {.path = path, .sec = sec, .sink = NULL, .strs = ED_BUF_INIT};
 	struct ed_cfg_edits edits = ED_CFG_EDITS_INIT;
 	struct ed_buf with = ED_BUF_INIT;
 	struct range *ranges = NULL;
@@ -819,9 +846,8 @@ enum ed_code ed_cfg_yaml_redact(struct ed_str text, const struct ed_secrets *sec
 	/* Comment lines outside every scalar: "# password: x" loses its value too. */
 	qsort(ranges, nranges, sizeof(*ranges), range_cmp);
 	size_t ri = 0;
-	for (size_t ls = 0; ls < text.len;) {
-		const char *nl = memchr(text.p + ls, '\n', text.len - ls);
-		size_t le = nl ? (size_t)(nl - text.p) : text.len;
+	for (size_t ls = 0, next; ls < text.len; ls = next) {
+		size_t le = line_end(text.p, text.len, ls, &next);
 		size_t i = ls;
 		while (i < le && (text.p[i] == ' ' || text.p[i] == '\t'))
 			i++;
@@ -833,7 +859,6 @@ enum ed_code ed_cfg_yaml_redact(struct ed_str text, const struct ed_secrets *sec
 		    ed_cfg_comment_secret(sec, text.p + i + 1, le - i - 1, &vs, &ve) &&
 		    ed_cfg_edits_mark(&edits, i + 1 + vs, i + 1 + ve))
 			goto nomem;
-		ls = le + 1;
 	}
 	r = ed_cfg_edits_apply(&edits, text, out);
 	if (r < 0)
@@ -841,7 +866,7 @@ enum ed_code ed_cfg_yaml_redact(struct ed_str text, const struct ed_secrets *sec
 	*ok = r == 0;
 	goto out;
 nomem:
-	rc = ed_err_set(err, ED_NOMEM, "out of memory redacting YAML");
+	rc = ed_err_set(err, ED_NOMEM, "%s: out of memory redacting YAML", path);
 out:
 	free(ranges);
 	ed_buf_release(&with);

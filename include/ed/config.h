@@ -43,7 +43,8 @@
  * invalid UTF-8) is a warning naming path and line and emits nothing; the
  * return is then ED_OK. Warnings never quote a value (they may quote a key
  * name, which is part of item keys anyway). Other errors come only from the
- * sink (returned as it returned them) or from allocation (ED_NOMEM).
+ * sink (returned as it returned them), from allocation (ED_NOMEM) or from
+ * libcrypto's HMAC (ED_IO, which is how ed_fp_keyed reports any failure).
  */
 
 /*
@@ -74,10 +75,10 @@ enum ed_code ed_config_parse(enum ed_config_format fmt, struct ed_str text, cons
  *   floats -> the shortest JSON real that reads back as the same double,
  *   as for JSON (1000.0 -> 1e3, .5 -> 0.5, 1. -> 1.0). Everything else is
  *   a JSON string: quoted and block scalars, plain text, and YAML 1.1 words
- *   (yes, no, on, off stay strings). The tags !!str and "!" force a string; !!null,
- *   !!bool, !!int and !!float resolve the text as that type (any style);
- *   what a number cannot carry (.inf, .nan, a float out of range, an integer
- *   outside 64 bits), a core tag whose text does not match, and any
+ *   (yes, no, on, off stay strings). The tags !!str and "!" force a string;
+ *   !!null, !!bool, !!int and !!float resolve the text as that type (any
+ *   style). What a number cannot carry (.inf, .nan, a float out of range, an
+ *   integer outside 64 bits), a core tag whose text does not match, and any
  *   other tag (!!binary, !Ref, !vault...) become the JSON object
  *   {"tag":"TAG","value":"TEXT"} with TAG as libyaml resolves it
  *   ("tag:yaml.org,2002:float"). Tags on mappings and sequences are ignored.
@@ -132,8 +133,8 @@ enum ed_code ed_config_ini_parse(struct ed_str text, const char *path,
  *   in an odd number of backslashes continues on the next, whose leading
  *   whitespace is dropped; escapes \t \n \r \f \uXXXX and "\c" -> c in keys
  *   and values; trailing whitespace of a value is kept.
- * - Anything else (.env, sysctl.conf, /etc/default files, os-release): comments
- *   '#' or ';' at the start of a line; "[export ][-]KEY = VALUE" or
+ * - Anything else (.env, sysctl.conf, /etc/default files, os-release):
+ *   comments '#' or ';' at the start of a line; "[export ][-]KEY = VALUE" or
  *   "KEY: VALUE" (the key ends at the first '=' or ':' and holds no
  *   whitespace; sysctl's leading '-' is dropped; a key "a/b" stays "a/b").
  *   An unquoted value is trimmed and ends at " #" (a comment). '...' is
@@ -153,7 +154,8 @@ enum ed_code ed_config_keyvalue_parse(struct ed_str text, const char *path,
  * line (inside the quotes when quoted). Secret values that are empty, null,
  * "{}" or "[]" reveal nothing and stay. A comment line of the form
  * "NAME = VALUE" or "NAME: VALUE" whose NAME matches a secret pattern has
- * VALUE replaced too (commented-out passwords); other comment text is kept.
+ * VALUE replaced too (commented-out passwords); other comment text is kept,
+ * and so are keys and section names (they are item keys anyway).
  * Secrets follow the rules of the parsers (sec->patterns; sec->key is not
  * needed, sec may be NULL for the defaults).
  *
@@ -164,7 +166,8 @@ enum ed_code ed_config_keyvalue_parse(struct ed_str text, const char *path,
  * when the text cannot be parsed, the check finds any doubt, or the result
  * would pass out->max: the caller must then not keep the content.
  * ED_CFG_NONE copies the text as it is (*ok true): no structure, no known
- * secrets. Returns ED_OK, or ED_NOMEM (out unchanged, *ok false).
+ * secrets. Returns ED_OK, or ED_NOMEM (ED_IO from libcrypto's HMAC); out is
+ * then unchanged and *ok false.
  */
 enum ed_code ed_config_redact(enum ed_config_format fmt, struct ed_str text, const char *path,
 			      const struct ed_secrets *sec, struct ed_buf *out, bool *ok,

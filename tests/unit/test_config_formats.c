@@ -3,6 +3,7 @@
  * Unit tests for YAML, INI and key=value configs and for the redaction of
  * kept content (all four formats), on real files from a Debian 12 machine.
  */
+#include <dlfcn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,78 @@
 
 static uint8_t key_a[ED_KEY_LEN];
 static struct ed_secrets sec_a;
+
+/*
+ * Every allocation of this process (ours, libyaml's, jansson's, libc's)
+ * passes through these, which forward to the next definition (ASan's or
+ * libc's). fail_at > 0 fails the fail_at-th allocation, and every later one
+ * too when fail_rest is set. dlsym() itself may call calloc() before the
+ * real one is known: that is served from a static buffer, never freed.
+ */
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void (*real_free)(void *);
+static long nalloc, fail_at;
+static bool fail_rest;
+static _Alignas(16) char boot[4096];
+static size_t bootn;
+static bool booting;
+
+static void alloc_init(void)
+{
+	booting = true;
+	real_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+	real_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+	real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+	real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+	booting = false;
+	if (!real_malloc || !real_calloc || !real_realloc || !real_free)
+		abort();
+}
+
+static bool alloc_fails(void)
+{
+	return fail_at && (++nalloc == fail_at || (fail_rest && nalloc > fail_at));
+}
+
+void *malloc(size_t n)
+{
+	if (!real_malloc)
+		alloc_init();
+	return alloc_fails() ? NULL : real_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	if (!real_calloc && booting) {
+		size_t want = (n * size + 15) & ~(size_t)15;
+		if (want > sizeof(boot) - bootn)
+			return NULL;
+		void *p = boot + bootn;
+		bootn += want;
+		return p; /* static storage: already zero */
+	}
+	if (!real_calloc)
+		alloc_init();
+	return alloc_fails() ? NULL : real_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+	if (!real_realloc)
+		alloc_init();
+	return alloc_fails() ? NULL : real_realloc(p, n);
+}
+
+void free(void *p)
+{
+	if ((char *)p >= boot && (char *)p < boot + sizeof(boot))
+		return;
+	if (!real_free)
+		alloc_init();
+	real_free(p);
+}
 
 /* ---- helpers ---- */
 
@@ -380,6 +453,7 @@ static const char kv_properties[] =
 	"       c\n"
 	"uni = caf\\u00e9 \\uD83D\\uDE00\n"
 	"lonely\n"
+	"spaced   value here\n"
 	"colon:value  \n";
 
 /* ---- YAML ---- */
@@ -466,7 +540,8 @@ static void test_yaml_scalars(void)
 		{".NaN", "{\"tag\":\"tag:yaml.org,2002:float\",\"value\":\".nan\"}"},
 		{"1e400", "{\"tag\":\"tag:yaml.org,2002:float\",\"value\":\"1e400\"}"},
 		{"0x1ffffffffffffffff", "{\"tag\":\"tag:yaml.org,2002:int\",\"value\":\"0x1ffffffffffffffff\"}"},
-		{"0xffffffffffffffff", "18446744073709551615"},
+		{"0x7fffffffffffffff", "9223372036854775807"},
+		{"0x8000000000000000", "{\"tag\":\"tag:yaml.org,2002:int\",\"value\":\"0x8000000000000000\"}"},
 		{"yes", "\"yes\""},
 		{"off", "\"off\""},
 		{"True", "true"},
@@ -603,6 +678,26 @@ static void test_yaml_structure(void)
 	mem_sink_release(&ms);
 }
 
+/* Counts items (mem_sink grows its array one item at a time: too slow for 60000). */
+struct count_sink {
+	struct ed_sink sink; /* first member */
+	size_t n, nwarnings;
+};
+
+static enum ed_code count_emit(struct ed_sink *sink, const struct ed_item *it, struct ed_err *err)
+{
+	(void)it;
+	(void)err;
+	((struct count_sink *)sink)->n++;
+	return ED_OK;
+}
+
+static void count_warn(struct ed_sink *sink, const char *msg)
+{
+	(void)msg;
+	((struct count_sink *)sink)->nwarnings++;
+}
+
 static char *repeat(const char *head, const char *unit, size_t n, const char *tail)
 {
 	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
@@ -664,10 +759,12 @@ static void test_yaml_hostile(void)
 		snprintf(fine + n, sizeof(fine) - n, "%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n", c, c,
 			 c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
 	}
-	parse(&ms, ED_CFG_YAML, Y, fine);
-	ok(ms.n == 9 + 81 + 729 + 6561 + 59049 && ms.nwarnings == 0,
-	   "yaml aliases expanding to %zu leaves are read", ms.n);
-	mem_sink_release(&ms);
+	struct count_sink cs = {{.emit = count_emit, .warn = count_warn}, 0, 0};
+	struct ed_err err = {0};
+	enum ed_code rc = ed_config_parse(ED_CFG_YAML, ed_str_of(fine, strlen(fine)), Y, &sec_a,
+					  &cs.sink, NULL, &err);
+	ok(rc == ED_OK && cs.n == 9 + 81 + 729 + 6561 + 59049 && cs.nwarnings == 0,
+	   "yaml aliases expanding to %zu leaves are read", cs.n);
 
 	/* Wide but shallow: 100001 sequence elements. */
 	char *wide = repeat("[", "1,", 100000, "1]");
@@ -903,6 +1000,12 @@ static void test_ini_dialect(void)
 	check_refused(ED_CFG_INI, I, longv ? longv : "", longv ? strlen(longv) : 0,
 		      I ":2: line longer than libinih's limit", "ini line past libinih's buffer");
 	free(longv);
+	char *deepcont = repeat("[s]\na = 1\n", " ", 250, "b\n");
+	static const char *const dc[][2] = {{I "#/s/a", "\"1\\nb\""}};
+	parse(&ms, ED_CFG_INI, I, deepcont ? deepcont : "");
+	CHECK(&ms, dc, "ini: a continuation indented by 250 blanks is not a long line");
+	mem_sink_release(&ms);
+	free(deepcont);
 	char *indented = repeat("[s]\n", " ", 300, "a = 1\n"); /* leading blanks do not count */
 	parse(&ms, ED_CFG_INI, I, indented ? indented : "");
 	ok(ms.n == 1 && ms.nwarnings == 0, "ini: a long indentation is not a long line");
@@ -995,6 +1098,7 @@ static void test_keyvalue_samples(void)
 		{JP "#/list", "\"a,b,c\""},
 		{JP "#/lonely", "\"\""},
 		{JP "#/name with spaces", "\"v\\tw\""},
+		{JP "#/spaced", "\"value here\""},
 		{JP "#/uni", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\""},
 	};
 	parse(&ms, ED_CFG_KEYVALUE, JP, kv_properties);
@@ -1363,6 +1467,119 @@ static void test_redaction(void)
 	ed_buf_release(&out);
 }
 
+/* ---- allocation failures ---- */
+
+/* A sink that copies what it gets and says so when it cannot. */
+struct copy_sink {
+	struct ed_sink sink; /* first member */
+	struct ed_buf dump;  /* key, value and fp of every item, one per line */
+	size_t nitems, nwarnings;
+};
+
+static enum ed_code copy_emit(struct ed_sink *sink, const struct ed_item *it, struct ed_err *err)
+{
+	struct copy_sink *cs = (struct copy_sink *)sink;
+	char hex[2 * ED_FP_LEN + 1];
+	ed_fp_hex(&it->fp, hex);
+	if (ed_buf_add(&cs->dump, it->key, it->key_len) ||
+	    ed_buf_addf(&cs->dump, " = %s %s %s\n", it->value ? it->value : "-", hex,
+			it->attrs ? it->attrs : "-"))
+		return ed_err_set(err, ED_NOMEM, "test sink: out of memory");
+	cs->nitems++;
+	return ED_OK;
+}
+
+static void copy_warn(struct ed_sink *sink, const char *msg)
+{
+	(void)msg;
+	((struct copy_sink *)sink)->nwarnings++;
+}
+
+struct run_result {
+	enum ed_code rc;
+	struct copy_sink items;
+	bool kept;
+	struct ed_buf redacted;
+};
+
+static void run_both(enum ed_config_format f, const char *path, const char *doc,
+		     struct run_result *r)
+{
+	struct ed_err err = {0};
+	memset(r, 0, sizeof(*r));
+	r->items.sink.emit = copy_emit;
+	r->items.sink.warn = copy_warn;
+	r->rc = ed_config_parse(f, ed_str_of(doc, strlen(doc)), path, &sec_a, &r->items.sink, NULL, &err);
+	if (r->rc == ED_OK)
+		r->rc = ed_config_redact(f, ed_str_of(doc, strlen(doc)), path, &sec_a, &r->redacted,
+					 &r->kept, &err);
+}
+
+static void run_release(struct run_result *r)
+{
+	ed_buf_release(&r->items.dump);
+	ed_buf_release(&r->redacted);
+}
+
+static bool same_result(const struct run_result *a, const struct run_result *b)
+{
+	return a->rc == b->rc && a->items.nitems == b->items.nitems &&
+	       a->items.nwarnings == b->items.nwarnings &&
+	       strcmp(ed_buf_str(&a->items.dump), ed_buf_str(&b->items.dump)) == 0 &&
+	       a->kept == b->kept && strcmp(ed_buf_str(&a->redacted), ed_buf_str(&b->redacted)) == 0;
+}
+
+static void test_alloc_failures(void)
+{
+	static const struct {
+		enum ed_config_format f;
+		const char *path, *doc;
+	} docs[] = {
+		{ED_CFG_YAML, "/a.yaml",
+		 "a: &x {b: [1, 0x10, 1.5, .inf, !!binary aGk=, \"q\"], c: ~}\n"
+		 "password: &pw s3cret\ncopy: *pw\nd: *x\n# token: t\nblock: |\n  l\n---\ne: 2\n"},
+		{ED_CFG_YAML, "/b.yaml", "a: 1\na: 2\n"},
+		{ED_CFG_YAML, "/c.yaml", "a: [1,\n"},
+		{ED_CFG_INI, "/a.ini",
+		 "top = 1\n[s]\nx = 1\nx = 2\ndeps =\n  a\n  b\nflag\npassword = p ; c\n;token = t\n"},
+		{ED_CFG_INI, "/b.ini", "[s\n"},
+		{ED_CFG_KEYVALUE, "/a.env", "export A=1\nB=\"x\\ny\"\nAPI_KEY='k'\nA=2\n# PASSWORD=p\n"},
+		{ED_CFG_KEYVALUE, "/a.properties", "a.b = c\\\n  d\nuni=\\u00e9\npassword: p\n! token=t\n"},
+		{ED_CFG_JSON, "/a.json", "{\"password\": \"p\", \"a\": [1.5, {\"token\": 2}]}"},
+	};
+	for (size_t t = 0; t < 2 * sizeof(docs) / sizeof(docs[0]); t++) {
+		size_t d = t / 2;
+		struct run_result base, r;
+		long n, nomem = 0;
+		bool good = true;
+		run_both(docs[d].f, docs[d].path, docs[d].doc, &base);
+		for (n = 1; n < 1000000; n++) {
+			nalloc = 0;
+			fail_rest = t % 2;
+			fail_at = n;
+			run_both(docs[d].f, docs[d].path, docs[d].doc, &r);
+			bool hit = nalloc >= n;
+			fail_at = 0;
+			/* HMAC in libcrypto cannot tell out of memory from other failures: ED_IO. */
+			if (r.rc == ED_NOMEM || r.rc == ED_IO) {
+				nomem++;
+			} else if (!same_result(&base, &r)) {
+				if (good)
+					printf("# %s, failing allocation %ld: rc %d, %zu items, kept %d\n",
+					       docs[d].path, n, r.rc, r.items.nitems, r.kept);
+				good = false;
+			}
+			run_release(&r);
+			if (!hit)
+				break;
+		}
+		ok(good && nomem > 0,
+		   "%s: failing %s of %ld allocations gives an error (%ld times) or the same result",
+		   docs[d].path, t % 2 ? "each and all later" : "each", n - 1, nomem);
+		run_release(&base);
+	}
+}
+
 int main(void)
 {
 	for (int i = 0; i < ED_KEY_LEN; i++)
@@ -1380,5 +1597,6 @@ int main(void)
 	test_keyvalue_samples();
 	test_dispatch();
 	test_redaction();
+	test_alloc_failures();
 	return tap_done();
 }
