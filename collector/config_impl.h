@@ -76,7 +76,8 @@ struct ed_cfg_edits {
 #define ED_CFG_EDITS_INIT {NULL, 0, 0, ED_BUF_INIT}
 
 /* Replaces [start, end) with with (len bytes). -1 on allocation failure. */
-int ed_cfg_edits_add(struct ed_cfg_edits *e, size_t start, size_t end, const char *with, size_t len);
+int ed_cfg_edits_add(struct ed_cfg_edits *e, size_t start, size_t end, const char *with,
+		     size_t len);
 /* Replaces [start, end) with ED_SECRET_MARKER. */
 int ed_cfg_edits_mark(struct ed_cfg_edits *e, size_t start, size_t end);
 /*

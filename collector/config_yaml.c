@@ -69,7 +69,7 @@ static void warn(struct ycomp *c, size_t line, size_t col, const char *what)
 		ed_sink_warn(c->sink, "%s:%zu:%zu: %s", c->path, line + 1, col + 1, what);
 }
 
-/* Warns about key k (its name at most 100 bytes, control characters as '?'); fatal: file unreadable. */
+/* Warns about key k (at most 100 bytes of its name, controls as '?'); fatal: file unreadable. */
 static void warn_key(struct ycomp *c, const struct ynode *k, const char *what, bool fatal)
 {
 	char name[101];
