@@ -689,7 +689,10 @@ const char *ed_direction_name(enum ed_direction dir)
 	return NULL;
 }
 
-static const struct ed_report_ops *const reports[] = {&ed_report_text, &ed_report_json};
+static const struct ed_report_ops *const reports[] = {
+	&ed_report_text,  &ed_report_json,     &ed_report_junit,
+	&ed_report_sarif, &ed_report_markdown, &ed_report_html,
+};
 
 const struct ed_report_ops *ed_report_find(const char *name)
 {
@@ -701,5 +704,5 @@ const struct ed_report_ops *ed_report_find(const char *name)
 
 const char *ed_report_names(void)
 {
-	return "text, json";
+	return "text, json, junit, sarif, markdown, html";
 }

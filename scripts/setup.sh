@@ -13,7 +13,7 @@ packages=(
 	libsqlite3-dev sqlite3 libxxhash-dev xxhash libjansson-dev
 	libssh2-1-dev libssl-dev libmicrohttpd-dev libinih-dev libyaml-dev zlib1g-dev librpm-dev
 	git ca-certificates strace
-	rpm postgresql
+	rpm postgresql chromium cmark-gfm patch
 )
 # sqlite3-tools carries sqldiff on bookworm; it is optional and installed only where it exists.
 optional=(sqlite3-tools)

@@ -108,7 +108,7 @@ struct ed_drift {
 	size_t nrefs;
 	struct ed_snapref *cands;
 	size_t ncands;
-	struct ed_drift_entry *v; /* sorted by kind, then key */
+	struct ed_drift_entry *v; /* sorted by role, then kind, then key */
 	size_t n;
 	size_t cap;
 	size_t added, removed, changed, ignored, blocking, warnings, infos;
@@ -174,10 +174,14 @@ const char *ed_change_name(enum ed_change c);
 
 /* The format called name, or NULL. */
 const struct ed_report_ops *ed_report_find(const char *name);
-/* "text, json": the names, for messages and --help. */
+/* "text, json, junit, sarif, markdown, html": the names, for messages and --help. */
 const char *ed_report_names(void);
 
 extern const struct ed_report_ops ed_report_text;
 extern const struct ed_report_ops ed_report_json;
+extern const struct ed_report_ops ed_report_junit;
+extern const struct ed_report_ops ed_report_sarif;
+extern const struct ed_report_ops ed_report_markdown;
+extern const struct ed_report_ops ed_report_html;
 
 #endif

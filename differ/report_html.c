@@ -1,0 +1,940 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTML report: one self-contained page (inline CSS and JS, a CSP that
+ * forbids loading anything) with the summary, filters by kind and severity, a
+ * search box, and unified diffs of files whose content both sides kept.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "ed/diff.h"
+
+/* Files longer than this are not diffed; nor are files with more changed lines than ED_DIFF_MAX_D. */
+#define ED_DIFF_MAX_LINES 5000
+#define ED_DIFF_MAX_D 1000
+#define ED_DIFF_CONTEXT 3
+/* Kept content larger than this is not read back (the profile caps it at 16 MiB). */
+#define ED_DIFF_MAX_BYTES (64u << 20)
+
+/* --- shown text: the same rules in every report file --- */
+
+/* Length of the valid UTF-8 sequence at p (n bytes left) and its code point; 0 if invalid. */
+static size_t utf8_at(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+		   : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (!len || len > n || !ed_utf8_valid((const char *)p, len))
+		return 0;
+	uint32_t c = len == 1 ? p[0] : p[0] & (0x7fu >> len);
+	for (size_t i = 1; i < len; i++)
+		c = c << 6 | (p[i] & 0x3fu);
+	*cp = c;
+	return len;
+}
+
+/*
+ * Code points shown as escapes: C0 and C1 controls, DEL, bidirectional
+ * controls (a name could reorder the text around it) and non-characters.
+ */
+static bool cp_hidden(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+	       (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe;
+}
+
+/*
+ * Appends s[0..len) as text a reader can trust: valid UTF-8 as it is; each
+ * byte of an invalid sequence or of a hidden code point as \xHH (as the text
+ * report shows control bytes), except tabs when tabs is set (file content).
+ */
+static int add_shown_t(struct ed_buf *b, const char *s, size_t len, bool tabs)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		uint32_t c = 0;
+		size_t n = utf8_at(u + i, len - i, &c);
+		int rc = 0;
+		if (n && (!cp_hidden(c) || (tabs && c == '\t')))
+			rc = ed_buf_add(b, s + i, n);
+		else
+			for (size_t j = 0; j < (n ? n : 1) && !rc; j++)
+				rc = ed_buf_addf(b, "\\x%02x", u[i + j]);
+		if (rc)
+			return -1;
+		i += n ? n : 1;
+	}
+	return 0;
+}
+
+/* --- HTML output --- */
+
+struct ctx {
+	FILE *out;
+	const struct ed_drift *d;
+	const struct ed_render_opts *opts;
+	struct ed_buf t; /* scratch for shown text */
+	bool oom;
+	sqlite3_stmt *content; /* kept content lookup, or NULL */
+};
+
+/* Writes shown text HTML-escaped (fit for text and quoted attribute values). */
+static void put_esc(FILE *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&#39;", out); break;
+		default: fputc(s[i], out); break;
+		}
+	}
+}
+
+/* Writes raw bytes (a key, a value, a line of a file) shown and escaped. */
+static void put_raw_t(struct ctx *c, const char *s, size_t len, bool tabs)
+{
+	ed_buf_reset(&c->t);
+	if (add_shown_t(&c->t, s, len, tabs)) {
+		c->oom = true;
+		return;
+	}
+	put_esc(c->out, c->t.p ? c->t.p : "", c->t.len);
+}
+
+static void put_raw(struct ctx *c, const char *s, size_t len)
+{
+	put_raw_t(c, s, len, false);
+}
+
+static void put_raw_s(struct ctx *c, const char *s)
+{
+	put_raw(c, s ? s : "", s ? strlen(s) : 0);
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* --- kept content and the line diff --- */
+
+/* The lines of a text: pointers into it, '\n' not included. */
+struct lines {
+	const char *text;
+	size_t n;
+	size_t *start; /* n + 1 offsets; line i is [start[i], start[i+1] - 1) */
+	uint64_t *hash;
+	bool no_eol;   /* the last line has no '\n' */
+};
+
+static size_t line_len(const struct lines *l, size_t i)
+{
+	size_t end = l->start[i + 1];
+	/* Every line but an unterminated last one ends in '\n'. */
+	return end - l->start[i] - (i + 1 == l->n && l->no_eol ? 0 : 1);
+}
+
+/* Frees what lines_split() allocated; safe to call again. */
+static void lines_release(struct lines *l)
+{
+	free(l->start);
+	free(l->hash);
+	l->start = NULL;
+	l->hash = NULL;
+	l->n = 0;
+}
+
+/* Splits text into lines; -1 when out of memory. */
+static int lines_split(const char *text, size_t len, struct lines *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->text = text;
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += text[i] == '\n';
+	l->no_eol = len && text[len - 1] != '\n';
+	n += l->no_eol;
+	l->start = malloc((n + 1) * sizeof(*l->start));
+	l->hash = malloc((n ? n : 1) * sizeof(*l->hash));
+	if (!l->start || !l->hash) {
+		lines_release(l);
+		return -1;
+	}
+	size_t k = 0;
+	l->start[0] = 0;
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\n') {
+			l->hash[k] = h;
+			l->start[++k] = i + 1;
+			h = 1469598103934665603u;
+		} else {
+			h = (h ^ (unsigned char)text[i]) * 1099511628211u;
+		}
+	}
+	if (l->no_eol) {
+		l->hash[k] = h ^ 1; /* an unterminated last line differs from a terminated one */
+		l->start[++k] = len;
+	}
+	l->n = n;
+	return 0;
+}
+
+static bool line_eq(const struct lines *a, size_t i, const struct lines *b, size_t j)
+{
+	size_t la = line_len(a, i), lb = line_len(b, j);
+	bool ea = i + 1 == a->n && a->no_eol, eb = j + 1 == b->n && b->no_eol;
+	return a->hash[i] == b->hash[j] && la == lb && ea == eb &&
+	       memcmp(a->text + a->start[i], b->text + b->start[j], la) == 0;
+}
+
+enum op_type { OP_EQ, OP_DEL, OP_INS };
+
+/* One line of the edit script; ai and bi are positions in a and b before the op. */
+struct op {
+	enum op_type t;
+	size_t ai, bi;
+};
+
+enum diff_result { DIFF_OK, DIFF_NOMEM, DIFF_TOO_DIFFERENT };
+
+/*
+ * Myers' O((N+M)D) greedy diff. Keeps each round's frontier for the way back,
+ * 2d+3 entries for round d, so memory grows with D squared: D is capped at
+ * ED_DIFF_MAX_D (about 8 MB). *ops (n + m entries at most) is the edit script.
+ */
+static enum diff_result myers(const struct lines *a, const struct lines *b, struct op **ops,
+			      size_t *nops)
+{
+	const long n = (long)a->n, m = (long)b->n;
+	const long maxd = n + m < ED_DIFF_MAX_D ? n + m : ED_DIFF_MAX_D;
+	const long off = maxd + 1;
+	long *v = calloc((size_t)(2 * maxd + 3), sizeof(*v));
+	long *trace = NULL;
+	struct op *o = NULL;
+	size_t ntrace = 0;
+	long found = -1;
+	enum diff_result res = DIFF_NOMEM;
+	if (!v)
+		goto out;
+	trace = malloc((size_t)((maxd + 1) * (maxd + 1) + 2 * (maxd + 1)) * sizeof(*trace));
+	o = malloc((size_t)(n + m + 1) * sizeof(*o));
+	if (!trace || !o)
+		goto out;
+	for (long d = 0; d <= maxd && found < 0; d++) {
+		/* Round d reads v[-d-1 .. d+1]: keep that slice for the way back. */
+		memcpy(trace + ntrace, v + off - d - 1, (size_t)(2 * d + 3) * sizeof(*v));
+		ntrace += (size_t)(2 * d + 3);
+		for (long k = -d; k <= d; k += 2) {
+			long x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1]))
+					 ? v[off + k + 1]
+					 : v[off + k - 1] + 1;
+			long y = x - k;
+			while (x < n && y < m && line_eq(a, (size_t)x, b, (size_t)y))
+				x++, y++;
+			v[off + k] = x;
+			if (x >= n && y >= m) {
+				found = d;
+				break;
+			}
+		}
+	}
+	if (found < 0) {
+		res = DIFF_TOO_DIFFERENT;
+		goto out;
+	}
+	/* Back from (n, m): the script comes out reversed. */
+	size_t k_ops = 0;
+	long x = n, y = m;
+	for (long d = found; d >= 0; d--) {
+		const long *vd = trace + (size_t)(d * d + 2 * d) + 1 + d; /* vd[k] for k in -d-1..d+1 */
+		long k = x - y;
+		long pk = (k == -d || (k != d && vd[k - 1] < vd[k + 1])) ? k + 1 : k - 1;
+		long px = vd[pk], py = px - pk;
+		while (x > px && y > py) {
+			x--, y--;
+			o[k_ops++] = (struct op){OP_EQ, (size_t)x, (size_t)y};
+		}
+		if (d > 0) {
+			if (x == px)
+				o[k_ops++] = (struct op){OP_INS, (size_t)x, (size_t)--y};
+			else
+				o[k_ops++] = (struct op){OP_DEL, (size_t)--x, (size_t)y};
+		}
+		x = px;
+		y = py;
+	}
+	for (size_t i = 0; i < k_ops / 2; i++) {
+		struct op t = o[i];
+		o[i] = o[k_ops - 1 - i];
+		o[k_ops - 1 - i] = t;
+	}
+	*ops = o;
+	*nops = k_ops;
+	o = NULL;
+	res = DIFF_OK;
+out:
+	free(v);
+	free(trace);
+	free(o);
+	return res;
+}
+
+/* "@@ -1,7 +1,8 @@" ranges: a count of 0 names the line before, a count of 1 only the line. */
+static void put_range(FILE *out, char sign, size_t start, size_t count)
+{
+	if (count == 1)
+		fprintf(out, "%c%zu", sign, start + 1);
+	else
+		fprintf(out, "%c%zu,%zu", sign, count ? start + 1 : start, count);
+}
+
+static void put_line(struct ctx *c, const char *cls, char sign, const struct lines *l, size_t i)
+{
+	fprintf(c->out, "<span class=\"%s\">%c", cls, sign);
+	put_raw_t(c, l->text + l->start[i], line_len(l, i), true);
+	fputs("</span>\n", c->out);
+	if (i + 1 == l->n && l->no_eol)
+		fputs("<span class=\"eol\">\\ No newline at end of file</span>\n", c->out);
+}
+
+/* Writes the hunks of the edit script, with ED_DIFF_CONTEXT lines of context. */
+static void put_hunks(struct ctx *c, const struct lines *a, const struct lines *b,
+		      const struct op *o, size_t nops)
+{
+	const size_t ctxl = ED_DIFF_CONTEXT;
+	size_t i = 0;
+	while (i < nops) {
+		if (o[i].t == OP_EQ) {
+			i++;
+			continue;
+		}
+		size_t start = i > ctxl ? i - ctxl : 0;
+		size_t last = i, j = i;
+		for (; j < nops; j++) {
+			if (o[j].t != OP_EQ)
+				last = j;
+			else if (j - last > 2 * ctxl)
+				break;
+		}
+		size_t end = last + 1 + ctxl < nops ? last + 1 + ctxl : nops;
+		size_t na = 0, nb = 0;
+		for (size_t k = start; k < end; k++) {
+			na += o[k].t != OP_INS;
+			nb += o[k].t != OP_DEL;
+		}
+		fputs("<span class=\"hunk\">@@ ", c->out);
+		put_range(c->out, '-', o[start].ai, na);
+		fputc(' ', c->out);
+		put_range(c->out, '+', o[start].bi, nb);
+		fputs(" @@</span>\n", c->out);
+		for (size_t k = start; k < end; k++) {
+			if (o[k].t == OP_EQ)
+				put_line(c, "ctx", ' ', a, o[k].ai);
+			else if (o[k].t == OP_DEL)
+				put_line(c, "del", '-', a, o[k].ai);
+			else
+				put_line(c, "add", '+', b, o[k].bi);
+		}
+		i = end;
+	}
+}
+
+enum kept { KEPT, NOT_KEPT, UNREADABLE };
+
+/*
+ * Reads the kept text of fingerprint fp into *text (malloc'd, the caller
+ * frees). NOT_KEPT: no row, or 'none'. UNREADABLE: the store or the data
+ * failed (c->oom is set when memory ran out).
+ */
+static enum kept kept_text(struct ctx *c, const struct ed_fp *fp, char **text, size_t *len)
+{
+	sqlite3_stmt *st = c->content;
+	enum kept res = UNREADABLE;
+	*text = NULL;
+	*len = 0;
+	sqlite3_reset(st);
+	int r = sqlite3_bind_blob(st, 1, fp->b, ED_FP_LEN, SQLITE_STATIC);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(st);
+	if (r == SQLITE_DONE) {
+		res = NOT_KEPT;
+	} else if (r == SQLITE_ROW) {
+		const char *enc = (const char *)sqlite3_column_text(st, 0);
+		sqlite3_int64 size = sqlite3_column_int64(st, 1);
+		const void *data = sqlite3_column_blob(st, 2);
+		uLong clen = (uLong)sqlite3_column_bytes(st, 2);
+		uLongf dlen = (uLongf)size;
+		if (!enc) {
+			r = sqlite3_errcode(sqlite3_db_handle(st));
+		} else if (strcmp(enc, "zlib") != 0) {
+			res = NOT_KEPT;
+		} else if (size >= 0 && size <= ED_DIFF_MAX_BYTES && data) {
+			char *buf = malloc((size_t)size + 1);
+			int z = buf ? uncompress((Bytef *)buf, &dlen, data, clen) : Z_MEM_ERROR;
+			if (z == Z_OK && dlen == (uLongf)size) {
+				buf[size] = '\0';
+				*text = buf;
+				*len = (size_t)size;
+				res = KEPT;
+			} else {
+				free(buf);
+				if (z == Z_MEM_ERROR)
+					r = SQLITE_NOMEM;
+			}
+		}
+	}
+	if (r == SQLITE_NOMEM)
+		c->oom = true;
+	sqlite3_reset(st);
+	return res;
+}
+
+static bool is_secret(const struct ed_side *s)
+{
+	return s->attrs && strstr(s->attrs, "\"secret\":true");
+}
+
+/* For a file whose content changed: a unified diff of the kept texts, or a note why not. */
+static void put_file_diff(struct ctx *c, const struct ed_drift_entry *e)
+{
+	const struct ed_drift *d = c->d;
+	char *ta = NULL, *tb = NULL;
+	size_t la = 0, lb = 0;
+	struct lines a = {0}, b = {0};
+	struct op *ops = NULL;
+	size_t nops = 0;
+	if (!c->content || strcmp(e->kind, ED_KIND_FILE) != 0 || e->change != ED_CHANGED ||
+	    !(e->fields & ED_F_CONTENT) || is_secret(&e->ref) || is_secret(&e->cand))
+		return;
+	enum kept ka = kept_text(c, &e->ref.fp, &ta, &la);
+	enum kept kb = ka == UNREADABLE ? UNREADABLE : kept_text(c, &e->cand.fp, &tb, &lb);
+	if (c->oom)
+		goto out;
+	if (ka == UNREADABLE || kb == UNREADABLE) {
+		fputs("<p class=\"note\">no diff: the kept content could not be read</p>", c->out);
+		goto out;
+	}
+	if (ka == NOT_KEPT || kb == NOT_KEPT) {
+		fputs("<p class=\"note\">no diff: ", c->out);
+		if (ka == NOT_KEPT && kb == NOT_KEPT) {
+			fputs("neither side's content was kept", c->out);
+		} else {
+			fputs("the content of ", c->out);
+			put_raw_s(c, ka == NOT_KEPT ? d->ref.env : d->cand.env);
+			fputs(" was not kept", c->out);
+		}
+		fputs("</p>", c->out);
+		goto out;
+	}
+	if (lines_split(ta, la, &a) || lines_split(tb, lb, &b)) {
+		c->oom = true;
+		goto out;
+	}
+	if (a.n > ED_DIFF_MAX_LINES || b.n > ED_DIFF_MAX_LINES) {
+		fprintf(c->out, "<p class=\"note\">too large to diff (%zu and %zu lines; the limit is "
+				"%d)</p>", a.n, b.n, ED_DIFF_MAX_LINES);
+		goto out;
+	}
+	enum diff_result r = myers(&a, &b, &ops, &nops);
+	if (r == DIFF_NOMEM) {
+		c->oom = true;
+		goto out;
+	}
+	if (r == DIFF_TOO_DIFFERENT) {
+		fprintf(c->out, "<p class=\"note\">too large to diff (more than %d lines differ)</p>",
+			ED_DIFF_MAX_D);
+		goto out;
+	}
+	size_t changes = 0;
+	for (size_t i = 0; i < nops; i++)
+		changes += ops[i].t != OP_EQ;
+	if (!changes) {
+		fputs("<p class=\"note\">the kept texts are equal: what differs was masked as a "
+		      "secret</p>", c->out);
+		goto out;
+	}
+	fprintf(c->out, "<details class=\"diff\" open><summary>unified diff (%zu %s)</summary>"
+			"<pre><span class=\"head\">--- ", changes, plural(changes, "line", "lines"));
+	put_raw_s(c, d->ref.env);
+	fputc(' ', c->out);
+	put_raw(c, e->key, e->key_len);
+	fputs("</span>\n<span class=\"head\">+++ ", c->out);
+	put_raw_s(c, d->cand.env);
+	fputc(' ', c->out);
+	put_raw(c, e->key, e->key_len);
+	fputs("</span>\n", c->out);
+	put_hunks(c, &a, &b, ops, nops);
+	fputs("</pre></details>", c->out);
+out:
+	free(ops);
+	lines_release(&a);
+	lines_release(&b);
+	free(ta);
+	free(tb);
+}
+
+/* --- the page --- */
+
+static const char style[] =
+	"<style>\n"
+	":root{--fg:#1f2328;--bg:#fff;--mute:#656d76;--line:#d0d7de;--head:#f6f8fa;"
+	"--block:#cf222e;--warn:#9a6700;--info:#0969da;--ign:#8c959f;"
+	"--add:#dafbe1;--del:#ffebe9;--hunk:#ddf4ff}\n"
+	"@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--mute:#8d96a0;"
+	"--line:#30363d;--head:#161b22;--block:#ff7b72;--warn:#d29922;--info:#58a6ff;"
+	"--ign:#6e7681;--add:#12261e;--del:#25171c;--hunk:#121d2f}}\n"
+	"body{font:14px/1.45 system-ui,sans-serif;color:var(--fg);background:var(--bg);"
+	"margin:0 auto;padding:1em 2em;max-width:1400px}\n"
+	"h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin:1.4em 0 .5em}\n"
+	"table{border-collapse:collapse;margin:.4em 0}\n"
+	"th,td{border:1px solid var(--line);padding:.25em .6em;text-align:left;vertical-align:top}\n"
+	"th{background:var(--head)}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+	"tfoot td{font-weight:600}\n"
+	"code,pre{font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}\n"
+	"code{overflow-wrap:anywhere}\n"
+	".sides{color:var(--mute);margin:.2em 0}.note{color:var(--mute);margin:.3em 0}\n"
+	".sev{font-weight:600;text-transform:uppercase;font-size:.8em}\n"
+	".sev-block .sev{color:var(--block)}.sev-warn .sev{color:var(--warn)}"
+	".sev-info .sev{color:var(--info)}.sev-ignored{color:var(--ign)}\n"
+	"#filters{display:flex;flex-wrap:wrap;gap:.6em 1.6em;align-items:center;"
+	"padding:.6em .8em;background:var(--head);border:1px solid var(--line);border-radius:6px}\n"
+	"#filters fieldset{border:0;margin:0;padding:0}#filters legend{float:left;"
+	"margin-right:.5em;font-weight:600}\n"
+	"#filters label{margin-right:.7em;white-space:nowrap}#q{width:18em}\n"
+	"#shown{color:var(--mute)}\n"
+	"#items{width:100%}#items td:nth-last-child(2){max-width:40em}\n"
+	"#items td:last-child{max-width:22em;color:var(--mute);font-size:.92em}\n"
+	"details.diff{margin-top:.3em}details.diff summary{cursor:pointer;color:var(--mute)}\n"
+	"pre{margin:.3em 0;padding:.4em 0;overflow-x:auto;border:1px solid var(--line);"
+	"border-radius:4px;background:var(--bg);tab-size:4;white-space:normal}\n"
+	/* One block per line; the newlines between them collapse, so none doubles a line. */
+	"pre span{display:block;padding:0 .6em;white-space:pre}\n"
+	"pre .add{background:var(--add)}pre .del{background:var(--del)}"
+	"pre .hunk{background:var(--hunk);color:var(--mute)}pre .head{font-weight:600}"
+	"pre .eol{color:var(--mute)}\n"
+	"</style>\n";
+
+/*
+ * Filters and search. The page reads its state from location.hash too, so a
+ * filtered view can be linked and tests can drive it:
+ *   #kind=file,config&sev=block,warn&q=nginx
+ * Each row's data-visible says whether it is shown; body[data-ready] that this ran.
+ */
+static const char script[] =
+	"<script>\n"
+	"(function () {\n"
+	"  'use strict';\n"
+	"  var box = document.getElementById('filters');\n"
+	"  if (!box) { document.body.setAttribute('data-ready', '1'); return; }\n"
+	"  var rows = Array.prototype.slice.call(document.querySelectorAll('#items tr.item'));\n"
+	"  var checks = Array.prototype.slice.call(box.querySelectorAll('input[type=checkbox]'));\n"
+	"  var q = document.getElementById('q'), shown = document.getElementById('shown');\n"
+	"  rows.forEach(function (r) {\n"
+	"    r.searchText = (r.getAttribute('data-text') || '').toLowerCase();\n"
+	"  });\n"
+	"  function on(name) {\n"
+	"    var s = {};\n"
+	"    checks.forEach(function (c) { if (c.name === name && c.checked) s[c.value] = true; });\n"
+	"    return s;\n"
+	"  }\n"
+	"  function apply() {\n"
+	"    var kinds = on('kind'), sevs = on('sev'), text = q.value.toLowerCase(), n = 0;\n"
+	"    rows.forEach(function (r) {\n"
+	"      var v = !!(kinds[r.getAttribute('data-kind')] && sevs[r.getAttribute('data-sev')] &&\n"
+	"                 (!text || r.searchText.indexOf(text) >= 0));\n"
+	"      r.hidden = !v;\n"
+	"      r.setAttribute('data-visible', v ? '1' : '0');\n"
+	"      if (v) n++;\n"
+	"    });\n"
+	"    shown.textContent = n + ' of ' + rows.length + ' shown';\n"
+	"  }\n"
+	"  function fromHash() {\n"
+	"    var h = location.hash.replace(/^#/, '');\n"
+	"    if (!h) return;\n"
+	"    h.split('&').forEach(function (part) {\n"
+	"      var i = part.indexOf('='), k, v;\n"
+	"      if (i < 0) return;\n"
+	"      try {\n"
+	"        k = decodeURIComponent(part.slice(0, i));\n"
+	"        v = decodeURIComponent(part.slice(i + 1));\n"
+	"      } catch (e) {\n"
+	"        return;\n"
+	"      }\n"
+	"      if (k === 'q') { q.value = v; return; }\n"
+	"      if (k !== 'kind' && k !== 'sev') return;\n"
+	"      var want = {};\n"
+	"      v.split(',').forEach(function (x) { want[x] = true; });\n"
+	"      checks.forEach(function (c) { if (c.name === k) c.checked = !!want[c.value]; });\n"
+	"    });\n"
+	"  }\n"
+	"  checks.forEach(function (c) { c.addEventListener('change', apply); });\n"
+	"  q.addEventListener('input', apply);\n"
+	"  window.addEventListener('hashchange', function () { fromHash(); apply(); });\n"
+	"  box.hidden = false;\n"
+	"  fromHash();\n"
+	"  apply();\n"
+	"  document.body.setAttribute('data-ready', '1');\n"
+	"})();\n"
+	"</script>\n";
+
+/* The kinds that always get a summary row. */
+static const char *const kinds[] = {ED_KIND_CONFIG, ED_KIND_FILE, ED_KIND_PACKAGE, ED_KIND_SCHEMA,
+				    ED_KIND_SYSTEM};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+struct kstat {
+	const char *kind;
+	size_t added, removed, changed, blocking, warnings, infos; /* not ignored */
+	size_t ignored;
+	size_t listed; /* entries shown (ignored ones only with show_ignored) */
+};
+
+static bool is_block(const struct ed_drift_entry *e)
+{
+	return !e->severity || strcmp(e->severity, "block") == 0;
+}
+
+static int cmp_kind(const void *a, const void *b)
+{
+	return strcmp(((const struct kstat *)a)->kind, ((const struct kstat *)b)->kind);
+}
+
+/*
+ * Fills ks (room for d->n + NKINDS) with one row per kind: the fixed kinds
+ * and any other present, by name. Entries need not be grouped by kind (a
+ * fleet's are ordered by role first). Returns the number of rows.
+ */
+static size_t kind_stats(const struct ed_drift *d, bool show_ignored, struct kstat *ks)
+{
+	size_t nk = 0;
+	for (size_t i = 0; i < NKINDS + d->n; i++) {
+		const char *kind = i < NKINDS ? kinds[i] : d->v[i - NKINDS].kind;
+		size_t k = 0;
+		while (k < nk && strcmp(ks[k].kind, kind) != 0)
+			k++;
+		if (k == nk) {
+			memset(&ks[nk], 0, sizeof(ks[nk]));
+			ks[nk++].kind = kind;
+		}
+		if (i < NKINDS)
+			continue;
+		struct kstat *s = &ks[k];
+		const struct ed_drift_entry *e = &d->v[i - NKINDS];
+		if (e->ignored) {
+			s->ignored++;
+			s->listed += show_ignored;
+			continue;
+		}
+		s->listed++;
+		s->added += e->change == ED_ADDED;
+		s->removed += e->change == ED_REMOVED;
+		s->changed += e->change == ED_CHANGED;
+		if (is_block(e))
+			s->blocking++;
+		else if (strcmp(e->severity, "warn") == 0)
+			s->warnings++;
+		else
+			s->infos++;
+	}
+	qsort(ks, nk, sizeof(*ks), cmp_kind);
+	return nk;
+}
+
+static void put_side(struct ctx *c, const char *label, const struct ed_snapref *one,
+		     const struct ed_snapref *v, size_t n)
+{
+	if (!n) {
+		v = one;
+		n = 1;
+	}
+	fprintf(c->out, "<p class=\"sides\">%s: <strong>", label);
+	put_raw_s(c, v[0].env);
+	fputs("</strong>", c->out);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(c->out, "%s @%lld ", i ? "," : "", (long long)v[i].id);
+		put_raw_s(c, v[i].host);
+		fputs(" (", c->out);
+		put_raw_s(c, v[i].started_at);
+		fputc(')', c->out);
+	}
+	fputs("</p>\n", c->out);
+}
+
+static void put_summary(struct ctx *c, const struct kstat *ks, size_t nk, const struct kstat *tot)
+{
+	fputs("<h2>Summary</h2>\n<table id=\"summary\"><thead><tr><th>kind</th><th>added</th>"
+	      "<th>removed</th><th>changed</th><th>blocking</th><th>warnings</th><th>info</th>"
+	      "<th>ignored</th></tr></thead>\n<tbody>\n", c->out);
+	for (size_t k = 0; k <= nk; k++) {
+		const struct kstat *s = k < nk ? &ks[k] : tot;
+		if (k == nk)
+			fputs("</tbody>\n<tfoot>", c->out);
+		fputs("<tr><td>", c->out);
+		if (k < nk)
+			put_raw_s(c, s->kind);
+		else
+			fputs("total", c->out);
+		fprintf(c->out, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
+				"<td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
+				"<td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>\n",
+			s->added, s->removed, s->changed, s->blocking, s->warnings, s->infos,
+			s->ignored);
+	}
+	fputs("</tfoot></table>\n", c->out);
+}
+
+static void put_expired(struct ctx *c)
+{
+	const struct ed_drift *d = c->d;
+	fprintf(c->out, "<h2>Expired policy rules</h2>\n<p class=\"note\">%zu %s expired and no "
+			"longer %s: the drift they covered is reported again.</p>\n"
+			"<table id=\"expired\"><thead><tr><th>rule</th><th>expired</th>"
+			"<th>reason</th></tr></thead><tbody>\n",
+		d->nexpired, plural(d->nexpired, "rule has", "rules have"),
+		plural(d->nexpired, "applies", "apply"));
+	for (size_t i = 0; i < d->nexpired; i++) {
+		fputs("<tr><td><code>", c->out);
+		put_raw_s(c, d->expired[i].text);
+		fputs("</code></td><td>", c->out);
+		put_raw_s(c, d->expired[i].expires);
+		fputs("</td><td>", c->out);
+		put_raw_s(c, d->expired[i].reason ? d->expired[i].reason : "-");
+		fputs("</td></tr>\n", c->out);
+	}
+	fputs("</tbody></table>\n", c->out);
+}
+
+static void put_snowflakes(struct ctx *c)
+{
+	const struct ed_drift *d = c->d;
+	fprintf(c->out, "<h2>Snowflakes</h2>\n<p class=\"note\">%zu host %s that %s with the "
+			"majority of %s role; the majority is what the environments are compared "
+			"by.</p>\n<table id=\"snowflakes\"><thead><tr><th>environment</th><th>role</th>"
+			"<th>host</th><th>kind</th><th>key</th><th>its value</th>"
+			"<th>majority value</th></tr></thead><tbody>\n",
+		d->nsnowflakes, plural(d->nsnowflakes, "item", "items"),
+		plural(d->nsnowflakes, "disagrees", "disagree"),
+		plural(d->nsnowflakes, "its", "their"));
+	for (size_t i = 0; i < d->nsnowflakes; i++) {
+		const struct ed_snowflake *f = &d->snowflakes[i];
+		fputs("<tr><td>", c->out);
+		put_raw_s(c, f->env);
+		fputs("</td><td>", c->out);
+		put_raw_s(c, f->role && *f->role ? f->role : "-");
+		fputs("</td><td>", c->out);
+		put_raw_s(c, f->host);
+		fputs("</td><td>", c->out);
+		put_raw_s(c, f->kind);
+		fputs("</td><td><code>", c->out);
+		put_raw_s(c, f->key);
+		fputs("</code></td><td>", c->out);
+		if (f->value) {
+			fputs("<code>", c->out);
+			put_raw_s(c, f->value);
+			fputs("</code>", c->out);
+		} else {
+			fputs("(absent or secret)", c->out);
+		}
+		fputs("</td><td>", c->out);
+		if (f->majority_value) {
+			fputs("<code>", c->out);
+			put_raw_s(c, f->majority_value);
+			fputs("</code>", c->out);
+		} else {
+			fputs("(absent or secret)", c->out);
+		}
+		fputs("</td></tr>\n", c->out);
+	}
+	fputs("</tbody></table>\n", c->out);
+}
+
+static void put_checkbox(struct ctx *c, const char *name, const char *value, size_t count)
+{
+	fprintf(c->out, "<label><input type=\"checkbox\" name=\"%s\" value=\"", name);
+	put_raw_s(c, value);
+	fputs("\" checked> ", c->out);
+	put_raw_s(c, value);
+	fprintf(c->out, " (%zu)</label>", count);
+}
+
+static void put_row(struct ctx *c, const struct ed_drift_entry *e, bool role, struct ed_buf *what)
+{
+	const char *sev = e->ignored ? "ignored" : e->severity ? e->severity : "block";
+	ed_buf_reset(what);
+	if (ed_drift_describe(e, what)) {
+		c->oom = true;
+		return;
+	}
+	fprintf(c->out, "<tr class=\"item sev-%s\" data-kind=\"", sev);
+	put_raw_s(c, e->kind);
+	fprintf(c->out, "\" data-sev=\"%s\" data-text=\"", sev);
+	put_raw(c, e->key, e->key_len);
+	fputc(' ', c->out);
+	put_raw(c, what->p ? what->p : "", what->len);
+	fputs("\" data-visible=\"1\"><td class=\"sev\">", c->out);
+	fputs(sev, c->out);
+	fputs("</td>", c->out);
+	if (role) {
+		fputs("<td>", c->out);
+		put_raw_s(c, e->role && *e->role ? e->role : "-");
+		fputs("</td>", c->out);
+	}
+	fputs("<td>", c->out);
+	put_raw_s(c, e->kind);
+	fprintf(c->out, "</td><td>%s</td><td><code>", ed_change_name(e->change));
+	put_raw(c, e->key, e->key_len);
+	fputs("</code></td><td>", c->out);
+	put_raw(c, what->p ? what->p : "", what->len);
+	if (e->ignored) {
+		fputs("<p class=\"note\">ignored: ", c->out);
+		put_raw_s(c, e->reason ? e->reason : "expected difference");
+		fputs("</p>", c->out);
+	}
+	put_file_diff(c, e);
+	fputs("</td><td>", c->out);
+	put_raw_s(c, e->rule);
+	fputs("</td></tr>\n", c->out);
+}
+
+static void put_drift(struct ctx *c, const struct kstat *ks, size_t nk, const struct kstat *tot)
+{
+	const struct ed_drift *d = c->d;
+	bool role = false;
+	size_t nign = 0;
+	struct ed_buf what = ED_BUF_INIT;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct ed_drift_entry *e = &d->v[i];
+		if (e->ignored && !c->opts->show_ignored)
+			continue;
+		nign += e->ignored;
+		if (e->role && *e->role)
+			role = true;
+	}
+	fputs("<h2>Drift</h2>\n<div id=\"filters\" hidden>\n<fieldset><legend>kind</legend>", c->out);
+	for (size_t k = 0; k < nk; k++)
+		if (ks[k].listed)
+			put_checkbox(c, "kind", ks[k].kind, ks[k].listed);
+	fputs("</fieldset>\n<fieldset><legend>severity</legend>", c->out);
+	put_checkbox(c, "sev", "block", tot->blocking);
+	put_checkbox(c, "sev", "warn", tot->warnings);
+	put_checkbox(c, "sev", "info", tot->infos);
+	if (nign)
+		put_checkbox(c, "sev", "ignored", nign);
+	fprintf(c->out, "</fieldset>\n<label>search <input type=\"search\" id=\"q\" "
+			"placeholder=\"key or value\" autocomplete=\"off\"></label>\n"
+			"<span id=\"shown\">%zu of %zu shown</span>\n</div>\n",
+		tot->listed, tot->listed);
+	fprintf(c->out, "<table id=\"items\"><thead><tr><th>severity</th>%s<th>kind</th>"
+			"<th>change</th><th>key</th><th>what differs</th><th>rule</th></tr></thead>"
+			"\n<tbody>\n", role ? "<th>role</th>" : "");
+	for (size_t i = 0; i < d->n && !c->oom; i++)
+		if (!d->v[i].ignored || c->opts->show_ignored)
+			put_row(c, &d->v[i], role, &what);
+	fputs("</tbody></table>\n", c->out);
+	ed_buf_release(&what);
+}
+
+static enum ed_code render_html(FILE *out, const struct ed_drift *d,
+				const struct ed_render_opts *opts, struct ed_err *err)
+{
+	struct ctx c = {.out = out, .d = d, .opts = opts, .t = ED_BUF_INIT};
+	struct kstat *ks = calloc(d->n + NKINDS, sizeof(*ks));
+	enum ed_code rc = ED_OK;
+	if (!ks)
+		return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+	if (opts->store) {
+		int r = sqlite3_prepare_v2(ed_store_db(opts->store),
+					   "SELECT encoding, size, data FROM contents WHERE "
+					   "fingerprint = ?", -1, &c.content, NULL);
+		if (r == SQLITE_NOMEM) {
+			free(ks);
+			return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+		}
+		/* Otherwise a store without kept content (an older schema): no diffs. */
+		if (r != SQLITE_OK)
+			c.content = NULL;
+	}
+	size_t nk = kind_stats(d, opts->show_ignored, ks);
+	struct kstat tot = {.kind = "total"};
+	for (size_t k = 0; k < nk; k++) {
+		tot.added += ks[k].added;
+		tot.removed += ks[k].removed;
+		tot.changed += ks[k].changed;
+		tot.blocking += ks[k].blocking;
+		tot.warnings += ks[k].warnings;
+		tot.infos += ks[k].infos;
+		tot.ignored += ks[k].ignored;
+		tot.listed += ks[k].listed;
+	}
+	/* Ignored drift the differ counted without keeping an entry still counts. */
+	if (d->ignored > tot.ignored)
+		tot.ignored = d->ignored;
+	size_t drift = tot.added + tot.removed + tot.changed;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	      "style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri 'none'; "
+	      "form-action 'none'\">\n<meta name=\"referrer\" content=\"no-referrer\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	      "<meta name=\"generator\" content=\"envdrift\">\n<title>envdrift: ", out);
+	put_raw_s(&c, d->cand.env);
+	fputs(" vs ", out);
+	put_raw_s(&c, d->ref.env);
+	fputs("</title>\n", out);
+	fputs(style, out);
+	fputs("</head>\n<body data-ready=\"0\">\n<header>\n<h1>", out);
+	put_raw_s(&c, d->cand.env);
+	fputs(drift ? " differs from " : " mirrors ", out);
+	put_raw_s(&c, d->ref.env);
+	fputs("</h1>\n", out);
+	put_side(&c, "reference", &d->ref, d->refs, d->nrefs);
+	put_side(&c, "candidate", &d->cand, d->cands, d->ncands);
+	fputs("<p class=\"sides\">policy: ", out);
+	if (d->policy) {
+		fputs("<code>", out);
+		put_raw_s(&c, d->policy);
+		fputs("</code>", out);
+	} else {
+		fputs("none, so all drift blocks", out);
+	}
+	fputs("</p>\n</header>\n<main>\n", out);
+	put_summary(&c, ks, nk, &tot);
+	if (drift)
+		fprintf(out, "<p id=\"counts\"><strong>%zu %s, %zu blocking</strong>, %zu %s, "
+			     "%zu info; %zu ignored by the policy%s.</p>\n",
+			drift, plural(drift, "difference", "differences"), tot.blocking, tot.warnings,
+			plural(tot.warnings, "warning", "warnings"), tot.infos, tot.ignored,
+			tot.ignored && !opts->show_ignored ? " (listed with --show-ignored)" : "");
+	else
+		fprintf(out, "<p id=\"counts\"><strong>No drift</strong> in %lld %s compared; %zu "
+			     "ignored by the policy%s.</p>\n",
+			(long long)d->compared, plural((size_t)d->compared, "item", "items"),
+			tot.ignored,
+			tot.ignored && !opts->show_ignored ? " (listed with --show-ignored)" : "");
+	if (d->nexpired)
+		put_expired(&c);
+	if (d->nsnowflakes)
+		put_snowflakes(&c);
+	if (tot.listed)
+		put_drift(&c, ks, nk, &tot);
+	fputs("</main>\n", out);
+	fputs(script, out);
+	fputs("</body>\n</html>\n", out);
+
+	if (c.oom)
+		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+	else if (ferror(out))
+		rc = ed_err_set(err, ED_IO, "cannot write the report");
+	sqlite3_finalize(c.content);
+	ed_buf_release(&c.t);
+	free(ks);
+	return rc;
+}
+
+const struct ed_report_ops ed_report_html = {.name = "html", .render = render_html};

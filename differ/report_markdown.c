@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Markdown report, sized for a pull-request comment (GitHub, GitLab): the
+ * summary table first, then each kind's drift folded in <details>.
+ * GitHub refuses comments over 65536 characters: past ED_MD_BUDGET bytes the
+ * remaining rows are counted, not listed.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ed/diff.h"
+
+#define ED_MD_BUDGET 60000
+
+/* --- shown text: the same rules in every report file --- */
+
+/* Length of the valid UTF-8 sequence at p (n bytes left) and its code point; 0 if invalid. */
+static size_t utf8_at(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+		   : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (!len || len > n || !ed_utf8_valid((const char *)p, len))
+		return 0;
+	uint32_t c = len == 1 ? p[0] : p[0] & (0x7fu >> len);
+	for (size_t i = 1; i < len; i++)
+		c = c << 6 | (p[i] & 0x3fu);
+	*cp = c;
+	return len;
+}
+
+/*
+ * Code points shown as escapes: C0 and C1 controls, DEL, bidirectional
+ * controls (a name could reorder the text around it) and non-characters.
+ */
+static bool cp_hidden(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+	       (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe;
+}
+
+/*
+ * Appends s[0..len) as text a reader can trust: valid UTF-8 as it is; each
+ * byte of an invalid sequence or of a hidden code point as \xHH (as the text
+ * report shows control bytes). The result is valid UTF-8 without controls.
+ */
+static int add_shown(struct ed_buf *b, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		uint32_t c = 0;
+		size_t n = utf8_at(u + i, len - i, &c);
+		int rc = 0;
+		if (n && !cp_hidden(c))
+			rc = ed_buf_add(b, s + i, n);
+		else
+			for (size_t j = 0; j < (n ? n : 1) && !rc; j++)
+				rc = ed_buf_addf(b, "\\x%02x", u[i + j]);
+		if (rc)
+			return -1;
+		i += n ? n : 1;
+	}
+	return 0;
+}
+
+/* --- per-kind counts --- */
+
+/* The kinds that always get a row. */
+static const char *const kinds[] = {ED_KIND_CONFIG, ED_KIND_FILE, ED_KIND_PACKAGE, ED_KIND_SCHEMA,
+				    ED_KIND_SYSTEM};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+struct kstat {
+	const char *kind;
+	size_t added, removed, changed, blocking, warnings, infos; /* not ignored */
+	size_t ignored;
+	size_t listed; /* entries shown (ignored ones only with show_ignored) */
+};
+
+static bool is_block(const struct ed_drift_entry *e)
+{
+	return !e->severity || strcmp(e->severity, "block") == 0;
+}
+
+static int cmp_kind(const void *a, const void *b)
+{
+	return strcmp(((const struct kstat *)a)->kind, ((const struct kstat *)b)->kind);
+}
+
+/*
+ * Fills ks (room for d->n + NKINDS) with one row per kind: the fixed kinds
+ * and any other present, by name. Entries need not be grouped by kind (a
+ * fleet's are ordered by role first). Returns the number of rows.
+ */
+static size_t kind_stats(const struct ed_drift *d, bool show_ignored, struct kstat *ks)
+{
+	size_t nk = 0;
+	for (size_t i = 0; i < NKINDS + d->n; i++) {
+		const char *kind = i < NKINDS ? kinds[i] : d->v[i - NKINDS].kind;
+		size_t k = 0;
+		while (k < nk && strcmp(ks[k].kind, kind) != 0)
+			k++;
+		if (k == nk) {
+			memset(&ks[nk], 0, sizeof(ks[nk]));
+			ks[nk++].kind = kind;
+		}
+		if (i < NKINDS)
+			continue;
+		struct kstat *s = &ks[k];
+		const struct ed_drift_entry *e = &d->v[i - NKINDS];
+		if (e->ignored) {
+			s->ignored++;
+			s->listed += show_ignored;
+			continue;
+		}
+		s->listed++;
+		s->added += e->change == ED_ADDED;
+		s->removed += e->change == ED_REMOVED;
+		s->changed += e->change == ED_CHANGED;
+		if (is_block(e))
+			s->blocking++;
+		else if (strcmp(e->severity, "warn") == 0)
+			s->warnings++;
+		else
+			s->infos++;
+	}
+	qsort(ks, nk, sizeof(*ks), cmp_kind);
+	return nk;
+}
+
+/* --- Markdown --- */
+
+struct ctx {
+	const struct ed_drift *d;
+	const struct ed_render_opts *opts;
+	struct ed_buf t; /* scratch */
+	bool oom;
+};
+
+static void put(struct ctx *c, struct ed_buf *o, const char *s)
+{
+	if (ed_buf_adds(o, s))
+		c->oom = true;
+}
+
+/*
+ * Appends shown text made inert in a table cell: '|' cannot end the cell,
+ * HTML is text, and Markdown punctuation (emphasis, code, links, math,
+ * strike-through) is backslash-escaped.
+ */
+static void put_md(struct ctx *c, struct ed_buf *o, const char *s)
+{
+	int rc = 0;
+	for (; *s && !rc; s++) {
+		switch (*s) {
+		case '&': rc = ed_buf_adds(o, "&amp;"); break;
+		case '<': rc = ed_buf_adds(o, "&lt;"); break;
+		case '>': rc = ed_buf_adds(o, "&gt;"); break;
+		case '\\': case '`': case '*': case '_': case '[': case ']': case '|': case '~':
+		case '$':
+			rc = ed_buf_addc(o, '\\') || ed_buf_addc(o, *s);
+			break;
+		default: rc = ed_buf_addc(o, *s); break;
+		}
+	}
+	if (rc)
+		c->oom = true;
+}
+
+/*
+ * Appends raw bytes shown and HTML-escaped, for a line that starts with an
+ * HTML tag: Markdown reads such a line as raw HTML, so backslashes would stay.
+ */
+static void put_html(struct ctx *c, struct ed_buf *o, const char *s)
+{
+	int rc = 0;
+	ed_buf_reset(&c->t);
+	if (add_shown(&c->t, s, strlen(s)))
+		c->oom = true;
+	for (const char *p = ed_buf_str(&c->t); *p && !rc; p++) {
+		switch (*p) {
+		case '&': rc = ed_buf_adds(o, "&amp;"); break;
+		case '<': rc = ed_buf_adds(o, "&lt;"); break;
+		case '>': rc = ed_buf_adds(o, "&gt;"); break;
+		default: rc = ed_buf_addc(o, *p); break;
+		}
+	}
+	if (rc)
+		c->oom = true;
+}
+
+/* Appends raw bytes (a key, a value), shown and escaped. */
+static void put_raw(struct ctx *c, struct ed_buf *o, const char *s, size_t len)
+{
+	ed_buf_reset(&c->t);
+	if (add_shown(&c->t, s, len))
+		c->oom = true;
+	put_md(c, o, ed_buf_str(&c->t));
+}
+
+static void put_raw_s(struct ctx *c, struct ed_buf *o, const char *s)
+{
+	put_raw(c, o, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* In <code>: GitHub turns neither @name into a mention nor #12 into a link there. */
+static void put_code(struct ctx *c, struct ed_buf *o, const char *s, size_t len)
+{
+	put(c, o, "<code>");
+	put_raw(c, o, s, len);
+	put(c, o, "</code>");
+}
+
+static void put_code_s(struct ctx *c, struct ed_buf *o, const char *s)
+{
+	put_code(c, o, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* "production @1 web1 (2024-05-01T10:00:00Z)", one per snapshot of the side. */
+static void put_side(struct ctx *c, struct ed_buf *o, const struct ed_snapref *one,
+		     const struct ed_snapref *v, size_t n)
+{
+	if (!n) {
+		v = one;
+		n = 1;
+	}
+	put(c, o, "**");
+	put_raw_s(c, o, v[0].env);
+	put(c, o, "**");
+	for (size_t i = 0; i < n; i++) {
+		if (ed_buf_addf(o, "%s @%lld ", i ? "," : "", (long long)v[i].id))
+			c->oom = true;
+		put_raw_s(c, o, v[i].host);
+		put(c, o, " (");
+		put_raw_s(c, o, v[i].started_at);
+		put(c, o, ")");
+	}
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* One table row for e; role: whether the table has a role column. */
+static void row(struct ctx *c, struct ed_buf *o, const struct ed_drift_entry *e, bool role)
+{
+	struct ed_buf what = ED_BUF_INIT;
+	if (ed_drift_describe(e, &what))
+		c->oom = true;
+	put(c, o, "| ");
+	put(c, o, e->ignored ? "ignored" : e->severity ? e->severity : "block");
+	put(c, o, " | ");
+	if (role) {
+		put_raw_s(c, o, e->role && *e->role ? e->role : "-");
+		put(c, o, " | ");
+	}
+	put(c, o, ed_change_name(e->change));
+	put(c, o, " | ");
+	put_code(c, o, e->key, e->key_len);
+	put(c, o, " | ");
+	if (what.len)
+		put_code(c, o, what.p, what.len);
+	if (e->ignored) {
+		put(c, o, what.len ? " — ignored: " : "ignored: ");
+		put_raw_s(c, o, e->reason ? e->reason : "expected difference");
+	}
+	put(c, o, " |\n");
+	ed_buf_release(&what);
+}
+
+static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
+				    const struct ed_render_opts *opts, struct ed_err *err)
+{
+	struct ctx c = {.d = d, .opts = opts, .t = ED_BUF_INIT};
+	struct ed_buf o = ED_BUF_INIT, r = ED_BUF_INIT;
+	struct kstat *ks = calloc(d->n + NKINDS, sizeof(*ks));
+	enum ed_code rc = ED_OK;
+	if (!ks) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+		goto out;
+	}
+	size_t nk = kind_stats(d, opts->show_ignored, ks);
+	struct kstat tot = {0};
+	bool role = false;
+	for (size_t k = 0; k < nk; k++) {
+		tot.added += ks[k].added;
+		tot.removed += ks[k].removed;
+		tot.changed += ks[k].changed;
+		tot.blocking += ks[k].blocking;
+		tot.warnings += ks[k].warnings;
+		tot.infos += ks[k].infos;
+		tot.ignored += ks[k].ignored;
+		tot.listed += ks[k].listed;
+	}
+	/* Ignored drift the differ counted without keeping an entry still counts. */
+	if (d->ignored > tot.ignored)
+		tot.ignored = d->ignored;
+	for (size_t i = 0; i < d->n; i++)
+		if ((!d->v[i].ignored || opts->show_ignored) && d->v[i].role && *d->v[i].role)
+			role = true;
+	size_t drift = tot.added + tot.removed + tot.changed;
+
+	put(&c, &o, "### envdrift: ");
+	put_raw_s(&c, &o, d->cand.env);
+	put(&c, &o, drift ? " differs from " : " mirrors ");
+	put_raw_s(&c, &o, d->ref.env);
+	put(&c, &o, "\n\n| kind | added | removed | changed | blocking | ignored |\n"
+		    "|:-----|------:|--------:|--------:|---------:|--------:|\n");
+	for (size_t k = 0; k < nk; k++) {
+		put(&c, &o, "| ");
+		put_raw_s(&c, &o, ks[k].kind);
+		if (ed_buf_addf(&o, " | %zu | %zu | %zu | %zu | %zu |\n", ks[k].added, ks[k].removed,
+				ks[k].changed, ks[k].blocking, ks[k].ignored))
+			c.oom = true;
+	}
+	if (ed_buf_addf(&o, "| **total** | **%zu** | **%zu** | **%zu** | **%zu** | **%zu** |\n\n",
+			tot.added, tot.removed, tot.changed, tot.blocking, tot.ignored))
+		c.oom = true;
+
+	if (drift) {
+		if (ed_buf_addf(&o, "**%zu %s: %zu blocking**, %zu %s, %zu %s; %zu ignored by the policy",
+				drift, plural(drift, "difference", "differences"), tot.blocking,
+				tot.warnings, plural(tot.warnings, "warning", "warnings"), tot.infos,
+				plural(tot.infos, "note", "notes"), tot.ignored))
+			c.oom = true;
+	} else {
+		if (ed_buf_addf(&o, "**No drift** in %lld %s compared; %zu ignored by the policy",
+				(long long)d->compared, plural((size_t)d->compared, "item", "items"),
+				tot.ignored))
+			c.oom = true;
+	}
+	put(&c, &o, tot.ignored && !opts->show_ignored ? " (listed with `--show-ignored`).\n\n"
+						       : ".\n\n");
+	put(&c, &o, "Reference: ");
+	put_side(&c, &o, &d->ref, d->refs, d->nrefs);
+	put(&c, &o, "  \nCandidate: ");
+	put_side(&c, &o, &d->cand, d->cands, d->ncands);
+	put(&c, &o, "  \nPolicy: ");
+	if (d->policy)
+		put_code_s(&c, &o, d->policy);
+	else
+		put(&c, &o, "none, so all drift blocks");
+	put(&c, &o, "\n");
+
+	if (d->nexpired) {
+		if (ed_buf_addf(&o, "\n**%zu policy %s expired** and no longer %s:\n\n"
+				    "| rule | expired | reason |\n|---|---|---|\n",
+				d->nexpired, plural(d->nexpired, "rule has", "rules have"),
+				plural(d->nexpired, "applies", "apply")))
+			c.oom = true;
+		for (size_t i = 0; i < d->nexpired; i++) {
+			put(&c, &o, "| ");
+			put_code_s(&c, &o, d->expired[i].text);
+			put(&c, &o, " | ");
+			put_raw_s(&c, &o, d->expired[i].expires);
+			put(&c, &o, " | ");
+			put_raw_s(&c, &o, d->expired[i].reason ? d->expired[i].reason : "-");
+			put(&c, &o, " |\n");
+		}
+	}
+
+	/* Rows go in while the comment stays under the budget; what closes it fits the reserve. */
+	const size_t reserve = 4000 + 200 * nk;
+	size_t unlisted = 0;
+	for (size_t k = 0; k < nk; k++) {
+		const struct kstat *s = &ks[k];
+		if (!s->listed)
+			continue;
+		put(&c, &o, "\n<details><summary>");
+		put_html(&c, &o, s->kind);
+		if (ed_buf_addf(&o, ": %zu %s", s->listed, plural(s->listed, "difference", "differences")))
+			c.oom = true;
+		if (s->blocking && ed_buf_addf(&o, ", %zu blocking", s->blocking))
+			c.oom = true;
+		if (s->ignored && opts->show_ignored && ed_buf_addf(&o, ", %zu ignored", s->ignored))
+			c.oom = true;
+		put(&c, &o, role ? "</summary>\n\n| severity | role | change | key | what differs |\n"
+				   "|---|---|---|---|---|\n"
+				 : "</summary>\n\n| severity | change | key | what differs |\n"
+				   "|---|---|---|---|\n");
+		size_t here = 0;
+		for (size_t i = 0; i < d->n; i++) {
+			const struct ed_drift_entry *e = &d->v[i];
+			if ((e->ignored && !opts->show_ignored) || strcmp(e->kind, s->kind) != 0)
+				continue;
+			ed_buf_reset(&r);
+			row(&c, &r, e, role);
+			if (unlisted || o.len + r.len + reserve > ED_MD_BUDGET) {
+				unlisted++;
+				here++;
+				continue;
+			}
+			if (ed_buf_add(&o, r.p, r.len))
+				c.oom = true;
+		}
+		if (here && ed_buf_addf(&o, "\n*%zu more not listed here: the comment would be "
+					    "too long.*\n", here))
+			c.oom = true;
+		put(&c, &o, "\n</details>\n");
+	}
+
+	if (d->nsnowflakes) {
+		if (ed_buf_addf(&o, "\n<details><summary>snowflakes: %zu %s that %s with %s role"
+				    "</summary>\n\n| environment | role | host | kind | key | its value | "
+				    "majority value |\n"
+				    "|---|---|---|---|---|---|---|\n",
+				d->nsnowflakes, plural(d->nsnowflakes, "host item", "host items"),
+				plural(d->nsnowflakes, "disagrees", "disagree"),
+				plural(d->nsnowflakes, "its", "their")))
+			c.oom = true;
+		size_t here = 0;
+		for (size_t i = 0; i < d->nsnowflakes; i++) {
+			const struct ed_snowflake *f = &d->snowflakes[i];
+			ed_buf_reset(&r);
+			put(&c, &r, "| ");
+			put_raw_s(&c, &r, f->env);
+			put(&c, &r, " | ");
+			put_raw_s(&c, &r, f->role && *f->role ? f->role : "-");
+			put(&c, &r, " | ");
+			put_raw_s(&c, &r, f->host);
+			put(&c, &r, " | ");
+			put_raw_s(&c, &r, f->kind);
+			put(&c, &r, " | ");
+			put_code_s(&c, &r, f->key);
+			put(&c, &r, " | ");
+			if (f->value)
+				put_code_s(&c, &r, f->value);
+			else
+				put(&c, &r, "(absent or secret)");
+			put(&c, &r, " | ");
+			if (f->majority_value)
+				put_code_s(&c, &r, f->majority_value);
+			else
+				put(&c, &r, "(absent or secret)");
+			put(&c, &r, " |\n");
+			if (unlisted || o.len + r.len + reserve > ED_MD_BUDGET) {
+				unlisted++;
+				here++;
+				continue;
+			}
+			if (ed_buf_add(&o, r.p, r.len))
+				c.oom = true;
+		}
+		if (here && ed_buf_addf(&o, "\n*%zu more not listed here: the comment would be "
+					    "too long.*\n", here))
+			c.oom = true;
+		put(&c, &o, "\n</details>\n");
+	}
+	if (unlisted && ed_buf_addf(&o, "\n%zu %s not listed to keep this comment under GitHub's "
+					"65536 characters: `envdrift diff --format html` shows all.\n",
+				    unlisted, plural(unlisted, "row is", "rows are")))
+		c.oom = true;
+
+	if (c.oom) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+		goto out;
+	}
+	if (fwrite(o.p, 1, o.len, out) != o.len || ferror(out))
+		rc = ed_err_set(err, ED_IO, "cannot write the report");
+out:
+	free(ks);
+	ed_buf_release(&o);
+	ed_buf_release(&r);
+	ed_buf_release(&c.t);
+	return rc;
+}
+
+const struct ed_report_ops ed_report_markdown = {.name = "markdown", .render = render_markdown};

@@ -1,0 +1,2 @@
+#!/bin/sh
+exec /srv/shop/bin/run
