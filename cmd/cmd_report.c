@@ -13,11 +13,13 @@
 
 #include "cmd.h"
 #include "ed/diff.h"
+#include "ed/policy.h"
 #include "ed/store.h"
 
 const char ed_usage_report[] =
 	"usage: envdrift [--db PATH] report [--pair REFERENCE:CANDIDATE]...\n"
 	"                [--since DURATION] [--format text|markdown] [--out FILE]\n"
+	"                [--policy FILE]\n"
 	"\n"
 	"The nightly report, for a job that mails it (see contrib/systemd):\n"
 	"  - for each pair of environments (default production:staging), the current\n"
@@ -32,6 +34,7 @@ const char ed_usage_report[] =
 	"  --since DURATION    history window without a previous report: 90s, 30m, 24h, 7d\n"
 	"  --format FORMAT     text (default) or markdown\n"
 	"  --out FILE          write the report to FILE (written whole, then renamed)\n"
+	"  --policy FILE       judge the current drift by this policy (default: built in)\n"
 	"\n"
 	"Exit status: 0 report written (drift or not), 2 error.\n";
 
@@ -161,8 +164,9 @@ static enum ed_code trend(FILE *out, bool md, struct ed_store *st, const struct 
 }
 
 static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct pair *pairs,
-				 size_t npairs, long long since,
-				 const struct ed_report_ops *report, struct ed_err *err)
+				 size_t npairs, long long since, const struct ed_policy *pol,
+				 const char *policy_name, const struct ed_report_ops *report,
+				 struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
 	struct ed_render_opts ropts = {.store = st};
@@ -185,7 +189,10 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 		if (!rc)
 			rc = ed_store_resolve_all(st, pairs[i].cand, &b, &nb, err);
 		if (!rc)
-			rc = ed_diff_sides(st, a, na, b, nb, NULL, &cur[i], err);
+			rc = ed_diff_sides(st, a, na, b, nb, pol, &cur[i], err);
+		if (!rc)
+			rc = ed_policy_apply(pol, NULL, &cur[i], err);
+		cur[i].policy = policy_name;
 		if (!rc)
 			rc = report->render(out, &cur[i], &ropts, err);
 		free(a);
@@ -218,12 +225,14 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 		{"since", required_argument, NULL, 's'},
 		{"format", required_argument, NULL, 'f'},
 		{"out", required_argument, NULL, 'o'},
+		{"policy", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct pair *pairs = NULL;
 	size_t npairs = 0;
-	const char *format = "text", *out_path = NULL;
+	const char *format = "text", *out_path = NULL, *policy_path = NULL;
+	struct ed_policy pol = {0};
 	long long since = 24 * 3600;
 	struct ed_err err = {0};
 	struct ed_store *st = NULL;
@@ -236,6 +245,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 		case 'd': cli->db = optarg; break;
 		case 'f': format = optarg; break;
 		case 'o': out_path = optarg; break;
+		case 'P': policy_path = optarg; break;
 		case 's':
 			if ((since = parse_duration(optarg)) < 0) {
 				status = ed_cli_usage_error("report",
@@ -298,7 +308,8 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 		}
 		npairs = 1;
 	}
-	if (ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err))
+	if (ed_policy_load(policy_path, &pol, &err) ||
+	    ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err))
 		goto fail;
 	if (out_path) {
 		if (ed_buf_addf(&tmp, "%s.tmp", out_path)) {
@@ -310,7 +321,8 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 			goto fail;
 		}
 	}
-	if (write_report(out ? out : stdout, md, st, pairs, npairs, since, report, &err))
+	if (write_report(out ? out : stdout, md, st, pairs, npairs, since, &pol,
+			 policy_path ? policy_path : "built-in default", report, &err))
 		goto fail;
 	if (out) {
 		bool bad = fflush(out) != 0 || ferror(out);
@@ -335,6 +347,7 @@ done:
 	}
 	ed_buf_release(&tmp);
 	ed_store_close(st);
+	ed_policy_release(&pol);
 	for (size_t i = 0; i < npairs; i++) {
 		free(pairs[i].ref);
 		free(pairs[i].cand);

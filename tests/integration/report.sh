@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# report: the current drift of each pair, each environment's own history
+# since the previous report, the trend per day; every run recorded.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+DB=$TMP/store.db
+init_store "$DB"
+for h in p1 s1; do
+	mkdir -p "$TMP/$h/etc/app" "$TMP/$h/var/lib/dpkg"
+	printf 'a = 1\n' >"$TMP/$h/etc/app/app.conf"
+	printf 'Package: tool\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0\n\n' >"$TMP/$h/var/lib/dpkg/status"
+done
+sed -i 's/1.0/0.9/' "$TMP/s1/var/lib/dpkg/status"
+collect() { ed --db "$DB" collect --env "$1" --host "$2" --root "$TMP/$2" --path /etc; }
+collect production p1; collect staging s1
+
+ed --db "$DB" report --out "$TMP/r1.txt"
+exits 0 "report exits 0 even with drift"
+r1=$(cat "$TMP/r1.txt")
+contains "$r1" "== staging against production: current drift ==" "the current drift of the default pair"
+contains "$r1" "dpkg:tool:amd64  version 1.0 -> 0.9 (behind)" "  judged by the default policy (behind)"
+contains "$r1" "no earlier complete snapshot of staging" "no history yet: said so"
+like "$r1" "$(date -u +%Y-%m-%d) +1 +0 +0 +1 +0" "the trend has today's counts"
+is "$(q "$DB" "SELECT count(*) FROM runs_v WHERE command = 'report'")" "1" "the run is recorded"
+
+printf 'a = 2\n' >"$TMP/s1/etc/app/app.conf"
+collect staging s1
+ed --db "$DB" report --format markdown
+exits 0 "a second report, in Markdown"
+contains "$OUT" "## staging: what changed since the previous report" "staging's own history since the previous report"
+contains "$OUT" "/etc/app/app.conf" "  shows the file changed in staging"
+contains "$OUT" "| day | blocking | added | removed | changed | ignored |" "the trend as a Markdown table"
+is "$(q "$DB" "SELECT count(*) FROM runs_v WHERE command = 'report'")" "2" "both runs recorded"
+ed --db "$DB" report --pair production
+exits 2 "a malformed --pair is refused"
+
+done_testing
