@@ -289,7 +289,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 1;
 	}
 	ip->called = true;
-	if (ip->oom || ip->edits)
+	/* After a mismatch the file is refused: record nothing more (a continuation needs its entry). */
+	if (ip->oom || ip->edits || ip->mismatch)
 		return 1;
 	if (l->kind != L_CONT) {
 		if (add_entry(ip, kn, kl, v, vl, l->kind == L_NOVALUE))
