@@ -20,7 +20,7 @@
 
 #define READ_CHUNK (256u * 1024)
 #define BATCH_FILES 256                  /* files per job, at most */
-#define BATCH_BYTES (4u * 1024 * 1024)   /* bytes a job may keep in memory, about */
+#define BATCH_BYTES (1u * 1024 * 1024)   /* bytes a job may keep in memory, about */
 
 static const char attrs_secret[] = "{\"secret\":true}";
 
