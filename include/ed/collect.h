@@ -13,8 +13,13 @@
 #include "ed/item.h"
 #include "ed/source.h"
 
-/* Largest structured config parsed key by key; bigger files are fingerprinted only. */
-#define ED_CONFIG_MAX (16u * 1024 * 1024)
+/*
+ * Largest structured config parsed key by key; bigger files are fingerprinted
+ * only, with a warning. A parsed document takes about ten times its size in
+ * memory on its hashing thread: 1 MiB keeps a collection's peak memory low,
+ * and real configuration files are far smaller.
+ */
+#define ED_CONFIG_MAX (1u * 1024 * 1024)
 
 /* Secret rules: which config keys are secrets, and the per-store key for their fingerprints. */
 struct ed_secrets {
