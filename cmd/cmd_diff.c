@@ -45,7 +45,8 @@ const char ed_usage_gate[] =
 	"'production'). Prints one line per blocking difference on stderr, then a\n"
 	"summary line. It cannot vouch for staging (exit 2, with the reason) when an\n"
 	"environment has no complete snapshot, a snapshot finished longer ago than\n"
-	"--max-age, or a host of the previous recorded run has no snapshot now.\n"
+	"--max-age, a host of the previous recorded run has no snapshot now, or an\n"
+	"item whose drift the policy says blocks could not be collected.\n"
 	"\n"
 	"  --production ENV   the reference (default production)\n"
 	"  --staging ENV      the candidate (default staging)\n"
@@ -271,6 +272,80 @@ static bool host_missing(struct ed_store *st, const struct ed_drift *d, struct e
 	return missing;
 }
 
+/*
+ * Exit 2 reasons: an item that could not be collected (an unreadable file,
+ * a package database that failed) where the policy says its drift blocks:
+ * the gate cannot vouch for what it could not see.
+ */
+static bool blocking_errors(struct ed_store *st, const struct ed_policy *pol,
+			    const struct ed_drift *d, struct ed_err *err)
+{
+	struct ed_drift tmp = {0};
+	sqlite3_stmt *s = NULL;
+	bool found = false;
+	if (sqlite3_prepare_v2(ed_store_db(st),
+			       "SELECT kind, key, error FROM items WHERE snapshot_id = ? "
+			       "AND error IS NOT NULL ORDER BY kind, key LIMIT 10000",
+			       -1, &s, NULL) != SQLITE_OK)
+		return false;
+	const struct ed_snapref *sides[2] = {d->refs, d->cands};
+	size_t ns[2] = {d->nrefs, d->ncands};
+	size_t cap = 0;
+	const struct ed_snapref **hostref = NULL;
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < ns[k]; i++) {
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, sides[k][i].id);
+			while (sqlite3_step(s) == SQLITE_ROW) {
+				if (tmp.n == cap) {
+					size_t ncap = cap ? 2 * cap : 16;
+					struct ed_drift_entry *v = realloc(tmp.v, ncap * sizeof(*v));
+					const struct ed_snapref **h = realloc(hostref, ncap * sizeof(*h));
+					if (v)
+						tmp.v = v;
+					if (h)
+						hostref = h;
+					if (!v || !h)
+						goto out;
+					cap = tmp.cap = ncap;
+				}
+				struct ed_drift_entry *e = &tmp.v[tmp.n];
+				memset(e, 0, sizeof(*e));
+				hostref[tmp.n] = &sides[k][i];
+				tmp.n++;
+				e->kind = strdup((const char *)sqlite3_column_text(s, 0));
+				e->key_len = (size_t)sqlite3_column_bytes(s, 1);
+				e->key = ed_strndup((const char *)sqlite3_column_text(s, 1), e->key_len);
+				e->change = ED_CHANGED;
+				e->fields = ED_F_ERROR;
+				e->severity = "block";
+				e->rule = strdup("collection error");
+				e->cand.present = e->ref.present = true;
+				e->cand.error = strdup((const char *)sqlite3_column_text(s, 2));
+				if (!e->kind || !e->key || !e->rule || !e->cand.error)
+					goto out;
+			}
+		}
+	}
+	if (tmp.n == 0 || ed_policy_apply(pol, NULL, &tmp, err) != ED_OK)
+		goto out;
+	for (size_t i = 0; i < tmp.n && !found; i++) {
+		const struct ed_drift_entry *e = &tmp.v[i];
+		if (e->ignored || strcmp(e->severity, "block") != 0)
+			continue;
+		ed_err_set(err, ED_IO,
+			   "%zu item%s could not be collected and would block, first %s %s on %s/%s: %s",
+			   tmp.blocking, tmp.blocking == 1 ? "" : "s", e->kind, e->key, hostref[i]->env,
+			   hostref[i]->host, e->cand.error);
+		found = true;
+	}
+out:
+	free(hostref);
+	sqlite3_finalize(s);
+	ed_drift_release(&tmp);
+	return found;
+}
+
 static void now_iso(char out[32])
 {
 	time_t t = time(NULL);
@@ -337,7 +412,8 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	    ed_store_open(cli->db, record ? ED_STORE_WRITE : ED_STORE_READ, NULL, &st, &err) ||
 	    compare(st, prod, stag, &pol, &d, &err) ||
 	    too_old(d.refs, d.nrefs, max_age, now, &err) ||
-	    too_old(d.cands, d.ncands, max_age, now, &err) || host_missing(st, &d, &err)) {
+	    too_old(d.cands, d.ncands, max_age, now, &err) || host_missing(st, &d, &err) ||
+	    blocking_errors(st, &pol, &d, &err)) {
 		fprintf(stderr, "gate: cannot vouch for %s: %s\n", stag, err.msg);
 		goto out;
 	}

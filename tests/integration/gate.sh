@@ -56,6 +56,17 @@ gate --max-age 0
 exits 2 "a host of the previous run without a snapshot now: exit 2"
 like "$ERR" "host s2 of staging was in the previous recorded run" "  the message names the host"
 
+# A collection error on an item whose drift blocks: the gate cannot vouch.
+q_rw "UPDATE snapshots SET status = 'complete' WHERE host = 's2'"
+q_rw "UPDATE items SET error = '/etc/app.conf: cannot open: Permission denied'
+	WHERE key = '/etc/app.conf' AND snapshot_id = (SELECT max(id) FROM snapshots WHERE host = 's1')"
+gate --max-age 0
+exits 2 "a blocking item that could not be collected: exit 2"
+like "$ERR" "could not be collected and would block, first file /etc/app.conf on staging/s1" \
+	"  the message names the item, the host and the error"
+ed --db "$DB" gate --max-age 0
+isnt "$RC" 2 "under the default policy file drift only warns: a file error does not stop the gate"
+
 gate --staging nosuch
 exits 2 "an environment without snapshots: exit 2"
 like "$ERR" "'nosuch'" "  naming it"
