@@ -12,6 +12,7 @@
 #include "ed/pkg.h"
 #include "ed/profile.h"
 #include "ed/snapdoc.h"
+#include "ed/ssh.h"
 #include "ed/store.h"
 #include "ed/system.h"
 
@@ -20,6 +21,9 @@ const char ed_usage_collect[] =
 	"                [--profile FILE] [--path P]... [--packages LIST]\n"
 	"                [--schema [NAME=]ENGINE:TARGET]... [--full] [--threads N]\n"
 	"                [--out FILE --key KEYFILE]\n"
+	"                [--ssh USER@HOST[:PORT] [--known-hosts FILE] [--identity FILE]\n"
+	"                 [--passphrase-env VAR] [--accept-new-host-keys]\n"
+	"                 [--connect-timeout SECONDS] [--io-timeout SECONDS]]\n"
 	"\n"
 	"Fingerprints one host and stores the result as one snapshot of ENV. Prints\n"
 	"the new snapshot's id on stdout; progress and warnings go to stderr.\n"
@@ -52,7 +56,8 @@ const char ed_usage_collect[] =
 	"  --full           read and hash every file, even those unchanged (same device,\n"
 	"                   inode, size, mtime and ctime) since the host's previous\n"
 	"                   snapshot, whose fingerprints are otherwise reused\n"
-	"  --threads N      hashing threads (default 0: one per core)\n"
+	"  --threads N      hashing threads (default 0: one per core; with --ssh,\n"
+	"                   4, each with its own connection)\n"
 	"  --out FILE       push mode: write the snapshot as a JSON document\n"
 	"                   (envdrift.snapshot/1, docs/snapshot-format.md) to FILE\n"
 	"                   ('-': stdout) instead of a store, for 'envdrift ingest'\n"
@@ -61,6 +66,25 @@ const char ed_usage_collect[] =
 	"  --key KEYFILE    with --out, required: a copy of the key file (STORE.key,\n"
 	"                   32 bytes, mode 0600) of the store the document is for, so\n"
 	"                   secrets get the keyed fingerprints that store compares\n"
+	"  --ssh USER@HOST[:PORT]\n"
+	"                   read the host over SSH (SFTP for files; commands such as\n"
+	"                   uname, rpm and psql run on the host) instead of this\n"
+	"                   machine; not with --root. IPv6: USER@[ADDR]:PORT. Each\n"
+	"                   hashing thread opens its own connection\n"
+	"  --known-hosts FILE  the host keys to trust (default ~/.ssh/known_hosts,\n"
+	"                   hashed entries included); an unknown, changed or revoked\n"
+	"                   host key is refused before authenticating\n"
+	"  --accept-new-host-keys  add an unknown host's key to the known hosts file\n"
+	"                   (as ssh's StrictHostKeyChecking=accept-new); a changed\n"
+	"                   key is still refused\n"
+	"  --identity FILE  the private key (ed25519 or ECDSA: libssh2 1.10 signs RSA\n"
+	"                   with SHA-1, which current OpenSSH refuses). Default:\n"
+	"                   ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa\n"
+	"  --passphrase-env VAR  the environment variable that holds the key's\n"
+	"                   passphrase (never the passphrase on the command line)\n"
+	"  --connect-timeout SECONDS  TCP connect and SSH handshake (default 10)\n"
+	"  --io-timeout SECONDS  any later wait for the host (default 30): a host that\n"
+	"                   stops answering fails the collection, never hangs it\n"
 	"\n"
 	"A failed or interrupted collection never shows up as complete: the snapshot\n"
 	"stays 'running', 'failed' or 'abandoned', without items.\n"
@@ -338,6 +362,13 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		{"threads", required_argument, NULL, 'T'},
 		{"out", required_argument, NULL, 'o'},
 		{"key", required_argument, NULL, 'k'},
+		{"ssh", required_argument, NULL, 'S'},
+		{"known-hosts", required_argument, NULL, 'K'},
+		{"identity", required_argument, NULL, 'i'},
+		{"passphrase-env", required_argument, NULL, 'E'},
+		{"accept-new-host-keys", no_argument, NULL, 'A'},
+		{"connect-timeout", required_argument, NULL, 'C'},
+		{"io-timeout", required_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -361,6 +392,9 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 	struct ed_baseline baseline = {0};
 	int64_t prev_id = 0;
 	struct ed_files_stats stats = {0};
+	const char *ssh = NULL;
+	struct ed_ssh_dest dest = {0};
+	struct ed_ssh_opts sopts = {0};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -375,6 +409,24 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		case 'F': full = true; break;
 		case 'o': out_path = optarg; break;
 		case 'k': key_path = optarg; break;
+		case 'S': ssh = optarg; break;
+		case 'K': sopts.known_hosts = optarg; break;
+		case 'i': sopts.identity = optarg; break;
+		case 'E': sopts.passphrase_env = optarg; break;
+		case 'A': sopts.accept_new = true; break;
+		case 'C':
+		case 'O': {
+			char *end;
+			double secs = strtod(optarg, &end);
+			if (*end || end == optarg || !(secs >= 0.1 && secs <= 3600)) {
+				status = ed_cli_usage_error("collect", "--%s %s: expected 0.1 to 3600 seconds",
+							    c == 'C' ? "connect-timeout" : "io-timeout",
+							    optarg);
+				goto out;
+			}
+			*(c == 'C' ? &sopts.connect_timeout_ms : &sopts.op_timeout_ms) = (int)(secs * 1000);
+			break;
+		}
 		case 'T': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -436,6 +488,19 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 						       "store uses the store's own key");
 		goto out;
 	}
+	if (ssh && root) {
+		status = ed_cli_usage_error("collect", "--root and --ssh exclude each other");
+		goto out;
+	}
+	if (!ssh && (sopts.known_hosts || sopts.identity || sopts.passphrase_env ||
+		     sopts.accept_new || sopts.connect_timeout_ms || sopts.op_timeout_ms)) {
+		status = ed_cli_usage_error("collect", "SSH options need --ssh USER@HOST");
+		goto out;
+	}
+	if (ssh && ed_ssh_dest_parse(ssh, &dest, &err)) {
+		status = ed_cli_usage_error("collect", "%s", err.msg);
+		goto out;
+	}
 	if (strlen(role) > 200 || strpbrk(role, "\n\r\t")) {
 		status = ed_cli_usage_error("collect", "--role: at most 200 characters, no control characters");
 		goto out;
@@ -457,6 +522,9 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		goto fail;
 	if (threads >= 0)
 		prof.threads = threads;
+	/* Over SSH each hashing thread is a connection (3 sshd processes on the host): a few. */
+	if (ssh && prof.threads == 0)
+		prof.threads = ED_SSH_DEFAULT_THREADS;
 	if (prof.schemas.n && !(schemas = calloc(prof.schemas.n, sizeof(*schemas))))
 		goto oom;
 	for (; nschemas < prof.schemas.n; nschemas++)
@@ -465,11 +533,20 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 			goto fail;
 		}
 
-	if (ed_source_local_new(root, &src, &err))
+	if (ssh) {
+		sopts.user = dest.user;
+		sopts.host = dest.host;
+		sopts.port = dest.port;
+		if (ed_source_ssh_new(&sopts, &src, &err))
+			goto fail;
+	} else if (ed_source_local_new(root, &src, &err)) {
 		goto fail;
+	}
 	if (!host) {
+		/* The host's own /etc/hostname; else, over SSH, the name connected to. */
 		if (!root_hostname(src, hostbuf, sizeof(hostbuf)) &&
-		    gethostname(hostbuf, sizeof(hostbuf) - 1) != 0)
+		    (ssh ? snprintf(hostbuf, sizeof(hostbuf), "%s", dest.host) < 0
+			 : gethostname(hostbuf, sizeof(hostbuf) - 1) != 0))
 			snprintf(hostbuf, sizeof(hostbuf), "localhost");
 		hostbuf[sizeof(hostbuf) - 1] = '\0';
 		host = hostbuf;
@@ -527,6 +604,12 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 			goto fail;
 	}
 
+	/*
+	 * A dropped or silent connection leaves per-entry errors that the
+	 * collectors record and go on: such a snapshot must not be stored.
+	 */
+	if (ssh && ed_source_ssh_check(src, &err))
+		goto fail;
 	int64_t id = 0, items = 0, warnings = 0;
 	if (dw) {
 		char docid[ED_SNAPDOC_ID_LEN + 1];
@@ -592,6 +675,7 @@ out:
 		ed_store_baseline_release(&baseline);
 	ed_store_close(st);
 	ed_source_free(src);
+	ed_ssh_dest_release(&dest);
 	ed_strlist_release(&cli_paths);
 	ed_strlist_release(&cli_schemas);
 	ed_profile_release(&prof);

@@ -14,6 +14,7 @@ packages=(
 	libssh2-1-dev libssl-dev libmicrohttpd-dev libinih-dev libyaml-dev zlib1g-dev librpm-dev
 	git ca-certificates strace
 	rpm postgresql chromium cmark-gfm patch
+	openssh-server openssh-client
 )
 # sqlite3-tools carries sqldiff on bookworm; it is optional and installed only where it exists.
 optional=(sqlite3-tools)
