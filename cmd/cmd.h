@@ -26,6 +26,8 @@ struct ed_cmd {
 
 int ed_cmd_init(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli);
+/* collect --inventory: every host of an inventory, N at a time (cmd_inventory.c). */
+int ed_collect_inventory(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli);

@@ -18,6 +18,7 @@
 
 const char ed_usage_collect[] =
 	"usage: envdrift [--db PATH] collect --env ENV [--host NAME] [--role ROLE] [--root DIR]\n"
+	"       envdrift [--db PATH] collect --inventory FILE [--env ENV]... [-j N] [--full]\n"
 	"                [--profile FILE] [--path P]... [--packages LIST]\n"
 	"                [--schema [NAME=]ENGINE:TARGET]... [--full] [--threads N]\n"
 	"                [--out FILE --key KEYFILE]\n"
@@ -61,8 +62,10 @@ const char ed_usage_collect[] =
 	"  --out FILE       push mode: write the snapshot as a JSON document\n"
 	"                   (envdrift.snapshot/1, docs/snapshot-format.md) to FILE\n"
 	"                   ('-': stdout) instead of a store, for 'envdrift ingest'\n"
-	"                   elsewhere; prints the document's id. No store is opened,\n"
-	"                   so every file is read (as with --full)\n"
+	"                   elsewhere; prints the document's id. No store is written;\n"
+	"                   every file is read unless --baseline-db names a store\n"
+	"  --baseline-db STORE  with --out: reuse the fingerprints of unchanged files\n"
+	"                   from this host's previous snapshot in STORE (read only)\n"
 	"  --key KEYFILE    with --out, required: a copy of the key file (STORE.key,\n"
 	"                   32 bytes, mode 0600) of the store the document is for, so\n"
 	"                   secrets get the keyed fingerprints that store compares\n"
@@ -85,6 +88,12 @@ const char ed_usage_collect[] =
 	"  --connect-timeout SECONDS  TCP connect and SSH handshake (default 10)\n"
 	"  --io-timeout SECONDS  any later wait for the host (default 30): a host that\n"
 	"                   stops answering fails the collection, never hangs it\n"
+	"\n"
+	"  --inventory FILE collect every host of an inventory (docs/inventory.md) over\n"
+	"                   SSH, N hosts at a time (-j, default 8), one snapshot per\n"
+	"                   host; --env limits it to some environments. Ends with a\n"
+	"                   table: host, status, items, seconds, error. Exit 0 when\n"
+	"                   every host was stored, 2 otherwise (the others are stored)\n"
 	"\n"
 	"A failed or interrupted collection never shows up as complete: the snapshot\n"
 	"stays 'running', 'failed' or 'abandoned', without items.\n"
@@ -348,6 +357,10 @@ static enum ed_code load_profile(const char *path, struct ed_profile *p, struct 
 
 int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 {
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--inventory") == 0)
+			return ed_collect_inventory(argc, argv, cli);
+
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, 'd'},
 		{"env", required_argument, NULL, 'e'},
@@ -361,6 +374,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		{"full", no_argument, NULL, 'F'},
 		{"threads", required_argument, NULL, 'T'},
 		{"out", required_argument, NULL, 'o'},
+		{"baseline-db", required_argument, NULL, 'B'},
 		{"key", required_argument, NULL, 'k'},
 		{"ssh", required_argument, NULL, 'S'},
 		{"known-hosts", required_argument, NULL, 'K'},
@@ -374,7 +388,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 	};
 	const char *env = NULL, *host = NULL, *root = NULL, *packages = NULL, *profile_path = NULL;
 	const char *role = "";
-	const char *out_path = NULL, *key_path = NULL;
+	const char *out_path = NULL, *key_path = NULL, *baseline_db = NULL;
 	struct ed_snapdoc_writer *dw = NULL;
 	struct ed_strlist cli_paths = {0}, cli_schemas = {0};
 	struct ed_profile prof = {0};
@@ -408,6 +422,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		case 'P': packages = optarg; break;
 		case 'F': full = true; break;
 		case 'o': out_path = optarg; break;
+		case 'B': baseline_db = optarg; break;
 		case 'k': key_path = optarg; break;
 		case 'S': ssh = optarg; break;
 		case 'K': sopts.known_hosts = optarg; break;
@@ -555,8 +570,19 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		/* Push mode: no store, the JSON document's sink instead of the snapshot writer. */
 		struct ed_snapdoc_meta meta = {.env = env, .host = host, .role = role,
 					       .collector_root = root};
-		if (ed_snapdoc_key_read(key_path, key, &err) ||
-		    ed_snapdoc_begin(out_path, &meta, &dw, &err))
+		if (ed_snapdoc_key_read(key_path, key, &err))
+			goto fail;
+		if (baseline_db && !full) {
+			/* Read only: the baseline's readers open the store by its path. */
+			struct ed_store *bst = NULL;
+			enum ed_code brc = ed_store_open(baseline_db, ED_STORE_READ, NULL, &bst, &err);
+			if (!brc)
+				brc = ed_store_baseline(bst, env, host, &baseline, &prev_id, &err);
+			ed_store_close(bst);
+			if (brc)
+				goto fail;
+		}
+		if (ed_snapdoc_begin(out_path, &meta, &dw, &err))
 			goto fail;
 	} else {
 		if (ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err) ||

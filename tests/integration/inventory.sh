@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# collect --inventory: a fleet over SSH, several hosts at once, one snapshot
+# per host; a dead host fails alone; the items equal a local collection of
+# the same trees; a wrong inventory line names the file and the line.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+SSHD=/usr/sbin/sshd
+if [ ! -x "$SSHD" ] || ! command -v ssh-keygen >/dev/null || ! mkdir -p /run/sshd 2>/dev/null; then
+	echo "1..0 # SKIP sshd, ssh-keygen or /run/sshd not available"
+	T_DONE=1
+	exit 0
+fi
+ME=$(id -un)
+S=$TMP/ssh
+mkdir -p "$S"
+PIDS=()
+# shellcheck disable=SC2317 # runs from the EXIT trap
+inv_cleanup() {
+	local rc=$?
+	for p in "${PIDS[@]}"; do pkill -KILL -s "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
+	(exit "$rc")
+	t_cleanup
+}
+trap inv_cleanup EXIT
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_listen() {
+	python3 - "$1" <<'PY'
+import socket, sys, time
+end = time.monotonic() + 5
+while time.monotonic() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.02)
+sys.exit(1)
+PY
+}
+ssh-keygen -q -t ed25519 -N '' -f "$S/host"
+ssh-keygen -q -t ed25519 -N '' -f "$S/user"
+cp "$S/user.pub" "$S/authorized_keys"
+: >"$S/known_hosts"
+# Two servers stand for two machines of the fleet.
+start_sshd() { # NAME
+	local port
+	port=$(free_port)
+	cat >"$S/$1.conf" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $S/host
+AuthorizedKeysFile $S/authorized_keys
+PidFile $S/$1.pid
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+PermitRootLogin prohibit-password
+Subsystem sftp internal-sftp
+MaxStartups 100
+CONF
+	setsid "$SSHD" -D -e -f "$S/$1.conf" >>"$S/$1.log" 2>&1 </dev/null &
+	PIDS+=($!)
+	disown $!
+	wait_listen "$port" || { echo "Bail out! sshd $1 did not start"; exit 2; }
+	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$S/host.pub")" >>"$S/known_hosts"
+	echo "$port"
+}
+PA=$(start_sshd a | tail -1)
+PB=$(start_sshd b | tail -1)
+DEAD=$(free_port)
+
+# One tree per host (the servers share this machine's file system).
+for h in web-1 web-2 web-s dead; do
+	mkdir -p "$TMP/trees/$h/etc"
+	printf 'workers = 4\nname = %s\n' "$h" >"$TMP/trees/$h/etc/app.conf"
+	printf '[collect]\npath = %s\npackages = none\n' "$TMP/trees/$h" >"$TMP/$h.ini"
+done
+printf 'extra\n' >"$TMP/trees/web-s/etc/extra.conf"
+cat >"$TMP/inventory.ini" <<INV
+; the fleet
+[production]
+user = $ME
+identity = $S/user
+known_hosts = $S/known_hosts
+web-1 = host=127.0.0.1 port=$PA role=web profile=$TMP/web-1.ini
+web-2 = host=127.0.0.1 port=$PB role=web profile=$TMP/web-2.ini
+dead = host=127.0.0.1 port=$DEAD role=web profile=$TMP/dead.ini
+
+[staging]
+user = $ME
+identity = $S/user
+known_hosts = $S/known_hosts
+web-s = host=127.0.0.1 port=$PA role=web profile=$TMP/web-s.ini
+INV
+
+DB=$TMP/store.db
+init_store "$DB"
+t0=$(ms)
+ed --db "$DB" collect --inventory "$TMP/inventory.ini" -j 4
+t1=$(ms)
+exits 2 "a fleet with one dead host: exit 2"
+like "$OUT" "production +web-1 +ok" "the summary lists web-1 as ok"
+like "$OUT" "staging +web-s +ok" "  and web-s"
+like "$OUT" "production +dead +failed .*(refused|connect)" "  and the dead host as failed, with the reason"
+diag "fleet of 4 (one dead) collected in $((t1 - t0)) ms"
+is "$(q "$DB" "SELECT group_concat(host, ' ') FROM (SELECT host FROM snapshots_v WHERE status = 'complete' ORDER BY host)")" \
+	"web-1 web-2 web-s" "one complete snapshot per reachable host, none for the dead one"
+is "$(q "$DB" "SELECT count(*) FROM snapshots_v WHERE status = 'running'")" "0" "nothing left running"
+
+# The items equal a local collection of the same tree.
+ed --db "$DB" collect --env local --host web-1 --profile "$TMP/web-1.ini"
+items() { q "$DB" "SELECT kind, key, hex(fingerprint), value, mode, owner, grp, error FROM items WHERE snapshot_id = $1 AND kind = 'file' ORDER BY key"; }
+ssh_id=$(q "$DB" "SELECT snapshot_id FROM latest_v WHERE env = 'production' AND host = 'web-1'")
+is "$(items "$ssh_id")" "$(items "$OUT")" "over SSH, the same file items as a local collection"
+
+ed --db "$DB" collect --inventory "$TMP/inventory.ini" --env staging
+exits 0 "--env staging: only its host, all stored: exit 0"
+is "$(q "$DB" "SELECT count(*) FROM snapshots_v WHERE host = 'web-s' AND status = 'complete'")" "2" "  a second snapshot of web-s"
+printf '[production]\nweb-9 = host=127.0.0.1 colour=blue\n' >"$TMP/bad.ini"
+ed --db "$DB" collect --inventory "$TMP/bad.ini"
+exits 2 "a wrong inventory line: exit 2"
+like "$ERR" "bad.ini:2: unknown host setting 'colour'" "  naming the file, the line and the problem"
+printf '[production]\nweb-9 = port=22\n' >"$TMP/bad2.ini"
+ed --db "$DB" collect --inventory "$TMP/bad2.ini"
+like "$ERR" "bad2.ini:2: host 'web-9' has no host=ADDRESS" "a host without an address is refused"
+ed --db "$DB" collect --inventory "$TMP/inventory.ini" --env nosuch
+exits 2 "an environment the inventory lacks: exit 2"
+
+done_testing
