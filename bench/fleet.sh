@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Benchmark of fleet collection over SSH (issue 5), run on demand:
+#   bash bench/fleet.sh [HOSTS] [TREE]
+# Starts HOSTS (default 16) sshd instances on 127.0.0.1, each serving its own
+# copy of TREE (default /usr/share/doc, copied once under $BENCH_DIR), and
+# prints:
+#   - a full fleet collection with -j 8 against the ideal: 16 single-host
+#     collections one after the other, divided by 8 (goal: within 1.3x);
+#   - an unchanged re-collection (incremental) against the full one (goal:
+#     at most 20% of its time);
+#   - bytes the sshd processes wrote (sent to envdrift) per host in each run,
+#     read from /proc/PID/io.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+ed=${ENVDRIFT:-$here/build/envdrift}
+n=${1:-16}
+tree=${2:-/usr/share/doc}
+dir=${BENCH_DIR:-/var/tmp/envdrift-bench-fleet}
+mkdir -p "$dir" /run/sshd
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do pkill -KILL -s "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+for i in $(seq 1 "$n"); do
+	[ -d "$dir/host$i" ] || cp -a "$tree" "$dir/host$i"
+done
+ssh-keygen -q -t ed25519 -N '' -f "$work/host"
+ssh-keygen -q -t ed25519 -N '' -f "$work/user"
+cp "$work/user.pub" "$work/authorized_keys"
+: >"$work/known_hosts"
+{
+	echo "[bench]"
+	echo "user = $(id -un)"
+	echo "identity = $work/user"
+	echo "known_hosts = $work/known_hosts"
+} >"$work/inventory.ini"
+for i in $(seq 1 "$n"); do
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$work/sshd$i.conf" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $work/host
+AuthorizedKeysFile $work/authorized_keys
+PidFile $work/sshd$i.pid
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+PermitRootLogin prohibit-password
+Subsystem sftp internal-sftp
+MaxStartups 100
+MaxSessions 50
+CONF
+	setsid /usr/sbin/sshd -D -e -f "$work/sshd$i.conf" >>"$work/sshd.log" 2>&1 </dev/null &
+	pids+=($!)
+	disown $!
+	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$work/host.pub")" >>"$work/known_hosts"
+	printf '[collect]\npath = %s\npackages = none\n' "$dir/host$i" >"$work/p$i.ini"
+	echo "host$i = host=127.0.0.1 port=$port profile=$work/p$i.ini" >>"$work/inventory.ini"
+done
+sleep 1
+
+# Bytes written by every sshd process (what crossed the connections to us).
+sent() { python3 - <<'PY'
+import os
+total = 0
+for d in os.listdir("/proc"):
+    if d.isdigit():
+        try:
+            if open(f"/proc/{d}/comm").read().strip().startswith("sshd"):
+                for line in open(f"/proc/{d}/io"):
+                    if line.startswith("wchar:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+print(total)
+PY
+}
+secs() { python3 -c 'import time; print(time.monotonic())'; }
+span() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
+
+db=$work/fleet.db
+"$ed" --db "$db" init 2>/dev/null
+t0=$(secs)
+"$ed" --db "$db" collect --inventory "$work/inventory.ini" -j 8 --full >"$work/full.txt" 2>&1 || true
+t1=$(secs)
+"$ed" --db "$db" collect --inventory "$work/inventory.ini" -j 8 >"$work/inc.txt" 2>&1 || true
+t2=$(secs)
+single_db=$work/single.db
+"$ed" --db "$single_db" init 2>/dev/null
+head -4 "$work/inventory.ini" >"$work/one.ini"
+grep '^host1 ' "$work/inventory.ini" >>"$work/one.ini"
+t3=$(secs)
+"$ed" --db "$single_db" collect --inventory "$work/one.ini" -j 1 --full >/dev/null 2>&1 || true
+t4=$(secs)
+full=$(span "$t0" "$t1")
+inc=$(span "$t1" "$t2")
+one=$(span "$t3" "$t4")
+ok=$(grep -c ' ok ' "$work/full.txt" || true)
+python3 - "$n" "$full" "$inc" "$one" "$ok" <<'PY'
+import sys
+n, full, inc, one, ok = int(sys.argv[1]), *map(float, sys.argv[2:5]), int(sys.argv[5])
+ideal = n * one / 8
+print(f"fleet of {n} hosts over SSH on 127.0.0.1, -j 8 ({ok} stored in the full run)")
+print(f"  full collection              {full:7.2f} s   ideal {n} x {one:.2f} s / 8 = {ideal:.2f} s   ratio {full / ideal:.2f} (goal <= 1.3)")
+print(f"  unchanged re-collection      {inc:7.2f} s   {100 * inc / full:.0f}% of the full run (goal <= 20%)")
+PY
