@@ -28,6 +28,9 @@ int ed_cmd_init(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli);
 /* collect --inventory: every host of an inventory, N at a time (cmd_inventory.c). */
 int ed_collect_inventory(int argc, char **argv, struct ed_cli *cli);
+/* The host names env lists in the inventory at path (malloc'd array of malloc'd names). */
+enum ed_code ed_inventory_hosts(const char *path, const char *env, char ***names, size_t *n,
+				struct ed_err *err);
 int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli);

@@ -38,15 +38,16 @@ const char ed_usage_diff[] =
 const char ed_usage_gate[] =
 	"usage: envdrift [--db PATH] gate [--production ENV] [--staging ENV]\n"
 	"                [--max-age DURATION] [--format FORMAT] [--out FILE] [--record]\n"
-	"                [--policy FILE]\n"
+	"                [--policy FILE] [--inventory FILE]\n"
 	"\n"
 	"The pre-release check a pipeline trusts: compares the latest complete\n"
 	"snapshots of staging (default 'staging') with production's (default\n"
 	"'production'). Prints one line per blocking difference on stderr, then a\n"
 	"summary line. It cannot vouch for staging (exit 2, with the reason) when an\n"
 	"environment has no complete snapshot, a snapshot finished longer ago than\n"
-	"--max-age, a host of the previous recorded run has no snapshot now, or an\n"
-	"item whose drift the policy says blocks could not be collected.\n"
+	"--max-age, a host of the inventory or of the previous recorded run has no\n"
+	"snapshot now, or an item whose drift the policy says blocks could not be\n"
+	"collected.\n"
 	"\n"
 	"  --production ENV   the reference (default production)\n"
 	"  --staging ENV      the candidate (default staging)\n"
@@ -56,6 +57,8 @@ const char ed_usage_gate[] =
 	"                     to stdout or --out\n"
 	"  --out FILE         where the report goes\n"
 	"  --record           record this run in the store (runs_v, drift_v)\n"
+	"  --inventory FILE   every host the inventory lists for either environment\n"
+	"                     must have a complete snapshot (docs/inventory.md)\n"
 	"  --policy FILE      judge the drift by FILE, on top of the built-in default\n"
 	"                     policy (docs/policy.md)\n"
 	"\n"
@@ -232,6 +235,40 @@ static bool too_old(const struct ed_snapref *v, size_t n, long long max_age, lon
 	return false;
 }
 
+/* Exit 2 reasons: a host the inventory lists for either environment has no snapshot. */
+static bool inventory_missing(const char *inventory, const struct ed_drift *d, struct ed_err *err)
+{
+	if (!inventory)
+		return false;
+	const char *envs[2] = {d->ref.env, d->cand.env};
+	const struct ed_snapref *v[2] = {d->refs, d->cands};
+	size_t nv[2] = {d->nrefs, d->ncands};
+	for (int k = 0; k < 2; k++) {
+		char **names = NULL;
+		size_t n = 0;
+		if (ed_inventory_hosts(inventory, envs[k], &names, &n, err))
+			return true;
+		bool missing = false;
+		for (size_t i = 0; i < n && !missing; i++) {
+			bool found = false;
+			for (size_t j = 0; j < nv[k] && !found; j++)
+				found = strcmp(v[k][j].host, names[i]) == 0;
+			if (!found) {
+				ed_err_set(err, ED_NOTFOUND,
+					   "host %s of %s is in the inventory %s but has no complete snapshot",
+					   names[i], envs[k], inventory);
+				missing = true;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		if (missing)
+			return true;
+	}
+	return false;
+}
+
 /* Exit 2 reasons: a host of the previous recorded run of this pair has no snapshot now. */
 static bool host_missing(struct ed_store *st, const struct ed_drift *d, struct ed_err *err)
 {
@@ -365,10 +402,12 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		{"out", required_argument, NULL, 'o'},
 		{"record", no_argument, NULL, 'r'},
 		{"policy", required_argument, NULL, 'P'},
+		{"inventory", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *prod = "production", *stag = "staging", *format = NULL, *out_path = NULL;
+	const char *inventory = NULL;
 	const char *policy_path = NULL;
 	long long max_age = 24 * 3600;
 	bool record = false;
@@ -381,6 +420,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		case 'f': format = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'r': record = true; break;
+		case 'I': inventory = optarg; break;
 		case 'P': policy_path = optarg; break;
 		case 'm':
 			if ((max_age = parse_duration(optarg)) < 0)
@@ -413,6 +453,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	    compare(st, prod, stag, &pol, &d, &err) ||
 	    too_old(d.refs, d.nrefs, max_age, now, &err) ||
 	    too_old(d.cands, d.ncands, max_age, now, &err) || host_missing(st, &d, &err) ||
+	    inventory_missing(inventory, &d, &err) ||
 	    blocking_errors(st, &pol, &d, &err)) {
 		fprintf(stderr, "gate: cannot vouch for %s: %s\n", stag, err.msg);
 		goto out;

@@ -265,6 +265,30 @@ out:
 	return rc;
 }
 
+enum ed_code ed_inventory_hosts(const char *path, const char *env, char ***names, size_t *n,
+				struct ed_err *err)
+{
+	struct inventory inv = {0};
+	enum ed_code rc = inventory_load(path, &inv, err);
+	*names = NULL;
+	*n = 0;
+	for (size_t i = 0; !rc && i < inv.n; i++) {
+		if (strcmp(inv.h[i].env, env) != 0)
+			continue;
+		char **v = realloc(*names, (*n + 1) * sizeof(*v));
+		if (!v || !(v[*n] = strdup(inv.h[i].name))) {
+			if (v)
+				*names = v;
+			rc = ed_err_set(err, ED_NOMEM, "out of memory");
+			break;
+		}
+		*names = v;
+		(*n)++;
+	}
+	inventory_release(&inv);
+	return rc;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;

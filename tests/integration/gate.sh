@@ -67,6 +67,11 @@ like "$ERR" "could not be collected and would block, first file /etc/app.conf on
 ed --db "$DB" gate --max-age 0
 isnt "$RC" 2 "under the default policy file drift only warns: a file error does not stop the gate"
 
+printf '[production]\np1 = host=10.0.0.1\np2 = host=10.0.0.2\n[staging]\ns1 = host=10.1.0.1\ns3 = host=10.1.0.3\n' >"$TMP/inv.ini"
+gate --max-age 0 --inventory "$TMP/inv.ini"
+exits 2 "a host of the inventory without a snapshot: exit 2"
+like "$ERR" "host s3 of staging is in the inventory" "  the message names the host"
+
 gate --staging nosuch
 exits 2 "an environment without snapshots: exit 2"
 like "$ERR" "'nosuch'" "  naming it"
