@@ -552,6 +552,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		sopts.user = dest.user;
 		sopts.host = dest.host;
 		sopts.port = dest.port;
+		sopts.max_rate = prof.max_rate;
 		if (ed_source_ssh_new(&sopts, &src, &err))
 			goto fail;
 	} else if (ed_source_local_new(root, &src, &err)) {

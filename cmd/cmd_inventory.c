@@ -424,8 +424,16 @@ static void show(const struct inventory *inv, size_t done, size_t total, bool tt
 		running += inv->h[i].status == 1;
 		failed += inv->h[i].status == 3;
 	}
-	fprintf(stderr, "\r\033[Kcollecting: %zu/%zu hosts done, %zu running, %zu failed", done,
-		total, running, failed);
+	/* Which hosts are being collected, and for how long, as far as the line allows. */
+	char line[160];
+	int len = snprintf(line, sizeof(line), "collecting: %zu/%zu hosts done, %zu failed; now:",
+			   done, total, failed);
+	double now = now_s();
+	for (size_t i = 0; i < inv->n && running && len > 0 && (size_t)len < sizeof(line) - 24; i++)
+		if (inv->h[i].status == 1)
+			len += snprintf(line + len, sizeof(line) - (size_t)len, " %s/%s %.0fs",
+					inv->h[i].env, inv->h[i].name, now - inv->h[i].started);
+	fprintf(stderr, "\r\033[K%s", line);
 }
 
 int ed_collect_inventory(int argc, char **argv, struct ed_cli *cli)
@@ -531,7 +539,13 @@ int ed_collect_inventory(int argc, char **argv, struct ed_cli *cli)
 		}
 		show(&inv, done, total, tty);
 		int ws;
-		pid_t pid = waitpid(-1, &ws, 0);
+		/* On a terminal, wake up every 250 ms to refresh the progress line. */
+		pid_t pid = waitpid(-1, &ws, tty ? WNOHANG : 0);
+		if (pid == 0) {
+			struct timespec d = {0, 250 * 1000 * 1000};
+			nanosleep(&d, NULL);
+			continue;
+		}
 		if (pid < 0) {
 			if (errno == EINTR)
 				continue;

@@ -5,6 +5,7 @@
  * the predicates collectors ask (secret? excluded? keep? which format?).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -152,6 +153,7 @@ enum ed_code ed_profile_copy(struct ed_profile *dst, const struct ed_profile *sr
 	struct ed_profile tmp = {0};
 	tmp.keep_max = src->keep_max;
 	tmp.threads = src->threads;
+	tmp.max_rate = src->max_rate;
 	for (size_t i = 0; i < NLISTS; i++) {
 		const struct ed_strlist *from = clist_at(src, i);
 		for (size_t j = 0; j < from->n; j++)
@@ -376,10 +378,11 @@ enum vtype {
 	V_SYSCTL,
 	V_SIZE,      /* scalar: bytes with K/M suffix */
 	V_COUNT,     /* scalar: non-negative integer */
+	V_RATE,      /* scalar: bytes per second with K/M/G suffix, 0 = no cap */
 };
 
 enum field {
-	F_PATHS, F_EXCLUDES, F_PACKAGES, F_SCHEMAS, F_THREADS,
+	F_PATHS, F_EXCLUDES, F_PACKAGES, F_SCHEMAS, F_THREADS, F_MAX_RATE,
 	F_SECRET_KEYS, F_SECRET_FILES,
 	F_KEEP, F_KEEP_MAX,
 	F_FORMATS,
@@ -402,6 +405,7 @@ static const struct keydef keydefs[] = {
 	{"collect", "packages", F_PACKAGES, V_PACKAGES},
 	{"collect", "schema", F_SCHEMAS, V_SCHEMA},
 	{"collect", "threads", F_THREADS, V_COUNT},
+	{"collect", "max_rate", F_MAX_RATE, V_RATE},
 	{"secrets", "keys", F_SECRET_KEYS, V_NAMEGLOBS},
 	{"secrets", "files", F_SECRET_FILES, V_GLOBS},
 	{"content", "keep", F_KEEP, V_GLOBS},
@@ -789,6 +793,24 @@ static int handle_scalar(struct parse *ps, const struct keydef *kd, const char *
 		return fail(ps, ED_PARSE, "'%s' is already set on line %d", kd->key,
 			    ps->set_line[kd->field]);
 	ps->set_line[kd->field] = ps->lineno;
+	if (kd->type == V_RATE) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(v, &end, 10);
+		unsigned long long mult = *end == 'K' || *end == 'k'   ? 1ULL << 10
+					  : *end == 'M' || *end == 'm' ? 1ULL << 20
+					  : *end == 'G' || *end == 'g' ? 1ULL << 30
+								       : 1;
+		if (mult > 1)
+			end++;
+		if (!isdigit((unsigned char)*v) || *end || errno || n > (1ULL << 40) / mult)
+			return fail(ps, ED_PARSE,
+				    "'%s': '%s' is not a rate in bytes per second (a number, "
+				    "optionally followed by K, M or G; 0: no cap)",
+				    kd->key, v);
+		ps->p->max_rate = n * mult;
+		return 1;
+	}
 	if (kd->type == V_SIZE) {
 		size_t n;
 		if (!parse_size(v, &n))
@@ -907,7 +929,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			kd = &keydefs[i];
 	if (!kd)
 		return fail(ps, ED_PARSE, "unknown key '%s' in [%s]", ps->key, ps->section);
-	if (kd->type == V_SIZE || kd->type == V_COUNT)
+	if (kd->type == V_SIZE || kd->type == V_COUNT || kd->type == V_RATE)
 		return handle_scalar(ps, kd, v, cont);
 	if (cont && looks_like_key(ps, v))
 		return fail(ps, ED_PARSE,

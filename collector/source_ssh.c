@@ -39,6 +39,10 @@
 /* What every handle on one host shares: the options and the first failure. */
 struct shared {
 	pthread_mutex_t mu;
+	/* the cap on bytes read per second, over every handle on the host */
+	uint64_t max_rate;     /* 0: none */
+	uint64_t rate_bytes;   /* read since rate_start (under mu) */
+	double rate_start;     /* monotonic seconds of the first read */
 	int refs;
 	atomic_bool failed; /* set once, under mu, with failure */
 	char failure[sizeof(((struct ed_err *)0)->msg)];
@@ -491,8 +495,14 @@ static int add_argv(struct ed_buf *b, const char *const *argv)
 int ed_ssh_command_line(const char *const *argv, struct ed_buf *out)
 {
 	size_t start = out->len;
-	/* POSIX sh, bash, dash, zsh and ash all read this alike. */
-	if (ed_buf_adds(out, "command -v nice >/dev/null 2>&1 && exec nice -n 10 ") ||
+	/*
+	 * POSIX sh, bash, dash, zsh and ash all read this alike: under nice and
+	 * ionice's lowest best-effort class where the host has them.
+	 */
+	if (ed_buf_adds(out, "command -v ionice >/dev/null 2>&1 && command -v nice >/dev/null "
+			     "2>&1 && exec nice -n 10 ionice -c 2 -n 7 ") ||
+	    add_argv(out, argv) ||
+	    ed_buf_adds(out, "; command -v nice >/dev/null 2>&1 && exec nice -n 10 ") ||
 	    add_argv(out, argv) || ed_buf_adds(out, "; exec ") || add_argv(out, argv)) {
 		out->len = start;
 		if (out->p)
@@ -1372,6 +1382,31 @@ out:
 	return rc;
 }
 
+/*
+ * Keeps the bytes read from the host, over all its handles, at or under
+ * max_rate per second on average: a reader ahead of the budget sleeps.
+ */
+static void throttle(struct shared *sh, uint64_t n)
+{
+	if (!sh->max_rate || !n)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	pthread_mutex_lock(&sh->mu);
+	if (sh->rate_start == 0)
+		sh->rate_start = now;
+	sh->rate_bytes += n;
+	double due = sh->rate_start + (double)sh->rate_bytes / (double)sh->max_rate;
+	pthread_mutex_unlock(&sh->mu);
+	if (due > now) {
+		double wait = due - now;
+		struct timespec d = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+		while (nanosleep(&d, &d) != 0 && errno == EINTR)
+			;
+	}
+}
+
 static enum ed_code ssh_read(struct ed_file *f, void *buf, size_t len, size_t *got,
 			     struct ed_err *err)
 {
@@ -1395,6 +1430,7 @@ static enum ed_code ssh_read(struct ed_file *f, void *buf, size_t len, size_t *g
 				  ED_SSH_READ_SLACK >> 20);
 	f->got += (uint64_t)n;
 	*got = (size_t)n;
+	throttle(c->sh, (uint64_t)n);
 	return ED_OK;
 }
 
@@ -1882,6 +1918,7 @@ enum ed_code ed_source_ssh_new(const struct ed_ssh_opts *o, struct ed_source **o
 	sh->accept_new = o->accept_new;
 	sh->connect_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_MS;
 	sh->op_ms = o->op_timeout_ms > 0 ? o->op_timeout_ms : DEFAULT_OP_MS;
+	sh->max_rate = o->max_rate;
 	sh->host = dup_or_null(o->host, &oom);
 	sh->identity = dup_or_null(o->identity, &oom);
 	sh->passphrase_env = dup_or_null(o->passphrase_env, &oom);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ed/buf.h"
 #include "ed/err.h"
@@ -79,6 +80,7 @@ struct ed_profile {
 	struct ed_strlist python_paths; /* site-packages folders; empty: search the usual places */
 	struct ed_strlist npm_paths;    /* package-lock.json files or node_modules folders */
 	int threads;                    /* hashing threads, 0 = one per core */
+	uint64_t max_rate;              /* bytes per second read from a remote host, 0 = no cap */
 };
 
 /*

@@ -37,6 +37,8 @@ struct ed_ssh_opts {
 	bool accept_new;            /* add an unknown host key to known_hosts (never a changed one) */
 	int connect_timeout_ms;     /* TCP connect + SSH handshake; 0: 10000 */
 	int op_timeout_ms;          /* any later wait for the server (auth, each SFTP request); 0: 30000 */
+	uint64_t max_rate;          /* bytes per second read from the host over every handle
+				       together (profile [collect] max_rate); 0: no cap */
 };
 
 /*

@@ -116,6 +116,21 @@ is "$(items "$ssh_id")" "$(items "$OUT")" "over SSH, the same file items as a lo
 ed --db "$DB" collect --inventory "$TMP/inventory.ini" --env staging
 exits 0 "--env staging: only its host, all stored: exit 0"
 is "$(q "$DB" "SELECT count(*) FROM snapshots_v WHERE host = 'web-s' AND status = 'complete'")" "2" "  a second snapshot of web-s"
+# The profile's byte-rate cap: 3 MiB at 1 MiB/s cannot take less than about 2 s.
+mkdir -p "$TMP/trees/slow"
+head -c 3145728 /dev/urandom >"$TMP/trees/slow/blob"
+printf '[collect]\npath = %s\npackages = none\nmax_rate = 1M\n' "$TMP/trees/slow" >"$TMP/slow.ini"
+t0=$(ms)
+ed --db "$DB" collect --env capped --host slow --ssh "$ME@127.0.0.1:$PA" --known-hosts "$S/known_hosts" \
+	--identity "$S/user" --profile "$TMP/slow.ini"
+t1=$(ms)
+exits 0 "a collection with max_rate = 1M"
+ok "  reading 3 MiB took at least 2 s ($((t1 - t0)) ms): the cap holds" test $((t1 - t0)) -ge 2000
+printf '[collect]\nmax_rate = fast\n' >"$TMP/badrate.ini"
+ed --db "$DB" collect --env capped --host slow --ssh "$ME@127.0.0.1:$PA" --known-hosts "$S/known_hosts" \
+	--identity "$S/user" --profile "$TMP/badrate.ini"
+like "$ERR" "badrate.ini:2: 'max_rate': 'fast' is not a rate" "a wrong max_rate names the file and line"
+
 printf '[production]\nweb-9 = host=127.0.0.1 colour=blue\n' >"$TMP/bad.ini"
 ed --db "$DB" collect --inventory "$TMP/bad.ini"
 exits 2 "a wrong inventory line: exit 2"

@@ -460,9 +460,11 @@ int main(void)
 	struct ed_buf b = ED_BUF_INIT;
 	static const char *const one[] = {"uname", "-m", NULL};
 	ok(ed_ssh_command_line(one, &b) == 0 &&
-		   strcmp(b.p, "command -v nice >/dev/null 2>&1 && exec nice -n 10 'uname' '-m'; "
+		   strcmp(b.p, "command -v ionice >/dev/null 2>&1 && command -v nice >/dev/null 2>&1 "
+				"&& exec nice -n 10 ionice -c 2 -n 7 'uname' '-m'; "
+				"command -v nice >/dev/null 2>&1 && exec nice -n 10 'uname' '-m'; "
 				"exec 'uname' '-m'") == 0,
-	   "the command line runs the program under nice when the host has it");
+	   "the command line runs the program under nice and ionice when the host has them");
 	ed_buf_release(&b);
 
 	/* No server behind the port: refused at once. */
