@@ -73,6 +73,9 @@ cat <<HINTS
 Try next (from $root):
   $bin --db $store diff production staging --format json
   $bin --db $store diff @${prod_id:-1} @${stg_id:-2}          # the same two snapshots, by id
+  $bin --db $store diff production staging --format html --out demo-out/drift.html
+  $bin --db $store diff production staging --show-ignored     # with what the default policy expects
+  $bin --db $store report --format markdown                   # the nightly report
   sqlite3 -readonly $store 'SELECT env, host, kind, key, value FROM items_v LIMIT 5'
   sqlite3 -readonly $store 'SELECT * FROM snapshots_v'
 HINTS
