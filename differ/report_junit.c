@@ -11,54 +11,9 @@
 
 /* --- shown text: the same rules in every report file --- */
 
-/* Length of the valid UTF-8 sequence at p (n bytes left) and its code point; 0 if invalid. */
-static size_t utf8_at(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
-		   : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
-	if (!len || len > n || !ed_utf8_valid((const char *)p, len))
-		return 0;
-	uint32_t c = len == 1 ? p[0] : p[0] & (0x7fu >> len);
-	for (size_t i = 1; i < len; i++)
-		c = c << 6 | (p[i] & 0x3fu);
-	*cp = c;
-	return len;
-}
-
-/*
- * Code points shown as escapes: C0 and C1 controls, DEL, bidirectional
- * controls (a name could reorder the text around it) and non-characters
- * (XML forbids U+FFFE and U+FFFF).
- */
-static bool cp_hidden(uint32_t c)
-{
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
-	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
-	       (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe;
-}
-
-/*
- * Appends s[0..len) as text a reader can trust: valid UTF-8 as it is; each
- * byte of an invalid sequence or of a hidden code point as \xHH (as the text
- * report shows control bytes). The result is valid UTF-8 without controls.
- */
 static int add_shown(struct ed_buf *b, const char *s, size_t len)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	for (size_t i = 0; i < len;) {
-		uint32_t c = 0;
-		size_t n = utf8_at(u + i, len - i, &c);
-		int rc = 0;
-		if (n && !cp_hidden(c))
-			rc = ed_buf_add(b, s + i, n);
-		else
-			for (size_t j = 0; j < (n ? n : 1) && !rc; j++)
-				rc = ed_buf_addf(b, "\\x%02x", u[i + j]);
-		if (rc)
-			return -1;
-		i += n ? n : 1;
-	}
-	return 0;
+	return ed_buf_add_shown(b, s, len, false);
 }
 
 static int add_shown_s(struct ed_buf *b, const char *s)

@@ -58,6 +58,14 @@ bool ed_utf8_valid(const char *s, size_t len);
  */
 int ed_buf_add_utf8_escaped(struct ed_buf *buf, const char *s, size_t len);
 
+/*
+ * Appends s[0..len) as text a reader can trust: valid UTF-8 as it is; each
+ * byte of an invalid sequence, of a control character (tabs kept when
+ * keep_tabs), a bidirectional control or a non-character as \\xHH. The
+ * result is valid UTF-8 without controls. Returns 0 or -1 (out of memory).
+ */
+int ed_buf_add_shown(struct ed_buf *b, const char *s, size_t len, bool keep_tabs);
+
 /* xmalloc-style helpers are deliberately absent: every allocation is checked. */
 char *ed_strndup(const char *s, size_t n);
 

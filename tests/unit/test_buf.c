@@ -52,6 +52,14 @@ int main(void)
 	ok(ed_utf8_valid(b.p, b.len), "the escaped form is valid UTF-8");
 	ed_buf_release(&b);
 
+	ok(ed_buf_add_shown(&b, "a\tb\xe2\x80\xaec\xff", 9, false) == 0, "shown text");
+	is_str(b.p, "a\\x09b\\xe2\\x80\\xaec\\xff",
+	       "tab, right-to-left override and an invalid byte shown as \\xHH");
+	ed_buf_reset(&b);
+	ed_buf_add_shown(&b, "a\tb", 3, true);
+	is_str(b.p, "a\tb", "tabs kept when asked (file content)");
+	ed_buf_release(&b);
+
 	struct ed_fp a1, a2, k1, k2;
 	char hex[33];
 	ed_fp_of("", 0, &a1);
