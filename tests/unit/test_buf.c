@@ -52,7 +52,7 @@ int main(void)
 	ok(ed_utf8_valid(b.p, b.len), "the escaped form is valid UTF-8");
 	ed_buf_release(&b);
 
-	ok(ed_buf_add_shown(&b, "a\tb\xe2\x80\xaec\xff", 9, false) == 0, "shown text");
+	ok(ed_buf_add_shown(&b, "a\tb\xe2\x80\xae" "c\xff", 8, false) == 0, "shown text");
 	is_str(b.p, "a\\x09b\\xe2\\x80\\xaec\\xff",
 	       "tab, right-to-left override and an invalid byte shown as \\xHH");
 	ed_buf_reset(&b);
