@@ -98,6 +98,8 @@ done
 
 if [ ${#missing[@]} -gt 0 ]; then
 	say "installing ${#missing[@]} packages: ${missing[*]}"
-	run_logged "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+	# confold: keep the createcluster.conf written above when postgresql-common brings its own.
+	run_logged "${sudo[@]}" apt-get install -y --no-install-recommends \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
 fi
 say "done"
