@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the commands: error reporting and terminal detection. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -30,4 +32,31 @@ bool ed_cli_color(FILE *f)
 	if (getenv("NO_COLOR") || (term && strcmp(term, "dumb") == 0))
 		return false;
 	return isatty(fileno(f));
+}
+
+long long ed_cli_parse_duration(const char *s)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (end == s || errno || n < 0)
+		return -1;
+	long long unit = 1;
+	switch (*end) {
+	case 's': end++; break;
+	case 'm': unit = 60, end++; break;
+	case 'h': unit = 3600, end++; break;
+	case 'd': unit = 86400, end++; break;
+	default: break;
+	}
+	if (*end || n > (long long)1e12 / unit)
+		return -1;
+	return n * unit;
+}
+
+void ed_cli_iso_time(time_t t, char out[32])
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -186,28 +186,6 @@ out:
 	return status;
 }
 
-/* Parses 90s, 30m, 24h, 7d (or a bare number of seconds) into seconds; -1 when malformed. */
-static long long parse_duration(const char *s)
-{
-	char *end;
-	errno = 0;
-	long long n = strtoll(s, &end, 10);
-	if (end == s || errno || n < 0)
-		return -1;
-	long long unit = 1;
-	if (*end == 's')
-		end++;
-	else if (*end == 'm')
-		unit = 60, end++;
-	else if (*end == 'h')
-		unit = 3600, end++;
-	else if (*end == 'd')
-		unit = 86400, end++;
-	if (*end || n > (long long)1e12 / unit)
-		return -1;
-	return n * unit;
-}
-
 /* Seconds since the Unix epoch of an ISO 8601 UTC time as the store writes it; -1 if not. */
 static long long parse_iso(const char *t)
 {
@@ -383,14 +361,6 @@ out:
 	return found;
 }
 
-static void now_iso(char out[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 {
 	static const struct option opts[] = {
@@ -423,7 +393,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		case 'I': inventory = optarg; break;
 		case 'P': policy_path = optarg; break;
 		case 'm':
-			if ((max_age = parse_duration(optarg)) < 0)
+			if ((max_age = ed_cli_parse_duration(optarg)) < 0)
 				return ed_cli_usage_error("gate",
 							  "--max-age %s: expected a duration like 90s, 30m, 24h, 7d or 0",
 							  optarg);
@@ -486,7 +456,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	}
 	if (record) {
 		char at[32];
-		now_iso(at);
+		ed_cli_iso_time(time(NULL), at);
 		if (ed_store_record_run(st, "gate", at, &d, NULL, &err)) {
 			ed_err_print(&err);
 			goto out;

@@ -43,33 +43,6 @@ struct pair {
 	char *cand;
 };
 
-static long long parse_duration(const char *s)
-{
-	char *end;
-	errno = 0;
-	long long n = strtoll(s, &end, 10);
-	if (end == s || errno || n < 0)
-		return -1;
-	long long unit = 1;
-	switch (*end) {
-	case 's': end++; break;
-	case 'm': unit = 60, end++; break;
-	case 'h': unit = 3600, end++; break;
-	case 'd': unit = 86400, end++; break;
-	default: break;
-	}
-	if (*end || n > (long long)1e12 / unit)
-		return -1;
-	return n * unit;
-}
-
-static void iso_at(time_t t, char out[32])
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void heading(FILE *out, bool md, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void heading(FILE *out, bool md, const char *fmt, ...)
@@ -104,7 +77,7 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 	if (!rc && nold == 0) {
 		free(old);
 		old = NULL;
-		iso_at(time(NULL) - (time_t)since, before);
+		ed_cli_iso_time(time(NULL) - (time_t)since, before);
 		basis = before;
 		rc = ed_store_snapshots_before(st, env, before, &old, &nold, err);
 	}
@@ -174,7 +147,7 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 	char **envs = calloc(2 * npairs, sizeof(*envs));
 	size_t nenvs = 0;
 	char at[32];
-	iso_at(time(NULL), at);
+	ed_cli_iso_time(time(NULL), at);
 	if (!cur || !envs) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto out;
@@ -247,7 +220,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 		case 'o': out_path = optarg; break;
 		case 'P': policy_path = optarg; break;
 		case 's':
-			if ((since = parse_duration(optarg)) < 0) {
+			if ((since = ed_cli_parse_duration(optarg)) < 0) {
 				status = ed_cli_usage_error("report",
 							    "--since %s: expected a duration like 90s, 30m, 24h, 7d",
 							    optarg);
