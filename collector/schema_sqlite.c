@@ -9,6 +9,8 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "ed/collect.h"
@@ -87,7 +89,99 @@ static enum ed_code defs_add(struct defs *d, const char *label, const char *type
 
 static int def_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct def *)a)->key, ((const struct def *)b)->key);
+	const struct def *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	/* Equal keys (dots in names) are ordered by value: the same one is kept everywhere. */
+	return c ? c : strcmp(x->value, y->value);
+}
+
+/* Largest database copied from a remote host to read its schema. */
+#define REMOTE_DB_MAX ((int64_t)1 << 30)
+
+/*
+ * Copies path (and its -wal file, if any) from a source without local paths
+ * (SSH) into a private temporary folder; dir receives the folder, local the
+ * copy's path. The caller removes both.
+ */
+static enum ed_code copy_remote(struct ed_source *src, const char *path, char dir[64],
+				struct ed_buf *local, struct ed_err *err)
+{
+	snprintf(dir, 64, "/tmp/envdrift-db-XXXXXX");
+	if (!mkdtemp(dir))
+		return ed_err_set(err, ED_IO, "%s: cannot make a temporary folder: %s", path,
+				  strerror(errno));
+	const char *suffix[2] = {"", "-wal"};
+	for (int k = 0; k < 2; k++) {
+		struct ed_buf from = ED_BUF_INIT, to = ED_BUF_INIT;
+		struct ed_stat st;
+		struct ed_file *f = NULL;
+		struct ed_err serr = {0};
+		enum ed_code rc = ED_OK;
+		FILE *out = NULL;
+		char chunk[65536];
+		if (ed_buf_addf(&from, "%s%s", path, suffix[k]) ||
+		    ed_buf_addf(&to, "%s/db%s", dir, suffix[k])) {
+			rc = ed_err_set(err, ED_NOMEM, "out of memory");
+			goto next;
+		}
+		if (src->ops->stat(src, from.p, &st, &serr)) {
+			if (k == 1 && serr.code == ED_NOTFOUND)
+				goto next; /* no WAL: nothing more to copy */
+			rc = ed_err_set(err, serr.code, "%s", serr.msg);
+			goto next;
+		}
+		if (st.type != ED_FT_REG) {
+			rc = ed_err_set(err, ED_IO, "%s: not a regular file", from.p);
+			goto next;
+		}
+		if (st.size > REMOTE_DB_MAX) {
+			rc = ed_err_set(err, ED_TOOBIG,
+					"%s: %lld bytes; a database over 1 GiB is not copied from a remote "
+					"host (collect it on the host with 'collect --out')",
+					from.p, (long long)st.size);
+			goto next;
+		}
+		if ((rc = src->ops->open(src, from.p, &f, err)))
+			goto next;
+		if (!(out = fopen(to.p, "wb"))) {
+			rc = ed_err_set(err, ED_IO, "%s: %s", to.p, strerror(errno));
+			goto next;
+		}
+		int64_t total = 0;
+		for (;;) {
+			size_t got = 0;
+			if ((rc = src->ops->read(f, chunk, sizeof(chunk), &got, err)) || !got)
+				break;
+			total += (int64_t)got;
+			if (total > REMOTE_DB_MAX || fwrite(chunk, 1, got, out) != got) {
+				rc = ed_err_set(err, ED_IO, "%s: copy failed", from.p);
+				break;
+			}
+		}
+	next:
+		if (out && fclose(out) != 0 && !rc)
+			rc = ed_err_set(err, ED_IO, "%s: copy failed", from.p);
+		if (f)
+			src->ops->close(f);
+		if (!rc && k == 0 && ed_buf_add(local, to.p, to.len))
+			rc = ed_err_set(err, ED_NOMEM, "out of memory");
+		ed_buf_release(&from);
+		ed_buf_release(&to);
+		if (rc)
+			return rc;
+	}
+	return ED_OK;
+}
+
+static void remove_copy(const char *dir)
+{
+	static const char *const names[] = {"db", "db-wal", "db-shm", "db-journal"};
+	char p[128];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
 }
 
 /* Turns an SQLite failure into an error naming path; the message is copied at once. */
@@ -448,10 +542,19 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 	struct stat sb;
 	enum ed_code rc;
 	int src_rc;
+	char copy_dir[64] = "";
+	bool copied = false;
 
 	if (!src || !label || !path || !sink)
 		return ed_err_set(err, ED_USAGE, "sqlite schema: missing source, label, path or sink");
-	if ((rc = src->ops->local_path(src, path, &local, err)))
+	rc = src->ops->local_path(src, path, &local, err);
+	if (rc == ED_UNSUPPORTED) {
+		/* A remote host: read a private copy of the database (and its WAL). */
+		ed_buf_reset(&local);
+		rc = copy_remote(src, path, copy_dir, &local, err);
+		copied = copy_dir[0] != '\0';
+	}
+	if (rc)
 		goto out;
 	/* SQLite would block opening a FIFO, and read a device: only regular files. */
 	if (stat(local.p, &sb)) {
@@ -467,7 +570,10 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto out;
 	}
-	src_rc = sqlite3_open_v2(uri.p, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	/* A private copy may need its WAL replayed: opened read-write, it is ours. */
+	src_rc = sqlite3_open_v2(copied ? local.p : uri.p, &db,
+				 copied ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+				 NULL);
 	if (src_rc != SQLITE_OK) {
 		rc = db_fail(db, path, src_rc, err);
 		goto out;
@@ -504,6 +610,8 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 out:
 	/* sqlite3_close_v2 accepts NULL and a handle whose open failed. */
 	sqlite3_close_v2(db);
+	if (copy_dir[0])
+		remove_copy(copy_dir);
 	defs_release(&d);
 	ed_buf_release(&uri);
 	ed_buf_release(&local);

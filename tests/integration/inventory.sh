@@ -131,6 +131,21 @@ ed --db "$DB" collect --env capped --host slow --ssh "$ME@127.0.0.1:$PA" --known
 	--identity "$S/user" --profile "$TMP/badrate.ini"
 like "$ERR" "badrate.ini:2: 'max_rate': 'fast' is not a rate" "a wrong max_rate names the file and line"
 
+# An SQLite schema over SSH: the database (and its WAL) is copied, then read.
+mkdir -p "$TMP/trees/dbhost"
+sqlite3 "$TMP/trees/dbhost/app.db" "PRAGMA journal_mode = WAL; CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);
+	CREATE INDEX users_email ON users (email); CREATE VIEW v AS SELECT email FROM users;" >/dev/null
+printf '[collect]\npath = %s\npackages = none\n' "$TMP/trees/dbhost" >"$TMP/dbhost.ini"
+ed --db "$DB" collect --env dbssh --host dbhost --ssh "$ME@127.0.0.1:$PA" --known-hosts "$S/known_hosts" \
+	--identity "$S/user" --profile "$TMP/dbhost.ini" --schema "app=sqlite:$TMP/trees/dbhost/app.db"
+exits 0 "an SQLite schema collected over SSH"
+ssh_db=$OUT
+ed --db "$DB" collect --env dblocal --host dbhost --profile "$TMP/dbhost.ini" --schema "app=sqlite:$TMP/trees/dbhost/app.db"
+schema_items() { q "$DB" "SELECT key, hex(fingerprint), value FROM items WHERE snapshot_id = $1 AND kind = 'schema' ORDER BY key"; }
+is "$(schema_items "$ssh_db")" "$(schema_items "$OUT")" "  the same schema items as a local collection"
+like "$(schema_items "$ssh_db")" "sqlite:app/index/users_email" "  (the index included)"
+ok "  and no copy is left behind" test -z "$(find /tmp -maxdepth 1 -name 'envdrift-db-*' -newer "$TMP/dbhost.ini" 2>/dev/null)"
+
 printf '[production]\nweb-9 = host=127.0.0.1 colour=blue\n' >"$TMP/bad.ini"
 ed --db "$DB" collect --inventory "$TMP/bad.ini"
 exits 2 "a wrong inventory line: exit 2"
