@@ -22,16 +22,19 @@ static bool is_secret(const struct ed_side *s)
 /* Appends text made safe for a terminal: control bytes become \xHH. */
 static int add_visible(struct ed_buf *out, const char *s, size_t max)
 {
-	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
-		if (n == max)
-			return ed_buf_adds(out, "...");
-		int rc = (*p < 0x20 || *p == 0x7f) ? ed_buf_addf(out, "\\x%02x", *p)
-						   : ed_buf_addc(out, (char)*p);
-		if (rc)
-			return -1;
-	}
-	return 0;
+	/*
+	 * Safe for a terminal: control bytes, bidirectional overrides and invalid
+	 * UTF-8 become \xHH (ed_buf_add_shown). Cut after max bytes, never inside
+	 * a UTF-8 sequence.
+	 */
+	size_t len = strlen(s);
+	if (len <= max)
+		return ed_buf_add_shown(out, s, len, false);
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	if (ed_buf_add_shown(out, s, max, false))
+		return -1;
+	return ed_buf_adds(out, "...");
 }
 
 static int add_pair(struct ed_buf *out, const char *name, const char *a, const char *b)
