@@ -681,6 +681,12 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 oom:
 	ed_err_set(&err, ED_NOMEM, "out of memory");
 fail:
+	/* A lost connection: report what failed first, not the entry it stopped at. */
+	if (ssh && src && err.code == ED_CONN) {
+		struct ed_err first = {0};
+		if (ed_source_ssh_check(src, &first))
+			err = first;
+	}
 	if (w) {
 		if (isatty(2))
 			fputs("\r\033[K", stderr);

@@ -496,8 +496,9 @@ static enum ed_code process_file(struct worker *wk, struct job *j, struct file_j
 	if (f->keep && w->profile && w->profile->keep_max > body_max)
 		body_max = w->profile->keep_max;
 	rc = hash_file(wk, f, body_max, f->secret_file ? sec->key : NULL, &rerr);
-	if (rc == ED_NOMEM)
-		return ed_err_set(err, ED_NOMEM, "%s", rerr.msg);
+	/* Out of memory, or the host's connection gone: the whole walk stops. */
+	if (rc == ED_NOMEM || rc == ED_CONN)
+		return ed_err_set(err, rc, "%s", rerr.msg);
 	if (rc) {
 		if (!(f->error = strdup(rerr.msg)))
 			return ed_err_set(err, ED_NOMEM, "out of memory");
@@ -854,8 +855,8 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 	size_t n = 0;
 	struct ed_err lerr = {0};
 	enum ed_code rc = w->src->ops->list(w->src, path->p, &names, &n, &lerr);
-	if (rc == ED_NOMEM)
-		return ed_err_set(err, ED_NOMEM, "%s", lerr.msg);
+	if (rc == ED_NOMEM || rc == ED_CONN)
+		return ed_err_set(err, rc, "%s", lerr.msg);
 	rc = emit_other(w, path->p, st, rc ? lerr.msg : NULL, err);
 	size_t base = path->len;
 	struct ed_stat *sts = n ? calloc(n, sizeof(*sts)) : NULL;
@@ -879,8 +880,8 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 						: emit_other(w, path->p, &sts[i], NULL, err);
 				else if (serr.code == ED_NOTFOUND)
 					; /* removed since listed: not part of this snapshot */
-				else if (serr.code == ED_NOMEM)
-					rc = ed_err_set(err, ED_NOMEM, "%s", serr.msg);
+				else if (serr.code == ED_NOMEM || serr.code == ED_CONN)
+					rc = ed_err_set(err, serr.code, "%s", serr.msg);
 				else
 					rc = emit_unstatable(w, path->p, serr.msg, err);
 			} else if (sts[i].type == ED_FT_DIR) {

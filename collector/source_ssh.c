@@ -389,7 +389,8 @@ static enum ed_code check_alive(struct ssh_source *c, const char *path, struct e
 {
 	if (!c->dead && !atomic_load(&c->sh->failed))
 		return ED_OK;
-	return ed_err_set(err, ED_IO, "%s: %s: not read: the connection failed earlier",
+	/* ED_CONN: the walk stops here instead of recording every entry left as an error. */
+	return ed_err_set(err, ED_CONN, "%s: %s: not read: the connection failed earlier",
 			  c->sh->label, path ? path : "");
 }
 

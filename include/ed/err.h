@@ -16,7 +16,8 @@
 	X(ED_USAGE, 6, "bad usage")                        \
 	X(ED_DENIED, 7, "outside the root")                \
 	X(ED_UNSUPPORTED, 8, "not supported by this source") \
-	X(ED_TOOBIG, 9, "too large")
+	X(ED_TOOBIG, 9, "too large")                       \
+	X(ED_CONN, 10, "connection to the host lost")
 
 enum ed_code {
 #define ED_CODE_ENUM(name, num, msg) name = num,
