@@ -24,8 +24,9 @@ static void usage(FILE *f)
 {
 	fputs("usage: envdrift [--db PATH] COMMAND [ARGS]\n"
 	      "\n"
-	      "Fingerprints hosts (files, JSON configs, packages, database schemas) into an\n"
-	      "SQLite store and shows where staging differs from production.\n"
+	      "Fingerprints hosts (files, structured configs, packages, database schemas,\n"
+	      "system facts), locally or over SSH, into an SQLite store, and shows where\n"
+	      "staging differs from production.\n"
 	      "\n"
 	      "Commands:\n",
 	      f);
