@@ -115,8 +115,13 @@ fail:
 	return -1;
 }
 
-/* As dump_leaf() in config_json.c: the shortest text that reads back as v. */
-static char *dump_real(json_t *j)
+/*
+ * jansson prints reals with 17 digits ("0.10000000000000001"): use the fewest
+ * digits that read back as the same double, a pure function of the value and
+ * readable in reports. The read-back goes through jansson, which ignores the
+ * locale, as its writer does.
+ */
+static char *dump_real(const json_t *j)
 {
 	const size_t flags = JSON_ENCODE_ANY | JSON_COMPACT;
 	double v = json_real_value(j);
@@ -138,6 +143,11 @@ static char *dump_real(json_t *j)
 	return json_dumps(j, flags | JSON_REAL_PRECISION(17));
 }
 
+char *ed_cfg_dump_leaf(const json_t *j)
+{
+	return json_is_real(j) ? dump_real(j) : json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
 int ed_cfg_json_real(struct ed_buf *out, const char *num)
 {
 	json_error_t e;
@@ -145,7 +155,7 @@ int ed_cfg_json_real(struct ed_buf *out, const char *num)
 	if (!j)
 		return json_error_code(&e) == json_error_numeric_overflow ? 1 : -1;
 	int rc = -1;
-	char *s = json_is_real(j) ? dump_real(j) : json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+	char *s = ed_cfg_dump_leaf(j);
 	if (s && ed_buf_adds(out, s) == 0)
 		rc = 0;
 	free(s);

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "ed/buf.h"
 #include "ed/config.h"
 
@@ -29,6 +31,12 @@ void ed_cfg_out_release(struct ed_cfg_out *o);
 /* Emits the leaf at o->key with canonical text (len bytes), as config_json.c does. */
 enum ed_code ed_cfg_emit(struct ed_cfg_out *o, const char *text, size_t len, bool secret,
 			 struct ed_err *err);
+
+/*
+ * The canonical text of a JSON leaf (reals with the fewest digits that read
+ * back as the same double); NULL on allocation failure. Caller frees.
+ */
+char *ed_cfg_dump_leaf(const json_t *j);
 
 /* Sets buf->len back to len (a shorter length), keeping the NUL. */
 void ed_cfg_truncate(struct ed_buf *buf, size_t len);

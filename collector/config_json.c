@@ -11,6 +11,7 @@
 #include "ed/collect.h"
 #include "ed/hash.h"
 #include "ed/item.h"
+#include "config_impl.h"
 
 /* Deepest container nesting walked; a deeper document is a warning and emits nothing. */
 #define ED_JSON_MAX_DEPTH 64
@@ -18,7 +19,6 @@
 #define ED_JSON_MAX_VALUE (64u * 1024)
 
 #define LOAD_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
-#define DUMP_FLAGS (JSON_ENCODE_ANY | JSON_COMPACT)
 
 static const char attrs_secret[] = "{\"secret\":true}";
 static const char attrs_large[] = "{\"large\":true}";
@@ -88,42 +88,11 @@ static bool too_deep(json_t *j, int level)
 	return false;
 }
 
-/* jansson's canonical text of a leaf; NULL on allocation failure. Caller frees. */
-static char *dump_leaf(const json_t *j)
-{
-	if (!json_is_real(j))
-		return json_dumps(j, DUMP_FLAGS);
-	/*
-	 * jansson prints reals with 17 digits ("0.10000000000000001"). Use the
-	 * fewest digits that read back as the same double: a pure function of the
-	 * value, so just as deterministic, and readable in reports. The read-back
-	 * goes through jansson, which ignores the locale, as its writer does.
-	 */
-	double v = json_real_value(j);
-	for (int prec = 1; prec < 17; prec++) {
-		char *s = json_dumps(j, DUMP_FLAGS | JSON_REAL_PRECISION(prec));
-		if (!s)
-			return NULL;
-		/* Our own output is valid JSON: failing to read it back means out of memory. */
-		json_t *back = json_loads(s, JSON_DECODE_ANY, NULL);
-		if (!back) {
-			free(s);
-			return NULL;
-		}
-		bool same = json_is_real(back) && json_real_value(back) == v;
-		json_decref(back);
-		if (same)
-			return s;
-		free(s);
-	}
-	return json_dumps(j, DUMP_FLAGS | JSON_REAL_PRECISION(17));
-}
-
 static enum ed_code emit_leaf(struct walk *w, const json_t *j, bool secret, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
 	struct ed_item it = {0};
-	char *text = dump_leaf(j);
+	char *text = ed_cfg_dump_leaf(j);
 
 	if (!text) {
 		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory formatting a JSON value", w->path);

@@ -50,22 +50,11 @@ static void warn_in(struct acc *a, struct input *in, const char *fmt, ...)
 
 static void warn_in(struct acc *a, struct input *in, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
-
-	if (in->nwarnings > NPM_MAX_WARNINGS)
-		return;
-	if (in->nwarnings++ == NPM_MAX_WARNINGS) {
-		ed_sink_warn(a->sink, "%s: too many problems, further warnings suppressed",
-			     in->origin);
-		return;
-	}
+	const char *where = in->origin;
 	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	ed_sink_vwarn_capped(a->sink, &in->nwarnings, NPM_MAX_WARNINGS, where, false, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		msg[0] = '\0';
-	ed_sink_warn(a->sink, "%s", msg);
 }
 
 /* How many bytes of s (valid UTF-8) to quote in a message. */

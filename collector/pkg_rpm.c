@@ -59,22 +59,12 @@ static void warn_at(struct parser *ps, size_t line, const char *fmt, ...)
 
 static void warn_at(struct parser *ps, size_t line, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
-
-	if (ps->nwarnings > RPM_MAX_WARNINGS)
-		return;
-	if (ps->nwarnings++ == RPM_MAX_WARNINGS) {
-		ed_sink_warn(ps->sink, "%s:%zu: too many problems, further warnings suppressed",
-			     ps->origin, line);
-		return;
-	}
+	char where[4200];
+	snprintf(where, sizeof(where), "%s:%zu", ps->origin, line);
 	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	ed_sink_vwarn_capped(ps->sink, &ps->nwarnings, RPM_MAX_WARNINGS, where, true, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		msg[0] = '\0';
-	ed_sink_warn(ps->sink, "%s:%zu: %s", ps->origin, line, msg);
 }
 
 static int show_len(const char *p, size_t len)

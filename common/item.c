@@ -40,3 +40,21 @@ void ed_sink_warn(struct ed_sink *sink, const char *fmt, ...)
 	if (sink->warn)
 		sink->warn(sink, msg);
 }
+
+void ed_sink_vwarn_capped(struct ed_sink *sink, size_t *count, size_t max, const char *where,
+			  bool prefixed, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	if (*count > max)
+		return;
+	if ((*count)++ == max) {
+		ed_sink_warn(sink, "%s: too many problems, further warnings suppressed", where);
+		return;
+	}
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
+	if (prefixed)
+		ed_sink_warn(sink, "%s: %s", where, msg);
+	else
+		ed_sink_warn(sink, "%s", msg);
+}

@@ -3,6 +3,7 @@
 #ifndef ED_ITEM_H
 #define ED_ITEM_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,5 +84,15 @@ struct ed_sink {
 
 /* Formats a warning and passes it to sink->warn. */
 void ed_sink_warn(struct ed_sink *sink, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * A parser's capped warning, so a damaged input cannot flood the sink: the
+ * first max warnings go out as "WHERE: MESSAGE" (the message alone when
+ * prefixed is false), the next as "WHERE: too many problems, further
+ * warnings suppressed", then nothing. *count counts them.
+ */
+void ed_sink_vwarn_capped(struct ed_sink *sink, size_t *count, size_t max, const char *where,
+			  bool prefixed, const char *fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
 
 #endif
