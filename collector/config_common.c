@@ -323,24 +323,13 @@ static void js_ws(struct jscan *s)
 		s->i++;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int js_u4(struct jscan *s, uint32_t *cp)
 {
 	if (s->len - s->i < 4)
 		return 1;
 	*cp = 0;
 	for (int k = 0; k < 4; k++) {
-		int h = hexval(s->p[s->i++]);
+		int h = ed_hex_value(s->p[s->i++]);
 		if (h < 0)
 			return 1;
 		*cp = (*cp << 4) | (uint32_t)h;

@@ -212,17 +212,6 @@ static bool pblank(char c)
 	return c == ' ' || c == '\t' || c == '\f';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int add_cp(struct ed_buf *b, uint32_t cp)
 {
 	char u[4];
@@ -255,7 +244,7 @@ static bool u4(const char *t, size_t len, size_t i, uint32_t *cp)
 		return false;
 	*cp = 0;
 	for (size_t k = 0; k < 4; k++) {
-		int h = hexval(t[i + k]);
+		int h = ed_hex_value(t[i + k]);
 		if (h < 0)
 			return false;
 		*cp = (*cp << 4) | (uint32_t)h;

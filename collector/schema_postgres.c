@@ -1021,24 +1021,13 @@ static int kv_next(const char **cur, struct kv *kv, struct ed_buf *val)
 	return 1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Appends s[0..n) percent-decoded; -1 when memory runs out. */
 static int pct_decode(const char *s, size_t n, struct ed_buf *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
-		if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < n && (hi = ed_hex_value(s[i + 1])) >= 0 &&
+		    (lo = ed_hex_value(s[i + 2])) >= 0) {
 			if (ed_buf_addc(out, (char)(hi * 16 + lo)))
 				return -1;
 			i += 2;

@@ -249,3 +249,14 @@ int ed_buf_add_shown(struct ed_buf *b, const char *s, size_t len, bool keep_tabs
 	}
 	return 0;
 }
+
+int ed_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -109,24 +109,13 @@ static int b64_decode(struct ed_buf *out, const char *s, size_t len)
 	return 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 32 hex digits (either case) into fp; false for anything else. */
 static bool fp_parse(const char *s, size_t len, struct ed_fp *fp)
 {
 	if (len != 2 * ED_FP_LEN)
 		return false;
 	for (size_t i = 0; i < ED_FP_LEN; i++) {
-		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+		int hi = ed_hex_value(s[2 * i]), lo = ed_hex_value(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		fp->b[i] = (uint8_t)(hi << 4 | lo);
@@ -159,7 +148,7 @@ static bool id_parse(const char *s, size_t len, char out[ED_SNAPDOC_ID_LEN + 1])
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : hex_value(s[i]) < 0)
+		if (dash ? s[i] != '-' : ed_hex_value(s[i]) < 0)
 			return false;
 		out[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
 	}

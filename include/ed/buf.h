@@ -66,6 +66,9 @@ int ed_buf_add_utf8_escaped(struct ed_buf *buf, const char *s, size_t len);
  */
 int ed_buf_add_shown(struct ed_buf *b, const char *s, size_t len, bool keep_tabs);
 
+/* The value of one hex digit (either case), or -1 for any other character. */
+int ed_hex_value(char c);
+
 /* xmalloc-style helpers are deliberately absent: every allocation is checked. */
 char *ed_strndup(const char *s, size_t n);
 
