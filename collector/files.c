@@ -132,16 +132,6 @@ struct item_list {
 	size_t nwarnings;
 };
 
-static char *dup_or_null(const char *s, bool *oom)
-{
-	if (!s)
-		return NULL;
-	char *d = strdup(s);
-	if (!d)
-		*oom = true;
-	return d;
-}
-
 static enum ed_code list_emit(struct ed_sink *sink, const struct ed_item *it, struct ed_err *err)
 {
 	struct item_list *l = sink->ctx;
@@ -158,9 +148,9 @@ static enum ed_code list_emit(struct ed_sink *sink, const struct ed_item *it, st
 	*c = *it;
 	c->key = ed_strndup(it->key, it->key_len);
 	oom |= !c->key;
-	c->value = dup_or_null(it->value, &oom);
-	c->attrs = dup_or_null(it->attrs, &oom);
-	c->error = dup_or_null(it->error, &oom);
+	c->value = ed_strdup_opt(it->value, &oom);
+	c->attrs = ed_strdup_opt(it->attrs, &oom);
+	c->error = ed_strdup_opt(it->error, &oom);
 	c->owner = c->group = c->target = NULL; /* config items carry no file metadata */
 	l->n++;
 	if (oom)

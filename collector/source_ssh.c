@@ -1887,16 +1887,6 @@ enum ed_code ed_source_ssh_check(struct ed_source *src, struct ed_err *err)
 	return rc;
 }
 
-static char *dup_or_null(const char *s, bool *oom)
-{
-	if (!s)
-		return NULL;
-	char *d = strdup(s);
-	if (!d)
-		*oom = true;
-	return d;
-}
-
 enum ed_code ed_source_ssh_new(const struct ed_ssh_opts *o, struct ed_source **out,
 			       struct ed_err *err)
 {
@@ -1920,11 +1910,11 @@ enum ed_code ed_source_ssh_new(const struct ed_ssh_opts *o, struct ed_source **o
 	sh->connect_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_MS;
 	sh->op_ms = o->op_timeout_ms > 0 ? o->op_timeout_ms : DEFAULT_OP_MS;
 	sh->max_rate = o->max_rate;
-	sh->host = dup_or_null(o->host, &oom);
-	sh->identity = dup_or_null(o->identity, &oom);
-	sh->passphrase_env = dup_or_null(o->passphrase_env, &oom);
+	sh->host = ed_strdup_opt(o->host, &oom);
+	sh->identity = ed_strdup_opt(o->identity, &oom);
+	sh->passphrase_env = ed_strdup_opt(o->passphrase_env, &oom);
 	if (o->user) {
-		sh->user = dup_or_null(o->user, &oom);
+		sh->user = ed_strdup_opt(o->user, &oom);
 	} else {
 		struct passwd pw, *res = NULL;
 		char buf[4096];
@@ -1933,10 +1923,10 @@ enum ed_code ed_source_ssh_new(const struct ed_ssh_opts *o, struct ed_source **o
 					o->host, (unsigned)geteuid());
 			goto fail;
 		}
-		sh->user = dup_or_null(pw.pw_name, &oom);
+		sh->user = ed_strdup_opt(pw.pw_name, &oom);
 	}
 	if (o->known_hosts) {
-		sh->known_hosts = dup_or_null(o->known_hosts, &oom);
+		sh->known_hosts = ed_strdup_opt(o->known_hosts, &oom);
 	} else {
 		struct ed_buf kh = ED_BUF_INIT;
 		if (home_dir(&kh) || ed_buf_adds(&kh, "/.ssh/known_hosts")) {

@@ -102,6 +102,16 @@ char *ed_strndup(const char *s, size_t n)
 	return p;
 }
 
+char *ed_strdup_opt(const char *s, bool *oom)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
 bool ed_glob_match_ci(const char *pat, const char *s, size_t len)
 {
 	/* Iterative matcher with single backtrack point: linear in practice. */

@@ -72,4 +72,7 @@ int ed_hex_value(char c);
 /* xmalloc-style helpers are deliberately absent: every allocation is checked. */
 char *ed_strndup(const char *s, size_t n);
 
+/* A copy of s, or NULL for NULL; sets *oom (never clears it) when the copy fails. */
+char *ed_strdup_opt(const char *s, bool *oom);
+
 #endif
