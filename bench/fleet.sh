@@ -23,8 +23,16 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do pkill -KILL -s "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
+# Each copy is made under a temporary name and renamed when complete, with a
+# stamp naming its source tree: a copy interrupted half-way, or made from
+# another TREE by an earlier run, is made again rather than measured.
 for i in $(seq 1 "$n"); do
-	[ -d "$dir/host$i" ] || cp -a "$tree" "$dir/host$i"
+	if [ "$(cat "$dir/host$i.tree" 2>/dev/null)" != "$tree" ] || [ ! -d "$dir/host$i" ]; then
+		rm -rf "$dir/host$i" "$dir/host$i.tmp" "$dir/host$i.tree"
+		cp -a "$tree" "$dir/host$i.tmp"
+		mv "$dir/host$i.tmp" "$dir/host$i"
+		echo "$tree" >"$dir/host$i.tree"
+	fi
 done
 ssh-keygen -q -t ed25519 -N '' -f "$work/host"
 ssh-keygen -q -t ed25519 -N '' -f "$work/user"
