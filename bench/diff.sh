@@ -18,26 +18,32 @@ if [ ! -f "$db" ]; then
 	echo "building a store with two snapshots of $n items in $db ..."
 	rm -f "$db" "$db.key"
 	"$ed" --db "$db" init 2>/dev/null
-	sqlite3 "$db" <<SQL
-PRAGMA journal_mode = WAL;
-BEGIN;
-INSERT INTO snapshots (id, env, host, started_at, finished_at, status, item_count)
-  VALUES (1, 'production', 'p1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', 'complete', $n),
-         (2, 'staging', 's1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', 'complete', $n);
--- Reference: every item. Candidate: 1% changed, 0.5% removed, 0.5% added.
-WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < $n - 1)
-INSERT INTO items (snapshot_id, kind, key, fingerprint, value, ftype, mode, owner, grp, size)
-  SELECT 1, 'file', printf('/usr/share/d%04d/f%07d', i / 1000, i),
-         CAST(printf('%016d', i) AS BLOB), 'file 0644 root:root 100', 'file', 420, 'root', 'root', 100
-  FROM c;
-WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < $n - 1)
-INSERT INTO items (snapshot_id, kind, key, fingerprint, value, ftype, mode, owner, grp, size)
-  SELECT 2, 'file', printf('/usr/share/d%04d/f%07d%s', i / 1000, i, CASE WHEN i % 200 = 2 THEN 'x' ELSE '' END),
-         CAST(printf('%016d', CASE WHEN i % 100 = 0 THEN -i ELSE i END) AS BLOB),
-         'file 0644 root:root 100', 'file', 420, 'root', 'root', 100
-  FROM c WHERE i % 200 <> 1;
-COMMIT;
-SQL
+	# Two snapshot documents (push mode), stored with ingest: the store holds
+	# exactly what a collection would. Reference: every item. Candidate: 1%
+	# changed, 0.5% removed, 0.5% added.
+	python3 - "$n" "$work" <<'PY'
+import sys, uuid
+n, work = int(sys.argv[1]), sys.argv[2]
+for side, env in ((1, "production"), (2, "staging")):
+    with open(f"{work}/doc{side}.json", "w") as f:
+        f.write('{"format":"envdrift.snapshot/1","id":"%s","env":"%s","host":"%s1",'
+                '"started_at":"2026-01-01T00:00:00Z","collector":{"version":"bench","host":"b",'
+                '"root":"/"},"items":[\n' % (uuid.uuid4(), env, env[0]))
+        first = True
+        for i in range(n):
+            if side == 2 and i % 200 == 1:
+                continue
+            key = "/usr/share/d%04d/f%07d%s" % (i // 1000, i, "x" if side == 2 and i % 200 == 2 else "")
+            fp = "%032x" % ((n + i) if side == 2 and i % 100 == 0 else i)
+            f.write(('' if first else ',\n') +
+                    '{"kind":"file","key":"%s","fingerprint":"%s","value":"file 0644 root:root 100",'
+                    '"ftype":"file","mode":420,"owner":"root","group":"root","size":100,'
+                    '"mtime_ns":0,"ctime_ns":0,"ino":%d,"dev":1}' % (key, fp, i + 1))
+            first = False
+        f.write('\n],"warnings":[],"contents":[],"finished_at":"2026-01-01T00:00:01Z"}\n')
+PY
+	"$ed" --db "$db" ingest "$work/doc1.json" "$work/doc2.json" >/dev/null
+	rm -f "$work/doc1.json" "$work/doc2.json"
 	# The same two item sets (every column a report shows) as two plain
 	# databases, for sqldiff and the JOIN.
 	for s in 1 2; do

@@ -58,3 +58,54 @@ void ed_sink_vwarn_capped(struct ed_sink *sink, size_t *count, size_t max, const
 	else
 		ed_sink_warn(sink, "%s", msg);
 }
+
+/*
+ * Appends a presence byte, then the string with its terminating NUL, or a
+ * long string's own fingerprint: the buffer below never needs to grow.
+ */
+#define STATE_STR_MAX 96
+static size_t put_str(uint8_t *p, const char *s)
+{
+	if (!s) {
+		*p = 0;
+		return 1;
+	}
+	size_t n = strlen(s) + 1;
+	if (n > STATE_STR_MAX) {
+		struct ed_fp f;
+		ed_fp_of(s, n - 1, &f);
+		*p = 2;
+		memcpy(p + 1, f.b, ED_FP_LEN);
+		return 1 + ED_FP_LEN;
+	}
+	*p = 1;
+	memcpy(p + 1, s, n);
+	return n + 1;
+}
+
+void ed_item_state(const struct ed_state_cols *c, uint8_t out[ED_STATE_LEN])
+{
+	static const uint8_t zero[ED_FP_LEN];
+	const char *strs[] = {c->owner, c->group, c->target, c->error};
+	uint8_t buf[ED_FP_LEN + 1 + 4 + 4 * (1 + STATE_STR_MAX)];
+	size_t n = 0;
+	memcpy(buf, c->fp ? c->fp : zero, ED_FP_LEN);
+	n += ED_FP_LEN;
+	buf[n++] = (uint8_t)ed_ftype_parse(c->ftype);
+	uint32_t mode = (uint32_t)c->mode;
+	for (int i = 0; i < 4; i++)
+		buf[n++] = (uint8_t)(mode >> (8 * i));
+	for (size_t i = 0; i < 4; i++)
+		n += put_str(buf + n, strs[i]);
+	struct ed_fp d;
+	ed_fp_of(buf, n, &d);
+	uint8_t flags = 0;
+	if (c->attrs && strstr(c->attrs, "\"secret\":true"))
+		flags |= ED_STATE_SECRET;
+	if (!c->ftype || (strcmp(c->ftype, "file") == 0 && c->has_size && c->size > 0))
+		flags |= ED_STATE_HOLDS;
+	if (c->error)
+		flags |= ED_STATE_ERROR;
+	out[0] = flags;
+	memcpy(out + 1, d.b, ED_STATE_LEN - 1);
+}

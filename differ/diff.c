@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The comparison: both snapshots' items are read in primary-key order
- * (snapshot_id, kind, key) by two cursors and merged in one pass. No join,
- * no sort, memory proportional to the drift only.
+ * (snapshot_id, kind, key) by two feeds (differ/feed.c) and merged in one
+ * pass. No join, no sort, memory proportional to the drift only. The feeds
+ * carry kind, key and items.state; an item's other columns are read by
+ * primary key only when the states do not settle equality, or for a report.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,10 @@
 #include "ed/buf.h"
 #include "ed/diff.h"
 #include "ed/policy.h"
+#include "feed.h"
+
+/* Hosts of one role compared with a reading thread each; more read on the main thread. */
+#define MAX_THREADED_FEEDS 8
 
 static const char *const field_names[] = {
 	"content", "type", "mode", "owner", "group", "target", "value", "version", "definition", "error",
@@ -23,56 +29,18 @@ const char *ed_field_name(unsigned bit)
 	return "?";
 }
 
-/*
- * The merge reads only what decides equality; what a report shows besides
- * (value, size, attrs) is looked up by primary key for drifted items only.
- */
-#define COLS                                                                             \
-	"kind, key, fingerprint, ftype, mode, owner, grp, target, error, "                \
-	"instr(attrs, '\"secret\":true') > 0, " /* 9: a secret */                          \
-	"ftype IS NULL OR (ftype = 'file' AND size > 0)" /* 10: holds a value to share */
-#define DETAIL "SELECT value, size, attrs FROM items WHERE snapshot_id = ? AND kind = ? AND key = ?"
-
-/* A cursor over one snapshot's items, in key order. */
-struct cursor {
-	sqlite3_stmt *st;
-	bool row; /* positioned on a row */
-};
-
-static enum ed_code cursor_next(struct ed_store *store, struct cursor *c, struct ed_err *err)
-{
-	int r = sqlite3_step(c->st);
-	if (r == SQLITE_ROW) {
-		c->row = true;
-		return ED_OK;
-	}
-	c->row = false;
-	if (r != SQLITE_DONE)
-		return ed_store_fail(store, "reading items", err);
-	return ED_OK;
-}
-
-static const char *col_text(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
-
 /* Compares the (kind, key) of two rows exactly as SQLite's BINARY collation orders them. */
-static int cmp_bytes(const void *a, int na, const void *b, int nb)
+static int cmp_bytes(const void *a, size_t na, const void *b, size_t nb)
 {
-	int n = na < nb ? na : nb;
-	int c = n ? memcmp(a, b, (size_t)n) : 0;
+	size_t n = na < nb ? na : nb;
+	int c = n ? memcmp(a, b, n) : 0;
 	return c ? c : (na > nb) - (na < nb);
 }
 
-static int cmp_rows(sqlite3_stmt *a, sqlite3_stmt *b)
+static int cmp_rows(const struct ed_row *a, const struct ed_row *b)
 {
-	const void *ka = sqlite3_column_text(a, 0), *kb = sqlite3_column_text(b, 0);
-	int c = cmp_bytes(ka, sqlite3_column_bytes(a, 0), kb, sqlite3_column_bytes(b, 0));
-	if (c)
-		return c;
-	const void *pa = sqlite3_column_text(a, 1), *pb = sqlite3_column_text(b, 1);
-	return cmp_bytes(pa, sqlite3_column_bytes(a, 1), pb, sqlite3_column_bytes(b, 1));
+	int c = strcmp(a->kind, b->kind);
+	return c ? c : cmp_bytes(a->key, a->key_len, b->key, b->key_len);
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -82,36 +50,36 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static const void *fp_of(sqlite3_stmt *s)
-{
-	static const unsigned char zero[ED_FP_LEN];
-	return sqlite3_column_bytes(s, 2) == ED_FP_LEN ? sqlite3_column_blob(s, 2) : zero;
-}
+/* An item's columns besides its key, read only for items whose state does not settle it. */
+struct cols {
+	struct ed_fp fp; /* zeros when the store holds no 16-byte fingerprint */
+	const char *ftype, *owner, *grp, *target, *error, *value, *attrs;
+	int64_t mode, size;
+	uint8_t flags; /* ED_STATE_* */
+};
 
-/* What differs between two rows with the same (kind, key); 0 when nothing does. */
-static unsigned compare_rows(sqlite3_stmt *a, sqlite3_stmt *b)
+/* What differs between two items of one kind and key; 0 when nothing does. */
+static unsigned compare_cols(const char *kind, const struct cols *a, const struct cols *b)
 {
-	const char *kind = col_text(a, 0);
 	unsigned f = 0;
-	bool fp_differs = memcmp(fp_of(a), fp_of(b), ED_FP_LEN) != 0;
-	const char *ea = col_text(a, 8), *eb = col_text(b, 8);
-	if (ea || eb) {
+	bool fp_differs = memcmp(a->fp.b, b->fp.b, ED_FP_LEN) != 0;
+	if (a->error || b->error) {
 		/* One side could not be read: its fingerprint means nothing. */
-		if (!str_eq(ea, eb))
+		if (!str_eq(a->error, b->error))
 			f |= ED_F_ERROR;
 		fp_differs = false;
 	}
 	if (strcmp(kind, ED_KIND_FILE) == 0) {
-		enum ed_ftype ta = ed_ftype_parse(col_text(a, 3)), tb = ed_ftype_parse(col_text(b, 3));
+		enum ed_ftype ta = ed_ftype_parse(a->ftype), tb = ed_ftype_parse(b->ftype);
 		if (ta != tb)
 			f |= ED_F_TYPE;
-		if (sqlite3_column_int(a, 4) != sqlite3_column_int(b, 4))
+		if ((int)a->mode != (int)b->mode)
 			f |= ED_F_MODE;
-		if (!str_eq(col_text(a, 5), col_text(b, 5)))
+		if (!str_eq(a->owner, b->owner))
 			f |= ED_F_OWNER;
-		if (!str_eq(col_text(a, 6), col_text(b, 6)))
+		if (!str_eq(a->grp, b->grp))
 			f |= ED_F_GROUP;
-		if (!str_eq(col_text(a, 7), col_text(b, 7)))
+		if (!str_eq(a->target, b->target))
 			f |= ED_F_TARGET;
 		/* A link's fingerprint is its target's: report the target, not "content". */
 		if (fp_differs && ta == tb && ta != ED_FT_LINK)
@@ -131,47 +99,32 @@ static unsigned compare_rows(sqlite3_stmt *a, sqlite3_stmt *b)
 	return f;
 }
 
-static char *dup_col(sqlite3_stmt *s, int i, bool *oom)
+static char *dup_str(const char *v, bool *oom)
 {
-	const char *v = col_text(s, i);
 	if (!v)
 		return NULL;
-	char *d = ed_strndup(v, (size_t)sqlite3_column_bytes(s, i));
+	char *d = strdup(v);
 	if (!d)
 		*oom = true;
 	return d;
 }
 
-/* Copies one side from the merge row s and its details row d (value, size, attrs). */
-static bool side_fill(struct ed_side *side, sqlite3_stmt *s, sqlite3_stmt *d)
+/* Copies one side of an entry from an item's columns. */
+static bool side_fill(struct ed_side *side, const struct cols *c)
 {
 	bool oom = false;
 	side->present = true;
-	memcpy(side->fp.b, fp_of(s), ED_FP_LEN);
-	side->ftype = ed_ftype_parse(col_text(s, 3));
-	side->mode = (uint32_t)sqlite3_column_int(s, 4);
-	side->owner = dup_col(s, 5, &oom);
-	side->group = dup_col(s, 6, &oom);
-	side->target = dup_col(s, 7, &oom);
-	side->error = dup_col(s, 8, &oom);
-	side->value = dup_col(d, 0, &oom);
-	side->size = sqlite3_column_int64(d, 1);
-	side->attrs = dup_col(d, 2, &oom);
+	side->fp = c->fp;
+	side->ftype = ed_ftype_parse(c->ftype);
+	side->mode = (uint32_t)c->mode;
+	side->owner = dup_str(c->owner, &oom);
+	side->group = dup_str(c->grp, &oom);
+	side->target = dup_str(c->target, &oom);
+	side->error = dup_str(c->error, &oom);
+	side->value = dup_str(c->value, &oom);
+	side->size = c->size;
+	side->attrs = dup_str(c->attrs, &oom);
 	return !oom;
-}
-
-/* Positions d on the details of the merge row s of snapshot id. */
-static enum ed_code details(struct ed_store *st, sqlite3_stmt *d, int64_t id, sqlite3_stmt *s,
-			    struct ed_err *err)
-{
-	sqlite3_reset(d);
-	if (sqlite3_bind_int64(d, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_text(d, 2, col_text(s, 0), sqlite3_column_bytes(s, 0), SQLITE_TRANSIENT) ||
-	    sqlite3_bind_text(d, 3, col_text(s, 1), sqlite3_column_bytes(s, 1), SQLITE_TRANSIENT))
-		return ed_store_fail(st, "reading item details", err);
-	if (sqlite3_step(d) != SQLITE_ROW)
-		return ed_store_fail(st, "reading item details", err);
-	return ED_OK;
 }
 
 static void side_release(struct ed_side *s)
@@ -184,13 +137,24 @@ static void side_release(struct ed_side *s)
 	free(s->target);
 }
 
-/* Appends an entry for the current row(s); ref or cand may be NULL. */
-/* One host's cursor within a side. */
+/* One host's feed within a side. */
 struct member {
-	struct cursor c;
+	struct ed_feed *f;
+	const struct ed_row *r; /* its current row; NULL past the last */
 	int64_t snap;
 	const char *host;
+	bool have_cols;         /* cols holds r's other columns */
+	struct cols cols;
+	struct ed_buf colbuf;   /* the strings of cols */
 };
+
+static enum ed_code member_next(struct member *x, struct ed_err *err)
+{
+	enum ed_code rc = ed_feed_next(x->f, err);
+	x->r = ed_feed_row(x->f);
+	x->have_cols = false;
+	return rc;
+}
 
 /*
  * One side of a comparison: the hosts of one role in one environment. With
@@ -212,7 +176,7 @@ struct side {
 struct merge {
 	struct ed_store *st;
 	struct ed_drift *d;
-	sqlite3_stmt *detail; /* value, size, attrs of one item */
+	sqlite3_stmt *detail; /* the other columns of one item */
 	const struct ed_policy *policy; /* asked about equal pairs, or NULL */
 	bool plain;           /* the policy may demand that items that are not secret differ */
 };
@@ -240,7 +204,86 @@ static void count_change(struct ed_drift *d, enum ed_change change)
 	d->blocking++;
 }
 
-/* Appends an entry for the current row(s); ref or cand may be NULL. */
+/* The other columns of x's current item, read once by primary key. */
+static enum ed_code cols_of(struct merge *m, struct member *x, const struct cols **out,
+			    struct ed_err *err)
+{
+	static const int str_col[] = {1, 3, 4, 5, 6, 7, 9};
+	sqlite3_stmt *d = m->detail;
+	struct cols *c = &x->cols;
+	*out = c;
+	if (x->have_cols)
+		return ED_OK;
+	sqlite3_reset(d);
+	if (sqlite3_bind_int64(d, 1, x->snap) != SQLITE_OK ||
+	    sqlite3_bind_text(d, 2, x->r->kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(d, 3, x->r->key, (int)x->r->key_len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(d) != SQLITE_ROW)
+		return ed_store_fail(m->st, "reading item details", err);
+	/* Offsets first: the buffer may move while it grows. */
+	size_t off[7];
+	x->colbuf.len = 0;
+	for (int i = 0; i < 7; i++) {
+		const char *t = (const char *)sqlite3_column_text(d, str_col[i]);
+		off[i] = SIZE_MAX;
+		if (!t)
+			continue;
+		off[i] = x->colbuf.len;
+		if (ed_buf_add(&x->colbuf, t, (size_t)sqlite3_column_bytes(d, str_col[i]) + 1))
+			return ed_err_set(err, ED_NOMEM, "out of memory reading item details");
+	}
+	const char **p[7] = {&c->ftype, &c->owner, &c->grp, &c->target, &c->error, &c->value,
+			     &c->attrs};
+	for (int i = 0; i < 7; i++)
+		*p[i] = off[i] == SIZE_MAX ? NULL : x->colbuf.p + off[i];
+	if (sqlite3_column_bytes(d, 0) == ED_FP_LEN)
+		memcpy(c->fp.b, sqlite3_column_blob(d, 0), ED_FP_LEN);
+	else
+		memset(c->fp.b, 0, ED_FP_LEN);
+	c->mode = sqlite3_column_int(d, 2);
+	c->size = sqlite3_column_int64(d, 8);
+	struct ed_state_cols sc = {.ftype = c->ftype, .attrs = c->attrs, .error = c->error,
+				   .has_size = sqlite3_column_type(d, 8) != SQLITE_NULL,
+				   .size = c->size};
+	uint8_t state[ED_STATE_LEN];
+	ed_item_state(&sc, state);
+	c->flags = state[0];
+	x->have_cols = true;
+	return ED_OK;
+}
+
+/* The flags of x's item (ED_STATE_*): from its state, or from its columns. */
+static enum ed_code flags_of(struct merge *m, struct member *x, uint8_t *flags,
+			     struct ed_err *err)
+{
+	if (x->r->has_state) {
+		*flags = x->r->state[0];
+		return ED_OK;
+	}
+	const struct cols *c;
+	enum ed_code rc = cols_of(m, x, &c, err);
+	*flags = rc ? 0 : c->flags;
+	return rc;
+}
+
+/* What differs between the items of x and y, on the same key: 0 when nothing does. */
+static enum ed_code differ_fields(struct merge *m, struct member *x, struct member *y,
+				  unsigned *fields, struct ed_err *err)
+{
+	*fields = 0;
+	if (x->r->has_state && y->r->has_state &&
+	    memcmp(x->r->state, y->r->state, ED_STATE_LEN) == 0)
+		return ED_OK;
+	const struct cols *a, *b;
+	enum ed_code rc = cols_of(m, x, &a, err);
+	if (!rc)
+		rc = cols_of(m, y, &b, err);
+	if (!rc)
+		*fields = compare_cols(x->r->kind, a, b);
+	return rc;
+}
+
+/* Appends an entry for the current items of ref and cand; either may be NULL. */
 static enum ed_code add_entry(struct merge *m, const char *role, enum ed_change change,
 			      unsigned fields, struct member *ref, struct member *cand,
 			      struct ed_err *err)
@@ -249,14 +292,14 @@ static enum ed_code add_entry(struct merge *m, const char *role, enum ed_change 
 	enum ed_code rc;
 	if ((rc = grow_entries(d, err)))
 		return rc;
-	sqlite3_stmt *any = ref ? ref->c.st : cand->c.st;
+	const struct ed_row *any = ref ? ref->r : cand->r;
 	struct ed_drift_entry *e = &d->v[d->n];
 	memset(e, 0, sizeof(*e));
 	d->n++; /* counted now so that release frees a half-filled entry */
 	bool oom = false;
-	e->kind = dup_col(any, 0, &oom);
-	e->key_len = (size_t)sqlite3_column_bytes(any, 1);
-	e->key = dup_col(any, 1, &oom);
+	e->kind = dup_str(any->kind, &oom);
+	e->key_len = any->key_len;
+	e->key = ed_strndup(any->key, any->key_len);
 	e->change = change;
 	e->fields = fields;
 	/* Without a policy every difference blocks. */
@@ -265,16 +308,15 @@ static enum ed_code add_entry(struct merge *m, const char *role, enum ed_change 
 	e->role = role && *role ? strdup(role) : NULL;
 	if (oom || !e->kind || !e->key || !e->rule || (role && *role && !e->role))
 		return ed_err_set(err, ED_NOMEM, "out of memory collecting drift");
-	if (ref) {
-		if ((rc = details(m->st, m->detail, ref->snap, ref->c.st, err)))
+	struct member *who[2] = {ref, cand};
+	struct ed_side *sides[2] = {&e->ref, &e->cand};
+	for (int i = 0; i < 2; i++) {
+		const struct cols *c;
+		if (!who[i])
+			continue;
+		if ((rc = cols_of(m, who[i], &c, err)))
 			return rc;
-		if (!side_fill(&e->ref, ref->c.st, m->detail))
-			return ed_err_set(err, ED_NOMEM, "out of memory collecting drift");
-	}
-	if (cand) {
-		if ((rc = details(m->st, m->detail, cand->snap, cand->c.st, err)))
-			return rc;
-		if (!side_fill(&e->cand, cand->c.st, m->detail))
+		if (!side_fill(sides[i], c))
 			return ed_err_set(err, ED_NOMEM, "out of memory collecting drift");
 	}
 	count_change(d, change);
@@ -287,22 +329,28 @@ static enum ed_code add_entry(struct merge *m, const char *role, enum ed_change 
  * that hold nothing to share (directories, links, empty files) and items
  * that could not be read are never reported.
  */
-static enum ed_code check_must_differ(struct merge *m, const char *role, struct member *a,
-				      struct member *b, struct ed_err *err)
+static enum ed_code check_must_differ(struct merge *m, const char *role, struct member *x,
+				      struct member *y, struct ed_err *err)
 {
-	sqlite3_stmt *x = a->c.st, *y = b->c.st;
-	bool secret = sqlite3_column_int(x, 9) || sqlite3_column_int(y, 9);
-	if (!m->policy || !(secret || m->plain) || col_text(x, 8) || col_text(y, 8) ||
-	    !sqlite3_column_int(x, 10) || !sqlite3_column_int(y, 10))
+	if (!m->policy)
 		return ED_OK;
-	if (!ed_policy_must_differ(m->policy, col_text(x, 0), col_text(x, 1),
-				   (size_t)sqlite3_column_bytes(x, 1), secret))
+	uint8_t fx, fy;
+	enum ed_code rc = flags_of(m, x, &fx, err);
+	if (!rc)
+		rc = flags_of(m, y, &fy, err);
+	if (rc)
+		return rc;
+	bool secret = (fx | fy) & ED_STATE_SECRET;
+	if (!(secret || m->plain) || ((fx | fy) & ED_STATE_ERROR) || !(fx & ED_STATE_HOLDS) ||
+	    !(fy & ED_STATE_HOLDS))
 		return ED_OK;
-	return add_entry(m, role, ED_CHANGED, 0, a, b, err);
+	if (!ed_policy_must_differ(m->policy, x->r->kind, x->r->key, x->r->key_len, secret))
+		return ED_OK;
+	return add_entry(m, role, ED_CHANGED, 0, x, y, err);
 }
 
 /* Records member x of side sd as disagreeing with the majority (rep, or absent). */
-static enum ed_code add_snowflake(struct merge *m, struct side *sd, struct member *x,
+static enum ed_code add_snowflake(struct merge *m, struct side *sd, struct member *x, bool x_on,
 				  struct member *rep, struct ed_err *err)
 {
 	struct ed_drift *d = m->d;
@@ -315,37 +363,33 @@ static enum ed_code add_snowflake(struct merge *m, struct side *sd, struct membe
 	struct ed_snowflake *f = &d->snowflakes[d->nsnowflakes++];
 	memset(f, 0, sizeof(*f));
 	bool oom = false;
-	sqlite3_stmt *any = x->c.row ? x->c.st : rep->c.st;
+	const struct ed_row *any = x_on ? x->r : rep->r;
 	f->env = strdup(sd->env);
 	f->role = strdup(sd->role);
 	f->host = strdup(x->host);
-	f->kind = dup_col(any, 0, &oom);
-	f->key = dup_col(any, 1, &oom);
-	if (!f->env || !f->role || !f->host || oom)
+	f->kind = dup_str(any->kind, &oom);
+	f->key = ed_strndup(any->key, any->key_len);
+	if (!f->env || !f->role || !f->host || !f->key || oom)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	/* The shown value of each side: NULL when absent or a secret. */
-	struct member *who[2] = {x, rep};
+	struct member *who[2] = {x_on ? x : NULL, rep};
 	char **val[2] = {&f->value, &f->majority_value};
 	for (int i = 0; i < 2; i++) {
-		struct member *w = who[i];
-		if (!w || !w->c.row || cmp_rows(w->c.st, any) != 0)
+		const struct cols *c;
+		if (!who[i])
 			continue;
-		enum ed_code rc = details(m->st, m->detail, w->snap, w->c.st, err);
+		enum ed_code rc = cols_of(m, who[i], &c, err);
 		if (rc)
 			return rc;
-		const char *attrs = col_text(m->detail, 2);
-		if (attrs && strstr(attrs, "\"secret\":true"))
+		if (c->flags & ED_STATE_SECRET)
 			continue;
-		*val[i] = dup_col(m->detail, 0, &oom);
+		*val[i] = dup_str(c->value, &oom);
 		if (oom)
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 		/* A file's summary does not show its content: add the fingerprint's start. */
-		if (*val[i] && strcmp(f->kind, ED_KIND_FILE) == 0 &&
-		    sqlite3_column_bytes(w->c.st, 2) == ED_FP_LEN) {
-			struct ed_fp fp;
+		if (*val[i] && strcmp(f->kind, ED_KIND_FILE) == 0) {
 			char hex[2 * ED_FP_LEN + 1];
-			memcpy(fp.b, sqlite3_column_blob(w->c.st, 2), ED_FP_LEN);
-			ed_fp_hex(&fp, hex);
+			ed_fp_hex(&c->fp, hex);
 			struct ed_buf b = ED_BUF_INIT;
 			if (ed_buf_adds(&b, *val[i]) || ed_buf_addf(&b, " content %.12s", hex)) {
 				ed_buf_release(&b);
@@ -373,9 +417,9 @@ static enum ed_code side_fill_next(struct merge *m, struct side *sd, struct ed_e
 		sd->nat = 0;
 		size_t min = SIZE_MAX;
 		for (size_t i = 0; i < sd->n; i++) {
-			if (!sd->m[i].c.row)
+			if (!sd->m[i].r)
 				continue;
-			int c = min == SIZE_MAX ? -1 : cmp_rows(sd->m[i].c.st, sd->m[min].c.st);
+			int c = min == SIZE_MAX ? -1 : cmp_rows(sd->m[i].r, sd->m[min].r);
 			if (c < 0) {
 				min = i;
 				sd->nat = 0;
@@ -394,11 +438,16 @@ static enum ed_code side_fill_next(struct merge *m, struct side *sd, struct ed_e
 		size_t ngroups = 0, best = 0, best_count = 0;
 		for (size_t i = 0; i < sd->nat; i++) {
 			size_t g = ngroups;
-			for (size_t j = 0; j < i; j++)
-				if (compare_rows(sd->m[sd->at[j]].c.st, sd->m[sd->at[i]].c.st) == 0) {
+			for (size_t j = 0; j < i; j++) {
+				unsigned f;
+				if ((rc = differ_fields(m, &sd->m[sd->at[j]], &sd->m[sd->at[i]], &f,
+							err)))
+					return rc;
+				if (f == 0) {
 					g = sd->group[j];
 					break;
 				}
+			}
 			sd->group[i] = g;
 			if (g == ngroups)
 				ngroups++;
@@ -420,7 +469,7 @@ static enum ed_code side_fill_next(struct merge *m, struct side *sd, struct ed_e
 				rep = sd->at[i];
 				break;
 			}
-		struct member *repm = present ? &sd->m[rep] : &sd->m[sd->at[0]];
+		struct member *repm = present ? &sd->m[rep] : NULL;
 		/* Snowflakes: members on the key outside the majority, and members lacking it. */
 		for (size_t i = 0; i < sd->n; i++) {
 			bool on = false, agrees = false;
@@ -431,12 +480,8 @@ static enum ed_code side_fill_next(struct merge *m, struct side *sd, struct ed_e
 				}
 			if (present ? agrees : !on)
 				continue;
-			struct member *x = &sd->m[i];
-			struct cursor saved = x->c;
-			if (!on)
-				x->c.row = false; /* its cursor is on a later key: absent here */
-			rc = add_snowflake(m, sd, x, present ? repm : NULL, err);
-			x->c = saved;
+			/* A member not on the key is on a later one: absent here. */
+			rc = add_snowflake(m, sd, &sd->m[i], on, repm, err);
 			if (rc)
 				return rc;
 		}
@@ -447,7 +492,7 @@ static enum ed_code side_fill_next(struct merge *m, struct side *sd, struct ed_e
 		}
 		/* The majority lacks this key: move on without it. */
 		for (size_t j = 0; j < sd->nat; j++)
-			if ((rc = cursor_next(m->st, &sd->m[sd->at[j]].c, err)))
+			if ((rc = member_next(&sd->m[sd->at[j]], err)))
 				return rc;
 	}
 }
@@ -457,15 +502,17 @@ static enum ed_code side_advance(struct merge *m, struct side *sd, struct ed_err
 {
 	enum ed_code rc;
 	for (size_t j = 0; j < sd->nat; j++)
-		if ((rc = cursor_next(m->st, &sd->m[sd->at[j]].c, err)))
+		if ((rc = member_next(&sd->m[sd->at[j]], err)))
 			return rc;
 	return side_fill_next(m, sd, err);
 }
 
 static void side_close(struct side *sd)
 {
-	for (size_t i = 0; i < sd->n; i++)
-		sqlite3_finalize(sd->m[i].c.st);
+	for (size_t i = 0; i < sd->n; i++) {
+		ed_feed_close(sd->m[i].f);
+		ed_buf_release(&sd->m[i].colbuf);
+	}
 	free(sd->m);
 	free(sd->at);
 	free(sd->group);
@@ -473,11 +520,9 @@ static void side_close(struct side *sd)
 }
 
 static enum ed_code side_open(struct merge *m, struct side *sd, const struct ed_snapref *refs,
-			      size_t n, const char *env, const char *role, struct ed_err *err)
+			      size_t n, const char *env, const char *role, bool threaded,
+			      struct ed_err *err)
 {
-	static const char sql[] = "SELECT " COLS " FROM items WHERE snapshot_id = ? "
-				  "ORDER BY kind, key";
-	sqlite3 *db = ed_store_db(m->st);
 	memset(sd, 0, sizeof(*sd));
 	sd->env = env;
 	sd->role = role;
@@ -488,15 +533,13 @@ static enum ed_code side_open(struct merge *m, struct side *sd, const struct ed_
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		struct member *x = &sd->m[sd->n];
-		if (sqlite3_prepare_v2(db, sql, -1, &x->c.st, NULL) != SQLITE_OK)
-			return ed_store_fail(m->st, "reading items", err);
+		enum ed_code rc = ed_feed_open(m->st, refs[i].id, threaded, &x->f, err);
+		if (rc)
+			return rc;
 		sd->n++;
 		x->snap = refs[i].id;
 		x->host = refs[i].host;
-		sqlite3_bind_int64(x->c.st, 1, x->snap);
-		enum ed_code rc = cursor_next(m->st, &x->c, err);
-		if (rc)
-			return rc;
+		x->r = ed_feed_row(x->f);
 	}
 	return side_fill_next(m, sd, err);
 }
@@ -506,13 +549,15 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 			       size_t nrefs, const struct ed_snapref *cands, size_t ncands,
 			       struct ed_err *err)
 {
-	struct side a, b;
-	enum ed_code rc = side_open(m, &a, refs, nrefs, refs[0].env, role, err);
+	struct side a = {0}, b = {0};
+	/* A thread per host reads ahead, up to a few hosts; a bigger fleet reads inline. */
+	bool threaded = nrefs + ncands <= MAX_THREADED_FEEDS;
+	enum ed_code rc = side_open(m, &a, refs, nrefs, refs[0].env, role, threaded, err);
 	if (!rc)
-		rc = side_open(m, &b, cands, ncands, cands[0].env, role, err);
+		rc = side_open(m, &b, cands, ncands, cands[0].env, role, threaded, err);
 	while (!rc && (a.have || b.have)) {
 		struct member *ra = a.have ? &a.m[a.rep] : NULL, *rb = b.have ? &b.m[b.rep] : NULL;
-		int c = !ra ? 1 : !rb ? -1 : cmp_rows(ra->c.st, rb->c.st);
+		int c = !ra ? 1 : !rb ? -1 : cmp_rows(ra->r, rb->r);
 		m->d->compared++;
 		if (c < 0) {
 			rc = add_entry(m, role, ED_REMOVED, 0, ra, NULL, err);
@@ -523,7 +568,10 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 			if (!rc)
 				rc = side_advance(m, &b, err);
 		} else {
-			unsigned f = compare_rows(ra->c.st, rb->c.st);
+			unsigned f;
+			rc = differ_fields(m, ra, rb, &f, err);
+			if (rc)
+				break;
 			if (f)
 				rc = add_entry(m, role, ED_CHANGED, f, ra, rb, err);
 			else
@@ -598,13 +646,17 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 	memcpy(out->cands, cands, ncands * sizeof(*cands));
 	out->nrefs = nrefs;
 	out->ncands = ncands;
-	/* Every cursor reads inside one transaction: one consistent view of the store. */
+	/*
+	 * The details and the feeds that read on this connection share one
+	 * transaction; threaded feeds read complete snapshots, which never change.
+	 */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return ed_store_fail(st, "starting to read", err);
-	if (sqlite3_prepare_v2(db, DETAIL, -1, &m.detail, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db,
+			       "SELECT fingerprint, ftype, mode, owner, grp, target, error, value, "
+			       "size, attrs FROM items WHERE snapshot_id = ? AND kind = ? AND key = ?",
+			       -1, &m.detail, NULL) != SQLITE_OK)
 		rc = ed_store_fail(st, "reading items", err);
-		goto out;
-	}
 	/* Both lists are sorted by role then host: walk the roles in order. */
 	size_t i = 0, j = 0;
 	while (!rc && (i < nrefs || j < ncands)) {
@@ -623,7 +675,6 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 			j = je;
 		}
 	}
-out:
 	sqlite3_finalize(m.detail);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return rc;

@@ -91,6 +91,27 @@ static enum ed_code query_int(struct ed_store *st, const char *sql, int64_t *out
 	return rc;
 }
 
+/* ed_item_state(fingerprint, ftype, mode, owner, grp, target, error, attrs, size), for migration 7. */
+static void sql_item_state(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	struct ed_state_cols c = {
+		.fp = sqlite3_value_bytes(v[0]) == ED_FP_LEN ? sqlite3_value_blob(v[0]) : NULL,
+		.ftype = (const char *)sqlite3_value_text(v[1]),
+		.mode = sqlite3_value_int(v[2]),
+		.owner = (const char *)sqlite3_value_text(v[3]),
+		.group = (const char *)sqlite3_value_text(v[4]),
+		.target = (const char *)sqlite3_value_text(v[5]),
+		.error = (const char *)sqlite3_value_text(v[6]),
+		.attrs = (const char *)sqlite3_value_text(v[7]),
+		.has_size = sqlite3_value_type(v[8]) != SQLITE_NULL,
+		.size = sqlite3_value_int64(v[8]),
+	};
+	uint8_t state[ED_STATE_LEN];
+	ed_item_state(&c, state);
+	sqlite3_result_blob(ctx, state, ED_STATE_LEN, SQLITE_TRANSIENT);
+}
+
 static enum ed_code migrate(struct ed_store *st, int from, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
@@ -182,6 +203,12 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 	}
 	if ((rc = exec(st, "PRAGMA foreign_keys = ON", "configuring", err)))
 		goto out;
+	if (mode == ED_STORE_CREATE &&
+	    sqlite3_create_function(st->db, "ed_item_state", 9, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+				    NULL, sql_item_state, NULL, NULL) != SQLITE_OK) {
+		rc = ed_store_fail(st, "configuring", err);
+		goto out;
+	}
 	if (mode == ED_STORE_CREATE && (rc = migrate(st, (int)ver, err)))
 		goto out;
 	if (migrated_from)
@@ -345,6 +372,16 @@ static enum ed_code insert_item(struct ed_snapwriter *w, const struct ed_item *i
 	}
 	r |= bind_text(s, 16, it->error);
 	r |= bind_text(s, 17, it->attrs);
+	const char *ftype = ed_ftype_name(it->ftype);
+	struct ed_state_cols c = {
+		.fp = it->fp.b, .ftype = ftype, .mode = file ? (int)it->mode : 0,
+		.owner = file ? it->owner : NULL, .group = file ? it->group : NULL,
+		.target = file ? it->target : NULL, .error = it->error, .attrs = it->attrs,
+		.has_size = file, .size = file ? it->size : 0,
+	};
+	uint8_t state[ED_STATE_LEN];
+	ed_item_state(&c, state);
+	r |= sqlite3_bind_blob(s, 18, state, ED_STATE_LEN, SQLITE_TRANSIENT);
 	if (r != SQLITE_OK || it->key_len > INT32_MAX)
 		return ed_store_fail(w->st, "storing an item", err);
 	r = sqlite3_step(s);
@@ -580,8 +617,8 @@ enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char 
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT OR IGNORE INTO items (snapshot_id, kind, key, fingerprint, "
 			       "value, ftype, mode, owner, grp, target, size, mtime_ns, ctime_ns, "
-			       "ino, dev, error, attrs) "
-			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "ino, dev, error, attrs, state) "
+			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       -1, &w->ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db,
 			       "INSERT INTO warnings (snapshot_id, seq, message) VALUES (?, ?, ?)",

@@ -63,6 +63,30 @@ struct ed_item {
 };
 
 /*
+ * items.state: what the differ compares, in 16 bytes, so that it can tell two
+ * items with the same key equal without reading their other columns. Byte 0
+ * holds flags, bytes 1-15 a digest (XXH3-128) of the fingerprint, file type,
+ * mode, owner, group, link target and error. Equal states mean no drift;
+ * unequal ones are compared column by column. The arguments are the
+ * columns as stored (NULL for SQL NULL); fp NULL when not 16 bytes.
+ */
+#define ED_STATE_LEN 16
+enum {
+	ED_STATE_SECRET = 1 << 0, /* attrs hold "secret":true */
+	ED_STATE_HOLDS = 1 << 1,  /* holds a value to share: not a folder, link or empty file */
+	ED_STATE_ERROR = 1 << 2,  /* could not be read */
+};
+struct ed_state_cols {
+	const uint8_t *fp;
+	const char *ftype;
+	int64_t mode;
+	const char *owner, *group, *target, *error, *attrs;
+	bool has_size;
+	int64_t size;
+};
+void ed_item_state(const struct ed_state_cols *c, uint8_t out[ED_STATE_LEN]);
+
+/*
  * Where collectors send items and warnings. emit returns ED_OK or an error
  * that aborts the collection (the store could not take the item); warn
  * records a problem with one input that does not abort anything.
