@@ -39,8 +39,7 @@ static int cmp_bytes(const void *a, size_t na, const void *b, size_t nb)
 
 static int cmp_rows(const struct ed_row *a, const struct ed_row *b)
 {
-	int c = strcmp(a->kind, b->kind);
-	return c ? c : cmp_bytes(a->key, a->key_len, b->key, b->key_len);
+	return cmp_bytes(a->kind, a->kindkey_len, b->kind, b->kindkey_len);
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -50,16 +49,8 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* An item's columns besides its key, read only for items whose state does not settle it. */
-struct cols {
-	struct ed_fp fp; /* zeros when the store holds no 16-byte fingerprint */
-	const char *ftype, *owner, *grp, *target, *error, *value, *attrs;
-	int64_t mode, size;
-	uint8_t flags; /* ED_STATE_* */
-};
-
 /* What differs between two items of one kind and key; 0 when nothing does. */
-static unsigned compare_cols(const char *kind, const struct cols *a, const struct cols *b)
+static unsigned compare_sides(const char *kind, const struct ed_side *a, const struct ed_side *b)
 {
 	unsigned f = 0;
 	bool fp_differs = memcmp(a->fp.b, b->fp.b, ED_FP_LEN) != 0;
@@ -70,14 +61,14 @@ static unsigned compare_cols(const char *kind, const struct cols *a, const struc
 		fp_differs = false;
 	}
 	if (strcmp(kind, ED_KIND_FILE) == 0) {
-		enum ed_ftype ta = ed_ftype_parse(a->ftype), tb = ed_ftype_parse(b->ftype);
+		enum ed_ftype ta = a->ftype, tb = b->ftype;
 		if (ta != tb)
 			f |= ED_F_TYPE;
-		if ((int)a->mode != (int)b->mode)
+		if (a->mode != b->mode)
 			f |= ED_F_MODE;
 		if (!str_eq(a->owner, b->owner))
 			f |= ED_F_OWNER;
-		if (!str_eq(a->grp, b->grp))
+		if (!str_eq(a->group, b->group))
 			f |= ED_F_GROUP;
 		if (!str_eq(a->target, b->target))
 			f |= ED_F_TARGET;
@@ -109,25 +100,21 @@ static char *dup_str(const char *v, bool *oom)
 	return d;
 }
 
-/* Copies one side of an entry from an item's columns. */
-static bool side_fill(struct ed_side *side, const struct cols *c)
+/* A deep copy of one side. */
+static bool side_copy(struct ed_side *dst, const struct ed_side *src)
 {
 	bool oom = false;
-	side->present = true;
-	side->fp = c->fp;
-	side->ftype = ed_ftype_parse(c->ftype);
-	side->mode = (uint32_t)c->mode;
-	side->owner = dup_str(c->owner, &oom);
-	side->group = dup_str(c->grp, &oom);
-	side->target = dup_str(c->target, &oom);
-	side->error = dup_str(c->error, &oom);
-	side->value = dup_str(c->value, &oom);
-	side->size = c->size;
-	side->attrs = dup_str(c->attrs, &oom);
+	*dst = *src;
+	dst->owner = dup_str(src->owner, &oom);
+	dst->group = dup_str(src->group, &oom);
+	dst->target = dup_str(src->target, &oom);
+	dst->error = dup_str(src->error, &oom);
+	dst->value = dup_str(src->value, &oom);
+	dst->attrs = dup_str(src->attrs, &oom);
 	return !oom;
 }
 
-static void side_release(struct ed_side *s)
+void ed_side_release(struct ed_side *s)
 {
 	free(s->value);
 	free(s->attrs);
@@ -135,6 +122,7 @@ static void side_release(struct ed_side *s)
 	free(s->owner);
 	free(s->group);
 	free(s->target);
+	memset(s, 0, sizeof(*s));
 }
 
 /* One host's feed within a side. */
@@ -144,14 +132,16 @@ struct member {
 	int64_t snap;
 	const char *host;
 	bool have_cols;         /* cols holds r's other columns */
-	struct cols cols;
-	struct ed_buf colbuf;   /* the strings of cols */
+	struct ed_side cols;
+	uint8_t flags;          /* ED_STATE_* of cols */
 };
 
 static enum ed_code member_next(struct member *x, struct ed_err *err)
 {
 	enum ed_code rc = ed_feed_next(x->f, err);
 	x->r = ed_feed_row(x->f);
+	if (x->have_cols)
+		ed_side_release(&x->cols);
 	x->have_cols = false;
 	return rc;
 }
@@ -179,6 +169,15 @@ struct merge {
 	sqlite3_stmt *detail; /* the other columns of one item */
 	const struct ed_policy *policy; /* asked about equal pairs, or NULL */
 	bool plain;           /* the policy may demand that items that are not secret differ */
+	struct pend *pend;    /* entries whose sides the feeds are reading */
+	size_t npend, cappend;
+};
+
+/* An entry of d->v whose sides arrive with the feeds' requests. */
+struct pend {
+	size_t entry;
+	struct ed_detail *ref, *cand;
+	bool compare; /* its fields are known once both sides are there; none: no drift */
 };
 
 static enum ed_code grow_entries(struct ed_drift *d, struct ed_err *err)
@@ -205,51 +204,15 @@ static void count_change(struct ed_drift *d, enum ed_change change)
 }
 
 /* The other columns of x's current item, read once by primary key. */
-static enum ed_code cols_of(struct merge *m, struct member *x, const struct cols **out,
+static enum ed_code cols_of(struct merge *m, struct member *x, const struct ed_side **out,
 			    struct ed_err *err)
 {
-	static const int str_col[] = {1, 3, 4, 5, 6, 7, 9};
-	sqlite3_stmt *d = m->detail;
-	struct cols *c = &x->cols;
-	*out = c;
+	*out = &x->cols;
 	if (x->have_cols)
 		return ED_OK;
-	sqlite3_reset(d);
-	if (sqlite3_bind_int64(d, 1, x->snap) != SQLITE_OK ||
-	    sqlite3_bind_text(d, 2, x->r->kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(d, 3, x->r->key, (int)x->r->key_len, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(d) != SQLITE_ROW)
-		return ed_store_fail(m->st, "reading item details", err);
-	/* Offsets first: the buffer may move while it grows. */
-	size_t off[7];
-	x->colbuf.len = 0;
-	for (int i = 0; i < 7; i++) {
-		const char *t = (const char *)sqlite3_column_text(d, str_col[i]);
-		off[i] = SIZE_MAX;
-		if (!t)
-			continue;
-		off[i] = x->colbuf.len;
-		if (ed_buf_add(&x->colbuf, t, (size_t)sqlite3_column_bytes(d, str_col[i]) + 1))
-			return ed_err_set(err, ED_NOMEM, "out of memory reading item details");
-	}
-	const char **p[7] = {&c->ftype, &c->owner, &c->grp, &c->target, &c->error, &c->value,
-			     &c->attrs};
-	for (int i = 0; i < 7; i++)
-		*p[i] = off[i] == SIZE_MAX ? NULL : x->colbuf.p + off[i];
-	if (sqlite3_column_bytes(d, 0) == ED_FP_LEN)
-		memcpy(c->fp.b, sqlite3_column_blob(d, 0), ED_FP_LEN);
-	else
-		memset(c->fp.b, 0, ED_FP_LEN);
-	c->mode = sqlite3_column_int(d, 2);
-	c->size = sqlite3_column_int64(d, 8);
-	struct ed_state_cols sc = {.ftype = c->ftype, .attrs = c->attrs, .error = c->error,
-				   .has_size = sqlite3_column_type(d, 8) != SQLITE_NULL,
-				   .size = c->size};
-	uint8_t state[ED_STATE_LEN];
-	ed_item_state(&sc, state);
-	c->flags = state[0];
-	x->have_cols = true;
-	return ED_OK;
+	enum ed_code rc = ed_feed_read_cols(m->detail, x->snap, x->r, &x->cols, &x->flags, err);
+	x->have_cols = !rc;
+	return rc;
 }
 
 /* The flags of x's item (ED_STATE_*): from its state, or from its columns. */
@@ -260,9 +223,9 @@ static enum ed_code flags_of(struct merge *m, struct member *x, uint8_t *flags,
 		*flags = x->r->state[0];
 		return ED_OK;
 	}
-	const struct cols *c;
+	const struct ed_side *c;
 	enum ed_code rc = cols_of(m, x, &c, err);
-	*flags = rc ? 0 : c->flags;
+	*flags = rc ? 0 : x->flags;
 	return rc;
 }
 
@@ -274,25 +237,24 @@ static enum ed_code differ_fields(struct merge *m, struct member *x, struct memb
 	if (x->r->has_state && y->r->has_state &&
 	    memcmp(x->r->state, y->r->state, ED_STATE_LEN) == 0)
 		return ED_OK;
-	const struct cols *a, *b;
+	const struct ed_side *a, *b;
 	enum ed_code rc = cols_of(m, x, &a, err);
 	if (!rc)
 		rc = cols_of(m, y, &b, err);
 	if (!rc)
-		*fields = compare_cols(x->r->kind, a, b);
+		*fields = compare_sides(x->r->kind, a, b);
 	return rc;
 }
 
-/* Appends an entry for the current items of ref and cand; either may be NULL. */
-static enum ed_code add_entry(struct merge *m, const char *role, enum ed_change change,
-			      unsigned fields, struct member *ref, struct member *cand,
-			      struct ed_err *err)
+/* Appends an entry for row any without its sides; counted later, by the caller. */
+static enum ed_code new_entry(struct merge *m, const char *role, enum ed_change change,
+			      unsigned fields, const struct ed_row *any,
+			      struct ed_drift_entry **out, struct ed_err *err)
 {
 	struct ed_drift *d = m->d;
 	enum ed_code rc;
 	if ((rc = grow_entries(d, err)))
 		return rc;
-	const struct ed_row *any = ref ? ref->r : cand->r;
 	struct ed_drift_entry *e = &d->v[d->n];
 	memset(e, 0, sizeof(*e));
 	d->n++; /* counted now so that release frees a half-filled entry */
@@ -308,19 +270,108 @@ static enum ed_code add_entry(struct merge *m, const char *role, enum ed_change 
 	e->role = role && *role ? strdup(role) : NULL;
 	if (oom || !e->kind || !e->key || !e->rule || (role && *role && !e->role))
 		return ed_err_set(err, ED_NOMEM, "out of memory collecting drift");
+	*out = e;
+	return ED_OK;
+}
+
+/* Appends an entry for the current items of ref and cand; either may be NULL. */
+static enum ed_code add_entry(struct merge *m, const char *role, enum ed_change change,
+			      unsigned fields, struct member *ref, struct member *cand,
+			      struct ed_err *err)
+{
+	struct ed_drift_entry *e;
+	enum ed_code rc = new_entry(m, role, change, fields, ref ? ref->r : cand->r, &e, err);
+	if (rc)
+		return rc;
 	struct member *who[2] = {ref, cand};
 	struct ed_side *sides[2] = {&e->ref, &e->cand};
 	for (int i = 0; i < 2; i++) {
-		const struct cols *c;
+		const struct ed_side *c;
 		if (!who[i])
 			continue;
 		if ((rc = cols_of(m, who[i], &c, err)))
 			return rc;
-		if (!side_fill(sides[i], c))
+		if (!side_copy(sides[i], c))
 			return ed_err_set(err, ED_NOMEM, "out of memory collecting drift");
 	}
-	count_change(d, change);
+	count_change(m->d, change);
 	return ED_OK;
+}
+
+/*
+ * The same, with the sides read by the feeds' threads and the fields
+ * (with compare) worked out once they are there: see finish_pending().
+ */
+static enum ed_code add_pending(struct merge *m, const char *role, enum ed_change change,
+				struct member *ref, struct member *cand, bool compare,
+				struct ed_err *err)
+{
+	if (m->npend == m->cappend) {
+		size_t ncap = m->cappend ? 2 * m->cappend : 256;
+		struct pend *v = realloc(m->pend, ncap * sizeof(*v));
+		if (!v)
+			return ed_err_set(err, ED_NOMEM, "out of memory collecting drift");
+		m->pend = v;
+		m->cappend = ncap;
+	}
+	struct ed_drift_entry *e;
+	enum ed_code rc = new_entry(m, role, change, 0, ref ? ref->r : cand->r, &e, err);
+	if (rc)
+		return rc;
+	struct pend *p = &m->pend[m->npend++];
+	*p = (struct pend){.entry = m->d->n - 1, .compare = compare};
+	if (ref && (rc = ed_feed_request(ref->f, &p->ref, err)))
+		return rc;
+	if (cand && (rc = ed_feed_request(cand->f, &p->cand, err)))
+		return rc;
+	return ED_OK;
+}
+
+/*
+ * Once every feed of the role is drained: moves the sides into their
+ * entries, works out the fields, and drops entries whose columns turn out
+ * equal (states differ, items do not: a row stored without a state).
+ */
+static void finish_pending(struct merge *m)
+{
+	struct ed_drift *d = m->d;
+	if (!m->npend)
+		return;
+	size_t first = m->pend[0].entry, w = first, pi = 0;
+	for (size_t i = first; i < d->n; i++) {
+		struct ed_drift_entry *e = &d->v[i];
+		bool keep = true;
+		if (pi < m->npend && m->pend[pi].entry == i) {
+			struct pend *p = &m->pend[pi++];
+			if (p->ref) {
+				e->ref = p->ref->side;
+				memset(&p->ref->side, 0, sizeof(p->ref->side));
+			}
+			if (p->cand) {
+				e->cand = p->cand->side;
+				memset(&p->cand->side, 0, sizeof(p->cand->side));
+			}
+			if (p->compare)
+				e->fields = compare_sides(e->kind, &e->ref, &e->cand);
+			keep = !p->compare || e->fields;
+			if (keep)
+				count_change(d, e->change);
+		}
+		if (!keep) {
+			free(e->kind);
+			free(e->key);
+			free(e->rule);
+			free(e->role);
+			ed_side_release(&e->ref);
+			ed_side_release(&e->cand);
+			continue;
+		}
+		if (w != i)
+			d->v[w] = *e;
+		w++;
+	}
+	d->n = w;
+	m->npend = 0;
 }
 
 /*
@@ -375,13 +426,13 @@ static enum ed_code add_snowflake(struct merge *m, struct side *sd, struct membe
 	struct member *who[2] = {x_on ? x : NULL, rep};
 	char **val[2] = {&f->value, &f->majority_value};
 	for (int i = 0; i < 2; i++) {
-		const struct cols *c;
+		const struct ed_side *c;
 		if (!who[i])
 			continue;
 		enum ed_code rc = cols_of(m, who[i], &c, err);
 		if (rc)
 			return rc;
-		if (c->flags & ED_STATE_SECRET)
+		if (who[i]->flags & ED_STATE_SECRET)
 			continue;
 		*val[i] = dup_str(c->value, &oom);
 		if (oom)
@@ -511,7 +562,7 @@ static void side_close(struct side *sd)
 {
 	for (size_t i = 0; i < sd->n; i++) {
 		ed_feed_close(sd->m[i].f);
-		ed_buf_release(&sd->m[i].colbuf);
+		ed_side_release(&sd->m[i].cols);
 	}
 	free(sd->m);
 	free(sd->at);
@@ -560,28 +611,40 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 		int c = !ra ? 1 : !rb ? -1 : cmp_rows(ra->r, rb->r);
 		m->d->compared++;
 		if (c < 0) {
-			rc = add_entry(m, role, ED_REMOVED, 0, ra, NULL, err);
+			rc = add_pending(m, role, ED_REMOVED, ra, NULL, false, err);
 			if (!rc)
 				rc = side_advance(m, &a, err);
 		} else if (c > 0) {
-			rc = add_entry(m, role, ED_ADDED, 0, NULL, rb, err);
+			rc = add_pending(m, role, ED_ADDED, NULL, rb, false, err);
 			if (!rc)
 				rc = side_advance(m, &b, err);
 		} else {
 			unsigned f;
-			rc = differ_fields(m, ra, rb, &f, err);
-			if (rc)
-				break;
-			if (f)
-				rc = add_entry(m, role, ED_CHANGED, f, ra, rb, err);
-			else
-				rc = check_must_differ(m, role, ra, rb, err);
+			if (ra->r->has_state && rb->r->has_state) {
+				/* Different states: the feeds read both sides, the fields follow. */
+				if (memcmp(ra->r->state, rb->r->state, ED_STATE_LEN) != 0)
+					rc = add_pending(m, role, ED_CHANGED, ra, rb, true, err);
+				else
+					rc = check_must_differ(m, role, ra, rb, err);
+			} else if (!(rc = differ_fields(m, ra, rb, &f, err))) {
+				if (f)
+					rc = add_entry(m, role, ED_CHANGED, f, ra, rb, err);
+				else
+					rc = check_must_differ(m, role, ra, rb, err);
+			}
 			if (!rc)
 				rc = side_advance(m, &a, err);
 			if (!rc)
 				rc = side_advance(m, &b, err);
 		}
 	}
+	for (size_t i = 0; i < a.n && !rc; i++)
+		rc = ed_feed_drain(a.m[i].f, err);
+	for (size_t i = 0; i < b.n && !rc; i++)
+		rc = ed_feed_drain(b.m[i].f, err);
+	if (!rc)
+		finish_pending(m);
+	m->npend = 0;
 	side_close(&a);
 	side_close(&b);
 	return rc;
@@ -652,10 +715,7 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 	 */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return ed_store_fail(st, "starting to read", err);
-	if (sqlite3_prepare_v2(db,
-			       "SELECT fingerprint, ftype, mode, owner, grp, target, error, value, "
-			       "size, attrs FROM items WHERE snapshot_id = ? AND kind = ? AND key = ?",
-			       -1, &m.detail, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, ED_FEED_COLS_SQL, -1, &m.detail, NULL) != SQLITE_OK)
 		rc = ed_store_fail(st, "reading items", err);
 	/* Both lists are sorted by role then host: walk the roles in order. */
 	size_t i = 0, j = 0;
@@ -676,6 +736,7 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 		}
 	}
 	sqlite3_finalize(m.detail);
+	free(m.pend);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return rc;
 }
@@ -703,8 +764,8 @@ void ed_drift_release(struct ed_drift *d)
 		free(d->v[i].rule);
 		free(d->v[i].reason);
 		free(d->v[i].role);
-		side_release(&d->v[i].ref);
-		side_release(&d->v[i].cand);
+		ed_side_release(&d->v[i].ref);
+		ed_side_release(&d->v[i].cand);
 	}
 	free(d->v);
 	for (size_t i = 0; i < d->nexpired; i++) {

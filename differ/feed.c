@@ -12,14 +12,16 @@
  */
 #include "feed.h"
 
+#include "ed/buf.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
-#define BATCH_ROWS 1024
-#define BATCH_BYTES (256u << 10) /* a batch ends at the row that passes this */
+#define BATCH_ROWS 4096
+#define BATCH_BYTES (1u << 20) /* a batch ends at the row that passes this */
 #define NBATCH 3                 /* per threaded feed: the merge reads one, the thread fills two */
 #define BUSY_MS 10000
 
@@ -46,18 +48,25 @@ struct ed_feed {
 	sqlite3 *db; /* a connection of its own, or the store's */
 	bool own_db;
 	sqlite3_stmt *q;
+	sqlite3_stmt *cols; /* ED_FEED_COLS_SQL, for requests */
+	int64_t snap;
 	char *path; /* of the store, for messages */
 	bool threaded;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t filled, freed;
-	bool stop;
+	pthread_cond_t filled; /* the merge waits on it: a batch filled, or the thread done */
+	pthread_cond_t wake;   /* the thread waits on it: a batch freed, a request, a drain */
+	bool stop, draining, done, scan_end, sleeping;
 	struct batch b[NBATCH];
 	size_t head;  /* the batch the merge reads */
 	size_t nfull; /* batches filled and not yet given back, head's included */
 	bool holding; /* the merge holds b[head] */
 	size_t pos;   /* row of b[head] */
 	const struct ed_row *row;
+	struct ed_detail *reqs, **req_tail; /* every request, in order */
+	struct ed_detail *unserved;         /* the first not yet read */
+	enum ed_code req_rc;                /* the first failed request's */
+	struct ed_err req_err;
 };
 
 static enum ed_code feed_fail(struct ed_feed *f, struct ed_err *err)
@@ -124,6 +133,7 @@ static enum ed_code fill(struct ed_feed *f, struct batch *b)
 			b->used += len[i] + 1;
 		}
 		s->r.key_len = len[S_KEY];
+		s->r.kindkey_len = len[S_KIND] + 1 + len[S_KEY];
 		s->r.has_state = sqlite3_column_bytes(q, 2) == ED_STATE_LEN;
 		if (s->r.has_state)
 			memcpy(s->r.state, sqlite3_column_blob(q, 2), ED_STATE_LEN);
@@ -137,27 +147,58 @@ static enum ed_code fill(struct ed_feed *f, struct batch *b)
 	return ED_OK;
 }
 
+/* Reads one request's columns; the first failure is kept for ed_feed_drain(). */
+static void serve(struct ed_feed *f, struct ed_detail *d)
+{
+	struct ed_row r = {.kind = d->kindkey, .key = d->kindkey + d->kind_len + 1,
+			   .key_len = d->key_len};
+	struct ed_err e;
+	enum ed_code rc = ed_feed_read_cols(f->cols, f->snap, &r, &d->side, &d->flags, &e);
+	if (rc && !f->req_rc) {
+		f->req_rc = rc;
+		f->req_err = e;
+	}
+}
+
+/*
+ * The thread: fills batches ahead of the merge and serves requests between
+ * them, until the merge closes the feed, or drains it once done with it.
+ */
 static void *feed_main(void *arg)
 {
 	struct ed_feed *f = arg;
+	pthread_mutex_lock(&f->mu);
 	for (;;) {
-		pthread_mutex_lock(&f->mu);
-		while (f->nfull == NBATCH && !f->stop)
-			pthread_cond_wait(&f->freed, &f->mu);
-		if (f->stop) {
+		if (f->stop)
+			break;
+		struct ed_detail *d = f->unserved;
+		if (d) {
+			f->unserved = d->next;
 			pthread_mutex_unlock(&f->mu);
-			return NULL;
+			serve(f, d);
+			pthread_mutex_lock(&f->mu);
+			continue;
+		}
+		if (f->draining)
+			break;
+		if (f->scan_end || f->nfull == NBATCH) {
+			f->sleeping = true;
+			pthread_cond_wait(&f->wake, &f->mu);
+			f->sleeping = false;
+			continue;
 		}
 		struct batch *b = &f->b[(f->head + f->nfull) % NBATCH];
 		pthread_mutex_unlock(&f->mu);
 		fill(f, b);
 		pthread_mutex_lock(&f->mu);
 		f->nfull++;
+		f->scan_end = b->end;
 		pthread_cond_signal(&f->filled);
-		pthread_mutex_unlock(&f->mu);
-		if (b->end)
-			return NULL;
 	}
+	f->done = true;
+	pthread_cond_signal(&f->filled);
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
 }
 
 /* Gives back the batch the merge read (if any) and takes the next one. */
@@ -173,7 +214,8 @@ static enum ed_code take_batch(struct ed_feed *f, struct ed_err *err)
 		if (f->holding) {
 			f->head = (f->head + 1) % NBATCH;
 			f->nfull--;
-			pthread_cond_signal(&f->freed);
+			if (f->sleeping)
+				pthread_cond_signal(&f->wake);
 		}
 		while (f->nfull == 0)
 			pthread_cond_wait(&f->filled, &f->mu);
@@ -239,20 +281,23 @@ enum ed_code ed_feed_open(struct ed_store *st, int64_t id, bool threaded, struct
 		}
 	if (!threaded || !open_own(f))
 		f->db = ed_store_db(st);
+	f->snap = id;
+	f->req_tail = &f->reqs;
 	if (sqlite3_prepare_v2(f->db, feed_sql, -1, &f->q, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int64(f->q, 1, id) != SQLITE_OK) {
+	    sqlite3_bind_int64(f->q, 1, id) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, ED_FEED_COLS_SQL, -1, &f->cols, NULL) != SQLITE_OK) {
 		rc = feed_fail(f, err);
 		goto fail;
 	}
 	if (f->own_db) {
 		pthread_mutex_init(&f->mu, NULL);
 		pthread_cond_init(&f->filled, NULL);
-		pthread_cond_init(&f->freed, NULL);
+		pthread_cond_init(&f->wake, NULL);
 		f->threaded = pthread_create(&f->thread, NULL, feed_main, f) == 0;
 		if (!f->threaded) {
 			pthread_mutex_destroy(&f->mu);
 			pthread_cond_destroy(&f->filled);
-			pthread_cond_destroy(&f->freed);
+			pthread_cond_destroy(&f->wake);
 		}
 	}
 	if ((rc = take_batch(f, err)))
@@ -264,6 +309,95 @@ fail:
 	return rc;
 }
 
+enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, const struct ed_row *r,
+			       struct ed_side *out, uint8_t *flags, struct ed_err *err)
+{
+	static const int str_col[] = {1, 3, 4, 5, 6, 7, 9};
+	char **dst[] = {NULL, &out->owner, &out->group, &out->target, &out->error, &out->value,
+			&out->attrs};
+	sqlite3_reset(q);
+	if (sqlite3_bind_int64(q, 1, snap) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 2, r->kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 3, r->key, (int)r->key_len, SQLITE_STATIC) != SQLITE_OK)
+		goto fail;
+	int st = sqlite3_step(q);
+	if (st == SQLITE_DONE)
+		return ed_err_set(err, ED_STORE, "store %s: item %s %s of snapshot @%lld vanished",
+				  sqlite3_db_filename(sqlite3_db_handle(q), "main"), r->kind, r->key,
+				  (long long)snap);
+	if (st != SQLITE_ROW)
+		goto fail;
+	memset(out, 0, sizeof(*out));
+	out->present = true;
+	const char *ftype = (const char *)sqlite3_column_text(q, 1);
+	out->ftype = ed_ftype_parse(ftype);
+	for (size_t i = 1; i < sizeof(str_col) / sizeof(str_col[0]); i++) {
+		const char *t = (const char *)sqlite3_column_text(q, str_col[i]);
+		if (t && !(*dst[i] = ed_strndup(t, (size_t)sqlite3_column_bytes(q, str_col[i])))) {
+			ed_side_release(out);
+			return ed_err_set(err, ED_NOMEM, "out of memory reading item details");
+		}
+	}
+	if (sqlite3_column_bytes(q, 0) == ED_FP_LEN)
+		memcpy(out->fp.b, sqlite3_column_blob(q, 0), ED_FP_LEN);
+	out->mode = (uint32_t)sqlite3_column_int(q, 2);
+	out->size = sqlite3_column_int64(q, 8);
+	struct ed_state_cols sc = {.ftype = ftype, .attrs = out->attrs, .error = out->error,
+				   .has_size = sqlite3_column_type(q, 8) != SQLITE_NULL,
+				   .size = out->size};
+	uint8_t state[ED_STATE_LEN];
+	ed_item_state(&sc, state);
+	*flags = state[0];
+	sqlite3_reset(q);
+	return ED_OK;
+fail:
+	return ed_err_set(err, ED_STORE, "store %s: reading item details: %s",
+			  sqlite3_db_filename(sqlite3_db_handle(q), "main"),
+			  sqlite3_errmsg(sqlite3_db_handle(q)));
+}
+
+enum ed_code ed_feed_request(struct ed_feed *f, struct ed_detail **out, struct ed_err *err)
+{
+	const struct ed_row *r = f->row;
+	struct ed_detail *d = calloc(1, sizeof(*d) + r->kindkey_len + 1);
+	if (!d)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	memcpy(d->kindkey, r->kind, r->kindkey_len + 1);
+	d->kind_len = r->kindkey_len - r->key_len - 1;
+	d->key_len = r->key_len;
+	*out = d;
+	if (!f->threaded) {
+		*f->req_tail = d;
+		f->req_tail = &d->next;
+		serve(f, d);
+		return ED_OK;
+	}
+	pthread_mutex_lock(&f->mu);
+	*f->req_tail = d;
+	f->req_tail = &d->next;
+	if (!f->unserved)
+		f->unserved = d;
+	if (f->sleeping)
+		pthread_cond_signal(&f->wake);
+	pthread_mutex_unlock(&f->mu);
+	return ED_OK;
+}
+
+enum ed_code ed_feed_drain(struct ed_feed *f, struct ed_err *err)
+{
+	if (f->threaded) {
+		pthread_mutex_lock(&f->mu);
+		f->draining = true;
+		pthread_cond_signal(&f->wake);
+		while (!f->done)
+			pthread_cond_wait(&f->filled, &f->mu);
+		pthread_mutex_unlock(&f->mu);
+	}
+	if (f->req_rc)
+		return ed_err_set(err, f->req_rc, "%s", f->req_err.msg);
+	return ED_OK;
+}
+
 void ed_feed_close(struct ed_feed *f)
 {
 	if (!f)
@@ -271,19 +405,25 @@ void ed_feed_close(struct ed_feed *f)
 	if (f->threaded) {
 		pthread_mutex_lock(&f->mu);
 		f->stop = true;
-		pthread_cond_signal(&f->freed);
+		pthread_cond_signal(&f->wake);
 		pthread_mutex_unlock(&f->mu);
 		pthread_join(f->thread, NULL);
 		pthread_mutex_destroy(&f->mu);
 		pthread_cond_destroy(&f->filled);
-		pthread_cond_destroy(&f->freed);
+		pthread_cond_destroy(&f->wake);
 	}
 	sqlite3_finalize(f->q);
+	sqlite3_finalize(f->cols);
 	if (f->own_db)
 		sqlite3_close(f->db);
 	for (size_t i = 0; i < NBATCH; i++) {
 		free(f->b[i].s);
 		free(f->b[i].arena);
+	}
+	for (struct ed_detail *d = f->reqs, *next; d; d = next) {
+		next = d->next;
+		ed_side_release(&d->side);
+		free(d);
 	}
 	free(f->path);
 	free(f);

@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
+#include "ed/diff.h"
 #include "ed/err.h"
 #include "ed/hash.h"
 #include "ed/item.h"
@@ -21,8 +24,9 @@
  */
 struct ed_row {
 	const char *kind;
-	const char *key;
+	const char *key;    /* follows kind and its NUL: kind "\0" key is one string */
 	size_t key_len;
+	size_t kindkey_len; /* of kind "\0" key, which orders as (kind, key) do */
 	bool has_state; /* false for a row written without one (by hand) */
 	uint8_t state[ED_STATE_LEN];
 };
@@ -41,6 +45,37 @@ enum ed_code ed_feed_open(struct ed_store *st, int64_t id, bool threaded, struct
 const struct ed_row *ed_feed_row(const struct ed_feed *f);
 
 enum ed_code ed_feed_next(struct ed_feed *f, struct ed_err *err);
+
+/* Reads the other columns of an item (by primary key): what a report shows of it. */
+#define ED_FEED_COLS_SQL                                                                  \
+	"SELECT fingerprint, ftype, mode, owner, grp, target, error, value, size, attrs " \
+	"FROM items WHERE snapshot_id = ? AND kind = ? AND key = ?"
+
+/*
+ * Fills out (owned strings) and flags (ED_STATE_*) with the columns of item
+ * (snap, r's kind and key), through q, a statement of ED_FEED_COLS_SQL.
+ */
+enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, const struct ed_row *r,
+			       struct ed_side *out, uint8_t *flags, struct ed_err *err);
+
+/* An item's other columns, asked for with ed_feed_request(). */
+struct ed_detail {
+	struct ed_side side; /* owned strings; present once read */
+	uint8_t flags;       /* ED_STATE_* */
+	struct ed_detail *next;
+	size_t kind_len, key_len;
+	char kindkey[];      /* kind "\0" key "\0" */
+};
+
+/*
+ * Asks for the other columns of f's current row. A threaded feed reads them
+ * on its own thread, where the pages it just scanned are still cached; they
+ * are there once ed_feed_drain() returns. *out belongs to f.
+ */
+enum ed_code ed_feed_request(struct ed_feed *f, struct ed_detail **out, struct ed_err *err);
+
+/* Waits until every request is served and the thread is done; the first error of any. */
+enum ed_code ed_feed_drain(struct ed_feed *f, struct ed_err *err);
 
 void ed_feed_close(struct ed_feed *f);
 

@@ -160,6 +160,22 @@ static bool put_member(FILE *out, const char *name, json_t *value, bool last)
 	return r == 0;
 }
 
+/* Writes j compact with one fwrite, through *buf (grown as needed); false on failure. */
+static bool dump_line(FILE *out, const json_t *j, char **buf, size_t *cap)
+{
+	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	size_t n = json_dumpb(j, *buf, *cap, flags);
+	if (n > *cap) {
+		char *p = realloc(*buf, 2 * n);
+		if (!p)
+			return false;
+		*buf = p;
+		*cap = 2 * n;
+		n = json_dumpb(j, *buf, *cap, flags);
+	}
+	return n > 0 && n <= *cap && fwrite(*buf, 1, n, out) == n;
+}
+
 /*
  * Streams the document: the drift list is written one entry (one line) at a
  * time, so memory does not grow with the report.
@@ -196,6 +212,8 @@ static enum ed_code render_json(FILE *out, const struct ed_drift *d,
 		ok &= put_member(out, "snowflakes", snowflakes_json(d), false);
 	fputs("  \"drift\": [", out);
 	bool first = true;
+	char *line = NULL;
+	size_t cap = 0;
 	for (size_t i = 0; i < d->n && ok; i++) {
 		if (d->v[i].ignored && !show_ignored)
 			continue;
@@ -206,9 +224,10 @@ static enum ed_code render_json(FILE *out, const struct ed_drift *d,
 		}
 		fputs(first ? "\n    " : ",\n    ", out);
 		first = false;
-		ok &= json_dumpf(e, out, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0;
+		ok &= dump_line(out, e, &line, &cap);
 		json_decref(e);
 	}
+	free(line);
 	fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);
 	if (!ok)
 		return ed_err_set(err, ED_NOMEM, "out of memory writing the report");

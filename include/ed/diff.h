@@ -52,6 +52,9 @@ struct ed_side {
 	int64_t size;
 };
 
+/* Frees the strings of s and clears it. */
+void ed_side_release(struct ed_side *s);
+
 /* For package drift: how the candidate's version stands against the reference's. */
 enum ed_direction {
 	ED_DIR_NONE = 0, /* not a package, or not comparable */
