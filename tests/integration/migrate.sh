@@ -91,6 +91,38 @@ is "$(sqlite3 "$BAD" "select count(*) from pragma_table_info('snapshots') where 
 	"  the migration's first statement was rolled back too"
 is "$(sqlite3 "$BAD" .dump)" "$(sqlite3 "$TMP/bad.before" .dump)" "  the content is unchanged"
 
+# Version 7 computes items.state for the rows already stored: exactly what the
+# collector writes for the same item (files of every type, a secret, an error).
+S=$TMP/state-root
+mkdir -p "$S/etc/app" "$S/etc/empty-dir"
+printf 'a=1\npassword=hunter2\n' >"$S/etc/app/app.env"
+printf '{"db": {"password": "x", "pool": 5}}\n' >"$S/etc/app/config.json"
+: >"$S/etc/app/empty"
+ln -s app.env "$S/etc/app/link"
+mkfifo "$S/etc/app/fifo"
+printf 'x' >"$S/etc/app/unreadable" && chmod 000 "$S/etc/app/unreadable"
+NEW7=$TMP/new7.db
+ed --db "$NEW7" init
+ed --db "$NEW7" collect --env e --host h --root "$S" --path /etc --packages none
+exits 0 "a collection into a version $CURRENT store"
+V6=$TMP/v6.db
+for f in "$SRCDIR"/schema/00[1-6]-*.sql; do sqlite3 "$V6" <"$f"; done
+sqlite3 "$V6" "PRAGMA user_version = 6; ATTACH '$NEW7' AS n;
+	INSERT INTO snapshots SELECT * FROM n.snapshots;
+	INSERT INTO items (snapshot_id, kind, key, fingerprint, value, ftype, mode, owner, grp, target,
+	  size, mtime_ns, ctime_ns, ino, dev, error, attrs)
+	  SELECT snapshot_id, kind, key, fingerprint, value, ftype, mode, owner, grp, target, size,
+	    mtime_ns, ctime_ns, ino, dev, error, attrs FROM n.items;"
+cp "$NEW7.key" "$V6.key"
+ed --db "$V6" init
+exits 0 "the same items in a version 6 store migrate"
+states() { q "$1" "select kind, key, hex(state) from items order by kind, key"; }
+is "$(states "$V6")" "$(states "$NEW7")" "  their states equal those the collector wrote"
+ok "  a few dozen items, each with a state" test "$(q "$V6" "select count(*) from items where length(state) = 16")" -gt 10
+is "$(q "$V6" "select count(*) from items where state is null")" "0" "  none without"
+is "$(q "$V6" "select count(distinct substr(state, 1, 1)) > 2 from items")" "1" \
+	"  with flags of several kinds (secret, holds a value, error)"
+
 # A store at version 0 that is an empty file is initialised, not refused.
 : >"$TMP/empty.db"
 ed --db "$TMP/empty.db" snapshots
