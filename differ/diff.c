@@ -320,9 +320,10 @@ static enum ed_code add_pending(struct merge *m, const char *role, enum ed_chang
 		return rc;
 	struct pend *p = &m->pend[m->npend++];
 	*p = (struct pend){.entry = m->d->n - 1, .compare = compare};
-	if (ref && (rc = ed_feed_request(ref->f, &p->ref, err)))
+	/* The entry's own strings: they stay put while d->v grows. */
+	if (ref && (rc = ed_feed_request(ref->f, e->kind, e->key, e->key_len, &p->ref, err)))
 		return rc;
-	if (cand && (rc = ed_feed_request(cand->f, &p->cand, err)))
+	if (cand && (rc = ed_feed_request(cand->f, e->kind, e->key, e->key_len, &p->cand, err)))
 		return rc;
 	return ED_OK;
 }

@@ -20,8 +20,8 @@
 
 #include <sqlite3.h>
 
-#define BATCH_ROWS 4096
-#define BATCH_BYTES (1u << 20) /* a batch ends at the row that passes this */
+#define BATCH_ROWS 2048
+#define BATCH_BYTES (512u << 10) /* a batch ends at the row that passes this */
 #define NBATCH 3                 /* per threaded feed: the merge reads one, the thread fills two */
 #define BUSY_MS 10000
 
@@ -42,6 +42,12 @@ struct batch {
 	bool end; /* no row follows this batch's */
 	struct ed_err err;
 	enum ed_code rc;
+};
+
+#define REQ_BLOCK 1024
+struct req_block {
+	struct req_block *next;
+	struct ed_detail v[REQ_BLOCK];
 };
 
 struct ed_feed {
@@ -65,6 +71,8 @@ struct ed_feed {
 	const struct ed_row *row;
 	struct ed_detail *reqs, **req_tail; /* every request, in order */
 	struct ed_detail *unserved;         /* the first not yet read */
+	struct req_block *blocks;           /* where requests live, the newest first */
+	size_t nfree;                       /* unused requests of blocks */
 	enum ed_code req_rc;                /* the first failed request's */
 	struct ed_err req_err;
 };
@@ -150,8 +158,7 @@ static enum ed_code fill(struct ed_feed *f, struct batch *b)
 /* Reads one request's columns; the first failure is kept for ed_feed_drain(). */
 static void serve(struct ed_feed *f, struct ed_detail *d)
 {
-	struct ed_row r = {.kind = d->kindkey, .key = d->kindkey + d->kind_len + 1,
-			   .key_len = d->key_len};
+	struct ed_row r = {.kind = d->kind, .key = d->key, .key_len = d->key_len};
 	struct ed_err e;
 	enum ed_code rc = ed_feed_read_cols(f->cols, f->snap, &r, &d->side, &d->flags, &e);
 	if (rc && !f->req_rc) {
@@ -259,6 +266,8 @@ static bool open_own(struct ed_feed *f)
 	}
 	sqlite3_extended_result_codes(f->db, 1);
 	sqlite3_busy_timeout(f->db, BUSY_MS);
+	/* Enough to hold the pages of the batches read ahead, where requests look. */
+	sqlite3_exec(f->db, "PRAGMA cache_size = -1024", NULL, NULL, NULL);
 	f->own_db = true;
 	return true;
 }
@@ -356,15 +365,22 @@ fail:
 			  sqlite3_errmsg(sqlite3_db_handle(q)));
 }
 
-enum ed_code ed_feed_request(struct ed_feed *f, struct ed_detail **out, struct ed_err *err)
+enum ed_code ed_feed_request(struct ed_feed *f, const char *kind, const char *key,
+			     size_t key_len, struct ed_detail **out, struct ed_err *err)
 {
-	const struct ed_row *r = f->row;
-	struct ed_detail *d = calloc(1, sizeof(*d) + r->kindkey_len + 1);
-	if (!d)
-		return ed_err_set(err, ED_NOMEM, "out of memory");
-	memcpy(d->kindkey, r->kind, r->kindkey_len + 1);
-	d->kind_len = r->kindkey_len - r->key_len - 1;
-	d->key_len = r->key_len;
+	/* Requests come in blocks: one allocation per REQ_BLOCK of them. */
+	if (f->nfree == 0) {
+		struct req_block *b = calloc(1, sizeof(*b));
+		if (!b)
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		b->next = f->blocks;
+		f->blocks = b;
+		f->nfree = REQ_BLOCK;
+	}
+	struct ed_detail *d = &f->blocks->v[REQ_BLOCK - f->nfree--];
+	d->kind = kind;
+	d->key = key;
+	d->key_len = key_len;
 	*out = d;
 	if (!f->threaded) {
 		*f->req_tail = d;
@@ -420,10 +436,11 @@ void ed_feed_close(struct ed_feed *f)
 		free(f->b[i].s);
 		free(f->b[i].arena);
 	}
-	for (struct ed_detail *d = f->reqs, *next; d; d = next) {
-		next = d->next;
+	for (struct ed_detail *d = f->reqs; d; d = d->next)
 		ed_side_release(&d->side);
-		free(d);
+	for (struct req_block *b = f->blocks, *next; b; b = next) {
+		next = b->next;
+		free(b);
 	}
 	free(f->path);
 	free(f);

@@ -62,17 +62,19 @@ enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, const struct ed_ro
 struct ed_detail {
 	struct ed_side side; /* owned strings; present once read */
 	uint8_t flags;       /* ED_STATE_* */
+	const char *kind, *key;
+	size_t key_len;
 	struct ed_detail *next;
-	size_t kind_len, key_len;
-	char kindkey[];      /* kind "\0" key "\0" */
 };
 
 /*
- * Asks for the other columns of f's current row. A threaded feed reads them
- * on its own thread, where the pages it just scanned are still cached; they
- * are there once ed_feed_drain() returns. *out belongs to f.
+ * Asks for the other columns of item (kind, key) of f's snapshot: strings
+ * that stay put until ed_feed_drain() returns. A threaded feed reads them on
+ * its own thread, where the pages it just scanned are still cached; they are
+ * there once ed_feed_drain() returns. *out belongs to f.
  */
-enum ed_code ed_feed_request(struct ed_feed *f, struct ed_detail **out, struct ed_err *err);
+enum ed_code ed_feed_request(struct ed_feed *f, const char *kind, const char *key,
+			     size_t key_len, struct ed_detail **out, struct ed_err *err);
 
 /* Waits until every request is served and the thread is done; the first error of any. */
 enum ed_code ed_feed_drain(struct ed_feed *f, struct ed_err *err);

@@ -71,8 +71,11 @@ logrun() { ed "$@"; printf '%s\n%s\n' "$OUT" "$ERR" >>"$LOG"; }
 # A second connection keeps the WAL from being checkpointed away when envdrift
 # closes the store, so the WAL itself can be searched too.
 "$T_PY" -c 'import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1]); c.execute("select count(*) from snapshots").fetchall(); time.sleep(120)' "$DB" &
+c = sqlite3.connect(sys.argv[1]); c.execute("select count(*) from snapshots").fetchall()
+open(sys.argv[2], "w").close(); time.sleep(120)' "$DB" "$TMP/holder.ready" &
 HOLDER=$!
+# Connected before the first collection, however slowly Python starts.
+for _ in $(seq 1 200); do [ -e "$TMP/holder.ready" ] && break; sleep 0.05; done
 logrun --db "$DB" collect --env production --host p1 --root "$P" --path /etc --packages none
 exits 0 "collect production"
 PID_=$OUT
