@@ -92,6 +92,9 @@ struct ssh_source {
 	struct dent *cents;
 	size_t cn;
 	long long cms;
+	/* a handle whose close was sent, its answer not yet taken (see close_later) */
+	LIBSSH2_SFTP_HANDLE *pclose;
+	char *pclose_path;
 };
 
 struct ed_file {
@@ -100,8 +103,15 @@ struct ed_file {
 	char *path;
 	struct ed_stat first; /* the fstat done by open, handed to the first fstat() */
 	bool have_first;
+	bool clean;           /* no read left half-done inside libssh2 */
 	uint64_t got;         /* bytes read so far */
 	uint64_t limit;       /* more than this is refused */
+	int64_t expect;       /* the size open's fstat gave, -1 if none */
+	/* what open's first read brought, handed to the first read()s */
+	char *pend;
+	size_t pend_len, pend_off;
+	bool pend_failed;     /* ... or the failure it met */
+	struct ed_err pend_err;
 };
 
 /* One wait-bounded exchange with the server. */
@@ -116,6 +126,7 @@ struct op {
 };
 
 static const struct ed_source_ops ssh_ops;
+static void reap_close(struct ssh_source *c, bool wait);
 
 static struct ssh_source *ssh(struct ed_source *src)
 {
@@ -318,6 +329,47 @@ static enum ed_code op_wait(struct op *op, struct ed_err *err)
 	       libssh2_session_last_errno((op)->c->s) == LIBSSH2_ERROR_EAGAIN &&   \
 	       op_wait((op), err) == ED_OK)                                        \
 		;
+
+/*
+ * After a libssh2 call returned EAGAIN: is the session quiet, so that
+ * another call may send a request before this one is made again?
+ *
+ * libssh2 1.10 keeps a half-sent packet in the session (sent again by the
+ * next write, which must bring the same data: another packet fails with
+ * LIBSSH2_ERROR_BAD_USE) and the header of a half-sent channel write in the
+ * channel (channel->write_state: the next channel write, whatever its data,
+ * reuses it). Nothing may be written while either is pending. The session
+ * is quiet when no packet waits to go out (no BLOCK_OUTBOUND) and the call
+ * got as far as waiting for an answer: its last word was the "would block"
+ * of _libssh2_channel_read(), which runs only once the call's own writes are
+ * done, where a half-done write ends the call with "Unable to send channel
+ * data" (and a shut window, having built nothing, with no word at all). The
+ * error is cleared before each call (CALL_QUIET), so the word is the call's.
+ * Any other word counts as not quiet: the call is then made again.
+ */
+static bool quiet(struct ssh_source *c)
+{
+	char *m = NULL;
+	if (libssh2_session_block_directions(c->s) & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		return false;
+	libssh2_session_last_error(c->s, &m, NULL, 0);
+	return m && strcmp(m, "would block") == 0;
+}
+
+/*
+ * Makes a libssh2 call until it is done or, EAGAIN, has sent what it had to
+ * send and waits for an answer (quiet): rc EAGAIN then means "sent, the answer
+ * is not in yet", other requests may go, and the call is made again later to
+ * take the answer. wrc receives op_wait's failure.
+ */
+#define CALL_QUIET(op, rc, call, wrc)                                                  \
+	for (;;) {                                                                     \
+		libssh2_session_set_last_error((op)->c->s, 0, NULL);                   \
+		(rc) = (call);                                                         \
+		if ((rc) != LIBSSH2_ERROR_EAGAIN || quiet((op)->c) ||                  \
+		    ((wrc) = op_wait((op), err)))                                      \
+			break;                                                         \
+	}
 
 /* An SFTP status as the errno the local source would have reported. */
 static int status_errno(unsigned long st)
@@ -1116,6 +1168,10 @@ out:
  */
 static void conn_close(struct ssh_source *c)
 {
+	/* A close still awaiting its answer: the server closes the handle with the session. */
+	c->pclose = NULL;
+	free(c->pclose_path);
+	c->pclose_path = NULL;
 	if (c->s) {
 		if (!c->dead && !atomic_load(&c->sh->failed)) {
 			struct op op;
@@ -1281,7 +1337,10 @@ static enum ed_code ssh_stat(struct ed_source *src, const char *path, struct ed_
 	struct ed_buf p = ED_BUF_INIT;
 	LIBSSH2_SFTP_ATTRIBUTES a;
 	enum ed_code rc = norm(path, &p, err);
-	if (rc || cache_lookup(c, p.p, st) || (rc = check_alive(c, path, err)))
+	if (rc || cache_lookup(c, p.p, st))
+		goto out;
+	reap_close(c, false);
+	if ((rc = check_alive(c, path, err)))
 		goto out;
 	rc = sftp_lstat(c, p.p, path, "cannot stat", "cannot reach its folder", &a, err);
 	if (!rc)
@@ -1303,6 +1362,125 @@ static enum ed_code close_handle(struct ssh_source *c, LIBSSH2_SFTP_HANDLE *h, c
 	return r ? op_error(&op, r, err) : ED_OK;
 }
 
+/*
+ * Takes the answer to the close close_later() sent, if it is in (or, with
+ * wait, once it is). Its failure is the connection's, as close_handle's is:
+ * nothing was waiting on it. Called as each operation starts, not in the
+ * middle of one: a close completing resets libssh2's read state.
+ */
+static void reap_close(struct ssh_source *c, bool wait)
+{
+	struct op op;
+	struct ed_err ignored;
+	struct ed_err *err = &ignored;
+	int r;
+	if (!c->pclose)
+		return;
+	if (!c->dead) {
+		enum ed_code wrc = ED_OK;
+		op_start(&op, c, c->sh->op_ms, "cannot close", c->pclose_path);
+		if (wait) {
+			AGAIN(&op, r, libssh2_sftp_close_handle(c->pclose));
+		} else {
+			CALL_QUIET(&op, r, libssh2_sftp_close_handle(c->pclose), wrc);
+			if (r == LIBSSH2_ERROR_EAGAIN && !wrc)
+				return; /* not in yet */
+		}
+		if (r && r != LIBSSH2_ERROR_EAGAIN)
+			op_error(&op, r, NULL);
+	}
+	/* Taken, failed, or abandoned with a dead session (which frees the handle). */
+	c->pclose = NULL;
+	free(c->pclose_path);
+	c->pclose_path = NULL;
+}
+
+/*
+ * Closes h without waiting a round trip for the answer: the request is sent
+ * now, wholly, and the answer taken when the next operation starts (by then
+ * it is usually in). SFTP answers carry their request's id, and libssh2 1.10
+ * keeps a close's state in its handle (close_state, close_request_id) and
+ * files the answers it reads for other requests by id meanwhile
+ * (sftp_packet_add/ask): other requests may go first. One close waits at most.
+ * h must have no read half-done inside libssh2 (see ed_file.clean): a close
+ * completing resets the session's read state.
+ */
+static void close_later(struct ssh_source *c, LIBSSH2_SFTP_HANDLE *h, const char *path)
+{
+	struct op op;
+	struct ed_err ignored;
+	struct ed_err *err = &ignored;
+	enum ed_code wrc = ED_OK;
+	char *keep;
+	int r;
+	reap_close(c, true);
+	if (c->dead)
+		return; /* the session goes, and its handles with it */
+	if (!(keep = strdup(path))) {
+		close_handle(c, h, path, NULL);
+		return;
+	}
+	op_start(&op, c, c->sh->op_ms, "cannot close", path);
+	CALL_QUIET(&op, r, libssh2_sftp_close_handle(h), wrc);
+	if (r == LIBSSH2_ERROR_EAGAIN && !wrc) {
+		c->pclose = h;
+		c->pclose_path = keep;
+		return;
+	}
+	if (r && r != LIBSSH2_ERROR_EAGAIN)
+		op_error(&op, r, NULL);
+	free(keep);
+}
+
+/*
+ * How many bytes to ask libssh2_sftp_read() for when left more are expected
+ * (-1: unknown) and the caller takes len. Only speed depends on it: libssh2
+ * 1.10 sends requests of 30000 bytes (MAX_SFTP_READ_SIZE) for 4 times what
+ * it is asked for, minus what is in flight, then answers from them. Asked
+ * for all of a 1 KiB file out of a 256 KiB buffer, it would send 35 requests,
+ * 34 of them answered "end of file" (work for the server, packets for us).
+ * Asked for 7500 * k + 1 bytes, k = ceil(left / 30000), it sends k + 1: the
+ * last starts at or past the expected end, so its "end of file" travels with
+ * the data instead of costing a round trip of its own at the end. The first
+ * request is always a whole 30000 bytes, as before: some files (in /proc/sys)
+ * claim size 0 and have their say only in one read from their start.
+ */
+static size_t ask_size(int64_t left, uint64_t got, size_t len)
+{
+	size_t n = len;
+	if (left == 0) {
+		n = got ? 1 : 7500; /* at the start: one request of 30000 bytes */
+	} else if (left > 0) {
+		int64_t k = left / 30000 + (left % 30000 != 0);
+		if (k <= (int64_t)(len / 7500))
+			n = 7500 * (size_t)k + 1;
+	}
+	return n < len ? n : len;
+}
+
+/*
+ * SFTP's open follows symlinks: a file swapped for a link since the lstat
+ * shows as another file. Refuses what is no longer the same kind, mode and
+ * owner (a rewrite keeps those; a link to another file rarely).
+ */
+static enum ed_code same_file(const LIBSSH2_SFTP_ATTRIBUTES *pre, const LIBSSH2_SFTP_ATTRIBUTES *a,
+			      const char *path, struct ed_err *err)
+{
+	if (!(a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) ||
+	    (a->permissions & LIBSSH2_SFTP_S_IFMT) != LIBSSH2_SFTP_S_IFREG)
+		return ed_err_set(err, ED_UNSUPPORTED, "%s: not a regular file", path);
+	if (a->permissions != pre->permissions ||
+	    ((a->flags & pre->flags & LIBSSH2_SFTP_ATTR_UIDGID) &&
+	     (a->uid != pre->uid || a->gid != pre->gid)))
+		return ed_err_set(err, ED_IO, "%s: replaced while being opened", path);
+	return ED_OK;
+}
+
+/* The first read asks for this much at most: the rest goes to read()'s own buffer. */
+#define FIRST_READ_MAX (64u << 10)
+/* The channel window open's fstat and first read need (see there). */
+#define SEND_ROOM 8192u
+
 static enum ed_code ssh_open(struct ed_source *src, const char *path, struct ed_file **out,
 			     struct ed_err *err)
 {
@@ -1311,9 +1489,13 @@ static enum ed_code ssh_open(struct ed_source *src, const char *path, struct ed_
 	struct ed_file *f = NULL;
 	LIBSSH2_SFTP_HANDLE *h = NULL;
 	LIBSSH2_SFTP_ATTRIBUTES pre, a;
-	struct op op;
+	struct op op, rop;
+	bool fpend = false, rpend; /* the fstat's answer, the first read's, outstanding */
+	ssize_t n = 0;
 	int r;
 	enum ed_code rc = norm(path, &p, err);
+	if (!rc)
+		reap_close(c, false);
 	if (rc || (rc = check_alive(c, path, err)))
 		goto out;
 	/*
@@ -1338,46 +1520,120 @@ static enum ed_code ssh_open(struct ed_source *src, const char *path, struct ed_
 		rc = op_error(&op, libssh2_session_last_errno(c->s), err);
 		goto out;
 	}
-	op_start(&op, c, c->sh->op_ms, "cannot stat", path);
-	AGAIN(&op, r, libssh2_sftp_fstat_ex(h, &a, 0));
-	if (r) {
-		rc = op_error(&op, r, err);
-		goto out;
-	}
-	/*
-	 * SFTP's open follows symlinks: a file swapped for a link since the
-	 * lstat shows as another file. Refuse what is no longer the same kind,
-	 * mode and owner (a rewrite keeps those; a link to another file rarely).
-	 */
-	if (!(a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) ||
-	    (a.permissions & LIBSSH2_SFTP_S_IFMT) != LIBSSH2_SFTP_S_IFREG) {
-		rc = ed_err_set(err, ED_UNSUPPORTED, "%s: not a regular file", path);
-		goto out;
-	}
-	if (a.permissions != pre.permissions ||
-	    ((a.flags & pre.flags & LIBSSH2_SFTP_ATTR_UIDGID) &&
-	     (a.uid != pre.uid || a.gid != pre.gid))) {
-		rc = ed_err_set(err, ED_IO, "%s: replaced while being opened", path);
-		goto out;
-	}
+	int64_t expect = -1;
+	if (pre.flags & LIBSSH2_SFTP_ATTR_SIZE)
+		expect = pre.filesize > INT64_MAX ? INT64_MAX : (int64_t)pre.filesize;
+	size_t first = ask_size(expect, 0, FIRST_READ_MAX);
 	f = calloc(1, sizeof(*f));
-	if (!f || !(f->path = strdup(path))) {
+	if (!f || !(f->path = strdup(path)) || !(f->pend = malloc(first))) {
 		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", path);
 		goto out;
 	}
+
+	/*
+	 * The fstat that checks what was opened, and the file's first read, in
+	 * one round trip: the fstat is sent (wholly), then the reads, then both
+	 * answers are awaited. The server answers in order, the fstat first;
+	 * nothing read reaches the caller unless the check passes (else it is
+	 * dropped with the handle), and the read's answer comes with the
+	 * fstat's instead of a round trip later. SFTP servers must process the
+	 * requests on one file in the order received, with the results of one
+	 * at a time (draft-ietf-secsh-filexfer-02, 6.1): the fstat still sees
+	 * the file before any of it is read, as the torn-read check needs.
+	 * libssh2 1.10 keeps the fstat's state in the session (fstat_state)
+	 * and the reads' in the handle (packet_list) and the session
+	 * (read_state): taking the fstat's answer between two read calls only
+	 * reads from the channel.
+	 *
+	 * CALL_QUIET proves the fstat left before the reads are written. The
+	 * reads must not be cut in two either (libssh2 sends the rest of a
+	 * request cut by the channel's window later, after whatever else went
+	 * meanwhile): the window must have room for the fstat and the reads
+	 * after it, at most 9 requests of at most 281 bytes for FIRST_READ_MAX.
+	 */
+	op_start(&op, c, c->sh->op_ms, "cannot stat", path);
+	if (libssh2_channel_window_write_ex(libssh2_sftp_get_channel(c->sftp), NULL) >= SEND_ROOM) {
+		CALL_QUIET(&op, r, libssh2_sftp_fstat_ex(h, &a, 0), rc);
+	} else {
+		/* The fstat might not go out before the reads: one after the other. */
+		AGAIN(&op, r, libssh2_sftp_fstat_ex(h, &a, 0));
+		if (r == LIBSSH2_ERROR_EAGAIN)
+			rc = op_error(&op, r, err); /* op_wait said why */
+	}
+	if (rc)
+		goto out;
+	if (r != LIBSSH2_ERROR_EAGAIN) {
+		if ((rc = r ? op_error(&op, r, err) : same_file(&pre, &a, path, err)))
+			goto out;
+	} else {
+		fpend = true;
+	}
+	/*
+	 * The reads are sent, then each answer awaited in turn, the fstat's
+	 * first (it comes first). One call at a time waits on the socket: a
+	 * call can take from it the answers to the other's requests, and keep
+	 * them for the other, so poll() is only for the call just made.
+	 */
+	op_start(&rop, c, c->sh->op_ms, "read failed", path);
+	CALL_QUIET(&rop, n, libssh2_sftp_read(h, f->pend, first), rc);
+	if (rc)
+		goto out;
+	rpend = n == LIBSSH2_ERROR_EAGAIN;
+	if (fpend) {
+		AGAIN(&op, r, libssh2_sftp_fstat_ex(h, &a, 0));
+		if (r == LIBSSH2_ERROR_EAGAIN) {
+			rc = op_error(&op, r, err); /* op_wait said why */
+			goto out;
+		}
+		if ((rc = r ? op_error(&op, r, err) : same_file(&pre, &a, path, err)))
+			goto out;
+	}
+	if (rpend) {
+		op_rearm(&rop);
+		AGAIN(&rop, n, libssh2_sftp_read(h, f->pend, first));
+		if (n == LIBSSH2_ERROR_EAGAIN) {
+			rc = op_error(&rop, (int)n, err);
+			goto out;
+		}
+	}
+	/* A status (EIO...) is the first read()'s to report, the file being checked. */
+	if (n < 0 && n != LIBSSH2_ERROR_SFTP_PROTOCOL) {
+		rc = op_error(&rop, (int)n, err);
+		goto out;
+	}
+	if (n < 0)
+		op_error(&rop, (int)n, &f->pend_err);
 	f->c = c;
 	f->h = h;
 	h = NULL;
+	f->clean = true;
+	if (n > 0) {
+		f->pend_len = (size_t)n;
+	} else {
+		free(f->pend);
+		f->pend = NULL;
+		f->pend_failed = n < 0;
+	}
 	fill_stat(&a, &f->first);
 	f->have_first = true;
+	f->expect = (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? f->first.size : -1;
 	f->limit = (uint64_t)f->first.size + ED_SSH_READ_SLACK;
 	*out = f;
 	f = NULL;
 out:
+	/*
+	 * Closed waiting for the answer. A close completing also resets
+	 * libssh2's read state (the session's), which a read left half-way
+	 * here keeps (it is left quiet: its requests are all sent). libssh2's
+	 * one fstat state per session is never left half-way but with a dead
+	 * connection.
+	 */
 	if (h)
 		close_handle(c, h, path, NULL);
-	if (f)
+	if (f) {
+		free(f->pend);
 		free(f->path);
+	}
 	free(f);
 	ed_buf_release(&p);
 	return rc;
@@ -1418,13 +1674,37 @@ static enum ed_code ssh_read(struct ed_file *f, void *buf, size_t len, size_t *g
 	if (rc)
 		return rc;
 	f->have_first = false; /* from now on, fstat() asks the server */
-	op_start(&op, c, c->sh->op_ms, "read failed", f->path);
-	/* libssh2 pipelines the read: a large buffer keeps several requests in flight. */
-	while ((n = libssh2_sftp_read(f->h, buf, len)) == LIBSSH2_ERROR_EAGAIN &&
-	       op_wait(&op, err) == ED_OK)
-		;
-	if (n < 0)
-		return op_error(&op, (int)n, err);
+	if (f->pend) {
+		/* What open's read brought first. */
+		size_t k = f->pend_len - f->pend_off;
+		if (k > len)
+			k = len;
+		memcpy(buf, f->pend + f->pend_off, k);
+		f->pend_off += k;
+		if (f->pend_off == f->pend_len) {
+			free(f->pend);
+			f->pend = NULL;
+		}
+		n = (ssize_t)k;
+	} else if (f->pend_failed) {
+		f->pend_failed = false;
+		if (err)
+			*err = f->pend_err;
+		return f->pend_err.code;
+	} else {
+		int64_t left = f->expect < 0 || (uint64_t)f->expect < f->got
+				       ? -1 : f->expect - (int64_t)f->got;
+		size_t ask = ask_size(left, f->got, len);
+		op_start(&op, c, c->sh->op_ms, "read failed", f->path);
+		/* libssh2 pipelines the read: what it is asked for decides the requests in flight. */
+		while ((n = libssh2_sftp_read(f->h, buf, ask)) == LIBSSH2_ERROR_EAGAIN &&
+		       op_wait(&op, err) == ED_OK)
+			;
+		/* Any other failure leaves the read half-done inside libssh2. */
+		f->clean = n >= 0 || n == LIBSSH2_ERROR_SFTP_PROTOCOL;
+		if (n < 0)
+			return op_error(&op, (int)n, err);
+	}
 	if (f->got + (uint64_t)n > f->limit)
 		return ed_err_set(err, ED_TOOBIG,
 				  "%s: grew by more than %u MiB while being read; stopped", f->path,
@@ -1462,7 +1742,11 @@ static void ssh_close(struct ed_file *f)
 {
 	if (!f)
 		return;
-	close_handle(f->c, f->h, f->path, NULL);
+	if (f->clean)
+		close_later(f->c, f->h, f->path);
+	else
+		close_handle(f->c, f->h, f->path, NULL);
+	free(f->pend);
 	free(f->path);
 	free(f);
 }
@@ -1481,6 +1765,8 @@ static enum ed_code ssh_list(struct ed_source *src, const char *path, char ***na
 	struct op op;
 	int r;
 	enum ed_code rc = norm(path, &p, err);
+	if (!rc)
+		reap_close(c, false);
 	if (rc || (rc = check_alive(c, path, err)))
 		goto out;
 	/*
@@ -1547,10 +1833,9 @@ static enum ed_code ssh_list(struct ed_source *src, const char *path, char ***na
 		}
 		v[cnt++].a = a;
 	}
-	rc = close_handle(c, h, path, err);
+	/* Everything is read: the close's answer can come later. */
+	close_later(c, h, path);
 	h = NULL;
-	if (rc)
-		goto out;
 	if (cnt)
 		qsort(v, cnt, sizeof(*v), cmp_dent);
 	/* A name listed twice (a folder changing under readdir) counts once. */
@@ -1607,6 +1892,8 @@ static enum ed_code ssh_readlink(struct ed_source *src, const char *path, struct
 	struct op op;
 	int r;
 	enum ed_code rc = norm(path, &p, err);
+	if (!rc)
+		reap_close(c, false);
 	if (rc || (rc = check_alive(c, path, err)))
 		goto out;
 	op_start(&op, c, c->sh->op_ms, "cannot read link", path);
