@@ -9,8 +9,11 @@
 #     collections one after the other, divided by 8 (goal: within 1.3x);
 #   - an unchanged re-collection (incremental) against the full one (goal:
 #     at most 20% of its time);
-#   - bytes the sshd processes wrote (sent to envdrift) per host in each run,
-#     read from /proc/PID/io.
+#   - bytes per host that crossed the loopback interface in each run (both
+#     directions, SSH framing included; from /proc/net/dev);
+#   - the floor the machine's cores allow: the CPU time one host's collection
+#     takes (envdrift and sshd, from /proc/stat) times the hosts, over the
+#     cores. When that is above the ideal, the goal cannot be met here.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ed=${ENVDRIFT:-$here/build/envdrift}
@@ -69,48 +72,50 @@ CONF
 done
 sleep 1
 
-# Bytes written by every sshd process (what crossed the connections to us).
-sent() { python3 - <<'PY'
-import os
-total = 0
-for d in os.listdir("/proc"):
-    if d.isdigit():
-        try:
-            if open(f"/proc/{d}/comm").read().strip().startswith("sshd"):
-                for line in open(f"/proc/{d}/io"):
-                    if line.startswith("wchar:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-print(total)
-PY
-}
+# Bytes that crossed the loopback interface (both directions of every
+# connection, SSH framing included): the machine runs nothing else meanwhile.
+lo_bytes() { awk '$1 == "lo:" {print $2}' /proc/net/dev; }
 secs() { python3 -c 'import time; print(time.monotonic())'; }
 span() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 
 db=$work/fleet.db
 "$ed" --db "$db" init 2>/dev/null
+l0=$(lo_bytes)
 t0=$(secs)
 "$ed" --db "$db" collect --inventory "$work/inventory.ini" -j 8 --full >"$work/full.txt" 2>&1 || true
 t1=$(secs)
+l1=$(lo_bytes)
 "$ed" --db "$db" collect --inventory "$work/inventory.ini" -j 8 >"$work/inc.txt" 2>&1 || true
 t2=$(secs)
+l2=$(lo_bytes)
 single_db=$work/single.db
 "$ed" --db "$single_db" init 2>/dev/null
 head -4 "$work/inventory.ini" >"$work/one.ini"
 grep '^host1 ' "$work/inventory.ini" >>"$work/one.ini"
+# CPU time the whole machine spent (envdrift and sshd alike), in seconds.
+busy() { awk '/^cpu /{printf "%.2f\n", ($2 + $3 + $4 + $7 + $8 + $9) / 100}' /proc/stat; }
+b3=$(busy)
 t3=$(secs)
 "$ed" --db "$single_db" collect --inventory "$work/one.ini" -j 1 --full >/dev/null 2>&1 || true
 t4=$(secs)
+b4=$(busy)
 full=$(span "$t0" "$t1")
 inc=$(span "$t1" "$t2")
 one=$(span "$t3" "$t4")
 ok=$(grep -c ' ok ' "$work/full.txt" || true)
-python3 - "$n" "$full" "$inc" "$one" "$ok" <<'PY'
+python3 - "$n" "$full" "$inc" "$one" "$ok" "$(nproc)" "$b3" "$b4" "$l0" "$l1" "$l2" <<'PY'
 import sys
 n, full, inc, one, ok = int(sys.argv[1]), *map(float, sys.argv[2:5]), int(sys.argv[5])
+cores, cpu_one = int(sys.argv[6]), float(sys.argv[8]) - float(sys.argv[7])
+l0, l1, l2 = map(int, sys.argv[9:12])
 ideal = n * one / 8
+# What the machine allows: no schedule finishes before its CPU work is done.
+floor = max(ideal, n * cpu_one / cores)
 print(f"fleet of {n} hosts over SSH on 127.0.0.1, -j 8 ({ok} stored in the full run)")
 print(f"  full collection              {full:7.2f} s   ideal {n} x {one:.2f} s / 8 = {ideal:.2f} s   ratio {full / ideal:.2f} (goal <= 1.3)")
+print(f"  one host used {cpu_one:.2f} CPU-seconds (envdrift and sshd) in {one:.2f} s; on {cores} cores "
+      f"{n} hosts need at least {floor:.2f} s: ratio to that floor {full / floor:.2f}")
 print(f"  unchanged re-collection      {inc:7.2f} s   {100 * inc / full:.0f}% of the full run (goal <= 20%)")
+print(f"  bytes over loopback per host: full {(l1 - l0) / n / 2**20:.1f} MiB, "
+      f"unchanged {(l2 - l1) / n / 2**20:.2f} MiB")
 PY
