@@ -21,6 +21,7 @@
 #define READ_CHUNK (256u * 1024)
 #define BATCH_FILES 256                  /* files per job, at most */
 #define BATCH_BYTES (1u * 1024 * 1024)   /* bytes a job may keep in memory, about */
+#define CONFIG_HOLD_FACTOR 8             /* bytes a config's items take per byte parsed */
 
 static const char attrs_secret[] = "{\"secret\":true}";
 
@@ -792,6 +793,13 @@ static enum ed_code add_file(struct walk *w, const char *path, const struct ed_s
 	size_t hold = 0;
 	if (f->fmt != ED_CFG_NONE || f->keep)
 		hold = st->size < (int64_t)ED_CONFIG_MAX ? (size_t)st->size : ED_CONFIG_MAX;
+	/*
+	 * A structured config's items wait here until the walking thread takes
+	 * them, and take about ten times the bytes they were parsed from (a
+	 * dense 1 MiB JSON file: 30,000 items).
+	 */
+	if (f->fmt != ED_CFG_NONE)
+		hold *= CONFIG_HOLD_FACTOR;
 	j->budget += hold;
 	if (j->n >= BATCH_FILES || j->budget >= BATCH_BYTES)
 		return submit(w, err);
