@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Drift between two snapshots: one merge pass over two key-ordered feeds (differ/feed.c), then renderers. */
+/* Drift between two snapshots: one merge pass over two key-ordered feeds, then renderers. */
 #ifndef ED_DIFF_H
 #define ED_DIFF_H
 
