@@ -91,7 +91,8 @@ static enum ed_code query_int(struct ed_store *st, const char *sql, int64_t *out
 	return rc;
 }
 
-/* ed_item_state(fingerprint, ftype, mode, owner, grp, target, error, attrs, size), for migration 7. */
+/* For migration 7: ed_item_state(fingerprint, ftype, mode, owner, grp, target, error, attrs,
+ * size). */
 static void sql_item_state(sqlite3_context *ctx, int argc, sqlite3_value **v)
 {
 	(void)argc;
