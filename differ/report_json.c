@@ -35,10 +35,16 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 		return NULL;
 	/* Extra attributes first (arch, secret, ...); the columns below take precedence. */
 	if (s->attrs) {
-		json_t *a = json_loads(s->attrs, JSON_REJECT_DUPLICATES, NULL);
-		if (json_is_object(a))
-			json_object_update(o, a);
+		json_error_t jerr;
+		json_t *a = json_loads(s->attrs, JSON_REJECT_DUPLICATES, &jerr);
+		/* Out of memory is a failure; text that is not an object is no attributes. */
+		bool bad = !a ? json_error_code(&jerr) == json_error_out_of_memory
+			      : json_is_object(a) && json_object_update(o, a) != 0;
 		json_decref(a);
+		if (bad) {
+			json_decref(o);
+			return NULL;
+		}
 	}
 	bool secret = json_is_true(json_object_get(o, "secret"));
 	int r = 0;
@@ -60,8 +66,12 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 			r |= json_object_set_new(o, "target", jstr(s->target));
 	} else if (strcmp(e->kind, ED_KIND_CONFIG) == 0) {
 		if (!secret && s->value) {
-			json_t *v = json_loads(s->value, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-			r |= json_object_set_new(o, "value", v ? v : jstr(s->value));
+			json_error_t jerr;
+			json_t *v = json_loads(s->value, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+			if (!v && json_error_code(&jerr) == json_error_out_of_memory)
+				r = -1; /* not "a value that is not JSON": shown as a string */
+			else
+				r |= json_object_set_new(o, "value", v ? v : jstr(s->value));
 		}
 	} else if (strcmp(e->kind, ED_KIND_PACKAGE) == 0) {
 		r |= json_object_set_new(o, "version", jstr(s->value));
@@ -83,9 +93,15 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 static json_t *side_head(const struct ed_snapref *v, size_t n)
 {
 	json_t *snaps = json_array(), *hosts = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(snaps, json_integer(v[i].id));
-		json_array_append_new(hosts, jstr(v[i].host));
+	int r = !snaps || !hosts;
+	for (size_t i = 0; i < n && !r; i++) {
+		r |= json_array_append_new(snaps, json_integer(v[i].id));
+		r |= json_array_append_new(hosts, jstr(v[i].host));
+	}
+	if (r) {
+		json_decref(snaps);
+		json_decref(hosts);
+		return NULL;
 	}
 	return json_pack("{s:o, s:o, s:o}", "env", jstr(v[0].env), "snapshots", snaps, "hosts",
 			 hosts);
