@@ -218,10 +218,13 @@ static enum ed_code render_json(FILE *out, const struct ed_drift *d,
 	if (d->nexpired) {
 		json_t *a = json_array();
 		for (size_t i = 0; a && i < d->nexpired; i++)
-			json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "rule",
-							   jstr(d->expired[i].text), "expired",
-							   jstr(d->expired[i].expires), "reason",
-							   jstr(d->expired[i].reason)));
+			if (json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "rule",
+							       jstr(d->expired[i].text), "expired",
+							       jstr(d->expired[i].expires), "reason",
+							       jstr(d->expired[i].reason)))) {
+				json_decref(a);
+				a = NULL;
+			}
 		ok &= put_member(out, "expired_rules", a, false);
 	}
 	if (d->nsnowflakes)
