@@ -68,4 +68,25 @@ is "$(printf '%s' "$OUT" | json_get 'len(d["snowflakes"])')" "4" "  each side st
 ed --db "$DB" gate --staging mirror
 exits 0 "gate passes for the copy"
 
+# A bigger fleet: with more than 8 hosts in a role the differ reads every host
+# on its own connection (no reading thread per host); the result is the same.
+for i in 1 2 3 4 5; do
+	host "big-p$i"
+	host "big-s$i"
+	printf 'listen 8080;\n' >"$TMP/big-s$i/etc/app/nginx.conf"
+done
+printf 'workers = 8\n' >"$TMP/big-p3/etc/app/app.conf"
+for i in 1 2 3 4 5; do
+	ed --db "$DB" collect --env bigprod --host "big-p$i" --role web --root "$TMP/big-p$i" --path /etc --packages none
+	ed --db "$DB" collect --env bigstage --host "big-s$i" --role web --root "$TMP/big-s$i" --path /etc --packages none
+done
+ed --db "$DB" diff bigprod bigstage --format json
+exits 1 "two fleets of 5 hosts in one role: drift"
+is "$(printf '%s' "$OUT" | json_get '"\n".join(sorted("%s %s %s %s" % (e.get("role","-"), e["kind"], e["key"], e["change"]) for e in d["drift"]))')" \
+	"web file /etc/app/nginx.conf changed" "  the majorities differ in nginx.conf only"
+is "$(printf '%s' "$OUT" | json_get '[(f["host"], f["key"]) for f in d["snowflakes"]]')" \
+	'[["big-p3", "/etc/app/app.conf"]]' "  and big-p3 is the one snowflake"
+is "$(printf '%s' "$OUT" | json_get '[e["reference"]["content"] != e["candidate"]["content"] for e in d["drift"]]')" \
+	"[true]" "  with both sides' content fingerprints"
+
 done_testing
