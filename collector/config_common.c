@@ -12,7 +12,6 @@
 #include "config_impl.h"
 #include "ed/hash.h"
 
-static const char attrs_secret[] = "{\"secret\":true}";
 static const char attrs_large[] = "{\"large\":true}";
 
 /* ---- leaves ---- */
@@ -59,7 +58,7 @@ enum ed_code ed_cfg_emit(struct ed_cfg_out *o, const char *text, size_t len, boo
 		rc = ed_fp_keyed(o->sec->key, text, len, &it.fp, err);
 		if (rc != ED_OK)
 			return rc;
-		it.attrs = attrs_secret;
+		it.attrs = ED_ATTRS_SECRET;
 		o->secrets++;
 	} else {
 		ed_fp_of(text, len, &it.fp);
@@ -589,7 +588,7 @@ static enum ed_code vemit(struct ed_sink *sink, const struct ed_item *it, struct
 	}
 	m->key_len = it->key_len;
 	m->fp = it->fp;
-	m->secret = it->attrs && strcmp(it->attrs, attrs_secret) == 0;
+	m->secret = it->attrs && strcmp(it->attrs, ED_ATTRS_SECRET) == 0;
 	vs->n++;
 	return ED_OK;
 }

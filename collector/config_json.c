@@ -20,7 +20,6 @@
 
 #define LOAD_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
 
-static const char attrs_secret[] = "{\"secret\":true}";
 static const char attrs_large[] = "{\"large\":true}";
 
 struct walk {
@@ -107,7 +106,7 @@ static enum ed_code emit_leaf(struct walk *w, const json_t *j, bool secret, stru
 		rc = ed_fp_keyed(w->sec->key, text, len, &it.fp, err);
 		if (rc != ED_OK)
 			goto out;
-		it.attrs = attrs_secret;
+		it.attrs = ED_ATTRS_SECRET;
 		w->secrets++;
 	} else {
 		ed_fp_of(text, len, &it.fp);

@@ -23,7 +23,6 @@
 #define BATCH_BYTES (1u * 1024 * 1024)   /* bytes a job may keep in memory, about */
 #define CONFIG_HOLD_FACTOR 8             /* bytes a config's items take per byte parsed */
 
-static const char attrs_secret[] = "{\"secret\":true}";
 
 /* --- owners: names from the host's own passwd and group files --- */
 
@@ -650,7 +649,7 @@ static enum ed_code emit_file_item(struct walk *w, const char *path, const struc
 		it.fp = *fp;
 	it.error = error;
 	it.target = target;
-	it.attrs = secret ? attrs_secret : NULL;
+	it.attrs = secret ? ED_ATTRS_SECRET : NULL;
 
 	ed_buf_reset(&w->value);
 	int bad = ed_buf_addf(&w->value, "%s %04o %s:%s", ed_ftype_name(st->type), st->mode,

@@ -99,13 +99,23 @@ void ed_item_state(const struct ed_state_cols *c, uint8_t out[ED_STATE_LEN])
 		n += put_str(buf + n, strs[i]);
 	struct ed_fp d;
 	ed_fp_of(buf, n, &d);
+	out[0] = ed_item_flags(c);
+	memcpy(out + 1, d.b, ED_STATE_LEN - 1);
+}
+
+bool ed_attrs_secret(const char *attrs)
+{
+	return attrs && strstr(attrs, "\"secret\":true");
+}
+
+uint8_t ed_item_flags(const struct ed_state_cols *c)
+{
 	uint8_t flags = 0;
-	if (c->attrs && strstr(c->attrs, "\"secret\":true"))
+	if (ed_attrs_secret(c->attrs))
 		flags |= ED_STATE_SECRET;
 	if (!c->ftype || (strcmp(c->ftype, "file") == 0 && c->has_size && c->size > 0))
 		flags |= ED_STATE_HOLDS;
 	if (c->error)
 		flags |= ED_STATE_ERROR;
-	out[0] = flags;
-	memcpy(out + 1, d.b, ED_STATE_LEN - 1);
+	return flags;
 }

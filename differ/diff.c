@@ -114,6 +114,11 @@ static bool side_copy(struct ed_side *dst, const struct ed_side *src)
 	return !oom;
 }
 
+bool ed_side_secret(const struct ed_side *s)
+{
+	return s->present && ed_attrs_secret(s->attrs);
+}
+
 void ed_side_release(struct ed_side *s)
 {
 	free(s->value);

@@ -23,7 +23,6 @@
 #define BATCH_ROWS 2048
 #define BATCH_BYTES (512u << 10) /* a batch ends at the row that passes this */
 #define NBATCH 3                 /* per threaded feed: the merge reads one, the thread fills two */
-#define BUSY_MS 10000
 
 enum { S_KIND, S_KEY, NSTR };
 static const char feed_sql[] = "SELECT kind, key, state FROM items WHERE snapshot_id = ? "
@@ -258,14 +257,8 @@ const struct ed_row *ed_feed_row(const struct ed_feed *f)
 /* A read-only connection of the feed's own; false when none can be made. */
 static bool open_own(struct ed_feed *f)
 {
-	if (sqlite3_open_v2(f->path, &f->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		sqlite3_close(f->db);
-		f->db = NULL;
+	if (!(f->db = ed_store_open_reader(f->path)))
 		return false;
-	}
-	sqlite3_extended_result_codes(f->db, 1);
-	sqlite3_busy_timeout(f->db, BUSY_MS);
 	/* Enough to hold the pages of the batches read ahead, where requests look. */
 	sqlite3_exec(f->db, "PRAGMA cache_size = -1024", NULL, NULL, NULL);
 	f->own_db = true;
@@ -354,9 +347,7 @@ enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, const struct ed_ro
 	struct ed_state_cols sc = {.ftype = ftype, .attrs = out->attrs, .error = out->error,
 				   .has_size = sqlite3_column_type(q, 8) != SQLITE_NULL,
 				   .size = out->size};
-	uint8_t state[ED_STATE_LEN];
-	ed_item_state(&sc, state);
-	*flags = state[0];
+	*flags = ed_item_flags(&sc);
 	sqlite3_reset(q);
 	return ED_OK;
 fail:

@@ -140,11 +140,6 @@ bool ed_policy_key_matches(const char *kind, const char *glob, const char *key)
 	return fnmatch(glob, key, 0) == 0;
 }
 
-static bool is_secret(const struct ed_side *s)
-{
-	return s->present && s->attrs && strstr(s->attrs, "\"secret\":true");
-}
-
 /* The must-differ line deciding (kind, key), or NULL. */
 static const struct ed_policy_differ *differ_line(const struct ed_policy *p, const char *kind,
 						  const char *key)
@@ -1386,7 +1381,7 @@ static int judge(const struct ed_policy *p, const char *today, struct ed_drift_e
 
 	if (e->change == ED_CHANGED && e->fields == 0) {
 		/* Equal where the policy demands a difference (the must-differ hook). */
-		bool secret = is_secret(&e->ref) || is_secret(&e->cand);
+		bool secret = ed_side_secret(&e->ref) || ed_side_secret(&e->cand);
 		const struct ed_policy_differ *d = differ_line(p, e->kind, e->key);
 		const struct ed_policy_where *w = d ? &d->where : &p->secrets.where;
 		bool must = d ? d->must : secret && p->secrets.value;

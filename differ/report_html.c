@@ -351,11 +351,6 @@ static enum kept kept_text(struct ctx *c, const struct ed_fp *fp, char **text, s
 	return res;
 }
 
-static bool is_secret(const struct ed_side *s)
-{
-	return s->attrs && strstr(s->attrs, "\"secret\":true");
-}
-
 /* For a file whose content changed: a unified diff of the kept texts, or a note why not. */
 static void put_file_diff(struct ctx *c, const struct ed_drift_entry *e)
 {
@@ -366,7 +361,7 @@ static void put_file_diff(struct ctx *c, const struct ed_drift_entry *e)
 	struct op *ops = NULL;
 	size_t nops = 0;
 	if (!c->content || strcmp(e->kind, ED_KIND_FILE) != 0 || e->change != ED_CHANGED ||
-	    !(e->fields & ED_F_CONTENT) || is_secret(&e->ref) || is_secret(&e->cand))
+	    !(e->fields & ED_F_CONTENT) || ed_side_secret(&e->ref) || ed_side_secret(&e->cand))
 		return;
 	enum kept ka = kept_text(c, &e->ref.fp, &ta, &la);
 	enum kept kb = ka == UNREADABLE ? UNREADABLE : kept_text(c, &e->cand.fp, &tb, &lb);

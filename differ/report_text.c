@@ -14,11 +14,6 @@ const char *ed_change_name(enum ed_change c)
 	return "?";
 }
 
-static bool is_secret(const struct ed_side *s)
-{
-	return s->attrs && strstr(s->attrs, "\"secret\":true");
-}
-
 /* Appends text made safe for a terminal: control bytes become \xHH. */
 static int add_visible(struct ed_buf *out, const char *s, size_t max)
 {
@@ -63,7 +58,7 @@ int ed_drift_describe(const struct ed_drift_entry *e, struct ed_buf *out)
 	int rc = 0;
 	if (e->change != ED_CHANGED) {
 		const struct ed_side *s = e->change == ED_ADDED ? c : r;
-		if (is_secret(s))
+		if (ed_side_secret(s))
 			rc = ed_buf_adds(&tmp, "(secret)");
 		else if (s->value && strcmp(e->kind, ED_KIND_FILE) != 0)
 			rc = add_visible(&tmp, s->value, 80);
@@ -73,7 +68,7 @@ int ed_drift_describe(const struct ed_drift_entry *e, struct ed_buf *out)
 	}
 	if (!e->fields) {
 		/* Equal where the policy demands a difference: say so, never what they hold. */
-		rc = ed_buf_adds(&tmp, is_secret(r) || is_secret(c) ? "the same secret on both sides"
+		rc = ed_buf_adds(&tmp, ed_side_secret(r) || ed_side_secret(c) ? "the same secret on both sides"
 								    : "the same value on both sides");
 		goto out;
 	}
@@ -100,7 +95,7 @@ int ed_drift_describe(const struct ed_drift_entry *e, struct ed_buf *out)
 			rc = add_pair(&tmp, "error", r->error, c->error);
 			break;
 		case ED_F_VALUE:
-			if (is_secret(r) || is_secret(c))
+			if (ed_side_secret(r) || ed_side_secret(c))
 				rc = ed_buf_adds(&tmp, tmp.len ? ", secret value differs"
 							       : "secret value differs");
 			else

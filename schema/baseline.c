@@ -41,8 +41,7 @@ static struct ed_baseline_reader *reader_open(const struct ed_baseline *b)
 	if (!r)
 		return NULL;
 	r->id = c->id;
-	if (sqlite3_open_v2(c->path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ||
-	    sqlite3_busy_timeout(r->db, 10000) ||
+	if (!(r->db = ed_store_open_reader(c->path)) ||
 	    sqlite3_prepare_v2(r->db,
 			       "SELECT fingerprint, size, mtime_ns, ctime_ns, ino, dev, error, attrs "
 			       "FROM items WHERE snapshot_id = ? AND kind = 'file' AND key = ?",
@@ -77,7 +76,7 @@ static bool reader_lookup(struct ed_baseline_reader *r, const char *path, struct
 		out->ino = (uint64_t)sqlite3_column_int64(s, 4);
 		out->dev = (uint64_t)sqlite3_column_int64(s, 5);
 		const char *attrs = (const char *)sqlite3_column_text(s, 7);
-		out->secret = attrs && strstr(attrs, "\"secret\":true");
+		out->secret = ed_attrs_secret(attrs);
 		found = true;
 	}
 	sqlite3_reset(s);

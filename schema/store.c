@@ -50,6 +50,19 @@ const char *ed_store_path(const struct ed_store *st)
 	return st->path;
 }
 
+sqlite3 *ed_store_open_reader(const char *path)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close_v2(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	return db;
+}
+
 enum ed_code ed_store_fail(struct ed_store *st, const char *what, struct ed_err *err)
 {
 	int xrc = sqlite3_extended_errcode(st->db);

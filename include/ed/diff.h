@@ -54,6 +54,8 @@ struct ed_side {
 
 /* Frees the strings of s and clears it. */
 void ed_side_release(struct ed_side *s);
+/* Whether s holds a secret (its attrs say so): its value is never shown. */
+bool ed_side_secret(const struct ed_side *s);
 
 /* For package drift: how the candidate's version stands against the reference's. */
 enum ed_direction {

@@ -62,6 +62,10 @@ struct ed_item {
 	uint64_t dev;       /* recorded, never compared */
 };
 
+/* The attrs of a secret item, and whether attrs text marks one. */
+#define ED_ATTRS_SECRET "{\"secret\":true}"
+bool ed_attrs_secret(const char *attrs);
+
 /*
  * items.state: what the differ compares, in 16 bytes, so that it can tell two
  * items with the same key equal without reading their other columns. Byte 0
@@ -85,6 +89,8 @@ struct ed_state_cols {
 	int64_t size;
 };
 void ed_item_state(const struct ed_state_cols *c, uint8_t out[ED_STATE_LEN]);
+/* Byte 0 of the state alone (ED_STATE_*): needs only ftype, error, attrs and size. */
+uint8_t ed_item_flags(const struct ed_state_cols *c);
 
 /*
  * Where collectors send items and warnings. emit returns ED_OK or an error

@@ -35,6 +35,13 @@ sqlite3 *ed_store_db(struct ed_store *st);
 const char *ed_store_path(const struct ed_store *st);
 
 /*
+ * Another read-only connection to the store at path, for a reading thread:
+ * the same busy timeout and extended result codes as the store's own. NULL
+ * when none can be made. Close with sqlite3_close_v2().
+ */
+sqlite3 *ed_store_open_reader(const char *path);
+
+/*
  * The per-store secret key, kept in "PATH.key" (mode 0600) beside the store.
  * create: make it when missing (init). Otherwise a missing key is an error.
  */
