@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "ed/diff.h"
+#include "kstat.h"
 
 /* Files longer than this are not diffed; nor are files with more changed lines than ED_DIFF_MAX_D. */
 #define ED_DIFF_MAX_LINES 5000
@@ -534,69 +535,6 @@ static const char script[] =
 	"})();\n"
 	"</script>\n";
 
-/* The kinds that always get a summary row. */
-static const char *const kinds[] = {ED_KIND_CONFIG, ED_KIND_FILE, ED_KIND_PACKAGE, ED_KIND_SCHEMA,
-				    ED_KIND_SYSTEM};
-#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
-
-struct kstat {
-	const char *kind;
-	size_t added, removed, changed, blocking, warnings, infos; /* not ignored */
-	size_t ignored;
-	size_t listed; /* entries shown (ignored ones only with show_ignored) */
-};
-
-static bool is_block(const struct ed_drift_entry *e)
-{
-	return !e->severity || strcmp(e->severity, "block") == 0;
-}
-
-static int cmp_kind(const void *a, const void *b)
-{
-	return strcmp(((const struct kstat *)a)->kind, ((const struct kstat *)b)->kind);
-}
-
-/*
- * Fills ks (room for d->n + NKINDS) with one row per kind: the fixed kinds
- * and any other present, by name. Entries need not be grouped by kind (a
- * fleet's are ordered by role first). Returns the number of rows.
- */
-static size_t kind_stats(const struct ed_drift *d, bool show_ignored, struct kstat *ks)
-{
-	size_t nk = 0;
-	for (size_t i = 0; i < NKINDS + d->n; i++) {
-		const char *kind = i < NKINDS ? kinds[i] : d->v[i - NKINDS].kind;
-		size_t k = 0;
-		while (k < nk && strcmp(ks[k].kind, kind) != 0)
-			k++;
-		if (k == nk) {
-			memset(&ks[nk], 0, sizeof(ks[nk]));
-			ks[nk++].kind = kind;
-		}
-		if (i < NKINDS)
-			continue;
-		struct kstat *s = &ks[k];
-		const struct ed_drift_entry *e = &d->v[i - NKINDS];
-		if (e->ignored) {
-			s->ignored++;
-			s->listed += show_ignored;
-			continue;
-		}
-		s->listed++;
-		s->added += e->change == ED_ADDED;
-		s->removed += e->change == ED_REMOVED;
-		s->changed += e->change == ED_CHANGED;
-		if (is_block(e))
-			s->blocking++;
-		else if (strcmp(e->severity, "warn") == 0)
-			s->warnings++;
-		else
-			s->infos++;
-	}
-	qsort(ks, nk, sizeof(*ks), cmp_kind);
-	return nk;
-}
-
 static void put_side(struct ctx *c, const char *label, const struct ed_snapref *one,
 		     const struct ed_snapref *v, size_t n)
 {
@@ -617,13 +555,13 @@ static void put_side(struct ctx *c, const char *label, const struct ed_snapref *
 	fputs("</p>\n", c->out);
 }
 
-static void put_summary(struct ctx *c, const struct kstat *ks, size_t nk, const struct kstat *tot)
+static void put_summary(struct ctx *c, const struct ed_kstat *ks, size_t nk, const struct ed_kstat *tot)
 {
 	fputs("<h2>Summary</h2>\n<table id=\"summary\"><thead><tr><th>kind</th><th>added</th>"
 	      "<th>removed</th><th>changed</th><th>blocking</th><th>warnings</th><th>info</th>"
 	      "<th>ignored</th></tr></thead>\n<tbody>\n", c->out);
 	for (size_t k = 0; k <= nk; k++) {
-		const struct kstat *s = k < nk ? &ks[k] : tot;
+		const struct ed_kstat *s = k < nk ? &ks[k] : tot;
 		if (k == nk)
 			fputs("</tbody>\n<tfoot>", c->out);
 		fputs("<tr><td>", c->out);
@@ -753,7 +691,7 @@ static void put_row(struct ctx *c, const struct ed_drift_entry *e, bool role, st
 	fputs("</td></tr>\n", c->out);
 }
 
-static void put_drift(struct ctx *c, const struct kstat *ks, size_t nk, const struct kstat *tot)
+static void put_drift(struct ctx *c, const struct ed_kstat *ks, size_t nk, const struct ed_kstat *tot)
 {
 	const struct ed_drift *d = c->d;
 	bool role = false;
@@ -795,7 +733,7 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 				const struct ed_render_opts *opts, struct ed_err *err)
 {
 	struct ctx c = {.out = out, .d = d, .opts = opts, .t = ED_BUF_INIT};
-	struct kstat *ks = calloc(d->n + NKINDS, sizeof(*ks));
+	struct ed_kstat *ks = calloc(d->n + ED_NKINDS, sizeof(*ks));
 	enum ed_code rc = ED_OK;
 	if (!ks)
 		return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
@@ -811,8 +749,8 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 		if (r != SQLITE_OK)
 			c.content = NULL;
 	}
-	size_t nk = kind_stats(d, opts->show_ignored, ks);
-	struct kstat tot = {.kind = "total"};
+	size_t nk = ed_kind_stats(d, opts->show_ignored, ks);
+	struct ed_kstat tot = {.kind = "total"};
 	for (size_t k = 0; k < nk; k++) {
 		tot.added += ks[k].added;
 		tot.removed += ks[k].removed;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ed/diff.h"
+#include "kstat.h"
 
 #define ED_MD_BUDGET 60000
 
@@ -18,71 +19,6 @@
 static int add_shown(struct ed_buf *b, const char *s, size_t len)
 {
 	return ed_buf_add_shown(b, s, len, false);
-}
-
-/* --- per-kind counts --- */
-
-/* The kinds that always get a row. */
-static const char *const kinds[] = {ED_KIND_CONFIG, ED_KIND_FILE, ED_KIND_PACKAGE, ED_KIND_SCHEMA,
-				    ED_KIND_SYSTEM};
-#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
-
-struct kstat {
-	const char *kind;
-	size_t added, removed, changed, blocking, warnings, infos; /* not ignored */
-	size_t ignored;
-	size_t listed; /* entries shown (ignored ones only with show_ignored) */
-};
-
-static bool is_block(const struct ed_drift_entry *e)
-{
-	return !e->severity || strcmp(e->severity, "block") == 0;
-}
-
-static int cmp_kind(const void *a, const void *b)
-{
-	return strcmp(((const struct kstat *)a)->kind, ((const struct kstat *)b)->kind);
-}
-
-/*
- * Fills ks (room for d->n + NKINDS) with one row per kind: the fixed kinds
- * and any other present, by name. Entries need not be grouped by kind (a
- * fleet's are ordered by role first). Returns the number of rows.
- */
-static size_t kind_stats(const struct ed_drift *d, bool show_ignored, struct kstat *ks)
-{
-	size_t nk = 0;
-	for (size_t i = 0; i < NKINDS + d->n; i++) {
-		const char *kind = i < NKINDS ? kinds[i] : d->v[i - NKINDS].kind;
-		size_t k = 0;
-		while (k < nk && strcmp(ks[k].kind, kind) != 0)
-			k++;
-		if (k == nk) {
-			memset(&ks[nk], 0, sizeof(ks[nk]));
-			ks[nk++].kind = kind;
-		}
-		if (i < NKINDS)
-			continue;
-		struct kstat *s = &ks[k];
-		const struct ed_drift_entry *e = &d->v[i - NKINDS];
-		if (e->ignored) {
-			s->ignored++;
-			s->listed += show_ignored;
-			continue;
-		}
-		s->listed++;
-		s->added += e->change == ED_ADDED;
-		s->removed += e->change == ED_REMOVED;
-		s->changed += e->change == ED_CHANGED;
-		if (is_block(e))
-			s->blocking++;
-		else if (strcmp(e->severity, "warn") == 0)
-			s->warnings++;
-		else
-			s->infos++;
-	}
-	qsort(ks, nk, sizeof(*ks), cmp_kind);
-	return nk;
 }
 
 /* --- Markdown --- */
@@ -231,14 +167,14 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 {
 	struct ctx c = {.d = d, .opts = opts, .t = ED_BUF_INIT};
 	struct ed_buf o = ED_BUF_INIT, r = ED_BUF_INIT;
-	struct kstat *ks = calloc(d->n + NKINDS, sizeof(*ks));
+	struct ed_kstat *ks = calloc(d->n + ED_NKINDS, sizeof(*ks));
 	enum ed_code rc = ED_OK;
 	if (!ks) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 		goto out;
 	}
-	size_t nk = kind_stats(d, opts->show_ignored, ks);
-	struct kstat tot = {0};
+	size_t nk = ed_kind_stats(d, opts->show_ignored, ks);
+	struct ed_kstat tot = {0};
 	bool role = false;
 	for (size_t k = 0; k < nk; k++) {
 		tot.added += ks[k].added;
@@ -321,7 +257,7 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 	const size_t reserve = 4000 + 200 * nk;
 	size_t unlisted = 0;
 	for (size_t k = 0; k < nk; k++) {
-		const struct kstat *s = &ks[k];
+		const struct ed_kstat *s = &ks[k];
 		if (!s->listed)
 			continue;
 		put(&c, &o, "\n<details><summary>");

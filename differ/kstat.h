@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Drift counted per kind, for the reports with a summary table (Markdown, HTML). */
+#ifndef ED_DIFFER_KSTAT_H
+#define ED_DIFFER_KSTAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ed/diff.h"
+
+/* The kinds that always get a row: config, file, package, schema, system. */
+#define ED_NKINDS 5
+
+struct ed_kstat {
+	const char *kind;
+	size_t added, removed, changed, blocking, warnings, infos; /* not ignored */
+	size_t ignored;
+	size_t listed; /* entries shown (ignored ones only with show_ignored) */
+};
+
+/* Whether e blocks (no severity counts as block). */
+bool ed_entry_blocks(const struct ed_drift_entry *e);
+
+/*
+ * Fills ks (room for d->n + ED_NKINDS) with one row per kind: the fixed kinds
+ * and any other present, by name. Entries need not be grouped by kind (a
+ * fleet's are ordered by role first). Returns the number of rows.
+ */
+size_t ed_kind_stats(const struct ed_drift *d, bool show_ignored, struct ed_kstat *ks);
+
+#endif
