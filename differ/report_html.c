@@ -10,7 +10,7 @@
 #include <zlib.h>
 
 #include "ed/diff.h"
-#include "kstat.h"
+#include "report_common.h"
 
 /* Files longer than this are not diffed; nor are files with more changed lines than ED_DIFF_MAX_D. */
 #define ED_DIFF_MAX_LINES 5000

@@ -4,27 +4,12 @@
 #include <string.h>
 
 #include "ed/diff.h"
-
-/* A JSON string of arbitrary bytes: invalid UTF-8 is escaped (see ed_buf_add_utf8_escaped). */
-static json_t *jstr_bytes(const char *s, size_t len, bool *escaped)
-{
-	if (ed_utf8_valid(s, len)) {
-		*escaped = false;
-		return json_stringn(s, len);
-	}
-	struct ed_buf b = ED_BUF_INIT;
-	json_t *j = NULL;
-	if (ed_buf_add_utf8_escaped(&b, s, len) == 0)
-		j = json_stringn(ed_buf_str(&b), b.len);
-	ed_buf_release(&b);
-	*escaped = true;
-	return j;
-}
+#include "report_common.h"
 
 static json_t *jstr(const char *s)
 {
 	bool esc;
-	return s ? jstr_bytes(s, strlen(s), &esc) : json_null();
+	return s ? ed_json_bytes(s, strlen(s), &esc) : json_null();
 }
 
 static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s)
@@ -115,7 +100,7 @@ static json_t *snowflakes_json(const struct ed_drift *d)
 		bool esc;
 		json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "env", jstr(f->env),
 				      "role", jstr(f->role), "host", jstr(f->host), "kind",
-				      jstr(f->kind), "key", jstr_bytes(f->key, strlen(f->key), &esc),
+				      jstr(f->kind), "key", ed_json_bytes(f->key, strlen(f->key), &esc),
 				      "value", jstr(f->value), "majority", jstr(f->majority_value));
 		if (!o || json_array_append_new(a, o)) {
 			json_decref(a);
@@ -129,7 +114,7 @@ static json_t *entry_json(const struct ed_drift_entry *e)
 {
 	bool escaped;
 	json_t *o = json_pack("{s:o, s:o, s:s}", "kind", jstr(e->kind), "key",
-			      jstr_bytes(e->key, e->key_len, &escaped), "change",
+			      ed_json_bytes(e->key, e->key_len, &escaped), "change",
 			      ed_change_name(e->change));
 	if (!o)
 		return NULL;

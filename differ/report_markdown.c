@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "ed/diff.h"
-#include "kstat.h"
+#include "report_common.h"
 
 #define ED_MD_BUDGET 60000
 

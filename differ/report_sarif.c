@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "ed/diff.h"
+#include "report_common.h"
 
 /* --- shown text: the same rules in every report file --- */
 
@@ -48,23 +49,6 @@ static json_t *jshown(const char *s, size_t len)
 static json_t *jshown_s(const char *s)
 {
 	return s ? jshown(s, strlen(s)) : json_null();
-}
-
-/*
- * A JSON string of arbitrary bytes that round-trips, as the JSON report
- * writes keys: invalid UTF-8 escaped (ed_buf_add_utf8_escaped), *escaped set.
- */
-static json_t *jbytes(const char *s, size_t len, bool *escaped)
-{
-	*escaped = !ed_utf8_valid(s, len);
-	if (!*escaped)
-		return json_stringn(s, len);
-	struct ed_buf b = ED_BUF_INIT;
-	json_t *j = NULL;
-	if (ed_buf_add_utf8_escaped(&b, s, len) == 0)
-		j = json_stringn(ed_buf_str(&b), b.len);
-	ed_buf_release(&b);
-	return j;
 }
 
 /*
@@ -303,7 +287,7 @@ static json_t *jresult(const struct ed_drift_entry *e, json_t *rules)
 		goto out;
 
 	props = json_pack("{s:o, s:o, s:s}", "kind", jshown_s(e->kind), "key",
-			  jbytes(e->key, e->key_len, &escaped), "change", change);
+			  ed_json_bytes(e->key, e->key_len, &escaped), "change", change);
 	if (!props)
 		goto out;
 	int r = 0;
@@ -377,7 +361,7 @@ static json_t *jsnowflake(const struct ed_snowflake *f, json_t *rules)
 			jlocations(kind, key, strlen(key)), "partialFingerprints",
 			jfingerprint(kind, key, strlen(key), f->host), "properties", "env",
 			jshown_s(f->env), "role", jshown_s(f->role), "host", jshown_s(f->host), "kind",
-			jshown_s(kind), "key", jbytes(key, strlen(key), &escaped));
+			jshown_s(kind), "key", ed_json_bytes(key, strlen(key), &escaped));
 out:
 	ed_buf_release(&text);
 	return res;

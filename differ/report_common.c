@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Drift counted per kind (kstat.h). */
-#include "kstat.h"
+/* What several report renderers share (report_common.h). */
+#include "report_common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,4 +52,17 @@ size_t ed_kind_stats(const struct ed_drift *d, bool show_ignored, struct ed_ksta
 	}
 	qsort(ks, nk, sizeof(*ks), cmp_kind);
 	return nk;
+}
+
+json_t *ed_json_bytes(const char *s, size_t len, bool *escaped)
+{
+	*escaped = !ed_utf8_valid(s, len);
+	if (!*escaped)
+		return json_stringn(s, len);
+	struct ed_buf b = ED_BUF_INIT;
+	json_t *j = NULL;
+	if (ed_buf_add_utf8_escaped(&b, s, len) == 0)
+		j = json_stringn(ed_buf_str(&b), b.len);
+	ed_buf_release(&b);
+	return j;
 }

@@ -1,12 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* Drift counted per kind, for the reports with a summary table (Markdown, HTML). */
-#ifndef ED_DIFFER_KSTAT_H
-#define ED_DIFFER_KSTAT_H
+/* What several report renderers share: drift counted per kind, JSON strings of bytes. */
+#ifndef ED_DIFFER_REPORT_COMMON_H
+#define ED_DIFFER_REPORT_COMMON_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "ed/diff.h"
+
+/*
+ * A JSON string of arbitrary bytes that round-trips, as the JSON and SARIF
+ * reports write keys: invalid UTF-8 escaped (ed_buf_add_utf8_escaped), and
+ * *escaped set then. NULL when out of memory.
+ */
+json_t *ed_json_bytes(const char *s, size_t len, bool *escaped);
 
 /* The kinds that always get a row: config, file, package, schema, system. */
 #define ED_NKINDS 5
