@@ -533,8 +533,7 @@ enum ed_code ed_cfg_json_redact(struct ed_str text, const char *path,
 	int r;
 
 	*ok = false;
-	if (s.len >= 3 && memcmp(s.p, "\xef\xbb\xbf", 3) == 0)
-		s.i = 3;
+	s.i = ed_utf8_bom(s.p, s.len);
 	r = js_value(&s, false);
 	js_ws(&s);
 	if (r == 0 && s.i != s.len)

@@ -326,7 +326,7 @@ static enum ed_code run(struct iparse *ip, struct ed_str text, const char *path,
 	size_t bad;
 
 	*good = false;
-	ip->bom = text.len >= 3 && memcmp(text.p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	ip->bom = ed_utf8_bom(text.p, text.len);
 	ip->p = text.p + ip->bom;
 	ip->len = text.len - ip->bom;
 	if ((bad = ed_cfg_bad_text_line(ip->p, ip->len, &nul))) {

@@ -256,10 +256,9 @@ enum ed_code ed_config_json_parse(struct ed_str text, const char *path,
 		rc = ed_err_set(err, ED_USAGE, "%s: no secret key to fingerprint config secrets", path);
 		goto out;
 	}
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
-		p += 3;
-		len -= 3;
-	}
+	size_t bom = ed_utf8_bom(p, len);
+	p += bom;
+	len -= bom;
 	root = load(p, len, &jerr, &oom);
 	if (!root) {
 		if (oom) {

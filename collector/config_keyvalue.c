@@ -433,7 +433,7 @@ static void kscan_release(struct kscan *s)
 static enum ed_code scan(struct kscan *s, struct ed_str text, const char *path,
 			 struct ed_sink *sink, bool *good, struct ed_err *err)
 {
-	size_t bom = text.len >= 3 && memcmp(text.p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	size_t bom = ed_utf8_bom(text.p, text.len);
 	size_t badl;
 	bool nul;
 
@@ -550,7 +550,7 @@ enum ed_code ed_cfg_keyvalue_redact(struct ed_str text, const char *path,
 {
 	struct kscan s = {.strs = ED_BUF_INIT, .logical = ED_BUF_INIT};
 	struct ed_cfg_edits edits = ED_CFG_EDITS_INIT;
-	size_t bom = text.len >= 3 && memcmp(text.p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	size_t bom = ed_utf8_bom(text.p, text.len);
 	enum ed_code rc;
 	bool good;
 	int r = 0;

@@ -810,7 +810,7 @@ enum ed_code ed_cfg_yaml_redact(struct ed_str text, const char *path,
 	struct ed_buf with = ED_BUF_INIT;
 	struct range *ranges = NULL;
 	size_t nranges = 0;
-	size_t bom = text.len >= 3 && memcmp(text.p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	size_t bom = ed_utf8_bom(text.p, text.len);
 	struct cursor k = {text.p + bom, text.len - bom, 0, 0};
 	enum ed_code rc;
 	int r = 0;

@@ -270,3 +270,20 @@ int ed_hex_value(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+size_t ed_utf8_bom(const char *s, size_t len)
+{
+	return len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
+bool ed_next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
+{
+	if (*pos >= len)
+		return false;
+	const char *s = text + *pos;
+	const char *nl = memchr(s, '\n', len - *pos);
+	*n = nl ? (size_t)(nl - s) : len - *pos;
+	*pos += *n + (nl ? 1 : 0);
+	*line = s;
+	return true;
+}

@@ -662,16 +662,14 @@ static bool check_line(struct parse *ps, const char *s, size_t n, const char **c
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse *ps = stream;
-	if (ps->rc || ps->pos >= ps->len)
+	const char *s;
+	size_t n;
+	if (ps->rc || !ed_next_line(ps->text, ps->len, &ps->pos, &s, &n))
 		return NULL;
-	const char *s = ps->text + ps->pos;
-	const char *nl = memchr(s, '\n', ps->len - ps->pos);
-	size_t n = nl ? (size_t)(nl - s) : ps->len - ps->pos;
-	ps->pos += n + (nl ? 1 : 0);
-	ps->lineno++;
-	if (ps->lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
-		s += 3; /* a UTF-8 byte order mark; libinih would skip it too */
-		n -= 3;
+	if (++ps->lineno == 1) {
+		size_t bom = ed_utf8_bom(s, n); /* libinih would skip it too */
+		s += bom;
+		n -= bom;
 	}
 	ps->line = s;
 	ps->line_len = n && s[n - 1] == '\r' ? n - 1 : n;

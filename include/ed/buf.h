@@ -51,6 +51,15 @@ bool ed_glob_match_ci(const char *pattern, const char *s, size_t len);
 /* Valid UTF-8 (no overlongs, no surrogates)? */
 bool ed_utf8_valid(const char *s, size_t len);
 
+/* 3 when the len bytes at s start with a UTF-8 byte order mark, else 0. */
+size_t ed_utf8_bom(const char *s, size_t len);
+
+/*
+ * The line of text[0..len) that starts at *pos, without its '\n' (a '\r'
+ * before it stays), in *line and *n; *pos moves past it. False past the end.
+ */
+bool ed_next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n);
+
 /*
  * Appends s to buf so that the result is valid UTF-8 and round-trips: a
  * backslash becomes "\\\\" and each byte of an invalid sequence "\\xHH".
