@@ -16,6 +16,7 @@
 #include "ed/hash.h"
 #include "ed/item.h"
 #include "ed/pkg.h"
+#include "pkg_common.h"
 
 /* A real database is about 1 KiB per package plus its file list. */
 #define APK_DB_MAX ((size_t)256 * 1024 * 1024)
@@ -158,8 +159,6 @@ static enum ed_code emit_package(struct parser *ps, const struct block *b, struc
 {
 	struct ed_str name = b->f[F_NAME], ver = b->f[F_VERSION], arch = b->f[F_ARCH];
 	bool has_arch = b->seen[F_ARCH];
-	json_t *attrs = NULL;
-	char *attrs_text = NULL;
 	enum ed_code rc = ED_OK;
 
 	ed_buf_reset(&ps->key);
@@ -182,27 +181,10 @@ static enum ed_code emit_package(struct parser *ps, const struct block *b, struc
 	}
 
 	/* Values were checked to be valid UTF-8, so json_pack fails only for memory. */
-	if (has_arch)
-		attrs = json_pack("{s:s, s:s%}", "manager", "apk", "arch", arch.p, arch.len);
-	else
-		attrs = json_pack("{s:s}", "manager", "apk");
-	if (attrs)
-		attrs_text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!attrs_text) {
-		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", ps->origin);
-		goto out;
-	}
-
-	struct ed_item it = {
-		.kind = ED_KIND_PACKAGE,
-		.key = ps->key.p,
-		.key_len = ps->key.len,
-		.value = ps->val.p,
-		.attrs = attrs_text,
-		.ftype = ED_FT_NONE,
-	};
-	ed_fp_of(ps->fpin.p, ps->fpin.len, &it.fp);
-	rc = ps->sink->emit(ps->sink, &it, err);
+	json_t *attrs = has_arch ? json_pack("{s:s, s:s%}", "manager", "apk", "arch", arch.p, arch.len)
+				 : json_pack("{s:s}", "manager", "apk");
+	rc = ed_pkg_emit(ps->sink, ps->origin, ps->key.p, ps->key.len, ps->val.p, ps->fpin.p,
+			 ps->fpin.len, attrs, err);
 	if (rc != ED_OK)
 		goto out;
 	slot->hash = h;
@@ -210,8 +192,6 @@ static enum ed_code emit_package(struct parser *ps, const struct block *b, struc
 	slot->line = b->first_line;
 	ps->nnames++;
 out:
-	free(attrs_text); /* json_dumps: the caller frees with free() */
-	json_decref(attrs);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 
 #include "ed/buf.h"
 #include "ed/collect.h"
+#include "pkg_common.h"
 #include "ed/hash.h"
 #include "ed/item.h"
 
@@ -230,8 +231,6 @@ static int seen_reserve(struct parser *ps)
 static enum ed_code emit_package(struct parser *ps, const struct stanza *st, struct ed_err *err)
 {
 	struct ed_str name = st->f[F_PACKAGE], arch = st->f[F_ARCH], ver = st->f[F_VERSION];
-	json_t *attrs = NULL;
-	char *attrs_text = NULL;
 	enum ed_code rc = ED_OK;
 
 	ed_buf_reset(&ps->key);
@@ -255,24 +254,9 @@ static enum ed_code emit_package(struct parser *ps, const struct stanza *st, str
 	}
 
 	/* Values were checked to be valid UTF-8, so json_pack fails only for memory. */
-	attrs = json_pack("{s:s, s:s%}", "manager", "dpkg", "arch", arch.p, arch.len);
-	if (attrs)
-		attrs_text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!attrs_text) {
-		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", ps->origin);
-		goto out;
-	}
-
-	struct ed_item it = {
-		.kind = ED_KIND_PACKAGE,
-		.key = ps->key.p,
-		.key_len = ps->key.len,
-		.value = ps->value.p,
-		.attrs = attrs_text,
-		.ftype = ED_FT_NONE,
-	};
-	ed_fp_of(ps->fpin.p, ps->fpin.len, &it.fp);
-	rc = ps->sink->emit(ps->sink, &it, err);
+	rc = ed_pkg_emit(ps->sink, ps->origin, ps->key.p, ps->key.len, ps->value.p, ps->fpin.p,
+			 ps->fpin.len,
+			 json_pack("{s:s, s:s%}", "manager", "dpkg", "arch", arch.p, arch.len), err);
 	if (rc != ED_OK)
 		goto out;
 	slot->hash = h;
@@ -281,8 +265,6 @@ static enum ed_code emit_package(struct parser *ps, const struct stanza *st, str
 	slot->line = st->first_line;
 	ps->npkgs++;
 out:
-	free(attrs_text); /* json_dumps: the caller frees with free() */
-	json_decref(attrs);
 	return rc;
 }
 

@@ -15,6 +15,7 @@
 #include "ed/hash.h"
 #include "ed/item.h"
 #include "ed/pkg.h"
+#include "pkg_common.h"
 
 /* Longest header value quoted in an error message, in bytes. */
 #define PYPI_SHOW_MAX 200
@@ -462,8 +463,6 @@ static enum ed_code emit_group(struct collector *c, const struct dist *g, size_t
 {
 	struct ed_buf key = ED_BUF_INIT, val = ED_BUF_INIT, loc = ED_BUF_INIT;
 	const char **folders = calloc(n, sizeof(*folders));
-	json_t *attrs = NULL;
-	char *attrs_text = NULL;
 	enum ed_code rc = ED_OK;
 
 	if (!folders || ed_buf_adds(&key, "pypi:") || ed_buf_adds(&key, g[0].name))
@@ -484,28 +483,13 @@ static enum ed_code emit_group(struct collector *c, const struct dist *g, size_t
 		    ed_buf_add_utf8_escaped(&loc, folders[i], strlen(folders[i])))
 			goto nomem;
 	}
-	attrs = json_pack("{s:s, s:s}", "manager", "pypi", "location", ed_buf_str(&loc));
-	if (attrs)
-		attrs_text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!attrs_text)
-		goto nomem;
-
-	struct ed_item it = {
-		.kind = ED_KIND_PACKAGE,
-		.key = key.p,
-		.key_len = key.len,
-		.value = val.p,
-		.attrs = attrs_text,
-		.ftype = ED_FT_NONE,
-	};
-	ed_fp_of(val.p, val.len, &it.fp);
-	rc = c->sink->emit(c->sink, &it, err);
+	rc = ed_pkg_emit(c->sink, "pypi", key.p, key.len, val.p, val.p, val.len,
+			 json_pack("{s:s, s:s}", "manager", "pypi", "location", ed_buf_str(&loc)),
+			 err);
 	goto out;
 nomem:
 	rc = ed_err_set(err, ED_NOMEM, "pypi: out of memory");
 out:
-	free(attrs_text); /* json_dumps: the caller frees with free() */
-	json_decref(attrs);
 	free(folders);
 	ed_buf_release(&key);
 	ed_buf_release(&val);

@@ -17,6 +17,7 @@
 #include "ed/hash.h"
 #include "ed/item.h"
 #include "ed/pkg.h"
+#include "pkg_common.h"
 
 #define RPM_MAX_WARNINGS 100
 #define RPM_SHOW_MAX 200
@@ -206,10 +207,6 @@ static enum ed_code emit_group(struct parser *ps, const struct rec *g, size_t n,
 			       struct ed_buf *key, struct ed_buf *val, struct ed_buf *fpin,
 			       struct ed_err *err)
 {
-	json_t *attrs = NULL;
-	char *attrs_text = NULL;
-	enum ed_code rc = ED_OK;
-
 	ed_buf_reset(key);
 	ed_buf_reset(val);
 	ed_buf_reset(fpin);
@@ -224,29 +221,12 @@ static enum ed_code emit_group(struct parser *ps, const struct rec *g, size_t n,
 	if (ed_buf_add(fpin, val->p, val->len) || ed_buf_addc(fpin, '\n') ||
 	    ed_buf_add(fpin, g[0].arch.p, g[0].arch.len))
 		goto nomem;
-	attrs = json_pack("{s:s, s:s%}", "manager", "rpm", "arch", g[0].arch.p, g[0].arch.len);
-	if (attrs)
-		attrs_text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!attrs_text)
-		goto nomem;
-
-	struct ed_item it = {
-		.kind = ED_KIND_PACKAGE,
-		.key = key->p,
-		.key_len = key->len,
-		.value = val->p,
-		.attrs = attrs_text,
-		.ftype = ED_FT_NONE,
-	};
-	ed_fp_of(fpin->p, fpin->len, &it.fp);
-	rc = ps->sink->emit(ps->sink, &it, err);
-	goto out;
+	return ed_pkg_emit(ps->sink, ps->origin, key->p, key->len, val->p, fpin->p, fpin->len,
+			   json_pack("{s:s, s:s%}", "manager", "rpm", "arch", g[0].arch.p,
+				     g[0].arch.len),
+			   err);
 nomem:
-	rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", ps->origin);
-out:
-	free(attrs_text); /* json_dumps: the caller frees with free() */
-	json_decref(attrs);
-	return rc;
+	return ed_err_set(err, ED_NOMEM, "%s: out of memory", ps->origin);
 }
 
 static enum ed_code emit_all(struct parser *ps, struct ed_err *err)
