@@ -355,6 +355,47 @@ static enum ed_code load_profile(const char *path, struct ed_profile *p, struct 
 	return rc;
 }
 
+/* Adds the items of l to b, each followed by a NUL, and an end mark. */
+static int sig_list(struct ed_buf *b, const struct ed_strlist *l)
+{
+	int bad = 0;
+	for (size_t i = 0; i < l->n; i++)
+		bad |= ed_buf_add(b, l->v[i], strlen(l->v[i]) + 1);
+	return bad | ed_buf_addc(b, '\n');
+}
+
+/*
+ * How a snapshot is collected, as a digest (32 hex digits): envdrift's
+ * version, the root, and every profile setting that decides which items a
+ * collection makes. A delta is only written on a snapshot with the same.
+ */
+static enum ed_code collect_sig(const struct ed_profile *p, const char *root, char out[33],
+				struct ed_err *err)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	const struct ed_strlist *lists[] = {&p->paths,        &p->excludes,     &p->packages,
+					    &p->schemas,      &p->secret_keys,  &p->secret_files,
+					    &p->keep_content, &p->sysctl,       &p->python_paths,
+					    &p->npm_paths};
+	int bad = ed_buf_addf(&b, "envdrift %s\nroot %s\nkeep_max %zu\n", ENVDRIFT_VERSION,
+			      root ? root : "/", p->keep_max);
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		bad |= sig_list(&b, lists[i]);
+	for (size_t i = 0; i < p->nformats; i++)
+		bad |= ed_buf_addf(&b, "%s=%s", p->formats[i].glob,
+				   ed_config_format_name(p->formats[i].format)) |
+		       ed_buf_addc(&b, '\0');
+	if (bad) {
+		ed_buf_release(&b);
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	}
+	struct ed_fp fp;
+	ed_fp_of(b.p, b.len, &fp);
+	ed_fp_hex(&fp, out);
+	ed_buf_release(&b);
+	return ED_OK;
+}
+
 int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 {
 	for (int i = 1; i < argc; i++)
@@ -404,6 +445,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 	bool full = false;
 	int threads = -1;
 	struct ed_baseline baseline = {0};
+	bool delta = false;
 	int64_t prev_id = 0;
 	struct ed_files_stats stats = {0};
 	const char *ssh = NULL;
@@ -592,7 +634,15 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		/* Incremental: files unchanged since this host's previous snapshot are not read. */
 		if (!full && ed_store_baseline(st, env, host, &baseline, &prev_id, &err))
 			goto fail;
-		if (ed_snapshot_begin(st, env, host, role, root, &w, &err))
+		/*
+		 * A delta on the previous snapshot when it was collected the same
+		 * way. Not over SSH: SFTP gives a folder's time in seconds and no
+		 * inode, too coarse to tell that its entries are the same.
+		 */
+		char sig[33];
+		if (collect_sig(&prof, root, sig, &err) ||
+		    ed_snapshot_begin(st, env, host, role, root, &w, &err) ||
+		    ed_snapshot_plan(w, sig, ssh ? 0 : prev_id, &delta, &err))
 			goto fail;
 	}
 
@@ -613,6 +663,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		.baseline = prev_id ? &baseline : NULL,
 		.threads = prof.threads,
 		.progress = ps.tty,
+		.delta = delta,
 		.stats = &stats,
 	};
 

@@ -298,10 +298,12 @@ static bool blocking_errors(struct ed_store *st, const struct ed_policy *pol,
 	struct ed_drift tmp = {0};
 	sqlite3_stmt *s = NULL;
 	bool found = false;
-	if (sqlite3_prepare_v2(ed_store_db(st),
-			       "SELECT kind, key, error FROM items WHERE snapshot_id = ? "
-			       "AND error IS NOT NULL ORDER BY kind, key LIMIT 10000",
-			       -1, &s, NULL) != SQLITE_OK)
+	char *sql = ed_items_sql("kind, key, error", "error IS NOT NULL");
+	char *limited = sql ? sqlite3_mprintf("%s LIMIT 10000", sql) : NULL;
+	free(sql);
+	int prep = limited ? sqlite3_prepare_v2(ed_store_db(st), limited, -1, &s, NULL) : SQLITE_NOMEM;
+	sqlite3_free(limited);
+	if (prep != SQLITE_OK)
 		return false;
 	const struct ed_snapref *sides[2] = {d->refs, d->cands};
 	size_t ns[2] = {d->nrefs, d->ncands};
@@ -311,6 +313,10 @@ static bool blocking_errors(struct ed_store *st, const struct ed_policy *pol,
 		for (size_t i = 0; i < ns[k]; i++) {
 			sqlite3_reset(s);
 			sqlite3_bind_int64(s, 1, sides[k][i].id);
+			if (sides[k][i].base)
+				sqlite3_bind_int64(s, 2, sides[k][i].base);
+			else
+				sqlite3_bind_null(s, 2);
 			while (sqlite3_step(s) == SQLITE_ROW) {
 				if (tmp.n == cap) {
 					size_t ncap = cap ? 2 * cap : 16;

@@ -216,6 +216,8 @@ struct file_job {
 	struct ed_fp fp;
 	bool secret;      /* fp is keyed */
 	bool reused;
+	bool has_prev;    /* reused, and prev_state is the previous item's state */
+	uint8_t prev_state[ED_STATE_LEN];
 	char *error;
 	char *content;    /* kept text, or NULL */
 	size_t content_len;
@@ -459,9 +461,91 @@ static bool has_nul(const char *p, size_t n)
 	return memchr(p, '\0', n) != NULL;
 }
 
+/* --- a delta snapshot: the previous configs of a file read again --- */
+
+struct key_list {
+	struct ed_sink sink;
+	char **v;
+	size_t n, cap;
+};
+
+static enum ed_code keys_emit(struct ed_sink *sink, const struct ed_item *it, struct ed_err *err)
+{
+	struct key_list *l = sink->ctx;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 16;
+		char **v = realloc(l->v, ncap * sizeof(*v));
+		if (!v)
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		l->v = v;
+		l->cap = ncap;
+	}
+	if (!(l->v[l->n] = ed_strndup(it->key, it->key_len)))
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	l->n++;
+	return ED_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * After a file of a delta snapshot was read again: every config item the
+ * previous snapshot had for it that items [from, n) of j's list no longer
+ * hold is gone.
+ */
+static enum ed_code configs_gone(struct worker *wk, struct job *j, const char *path, size_t from,
+				 struct ed_err *err)
+{
+	struct key_list prev = {.sink = {.emit = keys_emit}};
+	prev.sink.ctx = &prev;
+	size_t nnew = j->configs.n - from;
+	const char **now = nnew ? malloc(nnew * sizeof(*now)) : NULL;
+	enum ed_code rc = ED_OK;
+	if (nnew && !now) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nnew; i++)
+		now[i] = j->configs.v[from + i].it.key;
+	qsort(now, nnew, sizeof(*now), cmp_str);
+	if ((rc = wk->w->opts->baseline->configs(wk->prev, path, &prev.sink, err)))
+		goto out;
+	for (size_t i = 0; i < prev.n && !rc; i++) {
+		const char *k = prev.v[i];
+		if (nnew && bsearch(&k, now, nnew, sizeof(*now), cmp_str))
+			continue;
+		struct ed_item it = {.kind = ED_KIND_CONFIG, .key = k, .key_len = strlen(k),
+				     .delta = ED_DELTA_GONE};
+		rc = j->configs.sink.emit(&j->configs.sink, &it, err);
+	}
+out:
+	for (size_t i = 0; i < prev.n; i++)
+		free(prev.v[i]);
+	free(prev.v);
+	free(now);
+	return rc;
+}
+
+static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job *f,
+			      struct ed_err *err);
+
 /* Fingerprints one file of a job; ED_NOMEM (or a config sink failure) is fatal. */
 static enum ed_code process_file(struct worker *wk, struct job *j, struct file_job *f,
 				 struct ed_err *err)
+{
+	size_t from = j->configs.n;
+	enum ed_code rc = read_file(wk, j, f, err);
+	/* In a delta, a file read again may have lost config items: they go. */
+	if (!rc && wk->w->opts->delta && !f->reused && f->fmt != ED_CFG_NONE)
+		rc = configs_gone(wk, j, f->path, from, err);
+	return rc;
+}
+
+static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job *f,
+			      struct ed_err *err)
 {
 	const struct walk *w = wk->w;
 	const struct ed_secrets *sec = w->secrets;
@@ -471,11 +555,14 @@ static enum ed_code process_file(struct worker *wk, struct job *j, struct file_j
 
 	if (wk->prev && w->opts->baseline->lookup(wk->prev, f->path, &prev) &&
 	    same_as_prev(&f->st, &prev) && prev.secret >= f->secret_file &&
-	    (!f->keep || prev.has_content || prev.secret)) {
+	    (!f->keep || prev.secret || w->opts->baseline->has_content(wk->prev, &prev.fp))) {
 		f->fp = prev.fp;
 		f->secret = prev.secret;
 		f->reused = true;
-		if (f->fmt != ED_CFG_NONE)
+		f->has_prev = prev.has_state;
+		memcpy(f->prev_state, prev.state, ED_STATE_LEN);
+		/* The same bytes make the same configs: a delta has them already. */
+		if (f->fmt != ED_CFG_NONE && !w->opts->delta)
 			return w->opts->baseline->configs(wk->prev, f->path, &j->configs.sink, err);
 		return ED_OK;
 	}
@@ -590,6 +677,9 @@ static enum ed_code worker_setup(struct walk *w, struct worker *wk, struct ed_so
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	if (w->opts->baseline)
 		wk->prev = w->opts->baseline->open(w->opts->baseline);
+	/* A delta is only right when every entry is compared with the previous snapshot. */
+	if (w->opts->delta && !wk->prev)
+		return ed_err_set(err, ED_STORE, "cannot read the previous snapshot");
 	return ED_OK;
 }
 
@@ -629,7 +719,7 @@ static void show_progress(struct walk *w, bool force)
 
 static enum ed_code emit_file_item(struct walk *w, const char *path, const struct ed_stat *st,
 				   const struct ed_fp *fp, bool secret, const char *error,
-				   const char *target, struct ed_err *err)
+				   const char *target, const uint8_t *prev_state, struct ed_err *err)
 {
 	struct ed_item it = {0};
 	char unum[16], gnum[16];
@@ -664,6 +754,17 @@ static enum ed_code emit_file_item(struct walk *w, const char *path, const struc
 	if (error)
 		ed_sink_warn(w->sink, "%s", error);
 	w->stats.entries++;
+	/*
+	 * A file not read again (same size, times, inode) whose state is the
+	 * previous one's is the same item: its value and times follow from
+	 * what was compared.
+	 */
+	if (prev_state) {
+		uint8_t state[ED_STATE_LEN];
+		ed_item_state_of(&it, state);
+		if (memcmp(state, prev_state, ED_STATE_LEN) == 0)
+			it.delta = ED_DELTA_SAME;
+	}
 	return w->sink->emit(w->sink, &it, err);
 }
 
@@ -692,7 +793,8 @@ static enum ed_code emit_job(struct walk *w, struct job *j, struct ed_err *err)
 		}
 		if (!rc)
 			rc = emit_file_item(w, f->path, &f->st, f->error ? NULL : &f->fp, f->secret,
-					    f->error, NULL, err);
+					    f->error, NULL,
+					    w->opts->delta && f->has_prev ? f->prev_state : NULL, err);
 	}
 out:
 	job_free(j);
@@ -841,7 +943,91 @@ static enum ed_code emit_other(struct walk *w, const char *path, const struct ed
 		}
 	}
 	/* Folders and special files: attributes only, the fingerprint stays zero. */
-	return emit_file_item(w, path, st, &fp, false, error, target, err);
+	return emit_file_item(w, path, st, &fp, false, error, target, NULL, err);
+}
+
+/* --- a delta snapshot: what left a folder --- */
+
+struct dir_now {
+	struct walk *w;
+	struct ed_buf *path; /* the folder */
+	char **names;        /* its entries now, */
+	struct ed_stat *sts; /* their types (ED_FT_NONE: not collected) */
+	size_t *order;       /* indexes of names, sorted by name */
+	size_t n;
+	struct ed_buf key;
+};
+
+static struct dir_now *sort_dir; /* qsort has no context argument */
+
+static int cmp_name_index(const void *a, const void *b)
+{
+	return strcmp(sort_dir->names[*(const size_t *)a], sort_dir->names[*(const size_t *)b]);
+}
+
+/* An entry the previous snapshot had below the folder: gone, or of another type now? */
+static enum ed_code dir_prev_entry(void *ctx, const char *name, size_t len, const char *ftype,
+				   struct ed_err *err)
+{
+	struct dir_now *d = ctx;
+	size_t lo = 0, hi = d->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *m = d->names[d->order[mid]];
+		int c = strncmp(m, name, len);
+		if (c == 0)
+			c = m[len] != '\0';
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	enum ed_delta what = ED_DELTA_GONE;
+	if (lo < d->n) {
+		const char *m = d->names[d->order[lo]];
+		enum ed_ftype now = d->sts[d->order[lo]].type;
+		if (strncmp(m, name, len) == 0 && m[len] == '\0' && now != ED_FT_NONE) {
+			/* Still there: of the same type, its own walk decides. */
+			if (strcmp(ed_ftype_name(now), ftype) == 0)
+				return ED_OK;
+			what = ED_DELTA_BELOW;
+		}
+	}
+	ed_buf_reset(&d->key);
+	if (ed_buf_add(&d->key, d->path->p, d->path->len) ||
+	    (d->path->len > 1 && ed_buf_addc(&d->key, '/')) || ed_buf_add(&d->key, name, len))
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	struct ed_item it = {.kind = ED_KIND_FILE, .key = d->key.p, .key_len = d->key.len,
+			     .delta = what};
+	return d->w->sink->emit(d->w->sink, &it, err);
+}
+
+/*
+ * In a delta snapshot, a folder whose inode and times are the previous
+ * snapshot's has the same entries: an entry added, removed or renamed
+ * changes its modification time. Any other folder is compared with the
+ * previous snapshot's entries below it.
+ */
+static enum ed_code dir_delta(struct walk *w, struct ed_buf *path, const struct ed_stat *st,
+			      bool changed, char **names, struct ed_stat *sts, size_t n,
+			      struct ed_err *err)
+{
+	const struct ed_baseline *b = w->opts->baseline;
+	struct ed_baseline_reader *r = w->inline_worker.prev;
+	if (!changed && b->dir_same(r, path->p, st))
+		return ED_OK;
+	struct dir_now d = {.w = w, .path = path, .names = names, .sts = sts, .n = n};
+	if (n && !(d.order = malloc(n * sizeof(*d.order))))
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		d.order[i] = i;
+	sort_dir = &d;
+	qsort(d.order, n, sizeof(*d.order), cmp_name_index);
+	sort_dir = NULL;
+	enum ed_code rc = b->children(r, path->p, dir_prev_entry, &d, err);
+	free(d.order);
+	ed_buf_release(&d.key);
+	return rc;
 }
 
 static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct ed_stat *st,
@@ -854,6 +1040,7 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 	enum ed_code rc = w->src->ops->list(w->src, path->p, &names, &n, &lerr);
 	if (rc == ED_NOMEM || rc == ED_CONN)
 		return ed_err_set(err, rc, "%s", lerr.msg);
+	bool changed = rc != ED_OK; /* not listed: compare with no entries */
 	rc = emit_other(w, path->p, st, rc ? lerr.msg : NULL, err);
 	size_t base = path->len;
 	struct ed_stat *sts = n ? calloc(n, sizeof(*sts)) : NULL;
@@ -876,7 +1063,7 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 						: sts[i].type == ED_FT_DIR ? ED_OK
 						: emit_other(w, path->p, &sts[i], NULL, err);
 				else if (serr.code == ED_NOTFOUND)
-					; /* removed since listed: not part of this snapshot */
+					changed = true; /* removed since listed: not part of this snapshot */
 				else if (serr.code == ED_NOMEM || serr.code == ED_CONN)
 					rc = ed_err_set(err, serr.code, "%s", serr.msg);
 				else
@@ -887,6 +1074,8 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 			path->len = base;
 			path->p[base] = '\0';
 		}
+		if (pass == 0 && !rc && w->opts->delta)
+			rc = dir_delta(w, path, st, changed, names, sts, n, err);
 	}
 	free(sts);
 	ed_names_free(names, n);
@@ -1002,7 +1191,14 @@ enum ed_code ed_files_collect(struct ed_source *src, const char *path,
 	rc = pool_start(&w, err);
 	if (rc)
 		goto stop;
-	rc = visit(&w, &p, &st, err);
+	/* A tree that is a folder no more: what lay below it is gone. */
+	if (opts->delta && st.type != ED_FT_DIR) {
+		struct ed_item it = {.kind = ED_KIND_FILE, .key = p.p, .key_len = p.len,
+				     .delta = ED_DELTA_BELOW};
+		rc = sink->emit(sink, &it, err);
+	}
+	if (!rc)
+		rc = visit(&w, &p, &st, err);
 	if (!rc)
 		rc = submit(&w, err);
 	while (!rc && w.inflight > 0)

@@ -119,3 +119,15 @@ uint8_t ed_item_flags(const struct ed_state_cols *c)
 		flags |= ED_STATE_ERROR;
 	return flags;
 }
+
+void ed_item_state_of(const struct ed_item *it, uint8_t out[ED_STATE_LEN])
+{
+	bool file = it->ftype != ED_FT_NONE;
+	struct ed_state_cols c = {
+		.fp = it->fp.b, .ftype = ed_ftype_name(it->ftype), .mode = file ? (int)it->mode : 0,
+		.owner = file ? it->owner : NULL, .group = file ? it->group : NULL,
+		.target = file ? it->target : NULL, .error = it->error, .attrs = it->attrs,
+		.has_size = file, .size = file ? it->size : 0,
+	};
+	ed_item_state(&c, out);
+}

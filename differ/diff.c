@@ -135,6 +135,7 @@ struct member {
 	struct ed_feed *f;
 	const struct ed_row *r; /* its current row; NULL past the last */
 	int64_t snap;
+	int64_t base;          /* a delta snapshot's base, else 0 */
 	const char *host;
 	bool have_cols;         /* cols holds r's other columns */
 	struct ed_side cols;
@@ -215,7 +216,7 @@ static enum ed_code cols_of(struct merge *m, struct member *x, const struct ed_s
 	*out = &x->cols;
 	if (x->have_cols)
 		return ED_OK;
-	enum ed_code rc = ed_feed_read_cols(m->detail, x->snap, x->r, &x->cols, &x->flags, err);
+	enum ed_code rc = ed_feed_read_cols(m->detail, x->snap, x->base, x->r, &x->cols, &x->flags, err);
 	x->have_cols = !rc;
 	return rc;
 }
@@ -590,11 +591,12 @@ static enum ed_code side_open(struct merge *m, struct side *sd, const struct ed_
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		struct member *x = &sd->m[sd->n];
-		enum ed_code rc = ed_feed_open(m->st, refs[i].id, threaded, &x->f, err);
+		enum ed_code rc = ed_feed_open(m->st, refs[i].id, refs[i].base, threaded, &x->f, err);
 		if (rc)
 			return rc;
 		sd->n++;
 		x->snap = refs[i].id;
+		x->base = refs[i].base;
 		x->host = refs[i].host;
 		x->r = ed_feed_row(x->f);
 	}

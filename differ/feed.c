@@ -27,6 +27,15 @@
 enum { S_KIND, S_KEY, NSTR };
 static const char feed_sql[] = "SELECT kind, key, state FROM items WHERE snapshot_id = ? "
 			       "ORDER BY kind, key";
+/*
+ * A delta snapshot: its own rows and its base's, merged by SQLite in key
+ * order, its own first. fill() drops a base row its own row replaces or
+ * removes (a tombstone) and the tombstone itself.
+ */
+static const char delta_sql[] = "SELECT kind, key, state, 1 AS own FROM items WHERE snapshot_id = ?1 "
+				"UNION ALL "
+				"SELECT kind, key, state, 0 FROM items WHERE snapshot_id = ?2 "
+				"ORDER BY 1, 2, 4 DESC";
 
 struct slot {
 	struct ed_row r;
@@ -55,6 +64,9 @@ struct ed_feed {
 	sqlite3_stmt *q;
 	sqlite3_stmt *cols; /* ED_FEED_COLS_SQL, for requests */
 	int64_t snap;
+	int64_t base;  /* of a delta snapshot, else 0 */
+	char *own;     /* a delta's last own row: kind "\0" key */
+	size_t own_len, own_cap;
 	char *path; /* of the store, for messages */
 	bool threaded;
 	pthread_t thread;
@@ -97,6 +109,32 @@ static bool arena_fit(struct batch *b, size_t need)
 	return true;
 }
 
+/*
+ * Whether the current row of a delta's cursor is an item: 1 yes, 0 no (a
+ * tombstone, or a base row that an own row replaces), -1 out of memory.
+ */
+static int delta_row(struct ed_feed *f, const unsigned char *kind, size_t kind_len,
+		     const unsigned char *key, size_t key_len)
+{
+	sqlite3_stmt *q = f->q;
+	size_t n = kind_len + 1 + key_len;
+	if (sqlite3_column_int(q, 3) == 0)
+		return !(f->own_len == n && memcmp(f->own, kind, kind_len) == 0 &&
+			 f->own[kind_len] == '\0' && memcmp(f->own + kind_len + 1, key, key_len) == 0);
+	if (n > f->own_cap) {
+		char *o = realloc(f->own, n);
+		if (!o)
+			return -1;
+		f->own = o;
+		f->own_cap = n;
+	}
+	memcpy(f->own, kind, kind_len);
+	f->own[kind_len] = '\0';
+	memcpy(f->own + kind_len + 1, key, key_len);
+	f->own_len = n;
+	return !ed_state_is_tombstone(sqlite3_column_blob(q, 2), sqlite3_column_bytes(q, 2));
+}
+
 /* Copies the next rows of f's cursor into b; the strings point into b's arena after. */
 static enum ed_code fill(struct ed_feed *f, struct batch *b)
 {
@@ -120,6 +158,15 @@ static enum ed_code fill(struct ed_feed *f, struct batch *b)
 		for (int i = 0; i < NSTR; i++) {
 			t[i] = sqlite3_column_text(q, i);
 			len[i] = t[i] ? (size_t)sqlite3_column_bytes(q, i) : 0;
+		}
+		if (f->base && t[S_KIND] && t[S_KEY]) {
+			int keep = delta_row(f, t[S_KIND], len[S_KIND], t[S_KEY], len[S_KEY]);
+			if (keep < 0) {
+				b->end = true;
+				return b->rc = ed_err_set(&b->err, ED_NOMEM, "out of memory reading items");
+			}
+			if (!keep)
+				continue;
 		}
 		if (!t[S_KIND] || !t[S_KEY]) {
 			b->end = true;
@@ -159,7 +206,7 @@ static void serve(struct ed_feed *f, struct ed_detail *d)
 {
 	struct ed_row r = {.kind = d->kind, .key = d->key, .key_len = d->key_len};
 	struct ed_err e;
-	enum ed_code rc = ed_feed_read_cols(f->cols, f->snap, &r, &d->side, &d->flags, &e);
+	enum ed_code rc = ed_feed_read_cols(f->cols, f->snap, f->base, &r, &d->side, &d->flags, &e);
 	if (rc && !f->req_rc) {
 		f->req_rc = rc;
 		f->req_err = e;
@@ -265,8 +312,8 @@ static bool open_own(struct ed_feed *f)
 	return true;
 }
 
-enum ed_code ed_feed_open(struct ed_store *st, int64_t id, bool threaded, struct ed_feed **out,
-			  struct ed_err *err)
+enum ed_code ed_feed_open(struct ed_store *st, int64_t id, int64_t base, bool threaded,
+			  struct ed_feed **out, struct ed_err *err)
 {
 	struct ed_feed *f = calloc(1, sizeof(*f));
 	*out = NULL;
@@ -284,9 +331,11 @@ enum ed_code ed_feed_open(struct ed_store *st, int64_t id, bool threaded, struct
 	if (!threaded || !open_own(f))
 		f->db = ed_store_db(st);
 	f->snap = id;
+	f->base = base;
 	f->req_tail = &f->reqs;
-	if (sqlite3_prepare_v2(f->db, feed_sql, -1, &f->q, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(f->db, base ? delta_sql : feed_sql, -1, &f->q, NULL) != SQLITE_OK ||
 	    sqlite3_bind_int64(f->q, 1, id) != SQLITE_OK ||
+	    (base && sqlite3_bind_int64(f->q, 2, base) != SQLITE_OK) ||
 	    sqlite3_prepare_v2(f->db, ED_FEED_COLS_SQL, -1, &f->cols, NULL) != SQLITE_OK) {
 		rc = feed_fail(f, err);
 		goto fail;
@@ -311,7 +360,7 @@ fail:
 	return rc;
 }
 
-enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, const struct ed_row *r,
+enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, int64_t base, const struct ed_row *r,
 			       struct ed_side *out, uint8_t *flags, struct ed_err *err)
 {
 	static const int str_col[] = {1, 3, 4, 5, 6, 7, 9};
@@ -320,7 +369,8 @@ enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, const struct ed_ro
 	sqlite3_reset(q);
 	if (sqlite3_bind_int64(q, 1, snap) != SQLITE_OK ||
 	    sqlite3_bind_text(q, 2, r->kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(q, 3, r->key, (int)r->key_len, SQLITE_STATIC) != SQLITE_OK)
+	    sqlite3_bind_text(q, 3, r->key, (int)r->key_len, SQLITE_STATIC) != SQLITE_OK ||
+	    (base ? sqlite3_bind_int64(q, 4, base) : sqlite3_bind_null(q, 4)) != SQLITE_OK)
 		goto fail;
 	int st = sqlite3_step(q);
 	if (st == SQLITE_DONE)
@@ -433,6 +483,7 @@ void ed_feed_close(struct ed_feed *f)
 		next = b->next;
 		free(b);
 	}
+	free(f->own);
 	free(f->path);
 	free(f);
 }

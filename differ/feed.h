@@ -34,28 +34,35 @@ struct ed_row {
 struct ed_feed;
 
 /*
- * Opens a feed on snapshot id and positions it on its first row. With
+ * Opens a feed on snapshot id (a delta snapshot's base: base, else 0) and
+ * positions it on its first row. A delta snapshot reads whole: its own rows
+ * over its base's, its tombstones left out. With
  * threaded, a thread reads ahead on a connection of its own (falling back
  * to the caller's connection when none can be made).
  */
-enum ed_code ed_feed_open(struct ed_store *st, int64_t id, bool threaded, struct ed_feed **out,
-			  struct ed_err *err);
+enum ed_code ed_feed_open(struct ed_store *st, int64_t id, int64_t base, bool threaded,
+			  struct ed_feed **out, struct ed_err *err);
 
 /* The current row, or NULL past the last one. Valid until the next ed_feed_next(). */
 const struct ed_row *ed_feed_row(const struct ed_feed *f);
 
 enum ed_code ed_feed_next(struct ed_feed *f, struct ed_err *err);
 
-/* Reads the other columns of an item (by primary key): what a report shows of it. */
+/*
+ * Reads the other columns of an item: what a report shows of it. ?1 is the
+ * snapshot, ?4 its base (NULL for a full snapshot): its own row comes first.
+ */
 #define ED_FEED_COLS_SQL                                                                  \
 	"SELECT fingerprint, ftype, mode, owner, grp, target, error, value, size, attrs " \
-	"FROM items WHERE snapshot_id = ? AND kind = ? AND key = ?"
+	"FROM items WHERE snapshot_id IN (?1, ?4) AND kind = ?2 AND key = ?3 "           \
+	"ORDER BY snapshot_id = ?1 DESC LIMIT 1"
 
 /*
  * Fills out (owned strings) and flags (ED_STATE_*) with the columns of item
- * (snap, r's kind and key), through q, a statement of ED_FEED_COLS_SQL.
+ * (snap with base, r's kind and key), through q, a statement of
+ * ED_FEED_COLS_SQL.
  */
-enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, const struct ed_row *r,
+enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, int64_t base, const struct ed_row *r,
 			       struct ed_side *out, uint8_t *flags, struct ed_err *err);
 
 /* An item's other columns, asked for with ed_feed_request(). */

@@ -7,19 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ed/buf.h"
 #include "ed/collect.h"
 #include "ed/store.h"
 
 struct baseline_ctx {
-	char *path;  /* the store */
-	int64_t id;  /* the previous snapshot */
+	char *path;   /* the store */
+	int64_t id;   /* the previous snapshot */
+	int64_t base; /* its base, when it is a delta; else 0 */
 };
+
+/* One file item of a snapshot, by key (?1 the snapshot, ?2 the key). */
+#define ITEM_SQL                                                                        \
+	"SELECT fingerprint, size, mtime_ns, ctime_ns, ino, dev, error, attrs, state, ftype " \
+	"FROM items WHERE snapshot_id = ?1 AND kind = 'file' AND key = ?2"
 
 struct ed_baseline_reader {
 	sqlite3 *db;
-	sqlite3_stmt *file;
+	sqlite3_stmt *file;      /* ITEM_SQL on the previous snapshot */
+	sqlite3_stmt *base_file; /* and on its base, when it is a delta */
 	sqlite3_stmt *configs;
 	sqlite3_stmt *content;
+	sqlite3_stmt *child; /* the first item in a key range */
+	struct ed_buf lo, hi;
 	int64_t id;
 };
 
@@ -28,9 +38,13 @@ static void reader_close(struct ed_baseline_reader *r)
 	if (!r)
 		return;
 	sqlite3_finalize(r->file);
+	sqlite3_finalize(r->base_file);
 	sqlite3_finalize(r->configs);
 	sqlite3_finalize(r->content);
+	sqlite3_finalize(r->child);
 	sqlite3_close_v2(r->db);
+	ed_buf_release(&r->lo);
+	ed_buf_release(&r->hi);
 	free(r);
 }
 
@@ -41,34 +55,67 @@ static struct ed_baseline_reader *reader_open(const struct ed_baseline *b)
 	if (!r)
 		return NULL;
 	r->id = c->id;
-	if (!(r->db = ed_store_open_reader(c->path)) ||
-	    sqlite3_prepare_v2(r->db,
-			       "SELECT fingerprint, size, mtime_ns, ctime_ns, ino, dev, error, attrs "
-			       "FROM items WHERE snapshot_id = ? AND kind = 'file' AND key = ?",
-			       -1, &r->file, NULL) ||
-	    sqlite3_prepare_v2(r->db,
-			       "SELECT key, fingerprint, value, attrs, error FROM items "
-			       "WHERE snapshot_id = ?1 AND kind = 'config' "
-			       "AND key >= ?2 || '#' AND key < ?2 || '$' ORDER BY key",
-			       -1, &r->configs, NULL) ||
-	    sqlite3_prepare_v2(r->db, "SELECT 1 FROM contents WHERE fingerprint = ?", -1,
-			       &r->content, NULL)) {
+	char *configs = ed_items_sql("kind, key, fingerprint, value, attrs, error",
+				     "kind = 'config' AND key >= ?3 || '#' AND key < ?3 || '$'");
+	char *range = ed_items_sql("kind, key, ftype", "kind = 'file' AND key >= ?3 AND key < ?4");
+	char *child = range ? sqlite3_mprintf("%s LIMIT 1", range) : NULL;
+	free(range);
+	/* ?1 the previous snapshot, ?2 its base (NULL: none). */
+	bool ok = configs && child && (r->db = ed_store_open_reader(c->path)) &&
+		  sqlite3_prepare_v2(r->db, ITEM_SQL, -1, &r->file, NULL) == SQLITE_OK &&
+		  (!c->base ||
+		   sqlite3_prepare_v2(r->db, ITEM_SQL, -1, &r->base_file, NULL) == SQLITE_OK) &&
+		  sqlite3_prepare_v2(r->db, configs, -1, &r->configs, NULL) == SQLITE_OK &&
+		  sqlite3_prepare_v2(r->db, child, -1, &r->child, NULL) == SQLITE_OK &&
+		  sqlite3_prepare_v2(r->db, "SELECT 1 FROM contents WHERE fingerprint = ?", -1,
+				     &r->content, NULL) == SQLITE_OK;
+	free(configs);
+	sqlite3_free(child);
+	if (!ok) {
 		reader_close(r);
 		return NULL;
 	}
+	sqlite3_stmt *all[] = {r->configs, r->child};
+	for (size_t i = 0; i < 2; i++) {
+		sqlite3_bind_int64(all[i], 1, c->id);
+		if (c->base)
+			sqlite3_bind_int64(all[i], 2, c->base);
+	}
+	sqlite3_bind_int64(r->file, 1, c->id);
+	if (c->base)
+		sqlite3_bind_int64(r->base_file, 1, c->base);
 	return r;
+}
+
+/*
+ * Looks up file item path: the previous snapshot's own row, else its base's.
+ * The statement that found an item (not a tombstone) is returned on its row,
+ * to be reset by the caller; NULL when there is none.
+ */
+static sqlite3_stmt *file_row(struct ed_baseline_reader *r, const char *path)
+{
+	sqlite3_stmt *v[] = {r->file, r->base_file};
+	for (size_t i = 0; i < 2 && v[i]; i++) {
+		sqlite3_stmt *s = v[i];
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			continue;
+		if (ed_state_is_tombstone(sqlite3_column_blob(s, 8), sqlite3_column_bytes(s, 8))) {
+			sqlite3_reset(s);
+			return NULL;
+		}
+		return s;
+	}
+	return NULL;
 }
 
 static bool reader_lookup(struct ed_baseline_reader *r, const char *path, struct ed_prev_file *out)
 {
-	sqlite3_stmt *s = r->file;
+	sqlite3_stmt *s = file_row(r, path);
 	bool found = false;
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, r->id);
-	sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
 	/* An item recorded with an error has no fingerprint worth reusing. */
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == ED_FP_LEN &&
-	    sqlite3_column_type(s, 6) == SQLITE_NULL) {
+	if (s && sqlite3_column_bytes(s, 0) == ED_FP_LEN && sqlite3_column_type(s, 6) == SQLITE_NULL) {
 		memcpy(out->fp.b, sqlite3_column_blob(s, 0), ED_FP_LEN);
 		out->size = sqlite3_column_int64(s, 1);
 		out->mtime_ns = sqlite3_column_int64(s, 2);
@@ -77,17 +124,24 @@ static bool reader_lookup(struct ed_baseline_reader *r, const char *path, struct
 		out->dev = (uint64_t)sqlite3_column_int64(s, 5);
 		const char *attrs = (const char *)sqlite3_column_text(s, 7);
 		out->secret = ed_attrs_secret(attrs);
+		out->has_state = sqlite3_column_bytes(s, 8) == ED_STATE_LEN;
+		if (out->has_state)
+			memcpy(out->state, sqlite3_column_blob(s, 8), ED_STATE_LEN);
 		found = true;
 	}
-	sqlite3_reset(s);
-	if (found) {
-		sqlite3_stmt *c = r->content;
-		sqlite3_reset(c);
-		sqlite3_bind_blob(c, 1, out->fp.b, ED_FP_LEN, SQLITE_STATIC);
-		out->has_content = sqlite3_step(c) == SQLITE_ROW;
-		sqlite3_reset(c);
-	}
+	if (s)
+		sqlite3_reset(s);
 	return found;
+}
+
+static bool reader_has_content(struct ed_baseline_reader *r, const struct ed_fp *fp)
+{
+	sqlite3_stmt *c = r->content;
+	sqlite3_reset(c);
+	sqlite3_bind_blob(c, 1, fp->b, ED_FP_LEN, SQLITE_STATIC);
+	bool has = sqlite3_step(c) == SQLITE_ROW;
+	sqlite3_reset(c);
+	return has;
 }
 
 static enum ed_code reader_configs(struct ed_baseline_reader *r, const char *path,
@@ -97,24 +151,95 @@ static enum ed_code reader_configs(struct ed_baseline_reader *r, const char *pat
 	enum ed_code rc = ED_OK;
 	int step;
 	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, r->id);
-	sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, path, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ed_item it = {0};
 		it.kind = ED_KIND_CONFIG;
-		it.key = (const char *)sqlite3_column_text(s, 0);
-		it.key_len = (size_t)sqlite3_column_bytes(s, 0);
-		if (sqlite3_column_bytes(s, 1) == ED_FP_LEN)
-			memcpy(it.fp.b, sqlite3_column_blob(s, 1), ED_FP_LEN);
-		it.value = (const char *)sqlite3_column_text(s, 2);
-		it.attrs = (const char *)sqlite3_column_text(s, 3);
-		it.error = (const char *)sqlite3_column_text(s, 4);
+		it.key = (const char *)sqlite3_column_text(s, 1);
+		it.key_len = (size_t)sqlite3_column_bytes(s, 1);
+		if (sqlite3_column_bytes(s, 2) == ED_FP_LEN)
+			memcpy(it.fp.b, sqlite3_column_blob(s, 2), ED_FP_LEN);
+		it.value = (const char *)sqlite3_column_text(s, 3);
+		it.attrs = (const char *)sqlite3_column_text(s, 4);
+		it.error = (const char *)sqlite3_column_text(s, 5);
 		if ((rc = sink->emit(sink, &it, err)))
 			break;
 	}
 	if (!rc && step != SQLITE_DONE)
 		rc = ed_err_set(err, ED_STORE, "reading the previous snapshot's configs of %s: %s",
 				path, sqlite3_errmsg(r->db));
+	sqlite3_reset(s);
+	return rc;
+}
+
+static bool reader_dir_same(struct ed_baseline_reader *r, const char *path,
+			    const struct ed_stat *st)
+{
+	sqlite3_stmt *s = file_row(r, path);
+	if (!s)
+		return false;
+	const char *ftype = (const char *)sqlite3_column_text(s, 9);
+	bool same = ftype && strcmp(ftype, "dir") == 0 && sqlite3_column_type(s, 6) == SQLITE_NULL &&
+		    sqlite3_column_int64(s, 2) == st->mtime_ns &&
+		    sqlite3_column_int64(s, 3) == st->ctime_ns &&
+		    (uint64_t)sqlite3_column_int64(s, 4) == st->ino &&
+		    (uint64_t)sqlite3_column_int64(s, 5) == st->dev;
+	sqlite3_reset(s);
+	return same;
+}
+
+/*
+ * The entries right below a folder, in key order, one range lookup each:
+ * after an entry D/name, the next is the first key past it; the first key
+ * below a folder D/name/... sends the search past the folder's whole tree,
+ * to D/name0 ('0' follows '/').
+ */
+static enum ed_code reader_children(struct ed_baseline_reader *r, const char *path,
+				    enum ed_code (*fn)(void *ctx, const char *name, size_t len,
+						       const char *ftype, struct ed_err *err),
+				    void *ctx, struct ed_err *err)
+{
+	sqlite3_stmt *s = r->child;
+	size_t plen = strlen(path);
+	bool root = plen == 1 && path[0] == '/';
+	size_t pre = root ? 1 : plen + 1; /* "D/" */
+	enum ed_code rc = ED_OK;
+	ed_buf_reset(&r->lo);
+	ed_buf_reset(&r->hi);
+	if (ed_buf_add(&r->lo, path, plen) || (!root && ed_buf_addc(&r->lo, '/')) ||
+	    ed_buf_add(&r->hi, r->lo.p, pre - 1) || ed_buf_addc(&r->hi, '0'))
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	for (;;) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 3, r->lo.p, (int)r->lo.len, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, r->hi.p, (int)r->hi.len, SQLITE_STATIC);
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			rc = ed_err_set(err, ED_STORE, "reading the previous snapshot below %s: %s",
+					path, sqlite3_errmsg(r->db));
+			break;
+		}
+		const char *key = (const char *)sqlite3_column_text(s, 1);
+		size_t klen = (size_t)sqlite3_column_bytes(s, 1);
+		const char *ftype = (const char *)sqlite3_column_text(s, 2);
+		if (!key || klen <= pre)
+			break;
+		const char *name = key + pre;
+		const char *slash = memchr(name, '/', klen - pre);
+		size_t nlen = slash ? (size_t)(slash - name) : klen - pre;
+		if (slash || !ftype)
+			ftype = "dir";
+		/* Next: past this entry ("\0" follows it), or past its tree. */
+		ed_buf_reset(&r->lo);
+		if (ed_buf_add(&r->lo, key, pre + nlen) || ed_buf_addc(&r->lo, slash ? '0' : '\0')) {
+			rc = ed_err_set(err, ED_NOMEM, "out of memory");
+			break;
+		}
+		if ((rc = fn(ctx, name, nlen, ftype, err)))
+			break;
+	}
 	sqlite3_reset(s);
 	return rc;
 }
@@ -127,14 +252,19 @@ enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char 
 	memset(out, 0, sizeof(*out));
 	*prev_id = 0;
 	if (sqlite3_prepare_v2(ed_store_db(st),
-			       "SELECT snapshot_id FROM latest_v WHERE env = ? AND host = ?", -1, &s,
-			       NULL) != SQLITE_OK)
+			       "SELECT l.snapshot_id, s.base_id FROM latest_v AS l "
+			       "JOIN snapshots AS s ON s.id = l.snapshot_id "
+			       "WHERE l.env = ? AND l.host = ?",
+			       -1, &s, NULL) != SQLITE_OK)
 		return ed_store_fail(st, "finding the previous snapshot", err);
 	sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, host, -1, SQLITE_STATIC);
+	int64_t base = 0;
 	int step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
+	if (step == SQLITE_ROW) {
 		*prev_id = sqlite3_column_int64(s, 0);
+		base = sqlite3_column_int64(s, 1);
+	}
 	else if (step != SQLITE_DONE)
 		rc = ed_store_fail(st, "finding the previous snapshot", err);
 	sqlite3_finalize(s);
@@ -146,9 +276,13 @@ enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char 
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	}
 	c->id = *prev_id;
+	c->base = base;
 	out->open = reader_open;
 	out->lookup = reader_lookup;
+	out->has_content = reader_has_content;
 	out->configs = reader_configs;
+	out->dir_same = reader_dir_same;
+	out->children = reader_children;
 	out->close = reader_close;
 	out->ctx = c;
 	return ED_OK;

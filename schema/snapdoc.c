@@ -2139,13 +2139,17 @@ static enum ed_code export_items(struct ed_store *st, const struct ed_snapref *r
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
 	struct ed_buf k = ED_BUF_INIT;
-	if (sqlite3_prepare_v2(ed_store_db(st),
-			       "SELECT kind, key, fingerprint, value, ftype, mode, owner, grp, target,"
-			       " size, mtime_ns, ctime_ns, ino, dev, error, attrs"
-			       " FROM items WHERE snapshot_id = ? ORDER BY kind, key",
-			       -1, &s, NULL) != SQLITE_OK)
+	char *sql = ed_items_sql("kind, key, fingerprint, value, ftype, mode, owner, grp, target,"
+				 " size, mtime_ns, ctime_ns, ino, dev, error, attrs", NULL);
+	if (!sql)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	int prep = sqlite3_prepare_v2(ed_store_db(st), sql, -1, &s, NULL);
+	free(sql);
+	if (prep != SQLITE_OK)
 		return ed_store_fail(st, "reading items", err);
 	sqlite3_bind_int64(s, 1, ref->id);
+	if (ref->base)
+		sqlite3_bind_int64(s, 2, ref->base);
 	int r;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ed_item it = {0};
@@ -2214,15 +2218,25 @@ static enum ed_code export_rest(struct ed_store *st, const struct ed_snapref *re
 	s = NULL;
 
 	/* Contents are kept once per fingerprint for the whole store: this snapshot's files'. */
-	if (sqlite3_prepare_v2(db,
-			       "SELECT fingerprint, size, encoding, data FROM contents"
-			       " WHERE fingerprint IN (SELECT fingerprint FROM items"
-			       " WHERE snapshot_id = ? AND kind = 'file') ORDER BY fingerprint",
-			       -1, &s, NULL) != SQLITE_OK) {
+	char *items = ed_items_sql("kind, key, fingerprint", "kind = 'file'");
+	char *sql = items ? sqlite3_mprintf("SELECT fingerprint, size, encoding, data FROM contents"
+					    " WHERE fingerprint IN (SELECT fingerprint FROM (%s))"
+					    " ORDER BY fingerprint", items)
+			  : NULL;
+	free(items);
+	if (!sql) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+		goto out;
+	}
+	int prep = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	sqlite3_free(sql);
+	if (prep != SQLITE_OK) {
 		rc = ed_store_fail(st, "reading kept content", err);
 		goto out;
 	}
 	sqlite3_bind_int64(s, 1, ref->id);
+	if (ref->base)
+		sqlite3_bind_int64(s, 2, ref->base);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ed_fp fp;
 		const char *enc = (const char *)sqlite3_column_text(s, 2);

@@ -18,6 +18,8 @@
 #include "ed/buf.h"
 #include "ed/store.h"
 
+#include "delta.h"
+
 #define ED_APPLICATION_ID 1162105393 /* 'EDr1', set by 001-store.sql */
 #define BUSY_TIMEOUT_MS 10000
 
@@ -331,6 +333,7 @@ struct ed_snapwriter {
 	int64_t id;
 	int64_t items;
 	int64_t warnings;
+	struct ed_delta_writer *delta; /* writing a delta snapshot */
 	bool failed; /* a warning could not be stored: fail at commit */
 	struct ed_err warn_err;
 };
@@ -358,9 +361,9 @@ struct pending {
 	size_t kind, key, value, owner, group, target, error, attrs;
 };
 
-/* Inserts one item now. */
+/* Inserts one item now, with its state. */
 static enum ed_code insert_item(struct ed_snapwriter *w, const struct ed_item *it,
-				struct ed_err *err)
+				const uint8_t state[ED_STATE_LEN], bool added, struct ed_err *err)
 {
 	sqlite3_stmt *s = w->ins;
 	bool file = it->ftype != ED_FT_NONE;
@@ -386,23 +389,19 @@ static enum ed_code insert_item(struct ed_snapwriter *w, const struct ed_item *i
 	}
 	r |= bind_text(s, 16, it->error);
 	r |= bind_text(s, 17, it->attrs);
-	const char *ftype = ed_ftype_name(it->ftype);
-	struct ed_state_cols c = {
-		.fp = it->fp.b, .ftype = ftype, .mode = file ? (int)it->mode : 0,
-		.owner = file ? it->owner : NULL, .group = file ? it->group : NULL,
-		.target = file ? it->target : NULL, .error = it->error, .attrs = it->attrs,
-		.has_size = file, .size = file ? it->size : 0,
-	};
-	uint8_t state[ED_STATE_LEN];
-	ed_item_state(&c, state);
 	r |= sqlite3_bind_blob(s, 18, state, ED_STATE_LEN, SQLITE_TRANSIENT);
 	if (r != SQLITE_OK || it->key_len > INT32_MAX)
 		return ed_store_fail(w->st, "storing an item", err);
 	r = sqlite3_step(s);
 	if (r != SQLITE_DONE)
 		return ed_store_fail(w->st, "storing an item", err);
-	/* INSERT OR IGNORE: overlapping --path trees yield the same item twice. */
-	w->items += sqlite3_changes(w->st->db);
+	/*
+	 * INSERT OR IGNORE: overlapping --path trees yield the same item twice.
+	 * A delta counts only keys new to the snapshot: it starts from the
+	 * previous snapshot's count.
+	 */
+	if (added)
+		w->items += sqlite3_changes(w->st->db);
 	return ED_OK;
 }
 
@@ -443,7 +442,13 @@ static enum ed_code flush_pending(struct ed_snapwriter *w, struct ed_err *err)
 		it.target = arena_str(w, p->target);
 		it.error = arena_str(w, p->error);
 		it.attrs = arena_str(w, p->attrs);
-		rc = insert_item(w, &it, err);
+		uint8_t state[ED_STATE_LEN];
+		ed_item_state_of(&it, state);
+		bool write = true, added = true;
+		if (w->delta && (rc = ed_delta_item(w->delta, &it, state, &write, &added, err)))
+			break;
+		if (write)
+			rc = insert_item(w, &it, state, added, err);
 	}
 	w->npend = 0;
 	ed_buf_reset(&w->arena);
@@ -464,6 +469,17 @@ static bool arena_add(struct ed_snapwriter *w, const char *s, size_t len, size_t
 static enum ed_code writer_emit(struct ed_sink *sink, const struct ed_item *it, struct ed_err *err)
 {
 	struct ed_snapwriter *w = sink->ctx;
+	if (it->delta != ED_DELTA_ITEM) {
+		if (!w->delta)
+			return ed_err_set(err, ED_USAGE, "%s %s: a delta item for a full snapshot",
+					  it->kind, it->key);
+		if (it->delta == ED_DELTA_SAME)
+			return ED_OK;
+		int64_t removed = 0;
+		enum ed_code rc = ed_delta_gone(w->delta, it, &removed, err);
+		w->items -= removed;
+		return rc;
+	}
 	if (!w->pend && !(w->pend = malloc(PEND_MAX * sizeof(*w->pend))))
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	struct pending *p = &w->pend[w->npend];
@@ -676,8 +692,72 @@ int64_t ed_snapshot_id(const struct ed_snapwriter *w)
 	return w->id;
 }
 
+enum ed_code ed_snapshot_plan(struct ed_snapwriter *w, const char *sig, int64_t prev,
+			      bool *delta, struct ed_err *err)
+{
+	struct ed_store *st = w->st;
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	int64_t prev_base = 0, prev_items = 0, own = 0;
+	bool same = false;
+	*delta = false;
+	if (sqlite3_prepare_v2(st->db, "UPDATE snapshots SET collect_sig = ? WHERE id = ?", -1, &s,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 1, sig, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, w->id) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!prev)
+		return ED_OK;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT collect_sig = ?2, base_id, item_count, "
+			       "CASE WHEN base_id IS NULL THEN 0 "
+			       "ELSE (SELECT count(*) FROM items WHERE snapshot_id = ?1) END "
+			       "FROM snapshots WHERE id = ?1 AND status = 'complete'",
+			       -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 1, prev) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, sig, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto fail;
+	int r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		same = sqlite3_column_int(s, 0) == 1;
+		prev_base = sqlite3_column_int64(s, 1);
+		prev_items = sqlite3_column_int64(s, 2);
+		own = sqlite3_column_int64(s, 3);
+	} else if (r != SQLITE_DONE) {
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	/*
+	 * A delta on a delta is a delta on the same base, carrying the previous
+	 * changes along: once they are half the items, a full snapshot is cheaper
+	 * to read than base and delta together.
+	 */
+	if (!same || (prev_base && 2 * own > prev_items))
+		return ED_OK;
+	int64_t base = prev_base ? prev_base : prev;
+	if (sqlite3_prepare_v2(st->db, "UPDATE snapshots SET base_id = ? WHERE id = ?", -1, &s,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 1, base) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, w->id) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	if ((rc = ed_delta_open(st->db, st->path, w->id, prev, prev_base, &w->delta, err)))
+		return rc;
+	w->items = prev_items;
+	*delta = true;
+	return ED_OK;
+fail:
+	rc = ed_store_fail(st, "planning the snapshot", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 static void writer_free(struct ed_snapwriter *w)
 {
+	ed_delta_close(w->delta);
 	sqlite3_finalize(w->ins);
 	sqlite3_finalize(w->warn);
 	sqlite3_finalize(w->content);
@@ -703,6 +783,12 @@ enum ed_code ed_snapshot_commit(struct ed_snapwriter *w, int64_t *items, int64_t
 	}
 	if ((rc = flush_pending(w, err)))
 		goto abort;
+	if (w->delta) {
+		int64_t removed = 0;
+		if ((rc = ed_delta_finish(w->delta, &removed, err)))
+			goto abort;
+		w->items -= removed;
+	}
 	if (sqlite3_prepare_v2(st->db,
 			       "UPDATE snapshots SET status = 'complete', finished_at = ?, "
 			       "item_count = ?, warning_count = ? WHERE id = ? AND status = 'running'",
@@ -746,6 +832,8 @@ void ed_snapshot_abort(struct ed_snapwriter *w)
 	if (!w)
 		return;
 	struct ed_store *st = w->st;
+	ed_delta_close(w->delta);
+	w->delta = NULL;
 	sqlite3_finalize(w->ins);
 	sqlite3_finalize(w->warn);
 	sqlite3_finalize(w->content);
@@ -782,7 +870,24 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
 	snprintf(dst, cap, "%s", v ? (const char *)v : "");
 }
 
-#define SNAPREF_COLS "id, env, host, role, started_at, finished_at, item_count, warning_count"
+char *ed_items_sql(const char *cols, const char *where)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	const char *and = where ? " AND " : "", *w = where ? where : "";
+	if (ed_buf_addf(&b,
+			"SELECT %s FROM items WHERE snapshot_id = ?1 AND state IS NOT " ED_TOMBSTONE_SQL
+			"%s%s UNION ALL SELECT %s FROM items AS b WHERE b.snapshot_id = ?2%s%s"
+			" AND NOT EXISTS (SELECT 1 FROM items AS d WHERE d.snapshot_id = ?1"
+			" AND d.kind = b.kind AND d.key = b.key) ORDER BY kind, key",
+			cols, and, w, cols, and, w)) {
+		ed_buf_release(&b);
+		return NULL;
+	}
+	return ed_buf_detach(&b);
+}
+
+#define SNAPREF_COLS \
+	"id, env, host, role, started_at, finished_at, item_count, warning_count, base_id"
 
 static void snapref_fill(struct ed_snapref *out, sqlite3_stmt *s)
 {
@@ -795,6 +900,7 @@ static void snapref_fill(struct ed_snapref *out, sqlite3_stmt *s)
 	copy_col(out->finished_at, sizeof(out->finished_at), s, 5);
 	out->items = sqlite3_column_int64(s, 6);
 	out->warnings = sqlite3_column_int64(s, 7);
+	out->base = sqlite3_column_int64(s, 8);
 }
 
 static enum ed_code resolve_id(struct ed_store *st, int64_t id, const char *spec,
@@ -809,7 +915,7 @@ static enum ed_code resolve_id(struct ed_store *st, int64_t id, const char *spec
 	sqlite3_bind_int64(s, 1, id);
 	int r = sqlite3_step(s);
 	if (r == SQLITE_ROW) {
-		const char *status = (const char *)sqlite3_column_text(s, 8);
+		const char *status = (const char *)sqlite3_column_text(s, 9);
 		if (!status || strcmp(status, "complete") != 0)
 			rc = ed_err_set(err, ED_NOTFOUND, "snapshot %s in store %s is %s, not complete",
 					spec, st->path, status ? status : "of unknown status");

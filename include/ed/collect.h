@@ -48,7 +48,8 @@ struct ed_prev_file {
 	int64_t size, mtime_ns, ctime_ns;
 	uint64_t ino, dev;
 	bool secret;      /* the fingerprint was keyed */
-	bool has_content; /* its kept content is stored */
+	bool has_state;
+	uint8_t state[ED_STATE_LEN]; /* items.state of the previous item */
 };
 
 struct ed_baseline_reader;
@@ -58,9 +59,22 @@ struct ed_baseline {
 	struct ed_baseline_reader *(*open)(const struct ed_baseline *b);
 	/* Looks up file item path; false when absent, unreadable then, or on error. */
 	bool (*lookup)(struct ed_baseline_reader *r, const char *path, struct ed_prev_file *out);
+	/* Whether the store keeps the content of fingerprint fp (or knows it is not kept). */
+	bool (*has_content)(struct ed_baseline_reader *r, const struct ed_fp *fp);
 	/* Emits the previous config items of file path into sink. */
 	enum ed_code (*configs)(struct ed_baseline_reader *r, const char *path,
 				struct ed_sink *sink, struct ed_err *err);
+	/* Whether folder path is the entry it was (inode, device, times), read without error. */
+	bool (*dir_same)(struct ed_baseline_reader *r, const char *path, const struct ed_stat *st);
+	/*
+	 * Calls fn with the name of each entry right below folder path and its
+	 * type (as ed_ftype_name() gives it; "dir" for a folder seen only by
+	 * what lies below it).
+	 */
+	enum ed_code (*children)(struct ed_baseline_reader *r, const char *path,
+				 enum ed_code (*fn)(void *ctx, const char *name, size_t len,
+						    const char *ftype, struct ed_err *err),
+				 void *ctx, struct ed_err *err);
 	void (*close)(struct ed_baseline_reader *r);
 	void *ctx;
 };
@@ -83,6 +97,8 @@ struct ed_files_opts {
 	const struct ed_baseline *baseline; /* NULL: hash everything (--full) */
 	int threads;                        /* hashing threads, 0 = one per core */
 	bool progress;                      /* progress on stderr (a terminal) */
+	bool delta;                         /* the sink writes a delta on the baseline: send
+					     * ED_DELTA_SAME, _GONE and _BELOW (enum ed_delta) */
 	struct ed_files_stats *stats;       /* added to; may be NULL */
 };
 

@@ -41,6 +41,19 @@ enum ed_ftype ed_ftype_parse(const char *name);
  * duration of the emit call only; a sink copies what it keeps.
  * File metadata fields are meaningful when ftype != ED_FT_NONE.
  */
+/*
+ * What an item emitted into a delta snapshot's writer says (see
+ * ed_snapshot_plan()). Only the file collector sends anything but
+ * ED_DELTA_ITEM, and only when told the sink writes a delta.
+ */
+enum ed_delta {
+	ED_DELTA_ITEM,  /* an item: stored unless equal to the previous snapshot's */
+	ED_DELTA_SAME,  /* equal to the previous snapshot's item: nothing to store */
+	ED_DELTA_GONE,  /* key (kind config), or file key with its configs and what lies
+			   below it, is no item any more */
+	ED_DELTA_BELOW, /* file key: its configs and what lies below it are no items now */
+};
+
 struct ed_item {
 	const char *kind;   /* ED_KIND_* */
 	const char *key;    /* bytes, may hold any byte but NUL */
@@ -60,6 +73,7 @@ struct ed_item {
 	int64_t ctime_ns;   /* recorded, never compared */
 	uint64_t ino;       /* recorded, never compared */
 	uint64_t dev;       /* recorded, never compared */
+	enum ed_delta delta; /* what a delta snapshot makes of it; ED_DELTA_ITEM elsewhere */
 };
 
 /* The attrs of a secret item, and whether attrs text marks one. */
@@ -91,6 +105,19 @@ struct ed_state_cols {
 void ed_item_state(const struct ed_state_cols *c, uint8_t out[ED_STATE_LEN]);
 /* Byte 0 of the state alone (ED_STATE_*): needs only ftype, error, attrs and size. */
 uint8_t ed_item_flags(const struct ed_state_cols *c);
+/* The state the store records for it. */
+void ed_item_state_of(const struct ed_item *it, uint8_t out[ED_STATE_LEN]);
+
+/*
+ * The state of a delta snapshot's tombstone (store version 8): one byte, so
+ * never a real state. The key is not an item of that snapshot.
+ */
+#define ED_TOMBSTONE_SQL "X'FF'"
+#define ED_TOMBSTONE_BYTE 0xFF
+static inline bool ed_state_is_tombstone(const void *state, int len)
+{
+	return len == 1 && *(const unsigned char *)state == ED_TOMBSTONE_BYTE;
+}
 
 /*
  * Where collectors send items and warnings. emit returns ED_OK or an error

@@ -63,6 +63,15 @@ enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char 
 /* The sink the collectors emit into; valid until commit or abort. */
 struct ed_sink *ed_snapshot_sink(struct ed_snapwriter *w);
 int64_t ed_snapshot_id(const struct ed_snapwriter *w);
+/*
+ * Records sig, a digest of how the snapshot is collected (profile, paths,
+ * source), and, when prev (the host's previous complete snapshot, 0 for
+ * none) was collected the same way, makes w write a delta on it: *delta
+ * then tells the collectors to send ED_DELTA_SAME, ED_DELTA_GONE and
+ * ED_DELTA_BELOW items (see enum ed_delta). Call before any item.
+ */
+enum ed_code ed_snapshot_plan(struct ed_snapwriter *w, const char *sig, int64_t prev,
+			      bool *delta, struct ed_err *err);
 /* Inserts what is buffered, sets status 'complete', COMMITs, frees w. */
 enum ed_code ed_snapshot_commit(struct ed_snapwriter *w, int64_t *items, int64_t *warnings,
 				struct ed_err *err);
@@ -81,6 +90,17 @@ void ed_store_baseline_release(struct ed_baseline *b);
 
 /* --- reading --- */
 
+/*
+ * SQL selecting cols (a comma-separated list that names kind and key as
+ * they are) of the items of snapshot ?1 as they resolve, in (kind, key)
+ * order: its own rows, less its tombstones, and for a delta snapshot the rows
+ * of its base ?2 that it neither replaces nor removes. Bind ?2 to NULL for a
+ * full snapshot. where (NULL: none) narrows both halves; it names columns
+ * bare and may use parameters from ?3 on. Returns malloc'd SQL, NULL when
+ * out of memory.
+ */
+char *ed_items_sql(const char *cols, const char *where);
+
 /* One resolved side of a comparison. */
 struct ed_snapref {
 	int64_t id;
@@ -91,6 +111,7 @@ struct ed_snapref {
 	char finished_at[40];
 	int64_t items;
 	int64_t warnings;
+	int64_t base;        /* a delta snapshot's base (0: a full snapshot), see ed_items_sql() */
 };
 
 /*

@@ -75,16 +75,16 @@ unlike "$ERR" $'\r' "  no progress carriage returns on stderr when it is not a t
 is "$(q "$DB" "select host from snapshots where id=$A")" "web-1" "  --host defaults to ROOT/etc/hostname"
 ed "${COLLECT[@]}"
 B=$OUT
-ITEMS="select kind, key, hex(fingerprint), value, ftype, mode, owner, grp, target, size, error, attrs from items where snapshot_id=%s order by 1, 2"
+ITEMS="select kind, key, upper(fingerprint), value, ftype, mode, owner, grp, target, size, error, attrs from items_v where snapshot_id=%s order by 1, 2"
 # shellcheck disable=SC2059
 QA=$(q "$DB" "$(printf "$ITEMS" "$A")")
 # shellcheck disable=SC2059
 QB=$(q "$DB" "$(printf "$ITEMS" "$B")")
 is "$QB" "$QA" "two collections of the same tree give identical items"
-is "$(q "$DB" "select count(distinct kind) from items where snapshot_id=$A")" "4" "  (items of all four kinds: file, config, package, schema)"
-is "$(q "$DB" "select items from snapshots_v where id=$A")" "$(q "$DB" "select count(*) from items where snapshot_id=$A")" \
+is "$(q "$DB" "select count(distinct kind) from items_v where snapshot_id=$A")" "4" "  (items of all four kinds: file, config, package, schema)"
+is "$(q "$DB" "select items from snapshots_v where id=$A")" "$(q "$DB" "select count(*) from items_v where snapshot_id=$A")" \
 	"  snapshots_v counts the items stored"
-is "$(q "$DB" "select key from items where snapshot_id=$A and kind='config' order by key")" \
+is "$(q "$DB" "select key from items_v where snapshot_id=$A and kind='config' order by key")" \
 	'/etc/app/config.json#/a/list/0
 /etc/app/config.json#/a/list/1
 /etc/app/config.json#/a/list/2/deep

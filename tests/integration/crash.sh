@@ -79,7 +79,7 @@ for i in $(seq 1 "$KILLS"); do
 		*)
 			# Complete but never acknowledged: only acceptable if it really finished
 			# (killed between COMMIT and printing its id).
-			n=$(q "$DB" "select count(*) from items where snapshot_id=$id")
+			n=$(q "$DB" "select count(*) from items_v where snapshot_id=$id")
 			fin=$(q "$DB" "select item_count || ' ' || (finished_at is not null) from snapshots where id=$id")
 			if [ "$n" = "$EXPECT_ITEMS" ] && [ "$fin" = "$EXPECT_ITEMS 1" ]; then
 				case " ${UNACKED_OK:-} " in *" $id "*) ;; *) UNACKED_OK="${UNACKED_OK:-} $id"; unacked_complete=$((unacked_complete + 1)) ;; esac
@@ -91,7 +91,7 @@ for i in $(seq 1 "$KILLS"); do
 	done
 	for id in $ACKED; do
 		row=$(q "$DB" "select status || ' ' || items from snapshots_v where id=$id")
-		n=$(q "$DB" "select count(*) from items where snapshot_id=$id")
+		n=$(q "$DB" "select count(*) from items_v where snapshot_id=$id")
 		[ "$row" = "complete $EXPECT_ITEMS" ] && [ "$n" = "$EXPECT_ITEMS" ] ||
 			bad_acked="$bad_acked [after kill #$i: acknowledged @$id is '$row' with $n item rows]"
 	done

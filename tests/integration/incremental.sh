@@ -17,7 +17,7 @@ init_store "$DB"
 
 collect() { ed --db "$DB" collect --env inc --host h1 --root "$R" --path /etc --path /srv --packages none "$@"; }
 # items ID: everything a report compares, in key order (not mtime or inode).
-items() { q "$DB" "SELECT kind, key, hex(fingerprint), value, ftype, mode, owner, grp, target, error, attrs FROM items WHERE snapshot_id = $1 ORDER BY kind, key"; }
+items() { q "$DB" "SELECT kind, key, upper(fingerprint), value, ftype, mode, owner, grp, target, error, attrs FROM items_v WHERE snapshot_id = $1 ORDER BY kind, key"; }
 
 collect
 exits 0 "first collection"
@@ -45,7 +45,7 @@ collect
 exits 0 "a collection after two changes"
 third=$OUT
 like "$ERR" "2 files hashed .* 200 unchanged" "exactly the two changed files are read"
-changed=$(q "$DB" "SELECT a.key FROM items a JOIN items b ON a.kind = b.kind AND a.key = b.key
+changed=$(q "$DB" "SELECT a.key FROM items_v a JOIN items_v b ON a.kind = b.kind AND a.key = b.key
 	WHERE a.snapshot_id = $full AND b.snapshot_id = $third AND a.fingerprint <> b.fingerprint ORDER BY 1")
 is "$changed" "/etc/app/conf.d/7.conf
 /etc/app/config.json

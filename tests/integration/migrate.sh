@@ -108,7 +108,10 @@ exits 0 "a collection into a version $CURRENT store"
 V6=$TMP/v6.db
 for f in "$SRCDIR"/schema/00[1-6]-*.sql; do sqlite3 "$V6" <"$f"; done
 sqlite3 "$V6" "PRAGMA user_version = 6; ATTACH '$NEW7' AS n;
-	INSERT INTO snapshots SELECT * FROM n.snapshots;
+	INSERT INTO snapshots (id, env, host, started_at, finished_at, status, item_count, root,
+	  collector_host, collector_pid, warning_count, role, uuid)
+	  SELECT id, env, host, started_at, finished_at, status, item_count, root, collector_host,
+	    collector_pid, warning_count, role, uuid FROM n.snapshots;
 	INSERT INTO items (snapshot_id, kind, key, fingerprint, value, ftype, mode, owner, grp, target,
 	  size, mtime_ns, ctime_ns, ino, dev, error, attrs)
 	  SELECT snapshot_id, kind, key, fingerprint, value, ftype, mode, owner, grp, target, size,

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A delta snapshot holds only the rows that differ from its base; see
+ * 008-delta-snapshots.sql for what the rows mean. The writer is given the
+ * host's previous complete snapshot, prev: the new snapshot's base is prev's
+ * base when prev is a delta, else prev itself, so a base is never a delta.
+ *
+ * What is compared against is prev as it resolves. An item equal to prev's
+ * is not written; prev's own rows are copied at the end where the new
+ * snapshot has none, which carries prev's changes over to the new delta.
+ *
+ * Tombstones: the file collector says which files and configs are gone (it
+ * knows which folders changed); for the other kinds, few items each, the
+ * writer remembers every key emitted and removes the rest of prev's.
+ */
+#include "delta.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "ed/buf.h"
+#include "ed/store.h"
+
+struct ed_delta_writer {
+	sqlite3 *db;
+	const char *store;
+	int64_t id, prev, prev_base;
+	sqlite3_stmt *look[2]; /* the row of (kind, key) of prev, and of its base */
+	sqlite3_stmt *tomb; /* tombstones for prev's items of one kind in a key range */
+	uint64_t *seen;     /* hashes of (kind, key) of other kinds, open addressing; 0 = empty */
+	size_t nseen, cap;
+};
+
+static enum ed_code fail(struct ed_delta_writer *d, const char *what, struct ed_err *err)
+{
+	return ed_err_set(err, ED_STORE, "store %s: %s: %s", d->store, what, sqlite3_errmsg(d->db));
+}
+
+enum ed_code ed_delta_open(sqlite3 *db, const char *store, int64_t id, int64_t prev,
+			   int64_t prev_base, struct ed_delta_writer **out, struct ed_err *err)
+{
+	struct ed_delta_writer *d = calloc(1, sizeof(*d));
+	*out = NULL;
+	if (!d)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	d->db = db;
+	d->store = store;
+	d->id = id;
+	d->prev = prev;
+	d->prev_base = prev_base;
+	char *range = ed_items_sql("kind, key", "kind = ?5 AND key >= ?3 AND key < ?4");
+	char *tomb = range ? sqlite3_mprintf("INSERT OR IGNORE INTO items (snapshot_id, kind, key, "
+					     "state, fingerprint) SELECT ?6, kind, key, "
+					     ED_TOMBSTONE_SQL ", X'' FROM (%s)", range)
+			   : NULL;
+	free(range);
+	enum ed_code rc = ED_OK;
+	if (!tomb)
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+	else
+		for (size_t i = 0; i < (prev_base ? 2u : 1u) && !rc; i++)
+			if (sqlite3_prepare_v2(db,
+					       "SELECT state, value, size, mtime_ns, ctime_ns, ino, dev, "
+					       "attrs FROM items WHERE snapshot_id = ?1 AND kind = ?2 "
+					       "AND key = ?3",
+					       -1, &d->look[i], NULL) != SQLITE_OK)
+				rc = fail(d, "starting a delta snapshot", err);
+	if (!rc && sqlite3_prepare_v2(db, tomb, -1, &d->tomb, NULL) != SQLITE_OK)
+		rc = fail(d, "starting a delta snapshot", err);
+	sqlite3_free(tomb);
+	if (rc) {
+		ed_delta_close(d);
+		return rc;
+	}
+	sqlite3_bind_int64(d->look[0], 1, prev);
+	if (prev_base)
+		sqlite3_bind_int64(d->look[1], 1, prev_base);
+	/* The tombstones read prev resolved: ?1 prev, ?2 its base (NULL: none). */
+	sqlite3_bind_int64(d->tomb, 1, prev);
+	if (prev_base)
+		sqlite3_bind_int64(d->tomb, 2, prev_base);
+	sqlite3_bind_int64(d->tomb, 6, id);
+	*out = d;
+	return ED_OK;
+}
+
+void ed_delta_close(struct ed_delta_writer *d)
+{
+	if (!d)
+		return;
+	sqlite3_finalize(d->look[0]);
+	sqlite3_finalize(d->look[1]);
+	sqlite3_finalize(d->tomb);
+	free(d->seen);
+	free(d);
+}
+
+/* --- keys of the other kinds seen --- */
+
+static uint64_t key_hash(const char *kind, const char *key, size_t key_len)
+{
+	uint64_t h = XXH3_64bits_withSeed(key, key_len, XXH3_64bits(kind, strlen(kind)));
+	return h ? h : 1;
+}
+
+static bool seen_has(const struct ed_delta_writer *d, uint64_t h)
+{
+	if (!d->cap)
+		return false;
+	for (size_t i = h & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+		if (d->seen[i] == h)
+			return true;
+		if (!d->seen[i])
+			return false;
+	}
+}
+
+static bool seen_add(struct ed_delta_writer *d, uint64_t h)
+{
+	if (2 * (d->nseen + 1) > d->cap) {
+		size_t ncap = d->cap ? 2 * d->cap : 1024;
+		uint64_t *v = calloc(ncap, sizeof(*v));
+		if (!v)
+			return false;
+		for (size_t i = 0; i < d->cap; i++) {
+			if (!d->seen[i])
+				continue;
+			size_t j = d->seen[i] & (ncap - 1);
+			while (v[j])
+				j = (j + 1) & (ncap - 1);
+			v[j] = d->seen[i];
+		}
+		free(d->seen);
+		d->seen = v;
+		d->cap = ncap;
+	}
+	size_t j = h & (d->cap - 1);
+	while (d->seen[j] && d->seen[j] != h)
+		j = (j + 1) & (d->cap - 1);
+	if (!d->seen[j]) {
+		d->seen[j] = h;
+		d->nseen++;
+	}
+	return true;
+}
+
+static bool tracked(const char *kind)
+{
+	return strcmp(kind, ED_KIND_FILE) != 0 && strcmp(kind, ED_KIND_CONFIG) != 0;
+}
+
+/* --- items --- */
+
+static bool text_eq(sqlite3_stmt *s, int col, const char *v)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+	return (!t && !v) || (t && v && strcmp(t, v) == 0);
+}
+
+static bool int_eq(sqlite3_stmt *s, int col, bool has, int64_t v)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return !has;
+	return has && sqlite3_column_int64(s, col) == v;
+}
+
+enum ed_code ed_delta_item(struct ed_delta_writer *d, const struct ed_item *it,
+			   const uint8_t state[ED_STATE_LEN], bool *write, bool *added,
+			   struct ed_err *err)
+{
+	if (tracked(it->kind) && !seen_add(d, key_hash(it->kind, it->key, it->key_len)))
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	/* prev's own row, else its base's. */
+	sqlite3_stmt *s = NULL;
+	for (size_t i = 0; i < 2 && d->look[i] && !s; i++) {
+		sqlite3_stmt *q = d->look[i];
+		sqlite3_reset(q);
+		if (sqlite3_bind_text(q, 2, it->kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 3, it->key, (int)it->key_len, SQLITE_STATIC) != SQLITE_OK)
+			return fail(d, "comparing with the previous snapshot", err);
+		int r = sqlite3_step(q);
+		if (r == SQLITE_ROW)
+			s = q;
+		else if (r != SQLITE_DONE)
+			return fail(d, "comparing with the previous snapshot", err);
+	}
+	if (!s || ed_state_is_tombstone(sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0))) {
+		if (s)
+			sqlite3_reset(s);
+		*write = *added = true;
+		return ED_OK;
+	}
+	bool file = it->ftype != ED_FT_NONE;
+	bool same = sqlite3_column_bytes(s, 0) == ED_STATE_LEN &&
+		    memcmp(sqlite3_column_blob(s, 0), state, ED_STATE_LEN) == 0 &&
+		    text_eq(s, 1, it->value) && int_eq(s, 2, file, it->size) &&
+		    int_eq(s, 3, file, it->mtime_ns) && int_eq(s, 4, file, it->ctime_ns) &&
+		    int_eq(s, 5, file, (int64_t)it->ino) && int_eq(s, 6, file, (int64_t)it->dev) &&
+		    text_eq(s, 7, it->attrs);
+	sqlite3_reset(s);
+	*write = !same;
+	*added = false;
+	return ED_OK;
+}
+
+/* Tombstones for prev's items of kind with keys in [lo, hi). */
+static enum ed_code tomb_range(struct ed_delta_writer *d, const char *kind, const char *lo,
+			       size_t lo_len, const char *hi, size_t hi_len, int64_t *removed,
+			       struct ed_err *err)
+{
+	sqlite3_stmt *s = d->tomb;
+	sqlite3_reset(s);
+	if (sqlite3_bind_text(s, 3, lo, (int)lo_len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, hi, (int)hi_len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 5, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		return fail(d, "removing items from a delta snapshot", err);
+	*removed += sqlite3_changes(d->db);
+	sqlite3_reset(s);
+	return ED_OK;
+}
+
+enum ed_code ed_delta_gone(struct ed_delta_writer *d, const struct ed_item *it, int64_t *removed,
+			   struct ed_err *err)
+{
+	struct ed_buf lo = ED_BUF_INIT, hi = ED_BUF_INIT;
+	const char *k = it->key;
+	size_t n = it->key_len;
+	enum ed_code rc = ED_OK;
+	*removed = 0;
+	/* The key itself: [key, key "\0"). */
+	if (it->delta == ED_DELTA_GONE) {
+		if (ed_buf_add(&hi, k, n) || ed_buf_addc(&hi, '\0'))
+			goto oom;
+		if ((rc = tomb_range(d, it->kind, k, n, hi.p, n + 1, removed, err)))
+			goto out;
+	}
+	if (strcmp(it->kind, ED_KIND_FILE) == 0) {
+		/* Its configs, KEY#... (below KEY$); then both kinds below the folder KEY. */
+		static const struct {
+			char from, to;
+			const char *kinds[2];
+		} ranges[] = {{'#', '$', {ED_KIND_CONFIG, NULL}},
+			      {'/', '0', {ED_KIND_CONFIG, ED_KIND_FILE}}};
+		for (size_t i = 0; i < 2 && !rc; i++) {
+			ed_buf_reset(&lo);
+			ed_buf_reset(&hi);
+			if (ed_buf_add(&lo, k, n) || ed_buf_addc(&lo, ranges[i].from) ||
+			    ed_buf_add(&hi, k, n) || ed_buf_addc(&hi, ranges[i].to))
+				goto oom;
+			for (size_t j = 0; j < 2 && ranges[i].kinds[j] && !rc; j++)
+				rc = tomb_range(d, ranges[i].kinds[j], lo.p, lo.len, hi.p, hi.len,
+						removed, err);
+		}
+	}
+	goto out;
+oom:
+	rc = ed_err_set(err, ED_NOMEM, "out of memory");
+out:
+	ed_buf_release(&lo);
+	ed_buf_release(&hi);
+	return rc;
+}
+
+enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL, *ins = NULL;
+	enum ed_code rc = ED_OK;
+	struct ed_buf gone = ED_BUF_INIT; /* kind "\0" key "\0", one after the other */
+	*removed = 0;
+	char *sql = ed_items_sql("kind, key", "kind NOT IN ('" ED_KIND_FILE "', '" ED_KIND_CONFIG "')");
+	if (!sql)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	int prep = sqlite3_prepare_v2(d->db, sql, -1, &s, NULL);
+	free(sql);
+	if (prep != SQLITE_OK) {
+		rc = fail(d, "finishing a delta snapshot", err);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, d->prev);
+	if (d->prev_base)
+		sqlite3_bind_int64(s, 2, d->prev_base);
+	/* Collected first: the cursor must not read the table it writes. */
+	int r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(s, 0);
+		const char *key = (const char *)sqlite3_column_text(s, 1);
+		size_t key_len = (size_t)sqlite3_column_bytes(s, 1);
+		if (!kind || !key || seen_has(d, key_hash(kind, key, key_len)))
+			continue;
+		if (ed_buf_add(&gone, kind, strlen(kind) + 1) || ed_buf_add(&gone, key, key_len) ||
+		    ed_buf_addc(&gone, '\0')) {
+			rc = ed_err_set(err, ED_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (r != SQLITE_DONE) {
+		rc = fail(d, "finishing a delta snapshot", err);
+		goto out;
+	}
+	if (sqlite3_prepare_v2(d->db,
+			       "INSERT OR IGNORE INTO items (snapshot_id, kind, key, state, fingerprint) "
+			       "VALUES (?1, ?2, ?3, " ED_TOMBSTONE_SQL ", X'')",
+			       -1, &ins, NULL) != SQLITE_OK) {
+		rc = fail(d, "finishing a delta snapshot", err);
+		goto out;
+	}
+	sqlite3_bind_int64(ins, 1, d->id);
+	for (size_t off = 0; off < gone.len;) {
+		const char *kind = gone.p + off;
+		const char *key = kind + strlen(kind) + 1;
+		off = (size_t)(key - gone.p) + strlen(key) + 1;
+		sqlite3_reset(ins);
+		if (sqlite3_bind_text(ins, 2, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(ins, 3, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_step(ins) != SQLITE_DONE) {
+			rc = fail(d, "removing items from a delta snapshot", err);
+			goto out;
+		}
+		*removed += sqlite3_changes(d->db);
+	}
+	/* prev's own rows (its changes on the base) where this snapshot has none. */
+	if (d->prev_base) {
+		sqlite3_finalize(ins);
+		if (sqlite3_prepare_v2(d->db,
+				       "INSERT OR IGNORE INTO items (snapshot_id, kind, key, state, "
+				       "fingerprint, value, ftype, mode, owner, grp, target, size, "
+				       "mtime_ns, ctime_ns, ino, dev, error, attrs) "
+				       "SELECT ?1, kind, key, state, fingerprint, value, ftype, mode, "
+				       "owner, grp, target, size, mtime_ns, ctime_ns, ino, dev, error, "
+				       "attrs FROM items WHERE snapshot_id = ?2",
+				       -1, &ins, NULL) != SQLITE_OK) {
+			ins = NULL;
+			rc = fail(d, "finishing a delta snapshot", err);
+			goto out;
+		}
+		sqlite3_bind_int64(ins, 1, d->id);
+		sqlite3_bind_int64(ins, 2, d->prev);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			rc = fail(d, "finishing a delta snapshot", err);
+	}
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(ins);
+	ed_buf_release(&gone);
+	return rc;
+}
