@@ -256,6 +256,7 @@ struct ed_snapdoc_writer {
 	struct ed_sink sink;
 	FILE *out;
 	bool to_stdout;
+	bool direct;      /* path is no regular file (a device, a FIFO): written in place */
 	bool quiet;       /* do not echo warnings on stderr */
 	char *path;       /* the final name; NULL for standard output */
 	char *tmp;        /* the temporary file renamed to path at commit */
@@ -469,7 +470,7 @@ void ed_snapdoc_abort(struct ed_snapdoc_writer *w)
 	if (!w)
 		return;
 	if (w->out && !w->to_stdout)
-		fclose(w->out);
+		fclose(w->out); /* direct: what was written stays, as on standard output */
 	if (w->tmp)
 		unlink(w->tmp);
 	writer_free(w);
@@ -522,10 +523,30 @@ enum ed_code ed_snapdoc_begin(const char *path, const struct ed_snapdoc_meta *me
 		rc = ed_err_set(err, ED_IO, "cannot create a temporary file: %s", strerror(errno));
 		goto fail;
 	}
+	struct stat pst;
 	if (!path || strcmp(path, "-") == 0) {
 		w->out = stdout;
 		w->to_stdout = true;
 		w->name = STDOUT_NAME;
+	} else if (stat(path, &pst) == 0 && !S_ISREG(pst.st_mode)) {
+		/*
+		 * /dev/null, a FIFO, /dev/stdout: written to as it is. Renaming a
+		 * file over it would replace a device node with a plain file.
+		 */
+		int fd = S_ISDIR(pst.st_mode) ? -1 : open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = ed_err_set(err, ED_IO, "%s: cannot write: %s", path,
+					S_ISDIR(pst.st_mode) ? "a folder" : strerror(errno));
+			goto fail;
+		}
+		if (!(w->path = strdup(path)) || !(w->out = fdopen(fd, "w"))) {
+			if (!w->out)
+				close(fd);
+			rc = ed_err_set(err, ED_NOMEM, "out of memory");
+			goto fail;
+		}
+		w->name = w->path;
+		w->direct = true;
 	} else {
 		struct ed_buf t = ED_BUF_INIT;
 		if (!(w->path = strdup(path)) || ed_buf_addf(&t, "%s.tmp.%d", path, (int)getpid())) {
@@ -654,7 +675,14 @@ enum ed_code ed_snapdoc_commit(struct ed_snapdoc_writer *w, const char *finished
 		rc = write_err(w, err);
 		goto fail;
 	}
-	if (!w->to_stdout) {
+	if (w->direct) {
+		FILE *f = w->out;
+		w->out = NULL;
+		if (fclose(f) != 0) {
+			rc = write_err(w, err);
+			goto fail;
+		}
+	} else if (!w->to_stdout) {
 		FILE *f = w->out;
 		w->out = NULL;
 		if (fsync(fileno(f)) != 0) {

@@ -95,6 +95,18 @@ ed --db "$DB" collect --env push --root "$R" --out - --key "$KEY" --packages non
 exits 0 "collect --out - writes the document to stdout"
 is "$(printf '%s' "$OUT" | json_get 'd["format"]')" "envdrift.snapshot/1" "  and nothing else"
 
+# A FIFO (like /dev/null or /dev/stdout, no regular file) is written to, never replaced.
+FIFO=$TMP/doc.fifo
+mkfifo "$FIFO"
+python3 -c 'import sys; print(len(open(sys.argv[1], "rb").read()))' "$FIFO" >"$TMP/fifo.len" &
+reader=$!
+ed collect --env push --root "$R" --out "$FIFO" --key "$KEY" --packages none --path /etc/app
+exits 0 "collect --out FIFO exits 0"
+wait "$reader"
+ok "  the FIFO is still a FIFO" test -p "$FIFO"
+ok "  its reader got the document" test "$(cat "$TMP/fifo.len")" -gt 100
+ok "  leaving no temporary file" test -z "$(find "$TMP" -maxdepth 1 -name 'doc.fifo.tmp.*')"
+
 # --- ingest ---
 N0=$(snaps "$DB")
 ed --db "$DB" ingest "$DOC"
