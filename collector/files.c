@@ -553,8 +553,21 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 	struct ed_err rerr = {0};
 	enum ed_code rc;
 
-	if (wk->prev && w->opts->baseline->lookup(wk->prev, f->path, &prev) &&
-	    same_as_prev(&f->st, &prev) && prev.secret >= f->secret_file &&
+	bool found = wk->prev && w->opts->baseline->lookup(wk->prev, f->path, &prev) &&
+		     same_as_prev(&f->st, &prev);
+	/*
+	 * Named like a secret? Asked here, not on the walking thread: the globs
+	 * are many, and case-blind. A delta's previous snapshot was collected
+	 * with the same globs, so a file found there has its answer already.
+	 */
+	if (found && w->opts->delta)
+		f->secret_file = prev.secret;
+	else if (w->profile)
+		f->secret_file = ed_profile_secret_file(w->profile, f->path);
+	else
+		f->secret_file = ed_secret_name_matches(sec, strrchr(f->path, '/') + 1,
+							strlen(strrchr(f->path, '/') + 1));
+	if (found && prev.secret >= f->secret_file &&
 	    (!f->keep || prev.secret || w->opts->baseline->has_content(wk->prev, &prev.fp))) {
 		f->fp = prev.fp;
 		f->secret = prev.secret;
@@ -741,16 +754,6 @@ static enum ed_code emit_file_item(struct walk *w, const char *path, const struc
 	it.target = target;
 	it.attrs = secret ? ED_ATTRS_SECRET : NULL;
 
-	ed_buf_reset(&w->value);
-	int bad = ed_buf_addf(&w->value, "%s %04o %s:%s", ed_ftype_name(st->type), st->mode,
-			      it.owner, it.group);
-	if (!bad && st->type == ED_FT_REG)
-		bad = ed_buf_addf(&w->value, " %lld", (long long)st->size);
-	if (!bad && target)
-		bad = ed_buf_addf(&w->value, " -> %s", target);
-	if (bad)
-		return ed_err_set(err, ED_NOMEM, "%s: out of memory", path);
-	it.value = w->value.p;
 	if (error)
 		ed_sink_warn(w->sink, "%s", error);
 	w->stats.entries++;
@@ -762,9 +765,21 @@ static enum ed_code emit_file_item(struct walk *w, const char *path, const struc
 	if (prev_state) {
 		uint8_t state[ED_STATE_LEN];
 		ed_item_state_of(&it, state);
-		if (memcmp(state, prev_state, ED_STATE_LEN) == 0)
+		if (memcmp(state, prev_state, ED_STATE_LEN) == 0) {
 			it.delta = ED_DELTA_SAME;
+			return w->sink->emit(w->sink, &it, err);
+		}
 	}
+	ed_buf_reset(&w->value);
+	int bad = ed_buf_addf(&w->value, "%s %04o %s:%s", ed_ftype_name(st->type), st->mode,
+			      it.owner, it.group);
+	if (!bad && st->type == ED_FT_REG)
+		bad = ed_buf_addf(&w->value, " %lld", (long long)st->size);
+	if (!bad && target)
+		bad = ed_buf_addf(&w->value, " -> %s", target);
+	if (bad)
+		return ed_err_set(err, ED_NOMEM, "%s: out of memory", path);
+	it.value = w->value.p;
 	return w->sink->emit(w->sink, &it, err);
 }
 
@@ -883,13 +898,10 @@ static enum ed_code add_file(struct walk *w, const char *path, const struct ed_s
 	f->st = *st;
 	if (p) {
 		f->fmt = ed_profile_format(p, path);
-		f->secret_file = ed_profile_secret_file(p, path);
 		f->keep = ed_profile_keep(p, path);
 	} else {
 		size_t n = strlen(path);
 		f->fmt = n > 5 && strcmp(path + n - 5, ".json") == 0 ? ED_CFG_JSON : ED_CFG_NONE;
-		const char *base = strrchr(path, '/') + 1;
-		f->secret_file = ed_secret_name_matches(w->secrets, base, strlen(base));
 	}
 	size_t hold = 0;
 	if (f->fmt != ED_CFG_NONE || f->keep)
@@ -928,7 +940,7 @@ static enum ed_code visit(struct walk *w, struct ed_buf *path, const struct ed_s
 
 /* Emits the item of a non-regular entry. */
 static enum ed_code emit_other(struct walk *w, const char *path, const struct ed_stat *st,
-			       const char *list_error, struct ed_err *err)
+			       const char *list_error, const uint8_t *prev_state, struct ed_err *err)
 {
 	struct ed_err rerr = {0};
 	struct ed_fp fp = {{0}};
@@ -943,7 +955,7 @@ static enum ed_code emit_other(struct walk *w, const char *path, const struct ed
 		}
 	}
 	/* Folders and special files: attributes only, the fingerprint stays zero. */
-	return emit_file_item(w, path, st, &fp, false, error, target, NULL, err);
+	return emit_file_item(w, path, st, &fp, false, error, target, prev_state, err);
 }
 
 /* --- a delta snapshot: what left a folder --- */
@@ -1002,20 +1014,12 @@ static enum ed_code dir_prev_entry(void *ctx, const char *name, size_t len, cons
 	return d->w->sink->emit(d->w->sink, &it, err);
 }
 
-/*
- * In a delta snapshot, a folder whose inode and times are the previous
- * snapshot's has the same entries: an entry added, removed or renamed
- * changes its modification time. Any other folder is compared with the
- * previous snapshot's entries below it.
- */
-static enum ed_code dir_delta(struct walk *w, struct ed_buf *path, const struct ed_stat *st,
-			      bool changed, char **names, struct ed_stat *sts, size_t n,
-			      struct ed_err *err)
+/* A folder of a delta snapshot that changed: what left it, or changed type, goes. */
+static enum ed_code dir_delta(struct walk *w, struct ed_buf *path, char **names,
+			      struct ed_stat *sts, size_t n, struct ed_err *err)
 {
 	const struct ed_baseline *b = w->opts->baseline;
 	struct ed_baseline_reader *r = w->inline_worker.prev;
-	if (!changed && b->dir_same(r, path->p, st))
-		return ED_OK;
 	struct dir_now d = {.w = w, .path = path, .names = names, .sts = sts, .n = n};
 	if (n && !(d.order = malloc(n * sizeof(*d.order))))
 		return ed_err_set(err, ED_NOMEM, "out of memory");
@@ -1040,8 +1044,19 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 	enum ed_code rc = w->src->ops->list(w->src, path->p, &names, &n, &lerr);
 	if (rc == ED_NOMEM || rc == ED_CONN)
 		return ed_err_set(err, rc, "%s", lerr.msg);
-	bool changed = rc != ED_OK; /* not listed: compare with no entries */
-	rc = emit_other(w, path->p, st, rc ? lerr.msg : NULL, err);
+	/*
+	 * In a delta snapshot, a folder whose inode and times are the previous
+	 * snapshot's has the same entries: an entry added, removed or renamed
+	 * changes its modification time. Any other folder (or one not listed
+	 * now) is compared with the previous snapshot's entries below it.
+	 */
+	struct ed_prev_file prev;
+	bool same = w->opts->delta && rc == ED_OK &&
+		    w->opts->baseline->lookup(w->inline_worker.prev, path->p, &prev) &&
+		    same_as_prev(st, &prev);
+	bool changed = !same;
+	rc = emit_other(w, path->p, st, rc ? lerr.msg : NULL, same && prev.has_state ? prev.state : NULL,
+			err);
 	size_t base = path->len;
 	struct ed_stat *sts = n ? calloc(n, sizeof(*sts)) : NULL;
 	if (n && !sts && !rc)
@@ -1061,7 +1076,7 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 				else if (w->src->ops->stat(w->src, path->p, &sts[i], &serr) == ED_OK)
 					rc = sts[i].type == ED_FT_REG ? add_file(w, path->p, &sts[i], err)
 						: sts[i].type == ED_FT_DIR ? ED_OK
-						: emit_other(w, path->p, &sts[i], NULL, err);
+						: emit_other(w, path->p, &sts[i], NULL, NULL, err);
 				else if (serr.code == ED_NOTFOUND)
 					changed = true; /* removed since listed: not part of this snapshot */
 				else if (serr.code == ED_NOMEM || serr.code == ED_CONN)
@@ -1074,8 +1089,8 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 			path->len = base;
 			path->p[base] = '\0';
 		}
-		if (pass == 0 && !rc && w->opts->delta)
-			rc = dir_delta(w, path, st, changed, names, sts, n, err);
+		if (pass == 0 && !rc && w->opts->delta && changed)
+			rc = dir_delta(w, path, names, sts, n, err);
 	}
 	free(sts);
 	ed_names_free(names, n);
@@ -1089,7 +1104,7 @@ static enum ed_code visit(struct walk *w, struct ed_buf *path, const struct ed_s
 		return visit_dir(w, path, st, err);
 	if (st->type == ED_FT_REG)
 		return add_file(w, path->p, st, err);
-	return emit_other(w, path->p, st, NULL, err);
+	return emit_other(w, path->p, st, NULL, NULL, err);
 }
 
 static int default_threads(void)

@@ -5,8 +5,31 @@
 
 #include "ed/source.h"
 
+/* Whether path is already what ed_path_normalize() makes of it. */
+static bool is_normal(const char *path)
+{
+	if (path[0] != '/')
+		return false;
+	if (path[1] == '\0')
+		return true;
+	for (const char *p = path; *p; p++) {
+		if (*p != '/')
+			continue;
+		/* After each '/': a component, neither empty, "." nor "..". */
+		const char *c = p + 1;
+		if (*c == '/' || *c == '\0' ||
+		    (c[0] == '.' && (c[1] == '/' || c[1] == '\0' ||
+				     (c[1] == '.' && (c[2] == '/' || c[2] == '\0')))))
+			return false;
+	}
+	return true;
+}
+
 int ed_path_normalize(const char *path, struct ed_buf *out)
 {
+	/* The walk asks for normal paths: one copy, no work. */
+	if (is_normal(path))
+		return ed_buf_add(out, path, strlen(path));
 	struct ed_buf tmp = ED_BUF_INIT;
 	const char *p = path;
 	if (ed_buf_addc(&tmp, '/'))

@@ -324,6 +324,18 @@ static enum ed_code local_list(struct ed_source *src, const char *path, char ***
 		rc = sys_fail(path, "cannot open folder", err);
 		goto out;
 	}
+	/* The walk stats the entries next: keep the folder open for parent_of(). */
+	int keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	char *kept = keep >= 0 ? ed_strndup(p.p, p.len) : NULL;
+	if (kept) {
+		if (ls->cdirfd >= 0)
+			close(ls->cdirfd);
+		free(ls->cdir);
+		ls->cdir = kept;
+		ls->cdirfd = keep;
+	} else if (keep >= 0) {
+		close(keep);
+	}
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);

@@ -172,22 +172,6 @@ static enum ed_code reader_configs(struct ed_baseline_reader *r, const char *pat
 	return rc;
 }
 
-static bool reader_dir_same(struct ed_baseline_reader *r, const char *path,
-			    const struct ed_stat *st)
-{
-	sqlite3_stmt *s = file_row(r, path);
-	if (!s)
-		return false;
-	const char *ftype = (const char *)sqlite3_column_text(s, 9);
-	bool same = ftype && strcmp(ftype, "dir") == 0 && sqlite3_column_type(s, 6) == SQLITE_NULL &&
-		    sqlite3_column_int64(s, 2) == st->mtime_ns &&
-		    sqlite3_column_int64(s, 3) == st->ctime_ns &&
-		    (uint64_t)sqlite3_column_int64(s, 4) == st->ino &&
-		    (uint64_t)sqlite3_column_int64(s, 5) == st->dev;
-	sqlite3_reset(s);
-	return same;
-}
-
 /*
  * The entries right below a folder, in key order, one range lookup each:
  * after an entry D/name, the next is the first key past it; the first key
@@ -281,7 +265,6 @@ enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char 
 	out->lookup = reader_lookup;
 	out->has_content = reader_has_content;
 	out->configs = reader_configs;
-	out->dir_same = reader_dir_same;
 	out->children = reader_children;
 	out->close = reader_close;
 	out->ctx = c;

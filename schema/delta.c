@@ -146,9 +146,19 @@ static bool seen_add(struct ed_delta_writer *d, uint64_t h)
 	return true;
 }
 
+/*
+ * The kinds whose gone items the writer finds itself: all but file and
+ * config (ed_delta_finish() names them, so a new kind must be added there).
+ */
 static bool tracked(const char *kind)
 {
 	return strcmp(kind, ED_KIND_FILE) != 0 && strcmp(kind, ED_KIND_CONFIG) != 0;
+}
+
+static bool known(const char *kind)
+{
+	return strcmp(kind, ED_KIND_PACKAGE) == 0 || strcmp(kind, ED_KIND_SCHEMA) == 0 ||
+	       strcmp(kind, ED_KIND_SYSTEM) == 0;
 }
 
 /* --- items --- */
@@ -170,8 +180,13 @@ enum ed_code ed_delta_item(struct ed_delta_writer *d, const struct ed_item *it,
 			   const uint8_t state[ED_STATE_LEN], bool *write, bool *added,
 			   struct ed_err *err)
 {
-	if (tracked(it->kind) && !seen_add(d, key_hash(it->kind, it->key, it->key_len)))
-		return ed_err_set(err, ED_NOMEM, "out of memory");
+	if (tracked(it->kind)) {
+		if (!known(it->kind))
+			return ed_err_set(err, ED_USAGE, "%s %s: an item kind a delta cannot remove",
+					  it->kind, it->key);
+		if (!seen_add(d, key_hash(it->kind, it->key, it->key_len)))
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+	}
 	/* prev's own row, else its base's. */
 	sqlite3_stmt *s = NULL;
 	for (size_t i = 0; i < 2 && d->look[i] && !s; i++) {
@@ -270,7 +285,9 @@ enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, struct
 	enum ed_code rc = ED_OK;
 	struct ed_buf gone = ED_BUF_INIT; /* kind "\0" key "\0", one after the other */
 	*removed = 0;
-	char *sql = ed_items_sql("kind, key", "kind NOT IN ('" ED_KIND_FILE "', '" ED_KIND_CONFIG "')");
+	/* By name, so the primary key finds them. */
+	char *sql = ed_items_sql("kind, key", "kind IN ('" ED_KIND_PACKAGE "', '" ED_KIND_SCHEMA
+				 "', '" ED_KIND_SYSTEM "')");
 	if (!sql)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	int prep = sqlite3_prepare_v2(d->db, sql, -1, &s, NULL);

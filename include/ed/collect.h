@@ -64,8 +64,6 @@ struct ed_baseline {
 	/* Emits the previous config items of file path into sink. */
 	enum ed_code (*configs)(struct ed_baseline_reader *r, const char *path,
 				struct ed_sink *sink, struct ed_err *err);
-	/* Whether folder path is the entry it was (inode, device, times), read without error. */
-	bool (*dir_same)(struct ed_baseline_reader *r, const char *path, const struct ed_stat *st);
 	/*
 	 * Calls fn with the name of each entry right below folder path and its
 	 * type (as ed_ftype_name() gives it; "dir" for a folder seen only by
