@@ -712,21 +712,30 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		goto out;
 	}
 	id = ed_snapshot_id(w);
-	enum ed_code rc = ed_snapshot_commit(w, &items, &warnings, &err);
+	struct ed_snapshot_info info;
+	enum ed_code rc = ed_snapshot_commit_info(w, &info, &err);
 	w = NULL;
 	if (rc)
 		goto fail;
+	items = info.items;
+	warnings = info.warnings;
 	printf("%lld\n", (long long)id);
 	if (fflush(stdout) != 0) {
 		ed_err_set(&err, ED_IO, "cannot write to standard output");
 		goto fail;
 	}
+	char stored[96];
+	if (info.base)
+		snprintf(stored, sizeof(stored), "a delta on @%lld, %lld rows written", (long long)info.base,
+			 (long long)info.rows);
+	else
+		snprintf(stored, sizeof(stored), "%lld rows written", (long long)info.rows);
 	fprintf(stderr,
 		"envdrift: stored snapshot @%lld of %s/%s: %lld items, %lld warnings; "
-		"%lld files hashed (%.1f MiB), %lld unchanged%s\n",
+		"%lld files hashed (%.1f MiB), %lld unchanged%s; %s in %.2f s\n",
 		(long long)id, env, host, (long long)items, (long long)warnings,
 		(long long)stats.hashed, (double)stats.bytes / (1 << 20), (long long)stats.reused,
-		prev_id ? "" : full ? " (--full)" : " (no previous snapshot)");
+		prev_id ? "" : full ? " (--full)" : " (no previous snapshot)", stored, info.store_s);
 	status = ED_EXIT_OK;
 	goto out;
 oom:

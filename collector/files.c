@@ -510,7 +510,8 @@ static enum ed_code configs_gone(struct worker *wk, struct job *j, const char *p
 	}
 	for (size_t i = 0; i < nnew; i++)
 		now[i] = j->configs.v[from + i].it.key;
-	qsort(now, nnew, sizeof(*now), cmp_str);
+	if (nnew)
+		qsort(now, nnew, sizeof(*now), cmp_str);
 	if ((rc = wk->w->opts->baseline->configs(wk->prev, path, &prev.sink, err)))
 		goto out;
 	for (size_t i = 0; i < prev.n && !rc; i++) {
@@ -1026,7 +1027,8 @@ static enum ed_code dir_delta(struct walk *w, struct ed_buf *path, char **names,
 	for (size_t i = 0; i < n; i++)
 		d.order[i] = i;
 	sort_dir = &d;
-	qsort(d.order, n, sizeof(*d.order), cmp_name_index);
+	if (n)
+		qsort(d.order, n, sizeof(*d.order), cmp_name_index);
 	sort_dir = NULL;
 	enum ed_code rc = b->children(r, path->p, dir_prev_entry, &d, err);
 	free(d.order);

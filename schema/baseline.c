@@ -55,8 +55,13 @@ static struct ed_baseline_reader *reader_open(const struct ed_baseline *b)
 	if (!r)
 		return NULL;
 	r->id = c->id;
+	/*
+	 * The config keys of file PATH: "PATH#" (a document that is one scalar)
+	 * and "PATH#/...", not those of a file named "PATH#2.json".
+	 */
 	char *configs = ed_items_sql("kind, key, fingerprint, value, attrs, error",
-				     "kind = 'config' AND key >= ?3 || '#' AND key < ?3 || '$'");
+				     "kind = 'config' AND (key = ?3 || '#' OR "
+				     "(key >= ?3 || '#/' AND key < ?3 || '#0'))");
 	char *range = ed_items_sql("kind, key, ftype", "kind = 'file' AND key >= ?3 AND key < ?4");
 	char *child = range ? sqlite3_mprintf("%s LIMIT 1", range) : NULL;
 	free(range);

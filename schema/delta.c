@@ -253,17 +253,22 @@ enum ed_code ed_delta_gone(struct ed_delta_writer *d, const struct ed_item *it, 
 			goto out;
 	}
 	if (strcmp(it->kind, ED_KIND_FILE) == 0) {
-		/* Its configs, KEY#... (below KEY$); then both kinds below the folder KEY. */
+		/*
+		 * Its configs, "KEY#" and "KEY#/..." (not those of a file named
+		 * "KEY#2.json"); then both kinds below the folder KEY.
+		 */
 		static const struct {
-			char from, to;
+			const char *from, *to;
+			size_t to_len; /* "#\0" holds a NUL */
 			const char *kinds[2];
-		} ranges[] = {{'#', '$', {ED_KIND_CONFIG, NULL}},
-			      {'/', '0', {ED_KIND_CONFIG, ED_KIND_FILE}}};
-		for (size_t i = 0; i < 2 && !rc; i++) {
+		} ranges[] = {{"#", "#\0", 2, {ED_KIND_CONFIG, NULL}},
+			      {"#/", "#0", 2, {ED_KIND_CONFIG, NULL}},
+			      {"/", "0", 1, {ED_KIND_CONFIG, ED_KIND_FILE}}};
+		for (size_t i = 0; i < 3 && !rc; i++) {
 			ed_buf_reset(&lo);
 			ed_buf_reset(&hi);
-			if (ed_buf_add(&lo, k, n) || ed_buf_addc(&lo, ranges[i].from) ||
-			    ed_buf_add(&hi, k, n) || ed_buf_addc(&hi, ranges[i].to))
+			if (ed_buf_add(&lo, k, n) || ed_buf_adds(&lo, ranges[i].from) ||
+			    ed_buf_add(&hi, k, n) || ed_buf_add(&hi, ranges[i].to, ranges[i].to_len))
 				goto oom;
 			for (size_t j = 0; j < 2 && ranges[i].kinds[j] && !rc; j++)
 				rc = tomb_range(d, ranges[i].kinds[j], lo.p, lo.len, hi.p, hi.len,
@@ -279,7 +284,8 @@ out:
 	return rc;
 }
 
-enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, struct ed_err *err)
+enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, int64_t *rows,
+			     struct ed_err *err)
 {
 	sqlite3_stmt *s = NULL, *ins = NULL;
 	enum ed_code rc = ED_OK;
@@ -338,6 +344,7 @@ enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, struct
 		}
 		*removed += sqlite3_changes(d->db);
 	}
+	*rows += *removed;
 	/* prev's own rows (its changes on the base) where this snapshot has none. */
 	if (d->prev_base) {
 		sqlite3_finalize(ins);
@@ -357,6 +364,8 @@ enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, struct
 		sqlite3_bind_int64(ins, 2, d->prev);
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			rc = fail(d, "finishing a delta snapshot", err);
+		else
+			*rows += sqlite3_changes(d->db);
 	}
 out:
 	sqlite3_finalize(s);

@@ -40,9 +40,10 @@ enum ed_code ed_delta_gone(struct ed_delta_writer *d, const struct ed_item *it, 
  * Ends the delta: tombstones for the previous snapshot's items of other kinds
  * than file and config that nothing emitted (*removed counts them), then
  * the previous snapshot's own rows where this one has none, when it is a
- * delta itself.
+ * delta itself. *rows is added the rows written.
  */
-enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, struct ed_err *err);
+enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, int64_t *rows,
+			     struct ed_err *err);
 
 void ed_delta_close(struct ed_delta_writer *d);
 

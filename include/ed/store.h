@@ -75,6 +75,18 @@ enum ed_code ed_snapshot_plan(struct ed_snapwriter *w, const char *sig, int64_t 
 /* Inserts what is buffered, sets status 'complete', COMMITs, frees w. */
 enum ed_code ed_snapshot_commit(struct ed_snapwriter *w, int64_t *items, int64_t *warnings,
 				struct ed_err *err);
+
+/* What a committed snapshot took. */
+struct ed_snapshot_info {
+	int64_t items;    /* as the snapshot resolves */
+	int64_t warnings;
+	int64_t rows;     /* item rows written: all of them, or a delta's own */
+	int64_t base;     /* a delta's base snapshot; 0 for a full snapshot */
+	double store_s;   /* seconds spent in the store: inserting, comparing, committing */
+};
+/* ed_snapshot_commit(), telling more. */
+enum ed_code ed_snapshot_commit_info(struct ed_snapwriter *w, struct ed_snapshot_info *info,
+				     struct ed_err *err);
 /* Rolls back the items, marks the snapshot 'failed', frees w. */
 void ed_snapshot_abort(struct ed_snapwriter *w);
 
