@@ -5,8 +5,7 @@
 
 #include "ed/source.h"
 
-/* Whether path is already what ed_path_normalize() makes of it. */
-static bool is_normal(const char *path)
+bool ed_path_is_normal(const char *path)
 {
 	if (path[0] != '/')
 		return false;
@@ -28,7 +27,7 @@ static bool is_normal(const char *path)
 int ed_path_normalize(const char *path, struct ed_buf *out)
 {
 	/* The walk asks for normal paths: one copy, no work. */
-	if (is_normal(path))
+	if (ed_path_is_normal(path))
 		return ed_buf_add(out, path, strlen(path));
 	struct ed_buf tmp = ED_BUF_INIT;
 	const char *p = path;

@@ -25,6 +25,7 @@ struct local_source {
 	char *root;        /* the root as given, for messages */
 	bool have_openat2; /* cleared after the first ENOSYS */
 	char *cdir;        /* normalised path of the cached parent folder, or NULL */
+	size_t cdir_len;
 	int cdirfd;        /* O_PATH descriptor of cdir, or -1 */
 };
 
@@ -123,7 +124,7 @@ static enum ed_code parent_of(struct local_source *ls, const char *path, int *di
 	const char *slash = strrchr(path, '/');
 	size_t plen = slash == path ? 1 : (size_t)(slash - path);
 	*name = slash + 1;
-	if (ls->cdir && strlen(ls->cdir) == plen && memcmp(ls->cdir, path, plen) == 0) {
+	if (ls->cdir && ls->cdir_len == plen && memcmp(ls->cdir, path, plen) == 0) {
 		*dirfd = ls->cdirfd;
 		return ED_OK;
 	}
@@ -141,6 +142,7 @@ static enum ed_code parent_of(struct local_source *ls, const char *path, int *di
 		close(ls->cdirfd);
 	free(ls->cdir);
 	ls->cdir = dir;
+	ls->cdir_len = plen;
 	ls->cdirfd = fd;
 	*dirfd = fd;
 	return ED_OK;
@@ -184,10 +186,15 @@ static enum ed_code local_stat(struct ed_source *src, const char *path, struct e
 	struct local_source *ls = local(src);
 	struct ed_buf p = ED_BUF_INIT;
 	struct stat s;
-	enum ed_code rc = norm(path, &p, err);
-	if (rc)
-		goto out;
-	if (strcmp(p.p, "/") == 0) {
+	enum ed_code rc = ED_OK;
+	/* A walk asks for a normal path per entry: no copy for it. */
+	const char *np = path;
+	if (!path || !ed_path_is_normal(path)) {
+		if ((rc = norm(path, &p, err)))
+			goto out;
+		np = p.p;
+	}
+	if (strcmp(np, "/") == 0) {
 		if (fstat(ls->rootfd, &s)) {
 			rc = sys_fail(path, "cannot stat", err);
 			goto out;
@@ -195,7 +202,7 @@ static enum ed_code local_stat(struct ed_source *src, const char *path, struct e
 	} else {
 		int dfd;
 		const char *name;
-		rc = parent_of(ls, p.p, &dfd, &name, err);
+		rc = parent_of(ls, np, &dfd, &name, err);
 		if (rc)
 			goto out;
 		if (fstatat(dfd, name, &s, AT_SYMLINK_NOFOLLOW)) {
@@ -332,6 +339,7 @@ static enum ed_code local_list(struct ed_source *src, const char *path, char ***
 			close(ls->cdirfd);
 		free(ls->cdir);
 		ls->cdir = kept;
+		ls->cdir_len = p.len;
 		ls->cdirfd = keep;
 	} else if (keep >= 0) {
 		close(keep);

@@ -119,6 +119,8 @@ void ed_names_free(char **names, size_t n);
  * "/". "a/../../b" becomes "/b".
  */
 int ed_path_normalize(const char *path, struct ed_buf *out);
+/* Whether path is already what ed_path_normalize() makes of it. */
+bool ed_path_is_normal(const char *path);
 
 /* Is path equal to dir or below it (both normalised absolute paths)? */
 bool ed_path_is_inside(const char *path, const char *dir);
