@@ -433,7 +433,8 @@ static enum ed_code flush_pending(struct ed_snapwriter *w, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
 	sort_writer = w;
-	qsort(w->pend, w->npend, sizeof(*w->pend), cmp_pending);
+	if (w->npend) /* a delta may have none, and no buffer */
+		qsort(w->pend, w->npend, sizeof(*w->pend), cmp_pending);
 	sort_writer = NULL;
 	for (size_t i = 0; i < w->npend && !rc; i++) {
 		struct pending *p = &w->pend[i];
