@@ -575,7 +575,10 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 		f->reused = true;
 		f->has_prev = prev.has_state;
 		memcpy(f->prev_state, prev.state, ED_STATE_LEN);
-		/* The same bytes make the same configs: a delta has them already. */
+		/* The same bytes give the same warnings (a config that does not parse)... */
+		if (f->fmt != ED_CFG_NONE)
+			w->opts->baseline->warnings(wk->prev, f->path, &j->configs.sink);
+		/* ... and the same configs: a delta has them already. */
 		if (f->fmt != ED_CFG_NONE && !w->opts->delta)
 			return w->opts->baseline->configs(wk->prev, f->path, &j->configs.sink, err);
 		return ED_OK;

@@ -15,6 +15,8 @@ struct baseline_ctx {
 	char *path;   /* the store */
 	int64_t id;   /* the previous snapshot */
 	int64_t base; /* its base, when it is a delta; else 0 */
+	char **warnings; /* its warnings, sorted; read by every reader */
+	size_t nwarnings;
 };
 
 /* One file item of a snapshot, by key (?1 the snapshot, ?2 the key). */
@@ -31,6 +33,7 @@ struct ed_baseline_reader {
 	sqlite3_stmt *child; /* the first item in a key range */
 	struct ed_buf lo, hi;
 	int64_t id;
+	const struct baseline_ctx *ctx;
 };
 
 static void reader_close(struct ed_baseline_reader *r)
@@ -55,6 +58,7 @@ static struct ed_baseline_reader *reader_open(const struct ed_baseline *b)
 	if (!r)
 		return NULL;
 	r->id = c->id;
+	r->ctx = c;
 	/*
 	 * The config keys of file PATH: "PATH#" (a document that is one scalar)
 	 * and "PATH#/...", not those of a file named "PATH#2.json".
@@ -137,6 +141,30 @@ static bool reader_lookup(struct ed_baseline_reader *r, const char *path, struct
 	if (s)
 		sqlite3_reset(s);
 	return found;
+}
+
+/*
+ * A file read again says again what was wrong with it (a config that does
+ * not parse, one too big to read key by key); one that is not read again
+ * must say it too, or an unchanged broken file would go quiet after its
+ * first collection. Its warnings start with "PATH: " or "PATH:LINE".
+ */
+static void reader_warnings(struct ed_baseline_reader *r, const char *path, struct ed_sink *sink)
+{
+	const struct baseline_ctx *c = r->ctx;
+	size_t n = strlen(path), lo = 0, hi = c->nwarnings;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strncmp(c->warnings[mid], path, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->nwarnings && strncmp(c->warnings[lo], path, n) == 0; lo++) {
+		const char *rest = c->warnings[lo] + n;
+		if (rest[0] == ':' && (rest[1] == ' ' || (rest[1] >= '0' && rest[1] <= '9')))
+			sink->warn(sink, c->warnings[lo]);
+	}
 }
 
 static bool reader_has_content(struct ed_baseline_reader *r, const struct ed_fp *fp)
@@ -233,6 +261,41 @@ static enum ed_code reader_children(struct ed_baseline_reader *r, const char *pa
 	return rc;
 }
 
+/* The previous snapshot's warnings, sorted, into c (a few: one per broken input). */
+static enum ed_code load_warnings(struct ed_store *st, struct baseline_ctx *c, struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0;
+	int step;
+	if (sqlite3_prepare_v2(ed_store_db(st),
+			       "SELECT message FROM warnings WHERE snapshot_id = ? ORDER BY message", -1,
+			       &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "reading the previous snapshot's warnings", err);
+	sqlite3_bind_int64(s, 1, c->id);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(s, 0);
+		if (!m)
+			continue;
+		if (c->nwarnings == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			char **v = realloc(c->warnings, ncap * sizeof(*v));
+			if (!v)
+				break;
+			c->warnings = v;
+			cap = ncap;
+		}
+		if (!(c->warnings[c->nwarnings] = strdup(m)))
+			break;
+		c->nwarnings++;
+	}
+	sqlite3_finalize(s);
+	if (step == SQLITE_ROW)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	if (step != SQLITE_DONE)
+		return ed_store_fail(st, "reading the previous snapshot's warnings", err);
+	return ED_OK;
+}
+
 enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char *host,
 			       struct ed_baseline *out, int64_t *prev_id, struct ed_err *err)
 {
@@ -266,8 +329,14 @@ enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char 
 	}
 	c->id = *prev_id;
 	c->base = base;
+	if ((rc = load_warnings(st, c, err))) {
+		struct ed_baseline partial = {.ctx = c};
+		ed_store_baseline_release(&partial);
+		return rc;
+	}
 	out->open = reader_open;
 	out->lookup = reader_lookup;
+	out->warnings = reader_warnings;
 	out->has_content = reader_has_content;
 	out->configs = reader_configs;
 	out->children = reader_children;
@@ -279,8 +348,12 @@ enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char 
 void ed_store_baseline_release(struct ed_baseline *b)
 {
 	struct baseline_ctx *c = b->ctx;
-	if (c)
+	if (c) {
+		for (size_t i = 0; i < c->nwarnings; i++)
+			free(c->warnings[i]);
+		free(c->warnings);
 		free(c->path);
+	}
 	free(c);
 	memset(b, 0, sizeof(*b));
 }

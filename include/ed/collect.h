@@ -61,6 +61,8 @@ struct ed_baseline {
 	bool (*lookup)(struct ed_baseline_reader *r, const char *path, struct ed_prev_file *out);
 	/* Whether the store keeps the content of fingerprint fp (or knows it is not kept). */
 	bool (*has_content)(struct ed_baseline_reader *r, const struct ed_fp *fp);
+	/* Sends the previous snapshot's warnings about file path ("PATH: ...") to sink. */
+	void (*warnings)(struct ed_baseline_reader *r, const char *path, struct ed_sink *sink);
 	/* Emits the previous config items of file path into sink. */
 	enum ed_code (*configs)(struct ed_baseline_reader *r, const char *path,
 				struct ed_sink *sink, struct ed_err *err);

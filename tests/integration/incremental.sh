@@ -53,6 +53,22 @@ is "$changed" "/etc/app/conf.d/7.conf
 collect --full
 is "$(items "$OUT")" "$(items "$third")" "after changes, incremental still equals full"
 
+# A config that does not parse: an unchanged one is not read again, yet says so each time.
+printf '{"db": ' >"$R/etc/app/broken.json"
+collect
+exits 0 "a collection with a broken config"
+warned=$OUT
+like "$ERR" "broken.json:" "  warns about it"
+collect
+exits 0 "the next collection, with nothing changed"
+like "$ERR" "0 files hashed" "  reads no file"
+warnings() { q "$DB" "SELECT message FROM warnings WHERE snapshot_id = $1 ORDER BY seq"; }
+like "$(warnings "$warned")" "broken.json:1:" "  the warning is stored"
+is "$(warnings "$OUT")" "$(warnings "$warned")" "  and stored again, though the file was not read"
+is "$(q "$DB" "SELECT warning_count FROM snapshots WHERE id = $OUT")" \
+	"$(q "$DB" "SELECT warning_count FROM snapshots WHERE id = $warned")" "  with the same count"
+rm "$R/etc/app/broken.json"
+
 # --- torn reads: writers change files while collections run ---
 # A fingerprint is right when it is the hash of a state the file really had at
 # one moment. Two writers make those states known:
