@@ -40,11 +40,13 @@ files=$(find "$corpus" -type f | wc -l)
 bytes=$(du -sb --apparent-size "$corpus" | cut -f1)
 
 warm() { find "$corpus" -type f -print0 | xargs -0 -P"$cores" -n 2000 cat >/dev/null 2>&1 || true; }
-# measure CMD...: warm the cache, run once, print "SECONDS MAXRSS_KB"; stderr in $dir/err.out.
+# measure CMD...: warm the cache, run once, print "SECONDS MAXRSS_KB CPU_SECONDS" (user +
+# system, every thread and child); stderr in $dir/err.out.
 measure() {
 	warm
-	/usr/bin/time -f '%e %M' -o "$dir/time.out" "$@" >/dev/null 2>"$dir/err.out" || true
-	cat "$dir/time.out"
+	/usr/bin/time -f '%e %M %U %S' -o "$dir/time.out" "$@" >/dev/null 2>"$dir/err.out" || true
+	read -r e m u s <"$dir/time.out"
+	echo "$e $m $(python3 -c "print(f'{$u + $s:.2f}')")"
 }
 # The store's seconds from collect's closing line ("... rows written in 1.23 s").
 store_s() { sed -n 's/.* rows written in \([0-9.]*\) s$/\1/p' "$dir/err.out" | tail -1; }
@@ -58,7 +60,7 @@ items=$(sqlite3 "$db" "SELECT item_count FROM snapshots ORDER BY id DESC LIMIT 1
 s_full=$(store_s)
 # The same tree fingerprinted only: no structured config read key by key.
 printf '[formats]\n* = none\n' >"$dir/fponly.ini"
-read -r t_fp m_fp < <(measure "$ed" --db "$db" collect --env b --host fp --profile "$dir/fponly.ini" --path "$corpus" --packages none --full)
+read -r t_fp m_fp c_fp < <(measure "$ed" --db "$db" collect --env b --host fp --profile "$dir/fponly.ini" --path "$corpus" --packages none --full)
 items_fp=$(sqlite3 "$db" "SELECT item_count FROM snapshots ORDER BY id DESC LIMIT 1")
 s_fp=$(store_s)
 fp_id=$(sqlite3 "$db" "SELECT max(id) FROM snapshots")
@@ -71,7 +73,7 @@ rm -f "$dir/ingest.db" "$dir/ingest.db".*
 "$ed" --db "$dir/ingest.db" init 2>/dev/null
 cp "$db.key" "$dir/ingest.db.key"
 read -r t_ingest _ < <(measure "$ed" --db "$dir/ingest.db" ingest "$dir/fp.json")
-read -r t_xx _ < <(measure bash -c "find '$corpus' -type f -print0 | xargs -0 -P$cores -n 4000 xxh128sum")
+read -r t_xx _ c_xx < <(measure bash -c "find '$corpus' -type f -print0 | xargs -0 -P$cores -n 4000 xxh128sum")
 read -r t_find _ < <(measure find "$corpus" -type f -printf '%s %T@ %i\n')
 
 if ! command -v aide >/dev/null; then
@@ -105,6 +107,8 @@ printf '  %-46s %8s s  ratio %s, fingerprints only %s (goal <= 1.5)\n' "find -pr
 if [ "$t_aide_check" != - ]; then
 	printf '  %-46s %8s s  envdrift %sx faster, fingerprints only %sx (goal >= 30)\n' "aide --check" "$t_aide_check" "$(ratio "$t_aide_check" "$t_inc")" "$(ratio "$t_aide_check" "$t_inc_fp")"
 fi
+# The machine's floor: CPU seconds spread over every core, the best any schedule can do.
+python3 -c "print(f'  CPU seconds: fingerprints only $c_fp, xxh128sum pipeline $c_xx; on $cores cores the collection needs at least {$c_fp / $cores:.2f} s, {$c_fp / $cores / $t_xx:.2f}x the pipeline\'s time')"
 python3 -c "print(f'  peak memory {max($m_full, $m_inc, $m_fp, $m_inc_fp) / 1024:.0f} MiB (goal < 64)')"
 python3 -c "print(f'  ingest: the store took {$items / $s_full:,.0f} items/s in the full collection ({$items:,} items in $s_full s), {$items_fp / $s_fp:,.0f} fingerprints only (goal >= 300,000)')"
 python3 -c "print(f'  envdrift ingest of a {$items_fp:,}-item document: $t_ingest s, {$items_fp / $t_ingest:,.0f} items/s')"
