@@ -55,7 +55,7 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2
 db=$dir/bench.db
 rm -f "$db" "$db".*
 "$ed" --db "$db" init 2>/dev/null
-read -r t_full m_full < <(measure "$ed" --db "$db" collect --env b --host h --path "$corpus" --packages none --full)
+read -r t_full m_full _ < <(measure "$ed" --db "$db" collect --env b --host h --path "$corpus" --packages none --full)
 items=$(sqlite3 "$db" "SELECT item_count FROM snapshots ORDER BY id DESC LIMIT 1")
 s_full=$(store_s)
 # The same tree fingerprinted only: no structured config read key by key.
@@ -64,17 +64,17 @@ read -r t_fp m_fp c_fp < <(measure "$ed" --db "$db" collect --env b --host fp --
 items_fp=$(sqlite3 "$db" "SELECT item_count FROM snapshots ORDER BY id DESC LIMIT 1")
 s_fp=$(store_s)
 fp_id=$(sqlite3 "$db" "SELECT max(id) FROM snapshots")
-read -r t_inc m_inc < <(measure "$ed" --db "$db" collect --env b --host h --path "$corpus" --packages none)
-read -r t_inc_fp m_inc_fp < <(measure "$ed" --db "$db" collect --env b --host fp --profile "$dir/fponly.ini" --path "$corpus" --packages none)
+read -r t_inc m_inc _ < <(measure "$ed" --db "$db" collect --env b --host h --path "$corpus" --packages none)
+read -r t_inc_fp m_inc_fp _ < <(measure "$ed" --db "$db" collect --env b --host fp --profile "$dir/fponly.ini" --path "$corpus" --packages none)
 rows_inc=$(sed -n 's/.*, \([0-9]*\) rows written in .*/\1/p' "$dir/err.out" | tail -1)
 # envdrift ingest of the fingerprints-only snapshot as a document (JSON parsed twice: checked, then stored).
 "$ed" --db "$db" export "@$fp_id" --out "$dir/fp.json" 2>/dev/null
 rm -f "$dir/ingest.db" "$dir/ingest.db".*
 "$ed" --db "$dir/ingest.db" init 2>/dev/null
 cp "$db.key" "$dir/ingest.db.key"
-read -r t_ingest _ < <(measure "$ed" --db "$dir/ingest.db" ingest "$dir/fp.json")
+read -r t_ingest _ _ < <(measure "$ed" --db "$dir/ingest.db" ingest "$dir/fp.json")
 read -r t_xx _ c_xx < <(measure bash -c "find '$corpus' -type f -print0 | xargs -0 -P$cores -n 4000 xxh128sum")
-read -r t_find _ < <(measure find "$corpus" -type f -printf '%s %T@ %i\n')
+read -r t_find _ _ < <(measure find "$corpus" -type f -printf '%s %T@ %i\n')
 
 if ! command -v aide >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q aide >/dev/null 2>&1 || true
@@ -88,9 +88,9 @@ num_workers=$cores
 Bench = p+u+g+s+m+sha256
 $corpus Bench
 CONF
-	read -r t_aide_init m_aide < <(measure aide --config "$dir/aide.conf" --init)
+	read -r t_aide_init m_aide _ < <(measure aide --config "$dir/aide.conf" --init)
 	mv -f "$dir/aide.db.new" "$dir/aide.db" 2>/dev/null || true
-	read -r t_aide_check _ < <(measure aide --config "$dir/aide.conf" --check)
+	read -r t_aide_check _ _ < <(measure aide --config "$dir/aide.conf" --check)
 fi
 
 echo "corpus: $files files, $(python3 -c "print(f'{$bytes / 2**30:.1f}')") GiB; $cores cores; warm page cache"
