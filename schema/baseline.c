@@ -80,6 +80,13 @@ static struct ed_baseline_reader *reader_open(const struct ed_baseline *b)
 				     &r->content, NULL) == SQLITE_OK;
 	free(configs);
 	sqlite3_free(child);
+	/*
+	 * One read transaction for the reader's life: a lookup then skips
+	 * taking and dropping its own (most of what a point lookup costs). The
+	 * previous snapshot is complete and never changes; the readers close
+	 * before the new snapshot commits.
+	 */
+	ok = ok && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	if (!ok) {
 		reader_close(r);
 		return NULL;
