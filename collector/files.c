@@ -209,6 +209,8 @@ static void list_drop_items(struct item_list *l, size_t from)
 struct file_job {
 	char *path;
 	struct ed_stat st;
+	bool link;        /* a symlink: its target is read and fingerprinted, nothing else */
+	char *target;     /* link: what it points to, once read */
 	enum ed_config_format fmt;
 	bool secret_file; /* named like a secret: keyed fingerprint */
 	bool keep;        /* keep its (redacted) content */
@@ -241,6 +243,7 @@ static void job_free(struct job *j)
 		return;
 	for (size_t i = 0; i < j->n; i++) {
 		free(j->files[i].path);
+		free(j->files[i].target);
 		free(j->files[i].error);
 		free(j->files[i].content);
 	}
@@ -533,10 +536,43 @@ out:
 static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job *f,
 			      struct ed_err *err);
 
+/*
+ * Reads a symlink's target; the fingerprint is the target's. In a delta, a
+ * link whose stat and state are the previous item's is the same item.
+ */
+static enum ed_code read_link(struct worker *wk, struct file_job *f, struct ed_err *err)
+{
+	const struct walk *w = wk->w;
+	struct ed_err rerr = {0};
+	ed_buf_reset(&wk->body);
+	enum ed_code rc = wk->src->ops->readlink(wk->src, f->path, &wk->body, &rerr);
+	if (rc == ED_NOMEM || rc == ED_CONN)
+		return ed_err_set(err, rc, "%s", rerr.msg);
+	if (rc) {
+		f->error = strdup(rerr.msg);
+	} else {
+		ed_fp_of(wk->body.p, wk->body.len, &f->fp);
+		f->target = ed_strndup(wk->body.p ? wk->body.p : "", wk->body.len);
+	}
+	ed_buf_reset(&wk->body);
+	if (rc ? !f->error : !f->target)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	struct ed_prev_file prev;
+	if (w->opts->delta && !f->error && wk->prev &&
+	    w->opts->baseline->lookup(wk->prev, f->path, &prev) && same_as_prev(&f->st, &prev) &&
+	    prev.has_state) {
+		f->has_prev = true;
+		memcpy(f->prev_state, prev.state, ED_STATE_LEN);
+	}
+	return ED_OK;
+}
+
 /* Fingerprints one file of a job; ED_NOMEM (or a config sink failure) is fatal. */
 static enum ed_code process_file(struct worker *wk, struct job *j, struct file_job *f,
 				 struct ed_err *err)
 {
+	if (f->link)
+		return read_link(wk, f, err);
 	size_t from = j->configs.n;
 	enum ed_code rc = read_file(wk, j, f, err);
 	/* In a delta, a file read again may have lost config items: they go. */
@@ -801,6 +837,12 @@ static enum ed_code emit_job(struct walk *w, struct job *j, struct ed_err *err)
 		rc = w->sink->emit(w->sink, &j->configs.v[i].it, err);
 	for (size_t i = 0; i < j->n && !rc; i++) {
 		struct file_job *f = &j->files[i];
+		if (f->link) {
+			/* Folders and special files have a zero fingerprint; a link, its target's. */
+			rc = emit_file_item(w, f->path, &f->st, &f->fp, false, f->error, f->target,
+					    f->has_prev ? f->prev_state : NULL, err);
+			continue;
+		}
 		if (f->reused)
 			w->stats.reused++;
 		else if (!f->error)
@@ -873,11 +915,10 @@ static enum ed_code submit(struct walk *w, struct ed_err *err)
 	return rc;
 }
 
-/* Adds a regular file to the current folder's job. */
-static enum ed_code add_file(struct walk *w, const char *path, const struct ed_stat *st,
-			     struct ed_err *err)
+/* A new entry of the batch being filled (started when there is none). */
+static enum ed_code batch_slot(struct walk *w, const char *path, const struct ed_stat *st,
+			       struct job **jp, struct file_job **fp, struct ed_err *err)
 {
-	const struct ed_profile *p = w->profile;
 	struct job *j = w->batch;
 	if (!j) {
 		j = calloc(1, sizeof(*j));
@@ -900,6 +941,21 @@ static enum ed_code add_file(struct walk *w, const char *path, const struct ed_s
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	j->n++;
 	f->st = *st;
+	*jp = j;
+	*fp = f;
+	return ED_OK;
+}
+
+/* Adds a regular file to the current folder's job. */
+static enum ed_code add_file(struct walk *w, const char *path, const struct ed_stat *st,
+			     struct ed_err *err)
+{
+	const struct ed_profile *p = w->profile;
+	struct job *j;
+	struct file_job *f;
+	enum ed_code rc = batch_slot(w, path, st, &j, &f, err);
+	if (rc)
+		return rc;
 	if (p) {
 		f->fmt = ed_profile_format(p, path);
 		f->keep = ed_profile_keep(p, path);
@@ -919,6 +975,21 @@ static enum ed_code add_file(struct walk *w, const char *path, const struct ed_s
 		hold *= CONFIG_HOLD_FACTOR;
 	j->budget += hold;
 	if (j->n >= BATCH_FILES || j->budget >= BATCH_BYTES)
+		return submit(w, err);
+	return ED_OK;
+}
+
+/* Adds a symlink to the current batch: its target is read on a hashing thread. */
+static enum ed_code add_link(struct walk *w, const char *path, const struct ed_stat *st,
+			     struct ed_err *err)
+{
+	struct job *j;
+	struct file_job *f;
+	enum ed_code rc = batch_slot(w, path, st, &j, &f, err);
+	if (rc)
+		return rc;
+	f->link = true;
+	if (j->n >= BATCH_FILES)
 		return submit(w, err);
 	return ED_OK;
 }
@@ -1081,6 +1152,7 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 				else if (w->src->ops->stat(w->src, path->p, &sts[i], &serr) == ED_OK)
 					rc = sts[i].type == ED_FT_REG ? add_file(w, path->p, &sts[i], err)
 						: sts[i].type == ED_FT_DIR ? ED_OK
+						: sts[i].type == ED_FT_LINK ? add_link(w, path->p, &sts[i], err)
 						: emit_other(w, path->p, &sts[i], NULL, NULL, err);
 				else if (serr.code == ED_NOTFOUND)
 					changed = true; /* removed since listed: not part of this snapshot */
