@@ -1130,6 +1130,14 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 	bool same = w->opts->delta && rc == ED_OK &&
 		    w->opts->baseline->lookup(w->inline_worker.prev, path->p, &prev) &&
 		    same_as_prev(st, &prev);
+	/*
+	 * Times are trusted only when older than the previous collection: an
+	 * entry added and removed within one clock tick (a second, on some
+	 * filesystems) leaves a folder's times as they were, as git knows.
+	 */
+	if (same && (st->mtime_ns >= w->opts->baseline->trust_before_ns ||
+		     st->ctime_ns >= w->opts->baseline->trust_before_ns))
+		same = false;
 	bool changed = !same;
 	rc = emit_other(w, path->p, st, rc ? lerr.msg : NULL, same && prev.has_state ? prev.state : NULL,
 			err);
@@ -1159,7 +1167,10 @@ static enum ed_code visit_dir(struct walk *w, struct ed_buf *path, const struct 
 				else if (serr.code == ED_NOMEM || serr.code == ED_CONN)
 					rc = ed_err_set(err, serr.code, "%s", serr.msg);
 				else
+				{
 					rc = emit_unstatable(w, path->p, serr.msg, err);
+					sts[i].type = ED_FT_OTHER; /* an item now: not gone */
+				}
 			} else if (sts[i].type == ED_FT_DIR) {
 				rc = visit(w, path, &sts[i], err);
 			}
@@ -1283,8 +1294,14 @@ enum ed_code ed_files_collect(struct ed_source *src, const char *path,
 	rc = pool_start(&w, err);
 	if (rc)
 		goto stop;
-	/* A tree that is a folder no more: what lay below it is gone. */
-	if (opts->delta && st.type != ED_FT_DIR) {
+	/*
+	 * A tree whose top changed type (a folder that is a file now): what lay
+	 * below it, or its config items, are gone. Only then: a tombstone for a
+	 * key this collection emits again would hide it.
+	 */
+	struct ed_prev_file top;
+	if (opts->delta && w.inline_worker.prev &&
+	    opts->baseline->lookup(w.inline_worker.prev, p.p, &top) && top.ftype != st.type) {
 		struct ed_item it = {.kind = ED_KIND_FILE, .key = p.p, .key_len = p.len,
 				     .delta = ED_DELTA_BELOW};
 		rc = sink->emit(sink, &it, err);

@@ -60,12 +60,13 @@ static struct ed_baseline_reader *reader_open(const struct ed_baseline *b)
 	r->id = c->id;
 	r->ctx = c;
 	/*
-	 * The config keys of file PATH: "PATH#" (a document that is one scalar)
-	 * and "PATH#/...", not those of a file named "PATH#2.json".
+	 * The config keys of file PATH lie in [PATH#, PATH#0): one range, so the
+	 * primary key finds them (an OR of two would scan every config of the
+	 * snapshot). reader_configs() keeps "PATH#" (a document that is one
+	 * scalar) and "PATH#/...", not those of a file named "PATH#2.json".
 	 */
 	char *configs = ed_items_sql("kind, key, fingerprint, value, attrs, error",
-				     "kind = 'config' AND (key = ?3 || '#' OR "
-				     "(key >= ?3 || '#/' AND key < ?3 || '#0'))");
+				     "kind = 'config' AND key >= ?3 || '#' AND key < ?3 || '#0'");
 	char *range = ed_items_sql("kind, key, ftype", "kind = 'file' AND key >= ?3 AND key < ?4");
 	char *child = range ? sqlite3_mprintf("%s LIMIT 1", range) : NULL;
 	free(range);
@@ -115,8 +116,14 @@ static sqlite3_stmt *file_row(struct ed_baseline_reader *r, const char *path)
 		sqlite3_stmt *s = v[i];
 		sqlite3_reset(s);
 		sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_ROW)
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
 			continue;
+		/* An error is "not found", never the base's row: the file is read again. */
+		if (step != SQLITE_ROW) {
+			sqlite3_reset(s);
+			return NULL;
+		}
 		if (ed_state_is_tombstone(sqlite3_column_blob(s, 8), sqlite3_column_bytes(s, 8))) {
 			sqlite3_reset(s);
 			return NULL;
@@ -140,6 +147,7 @@ static bool reader_lookup(struct ed_baseline_reader *r, const char *path, struct
 		out->dev = (uint64_t)sqlite3_column_int64(s, 5);
 		const char *attrs = (const char *)sqlite3_column_text(s, 7);
 		out->secret = ed_attrs_secret(attrs);
+		out->ftype = ed_ftype_parse((const char *)sqlite3_column_text(s, 9));
 		out->has_state = sqlite3_column_bytes(s, 8) == ED_STATE_LEN;
 		if (out->has_state)
 			memcpy(out->state, sqlite3_column_blob(s, 8), ED_STATE_LEN);
@@ -148,6 +156,26 @@ static bool reader_lookup(struct ed_baseline_reader *r, const char *path, struct
 	if (s)
 		sqlite3_reset(s);
 	return found;
+}
+
+/*
+ * Whether rest, what follows a path in a warning, is how the parsers go on
+ * about that very file: ": ", ":LINE: " or ":LINE:COLUMN: " (not
+ * ":1.json: ...", a warning about the file "PATH:1.json").
+ */
+static bool about(const char *rest)
+{
+	for (int field = 0; field < 3; field++) {
+		if (*rest++ != ':')
+			return false;
+		if (*rest == ' ')
+			return true;
+		if (field == 2 || *rest < '0' || *rest > '9')
+			return false;
+		while (*rest >= '0' && *rest <= '9')
+			rest++;
+	}
+	return false;
 }
 
 /*
@@ -167,11 +195,9 @@ static void reader_warnings(struct ed_baseline_reader *r, const char *path, stru
 		else
 			hi = mid;
 	}
-	for (; lo < c->nwarnings && strncmp(c->warnings[lo], path, n) == 0; lo++) {
-		const char *rest = c->warnings[lo] + n;
-		if (rest[0] == ':' && (rest[1] == ' ' || (rest[1] >= '0' && rest[1] <= '9')))
+	for (; lo < c->nwarnings && strncmp(c->warnings[lo], path, n) == 0; lo++)
+		if (about(c->warnings[lo] + n))
 			sink->warn(sink, c->warnings[lo]);
-	}
 }
 
 static bool reader_has_content(struct ed_baseline_reader *r, const struct ed_fp *fp)
@@ -190,6 +216,7 @@ static enum ed_code reader_configs(struct ed_baseline_reader *r, const char *pat
 	sqlite3_stmt *s = r->configs;
 	enum ed_code rc = ED_OK;
 	int step;
+	size_t n = strlen(path);
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 3, path, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
@@ -197,6 +224,8 @@ static enum ed_code reader_configs(struct ed_baseline_reader *r, const char *pat
 		it.kind = ED_KIND_CONFIG;
 		it.key = (const char *)sqlite3_column_text(s, 1);
 		it.key_len = (size_t)sqlite3_column_bytes(s, 1);
+		if (!it.key || it.key_len < n + 1 || (it.key_len > n + 1 && it.key[n + 1] != '/'))
+			continue; /* "PATH#2.json#/...": another file's */
 		if (sqlite3_column_bytes(s, 2) == ED_FP_LEN)
 			memcpy(it.fp.b, sqlite3_column_blob(s, 2), ED_FP_LEN);
 		it.value = (const char *)sqlite3_column_text(s, 3);
@@ -248,8 +277,17 @@ static enum ed_code reader_children(struct ed_baseline_reader *r, const char *pa
 		const char *key = (const char *)sqlite3_column_text(s, 1);
 		size_t klen = (size_t)sqlite3_column_bytes(s, 1);
 		const char *ftype = (const char *)sqlite3_column_text(s, 2);
-		if (!key || klen <= pre)
+		if (!key)
 			break;
+		if (klen <= pre) {
+			/* The folder "/" itself, in the range "/".."0": step past it. */
+			ed_buf_reset(&r->lo);
+			if (ed_buf_add(&r->lo, key, klen) || ed_buf_addc(&r->lo, '\0')) {
+				rc = ed_err_set(err, ED_NOMEM, "out of memory");
+				break;
+			}
+			continue;
+		}
 		const char *name = key + pre;
 		const char *slash = memchr(name, '/', klen - pre);
 		size_t nlen = slash ? (size_t)(slash - name) : klen - pre;
@@ -311,18 +349,19 @@ enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char 
 	memset(out, 0, sizeof(*out));
 	*prev_id = 0;
 	if (sqlite3_prepare_v2(ed_store_db(st),
-			       "SELECT l.snapshot_id, s.base_id FROM latest_v AS l "
-			       "JOIN snapshots AS s ON s.id = l.snapshot_id "
+			       "SELECT l.snapshot_id, s.base_id, CAST(strftime('%s', s.started_at) AS INTEGER) "
+			       "FROM latest_v AS l JOIN snapshots AS s ON s.id = l.snapshot_id "
 			       "WHERE l.env = ? AND l.host = ?",
 			       -1, &s, NULL) != SQLITE_OK)
 		return ed_store_fail(st, "finding the previous snapshot", err);
 	sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, host, -1, SQLITE_STATIC);
-	int64_t base = 0;
+	int64_t base = 0, started = 0;
 	int step = sqlite3_step(s);
 	if (step == SQLITE_ROW) {
 		*prev_id = sqlite3_column_int64(s, 0);
 		base = sqlite3_column_int64(s, 1);
+		started = sqlite3_column_int64(s, 2);
 	}
 	else if (step != SQLITE_DONE)
 		rc = ed_store_fail(st, "finding the previous snapshot", err);
@@ -341,6 +380,8 @@ enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char 
 		ed_store_baseline_release(&partial);
 		return rc;
 	}
+	/* started_at has whole seconds; leave two more for coarse clocks. */
+	out->trust_before_ns = (started - 2) * INT64_C(1000000000);
 	out->open = reader_open;
 	out->lookup = reader_lookup;
 	out->warnings = reader_warnings;

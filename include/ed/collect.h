@@ -48,6 +48,7 @@ struct ed_prev_file {
 	int64_t size, mtime_ns, ctime_ns;
 	uint64_t ino, dev;
 	bool secret;      /* the fingerprint was keyed */
+	enum ed_ftype ftype;
 	bool has_state;
 	uint8_t state[ED_STATE_LEN]; /* items.state of the previous item */
 };
@@ -55,6 +56,11 @@ struct ed_prev_file {
 struct ed_baseline_reader;
 
 struct ed_baseline {
+	/*
+	 * Times at or after this (ns since the epoch) are too close to the
+	 * previous collection to prove that nothing changed since.
+	 */
+	int64_t trust_before_ns;
 	/* Opens a reader for one thread; NULL when it cannot (then nothing is reused). */
 	struct ed_baseline_reader *(*open)(const struct ed_baseline *b);
 	/* Looks up file item path; false when absent, unreadable then, or on error. */

@@ -347,4 +347,39 @@ round "'#' names, new profile" full
 is "$(q "$DB" "SELECT count(*) FROM items_v WHERE snapshot_id = $DELTA AND key LIKE '/srv/hash/c.json#2.json%'")" 0 \
 	"'#' names, new profile: nothing of the removed c.json#2.json remains"
 
+# --- trees given other ways: a config file as the tree, the whole root "/" ---
+# mini NAME ROOT ARGS...: host m1 of env mini collected incrementally (it must
+# be a delta) and host mf of env minif with --full, from the same tree.
+mini() {
+	local name=$1 root=$2 d
+	shift 2
+	ed --db "$DB" collect --env mini --host m1 --root "$root" --packages none "$@"
+	exits 0 "$name: incremental collection"
+	d=${OUT:-0}
+	isnt "$(base_of "$d")" NULL "$name: stored as a delta"
+	ed --db "$DB" collect --env minif --host mf --root "$root" --packages none --full "$@"
+	exits 0 "$name: --full collection"
+	is "$(items "$d")" "$(items "${OUT:-0}")" "$name: the delta equals the full collection"
+}
+M=$TMP/mini
+mkdir -p "$M/etc/d" "$M/srv/keep"
+printf '{"a": 1, "b": {"c": 2}}\n' >"$M/etc/top.json"
+for i in $(seq 1 20); do printf '%s\n' "$i" >"$M/srv/keep/f$i"; done
+printf 'x\n' >"$M/top.txt"
+printf 'y\n' >"$M/etc/d/y"
+# A tree that is one config file: its items are never tombstoned by its own top.
+ed --db "$DB" collect --env mini --host m1 --root "$M" --packages none --path /etc/top.json
+exits 0 "a config file as the tree: first collection"
+mini "a config file as the tree, unchanged" "$M" --path /etc/top.json
+printf '{"a": 1, "b": {"c": 3}, "d": 4}\n' >"$M/etc/top.json"
+mini "a config file as the tree, edited" "$M" --path /etc/top.json
+# The root "/" as the tree: entries gone right below it are gone from the delta.
+ed --db "$DB" collect --env mini --host m1 --root "$M" --packages none --path /
+exits 0 "--path /: first collection"
+rm "$M/top.txt"
+rm -r "$M/etc/d"
+mini "--path /, entries removed below the root" "$M" --path /
+is "$(q "$DB" "SELECT count(*) FROM items_v WHERE snapshot_id = (SELECT max(id) FROM snapshots WHERE host = 'm1')
+	AND key IN ('/top.txt', '/etc/d', '/etc/d/y')")" 0 "--path /: the removed entries are no items"
+
 done_testing

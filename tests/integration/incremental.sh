@@ -68,6 +68,18 @@ is "$(warnings "$OUT")" "$(warnings "$warned")" "  and stored again, though the 
 is "$(q "$DB" "SELECT warning_count FROM snapshots WHERE id = $OUT")" \
 	"$(q "$DB" "SELECT warning_count FROM snapshots WHERE id = $warned")" "  with the same count"
 rm "$R/etc/app/broken.json"
+# A warning about another file whose name starts the same ("a.json:1.json") is not this one's.
+printf '{"ok": 1}' >"$R/etc/app/a.json"
+printf '{"db": ' >"$R/etc/app/a.json:1.json"
+collect
+exits 0 "a.json and a broken a.json:1.json"
+like "$(warnings "$OUT")" "a.json:1.json:1:" "  the broken one is warned about"
+rm "$R/etc/app/a.json:1.json"
+collect
+collect
+exits 0 "after a.json:1.json is removed, twice"
+is "$(warnings "$OUT")" "" "  no warning is left, though a.json was not read again"
+rm "$R/etc/app/a.json"
 
 # --- torn reads: writers change files while collections run ---
 # A fingerprint is right when it is the hash of a state the file really had at
