@@ -227,6 +227,25 @@ else
 	exits 1 "the file readable on one side only is drift"
 	is "$(printf '%s' "$OUT" | json_get '[e["change"] for e in d["drift"] if e["key"]=="/etc/app/locked.conf"]')" '["changed"]' \
 		"  reported as changed"
+	# A folder that can be listed but not searched: its entries cannot be
+	# stat'ed. In a delta they are items with an error, as in a full collection.
+	mkdir -p "$NB/root/etc/app/ro.d"
+	echo one >"$NB/root/etc/app/ro.d/one.conf"
+	echo two >"$NB/root/etc/app/ro.d/two.conf"
+	run "${AS[@]}" "$ENVDRIFT" --db "$NB/store/s.db" collect --env g --host h --root "$NB/root" --path /etc
+	chmod 644 "$NB/root/etc/app/ro.d"
+	run "${AS[@]}" "$ENVDRIFT" --db "$NB/store/s.db" collect --env g --host h --root "$NB/root" --path /etc
+	exits 0 "entries that cannot be stat'ed: an incremental collection exits 0"
+	GID=$OUT
+	like "$ERR" 'a delta on' "  stored as a delta"
+	run "${AS[@]}" "$ENVDRIFT" --db "$NB/store/s.db" collect --env g2 --host h --root "$NB/root" --path /etc --full
+	FID2=$OUT
+	ro_items() { q "$NB/store/s.db" "select key || ' ' || ftype || ' ' || (error is not null) from items_v
+		where snapshot_id=${1:-0} and key like '/etc/app/ro.d%' order by key"; }
+	is "$(ro_items "$GID")" "$(ro_items "$FID2")" "  they are the items a full collection stores"
+	is "$(q "$NB/store/s.db" "select count(*) from items_v where snapshot_id=${GID:-0} and key like '/etc/app/ro.d/%' and error is not null")" \
+		"2" "  two items, each with its error"
+	chmod 755 "$NB/root/etc/app/ro.d"
 fi
 
 # --- symlink loops and links out of the root (FS-1) ---
