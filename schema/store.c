@@ -364,7 +364,18 @@ struct pending {
 	size_t kind, key, value, owner, group, target, error, attrs;
 };
 
-/* Inserts one item now, with its state. */
+/*
+ * Binds without a copy: flush_pending() keeps the item's strings (in the
+ * arena) and its state in place until the row is stored, then clears the
+ * bindings before the arena is reused.
+ */
+static enum ed_code bind_static(sqlite3_stmt *s, int i, const char *v)
+{
+	int r = v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+	return r == SQLITE_OK ? ED_OK : ED_STORE;
+}
+
+/* Inserts one item now, with its state; its strings must stay put until the step is done. */
 static enum ed_code insert_item(struct ed_snapwriter *w, const struct ed_item *it,
 				const uint8_t state[ED_STATE_LEN], bool added, struct ed_err *err)
 {
@@ -374,25 +385,25 @@ static enum ed_code insert_item(struct ed_snapwriter *w, const struct ed_item *i
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	r |= sqlite3_bind_int64(s, 1, w->id);
-	r |= bind_text(s, 2, it->kind);
-	r |= sqlite3_bind_text(s, 3, it->key, (int)it->key_len, SQLITE_TRANSIENT);
-	r |= sqlite3_bind_blob(s, 4, it->fp.b, ED_FP_LEN, SQLITE_TRANSIENT);
-	r |= bind_text(s, 5, it->value);
-	r |= bind_text(s, 6, ed_ftype_name(it->ftype));
+	r |= bind_static(s, 2, it->kind);
+	r |= sqlite3_bind_text(s, 3, it->key, (int)it->key_len, SQLITE_STATIC);
+	r |= sqlite3_bind_blob(s, 4, it->fp.b, ED_FP_LEN, SQLITE_STATIC);
+	r |= bind_static(s, 5, it->value);
+	r |= bind_static(s, 6, ed_ftype_name(it->ftype));
 	if (file) {
 		r |= sqlite3_bind_int(s, 7, (int)it->mode);
-		r |= bind_text(s, 8, it->owner);
-		r |= bind_text(s, 9, it->group);
-		r |= bind_text(s, 10, it->target);
+		r |= bind_static(s, 8, it->owner);
+		r |= bind_static(s, 9, it->group);
+		r |= bind_static(s, 10, it->target);
 		r |= sqlite3_bind_int64(s, 11, it->size);
 		r |= sqlite3_bind_int64(s, 12, it->mtime_ns);
 		r |= sqlite3_bind_int64(s, 13, it->ctime_ns);
 		r |= sqlite3_bind_int64(s, 14, (sqlite3_int64)it->ino);
 		r |= sqlite3_bind_int64(s, 15, (sqlite3_int64)it->dev);
 	}
-	r |= bind_text(s, 16, it->error);
-	r |= bind_text(s, 17, it->attrs);
-	r |= sqlite3_bind_blob(s, 18, state, ED_STATE_LEN, SQLITE_TRANSIENT);
+	r |= bind_static(s, 16, it->error);
+	r |= bind_static(s, 17, it->attrs);
+	r |= sqlite3_bind_blob(s, 18, state, ED_STATE_LEN, SQLITE_STATIC);
 	if (r != SQLITE_OK || it->key_len > INT32_MAX)
 		return ed_store_fail(w->st, "storing an item", err);
 	r = sqlite3_step(s);
@@ -455,6 +466,8 @@ static enum ed_code flush_pending(struct ed_snapwriter *w, struct ed_err *err)
 		if (write)
 			rc = insert_item(w, &it, state, added, err);
 	}
+	if (w->ins)
+		sqlite3_clear_bindings(w->ins); /* nothing may point into the arena past here */
 	w->npend = 0;
 	ed_buf_reset(&w->arena);
 	return rc;
