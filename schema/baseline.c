@@ -210,6 +210,49 @@ static bool reader_has_content(struct ed_baseline_reader *r, const struct ed_fp 
 	return has;
 }
 
+/* Whether the previous snapshot has file item key (len bytes). */
+static bool has_file(struct ed_baseline_reader *r, const char *key, size_t len)
+{
+	ed_buf_reset(&r->lo);
+	if (ed_buf_add(&r->lo, key, len))
+		return true; /* out of memory: assume the careful answer */
+	sqlite3_stmt *s = file_row(r, r->lo.p);
+	if (s)
+		sqlite3_reset(s);
+	return s != NULL;
+}
+
+/*
+ * Whether config key (len bytes), in the range of file path (plen bytes),
+ * is path's: config keys are PATH#/pointer, and a folder named "PATH#"
+ * holds files whose keys start the same ("PATH#/y.json#/k"). A key belongs
+ * to the longest file named by its start before a '#'.
+ */
+static bool config_of(struct ed_baseline_reader *r, const char *key, size_t len, size_t plen)
+{
+	for (size_t i = len; i-- > plen + 1;)
+		if (key[i] == '#' && has_file(r, key, i))
+			return false;
+	return true;
+}
+
+/* Whether the previous snapshot has a file item below folder "PATH#". */
+static bool hash_folder(struct ed_baseline_reader *r, const char *path)
+{
+	sqlite3_stmt *s = r->child;
+	ed_buf_reset(&r->lo);
+	ed_buf_reset(&r->hi);
+	if (ed_buf_adds(&r->lo, path) || ed_buf_adds(&r->lo, "#/") || ed_buf_adds(&r->hi, path) ||
+	    ed_buf_adds(&r->hi, "#0"))
+		return true;
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 3, r->lo.p, (int)r->lo.len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->hi.p, (int)r->hi.len, SQLITE_STATIC);
+	bool any = sqlite3_step(s) != SQLITE_DONE;
+	sqlite3_reset(s);
+	return any;
+}
+
 static enum ed_code reader_configs(struct ed_baseline_reader *r, const char *path,
 				   struct ed_sink *sink, struct ed_err *err)
 {
@@ -217,6 +260,7 @@ static enum ed_code reader_configs(struct ed_baseline_reader *r, const char *pat
 	enum ed_code rc = ED_OK;
 	int step;
 	size_t n = strlen(path);
+	bool careful = hash_folder(r, path); /* rare: a folder named "PATH#" */
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 3, path, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
@@ -226,6 +270,8 @@ static enum ed_code reader_configs(struct ed_baseline_reader *r, const char *pat
 		it.key_len = (size_t)sqlite3_column_bytes(s, 1);
 		if (!it.key || it.key_len < n + 1 || (it.key_len > n + 1 && it.key[n + 1] != '/'))
 			continue; /* "PATH#2.json#/...": another file's */
+		if (careful && !config_of(r, it.key, it.key_len, n))
+			continue; /* "PATH#/y.json#/k": the file PATH#/y.json's */
 		if (sqlite3_column_bytes(s, 2) == ED_FP_LEN)
 			memcpy(it.fp.b, sqlite3_column_blob(s, 2), ED_FP_LEN);
 		it.value = (const char *)sqlite3_column_text(s, 3);

@@ -220,6 +220,66 @@ enum ed_code ed_delta_item(struct ed_delta_writer *d, const struct ed_item *it,
 	return ED_OK;
 }
 
+/* Whether prev, resolved, has file item key (len bytes). */
+static bool prev_has_file(struct ed_delta_writer *d, const char *key, size_t len)
+{
+	for (size_t i = 0; i < 2 && d->look[i]; i++) {
+		sqlite3_stmt *q = d->look[i];
+		sqlite3_reset(q);
+		if (sqlite3_bind_text(q, 2, ED_KIND_FILE, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 3, key, (int)len, SQLITE_STATIC) != SQLITE_OK)
+			return false;
+		int r = sqlite3_step(q);
+		if (r == SQLITE_ROW) {
+			bool gone = ed_state_is_tombstone(sqlite3_column_blob(q, 0),
+							  sqlite3_column_bytes(q, 0));
+			sqlite3_reset(q);
+			return !gone;
+		}
+		sqlite3_reset(q);
+		if (r != SQLITE_DONE)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * The file that config key (len bytes) belongs to in prev: the longest
+ * prefix ending right before a '#' that is a file item. Config keys are
+ * PATH#/pointer, and a folder named "X#" beside a file X makes
+ * "X#/y.json#/k" read either way. Its length, 0 for none.
+ */
+static size_t config_owner(struct ed_delta_writer *d, const char *key, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (key[i] == '#' && i > 0 && prev_has_file(d, key, i))
+			return i;
+	return 0;
+}
+
+/* Whether prev has a file item in [lo, hi): one that a config range could be mistaken for. */
+static bool prev_has_files_in(struct ed_delta_writer *d, const char *lo, size_t lo_len,
+			      const char *hi, size_t hi_len)
+{
+	char *sql = ed_items_sql("kind, key", "kind = 'file' AND key >= ?3 AND key < ?4");
+	char *one = sql ? sqlite3_mprintf("%s LIMIT 1", sql) : NULL;
+	free(sql);
+	sqlite3_stmt *s = NULL;
+	bool any = true; /* when in doubt, take the careful way */
+	if (one && sqlite3_prepare_v2(d->db, one, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, d->prev);
+		if (d->prev_base)
+			sqlite3_bind_int64(s, 2, d->prev_base);
+		sqlite3_bind_text(s, 3, lo, (int)lo_len, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, hi, (int)hi_len, SQLITE_STATIC);
+		int r = sqlite3_step(s);
+		any = r != SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	sqlite3_free(one);
+	return any;
+}
+
 /* Tombstones for prev's items of kind with keys in [lo, hi). */
 static enum ed_code tomb_range(struct ed_delta_writer *d, const char *kind, const char *lo,
 			       size_t lo_len, const char *hi, size_t hi_len, int64_t *removed,
@@ -235,6 +295,96 @@ static enum ed_code tomb_range(struct ed_delta_writer *d, const char *kind, cons
 	*removed += sqlite3_changes(d->db);
 	sqlite3_reset(s);
 	return ED_OK;
+}
+
+/*
+ * Tombstones for prev's config items in [lo, hi) that belong (config_owner)
+ * to file owner (owner_len bytes), or with below set, to a file below the
+ * folder owner. The careful way of tomb_range(), one key at a time.
+ */
+static enum ed_code tomb_configs_owned(struct ed_delta_writer *d, const char *lo, size_t lo_len,
+				       const char *hi, size_t hi_len, const char *owner,
+				       size_t owner_len, bool below, int64_t *removed,
+				       struct ed_err *err)
+{
+	struct ed_buf keys = ED_BUF_INIT; /* the keys to remove, each followed by a NUL */
+	sqlite3_stmt *s = NULL, *ins = NULL;
+	enum ed_code rc = ED_OK;
+	char *sql = ed_items_sql("kind, key", "kind = 'config' AND key >= ?3 AND key < ?4");
+	if (!sql)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	int prep = sqlite3_prepare_v2(d->db, sql, -1, &s, NULL);
+	free(sql);
+	if (prep != SQLITE_OK) {
+		rc = fail(d, "removing items from a delta snapshot", err);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, d->prev);
+	if (d->prev_base)
+		sqlite3_bind_int64(s, 2, d->prev_base);
+	sqlite3_bind_text(s, 3, lo, (int)lo_len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, hi, (int)hi_len, SQLITE_STATIC);
+	int r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(s, 1);
+		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+		if (!k)
+			continue;
+		size_t o = config_owner(d, k, n);
+		bool mine = below ? o > owner_len && memcmp(k, owner, owner_len) == 0 &&
+					    k[owner_len] == '/'
+				  : o == owner_len && memcmp(k, owner, owner_len) == 0;
+		if (mine && (ed_buf_add(&keys, k, n) || ed_buf_addc(&keys, '\0'))) {
+			rc = ed_err_set(err, ED_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (r != SQLITE_DONE) {
+		rc = fail(d, "removing items from a delta snapshot", err);
+		goto out;
+	}
+	if (sqlite3_prepare_v2(d->db,
+			       "INSERT OR IGNORE INTO items (snapshot_id, kind, key, state, fingerprint) "
+			       "VALUES (?1, '" ED_KIND_CONFIG "', ?2, " ED_TOMBSTONE_SQL ", X'')",
+			       -1, &ins, NULL) != SQLITE_OK) {
+		rc = fail(d, "removing items from a delta snapshot", err);
+		goto out;
+	}
+	sqlite3_bind_int64(ins, 1, d->id);
+	for (size_t off = 0; off < keys.len;) {
+		const char *k = keys.p + off;
+		size_t n = strlen(k);
+		off += n + 1;
+		sqlite3_reset(ins);
+		if (sqlite3_bind_text(ins, 2, k, (int)n, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_step(ins) != SQLITE_DONE) {
+			rc = fail(d, "removing items from a delta snapshot", err);
+			goto out;
+		}
+		*removed += sqlite3_changes(d->db);
+	}
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(ins);
+	ed_buf_release(&keys);
+	return rc;
+}
+
+/*
+ * Whether config keys in [lo, hi), meant for file (or below folder) key,
+ * might belong to another file: a file below the folder "KEY#" (for KEY's
+ * own configs), or a file named by a prefix of KEY ending before a '#' (for
+ * what lies below the folder KEY).
+ */
+static bool configs_ambiguous(struct ed_delta_writer *d, const char *k, size_t n, bool below,
+			      const struct ed_buf *lo, const struct ed_buf *hi)
+{
+	if (!below)
+		return prev_has_files_in(d, lo->p, lo->len, hi->p, hi->len);
+	for (size_t i = 1; i < n; i++)
+		if (k[i] == '#' && prev_has_file(d, k, i))
+			return true;
+	return false;
 }
 
 enum ed_code ed_delta_gone(struct ed_delta_writer *d, const struct ed_item *it, int64_t *removed,
@@ -270,9 +420,15 @@ enum ed_code ed_delta_gone(struct ed_delta_writer *d, const struct ed_item *it, 
 			if (ed_buf_add(&lo, k, n) || ed_buf_adds(&lo, ranges[i].from) ||
 			    ed_buf_add(&hi, k, n) || ed_buf_add(&hi, ranges[i].to, ranges[i].to_len))
 				goto oom;
+			bool below = i == 2;
+			/* "KEY#": a document that is one scalar, never another file's. */
+			bool careful = i > 0 && configs_ambiguous(d, k, n, below, &lo, &hi);
 			for (size_t j = 0; j < 2 && ranges[i].kinds[j] && !rc; j++)
-				rc = tomb_range(d, ranges[i].kinds[j], lo.p, lo.len, hi.p, hi.len,
-						removed, err);
+				rc = careful && strcmp(ranges[i].kinds[j], ED_KIND_CONFIG) == 0
+					     ? tomb_configs_owned(d, lo.p, lo.len, hi.p, hi.len, k, n,
+								  below, removed, err)
+					     : tomb_range(d, ranges[i].kinds[j], lo.p, lo.len, hi.p,
+							  hi.len, removed, err);
 		}
 	}
 	goto out;

@@ -382,4 +382,23 @@ mini "--path /, entries removed below the root" "$M" --path /
 is "$(q "$DB" "SELECT count(*) FROM items_v WHERE snapshot_id = (SELECT max(id) FROM snapshots WHERE host = 'm1')
 	AND key IN ('/top.txt', '/etc/d', '/etc/d/y')")" 0 "--path /: the removed entries are no items"
 
+# --- a file X beside a folder "X#": config keys X#/y.json#/k read both ways ---
+H=$TMP/hashdir
+mkdir -p "$H/srv/h/c.json#" "$H/srv/k/c.json#"
+for i in $(seq 1 20); do printf '%s\n' "$i" >"$H/srv/h/f$i"; done
+printf '{"o": {"l": 1}}\n' >"$H/srv/h/c.json"
+printf '{"x": 1}\n' >"$H/srv/h/c.json#/y.json"
+printf '{"o": {"l": 1}}\n' >"$H/srv/k/c.json"
+printf '{"x": 1}\n' >"$H/srv/k/c.json#/y.json"
+ed --db "$DB" collect --env mini --host m1 --root "$H" --packages none --path /srv
+exits 0 "a file X beside a folder X#: first collection"
+printf '{"o": {"l": 2}}\n' >"$H/srv/h/c.json"
+mini "X edited, X#/y.json unchanged" "$H" --path /srv
+rm "$H/srv/h/c.json"
+mini "X removed, X#/y.json unchanged" "$H" --path /srv
+rm -r "$H/srv/k/c.json#"
+mini "X# removed, X unchanged" "$H" --path /srv
+is "$(q "$DB" "SELECT count(*) FROM items_v WHERE snapshot_id = (SELECT max(id) FROM snapshots WHERE host = 'm1')
+	AND key IN ('/srv/h/c.json#/y.json#/x', '/srv/k/c.json#/o/l')")" 2 "  both files' configs are there"
+
 done_testing
