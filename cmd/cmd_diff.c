@@ -298,12 +298,8 @@ static bool blocking_errors(struct ed_store *st, const struct ed_policy *pol,
 	struct ed_drift tmp = {0};
 	sqlite3_stmt *s = NULL;
 	bool found = false;
-	char *sql = ed_items_sql("kind, key, error", "error IS NOT NULL");
-	char *limited = sql ? sqlite3_mprintf("%s LIMIT 10000", sql) : NULL;
-	free(sql);
-	int prep = limited ? sqlite3_prepare_v2(ed_store_db(st), limited, -1, &s, NULL) : SQLITE_NOMEM;
-	sqlite3_free(limited);
-	if (prep != SQLITE_OK)
+	if (ed_items_prepare(ed_store_db(st), NULL, "kind, key, error", "error IS NOT NULL",
+			     " LIMIT 10000", 0, 0, &s) != SQLITE_OK)
 		return false;
 	const struct ed_snapref *sides[2] = {d->refs, d->cands};
 	size_t ns[2] = {d->nrefs, d->ncands};
@@ -312,11 +308,7 @@ static bool blocking_errors(struct ed_store *st, const struct ed_policy *pol,
 	for (int k = 0; k < 2; k++) {
 		for (size_t i = 0; i < ns[k]; i++) {
 			sqlite3_reset(s);
-			sqlite3_bind_int64(s, 1, sides[k][i].id);
-			if (sides[k][i].base)
-				sqlite3_bind_int64(s, 2, sides[k][i].base);
-			else
-				sqlite3_bind_null(s, 2);
+			ed_items_bind(s, sides[k][i].id, sides[k][i].base);
 			while (sqlite3_step(s) == SQLITE_ROW) {
 				if (tmp.n == cap) {
 					size_t ncap = cap ? 2 * cap : 16;

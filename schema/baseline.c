@@ -65,22 +65,18 @@ static struct ed_baseline_reader *reader_open(const struct ed_baseline *b)
 	 * snapshot). reader_configs() keeps "PATH#" (a document that is one
 	 * scalar) and "PATH#/...", not those of a file named "PATH#2.json".
 	 */
-	char *configs = ed_items_sql("kind, key, fingerprint, value, attrs, error",
-				     "kind = 'config' AND key >= ?3 || '#' AND key < ?3 || '#0'");
-	char *range = ed_items_sql("kind, key, ftype", "kind = 'file' AND key >= ?3 AND key < ?4");
-	char *child = range ? sqlite3_mprintf("%s LIMIT 1", range) : NULL;
-	free(range);
-	/* ?1 the previous snapshot, ?2 its base (NULL: none). */
-	bool ok = configs && child && (r->db = ed_store_open_reader(c->path)) &&
+	bool ok = (r->db = ed_store_open_reader(c->path)) &&
 		  sqlite3_prepare_v2(r->db, ITEM_SQL, -1, &r->file, NULL) == SQLITE_OK &&
 		  (!c->base ||
 		   sqlite3_prepare_v2(r->db, ITEM_SQL, -1, &r->base_file, NULL) == SQLITE_OK) &&
-		  sqlite3_prepare_v2(r->db, configs, -1, &r->configs, NULL) == SQLITE_OK &&
-		  sqlite3_prepare_v2(r->db, child, -1, &r->child, NULL) == SQLITE_OK &&
+		  ed_items_prepare(r->db, NULL, "kind, key, fingerprint, value, attrs, error",
+				   "kind = 'config' AND key >= ?3 || '#' AND key < ?3 || '#0'", NULL,
+				   c->id, c->base, &r->configs) == SQLITE_OK &&
+		  ed_items_prepare(r->db, NULL, "kind, key, ftype",
+				   "kind = 'file' AND key >= ?3 AND key < ?4", " LIMIT 1", c->id,
+				   c->base, &r->child) == SQLITE_OK &&
 		  sqlite3_prepare_v2(r->db, "SELECT 1 FROM contents WHERE fingerprint = ?", -1,
 				     &r->content, NULL) == SQLITE_OK;
-	free(configs);
-	sqlite3_free(child);
 	/*
 	 * One read transaction for the reader's life: a lookup then skips
 	 * taking and dropping its own (most of what a point lookup costs). The
@@ -91,12 +87,6 @@ static struct ed_baseline_reader *reader_open(const struct ed_baseline *b)
 	if (!ok) {
 		reader_close(r);
 		return NULL;
-	}
-	sqlite3_stmt *all[] = {r->configs, r->child};
-	for (size_t i = 0; i < 2; i++) {
-		sqlite3_bind_int64(all[i], 1, c->id);
-		if (c->base)
-			sqlite3_bind_int64(all[i], 2, c->base);
 	}
 	sqlite3_bind_int64(r->file, 1, c->id);
 	if (c->base)

@@ -28,7 +28,8 @@ struct ed_delta_writer {
 	const char *store;
 	int64_t id, prev, prev_base;
 	sqlite3_stmt *look[2]; /* the row of (kind, key) of prev, and of its base */
-	sqlite3_stmt *tomb; /* tombstones for prev's items of one kind in a key range */
+	sqlite3_stmt *tomb;  /* tombstones for prev's items of one kind in a key range */
+	sqlite3_stmt *range; /* prev's keys of one kind in a key range */
 	uint64_t *seen;     /* hashes of (kind, key) of other kinds, open addressing; 0 = empty */
 	size_t nseen, cap;
 };
@@ -50,37 +51,29 @@ enum ed_code ed_delta_open(sqlite3 *db, const char *store, int64_t id, int64_t p
 	d->id = id;
 	d->prev = prev;
 	d->prev_base = prev_base;
-	char *range = ed_items_sql("kind, key", "kind = ?5 AND key >= ?3 AND key < ?4");
-	char *tomb = range ? sqlite3_mprintf("INSERT OR IGNORE INTO items (snapshot_id, kind, key, "
-					     "state, fingerprint) SELECT ?6, kind, key, "
-					     ED_TOMBSTONE_SQL ", X'' FROM (%s)", range)
-			   : NULL;
-	free(range);
-	enum ed_code rc = ED_OK;
-	if (!tomb)
-		rc = ed_err_set(err, ED_NOMEM, "out of memory");
-	else
-		for (size_t i = 0; i < (prev_base ? 2u : 1u) && !rc; i++)
-			if (sqlite3_prepare_v2(db,
-					       "SELECT state, value, size, mtime_ns, ctime_ns, ino, dev, "
-					       "attrs FROM items WHERE snapshot_id = ?1 AND kind = ?2 "
-					       "AND key = ?3",
-					       -1, &d->look[i], NULL) != SQLITE_OK)
-				rc = fail(d, "starting a delta snapshot", err);
-	if (!rc && sqlite3_prepare_v2(db, tomb, -1, &d->tomb, NULL) != SQLITE_OK)
-		rc = fail(d, "starting a delta snapshot", err);
-	sqlite3_free(tomb);
-	if (rc) {
+	/* prev's keys, resolved, of kind ?5 in [?3, ?4). */
+	static const char cols[] = "kind, key", where[] = "kind = ?5 AND key >= ?3 AND key < ?4";
+	int r = SQLITE_OK;
+	for (size_t i = 0; i < (prev_base ? 2u : 1u) && r == SQLITE_OK; i++)
+		if ((r = sqlite3_prepare_v2(db,
+					    "SELECT state, value, size, mtime_ns, ctime_ns, ino, dev, "
+					    "attrs FROM items WHERE snapshot_id = ?1 AND kind = ?2 "
+					    "AND key = ?3",
+					    -1, &d->look[i], NULL)) == SQLITE_OK)
+			sqlite3_bind_int64(d->look[i], 1, i ? prev_base : prev);
+	if (r == SQLITE_OK)
+		r = ed_items_prepare(db,
+				     "INSERT OR IGNORE INTO items (snapshot_id, kind, key, state, "
+				     "fingerprint) SELECT ?6, kind, key, " ED_TOMBSTONE_SQL ", X'' FROM (",
+				     cols, where, ")", prev, prev_base, &d->tomb);
+	if (r == SQLITE_OK)
+		r = ed_items_prepare(db, NULL, cols, where, NULL, prev, prev_base, &d->range);
+	if (r != SQLITE_OK) {
+		enum ed_code rc = r == SQLITE_NOMEM ? ed_err_set(err, ED_NOMEM, "out of memory")
+						    : fail(d, "starting a delta snapshot", err);
 		ed_delta_close(d);
 		return rc;
 	}
-	sqlite3_bind_int64(d->look[0], 1, prev);
-	if (prev_base)
-		sqlite3_bind_int64(d->look[1], 1, prev_base);
-	/* The tombstones read prev resolved: ?1 prev, ?2 its base (NULL: none). */
-	sqlite3_bind_int64(d->tomb, 1, prev);
-	if (prev_base)
-		sqlite3_bind_int64(d->tomb, 2, prev_base);
 	sqlite3_bind_int64(d->tomb, 6, id);
 	*out = d;
 	return ED_OK;
@@ -93,6 +86,7 @@ void ed_delta_close(struct ed_delta_writer *d)
 	sqlite3_finalize(d->look[0]);
 	sqlite3_finalize(d->look[1]);
 	sqlite3_finalize(d->tomb);
+	sqlite3_finalize(d->range);
 	free(d->seen);
 	free(d);
 }
@@ -163,6 +157,36 @@ static bool known(const char *kind)
 
 /* --- items --- */
 
+/*
+ * prev's item (kind, key of len bytes), as it resolves: its own row, else
+ * its base's. 1 with *row on it (the caller resets it), 0 for none (or a
+ * tombstone), -1 on an SQLite error.
+ */
+static int prev_row(struct ed_delta_writer *d, const char *kind, const char *key, size_t len,
+		    sqlite3_stmt **row)
+{
+	*row = NULL;
+	for (size_t i = 0; i < 2 && d->look[i]; i++) {
+		sqlite3_stmt *q = d->look[i];
+		sqlite3_reset(q);
+		if (sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 3, key, (int)len, SQLITE_STATIC) != SQLITE_OK)
+			return -1;
+		int r = sqlite3_step(q);
+		if (r == SQLITE_DONE)
+			continue;
+		if (r != SQLITE_ROW)
+			return -1;
+		if (ed_state_is_tombstone(sqlite3_column_blob(q, 0), sqlite3_column_bytes(q, 0))) {
+			sqlite3_reset(q);
+			return 0;
+		}
+		*row = q;
+		return 1;
+	}
+	return 0;
+}
+
 static bool text_eq(sqlite3_stmt *s, int col, const char *v)
 {
 	const char *t = (const char *)sqlite3_column_text(s, col);
@@ -187,23 +211,11 @@ enum ed_code ed_delta_item(struct ed_delta_writer *d, const struct ed_item *it,
 		if (!seen_add(d, key_hash(it->kind, it->key, it->key_len)))
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 	}
-	/* prev's own row, else its base's. */
-	sqlite3_stmt *s = NULL;
-	for (size_t i = 0; i < 2 && d->look[i] && !s; i++) {
-		sqlite3_stmt *q = d->look[i];
-		sqlite3_reset(q);
-		if (sqlite3_bind_text(q, 2, it->kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_text(q, 3, it->key, (int)it->key_len, SQLITE_STATIC) != SQLITE_OK)
-			return fail(d, "comparing with the previous snapshot", err);
-		int r = sqlite3_step(q);
-		if (r == SQLITE_ROW)
-			s = q;
-		else if (r != SQLITE_DONE)
-			return fail(d, "comparing with the previous snapshot", err);
-	}
-	if (!s || ed_state_is_tombstone(sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0))) {
-		if (s)
-			sqlite3_reset(s);
+	sqlite3_stmt *s;
+	int found = prev_row(d, it->kind, it->key, it->key_len, &s);
+	if (found < 0)
+		return fail(d, "comparing with the previous snapshot", err);
+	if (!found) {
 		*write = *added = true;
 		return ED_OK;
 	}
@@ -220,64 +232,43 @@ enum ed_code ed_delta_item(struct ed_delta_writer *d, const struct ed_item *it,
 	return ED_OK;
 }
 
-/* Whether prev, resolved, has file item key (len bytes). */
-static bool prev_has_file(struct ed_delta_writer *d, const char *key, size_t len)
-{
-	for (size_t i = 0; i < 2 && d->look[i]; i++) {
-		sqlite3_stmt *q = d->look[i];
-		sqlite3_reset(q);
-		if (sqlite3_bind_text(q, 2, ED_KIND_FILE, -1, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_text(q, 3, key, (int)len, SQLITE_STATIC) != SQLITE_OK)
-			return false;
-		int r = sqlite3_step(q);
-		if (r == SQLITE_ROW) {
-			bool gone = ed_state_is_tombstone(sqlite3_column_blob(q, 0),
-							  sqlite3_column_bytes(q, 0));
-			sqlite3_reset(q);
-			return !gone;
-		}
-		sqlite3_reset(q);
-		if (r != SQLITE_DONE)
-			return false;
-	}
-	return false;
-}
-
 /*
  * The file that config key (len bytes) belongs to in prev: the longest
  * prefix ending right before a '#' that is a file item. Config keys are
  * PATH#/pointer, and a folder named "X#" beside a file X makes
- * "X#/y.json#/k" read either way. Its length, 0 for none.
+ * "X#/y.json#/k" read either way. Its length in *owner, 0 for none; -1 on
+ * an SQLite error.
  */
-static size_t config_owner(struct ed_delta_writer *d, const char *key, size_t len)
+static int config_owner(struct ed_delta_writer *d, const char *key, size_t len, size_t *owner)
 {
-	for (size_t i = len; i-- > 0;)
-		if (key[i] == '#' && i > 0 && prev_has_file(d, key, i))
-			return i;
+	*owner = 0;
+	for (size_t i = len; i-- > 1;) {
+		if (key[i] != '#')
+			continue;
+		sqlite3_stmt *row;
+		int found = prev_row(d, ED_KIND_FILE, key, i, &row);
+		if (found < 0)
+			return -1;
+		if (found) {
+			sqlite3_reset(row);
+			*owner = i;
+			return 0;
+		}
+	}
 	return 0;
 }
 
-/* Whether prev has a file item in [lo, hi): one that a config range could be mistaken for. */
-static bool prev_has_files_in(struct ed_delta_writer *d, const char *lo, size_t lo_len,
-			      const char *hi, size_t hi_len)
+/* Positions d->range on prev's first key of kind in [lo, hi): SQLITE_ROW, SQLITE_DONE or an error. */
+static int range_start(struct ed_delta_writer *d, const char *kind, const char *lo, size_t lo_len,
+		       const char *hi, size_t hi_len)
 {
-	char *sql = ed_items_sql("kind, key", "kind = 'file' AND key >= ?3 AND key < ?4");
-	char *one = sql ? sqlite3_mprintf("%s LIMIT 1", sql) : NULL;
-	free(sql);
-	sqlite3_stmt *s = NULL;
-	bool any = true; /* when in doubt, take the careful way */
-	if (one && sqlite3_prepare_v2(d->db, one, -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, d->prev);
-		if (d->prev_base)
-			sqlite3_bind_int64(s, 2, d->prev_base);
-		sqlite3_bind_text(s, 3, lo, (int)lo_len, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, hi, (int)hi_len, SQLITE_STATIC);
-		int r = sqlite3_step(s);
-		any = r != SQLITE_DONE;
-	}
-	sqlite3_finalize(s);
-	sqlite3_free(one);
-	return any;
+	sqlite3_stmt *s = d->range;
+	sqlite3_reset(s);
+	if (sqlite3_bind_text(s, 3, lo, (int)lo_len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, hi, (int)hi_len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 5, kind, -1, SQLITE_STATIC) != SQLITE_OK)
+		return SQLITE_ERROR;
+	return sqlite3_step(s);
 }
 
 /* Tombstones for prev's items of kind with keys in [lo, hi). */
@@ -298,6 +289,45 @@ static enum ed_code tomb_range(struct ed_delta_writer *d, const char *kind, cons
 }
 
 /*
+ * Tombstones for keys, a list of kind "\0" key "\0" pairs, collected
+ * first: a cursor must not read the table that is being written.
+ */
+static enum ed_code tomb_keys(struct ed_delta_writer *d, const struct ed_buf *keys,
+			      int64_t *removed, struct ed_err *err)
+{
+	sqlite3_stmt *ins = NULL;
+	enum ed_code rc = ED_OK;
+	if (!keys->len)
+		return ED_OK;
+	if (sqlite3_prepare_v2(d->db,
+			       "INSERT OR IGNORE INTO items (snapshot_id, kind, key, state, fingerprint) "
+			       "VALUES (?1, ?2, ?3, " ED_TOMBSTONE_SQL ", X'')",
+			       -1, &ins, NULL) != SQLITE_OK)
+		return fail(d, "removing items from a delta snapshot", err);
+	sqlite3_bind_int64(ins, 1, d->id);
+	for (size_t off = 0; off < keys->len && !rc;) {
+		const char *kind = keys->p + off;
+		const char *key = kind + strlen(kind) + 1;
+		off = (size_t)(key - keys->p) + strlen(key) + 1;
+		sqlite3_reset(ins);
+		if (sqlite3_bind_text(ins, 2, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(ins, 3, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_step(ins) != SQLITE_DONE)
+			rc = fail(d, "removing items from a delta snapshot", err);
+		else
+			*removed += sqlite3_changes(d->db);
+	}
+	sqlite3_finalize(ins);
+	return rc;
+}
+
+static int add_key(struct ed_buf *keys, const char *kind, const char *key, size_t len)
+{
+	return ed_buf_add(keys, kind, strlen(kind) + 1) || ed_buf_add(keys, key, len) ||
+	       ed_buf_addc(keys, '\0');
+}
+
+/*
  * Tombstones for prev's config items in [lo, hi) that belong (config_owner)
  * to file owner (owner_len bytes), or with below set, to a file below the
  * folder owner. The careful way of tomb_range(), one key at a time.
@@ -307,65 +337,33 @@ static enum ed_code tomb_configs_owned(struct ed_delta_writer *d, const char *lo
 				       size_t owner_len, bool below, int64_t *removed,
 				       struct ed_err *err)
 {
-	struct ed_buf keys = ED_BUF_INIT; /* the keys to remove, each followed by a NUL */
-	sqlite3_stmt *s = NULL, *ins = NULL;
+	struct ed_buf keys = ED_BUF_INIT;
+	sqlite3_stmt *s = d->range;
 	enum ed_code rc = ED_OK;
-	char *sql = ed_items_sql("kind, key", "kind = 'config' AND key >= ?3 AND key < ?4");
-	if (!sql)
-		return ed_err_set(err, ED_NOMEM, "out of memory");
-	int prep = sqlite3_prepare_v2(d->db, sql, -1, &s, NULL);
-	free(sql);
-	if (prep != SQLITE_OK) {
-		rc = fail(d, "removing items from a delta snapshot", err);
-		goto out;
-	}
-	sqlite3_bind_int64(s, 1, d->prev);
-	if (d->prev_base)
-		sqlite3_bind_int64(s, 2, d->prev_base);
-	sqlite3_bind_text(s, 3, lo, (int)lo_len, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, hi, (int)hi_len, SQLITE_STATIC);
 	int r;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	for (r = range_start(d, ED_KIND_CONFIG, lo, lo_len, hi, hi_len); r == SQLITE_ROW;
+	     r = sqlite3_step(s)) {
 		const char *k = (const char *)sqlite3_column_text(s, 1);
-		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+		size_t n = (size_t)sqlite3_column_bytes(s, 1), o;
 		if (!k)
 			continue;
-		size_t o = config_owner(d, k, n);
+		if (config_owner(d, k, n, &o)) {
+			r = SQLITE_ERROR;
+			break;
+		}
 		bool mine = below ? o > owner_len && memcmp(k, owner, owner_len) == 0 &&
 					    k[owner_len] == '/'
 				  : o == owner_len && memcmp(k, owner, owner_len) == 0;
-		if (mine && (ed_buf_add(&keys, k, n) || ed_buf_addc(&keys, '\0'))) {
+		if (mine && add_key(&keys, ED_KIND_CONFIG, k, n)) {
 			rc = ed_err_set(err, ED_NOMEM, "out of memory");
-			goto out;
+			break;
 		}
 	}
-	if (r != SQLITE_DONE) {
+	sqlite3_reset(s);
+	if (!rc && r != SQLITE_DONE)
 		rc = fail(d, "removing items from a delta snapshot", err);
-		goto out;
-	}
-	if (sqlite3_prepare_v2(d->db,
-			       "INSERT OR IGNORE INTO items (snapshot_id, kind, key, state, fingerprint) "
-			       "VALUES (?1, '" ED_KIND_CONFIG "', ?2, " ED_TOMBSTONE_SQL ", X'')",
-			       -1, &ins, NULL) != SQLITE_OK) {
-		rc = fail(d, "removing items from a delta snapshot", err);
-		goto out;
-	}
-	sqlite3_bind_int64(ins, 1, d->id);
-	for (size_t off = 0; off < keys.len;) {
-		const char *k = keys.p + off;
-		size_t n = strlen(k);
-		off += n + 1;
-		sqlite3_reset(ins);
-		if (sqlite3_bind_text(ins, 2, k, (int)n, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_step(ins) != SQLITE_DONE) {
-			rc = fail(d, "removing items from a delta snapshot", err);
-			goto out;
-		}
-		*removed += sqlite3_changes(d->db);
-	}
-out:
-	sqlite3_finalize(s);
-	sqlite3_finalize(ins);
+	if (!rc)
+		rc = tomb_keys(d, &keys, removed, err);
 	ed_buf_release(&keys);
 	return rc;
 }
@@ -374,17 +372,27 @@ out:
  * Whether config keys in [lo, hi), meant for file (or below folder) key,
  * might belong to another file: a file below the folder "KEY#" (for KEY's
  * own configs), or a file named by a prefix of KEY ending before a '#' (for
- * what lies below the folder KEY).
+ * what lies below the folder KEY). 1 yes, 0 no, -1 on an SQLite error.
  */
-static bool configs_ambiguous(struct ed_delta_writer *d, const char *k, size_t n, bool below,
-			      const struct ed_buf *lo, const struct ed_buf *hi)
+static int configs_ambiguous(struct ed_delta_writer *d, const char *k, size_t n, bool below,
+			     const struct ed_buf *lo, const struct ed_buf *hi)
 {
-	if (!below)
-		return prev_has_files_in(d, lo->p, lo->len, hi->p, hi->len);
-	for (size_t i = 1; i < n; i++)
-		if (k[i] == '#' && prev_has_file(d, k, i))
-			return true;
-	return false;
+	if (!below) {
+		int r = range_start(d, ED_KIND_FILE, lo->p, lo->len, hi->p, hi->len);
+		sqlite3_reset(d->range);
+		return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (k[i] != '#')
+			continue;
+		sqlite3_stmt *row;
+		int found = prev_row(d, ED_KIND_FILE, k, i, &row);
+		if (found > 0)
+			sqlite3_reset(row);
+		if (found)
+			return found;
+	}
+	return 0;
 }
 
 enum ed_code ed_delta_gone(struct ed_delta_writer *d, const struct ed_item *it, int64_t *removed,
@@ -422,7 +430,11 @@ enum ed_code ed_delta_gone(struct ed_delta_writer *d, const struct ed_item *it, 
 				goto oom;
 			bool below = i == 2;
 			/* "KEY#": a document that is one scalar, never another file's. */
-			bool careful = i > 0 && configs_ambiguous(d, k, n, below, &lo, &hi);
+			int careful = i > 0 ? configs_ambiguous(d, k, n, below, &lo, &hi) : 0;
+			if (careful < 0) {
+				rc = fail(d, "removing items from a delta snapshot", err);
+				break;
+			}
 			for (size_t j = 0; j < 2 && ranges[i].kinds[j] && !rc; j++)
 				rc = careful && strcmp(ranges[i].kinds[j], ED_KIND_CONFIG) == 0
 					     ? tomb_configs_owned(d, lo.p, lo.len, hi.p, hi.len, k, n,
@@ -445,65 +457,35 @@ enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, int64_
 {
 	sqlite3_stmt *s = NULL, *ins = NULL;
 	enum ed_code rc = ED_OK;
-	struct ed_buf gone = ED_BUF_INIT; /* kind "\0" key "\0", one after the other */
+	struct ed_buf gone = ED_BUF_INIT;
 	*removed = 0;
 	/* By name, so the primary key finds them. */
-	char *sql = ed_items_sql("kind, key", "kind IN ('" ED_KIND_PACKAGE "', '" ED_KIND_SCHEMA
-				 "', '" ED_KIND_SYSTEM "')");
-	if (!sql)
+	int r = ed_items_prepare(d->db, NULL, "kind, key",
+				 "kind IN ('" ED_KIND_PACKAGE "', '" ED_KIND_SCHEMA "', '" ED_KIND_SYSTEM
+				 "')",
+				 NULL, d->prev, d->prev_base, &s);
+	if (r == SQLITE_NOMEM)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
-	int prep = sqlite3_prepare_v2(d->db, sql, -1, &s, NULL);
-	free(sql);
-	if (prep != SQLITE_OK) {
-		rc = fail(d, "finishing a delta snapshot", err);
-		goto out;
-	}
-	sqlite3_bind_int64(s, 1, d->prev);
-	if (d->prev_base)
-		sqlite3_bind_int64(s, 2, d->prev_base);
-	/* Collected first: the cursor must not read the table it writes. */
-	int r;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	while (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(s, 0);
 		const char *key = (const char *)sqlite3_column_text(s, 1);
 		size_t key_len = (size_t)sqlite3_column_bytes(s, 1);
-		if (!kind || !key || seen_has(d, key_hash(kind, key, key_len)))
-			continue;
-		if (ed_buf_add(&gone, kind, strlen(kind) + 1) || ed_buf_add(&gone, key, key_len) ||
-		    ed_buf_addc(&gone, '\0')) {
+		if (kind && key && !seen_has(d, key_hash(kind, key, key_len)) &&
+		    add_key(&gone, kind, key, key_len)) {
 			rc = ed_err_set(err, ED_NOMEM, "out of memory");
 			goto out;
 		}
+		r = SQLITE_OK; /* step on */
 	}
 	if (r != SQLITE_DONE) {
 		rc = fail(d, "finishing a delta snapshot", err);
 		goto out;
 	}
-	if (sqlite3_prepare_v2(d->db,
-			       "INSERT OR IGNORE INTO items (snapshot_id, kind, key, state, fingerprint) "
-			       "VALUES (?1, ?2, ?3, " ED_TOMBSTONE_SQL ", X'')",
-			       -1, &ins, NULL) != SQLITE_OK) {
-		rc = fail(d, "finishing a delta snapshot", err);
+	if ((rc = tomb_keys(d, &gone, removed, err)))
 		goto out;
-	}
-	sqlite3_bind_int64(ins, 1, d->id);
-	for (size_t off = 0; off < gone.len;) {
-		const char *kind = gone.p + off;
-		const char *key = kind + strlen(kind) + 1;
-		off = (size_t)(key - gone.p) + strlen(key) + 1;
-		sqlite3_reset(ins);
-		if (sqlite3_bind_text(ins, 2, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_text(ins, 3, key, -1, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_step(ins) != SQLITE_DONE) {
-			rc = fail(d, "removing items from a delta snapshot", err);
-			goto out;
-		}
-		*removed += sqlite3_changes(d->db);
-	}
 	*rows += *removed;
 	/* prev's own rows (its changes on the base) where this snapshot has none. */
 	if (d->prev_base) {
-		sqlite3_finalize(ins);
 		if (sqlite3_prepare_v2(d->db,
 				       "INSERT OR IGNORE INTO items (snapshot_id, kind, key, state, "
 				       "fingerprint, value, ftype, mode, owner, grp, target, size, "
@@ -512,7 +494,6 @@ enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, int64_
 				       "owner, grp, target, size, mtime_ns, ctime_ns, ino, dev, error, "
 				       "attrs FROM items WHERE snapshot_id = ?2",
 				       -1, &ins, NULL) != SQLITE_OK) {
-			ins = NULL;
 			rc = fail(d, "finishing a delta snapshot", err);
 			goto out;
 		}

@@ -2167,18 +2167,14 @@ static enum ed_code export_items(struct ed_store *st, const struct ed_snapref *r
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
 	struct ed_buf k = ED_BUF_INIT;
-	char *sql = ed_items_sql("kind, key, fingerprint, value, ftype, mode, owner, grp, target,"
-				 " size, mtime_ns, ctime_ns, ino, dev, error, attrs", NULL);
-	if (!sql)
+	int r = ed_items_prepare(ed_store_db(st), NULL,
+				 "kind, key, fingerprint, value, ftype, mode, owner, grp, target,"
+				 " size, mtime_ns, ctime_ns, ino, dev, error, attrs",
+				 NULL, NULL, ref->id, ref->base, &s);
+	if (r == SQLITE_NOMEM)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
-	int prep = sqlite3_prepare_v2(ed_store_db(st), sql, -1, &s, NULL);
-	free(sql);
-	if (prep != SQLITE_OK)
+	if (r != SQLITE_OK)
 		return ed_store_fail(st, "reading items", err);
-	sqlite3_bind_int64(s, 1, ref->id);
-	if (ref->base)
-		sqlite3_bind_int64(s, 2, ref->base);
-	int r;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ed_item it = {0};
 		const char *ft = (const char *)sqlite3_column_text(s, 4);
@@ -2246,25 +2242,16 @@ static enum ed_code export_rest(struct ed_store *st, const struct ed_snapref *re
 	s = NULL;
 
 	/* Contents are kept once per fingerprint for the whole store: this snapshot's files'. */
-	char *items = ed_items_sql("kind, key, fingerprint", "kind = 'file'");
-	char *sql = items ? sqlite3_mprintf("SELECT fingerprint, size, encoding, data FROM contents"
-					    " WHERE fingerprint IN (SELECT fingerprint FROM (%s))"
-					    " ORDER BY fingerprint", items)
-			  : NULL;
-	free(items);
-	if (!sql) {
-		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+	r = ed_items_prepare(db,
+			     "SELECT fingerprint, size, encoding, data FROM contents"
+			     " WHERE fingerprint IN (SELECT fingerprint FROM (",
+			     "kind, key, fingerprint", "kind = 'file'", ")) ORDER BY fingerprint",
+			     ref->id, ref->base, &s);
+	if (r != SQLITE_OK) {
+		rc = r == SQLITE_NOMEM ? ed_err_set(err, ED_NOMEM, "out of memory")
+				       : ed_store_fail(st, "reading kept content", err);
 		goto out;
 	}
-	int prep = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	sqlite3_free(sql);
-	if (prep != SQLITE_OK) {
-		rc = ed_store_fail(st, "reading kept content", err);
-		goto out;
-	}
-	sqlite3_bind_int64(s, 1, ref->id);
-	if (ref->base)
-		sqlite3_bind_int64(s, 2, ref->base);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ed_fp fp;
 		const char *enc = (const char *)sqlite3_column_text(s, 2);

@@ -357,6 +357,7 @@ static enum ed_code bind_text(sqlite3_stmt *s, int i, const char *v)
 }
 
 #define PEND_MAX 16384
+#define ARENA_MAX (8u * 1024 * 1024) /* bytes of the pending items' strings */
 #define NO_STR SIZE_MAX
 
 struct pending {
@@ -439,10 +440,18 @@ static int cmp_pending(const void *x, const void *y)
 	return c ? c : (a->it.key_len > b->it.key_len) - (a->it.key_len < b->it.key_len);
 }
 
-/* Inserts the waiting items in key order. */
+static double seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Inserts the waiting items in key order; the time it takes counts as the store's. */
 static enum ed_code flush_pending(struct ed_snapwriter *w, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
+	double t0 = seconds();
 	sort_writer = w;
 	if (w->npend) /* a delta may have none, and no buffer */
 		qsort(w->pend, w->npend, sizeof(*w->pend), cmp_pending);
@@ -468,6 +477,7 @@ static enum ed_code flush_pending(struct ed_snapwriter *w, struct ed_err *err)
 	}
 	if (w->ins)
 		sqlite3_clear_bindings(w->ins); /* nothing may point into the arena past here */
+	w->busy += seconds() - t0;
 	w->npend = 0;
 	ed_buf_reset(&w->arena);
 	return rc;
@@ -484,32 +494,10 @@ static bool arena_add(struct ed_snapwriter *w, const char *s, size_t len, size_t
 	return ed_buf_add(&w->arena, s, len) == 0 && ed_buf_addc(&w->arena, '\0') == 0;
 }
 
-static double seconds(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
-static enum ed_code emit_now(struct ed_snapwriter *w, const struct ed_item *it, struct ed_err *err);
-
-/* Times what the store takes, for the closing line and the benchmark. */
 static enum ed_code writer_emit(struct ed_sink *sink, const struct ed_item *it, struct ed_err *err)
 {
 	struct ed_snapwriter *w = sink->ctx;
-	/* Most items only join the batch: time the batches, not every item. */
-	if (it->delta == ED_DELTA_SAME && w->delta)
-		return ED_OK;
-	if (it->delta == ED_DELTA_ITEM && w->npend + 1 < PEND_MAX && w->arena.len <= 8u * 1024 * 1024)
-		return emit_now(w, it, err);
-	double t0 = seconds();
-	enum ed_code rc = emit_now(w, it, err);
-	w->busy += seconds() - t0;
-	return rc;
-}
-
-static enum ed_code emit_now(struct ed_snapwriter *w, const struct ed_item *it, struct ed_err *err)
-{
 	if (it->delta != ED_DELTA_ITEM) {
 		if (!w->delta)
 			return ed_err_set(err, ED_USAGE, "%s %s: a delta item for a full snapshot",
@@ -517,7 +505,9 @@ static enum ed_code emit_now(struct ed_snapwriter *w, const struct ed_item *it, 
 		if (it->delta == ED_DELTA_SAME)
 			return ED_OK;
 		int64_t removed = 0;
+		double t0 = seconds();
 		enum ed_code rc = ed_delta_gone(w->delta, it, &removed, err);
+		w->busy += seconds() - t0;
 		w->items -= removed;
 		w->rows += removed;
 		return rc;
@@ -537,7 +527,7 @@ static enum ed_code emit_now(struct ed_snapwriter *w, const struct ed_item *it, 
 	if (!ok)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	w->npend++;
-	if (w->npend == PEND_MAX || w->arena.len > 8u * 1024 * 1024)
+	if (w->npend == PEND_MAX || w->arena.len > ARENA_MAX)
 		return flush_pending(w, err);
 	return ED_OK;
 }
@@ -830,7 +820,6 @@ enum ed_code ed_snapshot_commit_info(struct ed_snapwriter *w, struct ed_snapshot
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
 	char now[32];
-	double t0 = seconds();
 	now_iso(now);
 	memset(info, 0, sizeof(*info));
 	if (w->failed) {
@@ -840,6 +829,7 @@ enum ed_code ed_snapshot_commit_info(struct ed_snapwriter *w, struct ed_snapshot
 	}
 	if ((rc = flush_pending(w, err)))
 		goto abort;
+	double t0 = seconds(); /* the store's time from here on: flush_pending() counts its own */
 	if (w->delta) {
 		int64_t removed = 0;
 		if ((rc = ed_delta_finish(w->delta, &removed, &w->rows, err)))
@@ -928,20 +918,33 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
 	snprintf(dst, cap, "%s", v ? (const char *)v : "");
 }
 
-char *ed_items_sql(const char *cols, const char *where)
+int ed_items_prepare(sqlite3 *db, const char *before, const char *cols, const char *where,
+		     const char *after, int64_t id, int64_t base, sqlite3_stmt **out)
 {
-	struct ed_buf b = ED_BUF_INIT;
 	const char *and = where ? " AND " : "", *w = where ? where : "";
-	if (ed_buf_addf(&b,
-			"SELECT %s FROM items WHERE snapshot_id = ?1 AND state IS NOT " ED_TOMBSTONE_SQL
-			"%s%s UNION ALL SELECT %s FROM items AS b WHERE b.snapshot_id = ?2%s%s"
-			" AND NOT EXISTS (SELECT 1 FROM items AS d WHERE d.snapshot_id = ?1"
-			" AND d.kind = b.kind AND d.key = b.key) ORDER BY kind, key",
-			cols, and, w, cols, and, w)) {
-		ed_buf_release(&b);
-		return NULL;
-	}
-	return ed_buf_detach(&b);
+	char *sql = sqlite3_mprintf(
+		"%sSELECT %s FROM items WHERE snapshot_id = ?1 AND state IS NOT " ED_TOMBSTONE_SQL
+		"%s%s UNION ALL SELECT %s FROM items AS b WHERE b.snapshot_id = ?2%s%s"
+		" AND NOT EXISTS (SELECT 1 FROM items AS d WHERE d.snapshot_id = ?1"
+		" AND d.kind = b.kind AND d.key = b.key) ORDER BY kind, key%s",
+		before ? before : "", cols, and, w, cols, and, w, after ? after : "");
+	*out = NULL;
+	if (!sql)
+		return SQLITE_NOMEM;
+	int r = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+	sqlite3_free(sql);
+	if (r == SQLITE_OK)
+		ed_items_bind(*out, id, base);
+	return r;
+}
+
+void ed_items_bind(sqlite3_stmt *s, int64_t id, int64_t base)
+{
+	sqlite3_bind_int64(s, 1, id);
+	if (base)
+		sqlite3_bind_int64(s, 2, base);
+	else
+		sqlite3_bind_null(s, 2);
 }
 
 #define SNAPREF_COLS \

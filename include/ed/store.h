@@ -103,15 +103,20 @@ void ed_store_baseline_release(struct ed_baseline *b);
 /* --- reading --- */
 
 /*
- * SQL selecting cols (a comma-separated list that names kind and key as
- * they are) of the items of snapshot ?1 as they resolve, in (kind, key)
- * order: its own rows, less its tombstones, and for a delta snapshot the rows
- * of its base ?2 that it neither replaces nor removes. Bind ?2 to NULL for a
- * full snapshot. where (NULL: none) narrows both halves; it names columns
- * bare and may use parameters from ?3 on. Returns malloc'd SQL, NULL when
- * out of memory.
+ * Prepares on db a statement over the items of snapshot id as they resolve:
+ * SELECT cols (a comma-separated list that names kind and key as they are)
+ * in (kind, key) order, of its own rows, less its tombstones, and for a
+ * delta snapshot (base != 0) of the rows of its base that it neither
+ * replaces nor removes. where (NULL: none) narrows both halves; it names
+ * columns bare and may use parameters from ?3 on (?1 is id, ?2 base, bound
+ * here). The SELECT stands between before and after (each may be NULL), so
+ * it can feed an INSERT or take a LIMIT. Returns an SQLite result code:
+ * SQLITE_OK, SQLITE_NOMEM, or the error of preparing (sqlite3_errmsg(db)).
  */
-char *ed_items_sql(const char *cols, const char *where);
+int ed_items_prepare(sqlite3 *db, const char *before, const char *cols, const char *where,
+		     const char *after, int64_t id, int64_t base, sqlite3_stmt **out);
+/* Binds ?1 and ?2 of such a statement to another snapshot. */
+void ed_items_bind(sqlite3_stmt *s, int64_t id, int64_t base);
 
 /* One resolved side of a comparison. */
 struct ed_snapref {
@@ -123,7 +128,7 @@ struct ed_snapref {
 	char finished_at[40];
 	int64_t items;
 	int64_t warnings;
-	int64_t base;        /* a delta snapshot's base (0: a full snapshot), see ed_items_sql() */
+	int64_t base;        /* a delta snapshot's base (0: a full snapshot), see ed_items_prepare() */
 };
 
 /*
