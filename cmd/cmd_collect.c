@@ -338,20 +338,7 @@ static enum ed_code load_profile(const char *path, struct ed_profile *p, struct 
 	if (rc || !path)
 		return rc;
 	struct ed_buf text = ED_BUF_INIT;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ed_err_set(err, ED_NOTFOUND, "profile %s: %s", path, strerror(errno));
-	char chunk[8192];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (text.len + got > 4u * 1024 * 1024 || ed_buf_add(&text, chunk, got)) {
-			rc = ed_err_set(err, ED_TOOBIG, "profile %s: larger than 4 MiB", path);
-			break;
-		}
-	}
-	if (!rc && ferror(f))
-		rc = ed_err_set(err, ED_IO, "profile %s: read error", path);
-	fclose(f);
+	rc = ed_buf_read_file(&text, "profile", path, 4u * 1024 * 1024, err);
 	if (!rc)
 		rc = ed_profile_parse(ed_str_of(ed_buf_str(&text), text.len), path, p, err);
 	ed_buf_release(&text);

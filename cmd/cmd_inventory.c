@@ -194,18 +194,7 @@ static void inventory_release(struct inventory *inv)
 static enum ed_code inventory_load(const char *path, struct inventory *inv, struct ed_err *err)
 {
 	struct ed_buf text = ED_BUF_INIT;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ed_err_set(err, ED_NOTFOUND, "inventory %s: %s", path, strerror(errno));
-	char chunk[8192];
-	size_t got;
-	enum ed_code rc = ED_OK;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (text.len + got > 4u * 1024 * 1024 || ed_buf_add(&text, chunk, got)) {
-			rc = ed_err_set(err, ED_TOOBIG, "inventory %s: larger than 4 MiB", path);
-			break;
-		}
-	fclose(f);
+	enum ed_code rc = ed_buf_read_file(&text, "inventory", path, 4u * 1024 * 1024, err);
 	if (rc)
 		goto out;
 	/* libinih would cut longer lines silently: refuse them instead. */

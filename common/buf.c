@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "ed/buf.h"
+#include "ed/err.h"
+
+#include <errno.h>
 
 static int grow(struct ed_buf *buf, size_t extra)
 {
@@ -286,4 +289,26 @@ bool ed_next_line(const char *text, size_t len, size_t *pos, const char **line, 
 	*pos += *n + (nl ? 1 : 0);
 	*line = s;
 	return true;
+}
+
+int ed_buf_read_file(struct ed_buf *out, const char *what, const char *path, size_t max,
+		     struct ed_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ed_err_set(err, ED_NOTFOUND, "%s %s: %s", what, path, strerror(errno));
+	char chunk[8192];
+	size_t got;
+	enum ed_code rc = ED_OK;
+	while (!rc && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (out->len + got > max)
+			rc = ed_err_set(err, ED_TOOBIG, "%s %s: larger than %zu MiB", what, path,
+					max >> 20);
+		else if (ed_buf_add(out, chunk, got))
+			rc = ed_err_set(err, ED_NOMEM, "%s %s: out of memory", what, path);
+	}
+	if (!rc && ferror(f))
+		rc = ed_err_set(err, ED_IO, "%s %s: read error", what, path);
+	fclose(f);
+	return rc;
 }

@@ -1255,22 +1255,7 @@ enum ed_code ed_policy_load(const char *path, struct ed_policy *p, struct ed_err
 	if (rc || !path)
 		return rc;
 	struct ed_buf text = ED_BUF_INIT;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ed_err_set(err, ED_NOTFOUND, "policy %s: %s", path, strerror(errno));
-	char chunk[8192];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (text.len + got > 4u * 1024 * 1024)
-			rc = ed_err_set(err, ED_TOOBIG, "policy %s: larger than 4 MiB", path);
-		else if (ed_buf_add(&text, chunk, got))
-			rc = ed_err_set(err, ED_NOMEM, "policy %s: out of memory", path);
-		if (rc)
-			break;
-	}
-	if (!rc && ferror(f))
-		rc = ed_err_set(err, ED_IO, "policy %s: read error", path);
-	fclose(f);
+	rc = ed_buf_read_file(&text, "policy", path, 4u * 1024 * 1024, err);
 	if (!rc)
 		rc = ed_policy_parse(ed_str_of(ed_buf_str(&text), text.len), path, p, err);
 	ed_buf_release(&text);

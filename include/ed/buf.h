@@ -81,6 +81,16 @@ int ed_hex_value(char c);
 /* xmalloc-style helpers are deliberately absent: every allocation is checked. */
 char *ed_strndup(const char *s, size_t n);
 
+/*
+ * Reads the whole file at path (a profile, a policy, an inventory: what,
+ * named in messages) into out, at most max bytes. Errors name what and
+ * path: ED_NOTFOUND (cannot be opened, with the reason), ED_TOOBIG, ED_IO,
+ * ED_NOMEM.
+ */
+struct ed_err;
+int ed_buf_read_file(struct ed_buf *out, const char *what, const char *path, size_t max,
+		     struct ed_err *err);
+
 /* A copy of s, or NULL for NULL; sets *oom (never clears it) when the copy fails. */
 char *ed_strdup_opt(const char *s, bool *oom);
 
