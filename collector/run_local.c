@@ -121,12 +121,7 @@ enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
 	*exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (*exit_status != 0 && err) {
 		/* Not an error of run(); the caller may want the program's own words. */
-		errbuf[errlen] = '\0';
-		for (size_t i = 0; i < errlen; i++)
-			if ((unsigned char)errbuf[i] < 0x20 && errbuf[i] != '\n')
-				errbuf[i] = '?';
-		while (errlen && errbuf[errlen - 1] == '\n')
-			errbuf[--errlen] = '\0';
+		errlen = ed_text_tidy(errbuf, errlen);
 		ed_err_set(err, ED_OK, "%s exited with status %d%s%s", argv[0], *exit_status,
 			   errlen ? ": " : "", errbuf);
 	}

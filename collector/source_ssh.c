@@ -457,6 +457,20 @@ static enum ed_code norm(const char *path, struct ed_buf *buf, struct ed_err *er
 	return ED_OK;
 }
 
+/*
+ * The start of an operation on path: its normal form in p, the answer of
+ * the last close taken, and the connection known to be alive.
+ */
+static enum ed_code op_path(struct ssh_source *c, const char *path, struct ed_buf *p,
+			    struct ed_err *err)
+{
+	enum ed_code rc = norm(path, p, err);
+	if (rc)
+		return rc;
+	reap_close(c, false);
+	return check_alive(c, path, err);
+}
+
 static void fill_stat(const LIBSSH2_SFTP_ATTRIBUTES *a, struct ed_stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -1493,10 +1507,8 @@ static enum ed_code ssh_open(struct ed_source *src, const char *path, struct ed_
 	bool fpend = false, rpend; /* the fstat's answer, the first read's, outstanding */
 	ssize_t n = 0;
 	int r;
-	enum ed_code rc = norm(path, &p, err);
-	if (!rc)
-		reap_close(c, false);
-	if (rc || (rc = check_alive(c, path, err)))
+	enum ed_code rc = op_path(c, path, &p, err);
+	if (rc)
 		goto out;
 	/*
 	 * Never open anything but a regular file, not even to look at it: the
@@ -1764,10 +1776,8 @@ static enum ed_code ssh_list(struct ed_source *src, const char *path, char ***na
 	char name[ED_SSH_NAME_MAX + 1];
 	struct op op;
 	int r;
-	enum ed_code rc = norm(path, &p, err);
-	if (!rc)
-		reap_close(c, false);
-	if (rc || (rc = check_alive(c, path, err)))
+	enum ed_code rc = op_path(c, path, &p, err);
+	if (rc)
 		goto out;
 	/*
 	 * SFTP's opendir follows symlinks; the local source refuses them
@@ -1891,10 +1901,8 @@ static enum ed_code ssh_readlink(struct ed_source *src, const char *path, struct
 	char target[ED_SSH_LINK_MAX + 2];
 	struct op op;
 	int r;
-	enum ed_code rc = norm(path, &p, err);
-	if (!rc)
-		reap_close(c, false);
-	if (rc || (rc = check_alive(c, path, err)))
+	enum ed_code rc = op_path(c, path, &p, err);
+	if (rc)
 		goto out;
 	op_start(&op, c, c->sh->op_ms, "cannot read link", path);
 	AGAIN(&op, r, libssh2_sftp_symlink_ex(c->sftp, p.p, (unsigned)p.len, target,
@@ -2108,12 +2116,7 @@ static enum ed_code ssh_run(struct ed_source *src, const char *const *argv, size
 		rc = op_error(&op, r, err);
 		goto out;
 	}
-	errbuf[errlen] = '\0';
-	for (size_t i = 0; i < errlen; i++)
-		if ((unsigned char)errbuf[i] < 0x20 && errbuf[i] != '\n')
-			errbuf[i] = '?';
-	while (errlen && errbuf[errlen - 1] == '\n')
-		errbuf[--errlen] = '\0';
+	errlen = ed_text_tidy(errbuf, errlen);
 	/*
 	 * Status 127 and not a byte of output: the shell (or nice) did not find
 	 * the program. Its words may be in any language; the status is not.

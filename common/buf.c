@@ -312,3 +312,14 @@ int ed_buf_read_file(struct ed_buf *out, const char *what, const char *path, siz
 	fclose(f);
 	return rc;
 }
+
+size_t ed_text_tidy(char *s, size_t len)
+{
+	s[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 && s[i] != '\n')
+			s[i] = '?';
+	while (len && s[len - 1] == '\n')
+		s[--len] = '\0';
+	return len;
+}

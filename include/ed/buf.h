@@ -87,6 +87,13 @@ char *ed_strndup(const char *s, size_t n);
  * path: ED_NOTFOUND (cannot be opened, with the reason), ED_TOOBIG, ED_IO,
  * ED_NOMEM.
  */
+/*
+ * Makes a program's standard error (len bytes in s, which has room for a
+ * NUL after them) fit a message: control characters but newlines become
+ * '?', trailing newlines go, a NUL ends it. Returns the new length.
+ */
+size_t ed_text_tidy(char *s, size_t len);
+
 struct ed_err;
 int ed_buf_read_file(struct ed_buf *out, const char *what, const char *path, size_t max,
 		     struct ed_err *err);
