@@ -16,6 +16,8 @@
 #     cores. When that is above the ideal, the goal cannot be met here.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../tests/integration/sshd_conf.sh
+. "$here/tests/integration/sshd_conf.sh"
 ed=${ENVDRIFT:-$here/build/envdrift}
 n=${1:-16}
 tree=${2:-/usr/share/doc}
@@ -49,20 +51,7 @@ cp "$work/user.pub" "$work/authorized_keys"
 } >"$work/inventory.ini"
 for i in $(seq 1 "$n"); do
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	cat >"$work/sshd$i.conf" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/host
-AuthorizedKeysFile $work/authorized_keys
-PidFile $work/sshd$i.pid
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-PermitRootLogin prohibit-password
-Subsystem sftp internal-sftp
-MaxStartups 100
-MaxSessions 50
-CONF
+	sshd_conf "$port" "$work" "sshd$i" 'MaxSessions 50' >"$work/sshd$i.conf"
 	setsid /usr/sbin/sshd -D -e -f "$work/sshd$i.conf" >>"$work/sshd.log" 2>&1 </dev/null &
 	pids+=($!)
 	disown $!

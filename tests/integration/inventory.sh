@@ -5,6 +5,8 @@
 # the same trees; a wrong inventory line names the file and the line.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=sshd_conf.sh
+. "$(dirname "$0")/sshd_conf.sh"
 
 SSHD=/usr/sbin/sshd
 if [ ! -x "$SSHD" ] || ! command -v ssh-keygen >/dev/null || ! mkdir -p /run/sshd 2>/dev/null; then
@@ -45,19 +47,7 @@ cp "$S/user.pub" "$S/authorized_keys"
 start_sshd() { # NAME
 	local port
 	port=$(free_port)
-	cat >"$S/$1.conf" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $S/host
-AuthorizedKeysFile $S/authorized_keys
-PidFile $S/$1.pid
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-PermitRootLogin prohibit-password
-Subsystem sftp internal-sftp
-MaxStartups 100
-CONF
+	sshd_conf "$port" "$S" "$1" >"$S/$1.conf"
 	setsid "$SSHD" -D -e -f "$S/$1.conf" >>"$S/$1.log" 2>&1 </dev/null &
 	PIDS+=($!)
 	disown $!

@@ -9,6 +9,8 @@
 # stored as complete); hostile names and arguments are never run by a shell.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=sshd_conf.sh
+. "$(dirname "$0")/sshd_conf.sh"
 
 SSHD=/usr/sbin/sshd
 if [ ! -x "$SSHD" ]; then
@@ -105,21 +107,7 @@ done
 ssh-keygen -q -t ecdsa -N '' -C ecdsa-host -f "$S/ecdsa_host"
 cp "$S/user.pub" "$S/authorized_keys"
 PORT=$(free_port)
-cat >"$S/sshd_config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $S/host
-AuthorizedKeysFile $S/authorized_keys
-PidFile $S/sshd.pid
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-Subsystem sftp internal-sftp
-LogLevel VERBOSE
-MaxStartups 100
-EOF
+sshd_conf "$PORT" "$S" sshd 'KbdInteractiveAuthentication no' 'LogLevel VERBOSE' >"$S/sshd_config"
 
 start_sshd() {
 	setsid "$SSHD" -D -e -f "$S/sshd_config" >>"$S/sshd.log" 2>&1 </dev/null &
