@@ -5,19 +5,18 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opt.h"
 
 static const struct ed_cmd commands[] = {
-	{"init", ed_cmd_init, "create or migrate the store", ed_usage_init},
-	{"collect", ed_cmd_collect, "fingerprint one host into a snapshot", ed_usage_collect},
-	{"snapshots", ed_cmd_snapshots, "list snapshots", ed_usage_snapshots},
-	{"diff", ed_cmd_diff, "show how a candidate differs from a reference", ed_usage_diff},
-	{"gate", ed_cmd_gate, "pre-release check: exit 0 only if staging mirrors production",
-	 ed_usage_gate},
-	{"policy", ed_cmd_policy, "check a policy file, or print the default policy", ed_usage_policy},
-	{"report", ed_cmd_report, "the nightly report: drift, history, trend", ed_usage_report},
-	{"export", ed_cmd_export, "write a snapshot as a JSON document (push mode)", ed_usage_export},
-	{"ingest", ed_cmd_ingest, "store snapshot documents from collect --out or export",
-	 ed_usage_ingest},
+	{"init", ed_cmd_init, "create or migrate the store"},
+	{"collect", ed_cmd_collect, "fingerprint one host into a snapshot"},
+	{"snapshots", ed_cmd_snapshots, "list snapshots"},
+	{"diff", ed_cmd_diff, "show how a candidate differs from a reference"},
+	{"gate", ed_cmd_gate, "pre-release check: exit 0 only if staging mirrors production"},
+	{"policy", ed_cmd_policy, "check a policy file, or print the default policy"},
+	{"report", ed_cmd_report, "the nightly report: drift, history, trend"},
+	{"export", ed_cmd_export, "write a snapshot as a JSON document (push mode)"},
+	{"ingest", ed_cmd_ingest, "store snapshot documents from collect --out or export"},
 };
 
 static void usage(FILE *f)
@@ -32,14 +31,9 @@ static void usage(FILE *f)
 	      f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fputs("\n"
-	      "Options:\n"
-	      "  --db PATH  the store (default $ENVDRIFT_DB, else ./envdrift.db)\n"
-	      "  --help     this text; 'envdrift COMMAND --help' for one command\n"
-	      "  --version  the version\n"
-	      "\n"
-	      "Exit status: 0 success or no drift, 1 drift, 2 error.\n",
-	      f);
+	fputs("\nOptions:\n", f);
+	ed_opt_help_global(f);
+	fputs("\nExit status: 0 success or no drift, 1 drift, 2 error.\n", f);
 }
 
 int main(int argc, char **argv)
@@ -49,44 +43,39 @@ int main(int argc, char **argv)
 	struct ed_cli cli = {.db = getenv("ENVDRIFT_DB")};
 	if (!cli.db || !*cli.db)
 		cli.db = "envdrift.db";
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			puts("envdrift " ENVDRIFT_VERSION);
-			return 0;
-		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-			cli.db = argv[++i];
-		} else if (strncmp(argv[i], "--db=", 5) == 0) {
-			cli.db = argv[i] + 5;
-		} else {
-			fprintf(stderr, "envdrift: unknown option '%s'\n", argv[i]);
-			usage(stderr);
-			return 2;
-		}
+	int i;
+	bool help, version;
+	if (ed_opt_parse_global(argc, argv, &cli, &i, &help, &version) != ED_OPT_OK)
+		return ED_EXIT_ERROR;
+	if (help) {
+		usage(stdout);
+		return ED_EXIT_OK;
+	}
+	if (version) {
+		puts("envdrift " ENVDRIFT_VERSION);
+		return ED_EXIT_OK;
 	}
 	if (i == argc) {
 		usage(stderr);
-		return 2;
+		return ED_EXIT_ERROR;
 	}
 	const char *name = argv[i];
 	if (strcmp(name, "help") == 0) {
 		if (i + 1 < argc) {
+			/* 'envdrift help CMD' is 'envdrift CMD --help': one help text per command. */
 			for (size_t j = 0; j < sizeof(commands) / sizeof(commands[0]); j++)
 				if (strcmp(commands[j].name, argv[i + 1]) == 0) {
-					fputs(commands[j].usage, stdout);
-					return 0;
+					char *args[] = {argv[i + 1], "--help", NULL};
+					return commands[j].run(2, args, &cli);
 				}
 		}
 		usage(stdout);
-		return 0;
+		return ED_EXIT_OK;
 	}
 	for (size_t j = 0; j < sizeof(commands) / sizeof(commands[0]); j++)
 		if (strcmp(commands[j].name, name) == 0)
 			return commands[j].run(argc - i, argv + i, &cli);
 	fprintf(stderr, "envdrift: unknown command '%s'\n", name);
 	usage(stderr);
-	return 2;
+	return ED_EXIT_ERROR;
 }

@@ -19,9 +19,10 @@ int ed_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "envdrift %s: ", cmd);
+	/* cmd NULL: an option before the command's name. */
+	fprintf(stderr, "envdrift%s%s: ", cmd ? " " : "", cmd ? cmd : "");
 	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\nTry 'envdrift %s --help'.\n", cmd);
+	fprintf(stderr, "\nTry 'envdrift%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
 	va_end(ap);
 	return ED_EXIT_ERROR;
 }

@@ -21,8 +21,7 @@ struct ed_cli {
 struct ed_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv, struct ed_cli *cli);
-	const char *summary; /* one line for 'envdrift --help' */
-	const char *usage;   /* the full help text of the command */
+	const char *summary; /* one line for 'envdrift --help'; the rest is in the command's table */
 };
 
 int ed_cmd_init(int argc, char **argv, struct ed_cli *cli);
@@ -40,9 +39,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_export(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli);
 
-extern const char ed_usage_init[];
 extern const char ed_usage_collect[];
-extern const char ed_usage_snapshots[];
 extern const char ed_usage_diff[];
 extern const char ed_usage_gate[];
 extern const char ed_usage_policy[];
@@ -52,7 +49,7 @@ extern const char ed_usage_ingest[];
 
 /* Prints the error and returns ED_EXIT_ERROR. */
 int ed_cli_fail(const struct ed_err *err);
-/* Prints "envdrift CMD: MSG" and a hint to --help; returns ED_EXIT_ERROR. */
+/* Prints "envdrift CMD: MSG" and a hint to --help (cmd NULL: "envdrift: MSG"); returns ED_EXIT_ERROR. */
 int ed_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Seconds of a duration written 90s, 30m, 24h, 7d or a bare number of seconds; -1 if malformed. */
 long long ed_cli_parse_duration(const char *s);

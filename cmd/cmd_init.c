@@ -1,35 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift init: create the store or migrate it to this binary's version; create its key. */
-#include <getopt.h>
-
 #include "cmd.h"
+#include "opt.h"
 #include "ed/store.h"
 
-const char ed_usage_init[] =
-	"usage: envdrift [--db PATH] init\n"
-	"\n"
-	"Creates the store at PATH (default $ENVDRIFT_DB, else ./envdrift.db), or\n"
-	"migrates an older store to this version of envdrift. Also creates PATH.key\n"
-	"(mode 0600), the per-store key that fingerprints secrets: keep it with the\n"
-	"store and never share it. Running init again is harmless.\n";
+static const struct ed_cmd_help help = {
+	.name = "init",
+	.usage = "init",
+	.intro = "Creates the store at PATH (default $ENVDRIFT_DB, else ./envdrift.db), or "
+		 "migrates an older store to this version of envdrift. Also creates PATH.key "
+		 "(mode 0600), the per-store key that fingerprints secrets: keep it with the "
+		 "store and never share it. Running init again is harmless.",
+};
 
 int ed_cmd_init(int argc, char **argv, struct ed_cli *cli)
 {
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': cli->db = optarg; break;
-		case 'h': fputs(ed_usage_init, stdout); return ED_EXIT_OK;
-		default: return ed_cli_usage_error("init", "bad option");
-		}
-	}
-	if (optind < argc)
-		return ed_cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+	static const struct ed_opt opts[] = {ED_OPT_END_()};
+	int status = ed_opt_status(ed_opt_parse(&help, opts, argc, argv, cli, NULL));
+	if (status >= 0)
+		return status;
 
 	struct ed_err err = {0};
 	struct ed_store *st = NULL;

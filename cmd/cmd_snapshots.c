@@ -1,43 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift snapshots: list the snapshots of the store, as a table or JSON. */
-#include <getopt.h>
 #include <jansson.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "ed/store.h"
 
-const char ed_usage_snapshots[] =
-	"usage: envdrift [--db PATH] snapshots [--env ENV] [--format text|json]\n"
-	"\n"
-	"Lists snapshots, oldest first: id, environment, host, start time, status\n"
-	"(running, complete, failed, abandoned) and item count. Only 'complete'\n"
-	"snapshots are ever compared. JSON: {\"format\": \"envdrift.snapshots/1\",\n"
-	"\"snapshots\": [{\"id\", \"env\", \"host\", \"started_at\", \"finished_at\",\n"
-	"\"status\", \"items\", \"warnings\"}]}.\n";
+static const struct ed_cmd_help help = {
+	.name = "snapshots",
+	.usage = "snapshots [--env ENV] [--format text|json]",
+	.intro = "Lists snapshots, oldest first: id, environment, host, start time, status "
+		 "(running, complete, failed, abandoned) and item count. Only 'complete' "
+		 "snapshots are ever compared. JSON: {\"format\": \"envdrift.snapshots/1\", "
+		 "\"snapshots\": [{\"id\", \"env\", \"host\", \"started_at\", \"finished_at\", "
+		 "\"status\", \"items\", \"warnings\"}]}.",
+};
 
 int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli)
 {
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"env", required_argument, NULL, 'e'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *env = NULL, *format = "text";
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': cli->db = optarg; break;
-		case 'e': env = optarg; break;
-		case 'f': format = optarg; break;
-		case 'h': fputs(ed_usage_snapshots, stdout); return ED_EXIT_OK;
-		default: return ed_cli_usage_error("snapshots", "bad option");
-		}
-	}
-	if (optind < argc)
-		return ed_cli_usage_error("snapshots", "unexpected argument '%s'", argv[optind]);
+	const struct ed_opt opts[] = {
+		ED_OPT_STRING_(0, "env", "ENV", &env, "only the snapshots of this environment"),
+		ED_OPT_STRING_(0, "format", "FORMAT", &format, "text (default) or json"),
+		ED_OPT_END_(),
+	};
+	int status = ed_opt_status(ed_opt_parse(&help, opts, argc, argv, cli, NULL));
+	if (status >= 0)
+		return status;
 	bool json = strcmp(format, "json") == 0;
 	if (!json && strcmp(format, "text") != 0)
 		return ed_cli_usage_error("snapshots", "--format %s: known formats are text, json",
@@ -47,7 +37,7 @@ int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli)
 	struct ed_store *st = NULL;
 	sqlite3_stmt *s = NULL;
 	json_t *list = NULL;
-	int status = ED_EXIT_ERROR;
+	status = ED_EXIT_ERROR;
 	if (ed_store_open(cli->db, ED_STORE_READ, NULL, &st, &err))
 		goto fail;
 	if (sqlite3_prepare_v2(ed_store_db(st),
