@@ -31,6 +31,8 @@ static bool is_global(const struct ed_opt *o)
 /* Column at which option descriptions start, and the width help is wrapped to. */
 #define HELP_COL 19
 #define HELP_WIDTH 79
+/* Column at which a long synopsis line continues: under "[--db PATH]". */
+#define USAGE_COL 16
 
 void ed_opt_list_release(struct ed_opt_list *l)
 {
@@ -297,12 +299,50 @@ static void wrap(FILE *f, const char *text, size_t col, size_t at)
 		fputc('\n', f);
 }
 
+/*
+ * One synopsis line (len bytes of u) after "usage: envdrift [--db PATH]",
+ * wrapped at HELP_WIDTH between words, never inside [brackets]; a
+ * continuation starts at USAGE_COL, under "[--db PATH]".
+ */
+static void usage_line(FILE *f, const char *lead, const char *u, size_t len)
+{
+	int n = fprintf(f, "%s envdrift [--db PATH]", lead);
+	size_t pos = n > 0 ? (size_t)n : 0, i = 0;
+	bool fresh = false; /* at the start of a continuation line */
+	while (i < len) {
+		size_t w = 0;
+		for (int depth = 0; i + w < len && (u[i + w] != ' ' || depth > 0); w++) {
+			if (u[i + w] == '[')
+				depth++;
+			else if (u[i + w] == ']' && depth > 0)
+				depth--;
+		}
+		if (w > 0) {
+			if (!fresh && pos + 1 + w > HELP_WIDTH) {
+				fprintf(f, "\n%*s", USAGE_COL, "");
+				pos = USAGE_COL;
+				fresh = true;
+			}
+			if (!fresh) {
+				fputc(' ', f);
+				pos++;
+			}
+			fresh = false;
+			fwrite(u + i, 1, w, f);
+			pos += w;
+		}
+		i += w;
+		i += strspn(u + i, " "); /* u[len] is '\n' or '\0': it stops there */
+	}
+	fputc('\n', f);
+}
+
 void ed_opt_help(const struct ed_cmd_help *h, const struct ed_opt *opts, FILE *f)
 {
 	const char *u = h->usage;
 	for (bool first = true; u && *u; first = false) {
 		size_t len = strcspn(u, "\n");
-		fprintf(f, "%s envdrift [--db PATH] %.*s\n", first ? "usage:" : "      ", (int)len, u);
+		usage_line(f, first ? "usage:" : "      ", u, len);
 		u += len + (u[len] == '\n');
 	}
 	if (h->intro) {

@@ -60,7 +60,8 @@ struct ed_opt {
 /* What a command says about itself around its options. */
 struct ed_cmd_help {
 	const char *name;   /* "collect": the command, in messages and help */
-	const char *usage;  /* synopsis lines after "usage: envdrift [--db PATH] ", "\n"-separated */
+	const char *usage;  /* synopsis lines after "usage: envdrift [--db PATH] ", "\n"-separated;
+			       one longer than 79 columns wraps between [groups] */
 	const char *intro;  /* paragraphs before the options; may be NULL */
 	const char *outro;  /* paragraphs after them (exit status...); may be NULL */
 };

@@ -142,5 +142,22 @@ int main(void)
 	}
 	ok(longest <= 79, "no help line is wider than 79 columns (longest %zu)", longest);
 	free(text);
+
+	/* A synopsis too long for one line wraps between [groups], under "[--db PATH]". */
+	static const struct ed_cmd_help long_usage = {
+		.name = "demo",
+		.usage = "demo ARG [--first-option VALUE] [--second VALUE] [--third [A B]]...\n"
+			 "demo --other",
+	};
+	static const struct ed_opt none[] = {ED_OPT_END_()};
+	f = open_memstream(&text, &len);
+	ed_opt_help(&long_usage, none, f);
+	fclose(f);
+	is_str(text,
+	       "usage: envdrift [--db PATH] demo ARG [--first-option VALUE] [--second VALUE]\n"
+	       "                [--third [A B]]...\n"
+	       "       envdrift [--db PATH] demo --other\n",
+	       "a long synopsis wraps at 79 columns, never inside brackets");
+	free(text);
 	return tap_done();
 }
