@@ -1,69 +1,44 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift diff and envdrift gate: compare two environments; report, or vouch for staging. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "ed/diff.h"
 #include "ed/policy.h"
 #include "ed/store.h"
 
-const char ed_usage_diff[] =
-	"usage: envdrift [--db PATH] diff REFERENCE CANDIDATE [--format FORMAT]\n"
-	"                [--out FILE] [--show-ignored] [--policy FILE]\n"
-	"\n"
-	"Shows how CANDIDATE differs from REFERENCE. Each is an environment name (the\n"
-	"latest complete snapshot of each of its hosts) or a snapshot id written @ID\n"
-	"(see 'envdrift snapshots'). 'added' means only in the candidate, 'removed'\n"
-	"only in the reference, 'changed' in both with different content or\n"
-	"attributes (type, mode, owner, group, link target; never mtime or inode).\n"
-	"Environments of several hosts compare role by role (collect --role); hosts\n"
-	"that disagree with the majority of their role are listed as snowflakes.\n"
-	"\n"
-	"  --format FORMAT  text (default: grouped by kind, counts first); json (the\n"
-	"                   envdrift.diff/1 document); junit (one testsuite per kind,\n"
-	"                   for Jenkins and GitLab); sarif (2.1.0, for code scanning);\n"
-	"                   markdown (a pull-request comment); html (one self-contained\n"
-	"                   page with filters, search and unified diffs of kept content)\n"
-	"  --out FILE       write the report to FILE (written whole, then renamed)\n"
-	"  --show-ignored   list ignored drift too (it is always counted)\n"
-	"  --policy FILE    judge the drift by FILE, read on top of the built-in\n"
-	"                   default policy (docs/policy.md; 'envdrift policy default')\n"
-	"\n"
-	"Exit status, as diff(1): 0 no drift, 1 drift, 2 error.\n";
+static const struct ed_cmd_help diff_help = {
+	.name = "diff",
+	.usage = "diff REFERENCE CANDIDATE [--format FORMAT] [--out FILE] [--show-ignored] "
+		 "[--policy FILE]",
+	.intro = "Shows how CANDIDATE differs from REFERENCE. Each is an environment name (the "
+		 "latest complete snapshot of each of its hosts) or a snapshot id written @ID "
+		 "(see 'envdrift snapshots'). 'added' means only in the candidate, 'removed' only "
+		 "in the reference, 'changed' in both with different content or attributes (type, "
+		 "mode, owner, group, link target; never mtime or inode). Environments of several "
+		 "hosts compare role by role (collect --role); hosts that disagree with the "
+		 "majority of their role are listed as snowflakes.",
+	.outro = "Exit status, as diff(1): 0 no drift, 1 drift, 2 error.",
+};
 
-const char ed_usage_gate[] =
-	"usage: envdrift [--db PATH] gate [--production ENV] [--staging ENV]\n"
-	"                [--max-age DURATION] [--format FORMAT] [--out FILE] [--record]\n"
-	"                [--policy FILE] [--inventory FILE]\n"
-	"\n"
-	"The pre-release check a pipeline trusts: compares the latest complete\n"
-	"snapshots of staging (default 'staging') with production's (default\n"
-	"'production'). Prints one line per blocking difference on stderr, then a\n"
-	"summary line. It cannot vouch for staging (exit 2, with the reason) when an\n"
-	"environment has no complete snapshot, a snapshot finished longer ago than\n"
-	"--max-age, a host of the inventory or of the previous recorded run has no\n"
-	"snapshot now, or an item whose drift the policy says blocks could not be\n"
-	"collected.\n"
-	"\n"
-	"  --production ENV   the reference (default production)\n"
-	"  --staging ENV      the candidate (default staging)\n"
-	"  --max-age DURATION oldest acceptable snapshot: 90s, 30m, 24h (default), 7d;\n"
-	"                     0 accepts any age\n"
-	"  --format FORMAT    also write a report (json, junit, sarif, markdown, html)\n"
-	"                     to stdout or --out\n"
-	"  --out FILE         where the report goes\n"
-	"  --record           record this run in the store (runs_v, drift_v)\n"
-	"  --inventory FILE   every host the inventory lists for either environment\n"
-	"                     must have a complete snapshot (docs/inventory.md)\n"
-	"  --policy FILE      judge the drift by FILE, on top of the built-in default\n"
-	"                     policy (docs/policy.md)\n"
-	"\n"
-	"Exit status: 0 staging mirrors production, 1 blocking drift, 2 cannot vouch\n"
-	"for staging (no or stale snapshot, missing host, unreadable store...).\n";
+static const struct ed_cmd_help gate_help = {
+	.name = "gate",
+	.usage = "gate [--production ENV] [--staging ENV] [--max-age DURATION] [--format FORMAT] "
+		 "[--out FILE] [--record] [--policy FILE] [--inventory FILE]",
+	.intro = "The pre-release check a pipeline trusts: compares the latest complete snapshots "
+		 "of staging (default 'staging') with production's (default 'production'). Prints "
+		 "one line per blocking difference on stderr, then a summary line. It cannot vouch "
+		 "for staging (exit 2, with the reason) when an environment has no complete "
+		 "snapshot, a snapshot finished longer ago than --max-age, a host of the inventory "
+		 "or of the previous recorded run has no snapshot now, or an item whose drift the "
+		 "policy says blocks could not be collected.",
+	.outro = "Exit status: 0 staging mirrors production, 1 blocking drift, 2 cannot vouch for "
+		 "staging (no or stale snapshot, missing host, unreadable store...).",
+};
 
 /*
  * Resolves both sides (every host of an environment), runs the comparison
@@ -129,32 +104,31 @@ out:
 
 int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 {
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"format", required_argument, NULL, 'f'},
-		{"out", required_argument, NULL, 'o'},
-		{"show-ignored", no_argument, NULL, 'i'},
-		{"policy", required_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *format = "text", *out_path = NULL, *policy_path = NULL;
 	bool show_ignored = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': cli->db = optarg; break;
-		case 'f': format = optarg; break;
-		case 'o': out_path = optarg; break;
-		case 'i': show_ignored = true; break;
-		case 'P': policy_path = optarg; break;
-		case 'h': fputs(ed_usage_diff, stdout); return ED_EXIT_OK;
-		default: return ed_cli_usage_error("diff", "bad option");
-		}
-	}
-	if (argc - optind != 2)
+	const struct ed_opt opts[] = {
+		ED_OPT_STRING_(0, "format", "FORMAT", &format,
+			       "text (default: grouped by kind, counts first); json (the "
+			       "envdrift.diff/1 document); junit (one testsuite per kind, for Jenkins "
+			       "and GitLab); sarif (2.1.0, for code scanning); markdown (a pull-request "
+			       "comment); html (one self-contained page with filters, search and "
+			       "unified diffs of kept content)"),
+		ED_OPT_STRING_(0, "out", "FILE", &out_path,
+			       "write the report to FILE (written whole, then renamed)"),
+		ED_OPT_FLAG_(0, "show-ignored", &show_ignored,
+			     "list ignored drift too (it is always counted)"),
+		ED_OPT_STRING_(0, "policy", "FILE", &policy_path,
+			       "judge the drift by FILE, read on top of the built-in default policy "
+			       "(docs/policy.md; 'envdrift policy default')"),
+		ED_OPT_END_(),
+	};
+	int nargs = 0;
+	int parsed = ed_opt_status(ed_opt_parse(&diff_help, opts, argc, argv, cli, &nargs));
+	if (parsed >= 0)
+		return parsed;
+	if (nargs != 2)
 		return ed_cli_usage_error("diff", "expected REFERENCE and CANDIDATE, got %d argument%s",
-					  argc - optind, argc - optind == 1 ? "" : "s");
+					  nargs, nargs == 1 ? "" : "s");
 	const struct ed_report_ops *report = ed_report_find(format);
 	if (!report)
 		return ed_cli_usage_error("diff", "--format %s: known formats are %s", format,
@@ -169,7 +143,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 	int status;
 	if (ed_policy_load(policy_path, &pol, &err) ||
 	    ed_store_open(cli->db, ED_STORE_READ, NULL, &st, &err) ||
-	    compare(st, argv[optind], argv[optind + 1], &pol, &d, &err)) {
+	    compare(st, argv[1], argv[2], &pol, &d, &err)) {
 		status = ed_cli_fail(&err);
 		goto out;
 	}
@@ -361,47 +335,33 @@ out:
 
 int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 {
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"production", required_argument, NULL, 'p'},
-		{"staging", required_argument, NULL, 's'},
-		{"max-age", required_argument, NULL, 'm'},
-		{"format", required_argument, NULL, 'f'},
-		{"out", required_argument, NULL, 'o'},
-		{"record", no_argument, NULL, 'r'},
-		{"policy", required_argument, NULL, 'P'},
-		{"inventory", required_argument, NULL, 'I'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *prod = "production", *stag = "staging", *format = NULL, *out_path = NULL;
 	const char *inventory = NULL;
 	const char *policy_path = NULL;
 	long long max_age = 24 * 3600;
 	bool record = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': cli->db = optarg; break;
-		case 'p': prod = optarg; break;
-		case 's': stag = optarg; break;
-		case 'f': format = optarg; break;
-		case 'o': out_path = optarg; break;
-		case 'r': record = true; break;
-		case 'I': inventory = optarg; break;
-		case 'P': policy_path = optarg; break;
-		case 'm':
-			if ((max_age = ed_cli_parse_duration(optarg)) < 0)
-				return ed_cli_usage_error("gate",
-							  "--max-age %s: expected a duration like 90s, 30m, 24h, 7d or 0",
-							  optarg);
-			break;
-		case 'h': fputs(ed_usage_gate, stdout); return ED_EXIT_OK;
-		default: return ed_cli_usage_error("gate", "bad option");
-		}
-	}
-	if (optind < argc)
-		return ed_cli_usage_error("gate", "unexpected argument '%s'", argv[optind]);
+	const struct ed_opt opts[] = {
+		ED_OPT_STRING_(0, "production", "ENV", &prod, "the reference (default production)"),
+		ED_OPT_STRING_(0, "staging", "ENV", &stag, "the candidate (default staging)"),
+		ED_OPT_DURATION_(0, "max-age", "DURATION", &max_age,
+				 "oldest acceptable snapshot: 90s, 30m, 24h (default), 7d; 0 accepts "
+				 "any age"),
+		ED_OPT_STRING_(0, "format", "FORMAT", &format,
+			       "also write a report (json, junit, sarif, markdown, html) to stdout or "
+			       "--out"),
+		ED_OPT_STRING_(0, "out", "FILE", &out_path, "where the report goes"),
+		ED_OPT_FLAG_(0, "record", &record, "record this run in the store (runs_v, drift_v)"),
+		ED_OPT_STRING_(0, "inventory", "FILE", &inventory,
+			       "every host the inventory lists for either environment must have a "
+			       "complete snapshot (docs/inventory.md)"),
+		ED_OPT_STRING_(0, "policy", "FILE", &policy_path,
+			       "judge the drift by FILE, on top of the built-in default policy "
+			       "(docs/policy.md)"),
+		ED_OPT_END_(),
+	};
+	int parsed = ed_opt_status(ed_opt_parse(&gate_help, opts, argc, argv, cli, NULL));
+	if (parsed >= 0)
+		return parsed;
 	const struct ed_report_ops *report = NULL;
 	if (format && !(report = ed_report_find(format)))
 		return ed_cli_usage_error("gate", "--format %s: known formats are %s", format,
