@@ -1,26 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift policy: check a policy file, or print the built-in default policy. */
-#include <getopt.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "ed/policy.h"
 
-const char ed_usage_policy[] =
-	"usage: envdrift policy check FILE [--today YYYY-MM-DD]\n"
-	"       envdrift policy default\n"
-	"\n"
-	"check    reads FILE on top of the built-in default policy, as 'diff' and\n"
-	"         'gate' do with --policy FILE, and prints one line: what the policy\n"
-	"         holds, and how many expected differences have expired (as of\n"
-	"         --today, default the current UTC date). A wrong line is an error\n"
-	"         naming FILE, the line and the problem.\n"
-	"default  prints the built-in default policy (policies/default.ini): a\n"
-	"         starting point for your own.\n"
-	"\n"
-	"The file format is described in docs/policy.md.\n"
-	"\n"
-	"Exit status: 0 the policy is valid, 2 it is not (or another error).\n";
+static const struct ed_cmd_help help = {
+	.name = "policy",
+	.usage = "policy check FILE [--today YYYY-MM-DD]\npolicy default",
+	.intro = "'check' reads FILE on top of the built-in default policy, as 'diff' and 'gate' "
+		 "do with --policy FILE, and prints one line: what the policy holds, and how many "
+		 "expected differences have expired (as of --today). A wrong line is an error "
+		 "naming FILE, the line and the problem.\n\n"
+		 "'default' prints the built-in default policy (policies/default.ini): a starting "
+		 "point for your own.\n\n"
+		 "The file format is described in docs/policy.md.",
+	.outro = "Exit status: 0 the policy is valid, 2 it is not (or another error).",
+};
 
 /* "1 thing" or "2 things". */
 static const char *plural(size_t n, const char *one, const char *many)
@@ -57,29 +54,25 @@ static void summary(FILE *out, const char *path, const struct ed_policy *p, cons
 
 int ed_cmd_policy(int argc, char **argv, struct ed_cli *cli)
 {
-	static const struct option opts[] = {
-		{"today", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	(void)cli;
 	const char *today = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': today = optarg; break;
-		case 'h': fputs(ed_usage_policy, stdout); return ED_EXIT_OK;
-		default: return ed_cli_usage_error("policy", "bad option");
-		}
-	}
-	if (optind == argc)
+	const struct ed_opt opts[] = {
+		ED_OPT_STRING_(0, "today", "YYYY-MM-DD", &today,
+			       "with 'check': the day expiry dates are judged against (default: "
+			       "the current UTC date)"),
+		ED_OPT_END_(),
+	};
+	int nargs = 0;
+	int status = ed_opt_status(ed_opt_parse(&help, opts, argc, argv, cli, &nargs));
+	if (status >= 0)
+		return status;
+	if (nargs == 0)
 		return ed_cli_usage_error("policy", "expected 'check FILE' or 'default'");
-	const char *verb = argv[optind];
-	int nargs = argc - optind - 1;
+	const char *verb = argv[1];
+	nargs--; /* the arguments of the verb, from argv[2] */
 	if (strcmp(verb, "default") == 0) {
 		if (nargs)
 			return ed_cli_usage_error("policy", "'default' takes no argument, got '%s'",
-						  argv[optind + 1]);
+						  argv[2]);
 		if (today)
 			return ed_cli_usage_error("policy", "--today goes with 'check'");
 		if (fputs(ed_policy_default_text(), stdout) == EOF || fflush(stdout) != 0)
@@ -99,10 +92,9 @@ int ed_cmd_policy(int argc, char **argv, struct ed_cli *cli)
 		return ed_cli_usage_error("policy", "--today %s: not a date YYYY-MM-DD", today);
 	}
 
-	const char *path = argv[optind + 1];
+	const char *path = argv[2];
 	struct ed_err err = {0};
 	struct ed_policy p = {0};
-	int status;
 	if (ed_policy_load(path, &p, &err)) {
 		status = ed_cli_fail(&err);
 	} else {
