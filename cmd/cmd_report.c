@@ -6,37 +6,30 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "ed/diff.h"
 #include "ed/policy.h"
 #include "ed/store.h"
 
-const char ed_usage_report[] =
-	"usage: envdrift [--db PATH] report [--pair REFERENCE:CANDIDATE]...\n"
-	"                [--since DURATION] [--format text|markdown] [--out FILE]\n"
-	"                [--policy FILE]\n"
-	"\n"
-	"The nightly report, for a job that mails it (see contrib/systemd):\n"
-	"  - for each pair of environments (default production:staging), the current\n"
-	"    drift of the candidate against the reference;\n"
-	"  - for each environment, what changed in it since the previous report (its\n"
-	"    own history, as a file-integrity monitor shows it); without a previous\n"
-	"    report, since its snapshots of --since ago (default 24h);\n"
-	"  - the trend: drift counts per day over the recorded runs.\n"
-	"Each pair's run is recorded in the store (runs_v, drift_v).\n"
-	"\n"
-	"  --pair REF:CAND     a pair to report on, repeatable\n"
-	"  --since DURATION    history window without a previous report: 90s, 30m, 24h, 7d\n"
-	"  --format FORMAT     text (default) or markdown\n"
-	"  --out FILE          write the report to FILE (written whole, then renamed)\n"
-	"  --policy FILE       judge the current drift by this policy (default: built in)\n"
-	"\n"
-	"Exit status: 0 report written (drift or not), 2 error.\n";
+static const struct ed_cmd_help help = {
+	.name = "report",
+	.usage = "report [--pair REFERENCE:CANDIDATE]... [--since DURATION] "
+		 "[--format text|markdown] [--out FILE] [--policy FILE]",
+	.intro = "The nightly report, for a job that mails it (see contrib/systemd):\n"
+		 "  - for each pair of environments (default production:staging), the current\n"
+		 "    drift of the candidate against the reference;\n"
+		 "  - for each environment, what changed in it since the previous report (its\n"
+		 "    own history, as a file-integrity monitor shows it); without a previous\n"
+		 "    report, since its snapshots of --since ago (default 24h);\n"
+		 "  - the trend: drift counts per day over the recorded runs.\n"
+		 "Each pair's run is recorded in the store (runs_v, drift_v).",
+	.outro = "Exit status: 0 report written (drift or not), 2 error.",
+};
 
 struct pair {
 	char *ref;
@@ -190,18 +183,29 @@ out:
 	return rc;
 }
 
+/*
+ * Appends the pair that arg writes REFERENCE:CANDIDATE to *pairs; -1 to go
+ * on, else the exit status after saying why (as ed_opt_status()).
+ */
+static int add_pair(struct pair **pairs, size_t *npairs, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	if (!colon || colon == arg || !colon[1])
+		return ed_cli_usage_error("report", "--pair %s: expected REFERENCE:CANDIDATE", arg);
+	struct pair *v = realloc(*pairs, (*npairs + 1) * sizeof(*v));
+	if (!v)
+		return ed_cli_fail(&(struct ed_err){ED_NOMEM, "out of memory"});
+	*pairs = v;
+	struct pair *p = &v[(*npairs)++];
+	p->ref = ed_strndup(arg, (size_t)(colon - arg));
+	p->cand = strdup(colon + 1);
+	if (!p->ref || !p->cand)
+		return ed_cli_fail(&(struct ed_err){ED_NOMEM, "out of memory"});
+	return -1;
+}
+
 int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 {
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"pair", required_argument, NULL, 'p'},
-		{"since", required_argument, NULL, 's'},
-		{"format", required_argument, NULL, 'f'},
-		{"out", required_argument, NULL, 'o'},
-		{"policy", required_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct pair *pairs = NULL;
 	size_t npairs = 0;
 	const char *format = "text", *out_path = NULL, *policy_path = NULL;
@@ -211,55 +215,25 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 	struct ed_store *st = NULL;
 	struct ed_buf tmp = ED_BUF_INIT;
 	FILE *out = NULL;
-	int status = ED_EXIT_ERROR, c;
-
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': cli->db = optarg; break;
-		case 'f': format = optarg; break;
-		case 'o': out_path = optarg; break;
-		case 'P': policy_path = optarg; break;
-		case 's':
-			if ((since = ed_cli_parse_duration(optarg)) < 0) {
-				status = ed_cli_usage_error("report",
-							    "--since %s: expected a duration like 90s, 30m, 24h, 7d",
-							    optarg);
-				goto done;
-			}
-			break;
-		case 'p': {
-			const char *colon = strchr(optarg, ':');
-			struct pair *v = realloc(pairs, (npairs + 1) * sizeof(*v));
-			if (!v) {
-				ed_err_set(&err, ED_NOMEM, "out of memory");
-				goto fail;
-			}
-			pairs = v;
-			if (!colon || colon == optarg || !colon[1]) {
-				status = ed_cli_usage_error("report", "--pair %s: expected REFERENCE:CANDIDATE",
-							    optarg);
-				goto done;
-			}
-			pairs[npairs].ref = ed_strndup(optarg, (size_t)(colon - optarg));
-			pairs[npairs].cand = strdup(colon + 1);
-			npairs++;
-			if (!pairs[npairs - 1].ref || !pairs[npairs - 1].cand) {
-				ed_err_set(&err, ED_NOMEM, "out of memory");
-				goto fail;
-			}
-			break;
-		}
-		case 'h':
-			fputs(ed_usage_report, stdout);
-			status = ED_EXIT_OK;
-			goto done;
-		default:
-			status = ed_cli_usage_error("report", "bad option");
-			goto done;
-		}
-	}
-	if (optind < argc) {
-		status = ed_cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
+	int status = ED_EXIT_ERROR;
+	struct ed_opt_list pair_args = {0};
+	const struct ed_opt opts[] = {
+		ED_OPT_LIST_(0, "pair", "REF:CAND", &pair_args, "a pair to report on, repeatable"),
+		ED_OPT_DURATION_(0, "since", "DURATION", &since,
+				 "history window without a previous report: 90s, 30m, 24h, 7d"),
+		ED_OPT_STRING_(0, "format", "FORMAT", &format, "text (default) or markdown"),
+		ED_OPT_STRING_(0, "out", "FILE", &out_path,
+			       "write the report to FILE (written whole, then renamed)"),
+		ED_OPT_STRING_(0, "policy", "FILE", &policy_path,
+			       "judge the current drift by this policy (default: built in)"),
+		ED_OPT_END_(),
+	};
+	int parsed = ed_opt_status(ed_opt_parse(&help, opts, argc, argv, cli, NULL));
+	for (size_t i = 0; parsed < 0 && i < pair_args.n; i++)
+		parsed = add_pair(&pairs, &npairs, pair_args.items[i]);
+	ed_opt_list_release(&pair_args);
+	if (parsed >= 0) {
+		status = parsed;
 		goto done;
 	}
 	bool md = strcmp(format, "markdown") == 0;
