@@ -40,8 +40,6 @@ int ed_cmd_export(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli);
 
 extern const char ed_usage_collect[];
-extern const char ed_usage_export[];
-extern const char ed_usage_ingest[];
 
 /* Prints the error and returns ED_EXIT_ERROR. */
 int ed_cli_fail(const struct ed_err *err);

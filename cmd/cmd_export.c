@@ -3,83 +3,72 @@
  * envdrift export / ingest: snapshots as envdrift.snapshot/1 JSON documents,
  * for hosts that push their snapshots instead of being collected.
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "opt.h"
 #include "ed/snapdoc.h"
 #include "ed/store.h"
 
-const char ed_usage_export[] =
-	"usage: envdrift [--db PATH] export @ID|ENV [--out FILE]\n"
-	"\n"
-	"Writes a complete snapshot as one JSON document in the format\n"
-	"envdrift.snapshot/1 (docs/snapshot-format.md): the same format that\n"
-	"'collect --out' writes and 'ingest' reads, so a snapshot moves from one\n"
-	"store to another with export and ingest, items byte for byte.\n"
-	"\n"
-	"  @ID         the snapshot; ENV: that environment's latest complete\n"
-	"              snapshot (an environment of one host only)\n"
-	"  --out FILE  write FILE (through a temporary file renamed into place)\n"
-	"              instead of standard output\n"
-	"\n"
-	"The document carries the snapshot's document id, which makes ingest\n"
-	"idempotent. A snapshot collected into this store directly gets its id on\n"
-	"its first export, recorded in the store (which must be writable then), so\n"
-	"every export of it carries the same id.\n"
-	"Exit status: 0 written, 2 error.\n";
+static const struct ed_cmd_help export_help = {
+	.name = "export",
+	.usage = "export @ID|ENV [--out FILE]",
+	.intro = "Writes a complete snapshot as one JSON document in the format "
+		 "envdrift.snapshot/1 (docs/snapshot-format.md): the same format that 'ingest' "
+		 "reads and 'collect --out' writes, so a snapshot moves from one store to another "
+		 "with export and ingest, items byte for byte.\n\n"
+		 "@ID is the snapshot; ENV, that environment's latest complete snapshot (an "
+		 "environment of one host only).",
+	.outro = "The document carries the snapshot's document id, which makes ingest idempotent. "
+		 "A snapshot collected into this store directly gets its id on its first export, "
+		 "recorded in the store (which must be writable then), so every export of it "
+		 "carries the same id.\n"
+		 "Exit status: 0 written, 2 error.",
+};
 
-const char ed_usage_ingest[] =
-	"usage: envdrift [--db PATH] ingest [--check] FILE...\n"
-	"\n"
-	"Reads each FILE ('-': standard input), a JSON document in the format\n"
-	"envdrift.snapshot/1 written by 'collect --out' or 'export', checks all of\n"
-	"it, and stores it as one snapshot, all or nothing. Prints the snapshot's\n"
-	"id on stdout, one line per FILE stored or already stored.\n"
-	"\n"
-	"  --check  only check the documents; no store is opened\n"
-	"\n"
-	"A document that breaks the format in any way is refused with the JSON path\n"
-	"of the first problem, and nothing of it is stored:\n"
-	"  envdrift: error: web1.json: $.items[12].fingerprint: expected 32 hex digits, got \"xyz\"\n"
-	"A document whose id the store already holds is not stored again:\n"
-	"  envdrift: web1.json: snapshot 0f8e...-... already stored as @12\n"
-	"That counts as success, so a push can simply be retried.\n"
-	"The snapshot keeps the document's environment, host, role, root and times:\n"
-	"'latest' still means the snapshot stored last.\n"
-	"Documents are read whole into memory; at most 1 GiB each.\n"
-	"Exit status: 0 every FILE stored or already stored (with --check: valid),\n"
-	"2 otherwise; the valid files among several are stored all the same.\n";
+static const struct ed_cmd_help ingest_help = {
+	.name = "ingest",
+	.usage = "ingest [--check] FILE...",
+	.intro = "Reads each FILE ('-': standard input), a JSON document in the format "
+		 "envdrift.snapshot/1 written by 'collect --out' or 'export', checks all of it, and "
+		 "stores it as one snapshot, all or nothing. Prints the snapshot's id on stdout, "
+		 "one line per FILE stored or already stored.",
+	.outro = "A document that breaks the format in any way is refused with the JSON path of "
+		 "the first problem, and nothing of it is stored:\n"
+		 "  envdrift: error: web1.json: $.items[12].mode: expected an integer, got \"xyz\"\n"
+		 "A document whose id the store already holds is not stored again:\n"
+		 "  envdrift: web1.json: snapshot 0f8e...-... already stored as @12\n"
+		 "That counts as success, so a push can simply be retried. The snapshot keeps the "
+		 "document's environment, host, role, root and times: 'latest' still means the "
+		 "snapshot stored last. Documents are read whole into memory; at most 1 GiB each.\n"
+		 "Exit status: 0 every FILE stored or already stored (with --check: valid), 2 "
+		 "otherwise; the valid files among several are stored all the same.",
+};
 
 int ed_cmd_export(int argc, char **argv, struct ed_cli *cli)
 {
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"out", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *out = "-";
+	const struct ed_opt opts[] = {
+		ED_OPT_STRING_(0, "out", "FILE", &out,
+			       "write FILE (through a temporary file renamed into place) instead of "
+			       "standard output"),
+		ED_OPT_END_(),
+	};
+	int nargs = 0;
+	int status = ed_opt_status(ed_opt_parse(&export_help, opts, argc, argv, cli, &nargs));
+	if (status >= 0)
+		return status;
+	if (nargs == 0)
+		return ed_cli_usage_error("export", "which snapshot? give @ID or ENV");
+	if (nargs > 1)
+		return ed_cli_usage_error("export", "unexpected argument '%s'", argv[2]);
+	if (!*out)
+		return ed_cli_usage_error("export", "--out needs a file name ('-': standard output)");
 	struct ed_err err = {0};
 	struct ed_store *st = NULL;
 	struct ed_snapref ref;
 	char id[ED_SNAPDOC_ID_LEN + 1];
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': cli->db = optarg; break;
-		case 'o': out = optarg; break;
-		case 'h': fputs(ed_usage_export, stdout); return ED_EXIT_OK;
-		default: return ed_cli_usage_error("export", "bad option");
-		}
-	}
-	if (optind == argc)
-		return ed_cli_usage_error("export", "which snapshot? give @ID or ENV");
-	if (optind + 1 < argc)
-		return ed_cli_usage_error("export", "unexpected argument '%s'", argv[optind + 1]);
-	if (!*out)
-		return ed_cli_usage_error("export", "--out needs a file name ('-': standard output)");
-	const char *spec = argv[optind];
+	const char *spec = argv[1];
 
 	if (ed_store_open(cli->db, ED_STORE_READ, NULL, &st, &err) ||
 	    ed_store_resolve(st, spec, &ref, &err))
@@ -108,30 +97,24 @@ fail:
 
 int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli)
 {
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"check", no_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	bool check = false;
+	const struct ed_opt opts[] = {
+		ED_OPT_FLAG_(0, "check", &check, "only check the documents; no store is opened"),
+		ED_OPT_END_(),
+	};
+	int nargs = 0;
+	int status = ed_opt_status(ed_opt_parse(&ingest_help, opts, argc, argv, cli, &nargs));
+	if (status >= 0)
+		return status;
+	if (nargs == 0)
+		return ed_cli_usage_error("ingest", "no FILE given ('-' reads standard input)");
 	struct ed_err err = {0};
 	struct ed_store *st = NULL;
-	int failed = 0, c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': cli->db = optarg; break;
-		case 'c': check = true; break;
-		case 'h': fputs(ed_usage_ingest, stdout); return ED_EXIT_OK;
-		default: return ed_cli_usage_error("ingest", "bad option");
-		}
-	}
-	if (optind == argc)
-		return ed_cli_usage_error("ingest", "no FILE given ('-' reads standard input)");
+	int failed = 0;
 	if (!check && ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err))
 		return ed_cli_fail(&err);
 
-	for (int i = optind; i < argc; i++) {
+	for (int i = 1; i <= nargs; i++) {
 		const char *path = argv[i];
 		const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
 		struct ed_snapdoc *d = NULL;
