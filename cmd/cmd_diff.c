@@ -25,6 +25,10 @@ static const struct ed_cmd_help diff_help = {
 	.outro = "Exit status, as diff(1): 0 no drift, 1 drift, 2 error.",
 };
 
+/* --policy, in diff and gate alike. */
+static const char policy_help[] = "judge the drift by FILE, read on top of the built-in default "
+				  "policy (docs/policy.md; 'envdrift policy default')";
+
 static const struct ed_cmd_help gate_help = {
 	.name = "gate",
 	.usage = "gate [--production ENV] [--staging ENV] [--max-age DURATION] [--format FORMAT] "
@@ -117,9 +121,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 			       "write the report to FILE (written whole, then renamed)"),
 		ED_OPT_FLAG_(0, "show-ignored", &show_ignored,
 			     "list ignored drift too (it is always counted)"),
-		ED_OPT_STRING_(0, "policy", "FILE", &policy_path,
-			       "judge the drift by FILE, read on top of the built-in default policy "
-			       "(docs/policy.md; 'envdrift policy default')"),
+		ED_OPT_STRING_(0, "policy", "FILE", &policy_path, policy_help),
 		ED_OPT_END_(),
 	};
 	int nargs = 0;
@@ -354,9 +356,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		ED_OPT_STRING_(0, "inventory", "FILE", &inventory,
 			       "every host the inventory lists for either environment must have a "
 			       "complete snapshot (docs/inventory.md)"),
-		ED_OPT_STRING_(0, "policy", "FILE", &policy_path,
-			       "judge the drift by FILE, on top of the built-in default policy "
-			       "(docs/policy.md)"),
+		ED_OPT_STRING_(0, "policy", "FILE", &policy_path, policy_help),
 		ED_OPT_END_(),
 	};
 	int parsed = ed_opt_status(ed_opt_parse(&gate_help, opts, argc, argv, cli, NULL));
