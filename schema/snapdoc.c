@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "ed/base64.h"
 #include "ed/buf.h"
 #include "ed/snapdoc.h"
 
@@ -27,87 +28,7 @@
 #define CONTENT_MAX ((size_t)INT32_MAX / 2)
 
 /* ------------------------------------------------------------------ */
-/* base64 (RFC 4648, standard alphabet, padded) and hex                 */
-
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64_encode(struct ed_buf *out, const void *data, size_t len)
-{
-	const unsigned char *s = data;
-	size_t old = out->len;
-	char q[4];
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)s[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)s[i + 1] << 8;
-		if (i + 2 < len)
-			v |= s[i + 2];
-		q[0] = b64_alphabet[(v >> 18) & 63];
-		q[1] = b64_alphabet[(v >> 12) & 63];
-		q[2] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < len ? b64_alphabet[v & 63] : '=';
-		if (ed_buf_add(out, q, 4)) {
-			out->len = old;
-			if (out->p)
-				out->p[old] = '\0';
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Decodes canonical base64 into out (replacing its contents): length a
- * multiple of 4, padding only at the end, unused bits zero, no blanks.
- * Returns 0, -1 for malformed input, -2 when out of memory.
- */
-static int b64_decode(struct ed_buf *out, const char *s, size_t len)
-{
-	ed_buf_reset(out);
-	if (len % 4)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		int v[4];
-		size_t pad = 0;
-		for (int k = 0; k < 4; k++) {
-			unsigned char c = (unsigned char)s[i + (size_t)k];
-			if (c == '=' && i + 4 == len && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad || (v[k] = b64_value(c)) < 0)
-				return -1;
-		}
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-			     (uint32_t)v[3];
-		if ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))
-			return -1; /* non-zero unused bits: not the canonical encoding */
-		unsigned char b[3] = {(unsigned char)(w >> 16), (unsigned char)(w >> 8),
-				      (unsigned char)w};
-		if (ed_buf_add(out, b, 3 - pad))
-			return -2;
-	}
-	if (!out->p && ed_buf_add(out, "", 0))
-		return -2;
-	return 0;
-}
+/* hex                                                                  */
 
 /* 32 hex digits (either case) into fp; false for anything else. */
 static bool fp_parse(const char *s, size_t len, struct ed_fp *fp)
@@ -286,7 +207,7 @@ static int set_str(json_t *o, const char *f, const char *s, size_t len, struct e
 	char name[32];
 	snprintf(name, sizeof(name), "%s_b64", f);
 	ed_buf_reset(tmp);
-	if (b64_encode(tmp, s, len))
+	if (ed_base64_add(tmp, s, len))
 		return -1;
 	return json_object_set_new(o, name, json_stringn(ed_buf_str(tmp), tmp->len));
 }
@@ -402,7 +323,7 @@ static void doc_warn(struct ed_sink *sink, const char *msg)
 		j = json_stringn(msg, len);
 	} else {
 		ed_buf_reset(&w->scratch);
-		if (!b64_encode(&w->scratch, msg, len))
+		if (!ed_base64_add(&w->scratch, msg, len))
 			j = json_pack("{s:s%}", "b64", w->scratch.p, w->scratch.len);
 	}
 	errno = 0;
@@ -433,7 +354,7 @@ static enum ed_code doc_content(struct ed_sink *sink, const struct ed_fp *fp, co
 		json_object_set_new(o, "encoding", json_string(data ? "base64" : "none"));
 	if (!r && data) {
 		ed_buf_reset(&w->scratch);
-		r = b64_encode(&w->scratch, data, len) ||
+		r = ed_base64_add(&w->scratch, data, len) ||
 		    json_object_set_new(o, "data", json_stringn(w->scratch.p ? w->scratch.p : "",
 								w->scratch.len));
 	}
@@ -964,8 +885,8 @@ static enum ed_code get_str(struct vc *v, json_t *o, const char *path, const cha
 			show(jb, shown, sizeof(shown));
 			return bad(v, at(v, path, fb), "expected a base64 string, got %s", shown);
 		}
-		int r = b64_decode(buf, json_string_value(jb), json_string_length(jb));
-		if (r == -2)
+		enum ed_code r = ed_base64_decode(buf, json_string_value(jb), json_string_length(jb));
+		if (r == ED_NOMEM)
 			return oom(v);
 		if (r)
 			return bad(v, at(v, path, fb), "not valid base64 (RFC 4648, padded)");
@@ -1192,8 +1113,8 @@ static enum ed_code content_of(struct vc *v, json_t *o, size_t i, struct ed_buf 
 		show(jd, shown, sizeof(shown));
 		return bad(v, at(v, path, "data"), "expected a base64 string, got %s", shown);
 	}
-	int r = b64_decode(buf, json_string_value(jd), json_string_length(jd));
-	if (r == -2)
+	enum ed_code r = ed_base64_decode(buf, json_string_value(jd), json_string_length(jd));
+	if (r == ED_NOMEM)
 		return oom(v);
 	if (r)
 		return bad(v, at(v, path, "data"), "not valid base64 (RFC 4648, padded)");
@@ -1359,9 +1280,9 @@ static enum ed_code warning_of(struct vc *v, json_t *w, size_t i, struct ed_buf 
 		show(jb, shown, sizeof(shown));
 		return bad(v, at(v, path, "b64"), "expected a base64 string, got %s", shown);
 	}
-	int r = b64_decode(buf, json_string_value(jb), json_string_length(jb));
+	enum ed_code r = ed_base64_decode(buf, json_string_value(jb), json_string_length(jb));
 	if (r)
-		return r == -2 ? oom(v) : bad(v, at(v, path, "b64"), "not valid base64 (RFC 4648, padded)");
+		return r == ED_NOMEM ? oom(v) : bad(v, at(v, path, "b64"), "not valid base64 (RFC 4648, padded)");
 	if (memchr(buf->p, '\0', buf->len))
 		return bad(v, at(v, path, "b64"), "holds a NUL byte");
 	*msg = buf->p;
