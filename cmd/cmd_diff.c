@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "ed/diff.h"
+#include "ed/isotime.h"
 #include "ed/policy.h"
 #include "ed/store.h"
 
@@ -454,7 +455,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	}
 	if (record) {
 		char at[32];
-		ed_cli_iso_time(time(NULL), at);
+		ed_isotime_now(at);
 		if (ed_store_record_run(st, "gate", at, &d, NULL, &err)) {
 			ed_err_print(&err);
 			goto out;

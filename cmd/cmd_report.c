@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "ed/diff.h"
+#include "ed/isotime.h"
 #include "ed/policy.h"
 #include "ed/store.h"
 
@@ -77,7 +78,7 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 	if (!rc && nold == 0) {
 		free(old);
 		old = NULL;
-		ed_cli_iso_time(time(NULL) - (time_t)since, before);
+		ed_isotime_format(time(NULL) - (time_t)since, before);
 		basis = before;
 		rc = ed_store_snapshots_before(st, env, before, &old, &nold, err);
 	}
@@ -147,7 +148,7 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 	char **envs = calloc(2 * npairs, sizeof(*envs));
 	size_t nenvs = 0;
 	char at[32];
-	ed_cli_iso_time(time(NULL), at);
+	ed_isotime_now(at);
 	if (!cur || !envs) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto out;

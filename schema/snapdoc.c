@@ -20,6 +20,7 @@
 
 #include "ed/base64.h"
 #include "ed/buf.h"
+#include "ed/isotime.h"
 #include "ed/snapdoc.h"
 
 #define STDIN_NAME "standard input"
@@ -75,34 +76,6 @@ static bool id_parse(const char *s, size_t len, char out[ED_SNAPDOC_ID_LEN + 1])
 	}
 	out[len] = '\0';
 	return true;
-}
-
-static void now_iso(char out[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* YYYY-MM-DDTHH:MM:SSZ, a real date and time (a leap second allowed), as the store writes it. */
-static bool iso_valid(const char *s, size_t len)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	if (len != sizeof(shape) - 1)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
-			return false;
-#define NUM2(p) ((s[p] - '0') * 10 + (s[(p) + 1] - '0'))
-	int y = NUM2(0) * 100 + NUM2(2), mo = NUM2(5), d = NUM2(8);
-	int h = NUM2(11), mi = NUM2(14), se = NUM2(17);
-#undef NUM2
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 60)
-		return false;
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= mdays[mo - 1] + (mo == 2 && leap);
 }
 
 /* ------------------------------------------------------------------ */
@@ -428,7 +401,7 @@ enum ed_code ed_snapdoc_begin(const char *path, const struct ed_snapdoc_meta *me
 		rc = ed_err_set(err, ED_USAGE, "a snapshot document needs an environment and a host");
 		goto fail;
 	}
-	if (meta->started_at && !iso_valid(meta->started_at, strlen(meta->started_at))) {
+	if (meta->started_at && !ed_isotime_valid(meta->started_at, strlen(meta->started_at))) {
 		rc = ed_err_set(err, ED_USAGE, "start time '%s' is not YYYY-MM-DDTHH:MM:SSZ",
 				meta->started_at);
 		goto fail;
@@ -436,7 +409,7 @@ enum ed_code ed_snapdoc_begin(const char *path, const struct ed_snapdoc_meta *me
 	if (meta->started_at)
 		snprintf(started, sizeof(started), "%s", meta->started_at);
 	else
-		now_iso(started);
+		ed_isotime_now(started);
 	if (!meta->collector_host)
 		gethostname(me, sizeof(me) - 1);
 
@@ -583,7 +556,7 @@ enum ed_code ed_snapdoc_commit(struct ed_snapdoc_writer *w, const char *finished
 	if (finished_at)
 		snprintf(fin, sizeof(fin), "%s", finished_at);
 	else
-		now_iso(fin);
+		ed_isotime_now(fin);
 	if (!(jf = json_string(fin))) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto fail;
@@ -1163,7 +1136,7 @@ static enum ed_code get_time(struct vc *v, json_t *o, const char *f, char out[32
 	char shown[128];
 	if (!j)
 		return bad(v, "$", "missing field \"%s\"", f);
-	if (!json_is_string(j) || !iso_valid(json_string_value(j), json_string_length(j))) {
+	if (!json_is_string(j) || !ed_isotime_valid(json_string_value(j), json_string_length(j))) {
 		show(j, shown, sizeof(shown));
 		return bad(v, at(v, "$", f), "expected a UTC time as YYYY-MM-DDTHH:MM:SSZ, got %s",
 			   shown);
