@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "ed/atomic.h"
 #include "ed/diff.h"
 #include "ed/isotime.h"
 #include "ed/policy.h"
@@ -210,8 +211,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 	long long since = 24 * 3600;
 	struct ed_err err = {0};
 	struct ed_store *st = NULL;
-	struct ed_buf tmp = ED_BUF_INIT;
-	FILE *out = NULL;
+	struct ed_atomic *out = NULL;
 	int status = ED_EXIT_ERROR, c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -285,27 +285,16 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 	if (ed_policy_load(policy_path, &pol, &err) ||
 	    ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err))
 		goto fail;
-	if (out_path) {
-		if (ed_buf_addf(&tmp, "%s.tmp", out_path)) {
-			ed_err_set(&err, ED_NOMEM, "out of memory");
-			goto fail;
-		}
-		if (!(out = fopen(tmp.p, "w"))) {
-			ed_err_set(&err, ED_IO, "--out %s: %s", out_path, strerror(errno));
-			goto fail;
-		}
-	}
-	if (write_report(out ? out : stdout, md, st, pairs, npairs, since, &pol,
+	if (out_path && ed_atomic_open(out_path, 0666, &out, &err))
+		goto fail;
+	if (write_report(out ? ed_atomic_file(out) : stdout, md, st, pairs, npairs, since, &pol,
 			 policy_path ? policy_path : "built-in default", report, &err))
 		goto fail;
 	if (out) {
-		bool bad = fflush(out) != 0 || ferror(out);
-		bad |= fclose(out) != 0;
+		enum ed_code rc = ed_atomic_commit(out, &err);
 		out = NULL;
-		if (bad || rename(tmp.p, out_path) != 0) {
-			ed_err_set(&err, ED_IO, "--out %s: cannot write", out_path);
+		if (rc)
 			goto fail;
-		}
 	} else if (fflush(stdout) != 0) {
 		ed_err_set(&err, ED_IO, "cannot write to standard output");
 		goto fail;
@@ -315,11 +304,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 fail:
 	status = ed_cli_fail(&err);
 done:
-	if (out) {
-		fclose(out);
-		remove(tmp.p);
-	}
-	ed_buf_release(&tmp);
+	ed_atomic_abort(out);
 	ed_store_close(st);
 	ed_policy_release(&pol);
 	for (size_t i = 0; i < npairs; i++) {

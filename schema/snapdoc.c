@@ -18,13 +18,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "ed/atomic.h"
 #include "ed/base64.h"
 #include "ed/buf.h"
 #include "ed/isotime.h"
 #include "ed/snapdoc.h"
 
 #define STDIN_NAME "standard input"
-#define STDOUT_NAME "standard output"
 /* Kept content larger than this is dropped, as the store's writer does. */
 #define CONTENT_MAX ((size_t)INT32_MAX / 2)
 
@@ -148,13 +148,8 @@ static void fpset_release(struct fpset *s)
 
 struct ed_snapdoc_writer {
 	struct ed_sink sink;
-	FILE *out;
-	bool to_stdout;
-	bool direct;      /* path is no regular file (a device, a FIFO): written in place */
-	bool quiet;       /* do not echo warnings on stderr */
-	char *path;       /* the final name; NULL for standard output */
-	char *tmp;        /* the temporary file renamed to path at commit */
-	const char *name; /* path or "standard output", for messages */
+	struct ed_atomic *out; /* the document: a temporary file renamed into place at commit */
+	bool quiet;            /* do not echo warnings on stderr */
 	FILE *warn_spool; /* warnings, as JSON array elements, until commit */
 	FILE *content_spool;
 	int64_t items, warnings, contents;
@@ -168,7 +163,7 @@ struct ed_snapdoc_writer {
 
 static enum ed_code write_err(struct ed_snapdoc_writer *w, struct ed_err *err)
 {
-	return ed_err_set(err, ED_IO, "%s: cannot write: %s", w->name,
+	return ed_err_set(err, ED_IO, "%s: cannot write: %s", ed_atomic_name(w->out),
 			  errno ? strerror(errno) : "write error");
 }
 
@@ -275,7 +270,7 @@ static enum ed_code doc_emit(struct ed_sink *sink, const struct ed_item *it, str
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	}
 	errno = 0;
-	int r = put_elem(w->out, w->items, o);
+	int r = put_elem(ed_atomic_file(w->out), w->items, o);
 	json_decref(o);
 	if (r)
 		return write_err(w, err);
@@ -354,8 +349,6 @@ static void writer_free(struct ed_snapdoc_writer *w)
 	fpset_release(&w->keys);
 	fpset_release(&w->fps);
 	ed_buf_release(&w->scratch);
-	free(w->path);
-	free(w->tmp);
 	free(w);
 }
 
@@ -363,10 +356,7 @@ void ed_snapdoc_abort(struct ed_snapdoc_writer *w)
 {
 	if (!w)
 		return;
-	if (w->out && !w->to_stdout)
-		fclose(w->out); /* direct: what was written stays, as on standard output */
-	if (w->tmp)
-		unlink(w->tmp);
+	ed_atomic_abort(w->out);
 	writer_free(w);
 }
 
@@ -417,52 +407,8 @@ enum ed_code ed_snapdoc_begin(const char *path, const struct ed_snapdoc_meta *me
 		rc = ed_err_set(err, ED_IO, "cannot create a temporary file: %s", strerror(errno));
 		goto fail;
 	}
-	struct stat pst;
-	if (!path || strcmp(path, "-") == 0) {
-		w->out = stdout;
-		w->to_stdout = true;
-		w->name = STDOUT_NAME;
-	} else if (stat(path, &pst) == 0 && !S_ISREG(pst.st_mode)) {
-		/*
-		 * /dev/null, a FIFO, /dev/stdout: written to as it is. Renaming a
-		 * file over it would replace a device node with a plain file.
-		 */
-		int fd = S_ISDIR(pst.st_mode) ? -1 : open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			rc = ed_err_set(err, ED_IO, "%s: cannot write: %s", path,
-					S_ISDIR(pst.st_mode) ? "a folder" : strerror(errno));
-			goto fail;
-		}
-		if (!(w->path = strdup(path)) || !(w->out = fdopen(fd, "w"))) {
-			if (!w->out)
-				close(fd);
-			rc = ed_err_set(err, ED_NOMEM, "out of memory");
-			goto fail;
-		}
-		w->name = w->path;
-		w->direct = true;
-	} else {
-		struct ed_buf t = ED_BUF_INIT;
-		if (!(w->path = strdup(path)) || ed_buf_addf(&t, "%s.tmp.%d", path, (int)getpid())) {
-			ed_buf_release(&t);
-			rc = ed_err_set(err, ED_NOMEM, "out of memory");
-			goto fail;
-		}
-		w->tmp = ed_buf_detach(&t);
-		w->name = w->path;
-		int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd < 0) {
-			rc = ed_err_set(err, ED_IO, "%s: cannot create: %s", w->tmp, strerror(errno));
-			free(w->tmp); /* not ours: nothing to unlink */
-			w->tmp = NULL;
-			goto fail;
-		}
-		if (!(w->out = fdopen(fd, "w"))) {
-			rc = ed_err_set(err, ED_NOMEM, "out of memory");
-			close(fd);
-			goto fail; /* abort unlinks the temporary file */
-		}
-	}
+	if ((rc = ed_atomic_open(path, 0644, &w->out, err)))
+		goto fail;
 
 	/* The head: every field but the arrays and finished_at, then the items. */
 	head = json_object();
@@ -485,7 +431,8 @@ enum ed_code ed_snapdoc_begin(const char *path, const struct ed_snapdoc_meta *me
 	size_t tl = strlen(text);
 	errno = 0;
 	/* The head object without its closing brace: the items follow. */
-	if (fwrite(text, 1, tl - 1, w->out) != tl - 1 || fputs(",\"items\":[", w->out) == EOF) {
+	FILE *f = ed_atomic_file(w->out);
+	if (fwrite(text, 1, tl - 1, f) != tl - 1 || fputs(",\"items\":[", f) == EOF) {
 		rc = write_err(w, err);
 		goto fail;
 	}
@@ -525,23 +472,6 @@ static int copy_spool(FILE *spool, FILE *out)
 	return ferror(spool) ? -1 : 0;
 }
 
-/* fsyncs the folder holding path, so the rename survives a power cut. */
-static int sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? ed_strndup(path, slash == path ? 1 : (size_t)(slash - path))
-			  : ed_strndup(".", 1);
-	if (!dir)
-		return -1;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	int r = fsync(fd);
-	close(fd);
-	return r;
-}
-
 enum ed_code ed_snapdoc_commit(struct ed_snapdoc_writer *w, const char *finished_at,
 			       int64_t *items, int64_t *warnings, struct ed_err *err)
 {
@@ -561,42 +491,20 @@ enum ed_code ed_snapdoc_commit(struct ed_snapdoc_writer *w, const char *finished
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto fail;
 	}
+	FILE *f = ed_atomic_file(w->out);
 	errno = 0;
-	if (fputs("\n],\"warnings\":[", w->out) == EOF || copy_spool(w->warn_spool, w->out) ||
-	    fputs("\n],\"contents\":[", w->out) == EOF || copy_spool(w->content_spool, w->out) ||
-	    fputs("\n],\"finished_at\":", w->out) == EOF || json_dumpf(jf, w->out, JSON_COMPACT | JSON_ENCODE_ANY) ||
-	    fputs("}\n", w->out) == EOF || fflush(w->out) != 0 || ferror(w->out)) {
+	if (fputs("\n],\"warnings\":[", f) == EOF || copy_spool(w->warn_spool, f) ||
+	    fputs("\n],\"contents\":[", f) == EOF || copy_spool(w->content_spool, f) ||
+	    fputs("\n],\"finished_at\":", f) == EOF ||
+	    json_dumpf(jf, f, JSON_COMPACT | JSON_ENCODE_ANY) || fputs("}\n", f) == EOF) {
 		rc = write_err(w, err);
 		goto fail;
 	}
-	if (w->direct) {
-		FILE *f = w->out;
-		w->out = NULL;
-		if (fclose(f) != 0) {
-			rc = write_err(w, err);
-			goto fail;
-		}
-	} else if (!w->to_stdout) {
-		FILE *f = w->out;
-		w->out = NULL;
-		if (fsync(fileno(f)) != 0) {
-			rc = write_err(w, err);
-			fclose(f);
-			goto fail;
-		}
-		if (fclose(f) != 0) {
-			rc = write_err(w, err);
-			goto fail;
-		}
-		if (rename(w->tmp, w->path) != 0) {
-			rc = ed_err_set(err, ED_IO, "%s: cannot rename %s into place: %s", w->path,
-					w->tmp, strerror(errno));
-			goto fail;
-		}
-		free(w->tmp);
-		w->tmp = NULL;
-		sync_dir(w->path); /* best effort: the document is complete either way */
-	}
+	/* Flushes, fsyncs and renames into place (or writes a FIFO, a device, stdout). */
+	rc = ed_atomic_commit(w->out, err);
+	w->out = NULL;
+	if (rc)
+		goto fail;
 	if (items)
 		*items = w->items;
 	if (warnings)

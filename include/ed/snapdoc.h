@@ -39,9 +39,10 @@ struct ed_snapdoc_meta {
 struct ed_snapdoc_writer;
 
 /*
- * Starts a document at path ("-": standard output). A file is written as
- * PATH.tmp.PID and renamed over path only by ed_snapdoc_commit(), so a
- * failed or interrupted collection never leaves a partial document behind.
+ * Starts a document at path ("-": standard output) through ed_atomic_open():
+ * a file is written as PATH.tmp.XXXXXX and renamed over path only by
+ * ed_snapdoc_commit(), so a failed or interrupted collection never leaves a
+ * partial document behind; a FIFO or a device is written directly.
  * Items go out as they are emitted (memory stays flat, but for 32-64 bytes
  * per item that remember (kind, key), so an item emitted twice is written once,
  * as the store does); warnings and kept contents wait in unlinked temporary
