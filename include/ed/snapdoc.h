@@ -126,10 +126,4 @@ enum ed_code ed_snapdoc_export(struct ed_store *st, const struct ed_snapref *ref
 /* A new random (version 4) UUID, lower case. ED_IO when no random bytes are available. */
 enum ed_code ed_snapdoc_id_new(char out[ED_SNAPDOC_ID_LEN + 1], struct ed_err *err);
 
-/*
- * Reads a copy of a store's key file (collect --key): a regular file, not a
- * symlink, no access for group or others, exactly ED_KEY_LEN bytes.
- */
-enum ed_code ed_snapdoc_key_read(const char *path, uint8_t key[ED_KEY_LEN], struct ed_err *err);
-
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ed/buf.h"
+#include "ed/keyfile.h"
 #include "ed/snapdoc.h"
 #include "tap.h"
 
@@ -498,25 +499,25 @@ static void test_ids_and_keys(void)
 	int fd = open(k, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ok(fd >= 0 && write(fd, "0123456789abcdef0123456789abcdef", 32) == 32, "a 32-byte key file");
 	close(fd);
-	ok(ed_snapdoc_key_read(k, key, &err) == ED_OK && memcmp(key, "0123", 4) == 0,
+	ok(ed_keyfile_read(k, key, &err) == ED_OK && memcmp(key, "0123", 4) == 0,
 	   "  is read");
 	chmod(k, 0640);
-	ok(ed_snapdoc_key_read(k, key, &err) == ED_DENIED && strstr(err.msg, "chmod 600"),
+	ok(ed_keyfile_read(k, key, &err) == ED_DENIED && strstr(err.msg, "chmod 600"),
 	   "  mode 0640 is refused with the fix");
 	chmod(k, 0600);
 	fd = open(k, O_WRONLY | O_APPEND);
 	ok(fd >= 0 && write(fd, "x", 1) == 1, "  one byte more");
 	close(fd);
-	ok(ed_snapdoc_key_read(k, key, &err) == ED_IO && strstr(err.msg, "more than 32"),
+	ok(ed_keyfile_read(k, key, &err) == ED_IO && strstr(err.msg, "more than 32"),
 	   "  33 bytes are refused");
-	ok(truncate(k, 31) == 0 && ed_snapdoc_key_read(k, key, &err) == ED_IO &&
+	ok(truncate(k, 31) == 0 && ed_keyfile_read(k, key, &err) == ED_IO &&
 		   strstr(err.msg, "got 31"),
 	   "  31 bytes are refused");
 	const char *l = path_of("link.key");
-	ok(symlink(k, l) == 0 && ed_snapdoc_key_read(l, key, &err) == ED_IO &&
+	ok(symlink(k, l) == 0 && ed_keyfile_read(l, key, &err) == ED_IO &&
 		   strstr(err.msg, "symlink"),
 	   "  a symlink is refused");
-	ok(ed_snapdoc_key_read(path_of("none.key"), key, &err) == ED_NOTFOUND, "  a missing file");
+	ok(ed_keyfile_read(path_of("none.key"), key, &err) == ED_NOTFOUND, "  a missing file");
 	unlink(k);
 	unlink(l);
 }
