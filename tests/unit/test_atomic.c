@@ -18,21 +18,13 @@
 #include "ed/buf.h"
 #include "tap.h"
 
+/* The test's own folder, the current directory while the tests run. */
 static char dir[256];
-
-static const char *path_of(const char *name)
-{
-	static char p[4][512];
-	static int i;
-	i = (i + 1) % 4;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
-	return p[i];
-}
 
 /* Entries of the test folder but "." and "..". */
 static int count_entries(void)
 {
-	DIR *d = opendir(dir);
+	DIR *d = opendir(".");
 	struct dirent *e;
 	int n = 0;
 	while (d && (e = readdir(d)))
@@ -64,7 +56,7 @@ static void test_new_and_replaced(void)
 {
 	struct ed_atomic *a = NULL;
 	struct ed_err err = {0};
-	const char *t = path_of("out.txt");
+	const char *t = "out.txt";
 	struct stat sb;
 
 	ok(ed_atomic_open(t, 0640, &a, &err) == ED_OK && a, "open a new file%s%s",
@@ -107,10 +99,10 @@ static void test_failures(void)
 {
 	struct ed_atomic *a = NULL;
 	struct ed_err err = {0};
-	const char *t = path_of("keep.txt");
+	const char *t = "keep.txt";
 
-	ok(ed_atomic_open(path_of("no/such/dir/x.txt"), 0644, &a, &err) == ED_IO && !a &&
-		   strstr(err.msg, "/no/such/dir/x.txt.tmp.") && strstr(err.msg, "No such file"),
+	ok(ed_atomic_open("no/such/dir/x.txt", 0644, &a, &err) == ED_IO && !a &&
+		   strstr(err.msg, "no/such/dir/x.txt.tmp.") && strstr(err.msg, "No such file"),
 	   "a missing folder is refused, naming the file and the reason: %s", err.msg);
 	ok(ed_atomic_open(dir, 0644, &a, &err) == ED_IO && strstr(err.msg, dir) &&
 		   strstr(err.msg, "a folder"),
@@ -156,7 +148,7 @@ static void test_failures(void)
 
 static void test_fifo(void)
 {
-	const char *fifo = path_of("doc.fifo"), *got = path_of("got.txt");
+	const char *fifo = "doc.fifo", *got = "got.txt";
 	struct ed_atomic *a = NULL;
 	struct ed_err err = {0};
 	struct stat sb;
@@ -192,7 +184,7 @@ static void test_stdout(void)
 {
 	struct ed_atomic *a = NULL;
 	struct ed_err err = {0};
-	const char *cap = path_of("stdout.txt");
+	const char *cap = "stdout.txt";
 	/* Standard output goes to a file for a moment, so TAP's own lines are not mixed in. */
 	fflush(stdout);
 	int saved = dup(STDOUT_FILENO), fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -218,8 +210,8 @@ static void test_stdout(void)
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/ed-atomic-XXXXXX");
-	if (!mkdtemp(dir)) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+	if (!mkdtemp(dir) || chdir(dir) != 0) {
+		printf("Bail out! %s: %s\n", dir, strerror(errno));
 		return 1;
 	}
 	umask(022);
@@ -227,6 +219,7 @@ int main(void)
 	test_failures();
 	test_fifo();
 	test_stdout();
-	rmdir(dir);
+	if (chdir("/") == 0)
+		rmdir(dir);
 	return tap_done();
 }
