@@ -244,6 +244,23 @@ static enum ed_code only_known(struct vc *v, json_t *o, const char *path,
 	return ED_OK;
 }
 
+/* A base64 string j, the value of field f of the object at path, decoded into buf. */
+static enum ed_code get_b64(struct vc *v, json_t *j, const char *path, const char *f,
+			    struct ed_buf *buf)
+{
+	char shown[128];
+	if (!json_is_string(j)) {
+		show(j, shown, sizeof(shown));
+		return bad(v, at(v, path, f), "expected a base64 string, got %s", shown);
+	}
+	enum ed_code r = ed_base64_decode(buf, json_string_value(j), json_string_length(j));
+	if (r == ED_NOMEM)
+		return oom(v);
+	if (r)
+		return bad(v, at(v, path, f), "not valid base64 (RFC 4648, padded)");
+	return ED_OK;
+}
+
 /*
  * A string field: o[f] (UTF-8), or o[f_b64] (base64 of any bytes, decoded
  * into buf). *s is NULL when neither is there (an error when required).
@@ -268,15 +285,9 @@ static enum ed_code get_str(struct vc *v, json_t *o, const char *path, const cha
 		*s = json_string_value(j);
 		*len = json_string_length(j);
 	} else if (jb) {
-		if (!json_is_string(jb)) {
-			show(jb, shown, sizeof(shown));
-			return bad(v, at(v, path, fb), "expected a base64 string, got %s", shown);
-		}
-		enum ed_code r = ed_base64_decode(buf, json_string_value(jb), json_string_length(jb));
-		if (r == ED_NOMEM)
-			return oom(v);
-		if (r)
-			return bad(v, at(v, path, fb), "not valid base64 (RFC 4648, padded)");
+		enum ed_code rc = get_b64(v, jb, path, fb, buf);
+		if (rc)
+			return rc;
 		*s = buf->p;
 		*len = buf->len;
 	} else if (required) {
@@ -497,15 +508,8 @@ static enum ed_code content_of(struct vc *v, json_t *o, size_t i, struct ed_buf 
 	}
 	if (!jd)
 		return bad(v, path, "missing field \"data\"");
-	if (!json_is_string(jd)) {
-		show(jd, shown, sizeof(shown));
-		return bad(v, at(v, path, "data"), "expected a base64 string, got %s", shown);
-	}
-	enum ed_code r = ed_base64_decode(buf, json_string_value(jd), json_string_length(jd));
-	if (r == ED_NOMEM)
-		return oom(v);
-	if (r)
-		return bad(v, at(v, path, "data"), "not valid base64 (RFC 4648, padded)");
+	if ((rc = get_b64(v, jd, path, "data", buf)))
+		return rc;
 	if (buf->len > ED_SNAPDOC_CONTENT_MAX)
 		return bad(v, at(v, path, "data"), "larger than %zu bytes", ED_SNAPDOC_CONTENT_MAX);
 	*data = buf->p ? buf->p : ""; /* empty, but kept: not the NULL of "none" */
@@ -665,13 +669,8 @@ static enum ed_code warning_of(struct vc *v, json_t *w, size_t i, struct ed_buf 
 	json_t *jb = json_object_get(w, "b64");
 	if (!jb)
 		return bad(v, path, "missing field \"b64\"");
-	if (!json_is_string(jb)) {
-		show(jb, shown, sizeof(shown));
-		return bad(v, at(v, path, "b64"), "expected a base64 string, got %s", shown);
-	}
-	enum ed_code r = ed_base64_decode(buf, json_string_value(jb), json_string_length(jb));
-	if (r)
-		return r == ED_NOMEM ? oom(v) : bad(v, at(v, path, "b64"), "not valid base64 (RFC 4648, padded)");
+	if ((rc = get_b64(v, jb, path, "b64", buf)))
+		return rc;
 	if (memchr(buf->p, '\0', buf->len))
 		return bad(v, at(v, path, "b64"), "holds a NUL byte");
 	*msg = buf->p;
