@@ -4,7 +4,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -53,11 +52,4 @@ long long ed_cli_parse_duration(const char *s)
 	if (*end || n > (long long)1e12 / unit)
 		return -1;
 	return n * unit;
-}
-
-void ed_cli_iso_time(time_t t, char out[32])
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -47,8 +47,6 @@ int ed_cli_fail(const struct ed_err *err);
 int ed_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Seconds of a duration written 90s, 30m, 24h, 7d or a bare number of seconds; -1 if malformed. */
 long long ed_cli_parse_duration(const char *s);
-/* Writes t as ISO 8601 UTC ("2026-11-26T08:15:08Z"), the store's time format. */
-void ed_cli_iso_time(time_t t, char out[32]);
 /* Should output to f use colour? (a terminal, NO_COLOR unset, TERM not dumb) */
 bool ed_cli_color(FILE *f);
 

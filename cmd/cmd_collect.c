@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "ed/collect.h"
+#include "ed/keyfile.h"
 #include "ed/pgschema.h"
 #include "ed/pkg.h"
 #include "ed/profile.h"
@@ -603,7 +604,7 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		/* Push mode: no store, the JSON document's sink instead of the snapshot writer. */
 		struct ed_snapdoc_meta meta = {.env = env, .host = host, .role = role,
 					       .collector_root = root};
-		if (ed_snapdoc_key_read(key_path, key, &err))
+		if (ed_keyfile_read(key_path, key, &err))
 			goto fail;
 		if (baseline_db && !full) {
 			/* Read only: the baseline's readers open the store by its path. */

@@ -7,7 +7,9 @@
 
 #include "cmd.h"
 #include "opt.h"
+#include "ed/atomic.h"
 #include "ed/diff.h"
+#include "ed/isotime.h"
 #include "ed/policy.h"
 #include "ed/store.h"
 
@@ -68,8 +70,8 @@ static enum ed_code compare(struct ed_store *st, const char *ref, const char *ca
 }
 
 /*
- * Renders d in format to out_path (a temporary file renamed into place, so a
- * reader never sees half a report) or to stdout.
+ * Renders d in format to out_path (ed_atomic_open: a temporary file renamed
+ * into place, so a reader never sees half a report) or to stdout.
  */
 static enum ed_code write_report(const struct ed_report_ops *report, const struct ed_drift *d,
 				 const struct ed_render_opts *ropts, const char *out_path,
@@ -81,29 +83,17 @@ static enum ed_code write_report(const struct ed_report_ops *report, const struc
 			rc = ed_err_set(err, ED_IO, "cannot write to standard output");
 		return rc;
 	}
-	struct ed_buf tmp = ED_BUF_INIT;
-	if (ed_buf_addf(&tmp, "%s.tmp", out_path))
-		return ed_err_set(err, ED_NOMEM, "out of memory");
-	enum ed_code rc = ED_OK;
-	FILE *f = fopen(tmp.p, "w");
-	if (!f) {
-		rc = ed_err_set(err, ED_IO, "--out %s: %s", out_path, strerror(errno));
-		goto out;
-	}
+	struct ed_atomic *a = NULL;
+	enum ed_code rc = ed_atomic_open(out_path, 0666, &a, err);
+	if (rc)
+		return rc;
 	struct ed_render_opts o = *ropts;
 	o.color = false;
-	rc = report->render(f, d, &o, err);
-	if (fflush(f) != 0 || ferror(f))
-		rc = rc ? rc : ed_err_set(err, ED_IO, "--out %s: write error", out_path);
-	if (fclose(f) != 0 && !rc)
-		rc = ed_err_set(err, ED_IO, "--out %s: %s", out_path, strerror(errno));
-	if (!rc && rename(tmp.p, out_path) != 0)
-		rc = ed_err_set(err, ED_IO, "--out %s: %s", out_path, strerror(errno));
-	if (rc)
-		remove(tmp.p);
-out:
-	ed_buf_release(&tmp);
-	return rc;
+	if ((rc = report->render(ed_atomic_file(a), d, &o, err))) {
+		ed_atomic_abort(a);
+		return rc;
+	}
+	return ed_atomic_commit(a, err);
 }
 
 int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
@@ -414,7 +404,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	}
 	if (record) {
 		char at[32];
-		ed_cli_iso_time(time(NULL), at);
+		ed_isotime_now(at);
 		if (ed_store_record_run(st, "gate", at, &d, NULL, &err)) {
 			ed_err_print(&err);
 			goto out;

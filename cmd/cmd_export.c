@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "opt.h"
 #include "ed/snapdoc.h"
+#include "ed/snapdoc_store.h"
 #include "ed/store.h"
 
 static const struct ed_cmd_help export_help = {
@@ -127,8 +128,8 @@ int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli)
 		}
 		if (check) {
 			fprintf(stderr, "envdrift: %s: a valid %s document (%s of %s/%s, %zu items)\n",
-				name, ED_SNAPDOC_FORMAT, ed_snapdoc_id(d), ed_snapdoc_env(d),
-				ed_snapdoc_host(d), ed_snapdoc_nitems(d));
+				name, ED_SNAPDOC_FORMAT, ed_snapdoc_info(d)->id, ed_snapdoc_info(d)->env,
+				ed_snapdoc_info(d)->host, ed_snapdoc_info(d)->nitems);
 		} else if (ed_snapdoc_ingest(st, d, &id, &already, &items, &warnings, &err)) {
 			ed_cli_fail(&err);
 			fprintf(stderr, "envdrift: %s: nothing was stored\n", name);
@@ -137,13 +138,13 @@ int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli)
 			printf("%lld\n", (long long)id);
 			if (already)
 				fprintf(stderr, "envdrift: %s: snapshot %s already stored as @%lld\n",
-					name, ed_snapdoc_id(d), (long long)id);
+					name, ed_snapdoc_info(d)->id, (long long)id);
 			else
 				fprintf(stderr,
 					"envdrift: %s: stored snapshot @%lld of %s/%s: %lld items, "
 					"%lld warnings (document %s)\n",
-					name, (long long)id, ed_snapdoc_env(d), ed_snapdoc_host(d),
-					(long long)items, (long long)warnings, ed_snapdoc_id(d));
+					name, (long long)id, ed_snapdoc_info(d)->env, ed_snapdoc_info(d)->host,
+					(long long)items, (long long)warnings, ed_snapdoc_info(d)->id);
 		}
 		ed_snapdoc_free(d);
 	}

@@ -20,7 +20,7 @@
 
 #include "cmd.h"
 #include "ed/buf.h"
-#include "ed/snapdoc.h"
+#include "ed/snapdoc_store.h"
 #include "ed/store.h"
 
 extern char **environ;

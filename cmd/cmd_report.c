@@ -12,7 +12,9 @@
 
 #include "cmd.h"
 #include "opt.h"
+#include "ed/atomic.h"
 #include "ed/diff.h"
+#include "ed/isotime.h"
 #include "ed/policy.h"
 #include "ed/store.h"
 
@@ -70,7 +72,7 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 	if (!rc && nold == 0) {
 		free(old);
 		old = NULL;
-		ed_cli_iso_time(time(NULL) - (time_t)since, before);
+		ed_isotime_format(time(NULL) - (time_t)since, before);
 		basis = before;
 		rc = ed_store_snapshots_before(st, env, before, &old, &nold, err);
 	}
@@ -140,7 +142,7 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 	char **envs = calloc(2 * npairs, sizeof(*envs));
 	size_t nenvs = 0;
 	char at[32];
-	ed_cli_iso_time(time(NULL), at);
+	ed_isotime_now(at);
 	if (!cur || !envs) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto out;
@@ -213,8 +215,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 	long long since = 24 * 3600;
 	struct ed_err err = {0};
 	struct ed_store *st = NULL;
-	struct ed_buf tmp = ED_BUF_INIT;
-	FILE *out = NULL;
+	struct ed_atomic *out = NULL;
 	int status = ED_EXIT_ERROR;
 	struct ed_opt_list pair_args = {0};
 	const struct ed_opt opts[] = {
@@ -258,27 +259,16 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 	if (ed_policy_load(policy_path, &pol, &err) ||
 	    ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err))
 		goto fail;
-	if (out_path) {
-		if (ed_buf_addf(&tmp, "%s.tmp", out_path)) {
-			ed_err_set(&err, ED_NOMEM, "out of memory");
-			goto fail;
-		}
-		if (!(out = fopen(tmp.p, "w"))) {
-			ed_err_set(&err, ED_IO, "--out %s: %s", out_path, strerror(errno));
-			goto fail;
-		}
-	}
-	if (write_report(out ? out : stdout, md, st, pairs, npairs, since, &pol,
+	if (out_path && ed_atomic_open(out_path, 0666, &out, &err))
+		goto fail;
+	if (write_report(out ? ed_atomic_file(out) : stdout, md, st, pairs, npairs, since, &pol,
 			 policy_path ? policy_path : "built-in default", report, &err))
 		goto fail;
 	if (out) {
-		bool bad = fflush(out) != 0 || ferror(out);
-		bad |= fclose(out) != 0;
+		enum ed_code rc = ed_atomic_commit(out, &err);
 		out = NULL;
-		if (bad || rename(tmp.p, out_path) != 0) {
-			ed_err_set(&err, ED_IO, "--out %s: cannot write", out_path);
+		if (rc)
 			goto fail;
-		}
 	} else if (fflush(stdout) != 0) {
 		ed_err_set(&err, ED_IO, "cannot write to standard output");
 		goto fail;
@@ -288,11 +278,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 fail:
 	status = ed_cli_fail(&err);
 done:
-	if (out) {
-		fclose(out);
-		remove(tmp.p);
-	}
-	ed_buf_release(&tmp);
+	ed_atomic_abort(out);
 	ed_store_close(st);
 	ed_policy_release(&pol);
 	for (size_t i = 0; i < npairs; i++) {

@@ -28,6 +28,7 @@
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 
+#include "ed/base64.h"
 #include "ed/ssh.h"
 
 #define DEFAULT_CONNECT_MS 10000
@@ -515,30 +516,6 @@ static int home_dir(struct ed_buf *out)
 static const unsigned long all_attrs = LIBSSH2_SFTP_ATTR_SIZE | LIBSSH2_SFTP_ATTR_UIDGID |
 				       LIBSSH2_SFTP_ATTR_PERMISSIONS | LIBSSH2_SFTP_ATTR_ACMODTIME;
 
-static void b64(const unsigned char *in, size_t n, bool pad, char *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = tab[(v >> 6) & 63];
-		else if (pad)
-			out[o++] = '=';
-		if (i + 2 < n)
-			out[o++] = tab[v & 63];
-		else if (pad)
-			out[o++] = '=';
-	}
-	out[o] = '\0';
-}
-
 /* --- the remote command line --- */
 
 static int add_quoted(struct ed_buf *b, const char *s)
@@ -897,10 +874,10 @@ static enum ed_code check_host_key(struct ssh_source *c, LIBSSH2_KNOWNHOSTS *kh,
 									      LIBSSH2_HOSTKEY_HASH_SHA256);
 	if (!h)
 		return conn_fail(c, err, "cannot compute the host key's fingerprint");
-	b64(h, 32, false, fp);
-	if (!(key64 = malloc(klen / 3 * 4 + 8)))
+	ed_base64_encode(fp, h, 32, false);
+	if (!(key64 = malloc(ED_BASE64_LEN(klen) + 1)))
 		return ed_err_set(err, ED_NOMEM, "out of memory");
-	b64((const unsigned char *)key, klen, true, key64);
+	ed_base64_encode(key64, key, klen, true);
 	if (sh->port != 22)
 		snprintf(portopt, sizeof(portopt), "-p %d ", sh->port);
 

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "ed/buf.h"
+#include "ed/isotime.h"
 #include "ed/store.h"
 
 #include "delta.h"
@@ -341,14 +342,6 @@ struct ed_snapwriter {
 	struct ed_err warn_err;
 };
 
-static void now_iso(char out[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static enum ed_code bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	/* SQLITE_TRANSIENT: SQLite copies the bytes, ours may change right after. */
@@ -593,7 +586,7 @@ static enum ed_code reap_abandoned(struct ed_store *st, const char *me, struct e
 	sqlite3_stmt *q = NULL, *u = NULL;
 	enum ed_code rc = ED_OK;
 	char now[32];
-	now_iso(now);
+	ed_isotime_now(now);
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT id, collector_pid FROM snapshots "
 			       "WHERE status = 'running' AND collector_host = ?",
@@ -644,7 +637,7 @@ enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char 
 	w->sink.warn = writer_warn;
 	w->sink.ctx = w;
 	w->sink.content = writer_content;
-	now_iso(now);
+	ed_isotime_now(now);
 	gethostname(me, sizeof(me) - 1);
 
 	if ((rc = exec(st, "BEGIN IMMEDIATE", "starting a snapshot", err)))
@@ -820,7 +813,7 @@ enum ed_code ed_snapshot_commit_info(struct ed_snapwriter *w, struct ed_snapshot
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
 	char now[32];
-	now_iso(now);
+	ed_isotime_now(now);
 	memset(info, 0, sizeof(*info));
 	if (w->failed) {
 		*err = w->warn_err;
@@ -896,7 +889,7 @@ void ed_snapshot_abort(struct ed_snapwriter *w)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_stmt *s = NULL;
 	char now[32];
-	now_iso(now);
+	ed_isotime_now(now);
 	/* Best effort: if this fails too, the row stays 'running' and is reaped later. */
 	if (sqlite3_prepare_v2(st->db,
 			       "UPDATE snapshots SET status = 'failed', finished_at = ? "

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Snapshot documents (format envdrift.snapshot/1, docs/snapshot-format.md):
- * writing one as a sink, reading and validating one, storing it as a
- * snapshot, and exporting a stored snapshot. The push mode of envdrift.
+ * writing one as a sink, and reading and validating one. The push mode of
+ * envdrift; no store here: storing a document and exporting a snapshot as
+ * one are in ed/snapdoc_store.h.
  */
 #ifndef ED_SNAPDOC_H
 #define ED_SNAPDOC_H
@@ -14,13 +15,14 @@
 #include "ed/err.h"
 #include "ed/hash.h"
 #include "ed/item.h"
-#include "ed/store.h"
 
 #define ED_SNAPDOC_FORMAT "envdrift.snapshot/1"
 /* The largest document ingest reads. */
 #define ED_SNAPDOC_MAX_BYTES ((size_t)1 << 30)
 /* A document id: a UUID in its 36-character text form, lower case. */
 #define ED_SNAPDOC_ID_LEN 36
+/* Kept content larger than this is not written (as the store does not keep it) nor read. */
+#define ED_SNAPDOC_CONTENT_MAX ((size_t)INT32_MAX / 2)
 
 /* --- writing --- */
 
@@ -39,9 +41,10 @@ struct ed_snapdoc_meta {
 struct ed_snapdoc_writer;
 
 /*
- * Starts a document at path ("-": standard output). A file is written as
- * PATH.tmp.PID and renamed over path only by ed_snapdoc_commit(), so a
- * failed or interrupted collection never leaves a partial document behind.
+ * Starts a document at path ("-": standard output) through ed_atomic_open():
+ * a file is written as PATH.tmp.XXXXXX and renamed over path only by
+ * ed_snapdoc_commit(), so a failed or interrupted collection never leaves a
+ * partial document behind; a FIFO or a device is written directly.
  * Items go out as they are emitted (memory stays flat, but for 32-64 bytes
  * per item that remember (kind, key), so an item emitted twice is written once,
  * as the store does); warnings and kept contents wait in unlinked temporary
@@ -81,11 +84,21 @@ enum ed_code ed_snapdoc_parse(const char *data, size_t len, const char *name,
 enum ed_code ed_snapdoc_load(const char *path, struct ed_snapdoc **out, struct ed_err *err);
 void ed_snapdoc_free(struct ed_snapdoc *d);
 
-/* The document's fields; strings owned by d. */
-const char *ed_snapdoc_id(const struct ed_snapdoc *d);
-const char *ed_snapdoc_env(const struct ed_snapdoc *d);
-const char *ed_snapdoc_host(const struct ed_snapdoc *d);
-size_t ed_snapdoc_nitems(const struct ed_snapdoc *d);
+/* What a checked document says about its snapshot. */
+struct ed_snapdoc_info {
+	const char *id;             /* ED_SNAPDOC_ID_LEN characters, lower case */
+	const char *env;            /* not empty */
+	const char *host;           /* not empty */
+	const char *role;           /* NULL when the document gives none (it may also give "") */
+	const char *collector_host; /* collector.host; NULL when absent */
+	const char *collector_root; /* collector.root; NULL when absent */
+	const char *started_at;     /* YYYY-MM-DDTHH:MM:SSZ (ed_isotime_valid) */
+	const char *finished_at;    /* the same, not before started_at */
+	size_t nitems;              /* how many items it holds */
+};
+
+/* The document's fields; the struct and its strings are owned by d. */
+const struct ed_snapdoc_info *ed_snapdoc_info(const struct ed_snapdoc *d);
 
 /*
  * Emits the document's items, then its warnings, then its contents (when
@@ -94,41 +107,12 @@ size_t ed_snapdoc_nitems(const struct ed_snapdoc *d);
 enum ed_code ed_snapdoc_replay(const struct ed_snapdoc *d, struct ed_sink *sink,
 			       struct ed_err *err);
 
-/* --- the store --- */
-
-/*
- * Stores d as one snapshot (ed_snapshot_begin/sink/commit: all or nothing)
- * with the document's id, times, environment, host, role, root and
- * collecting machine. When the store already holds a snapshot with this id,
- * stores nothing and sets *already and *id to it. items and warnings (may be
- * NULL) receive the counts stored. Needs a store opened for writing.
- */
-enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, int64_t *id,
-			       bool *already, int64_t *items, int64_t *warnings,
-			       struct ed_err *err);
-
-/*
- * The document id of snapshot snap_id into out. A snapshot that has none (it
- * was collected into the store directly) gets a new random one, recorded in
- * the store, so every export of it carries the same id: that needs a store
- * opened for writing, else ED_STORE.
- */
-enum ed_code ed_snapdoc_id_of(struct ed_store *st, int64_t snap_id,
-			      char out[ED_SNAPDOC_ID_LEN + 1], struct ed_err *err);
-
-/* Writes the complete snapshot ref as a document with id to path ("-": standard output). */
-enum ed_code ed_snapdoc_export(struct ed_store *st, const struct ed_snapref *ref, const char *id,
-			       const char *path, struct ed_err *err);
-
 /* --- helpers --- */
 
 /* A new random (version 4) UUID, lower case. ED_IO when no random bytes are available. */
 enum ed_code ed_snapdoc_id_new(char out[ED_SNAPDOC_ID_LEN + 1], struct ed_err *err);
 
-/*
- * Reads a copy of a store's key file (collect --key): a regular file, not a
- * symlink, no access for group or others, exactly ED_KEY_LEN bytes.
- */
-enum ed_code ed_snapdoc_key_read(const char *path, uint8_t key[ED_KEY_LEN], struct ed_err *err);
+/* Is s[0..len) a UUID (8-4-4-4-12 hex digits, either case)? Then it is copied to out, lower case. */
+bool ed_snapdoc_id_parse(const char *s, size_t len, char out[ED_SNAPDOC_ID_LEN + 1]);
 
 #endif

@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "ed/buf.h"
-#include "ed/snapdoc.h"
+#include "ed/keyfile.h"
+#include "ed/snapdoc_store.h"
 #include "tap.h"
 
 static char dir[256];
@@ -348,8 +349,8 @@ static void test_validation(void)
 	ok(ed_snapdoc_parse(base_doc, strlen(base_doc), "t.json", &d, &err) == ED_OK,
 	   "the base document is valid%s%s", err.msg[0] ? ": " : "", err.msg);
 	if (d) {
-		is_str(ed_snapdoc_id(d), "0f8e2c1a-5b3d-4c6e-8f90-a1b2c3d4e5f6", "  its id");
-		is_int(ed_snapdoc_nitems(d), 2, "  two items");
+		is_str(ed_snapdoc_info(d)->id, "0f8e2c1a-5b3d-4c6e-8f90-a1b2c3d4e5f6", "  its id");
+		is_int(ed_snapdoc_info(d)->nitems, 2, "  two items");
 		struct rec r;
 		rec_init(&r);
 		ok(ed_snapdoc_replay(d, &r.sink, &err) == ED_OK, "  replays");
@@ -452,8 +453,8 @@ static void test_round_trip(void)
 	ok(ed_snapdoc_load(doc, &d, &err) == ED_OK, "the document reads back%s%s",
 	   err.msg[0] ? ": " : "", err.msg);
 	if (d) {
-		is_str(ed_snapdoc_id(d), id, "  with the writer's id");
-		is_str(ed_snapdoc_env(d), "staging\xff", "  env round-trips byte for byte");
+		is_str(ed_snapdoc_info(d)->id, id, "  with the writer's id");
+		is_str(ed_snapdoc_info(d)->env, "staging\xff", "  env round-trips byte for byte");
 		ok(ed_snapdoc_replay(d, &back.sink, &err) == ED_OK, "  replays");
 		is_str(back.text.p, direct.text.p, "  items and warnings round-trip byte for byte");
 		/* Once per fingerprint, the first one: a content emitted again is not written again. */
@@ -498,25 +499,25 @@ static void test_ids_and_keys(void)
 	int fd = open(k, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ok(fd >= 0 && write(fd, "0123456789abcdef0123456789abcdef", 32) == 32, "a 32-byte key file");
 	close(fd);
-	ok(ed_snapdoc_key_read(k, key, &err) == ED_OK && memcmp(key, "0123", 4) == 0,
+	ok(ed_keyfile_read(k, key, &err) == ED_OK && memcmp(key, "0123", 4) == 0,
 	   "  is read");
 	chmod(k, 0640);
-	ok(ed_snapdoc_key_read(k, key, &err) == ED_DENIED && strstr(err.msg, "chmod 600"),
+	ok(ed_keyfile_read(k, key, &err) == ED_DENIED && strstr(err.msg, "chmod 600"),
 	   "  mode 0640 is refused with the fix");
 	chmod(k, 0600);
 	fd = open(k, O_WRONLY | O_APPEND);
 	ok(fd >= 0 && write(fd, "x", 1) == 1, "  one byte more");
 	close(fd);
-	ok(ed_snapdoc_key_read(k, key, &err) == ED_IO && strstr(err.msg, "more than 32"),
+	ok(ed_keyfile_read(k, key, &err) == ED_IO && strstr(err.msg, "more than 32"),
 	   "  33 bytes are refused");
-	ok(truncate(k, 31) == 0 && ed_snapdoc_key_read(k, key, &err) == ED_IO &&
+	ok(truncate(k, 31) == 0 && ed_keyfile_read(k, key, &err) == ED_IO &&
 		   strstr(err.msg, "got 31"),
 	   "  31 bytes are refused");
 	const char *l = path_of("link.key");
-	ok(symlink(k, l) == 0 && ed_snapdoc_key_read(l, key, &err) == ED_IO &&
+	ok(symlink(k, l) == 0 && ed_keyfile_read(l, key, &err) == ED_IO &&
 		   strstr(err.msg, "symlink"),
 	   "  a symlink is refused");
-	ok(ed_snapdoc_key_read(path_of("none.key"), key, &err) == ED_NOTFOUND, "  a missing file");
+	ok(ed_keyfile_read(path_of("none.key"), key, &err) == ED_NOTFOUND, "  a missing file");
 	unlink(k);
 	unlink(l);
 }
@@ -595,7 +596,7 @@ static void test_store(void)
 	snprintf(sid, sizeof(sid), "@%lld", (long long)id);
 	ok(ed_store_resolve(st, sid, &ref, &err) == ED_OK &&
 		   ed_snapdoc_id_of(st, id, docid, &err) == ED_OK &&
-		   strcmp(docid, ed_snapdoc_id(d)) == 0,
+		   strcmp(docid, ed_snapdoc_info(d)->id) == 0,
 	   "the stored snapshot has the document's id");
 	ok(ed_snapdoc_export(st, &ref, docid, out, &err) == ED_OK, "export writes it out%s%s",
 	   err.msg[0] ? ": " : "", err.msg);

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The field codecs of envdrift.snapshot/1 that the writer and the reader
+ * share. Private to common/: it speaks jansson's types.
+ */
+#ifndef ED_SNAPDOC_CODEC_H
+#define ED_SNAPDOC_CODEC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ed/buf.h"
+#include "ed/hash.h"
+
+/*
+ * Sets o[f] to the len bytes at s when they are UTF-8 without a NUL, else
+ * o[f + "_b64"] to their base64 (tmp is scratch space, reset here). Returns
+ * 0, or -1 when out of memory.
+ */
+int ed_snapdoc_set_bytes(json_t *o, const char *f, const char *s, size_t len, struct ed_buf *tmp);
+
+/* Sets o[f] to fp as 32 lower-case hex digits. Returns 0, or -1 when out of memory. */
+int ed_snapdoc_set_fp(json_t *o, const char *f, const struct ed_fp *fp);
+
+/* Reads 32 hex digits (either case) into fp; false for anything else. */
+bool ed_snapdoc_fp_parse(const char *s, size_t len, struct ed_fp *fp);
+
+#endif

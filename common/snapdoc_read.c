@@ -1,0 +1,1252 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading an envdrift.snapshot/1 document (docs/snapshot-format.md): every
+ * check of the format before anything is used, the first problem named with
+ * its JSON path; memory bounded by the document's size, elements parsed one
+ * at a time when checked and again when replayed into a sink.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ed/base64.h"
+#include "ed/buf.h"
+#include "ed/isotime.h"
+#include "ed/snapdoc.h"
+#include "snapdoc_codec.h"
+
+#define STDIN_NAME "standard input"
+
+/* ------------------------------------------------------------------ */
+/* JSON paths in messages                                               */
+
+/* Appends .key, or ["key"] when key is not a plain name; bytes that are not printable ASCII as \xHH. */
+static int path_add_key(struct ed_buf *b, const char *k, size_t len)
+{
+	bool plain = len > 0 && len <= 64;
+	for (size_t i = 0; i < len && plain; i++) {
+		char c = k[i];
+		plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+			(i > 0 && c >= '0' && c <= '9');
+	}
+	if (plain)
+		return ed_buf_addc(b, '.') || ed_buf_add(b, k, len);
+	int r = ed_buf_adds(b, "[\"");
+	size_t n = len > 64 ? 64 : len;
+	for (size_t i = 0; i < n && !r; i++) {
+		unsigned char c = (unsigned char)k[i];
+		if (c < 0x20 || c >= 0x7f)
+			r = ed_buf_addf(b, "\\x%02x", c);
+		else if (c == '"' || c == '\\')
+			r = ed_buf_addc(b, '\\') || ed_buf_addc(b, (char)c);
+		else
+			r = ed_buf_addc(b, (char)c);
+	}
+	if (!r && len > n)
+		r = ed_buf_adds(b, "...");
+	return r || ed_buf_adds(b, "\"]");
+}
+
+/*
+ * The JSON path of byte offset pos in data, from a small scanner that keeps
+ * only the stack of open containers: for the position of an error jansson
+ * reports (bad syntax, a duplicate key), which comes without a path.
+ */
+#define PATH_DEPTH 4096 /* beyond jansson's own limit of 2048 */
+struct frame {
+	bool obj;
+	bool want_key; /* objects: the next string is a key */
+	bool has_key;
+	size_t koff, klen; /* the current key, raw, in data */
+	size_t idx;        /* arrays: the current element */
+};
+
+static void path_at(const char *data, size_t len, size_t pos, struct ed_buf *out)
+{
+	struct frame *st = malloc(PATH_DEPTH * sizeof(*st));
+	size_t depth = 0, over = 0; /* over: levels beyond PATH_DEPTH */
+	size_t end = pos < len ? pos : len;
+	ed_buf_reset(out);
+	if (ed_buf_addc(out, '$') || !st) {
+		free(st);
+		return;
+	}
+	for (size_t i = 0; i < end; i++) {
+		char c = data[i];
+		struct frame *top = depth && !over ? &st[depth - 1] : NULL;
+		if (c == '{' || c == '[') {
+			if (depth == PATH_DEPTH || over) {
+				over++;
+				continue;
+			}
+			st[depth++] = (struct frame){.obj = c == '{', .want_key = c == '{'};
+		} else if (c == '}' || c == ']') {
+			if (over)
+				over--;
+			else if (depth)
+				depth--;
+		} else if (c == ',' && top) {
+			if (top->obj) {
+				top->want_key = true;
+				top->has_key = false;
+			} else {
+				top->idx++;
+			}
+		} else if (c == '"') {
+			size_t j = i + 1;
+			while (j < end && data[j] != '"')
+				j += data[j] == '\\' ? 2 : 1;
+			if (top && top->obj && top->want_key) {
+				top->koff = i + 1;
+				top->klen = (j < end ? j : end) - (i + 1);
+				top->has_key = true;
+				top->want_key = false;
+			}
+			i = j;
+		}
+	}
+	for (size_t d = 0; d < depth; d++) {
+		const struct frame *f = &st[d];
+		bool last = d + 1 == depth;
+		int r = 0;
+		if (f->obj && f->has_key && !(last && f->want_key))
+			r = path_add_key(out, data + f->koff, f->klen);
+		else if (!f->obj)
+			r = ed_buf_addf(out, "[%zu]", f->idx);
+		if (r)
+			break;
+	}
+	free(st);
+}
+
+/* ------------------------------------------------------------------ */
+/* reading and validating                                               */
+
+struct fpref {
+	struct ed_fp fp;
+	size_t idx;
+};
+
+/* One of the document's arrays: where it starts and how many elements it has. */
+struct span {
+	size_t at; /* offset of its '[' in the document; SIZE_MAX: none seen */
+	size_t n;
+};
+
+/*
+ * A checked document: its bytes, the small members of its top level parsed,
+ * and where its three arrays are. Array elements are parsed one at a time,
+ * when checked and again when replayed, so memory stays at the size of the
+ * document plus 24 bytes per item, however many items it has.
+ */
+struct ed_snapdoc {
+	char *buf; /* the document */
+	size_t len;
+	json_t *head; /* every top-level member but the arrays below */
+	struct span items, warnings, contents;
+	char *name;
+	char id[ED_SNAPDOC_ID_LEN + 1];
+	char *env, *host, *role, *root_dir, *collector_host;
+	char started_at[32];
+	char finished_at[32];
+	struct ed_snapdoc_info info; /* the fields above, for ed_snapdoc_info() */
+};
+
+/* Validation context: messages are "NAME: PATH: problem". */
+struct vc {
+	const char *name;
+	struct ed_err *err;
+	struct ed_buf path; /* scratch for building paths */
+};
+
+static enum ed_code bad(struct vc *v, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum ed_code bad(struct vc *v, const char *path, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return ed_err_set(v->err, ED_PARSE, "%s: %s: %s", v->name, path, msg);
+}
+
+static enum ed_code oom(struct vc *v)
+{
+	return ed_err_set(v->err, ED_NOMEM, "%s: out of memory", v->name);
+}
+
+/* base + "." + field into v->path; returns the path (valid until the next call). */
+static const char *at(struct vc *v, const char *base, const char *field)
+{
+	ed_buf_reset(&v->path);
+	if (ed_buf_adds(&v->path, base) || path_add_key(&v->path, field, strlen(field)))
+		return base;
+	return v->path.p;
+}
+
+/* A short, printable rendering of a JSON value for messages. */
+static void show(const json_t *j, char *out, size_t cap)
+{
+	const char *t = json_is_object(j) ? "an object"
+		      : json_is_array(j)  ? "an array"
+		      : json_is_string(j) ? NULL
+		      : json_is_integer(j) ? "an integer"
+		      : json_is_real(j)   ? "a number with a fraction or exponent"
+		      : json_is_boolean(j) ? "a boolean"
+					  : "null";
+	if (t) {
+		snprintf(out, cap, "%s", t);
+		return;
+	}
+	const char *s = json_string_value(j);
+	size_t len = json_string_length(j), o = 0;
+	o += (size_t)snprintf(out, cap, "\"");
+	for (size_t i = 0; i < len && o + 8 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (i == 40) {
+			o += (size_t)snprintf(out + o, cap - o, "...");
+			break;
+		}
+		o += (size_t)snprintf(out + o, cap - o, c < 0x20 || c == 0x7f ? "\\x%02x" : "%c", c);
+	}
+	snprintf(out + o, cap - o, "\"");
+}
+
+/* Every member of o is one of the names in known (NULL-terminated)? */
+static enum ed_code only_known(struct vc *v, json_t *o, const char *path,
+			       const char *const *known)
+{
+	const char *k;
+	json_t *val;
+	json_object_foreach(o, k, val) {
+		bool found = false;
+		for (size_t i = 0; known[i] && !found; i++)
+			found = strcmp(k, known[i]) == 0;
+		if (!found) {
+			struct ed_buf p = ED_BUF_INIT;
+			enum ed_code rc;
+			if (ed_buf_adds(&p, path) ||
+			    path_add_key(&p, k, json_object_iter_key_len(json_object_key_to_iter(k))))
+				rc = oom(v);
+			else
+				rc = bad(v, p.p, "unknown field");
+			ed_buf_release(&p);
+			return rc;
+		}
+	}
+	return ED_OK;
+}
+
+/* A base64 string j, the value of field f of the object at path, decoded into buf. */
+static enum ed_code get_b64(struct vc *v, json_t *j, const char *path, const char *f,
+			    struct ed_buf *buf)
+{
+	char shown[128];
+	if (!json_is_string(j)) {
+		show(j, shown, sizeof(shown));
+		return bad(v, at(v, path, f), "expected a base64 string, got %s", shown);
+	}
+	enum ed_code r = ed_base64_decode(buf, json_string_value(j), json_string_length(j));
+	if (r == ED_NOMEM)
+		return oom(v);
+	if (r)
+		return bad(v, at(v, path, f), "not valid base64 (RFC 4648, padded)");
+	return ED_OK;
+}
+
+/*
+ * A string field: o[f] (UTF-8), or o[f_b64] (base64 of any bytes, decoded
+ * into buf). *s is NULL when neither is there (an error when required).
+ * NUL bytes are refused: items are C strings in the store.
+ */
+static enum ed_code get_str(struct vc *v, json_t *o, const char *path, const char *f,
+			    bool required, struct ed_buf *buf, const char **s, size_t *len)
+{
+	char fb[40];
+	snprintf(fb, sizeof(fb), "%s_b64", f);
+	json_t *j = json_object_get(o, f), *jb = json_object_get(o, fb);
+	char shown[128];
+	*s = NULL;
+	*len = 0;
+	if (j && jb)
+		return bad(v, at(v, path, fb), "only one of \"%s\" and \"%s\" may be given", f, fb);
+	if (j) {
+		if (!json_is_string(j)) {
+			show(j, shown, sizeof(shown));
+			return bad(v, at(v, path, f), "expected a string, got %s", shown);
+		}
+		*s = json_string_value(j);
+		*len = json_string_length(j);
+	} else if (jb) {
+		enum ed_code rc = get_b64(v, jb, path, fb, buf);
+		if (rc)
+			return rc;
+		*s = buf->p;
+		*len = buf->len;
+	} else if (required) {
+		return bad(v, path, "missing field \"%s\"", f);
+	} else {
+		return ED_OK;
+	}
+	if (memchr(*s, '\0', *len))
+		return bad(v, at(v, path, j ? f : fb), "holds a NUL byte");
+	return ED_OK;
+}
+
+/* An integer field in [min, max]; *present false when absent (an error when required). */
+static enum ed_code get_int(struct vc *v, json_t *o, const char *path, const char *f,
+			    bool required, json_int_t min, json_int_t max, json_int_t *out,
+			    bool *present)
+{
+	json_t *j = json_object_get(o, f);
+	char shown[128];
+	*present = j != NULL;
+	if (!j)
+		return required ? bad(v, path, "missing field \"%s\"", f) : ED_OK;
+	if (!json_is_integer(j)) {
+		show(j, shown, sizeof(shown));
+		return bad(v, at(v, path, f), "expected an integer, got %s", shown);
+	}
+	*out = json_integer_value(j);
+	if (*out < min || *out > max)
+		return bad(v, at(v, path, f), "%lld is out of range (%lld to %lld)",
+			   (long long)*out, (long long)min, (long long)max);
+	return ED_OK;
+}
+
+static enum ed_code get_fp(struct vc *v, json_t *o, const char *path, struct ed_fp *fp)
+{
+	json_t *j = json_object_get(o, "fingerprint");
+	char shown[128];
+	if (!j)
+		return bad(v, path, "missing field \"fingerprint\"");
+	if (!json_is_string(j) ||
+	    !ed_snapdoc_fp_parse(json_string_value(j), json_string_length(j), fp)) {
+		show(j, shown, sizeof(shown));
+		return bad(v, at(v, path, "fingerprint"), "expected 32 hex digits, got %s", shown);
+	}
+	return ED_OK;
+}
+
+static const char *const kinds[] = {ED_KIND_FILE, ED_KIND_CONFIG, ED_KIND_PACKAGE,
+				    ED_KIND_SCHEMA, ED_KIND_SYSTEM};
+
+/* Decoded strings of one item; reused from item to item. */
+struct scratch {
+	struct ed_buf key, value, owner, group, target, error;
+	char *attrs; /* json_dumps result: free() */
+};
+
+static void scratch_release(struct scratch *sc)
+{
+	ed_buf_release(&sc->key);
+	ed_buf_release(&sc->value);
+	ed_buf_release(&sc->owner);
+	ed_buf_release(&sc->group);
+	ed_buf_release(&sc->target);
+	ed_buf_release(&sc->error);
+	free(sc->attrs);
+	sc->attrs = NULL;
+}
+
+static const char *const item_fields[] = {
+	"kind", "key", "key_b64", "fingerprint", "value", "value_b64", "ftype", "mode",
+	"owner", "owner_b64", "group", "group_b64", "target", "target_b64", "size",
+	"mtime_ns", "ctime_ns", "ino", "dev", "error", "error_b64", "attrs", NULL};
+
+/*
+ * Reads and checks items[i] into it (strings borrowed from o and sc). With
+ * want_attrs, attrs is rendered as compact JSON text for the store.
+ */
+static enum ed_code item_of(struct vc *v, json_t *o, size_t i, struct scratch *sc,
+			    bool want_attrs, struct ed_item *it)
+{
+	char path[48], shown[128];
+	enum ed_code rc;
+	size_t len;
+	snprintf(path, sizeof(path), "$.items[%zu]", i);
+	memset(it, 0, sizeof(*it));
+	if (!json_is_object(o)) {
+		show(o, shown, sizeof(shown));
+		return bad(v, path, "expected an object, got %s", shown);
+	}
+	if ((rc = only_known(v, o, path, item_fields)))
+		return rc;
+
+	json_t *jk = json_object_get(o, "kind");
+	if (!jk)
+		return bad(v, path, "missing field \"kind\"");
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && json_is_string(jk); k++)
+		if (strcmp(json_string_value(jk), kinds[k]) == 0 &&
+		    strlen(kinds[k]) == json_string_length(jk))
+			it->kind = kinds[k];
+	if (!it->kind) {
+		show(jk, shown, sizeof(shown));
+		return bad(v, at(v, path, "kind"),
+			   "unknown kind %s (known: file, config, package, schema, system)", shown);
+	}
+	if ((rc = get_str(v, o, path, "key", true, &sc->key, &it->key, &it->key_len)))
+		return rc;
+	if (!it->key_len)
+		return bad(v, at(v, path, json_object_get(o, "key") ? "key" : "key_b64"),
+			   "is empty");
+	if ((rc = get_fp(v, o, path, &it->fp)) ||
+	    (rc = get_str(v, o, path, "value", false, &sc->value, &it->value, &len)) ||
+	    (rc = get_str(v, o, path, "error", false, &sc->error, &it->error, &len)))
+		return rc;
+
+	json_t *jf = json_object_get(o, "ftype");
+	if (jf) {
+		it->ftype = json_is_string(jf) ? ed_ftype_parse(json_string_value(jf)) : ED_FT_NONE;
+		if (it->ftype == ED_FT_NONE) {
+			show(jf, shown, sizeof(shown));
+			return bad(v, at(v, path, "ftype"),
+				   "unknown file type %s (known: file, dir, symlink, fifo, socket, "
+				   "char, block, other)",
+				   shown);
+		}
+		json_int_t n;
+		bool present;
+		if ((rc = get_int(v, o, path, "mode", true, 0, 07777, &n, &present)))
+			return rc;
+		it->mode = (uint32_t)n;
+		if ((rc = get_int(v, o, path, "size", true, 0, INT64_MAX, &n, &present)))
+			return rc;
+		it->size = n;
+		if ((rc = get_int(v, o, path, "mtime_ns", true, INT64_MIN, INT64_MAX, &n, &present)))
+			return rc;
+		it->mtime_ns = n;
+		if ((rc = get_int(v, o, path, "ctime_ns", true, INT64_MIN, INT64_MAX, &n, &present)))
+			return rc;
+		it->ctime_ns = n;
+		if ((rc = get_int(v, o, path, "ino", true, INT64_MIN, INT64_MAX, &n, &present)))
+			return rc;
+		it->ino = (uint64_t)n;
+		if ((rc = get_int(v, o, path, "dev", true, INT64_MIN, INT64_MAX, &n, &present)))
+			return rc;
+		it->dev = (uint64_t)n;
+		if ((rc = get_str(v, o, path, "owner", false, &sc->owner, &it->owner, &len)) ||
+		    (rc = get_str(v, o, path, "group", false, &sc->group, &it->group, &len)) ||
+		    (rc = get_str(v, o, path, "target", false, &sc->target, &it->target, &len)))
+			return rc;
+	} else {
+		/* The store keeps file metadata only for items with a file type. */
+		static const char *const file_only[] = {
+			"mode", "owner", "owner_b64", "group", "group_b64", "target", "target_b64",
+			"size", "mtime_ns", "ctime_ns", "ino", "dev", NULL};
+		for (size_t k = 0; file_only[k]; k++)
+			if (json_object_get(o, file_only[k]))
+				return bad(v, at(v, path, file_only[k]),
+					   "allowed only on an item with an \"ftype\"");
+	}
+
+	json_t *ja = json_object_get(o, "attrs");
+	if (ja) {
+		if (!json_is_object(ja)) {
+			show(ja, shown, sizeof(shown));
+			return bad(v, at(v, path, "attrs"), "expected an object, got %s", shown);
+		}
+		/*
+		 * A secret config value is kept as a keyed fingerprint only, never
+		 * as a value. (A secret file's value is its type, mode and size.)
+		 */
+		if (json_is_true(json_object_get(ja, "secret")) && it->value &&
+		    strcmp(it->kind, ED_KIND_CONFIG) == 0)
+			return bad(v, at(v, path, json_object_get(o, "value") ? "value" : "value_b64"),
+				   "a secret config item (attrs.secret) carries no value");
+		if (want_attrs) {
+			free(sc->attrs);
+			/* Compact, members in document order: what the collectors store. */
+			if (!(sc->attrs = json_dumps(ja, JSON_COMPACT)))
+				return oom(v);
+			it->attrs = sc->attrs;
+		} else {
+			it->attrs = "{}"; /* present; the text is not needed to validate */
+		}
+	}
+	return ED_OK;
+}
+
+static const char *const content_fields[] = {"fingerprint", "encoding", "data", NULL};
+
+/* Reads and checks contents[i]: *data NULL for encoding "none". */
+static enum ed_code content_of(struct vc *v, json_t *o, size_t i, struct ed_buf *buf,
+			       struct ed_fp *fp, const char **data, size_t *len)
+{
+	char path[48], shown[128];
+	enum ed_code rc;
+	snprintf(path, sizeof(path), "$.contents[%zu]", i);
+	*data = NULL;
+	*len = 0;
+	if (!json_is_object(o)) {
+		show(o, shown, sizeof(shown));
+		return bad(v, path, "expected an object, got %s", shown);
+	}
+	if ((rc = only_known(v, o, path, content_fields)) || (rc = get_fp(v, o, path, fp)))
+		return rc;
+	json_t *je = json_object_get(o, "encoding"), *jd = json_object_get(o, "data");
+	if (!je)
+		return bad(v, path, "missing field \"encoding\"");
+	bool none = json_is_string(je) && strcmp(json_string_value(je), "none") == 0;
+	bool b64 = json_is_string(je) && strcmp(json_string_value(je), "base64") == 0;
+	if (!none && !b64) {
+		show(je, shown, sizeof(shown));
+		return bad(v, at(v, path, "encoding"), "expected \"base64\" or \"none\", got %s",
+			   shown);
+	}
+	if (none) {
+		if (jd)
+			return bad(v, at(v, path, "data"), "not allowed with encoding \"none\"");
+		return ED_OK;
+	}
+	if (!jd)
+		return bad(v, path, "missing field \"data\"");
+	if ((rc = get_b64(v, jd, path, "data", buf)))
+		return rc;
+	if (buf->len > ED_SNAPDOC_CONTENT_MAX)
+		return bad(v, at(v, path, "data"), "larger than %zu bytes", ED_SNAPDOC_CONTENT_MAX);
+	*data = buf->p ? buf->p : ""; /* empty, but kept: not the NULL of "none" */
+	*len = buf->len;
+	return ED_OK;
+}
+
+static int cmp_fp(const void *x, const void *y)
+{
+	return memcmp(((const struct ed_fp *)x)->b, ((const struct ed_fp *)y)->b, ED_FP_LEN);
+}
+
+static int cmp_fpref(const void *x, const void *y)
+{
+	const struct fpref *a = x, *b = y;
+	int c = memcmp(a->fp.b, b->fp.b, ED_FP_LEN);
+	return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* A copy of a string field of the head (decoded when _b64). */
+static enum ed_code head_str(struct vc *v, json_t *o, const char *path, const char *f,
+			     bool required, char **out)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	const char *s;
+	size_t len;
+	enum ed_code rc = get_str(v, o, path, f, required, &b, &s, &len);
+	if (!rc && s && !(*out = ed_strndup(s, len)))
+		rc = oom(v);
+	ed_buf_release(&b);
+	return rc;
+}
+
+static const char *const head_fields[] = {
+	"format", "id", "env", "env_b64", "host", "host_b64", "role", "role_b64", "started_at",
+	"finished_at", "collector", "warnings", "items", "contents", NULL};
+static const char *const collector_fields[] = {"version", "host", "host_b64", "root",
+					       "root_b64", NULL};
+
+static enum ed_code get_time(struct vc *v, json_t *o, const char *f, char out[32])
+{
+	json_t *j = json_object_get(o, f);
+	char shown[128];
+	if (!j)
+		return bad(v, "$", "missing field \"%s\"", f);
+	if (!json_is_string(j) || !ed_isotime_valid(json_string_value(j), json_string_length(j))) {
+		show(j, shown, sizeof(shown));
+		return bad(v, at(v, "$", f), "expected a UTC time as YYYY-MM-DDTHH:MM:SSZ, got %s",
+			   shown);
+	}
+	snprintf(out, 32, "%s", json_string_value(j));
+	return ED_OK;
+}
+
+/* Checks the top level, but for the arrays' elements. */
+static enum ed_code check_head(struct vc *v, struct ed_snapdoc *d)
+{
+	json_t *root = d->head;
+	char shown[128];
+	enum ed_code rc;
+	/* The format first: a newer format may well have fields this one does not know. */
+	json_t *jf = json_object_get(root, "format");
+	if (!jf)
+		return bad(v, "$", "missing field \"format\" (not an %s document?)",
+			   ED_SNAPDOC_FORMAT);
+	if (!json_is_string(jf) || strcmp(json_string_value(jf), ED_SNAPDOC_FORMAT) != 0) {
+		show(jf, shown, sizeof(shown));
+		return bad(v, "$.format", "expected \"%s\", got %s%s", ED_SNAPDOC_FORMAT, shown,
+			   json_is_string(jf) &&
+				   strncmp(json_string_value(jf), "envdrift.snapshot/", 18) == 0
+				   ? " (written by a newer envdrift? upgrade this one)"
+				   : "");
+	}
+	if ((rc = only_known(v, root, "$", head_fields)))
+		return rc;
+	json_t *ji = json_object_get(root, "id");
+	if (!ji)
+		return bad(v, "$", "missing field \"id\"");
+	if (!json_is_string(ji) ||
+	    !ed_snapdoc_id_parse(json_string_value(ji), json_string_length(ji), d->id)) {
+		show(ji, shown, sizeof(shown));
+		return bad(v, "$.id", "expected a UUID (8-4-4-4-12 hex digits), got %s", shown);
+	}
+	if ((rc = head_str(v, root, "$", "env", true, &d->env)) ||
+	    (rc = head_str(v, root, "$", "host", true, &d->host)) ||
+	    (rc = head_str(v, root, "$", "role", false, &d->role)))
+		return rc;
+	if (!*d->env)
+		return bad(v, at(v, "$", json_object_get(root, "env") ? "env" : "env_b64"), "is empty");
+	if (!*d->host)
+		return bad(v, at(v, "$", json_object_get(root, "host") ? "host" : "host_b64"),
+			   "is empty");
+	if (d->role && (strlen(d->role) > 200 || strpbrk(d->role, "\n\r\t")))
+		return bad(v, at(v, "$", json_object_get(root, "role") ? "role" : "role_b64"),
+			   "at most 200 bytes, no line breaks or tabs (as collect --role)");
+	if ((rc = get_time(v, root, "started_at", d->started_at)) ||
+	    (rc = get_time(v, root, "finished_at", d->finished_at)))
+		return rc;
+	if (strcmp(d->finished_at, d->started_at) < 0)
+		return bad(v, "$.finished_at", "%s is before started_at %s", d->finished_at,
+			   d->started_at);
+
+	json_t *jc = json_object_get(root, "collector");
+	if (!jc)
+		return bad(v, "$", "missing field \"collector\"");
+	if (!json_is_object(jc)) {
+		show(jc, shown, sizeof(shown));
+		return bad(v, "$.collector", "expected an object, got %s", shown);
+	}
+	json_t *jv = json_object_get(jc, "version");
+	if ((rc = only_known(v, jc, "$.collector", collector_fields)))
+		return rc;
+	if (!jv)
+		return bad(v, "$.collector", "missing field \"version\"");
+	if (!json_is_string(jv)) {
+		show(jv, shown, sizeof(shown));
+		return bad(v, "$.collector.version", "expected a string, got %s", shown);
+	}
+	if ((rc = head_str(v, jc, "$.collector", "host", false, &d->collector_host)) ||
+	    (rc = head_str(v, jc, "$.collector", "root", false, &d->root_dir)))
+		return rc;
+
+	const struct {
+		const char *name;
+		const struct span *sp;
+	} arrays[] = {{"warnings", &d->warnings}, {"items", &d->items}, {"contents", &d->contents}};
+	for (size_t k = 0; k < sizeof(arrays) / sizeof(arrays[0]); k++) {
+		json_t *j = json_object_get(root, arrays[k].name); /* there only when not an array */
+		if (j) {
+			show(j, shown, sizeof(shown));
+			return bad(v, at(v, "$", arrays[k].name), "expected an array, got %s", shown);
+		}
+		if (arrays[k].sp->at == SIZE_MAX)
+			return bad(v, "$", "missing field \"%s\"", arrays[k].name);
+	}
+	return ED_OK;
+}
+
+/* Checks warnings[i]: a string, or {"b64": ...} decoded into buf. *msg is NUL-terminated. */
+static enum ed_code warning_of(struct vc *v, json_t *w, size_t i, struct ed_buf *buf,
+			       const char **msg)
+{
+	static const char *const warn_fields[] = {"b64", NULL};
+	char path[48], shown[128];
+	enum ed_code rc;
+	snprintf(path, sizeof(path), "$.warnings[%zu]", i);
+	if (json_is_string(w)) {
+		*msg = json_string_value(w);
+		return ED_OK;
+	}
+	if (!json_is_object(w)) {
+		show(w, shown, sizeof(shown));
+		return bad(v, path, "expected a string or {\"b64\": ...}, got %s", shown);
+	}
+	if ((rc = only_known(v, w, path, warn_fields)))
+		return rc;
+	json_t *jb = json_object_get(w, "b64");
+	if (!jb)
+		return bad(v, path, "missing field \"b64\"");
+	if ((rc = get_b64(v, jb, path, "b64", buf)))
+		return rc;
+	if (memchr(buf->p, '\0', buf->len))
+		return bad(v, at(v, path, "b64"), "holds a NUL byte");
+	*msg = buf->p;
+	return ED_OK;
+}
+
+/* --- the scanner: the top level by hand, each value by jansson --- */
+
+struct scan {
+	const char *p; /* the document */
+	size_t len;
+	size_t pos;
+	const char *name; /* for messages */
+	struct ed_err *err;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void skip_blanks(struct scan *s)
+{
+	while (s->pos < s->len && is_blank(s->p[s->pos]))
+		s->pos++;
+}
+
+/* "NAME: PATH: not valid JSON: WHAT (line L, column C)" for the byte at offset off. */
+static enum ed_code syntax(struct scan *s, size_t off, const char *path, const char *what)
+{
+	size_t line = 1, bol = 0;
+	for (size_t i = 0; i < off && i < s->len; i++)
+		if (s->p[i] == '\n') {
+			line++;
+			bol = i + 1;
+		}
+	return ed_err_set(s->err, ED_PARSE, "%s: %s: not valid JSON: %s (line %zu, column %zu)",
+			  s->name, path, what, line, off - bol + 1);
+}
+
+static enum ed_code syntax_at_byte(struct scan *s, const char *path, const char *expected)
+{
+	char what[96];
+	if (s->pos >= s->len)
+		snprintf(what, sizeof(what), "%s near end of file", expected);
+	else if ((unsigned char)s->p[s->pos] < 0x20 || (unsigned char)s->p[s->pos] >= 0x7f)
+		snprintf(what, sizeof(what), "%s near byte 0x%02x", expected,
+			 (unsigned char)s->p[s->pos]);
+	else
+		snprintf(what, sizeof(what), "%s near '%c'", expected, s->p[s->pos]);
+	return syntax(s, s->pos, path, what);
+}
+
+/*
+ * Parses the JSON value at the current position (after blanks) and moves past
+ * it. Objects and arrays are read by jansson up to their closing bracket; a
+ * string, number or literal is measured here first, then read by jansson.
+ */
+static enum ed_code scan_value(struct scan *s, const char *path, json_t **out)
+{
+	static const char ends[] = " \t\r\n,:[]{}\"";
+	json_error_t je;
+	size_t flags = JSON_REJECT_DUPLICATES, n;
+	*out = NULL;
+	skip_blanks(s);
+	size_t start = s->pos;
+	if (start >= s->len)
+		return syntax_at_byte(s, path, "a value expected");
+	char c = s->p[start];
+	if (c == '{' || c == '[') {
+		flags |= JSON_DISABLE_EOF_CHECK;
+		n = s->len - start;
+	} else {
+		size_t e = start;
+		flags |= JSON_DECODE_ANY;
+		if (c == '"') {
+			for (e++; e < s->len && s->p[e] != '"'; e++)
+				if (s->p[e] == '\\')
+					e++;
+			e = e < s->len ? e + 1 : s->len;
+		} else {
+			while (e < s->len && !memchr(ends, s->p[e], sizeof(ends) - 1))
+				e++;
+		}
+		if (e == start)
+			return syntax_at_byte(s, path, "a value expected");
+		n = e - start;
+	}
+	*out = json_loadb(s->p + start, n, flags, &je);
+	if (!*out) {
+		if (json_error_code(&je) == json_error_out_of_memory)
+			return ed_err_set(s->err, ED_NOMEM, "%s: out of memory", s->name);
+		/* The path inside the value, after the value's own path. */
+		struct ed_buf full = ED_BUF_INIT, sub = ED_BUF_INIT;
+		size_t at_off = (size_t)je.position < n ? (size_t)je.position : n;
+		path_at(s->p + start, n, at_off, &sub);
+		ed_buf_adds(&full, path);
+		ed_buf_adds(&full, ed_buf_str(&sub) + (sub.len ? 1 : 0));
+		enum ed_code rc = syntax(s, start + at_off, full.p ? full.p : path, je.text);
+		ed_buf_release(&full);
+		ed_buf_release(&sub);
+		return rc;
+	}
+	s->pos = start + ((flags & JSON_DISABLE_EOF_CHECK) ? (size_t)je.position : n);
+	return ED_OK;
+}
+
+/* What the first pass keeps of the arrays' elements, to check them as a whole. */
+struct body {
+	struct vc v;          /* element problems go to .first */
+	struct ed_err first;  /* the first element found wrong */
+	bool failed;
+	struct scratch sc;
+	struct ed_buf buf;
+	struct fpref *keys;   /* XXH3-128 of kind NUL key, and the item's index */
+	size_t nkeys, capkeys;
+	struct ed_fp *files;  /* fingerprints of file items */
+	size_t nfiles, capfiles;
+	struct fpref *cfps;   /* fingerprints of contents, and their index */
+	size_t ncfps, capcfps;
+};
+
+static bool grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return true;
+	size_t ncap = *cap ? *cap * 2 : 1024;
+	void *nv = realloc(*v, ncap * size);
+	if (!nv)
+		return false;
+	*v = nv;
+	*cap = ncap;
+	return true;
+}
+
+enum which { ITEMS, WARNINGS, CONTENTS };
+
+/* Checks one element; a problem is kept in b->first and the scan goes on (for syntax errors). */
+static enum ed_code check_elem(struct body *b, enum which w, json_t *e, size_t i)
+{
+	enum ed_code rc = ED_OK;
+	if (b->failed)
+		return ED_OK;
+	if (w == ITEMS) {
+		struct ed_item it;
+		if (!(rc = item_of(&b->v, e, i, &b->sc, false, &it))) {
+			struct ed_fp h;
+			ed_buf_reset(&b->buf);
+			if (ed_buf_adds(&b->buf, it.kind) || ed_buf_addc(&b->buf, '\0') ||
+			    ed_buf_add(&b->buf, it.key, it.key_len) ||
+			    !grow((void **)&b->keys, &b->capkeys, b->nkeys, sizeof(*b->keys)) ||
+			    !grow((void **)&b->files, &b->capfiles, b->nfiles, sizeof(*b->files)))
+				return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
+			ed_fp_of(b->buf.p, b->buf.len, &h);
+			b->keys[b->nkeys++] = (struct fpref){h, i};
+			if (strcmp(it.kind, ED_KIND_FILE) == 0)
+				b->files[b->nfiles++] = it.fp;
+		}
+	} else if (w == WARNINGS) {
+		const char *msg;
+		rc = warning_of(&b->v, e, i, &b->buf, &msg);
+	} else {
+		struct ed_fp fp;
+		const char *data;
+		size_t len;
+		if (!(rc = content_of(&b->v, e, i, &b->buf, &fp, &data, &len))) {
+			if (!grow((void **)&b->cfps, &b->capcfps, b->ncfps, sizeof(*b->cfps)))
+				return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
+			b->cfps[b->ncfps++] = (struct fpref){fp, i};
+		}
+	}
+	if (rc == ED_NOMEM)
+		return rc;
+	if (rc)
+		b->failed = true;
+	return ED_OK;
+}
+
+/* Reads an array of the document, checking each element as it goes. */
+static enum ed_code scan_array(struct scan *s, struct body *b, enum which w, const char *name,
+			       struct span *sp)
+{
+	char path[64];
+	enum ed_code rc;
+	sp->at = s->pos++; /* the '[' */
+	sp->n = 0;
+	skip_blanks(s);
+	if (s->pos < s->len && s->p[s->pos] == ']') {
+		s->pos++;
+		return ED_OK;
+	}
+	for (;;) {
+		json_t *e = NULL;
+		snprintf(path, sizeof(path), "$.%s[%zu]", name, sp->n);
+		if ((rc = scan_value(s, path, &e)))
+			return rc;
+		rc = check_elem(b, w, e, sp->n);
+		json_decref(e);
+		if (rc) {
+			*s->err = b->first;
+			return rc;
+		}
+		sp->n++;
+		skip_blanks(s);
+		if (s->pos < s->len && s->p[s->pos] == ',') {
+			s->pos++;
+			continue;
+		}
+		if (s->pos < s->len && s->p[s->pos] == ']') {
+			s->pos++;
+			return ED_OK;
+		}
+		snprintf(path, sizeof(path), "$.%s", name);
+		return syntax_at_byte(s, path, "',' or ']' expected");
+	}
+}
+
+/* The first pass: the whole document's syntax, the top level into d->head, the arrays checked. */
+static enum ed_code scan_doc(struct scan *s, struct ed_snapdoc *d, struct body *b)
+{
+	enum ed_code rc = ED_OK;
+	json_t *key = NULL;
+	struct ed_buf path = ED_BUF_INIT;
+	char shown[128];
+	skip_blanks(s);
+	if (s->pos >= s->len || s->p[s->pos] != '{') {
+		json_t *j = NULL;
+		if (s->pos >= s->len)
+			return syntax_at_byte(s, "$", "'{' expected");
+		if ((rc = scan_value(s, "$", &j)))
+			return rc;
+		show(j, shown, sizeof(shown));
+		json_decref(j);
+		return ed_err_set(s->err, ED_PARSE, "%s: $: expected an object, got %s", s->name,
+				  shown);
+	}
+	if (!(d->head = json_object()))
+		return ed_err_set(s->err, ED_NOMEM, "%s: out of memory", s->name);
+	s->pos++;
+	skip_blanks(s);
+	if (s->pos < s->len && s->p[s->pos] == '}') {
+		s->pos++;
+		goto end;
+	}
+	for (;;) {
+		skip_blanks(s);
+		size_t kpos = s->pos;
+		if (s->pos >= s->len || s->p[s->pos] != '"') {
+			rc = syntax_at_byte(s, "$", "a string (a member's name) expected");
+			goto out;
+		}
+		if ((rc = scan_value(s, "$", &key)))
+			goto out;
+		const char *k = json_string_value(key);
+		ed_buf_reset(&path);
+		if (ed_buf_addc(&path, '$') || path_add_key(&path, k, json_string_length(key))) {
+			rc = ed_err_set(s->err, ED_NOMEM, "%s: out of memory", s->name);
+			goto out;
+		}
+		struct span *sp = strcmp(k, "items") == 0	 ? &d->items
+				  : strcmp(k, "warnings") == 0 ? &d->warnings
+				  : strcmp(k, "contents") == 0 ? &d->contents
+							       : NULL;
+		enum which w = sp == &d->items ? ITEMS : sp == &d->warnings ? WARNINGS : CONTENTS;
+		if ((sp && sp->at != SIZE_MAX) || json_object_get(d->head, k)) {
+			rc = syntax(s, kpos, path.p, "duplicate object key");
+			goto out;
+		}
+		skip_blanks(s);
+		if (s->pos >= s->len || s->p[s->pos] != ':') {
+			rc = syntax_at_byte(s, path.p, "':' expected");
+			goto out;
+		}
+		s->pos++;
+		skip_blanks(s);
+		if (sp && s->pos < s->len && s->p[s->pos] == '[') {
+			if ((rc = scan_array(s, b, w, k, sp)))
+				goto out;
+		} else {
+			json_t *val = NULL;
+			if ((rc = scan_value(s, path.p, &val)))
+				goto out;
+			/* _new: head takes val's reference */
+			if (json_object_set_new(d->head, k, val)) {
+				rc = ed_err_set(s->err, ED_NOMEM, "%s: out of memory", s->name);
+				goto out;
+			}
+		}
+		json_decref(key);
+		key = NULL;
+		skip_blanks(s);
+		if (s->pos < s->len && s->p[s->pos] == ',') {
+			s->pos++;
+			continue;
+		}
+		if (s->pos < s->len && s->p[s->pos] == '}') {
+			s->pos++;
+			break;
+		}
+		rc = syntax_at_byte(s, "$", "',' or '}' expected");
+		goto out;
+	}
+end:
+	skip_blanks(s);
+	if (s->pos < s->len)
+		rc = syntax_at_byte(s, "$", "end of file expected");
+out:
+	json_decref(key);
+	ed_buf_release(&path);
+	return rc;
+}
+
+/* After the first pass: unique (kind, key) pairs, contents that belong to file items, once each. */
+static enum ed_code check_body(struct vc *v, struct body *b)
+{
+	char path[48];
+	if (b->nkeys > 1) /* qsort and bsearch take no NULL, even for 0 elements */
+		qsort(b->keys, b->nkeys, sizeof(*b->keys), cmp_fpref);
+	/* Of all repeats, report the one that comes first in the document. */
+	size_t dup = SIZE_MAX, orig = 0;
+	for (size_t i = 1; i < b->nkeys; i++)
+		if (memcmp(b->keys[i].fp.b, b->keys[i - 1].fp.b, ED_FP_LEN) == 0 &&
+		    b->keys[i].idx < dup) {
+			/* Sorted by index within a run: the previous one is the run's first. */
+			dup = b->keys[i].idx;
+			orig = b->keys[i - 1].idx;
+		}
+	if (dup != SIZE_MAX) {
+		snprintf(path, sizeof(path), "$.items[%zu]", dup);
+		return bad(v, path, "the same (kind, key) as $.items[%zu]", orig);
+	}
+	if (b->nfiles > 1)
+		qsort(b->files, b->nfiles, sizeof(*b->files), cmp_fp);
+	for (size_t i = 0; i < b->ncfps; i++)
+		if (!b->nfiles ||
+		    !bsearch(&b->cfps[i].fp, b->files, b->nfiles, sizeof(*b->files), cmp_fp)) {
+			snprintf(path, sizeof(path), "$.contents[%zu].fingerprint", b->cfps[i].idx);
+			return bad(v, path, "no file item has this fingerprint");
+		}
+	if (b->ncfps > 1)
+		qsort(b->cfps, b->ncfps, sizeof(*b->cfps), cmp_fpref);
+	for (size_t i = 1; i < b->ncfps; i++)
+		if (memcmp(b->cfps[i].fp.b, b->cfps[i - 1].fp.b, ED_FP_LEN) == 0 &&
+		    b->cfps[i].idx < dup) {
+			dup = b->cfps[i].idx;
+			orig = b->cfps[i - 1].idx;
+		}
+	if (dup != SIZE_MAX) {
+		snprintf(path, sizeof(path), "$.contents[%zu].fingerprint", dup);
+		return bad(v, path, "the same fingerprint as $.contents[%zu]", orig);
+	}
+	return ED_OK;
+}
+
+/* Parses the document in buf (len bytes, malloc'd), which *out then owns, or is freed. */
+static enum ed_code parse_owned(char *buf, size_t len, const char *name, struct ed_snapdoc **out,
+				struct ed_err *err)
+{
+	struct ed_snapdoc *d = calloc(1, sizeof(*d));
+	struct body b = {.v = {.name = name, .err = NULL, .path = ED_BUF_INIT}};
+	struct vc v = {.name = name, .err = err, .path = ED_BUF_INIT};
+	enum ed_code rc = ED_OK;
+	b.v.err = &b.first;
+	*out = NULL;
+	if (!d || !(d->name = strdup(name))) {
+		free(d);
+		free(buf);
+		return oom(&v);
+	}
+	d->buf = buf;
+	d->len = len;
+	d->items.at = d->warnings.at = d->contents.at = SIZE_MAX;
+	struct scan s = {.p = buf, .len = len, .name = name, .err = err};
+	/* Syntax first, then the top level (the format above all), then the elements. */
+	if ((rc = scan_doc(&s, d, &b)) || (rc = check_head(&v, d)))
+		goto out;
+	if (b.failed) {
+		*err = b.first;
+		rc = b.first.code;
+		goto out;
+	}
+	if ((rc = check_body(&v, &b)))
+		goto out;
+	d->info = (struct ed_snapdoc_info){
+		.id = d->id,
+		.env = d->env,
+		.host = d->host,
+		.role = d->role,
+		.collector_host = d->collector_host,
+		.collector_root = d->root_dir,
+		.started_at = d->started_at,
+		.finished_at = d->finished_at,
+		.nitems = d->items.n,
+	};
+	*out = d;
+	d = NULL;
+out:
+	scratch_release(&b.sc);
+	ed_buf_release(&b.buf);
+	ed_buf_release(&b.v.path);
+	ed_buf_release(&v.path);
+	free(b.keys);
+	free(b.files);
+	free(b.cfps);
+	ed_snapdoc_free(d);
+	return rc;
+}
+
+enum ed_code ed_snapdoc_parse(const char *data, size_t len, const char *name,
+			      struct ed_snapdoc **out, struct ed_err *err)
+{
+	*out = NULL;
+	if (len > ED_SNAPDOC_MAX_BYTES)
+		return ed_err_set(err, ED_TOOBIG, "%s: larger than %zu MiB", name,
+				  ED_SNAPDOC_MAX_BYTES >> 20);
+	char *copy = malloc(len ? len : 1);
+	if (!copy)
+		return ed_err_set(err, ED_NOMEM, "%s: out of memory", name);
+	if (len)
+		memcpy(copy, data, len);
+	return parse_owned(copy, len, name, out, err);
+}
+
+enum ed_code ed_snapdoc_load(const char *path, struct ed_snapdoc **out, struct ed_err *err)
+{
+	bool std = strcmp(path, "-") == 0;
+	const char *name = std ? STDIN_NAME : path;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	enum ed_code rc = ED_OK;
+	struct stat sb;
+	int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	*out = NULL;
+	if (fd < 0)
+		return ed_err_set(err, errno == ENOENT ? ED_NOTFOUND : ED_IO, "%s: %s", name,
+				  strerror(errno));
+	if (fstat(fd, &sb) != 0) {
+		rc = ed_err_set(err, ED_IO, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		rc = ed_err_set(err, ED_IO, "%s: is a directory", name);
+		goto out;
+	}
+	if (S_ISREG(sb.st_mode)) {
+		if ((uint64_t)sb.st_size > ED_SNAPDOC_MAX_BYTES) {
+			rc = ed_err_set(err, ED_TOOBIG, "%s: larger than %zu MiB", name,
+					ED_SNAPDOC_MAX_BYTES >> 20);
+			goto out;
+		}
+		cap = (size_t)sb.st_size + 1; /* +1: room for the read that sees the end */
+		if (!(buf = malloc(cap))) {
+			rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", name);
+			goto out;
+		}
+	}
+	for (;;) {
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 1 << 16;
+			if (ncap > ED_SNAPDOC_MAX_BYTES + 1)
+				ncap = ED_SNAPDOC_MAX_BYTES + 1;
+			if (ncap <= len) {
+				rc = ed_err_set(err, ED_TOOBIG, "%s: larger than %zu MiB", name,
+						ED_SNAPDOC_MAX_BYTES >> 20);
+				goto out;
+			}
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", name);
+				goto out;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = ed_err_set(err, ED_IO, "%s: %s", name, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	rc = parse_owned(buf, len, name, out, err);
+	buf = NULL; /* parse_owned took it */
+out:
+	free(buf);
+	if (!std)
+		close(fd);
+	return rc;
+}
+
+void ed_snapdoc_free(struct ed_snapdoc *d)
+{
+	if (!d)
+		return;
+	json_decref(d->head);
+	free(d->buf);
+	free(d->name);
+	free(d->env);
+	free(d->host);
+	free(d->role);
+	free(d->root_dir);
+	free(d->collector_host);
+	free(d);
+}
+
+const struct ed_snapdoc_info *ed_snapdoc_info(const struct ed_snapdoc *d)
+{
+	return &d->info;
+}
+
+/* The elements of a checked array, one at a time: *e is NULL after the last. */
+struct elems {
+	struct scan s;
+	size_t i, n;
+};
+
+static void elems_begin(struct elems *it, const struct ed_snapdoc *d, const struct span *sp,
+			struct ed_err *err)
+{
+	it->s = (struct scan){.p = d->buf, .len = d->len, .pos = sp->at + 1, .name = d->name,
+			      .err = err};
+	it->i = 0;
+	it->n = sp->n;
+}
+
+static enum ed_code elems_next(struct elems *it, json_t **e)
+{
+	*e = NULL;
+	if (it->i == it->n)
+		return ED_OK;
+	if (it->i++) {
+		skip_blanks(&it->s);
+		it->s.pos++; /* the ',' */
+	}
+	return scan_value(&it->s, "$", e);
+}
+
+enum ed_code ed_snapdoc_replay(const struct ed_snapdoc *d, struct ed_sink *sink,
+			       struct ed_err *err)
+{
+	struct vc v = {.name = d->name, .err = err, .path = ED_BUF_INIT};
+	struct scratch sc = {0};
+	struct ed_buf b = ED_BUF_INIT;
+	struct elems it;
+	json_t *e = NULL;
+	enum ed_code rc = ED_OK;
+
+	elems_begin(&it, d, &d->items, err);
+	while (!rc && !(rc = elems_next(&it, &e)) && e) {
+		struct ed_item item;
+		if (!(rc = item_of(&v, e, it.i - 1, &sc, true, &item)))
+			rc = sink->emit(sink, &item, err);
+		json_decref(e);
+	}
+	elems_begin(&it, d, &d->warnings, err);
+	while (!rc && !(rc = elems_next(&it, &e)) && e) {
+		const char *msg;
+		if (!(rc = warning_of(&v, e, it.i - 1, &b, &msg)))
+			sink->warn(sink, msg);
+		json_decref(e);
+	}
+	elems_begin(&it, d, &d->contents, err);
+	while (!rc && sink->content && !(rc = elems_next(&it, &e)) && e) {
+		struct ed_fp fp;
+		const char *data;
+		size_t len;
+		if (!(rc = content_of(&v, e, it.i - 1, &b, &fp, &data, &len)))
+			rc = sink->content(sink, &fp, data, len, err);
+		json_decref(e);
+	}
+	scratch_release(&sc);
+	ed_buf_release(&b);
+	ed_buf_release(&v.path);
+	return rc;
+}

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The store's side of snapshot documents (ed/snapdoc_store.h): ingest stores
+ * a validated document as one snapshot (all or nothing, idempotent by its
+ * id); export writes a stored snapshot as a document.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "ed/buf.h"
+#include "ed/snapdoc_store.h"
+
+/* ------------------------------------------------------------------ */
+/* ingest                                                               */
+
+/* The snapshot holding document id, if any. */
+static enum ed_code find_doc(struct ed_store *st, const char *id, int64_t *snap, bool *found,
+			     struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	*found = false;
+	if (sqlite3_prepare_v2(ed_store_db(st), "SELECT id FROM snapshots WHERE uuid = ?", -1, &s,
+			       NULL) != SQLITE_OK)
+		return ed_store_fail(st, "looking up a document id", err);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		*snap = sqlite3_column_int64(s, 0);
+		*found = true;
+	} else if (r != SQLITE_DONE) {
+		rc = ed_store_fail(st, "looking up a document id", err);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * ed_snapshot_commit() sets finished_at to the time of the commit; a pushed
+ * snapshot keeps the time its collection finished. This trigger, private to
+ * this connection, puts that time back within the commit's own transaction,
+ * for the snapshots listed in the temporary table.
+ */
+static const char finish_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS ed_ingest_times ("
+	" snapshot_id INTEGER PRIMARY KEY, finished_at TEXT NOT NULL);"
+	"CREATE TEMP TRIGGER IF NOT EXISTS ed_ingest_finished"
+	" AFTER UPDATE OF status ON main.snapshots"
+	" WHEN new.status = 'complete'"
+	" AND new.id IN (SELECT snapshot_id FROM temp.ed_ingest_times)"
+	" BEGIN"
+	" UPDATE snapshots SET finished_at = (SELECT finished_at FROM temp.ed_ingest_times"
+	" WHERE snapshot_id = new.id) WHERE id = new.id;"
+	" END;";
+
+enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, int64_t *id,
+			       bool *already, int64_t *items, int64_t *warnings,
+			       struct ed_err *err)
+{
+	const struct ed_snapdoc_info *info = ed_snapdoc_info(d);
+	sqlite3 *db = ed_store_db(st);
+	struct ed_snapwriter *w = NULL;
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	bool found = false;
+	*already = false;
+	if ((rc = find_doc(st, info->id, id, &found, err)))
+		return rc;
+	if (found) {
+		*already = true;
+		return ED_OK;
+	}
+	if (sqlite3_exec(db, finish_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "preparing to ingest", err);
+	if ((rc = ed_snapshot_begin(st, info->env, info->host, info->role ? info->role : "",
+				    info->collector_root, &w, err)))
+		return rc;
+	int64_t sid = ed_snapshot_id(w);
+
+	/* In the snapshot's own transaction: all of it becomes visible at commit, or none. */
+	if (sqlite3_prepare_v2(db,
+			       "UPDATE snapshots SET uuid = ?1, started_at = ?2,"
+			       " collector_host = coalesce(?3, collector_host) WHERE id = ?4",
+			       -1, &s, NULL) != SQLITE_OK) {
+		rc = ed_store_fail(st, "storing the document id", err);
+		goto fail;
+	}
+	sqlite3_bind_text(s, 1, info->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, info->started_at, -1, SQLITE_STATIC);
+	if (info->collector_host)
+		sqlite3_bind_text(s, 3, info->collector_host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, sid);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT) {
+			/*
+			 * Another ingest of the same document won the race. Ours is
+			 * a duplicate, not a failed collection: its row (without
+			 * items, rolled back) goes, so the store shows no trace.
+			 */
+			sqlite3_finalize(s);
+			s = NULL;
+			ed_snapshot_abort(w);
+			w = NULL;
+			if (sqlite3_prepare_v2(db,
+					       "DELETE FROM snapshots WHERE id = ? AND status = 'failed'",
+					       -1, &s, NULL) == SQLITE_OK) {
+				sqlite3_bind_int64(s, 1, sid);
+				sqlite3_step(s); /* best effort: a 'failed' row is harmless */
+			}
+			sqlite3_finalize(s);
+			s = NULL;
+			if ((rc = find_doc(st, info->id, id, &found, err)))
+				return rc;
+			*already = found;
+			return found ? ED_OK
+				     : ed_err_set(err, ED_STORE, "store %s: document id %s: conflict",
+						  ed_store_path(st), info->id);
+		}
+		rc = ed_store_fail(st, "storing the document id", err);
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO temp.ed_ingest_times (snapshot_id, finished_at)"
+			       " VALUES (?, ?)",
+			       -1, &s, NULL) != SQLITE_OK) {
+		rc = ed_store_fail(st, "storing the finish time", err);
+		goto fail;
+	}
+	sqlite3_bind_int64(s, 1, sid);
+	sqlite3_bind_text(s, 2, info->finished_at, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = ed_store_fail(st, "storing the finish time", err);
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+
+	if ((rc = ed_snapdoc_replay(d, ed_snapshot_sink(w), err)))
+		goto fail;
+	rc = ed_snapshot_commit(w, items, warnings, err);
+	w = NULL;
+	if (rc)
+		return rc;
+	*id = sid;
+	/* Tidy up; the row could do no harm (its snapshot is no longer 'running'). */
+	sqlite3_exec(db, "DELETE FROM temp.ed_ingest_times", NULL, NULL, NULL);
+	return ED_OK;
+fail:
+	sqlite3_finalize(s);
+	ed_snapshot_abort(w);
+	return rc;
+}
+
+enum ed_code ed_snapdoc_id_of(struct ed_store *st, int64_t snap_id,
+			      char out[ED_SNAPDOC_ID_LEN + 1], struct ed_err *err)
+{
+	sqlite3 *db = ed_store_db(st);
+	sqlite3_stmt *s = NULL, *u = NULL;
+	enum ed_code rc = ED_OK;
+	char fresh[ED_SNAPDOC_ID_LEN + 1];
+	if (sqlite3_prepare_v2(db, "SELECT uuid FROM snapshots WHERE id = ?", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return ed_store_fail(st, "reading a document id", err);
+	for (int pass = 0; pass < 2; pass++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, snap_id);
+		int r = sqlite3_step(s);
+		if (r == SQLITE_DONE) {
+			rc = ed_err_set(err, ED_NOTFOUND, "store %s has no snapshot @%lld",
+					ed_store_path(st), (long long)snap_id);
+			goto out;
+		}
+		if (r != SQLITE_ROW) {
+			rc = ed_store_fail(st, "reading a document id", err);
+			goto out;
+		}
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		if (t) {
+			if (!ed_snapdoc_id_parse(t, (size_t)sqlite3_column_bytes(s, 0), out))
+				rc = ed_err_set(err, ED_STORE,
+						"store %s: snapshot @%lld has a malformed document id",
+						ed_store_path(st), (long long)snap_id);
+			goto out;
+		}
+		if (pass)
+			break;
+		sqlite3_reset(s);
+		if (sqlite3_db_readonly(db, "main") == 1) {
+			rc = ed_err_set(err, ED_STORE,
+					"store %s: snapshot @%lld has no document id yet, and the "
+					"store is open read-only",
+					ed_store_path(st), (long long)snap_id);
+			goto out;
+		}
+		/* Recorded first, so every later export of this snapshot carries the same id. */
+		if ((rc = ed_snapdoc_id_new(fresh, err)))
+			goto out;
+		if (sqlite3_prepare_v2(db,
+				       "UPDATE snapshots SET uuid = ? WHERE id = ? AND uuid IS NULL",
+				       -1, &u, NULL) != SQLITE_OK) {
+			rc = ed_store_fail(st, "recording a document id", err);
+			goto out;
+		}
+		sqlite3_bind_text(u, 1, fresh, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(u, 2, snap_id);
+		if (sqlite3_step(u) != SQLITE_DONE) {
+			rc = ed_store_fail(st, "recording a document id", err);
+			goto out;
+		}
+	}
+	rc = ed_err_set(err, ED_STORE, "store %s: snapshot @%lld: the document id did not stick",
+			ed_store_path(st), (long long)snap_id);
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(u);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* export                                                               */
+
+/* Copies a nullable text column; false when out of memory. */
+static bool col_dup(sqlite3_stmt *s, int col, char **out)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+	*out = NULL;
+	return !t || (*out = ed_strndup(t, (size_t)sqlite3_column_bytes(s, col)));
+}
+
+static enum ed_code export_items(struct ed_store *st, const struct ed_snapref *ref,
+				 struct ed_sink *sink, struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	struct ed_buf k = ED_BUF_INIT;
+	int r = ed_items_prepare(ed_store_db(st), NULL,
+				 "kind, key, fingerprint, value, ftype, mode, owner, grp, target,"
+				 " size, mtime_ns, ctime_ns, ino, dev, error, attrs",
+				 NULL, NULL, ref->id, ref->base, &s);
+	if (r == SQLITE_NOMEM)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	if (r != SQLITE_OK)
+		return ed_store_fail(st, "reading items", err);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ed_item it = {0};
+		const char *ft = (const char *)sqlite3_column_text(s, 4);
+		it.kind = (const char *)sqlite3_column_text(s, 0);
+		it.key = (const char *)sqlite3_column_text(s, 1);
+		it.key_len = (size_t)sqlite3_column_bytes(s, 1);
+		const void *fp = sqlite3_column_blob(s, 2);
+		int fplen = sqlite3_column_bytes(s, 2);
+		it.ftype = ed_ftype_parse(ft);
+		if (!it.kind || !it.key || fplen != ED_FP_LEN || (ft && it.ftype == ED_FT_NONE)) {
+			ed_buf_reset(&k);
+			ed_buf_add_utf8_escaped(&k, it.key ? it.key : "", it.key ? it.key_len : 0);
+			rc = ed_err_set(err, ED_STORE,
+					"store %s: snapshot @%lld: item %s %s is malformed "
+					"(fingerprint of %d bytes, file type '%s')",
+					ed_store_path(st), (long long)ref->id,
+					it.kind ? it.kind : "?", ed_buf_str(&k), fplen, ft ? ft : "");
+			goto out;
+		}
+		memcpy(it.fp.b, fp, ED_FP_LEN);
+		it.value = (const char *)sqlite3_column_text(s, 3);
+		it.mode = (uint32_t)sqlite3_column_int64(s, 5);
+		it.owner = (const char *)sqlite3_column_text(s, 6);
+		it.group = (const char *)sqlite3_column_text(s, 7);
+		it.target = (const char *)sqlite3_column_text(s, 8);
+		it.size = sqlite3_column_int64(s, 9);
+		it.mtime_ns = sqlite3_column_int64(s, 10);
+		it.ctime_ns = sqlite3_column_int64(s, 11);
+		it.ino = (uint64_t)sqlite3_column_int64(s, 12);
+		it.dev = (uint64_t)sqlite3_column_int64(s, 13);
+		it.error = (const char *)sqlite3_column_text(s, 14);
+		it.attrs = (const char *)sqlite3_column_text(s, 15);
+		if ((rc = sink->emit(sink, &it, err)))
+			goto out;
+	}
+	if (r != SQLITE_DONE)
+		rc = ed_store_fail(st, "reading items", err);
+out:
+	sqlite3_finalize(s);
+	ed_buf_release(&k);
+	return rc;
+}
+
+/*
+ * The size bytes of one kept content row (encoding enc, zlen bytes at z)
+ * into *plain (malloc'd, with room for a NUL; the caller frees it). ED_STORE
+ * when the row cannot be read, ED_NOMEM. Export's own zlib decoder, kept
+ * apart so that it can give way to the store's reader of kept content.
+ */
+static enum ed_code inflate_kept(const char *enc, const void *z, size_t zlen, int64_t size,
+				 unsigned char **plain)
+{
+	uLongf n = (uLongf)size;
+	*plain = NULL;
+	if (strcmp(enc, "zlib") != 0 || size < 0 || (uint64_t)size > ED_SNAPDOC_CONTENT_MAX)
+		return ED_STORE;
+	if (!(*plain = malloc((size_t)size + 1)))
+		return ED_NOMEM;
+	if (uncompress(*plain, &n, z ? z : (const void *)"", (uLong)zlen) != Z_OK ||
+	    n != (uLongf)size) {
+		free(*plain);
+		*plain = NULL;
+		return ED_STORE;
+	}
+	return ED_OK;
+}
+
+static enum ed_code export_rest(struct ed_store *st, const struct ed_snapref *ref,
+				struct ed_sink *sink, struct ed_err *err)
+{
+	sqlite3 *db = ed_store_db(st);
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	unsigned char *plain = NULL;
+	int r;
+	if (sqlite3_prepare_v2(db, "SELECT message FROM warnings WHERE snapshot_id = ? ORDER BY seq",
+			       -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "reading warnings", err);
+	sqlite3_bind_int64(s, 1, ref->id);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(s, 0);
+		sink->warn(sink, m ? m : "");
+	}
+	if (r != SQLITE_DONE) {
+		rc = ed_store_fail(st, "reading warnings", err);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+
+	/* Contents are kept once per fingerprint for the whole store: this snapshot's files'. */
+	r = ed_items_prepare(db,
+			     "SELECT fingerprint, size, encoding, data FROM contents"
+			     " WHERE fingerprint IN (SELECT fingerprint FROM (",
+			     "kind, key, fingerprint", "kind = 'file'", ")) ORDER BY fingerprint",
+			     ref->id, ref->base, &s);
+	if (r != SQLITE_OK) {
+		rc = r == SQLITE_NOMEM ? ed_err_set(err, ED_NOMEM, "out of memory")
+				       : ed_store_fail(st, "reading kept content", err);
+		goto out;
+	}
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ed_fp fp;
+		const char *enc = (const char *)sqlite3_column_text(s, 2);
+		sqlite3_int64 size = sqlite3_column_int64(s, 1);
+		if (sqlite3_column_bytes(s, 0) != ED_FP_LEN || !enc) {
+			rc = ed_err_set(err, ED_STORE, "store %s: a malformed kept content row",
+					ed_store_path(st));
+			goto out;
+		}
+		memcpy(fp.b, sqlite3_column_blob(s, 0), ED_FP_LEN);
+		if (strcmp(enc, "none") == 0) {
+			rc = sink->content(sink, &fp, NULL, 0, err);
+		} else {
+			/* blob before bytes, as SQLite asks */
+			const void *z = sqlite3_column_blob(s, 3);
+			size_t zlen = (size_t)sqlite3_column_bytes(s, 3);
+			free(plain);
+			enum ed_code zrc = inflate_kept(enc, z, zlen, size, &plain);
+			if (zrc) {
+				char hex[2 * ED_FP_LEN + 1];
+				ed_fp_hex(&fp, hex);
+				rc = ed_err_set(err, zrc,
+						"store %s: kept content %s cannot be read (%s, %lld bytes)",
+						ed_store_path(st), hex, enc, (long long)size);
+				goto out;
+			}
+			rc = sink->content(sink, &fp, (const char *)plain, (size_t)size, err);
+		}
+		if (rc)
+			goto out;
+	}
+	if (r != SQLITE_DONE)
+		rc = ed_store_fail(st, "reading kept content", err);
+out:
+	free(plain);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+enum ed_code ed_snapdoc_export(struct ed_store *st, const struct ed_snapref *ref, const char *id,
+			       const char *path, struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct ed_snapdoc_writer *w = NULL;
+	char *root = NULL, *chost = NULL;
+	enum ed_code rc = ED_OK;
+	/* One read transaction: the snapshot, its warnings and its contents as of one moment. */
+	if (sqlite3_exec(ed_store_db(st), "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "reading a snapshot", err);
+	if (sqlite3_prepare_v2(ed_store_db(st),
+			       "SELECT root, collector_host FROM snapshots WHERE id = ?", -1, &s,
+			       NULL) != SQLITE_OK) {
+		rc = ed_store_fail(st, "reading a snapshot", err);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, ref->id);
+	int r = sqlite3_step(s);
+	if (r != SQLITE_ROW) {
+		rc = r == SQLITE_DONE ? ed_err_set(err, ED_NOTFOUND, "store %s has no snapshot @%lld",
+						   ed_store_path(st), (long long)ref->id)
+				      : ed_store_fail(st, "reading a snapshot", err);
+		goto out;
+	}
+	if (!col_dup(s, 0, &root) || !col_dup(s, 1, &chost)) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	struct ed_snapdoc_meta meta = {
+		.id = id,
+		.env = ref->env,
+		.host = ref->host,
+		.role = ref->role,
+		.started_at = ref->started_at,
+		.collector_host = chost ? chost : "",
+		.collector_root = root,
+		.quiet = true,
+	};
+	if ((rc = ed_snapdoc_begin(path, &meta, &w, err)) ||
+	    (rc = export_items(st, ref, ed_snapdoc_sink(w), err)) ||
+	    (rc = export_rest(st, ref, ed_snapdoc_sink(w), err)))
+		goto out;
+	rc = ed_snapdoc_commit(w, ref->finished_at[0] ? ref->finished_at : NULL, NULL, NULL, err);
+	w = NULL;
+out:
+	ed_snapdoc_abort(w);
+	sqlite3_finalize(s);
+	sqlite3_exec(ed_store_db(st), "COMMIT", NULL, NULL, NULL);
+	free(root);
+	free(chost);
+	return rc;
+}
