@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift: proves that staging mirrors production, or shows where it does not. */
 #include <stdlib.h>
-#include <sqlite3.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "ed/store.h"
 
 static const struct ed_cmd commands[] = {
 	{"init", ed_cmd_init, "create or migrate the store", ed_usage_init},
@@ -44,8 +44,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	/* No global allocation statistics: they put a mutex on every allocation. */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	ed_store_global_init();
 	struct ed_cli cli = {.db = getenv("ENVDRIFT_DB")};
 	if (!cli.db || !*cli.db)
 		cli.db = "envdrift.db";

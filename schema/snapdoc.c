@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "ed/buf.h"
 #include "ed/snapdoc.h"
+#include "../store/store_int.h"
 
 #define STDIN_NAME "standard input"
 #define STDOUT_NAME "standard output"
@@ -2224,7 +2224,7 @@ static enum ed_code export_rest(struct ed_store *st, const struct ed_snapref *re
 	sqlite3 *db = ed_store_db(st);
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
-	unsigned char *plain = NULL;
+	char *plain = NULL;
 	int r;
 	if (sqlite3_prepare_v2(db, "SELECT message FROM warnings WHERE snapshot_id = ? ORDER BY seq",
 			       -1, &s, NULL) != SQLITE_OK)
@@ -2265,18 +2265,17 @@ static enum ed_code export_rest(struct ed_store *st, const struct ed_snapref *re
 		if (strcmp(enc, "none") == 0) {
 			rc = sink->content(sink, &fp, NULL, 0, err);
 		} else {
-			uLongf n = (uLongf)size;
-			const void *z = sqlite3_column_blob(s, 3);
 			free(plain);
 			plain = NULL;
-			if (strcmp(enc, "zlib") != 0 || size < 0 || (uint64_t)size > CONTENT_MAX ||
-			    !(plain = malloc((size_t)size + 1)) ||
-			    uncompress(plain, &n, z ? z : (const void *)"", (uLong)sqlite3_column_bytes(s, 3)) !=
-				    Z_OK ||
-			    n != (uLongf)size) {
+			enum ed_code z = strcmp(enc, "zlib") != 0
+						 ? ED_STORE
+						 : ed_store_inflate(sqlite3_column_blob(s, 3),
+								    (size_t)sqlite3_column_bytes(s, 3), size,
+								    CONTENT_MAX, &plain);
+			if (z) {
 				char hex[2 * ED_FP_LEN + 1];
 				ed_fp_hex(&fp, hex);
-				rc = ed_err_set(err, plain || strcmp(enc, "zlib") ? ED_STORE : ED_NOMEM,
+				rc = ed_err_set(err, z == ED_NOMEM ? ED_NOMEM : ED_STORE,
 						"store %s: kept content %s cannot be read (%s, %lld bytes)",
 						ed_store_path(st), hex, enc, (long long)size);
 				goto out;

@@ -1,19 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Recording drift runs (gate --record, report) and reading their history. */
+/*
+ * Recording drift runs (gate --record, report) and reading their history:
+ * the trend of a pair, the hosts of its last run.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "ed/buf.h"
-#include "ed/diff.h"
-#include "ed/store.h"
-
-/* The store's spelling of a change (kept here: the store does not link the differ). */
-static const char *change_text(enum ed_change c)
-{
-	return c == ED_ADDED ? "added" : c == ED_REMOVED ? "removed" : "changed";
-}
+#include "store_int.h"
 
 static int ids_json(struct ed_buf *b, const struct ed_snapref *v, size_t n)
 {
@@ -23,8 +19,8 @@ static int ids_json(struct ed_buf *b, const struct ed_snapref *v, size_t n)
 	return bad || ed_buf_addc(b, ']');
 }
 
-enum ed_code ed_store_record_run(struct ed_store *st, const char *command, const char *at,
-				 const struct ed_drift *d, int64_t *run_id, struct ed_err *err)
+enum ed_code ed_store_record_run(struct ed_store *st, const struct ed_run *run, int64_t *run_id,
+				 struct ed_err *err)
 {
 	sqlite3 *db = ed_store_db(st);
 	sqlite3_stmt *ins = NULL, *prev = NULL, *row = NULL, *since = NULL;
@@ -32,8 +28,7 @@ enum ed_code ed_store_record_run(struct ed_store *st, const char *command, const
 	enum ed_code rc = ED_OK;
 	int64_t prev_id = 0;
 
-	if (ids_json(&refs, d->nrefs ? d->refs : &d->ref, d->nrefs ? d->nrefs : 1) ||
-	    ids_json(&cands, d->ncands ? d->cands : &d->cand, d->ncands ? d->ncands : 1))
+	if (ids_json(&refs, run->refs, run->nrefs) || ids_json(&cands, run->cands, run->ncands))
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = ed_store_fail(st, "recording the run", err);
@@ -58,33 +53,33 @@ enum ed_code ed_store_record_run(struct ed_store *st, const char *command, const
 		rc = ed_store_fail(st, "recording the run", err);
 		goto rollback;
 	}
-	sqlite3_bind_text(prev, 1, d->ref.env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(prev, 2, d->cand.env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(prev, 1, run->reference_env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(prev, 2, run->candidate_env, -1, SQLITE_STATIC);
 	if (sqlite3_step(prev) == SQLITE_ROW)
 		prev_id = sqlite3_column_int64(prev, 0);
-	sqlite3_bind_text(ins, 1, at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 2, command, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 3, d->ref.env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 4, d->cand.env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 1, run->at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, run->command, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, run->reference_env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 4, run->candidate_env, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 5, refs.p, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 6, cands.p, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 7, (sqlite3_int64)d->added);
-	sqlite3_bind_int64(ins, 8, (sqlite3_int64)d->removed);
-	sqlite3_bind_int64(ins, 9, (sqlite3_int64)d->changed);
-	sqlite3_bind_int64(ins, 10, (sqlite3_int64)d->ignored);
-	sqlite3_bind_int64(ins, 11, (sqlite3_int64)d->blocking);
-	if (d->policy)
-		sqlite3_bind_text(ins, 12, d->policy, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 7, (sqlite3_int64)run->added);
+	sqlite3_bind_int64(ins, 8, (sqlite3_int64)run->removed);
+	sqlite3_bind_int64(ins, 9, (sqlite3_int64)run->changed);
+	sqlite3_bind_int64(ins, 10, (sqlite3_int64)run->ignored);
+	sqlite3_bind_int64(ins, 11, (sqlite3_int64)run->blocking);
+	if (run->policy)
+		sqlite3_bind_text(ins, 12, run->policy, -1, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE) {
 		rc = ed_store_fail(st, "recording the run", err);
 		goto rollback;
 	}
 	int64_t id = sqlite3_last_insert_rowid(db);
-	for (size_t i = 0; i < d->n; i++) {
-		const struct ed_drift_entry *e = &d->v[i];
+	for (size_t i = 0; i < run->nrows; i++) {
+		const struct ed_run_row *e = &run->rows[i];
 		const char *role = e->role ? e->role : "";
 		/* Carried over from the previous run of this pair when it was drift there too. */
-		const char *from = at;
+		const char *from = run->at;
 		char carried[40] = "";
 		sqlite3_reset(since);
 		sqlite3_bind_int64(since, 1, prev_id);
@@ -100,7 +95,7 @@ enum ed_code ed_store_record_run(struct ed_store *st, const char *command, const
 		sqlite3_bind_text(row, 2, role, -1, SQLITE_STATIC);
 		sqlite3_bind_text(row, 3, e->kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(row, 4, e->key, (int)e->key_len, SQLITE_STATIC);
-		sqlite3_bind_text(row, 5, change_text(e->change), -1, SQLITE_STATIC);
+		sqlite3_bind_text(row, 5, e->change, -1, SQLITE_STATIC);
 		sqlite3_bind_text(row, 6, e->severity, -1, SQLITE_STATIC);
 		sqlite3_bind_int(row, 7, e->ignored);
 		sqlite3_bind_text(row, 8, from, -1, SQLITE_TRANSIENT);
@@ -125,5 +120,120 @@ out:
 	sqlite3_finalize(since);
 	ed_buf_release(&refs);
 	ed_buf_release(&cands);
+	return rc;
+}
+
+/*
+ * Array v (of *cap elements of size bytes) with twice the room, *cap updated;
+ * NULL (v unchanged) when out of memory.
+ */
+static void *grow(void *v, size_t *cap, size_t size)
+{
+	size_t ncap = *cap ? 2 * *cap : 16;
+	void *nv = realloc(v, ncap * size);
+	if (nv)
+		*cap = ncap;
+	return nv;
+}
+
+enum ed_code ed_store_trend(struct ed_store *st, const char *ref_env, const char *cand_env,
+			    struct ed_trend_day **out, size_t *n, struct ed_err *err)
+{
+	static const char sql[] =
+		"SELECT substr(at, 1, 10) AS day, blocking, added, removed, changed, ignored "
+		"FROM runs WHERE id IN (SELECT max(id) FROM runs WHERE reference_env = ?1 "
+		"AND candidate_env = ?2 GROUP BY substr(at, 1, 10)) ORDER BY day DESC LIMIT 30";
+	sqlite3_stmt *s = NULL;
+	struct ed_trend_day *v = NULL;
+	size_t nv = 0, cap = 0;
+	enum ed_code rc = ED_OK;
+	int r;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(ed_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "reading the trend", err);
+	sqlite3_bind_text(s, 1, ref_env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, cand_env, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (nv == cap) {
+			struct ed_trend_day *g = grow(v, &cap, sizeof(*v));
+			if (!g) {
+				rc = ed_err_set(err, ED_NOMEM, "out of memory reading the trend");
+				goto out;
+			}
+			v = g;
+		}
+		struct ed_trend_day *t = &v[nv++];
+		const unsigned char *day = sqlite3_column_text(s, 0);
+		snprintf(t->day, sizeof(t->day), "%s", day ? (const char *)day : "");
+		t->blocking = sqlite3_column_int64(s, 1);
+		t->added = sqlite3_column_int64(s, 2);
+		t->removed = sqlite3_column_int64(s, 3);
+		t->changed = sqlite3_column_int64(s, 4);
+		t->ignored = sqlite3_column_int64(s, 5);
+	}
+	if (r != SQLITE_DONE) {
+		rc = ed_store_fail(st, "reading the trend", err);
+		goto out;
+	}
+	*out = v;
+	*n = nv;
+	v = NULL;
+out:
+	free(v);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+enum ed_code ed_store_last_run_hosts(struct ed_store *st, const char *ref_env, const char *cand_env,
+				     struct ed_run_host **out, size_t *n, struct ed_err *err)
+{
+	static const char sql[] =
+		"SELECT DISTINCT sn.env, sn.host, r.id FROM runs AS r, "
+		"json_each(r.reference_snapshots) AS j1, snapshots AS sn "
+		"WHERE r.id = (SELECT max(id) FROM runs WHERE reference_env = ?1 AND candidate_env = ?2) "
+		"AND sn.id = j1.value "
+		"UNION "
+		"SELECT DISTINCT sn.env, sn.host, r.id FROM runs AS r, "
+		"json_each(r.candidate_snapshots) AS j2, snapshots AS sn "
+		"WHERE r.id = (SELECT max(id) FROM runs WHERE reference_env = ?1 AND candidate_env = ?2) "
+		"AND sn.id = j2.value";
+	sqlite3_stmt *s = NULL;
+	struct ed_run_host *v = NULL;
+	size_t nv = 0, cap = 0;
+	enum ed_code rc = ED_OK;
+	int r;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(ed_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "reading the last run", err);
+	sqlite3_bind_text(s, 1, ref_env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, cand_env, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (nv == cap) {
+			struct ed_run_host *g = grow(v, &cap, sizeof(*v));
+			if (!g) {
+				rc = ed_err_set(err, ED_NOMEM, "out of memory reading the last run");
+				goto out;
+			}
+			v = g;
+		}
+		struct ed_run_host *h = &v[nv++];
+		const unsigned char *env = sqlite3_column_text(s, 0);
+		const unsigned char *host = sqlite3_column_text(s, 1);
+		snprintf(h->env, sizeof(h->env), "%s", env ? (const char *)env : "");
+		snprintf(h->host, sizeof(h->host), "%s", host ? (const char *)host : "");
+		h->run_id = sqlite3_column_int64(s, 2);
+	}
+	if (r != SQLITE_DONE) {
+		rc = ed_store_fail(st, "reading the last run", err);
+		goto out;
+	}
+	*out = v;
+	*n = nv;
+	v = NULL;
+out:
+	free(v);
+	sqlite3_finalize(s);
 	return rc;
 }

@@ -16,7 +16,7 @@
 #include <zlib.h>
 
 #include "ed/buf.h"
-#include "ed/store.h"
+#include "store_int.h"
 
 #include "delta.h"
 
@@ -40,6 +40,11 @@ struct ed_store {
 int ed_store_schema_version(void)
 {
 	return (int)ed_nmigrations;
+}
+
+void ed_store_global_init(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 sqlite3 *ed_store_db(struct ed_store *st)
@@ -234,6 +239,16 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 out:
 	ed_store_close(st);
 	return rc;
+}
+
+enum ed_code ed_store_read_begin(struct ed_store *st, struct ed_err *err)
+{
+	return exec(st, "BEGIN", "starting to read", err);
+}
+
+void ed_store_read_end(struct ed_store *st)
+{
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 }
 
 void ed_store_close(struct ed_store *st)
@@ -1143,5 +1158,45 @@ enum ed_code ed_store_resolve(struct ed_store *st, const char *spec, struct ed_s
 out:
 	sqlite3_finalize(s);
 	ed_buf_release(&hosts);
+	return rc;
+}
+
+/* --- listing --- */
+
+enum ed_code ed_store_list_snapshots(struct ed_store *st, const char *env,
+				     enum ed_code (*each)(void *ctx, const struct ed_snapshot_row *r,
+							  struct ed_err *err),
+				     void *ctx, struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT v.id, v.env, v.host, v.started_at, v.finished_at, v.status, "
+			       "v.items, s.warning_count FROM snapshots_v AS v "
+			       "JOIN snapshots AS s ON s.id = v.id "
+			       "WHERE ?1 IS NULL OR v.env = ?1 ORDER BY v.id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "listing snapshots", err);
+	if (env)
+		sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
+	int r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ed_snapshot_row row = {
+			.id = sqlite3_column_int64(s, 0),
+			.env = (const char *)sqlite3_column_text(s, 1),
+			.host = (const char *)sqlite3_column_text(s, 2),
+			.started_at = (const char *)sqlite3_column_text(s, 3),
+			.finished_at = (const char *)sqlite3_column_text(s, 4),
+			.status = (const char *)sqlite3_column_text(s, 5),
+			.items = sqlite3_column_int64(s, 6),
+			.warnings = sqlite3_column_int64(s, 7),
+		};
+		if ((rc = each(ctx, &row, err)))
+			goto out;
+	}
+	if (r != SQLITE_DONE)
+		rc = ed_store_fail(st, "listing snapshots", err);
+out:
+	sqlite3_finalize(s);
 	return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "ed/buf.h"
 #include "ed/snapdoc.h"
+#include "../../store/store_int.h" /* the connection: a unit test of the store counts rows */
 #include "tap.h"
 
 static char dir[256];

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ed/store.h"
+#include "../../store/store_int.h" /* the connection: a unit test of the store counts rows */
 #include "tap.h"
 
 static char dir[256];
