@@ -123,17 +123,16 @@ out:
 	return rc;
 }
 
-/*
- * Array v (of *cap elements of size bytes) with twice the room, *cap updated;
- * NULL (v unchanged) when out of memory.
- */
-static void *grow(void *v, size_t *cap, size_t size)
+static void trend_row(void *row, sqlite3_stmt *s)
 {
-	size_t ncap = *cap ? 2 * *cap : 16;
-	void *nv = realloc(v, ncap * size);
-	if (nv)
-		*cap = ncap;
-	return nv;
+	struct ed_trend_day *t = row;
+	const unsigned char *day = sqlite3_column_text(s, 0);
+	snprintf(t->day, sizeof(t->day), "%s", day ? (const char *)day : "");
+	t->blocking = sqlite3_column_int64(s, 1);
+	t->added = sqlite3_column_int64(s, 2);
+	t->removed = sqlite3_column_int64(s, 3);
+	t->changed = sqlite3_column_int64(s, 4);
+	t->ignored = sqlite3_column_int64(s, 5);
 }
 
 enum ed_code ed_store_trend(struct ed_store *st, const char *ref_env, const char *cand_env,
@@ -143,46 +142,21 @@ enum ed_code ed_store_trend(struct ed_store *st, const char *ref_env, const char
 		"SELECT substr(at, 1, 10) AS day, blocking, added, removed, changed, ignored "
 		"FROM runs WHERE id IN (SELECT max(id) FROM runs WHERE reference_env = ?1 "
 		"AND candidate_env = ?2 GROUP BY substr(at, 1, 10)) ORDER BY day DESC LIMIT 30";
-	sqlite3_stmt *s = NULL;
-	struct ed_trend_day *v = NULL;
-	size_t nv = 0, cap = 0;
-	enum ed_code rc = ED_OK;
-	int r;
-	*out = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(ed_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return ed_store_fail(st, "reading the trend", err);
-	sqlite3_bind_text(s, 1, ref_env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, cand_env, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		if (nv == cap) {
-			struct ed_trend_day *g = grow(v, &cap, sizeof(*v));
-			if (!g) {
-				rc = ed_err_set(err, ED_NOMEM, "out of memory reading the trend");
-				goto out;
-			}
-			v = g;
-		}
-		struct ed_trend_day *t = &v[nv++];
-		const unsigned char *day = sqlite3_column_text(s, 0);
-		snprintf(t->day, sizeof(t->day), "%s", day ? (const char *)day : "");
-		t->blocking = sqlite3_column_int64(s, 1);
-		t->added = sqlite3_column_int64(s, 2);
-		t->removed = sqlite3_column_int64(s, 3);
-		t->changed = sqlite3_column_int64(s, 4);
-		t->ignored = sqlite3_column_int64(s, 5);
-	}
-	if (r != SQLITE_DONE) {
-		rc = ed_store_fail(st, "reading the trend", err);
-		goto out;
-	}
+	void *v = NULL;
+	enum ed_code rc = ed_store_query_rows(st, sql, ref_env, cand_env, sizeof(**out), trend_row,
+					      "reading the trend", &v, n, err);
 	*out = v;
-	*n = nv;
-	v = NULL;
-out:
-	free(v);
-	sqlite3_finalize(s);
 	return rc;
+}
+
+static void run_host_row(void *row, sqlite3_stmt *s)
+{
+	struct ed_run_host *h = row;
+	const unsigned char *env = sqlite3_column_text(s, 0);
+	const unsigned char *host = sqlite3_column_text(s, 1);
+	snprintf(h->env, sizeof(h->env), "%s", env ? (const char *)env : "");
+	snprintf(h->host, sizeof(h->host), "%s", host ? (const char *)host : "");
+	h->run_id = sqlite3_column_int64(s, 2);
 }
 
 enum ed_code ed_store_last_run_hosts(struct ed_store *st, const char *ref_env, const char *cand_env,
@@ -198,42 +172,9 @@ enum ed_code ed_store_last_run_hosts(struct ed_store *st, const char *ref_env, c
 		"json_each(r.candidate_snapshots) AS j2, snapshots AS sn "
 		"WHERE r.id = (SELECT max(id) FROM runs WHERE reference_env = ?1 AND candidate_env = ?2) "
 		"AND sn.id = j2.value";
-	sqlite3_stmt *s = NULL;
-	struct ed_run_host *v = NULL;
-	size_t nv = 0, cap = 0;
-	enum ed_code rc = ED_OK;
-	int r;
-	*out = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(ed_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return ed_store_fail(st, "reading the last run", err);
-	sqlite3_bind_text(s, 1, ref_env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, cand_env, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		if (nv == cap) {
-			struct ed_run_host *g = grow(v, &cap, sizeof(*v));
-			if (!g) {
-				rc = ed_err_set(err, ED_NOMEM, "out of memory reading the last run");
-				goto out;
-			}
-			v = g;
-		}
-		struct ed_run_host *h = &v[nv++];
-		const unsigned char *env = sqlite3_column_text(s, 0);
-		const unsigned char *host = sqlite3_column_text(s, 1);
-		snprintf(h->env, sizeof(h->env), "%s", env ? (const char *)env : "");
-		snprintf(h->host, sizeof(h->host), "%s", host ? (const char *)host : "");
-		h->run_id = sqlite3_column_int64(s, 2);
-	}
-	if (r != SQLITE_DONE) {
-		rc = ed_store_fail(st, "reading the last run", err);
-		goto out;
-	}
+	void *v = NULL;
+	enum ed_code rc = ed_store_query_rows(st, sql, ref_env, cand_env, sizeof(**out),
+					      run_host_row, "reading the last run", &v, n, err);
 	*out = v;
-	*n = nv;
-	v = NULL;
-out:
-	free(v);
-	sqlite3_finalize(s);
 	return rc;
 }

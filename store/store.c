@@ -1006,19 +1006,18 @@ static enum ed_code resolve_id(struct ed_store *st, int64_t id, const char *spec
 	return rc;
 }
 
-/* Runs sql (text parameters ?1 = a, ?2 = b) selecting SNAPREF_COLS into a malloc'd array. */
-static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const char *a,
-				   const char *b, struct ed_snapref **out, size_t *n,
-				   struct ed_err *err)
+enum ed_code ed_store_query_rows(struct ed_store *st, const char *sql, const char *a,
+				const char *b, size_t size, void (*fill)(void *row, sqlite3_stmt *s),
+				const char *what, void **out, size_t *n, struct ed_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
-	struct ed_snapref *v = NULL;
+	char *v = NULL;
 	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return ed_store_fail(st, "finding snapshots", err);
+		return ed_store_fail(st, what, err);
 	sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
 	if (b)
 		sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
@@ -1026,7 +1025,7 @@ static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const c
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (cnt == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
-			struct ed_snapref *nv = realloc(v, ncap * sizeof(*nv));
+			char *nv = realloc(v, ncap * size);
 			if (!nv) {
 				rc = ed_err_set(err, ED_NOMEM, "out of memory");
 				goto out;
@@ -1034,10 +1033,10 @@ static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const c
 			v = nv;
 			cap = ncap;
 		}
-		snapref_fill(&v[cnt++], s);
+		fill(v + cnt++ * size, s);
 	}
 	if (r != SQLITE_DONE) {
-		rc = ed_store_fail(st, "finding snapshots", err);
+		rc = ed_store_fail(st, what, err);
 		goto out;
 	}
 	*out = v;
@@ -1046,6 +1045,23 @@ static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const c
 out:
 	free(v);
 	sqlite3_finalize(s);
+	return rc;
+}
+
+static void snapref_row(void *row, sqlite3_stmt *s)
+{
+	snapref_fill(row, s);
+}
+
+/* Runs sql (text parameters ?1 = a, ?2 = b) selecting SNAPREF_COLS into a malloc'd array. */
+static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const char *a,
+				   const char *b, struct ed_snapref **out, size_t *n,
+				   struct ed_err *err)
+{
+	void *v = NULL;
+	enum ed_code rc = ed_store_query_rows(st, sql, a, b, sizeof(**out), snapref_row,
+					      "finding snapshots", &v, n, err);
+	*out = v;
 	return rc;
 }
 

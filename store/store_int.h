@@ -43,6 +43,16 @@ int ed_items_prepare(sqlite3 *db, const char *before, const char *cols, const ch
 void ed_items_bind(sqlite3_stmt *s, int64_t id, int64_t base);
 
 /*
+ * Runs sql, whose text parameters are ?1 = a and ?2 = b (b may be NULL:
+ * unbound), and makes each row an element of size bytes with fill(). *out
+ * is malloc'd (the caller frees it; NULL when *n is 0). Errors name the
+ * store and what it was doing (what: "reading the trend").
+ */
+enum ed_code ed_store_query_rows(struct ed_store *st, const char *sql, const char *a,
+				const char *b, size_t size, void (*fill)(void *row, sqlite3_stmt *s),
+				const char *what, void **out, size_t *n, struct ed_err *err);
+
+/*
  * Inflates a kept content row of encoding 'zlib' (z, zlen bytes) that holds
  * size bytes into *out (malloc'd, NUL-terminated; the caller frees it).
  * ED_TOOBIG when size passes max, ED_STORE when size is negative or the data
