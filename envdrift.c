@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift: proves that staging mirrors production, or shows where it does not. */
 #include <stdlib.h>
-#include <sqlite3.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
 #include "cmd/opt.h"
+#include "ed/store.h"
 
 static const struct ed_cmd commands[] = {
 	{"init", ed_cmd_init, "create or migrate the store"},
@@ -38,8 +38,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	/* No global allocation statistics: they put a mutex on every allocation. */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	ed_store_global_init();
 	struct ed_cli cli = {.db = getenv("ENVDRIFT_DB")};
 	if (!cli.db || !*cli.db)
 		cli.db = "envdrift.db";

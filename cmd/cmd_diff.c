@@ -10,6 +10,7 @@
 #include "ed/atomic.h"
 #include "ed/diff.h"
 #include "ed/isotime.h"
+#include "ed/gate.h"
 #include "ed/policy.h"
 #include "ed/store.h"
 
@@ -140,8 +141,8 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 		goto out;
 	}
 	d.policy = policy_path ? policy_path : "built-in default";
-	ropts.store = st;
-	if (write_report(report, &d, &ropts, out_path, &err))
+	if ((report->kept_content && ed_drift_attach_kept(st, &d, show_ignored, &err)) ||
+	    write_report(report, &d, &ropts, out_path, &err))
 		status = ed_cli_fail(&err);
 	else
 		status = d.n > d.ignored ? ED_EXIT_DIFF : ED_EXIT_OK;
@@ -152,177 +153,30 @@ out:
 	return status;
 }
 
-/* Seconds since the Unix epoch of an ISO 8601 UTC time as the store writes it; -1 if not. */
-static long long parse_iso(const char *t)
-{
-	struct tm tm = {0};
-	const char *end = strptime(t, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
-		return -1;
-	return (long long)timegm(&tm);
-}
-
-/* Exit 2 reasons: a snapshot too old. */
-static bool too_old(const struct ed_snapref *v, size_t n, long long max_age, long long now,
-		    struct ed_err *err)
-{
-	for (size_t i = 0; i < n && max_age > 0; i++) {
-		long long t = parse_iso(v[i].finished_at[0] ? v[i].finished_at : v[i].started_at);
-		if (t < 0 || now - t > max_age) {
-			ed_err_set(err, ED_NOTFOUND,
-				   "snapshot @%lld of %s/%s finished at %s, more than --max-age %llds ago; "
-				   "collect it again",
-				   (long long)v[i].id, v[i].env, v[i].host, v[i].finished_at, max_age);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Exit 2 reasons: a host the inventory lists for either environment has no snapshot. */
-static bool inventory_missing(const char *inventory, const struct ed_drift *d, struct ed_err *err)
+/*
+ * Exit 2 reasons: a host the inventory lists for either environment has no
+ * snapshot (the inventory file is read here, the question is the gate's).
+ */
+static enum ed_code check_inventory(const char *inventory, const struct ed_drift *d,
+				    struct ed_err *err)
 {
 	if (!inventory)
-		return false;
+		return ED_OK;
 	const char *envs[2] = {d->ref.env, d->cand.env};
 	const struct ed_snapref *v[2] = {d->refs, d->cands};
 	size_t nv[2] = {d->nrefs, d->ncands};
-	for (int k = 0; k < 2; k++) {
+	enum ed_code rc = ED_OK;
+	for (int k = 0; k < 2 && !rc; k++) {
 		char **names = NULL;
 		size_t n = 0;
-		if (ed_inventory_hosts(inventory, envs[k], &names, &n, err))
-			return true;
-		bool missing = false;
-		for (size_t i = 0; i < n && !missing; i++) {
-			bool found = false;
-			for (size_t j = 0; j < nv[k] && !found; j++)
-				found = strcmp(v[k][j].host, names[i]) == 0;
-			if (!found) {
-				ed_err_set(err, ED_NOTFOUND,
-					   "host %s of %s is in the inventory %s but has no complete snapshot",
-					   names[i], envs[k], inventory);
-				missing = true;
-			}
-		}
+		rc = ed_inventory_hosts(inventory, envs[k], &names, &n, err);
+		if (!rc)
+			rc = ed_gate_check_inventory(inventory, envs[k], names, n, v[k], nv[k], err);
 		for (size_t i = 0; i < n; i++)
 			free(names[i]);
 		free(names);
-		if (missing)
-			return true;
 	}
-	return false;
-}
-
-/* Exit 2 reasons: a host of the previous recorded run of this pair has no snapshot now. */
-static bool host_missing(struct ed_store *st, const struct ed_drift *d, struct ed_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	bool missing = false;
-	static const char sql[] =
-		"SELECT DISTINCT sn.env, sn.host, r.id FROM runs AS r, "
-		"json_each(r.reference_snapshots) AS j1, snapshots AS sn "
-		"WHERE r.id = (SELECT max(id) FROM runs WHERE reference_env = ?1 AND candidate_env = ?2) "
-		"AND sn.id = j1.value "
-		"UNION "
-		"SELECT DISTINCT sn.env, sn.host, r.id FROM runs AS r, "
-		"json_each(r.candidate_snapshots) AS j2, snapshots AS sn "
-		"WHERE r.id = (SELECT max(id) FROM runs WHERE reference_env = ?1 AND candidate_env = ?2) "
-		"AND sn.id = j2.value";
-	if (sqlite3_prepare_v2(ed_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return false; /* an old store without runs: nothing to check */
-	sqlite3_bind_text(s, 1, d->ref.env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, d->cand.env, -1, SQLITE_STATIC);
-	while (!missing && sqlite3_step(s) == SQLITE_ROW) {
-		const char *env = (const char *)sqlite3_column_text(s, 0);
-		const char *host = (const char *)sqlite3_column_text(s, 1);
-		bool ref = env && strcmp(env, d->ref.env) == 0;
-		const struct ed_snapref *v = ref ? d->refs : d->cands;
-		size_t n = ref ? d->nrefs : d->ncands;
-		bool found = false;
-		for (size_t i = 0; i < n && !found; i++)
-			found = host && strcmp(v[i].host, host) == 0;
-		if (!found) {
-			ed_err_set(err, ED_NOTFOUND,
-				   "host %s of %s was in the previous recorded run (#%lld) but has no "
-				   "complete snapshot now",
-				   host ? host : "?", env ? env : "?", (long long)sqlite3_column_int64(s, 2));
-			missing = true;
-		}
-	}
-	sqlite3_finalize(s);
-	return missing;
-}
-
-/*
- * Exit 2 reasons: an item that could not be collected (an unreadable file,
- * a package database that failed) where the policy says its drift blocks:
- * the gate cannot vouch for what it could not see.
- */
-static bool blocking_errors(struct ed_store *st, const struct ed_policy *pol,
-			    const struct ed_drift *d, struct ed_err *err)
-{
-	struct ed_drift tmp = {0};
-	sqlite3_stmt *s = NULL;
-	bool found = false;
-	if (ed_items_prepare(ed_store_db(st), NULL, "kind, key, error", "error IS NOT NULL",
-			     " LIMIT 10000", 0, 0, &s) != SQLITE_OK)
-		return false;
-	const struct ed_snapref *sides[2] = {d->refs, d->cands};
-	size_t ns[2] = {d->nrefs, d->ncands};
-	size_t cap = 0;
-	const struct ed_snapref **hostref = NULL;
-	for (int k = 0; k < 2; k++) {
-		for (size_t i = 0; i < ns[k]; i++) {
-			sqlite3_reset(s);
-			ed_items_bind(s, sides[k][i].id, sides[k][i].base);
-			while (sqlite3_step(s) == SQLITE_ROW) {
-				if (tmp.n == cap) {
-					size_t ncap = cap ? 2 * cap : 16;
-					struct ed_drift_entry *v = realloc(tmp.v, ncap * sizeof(*v));
-					const struct ed_snapref **h = realloc(hostref, ncap * sizeof(*h));
-					if (v)
-						tmp.v = v;
-					if (h)
-						hostref = h;
-					if (!v || !h)
-						goto out;
-					cap = tmp.cap = ncap;
-				}
-				struct ed_drift_entry *e = &tmp.v[tmp.n];
-				memset(e, 0, sizeof(*e));
-				hostref[tmp.n] = &sides[k][i];
-				tmp.n++;
-				e->kind = strdup((const char *)sqlite3_column_text(s, 0));
-				e->key_len = (size_t)sqlite3_column_bytes(s, 1);
-				e->key = ed_strndup((const char *)sqlite3_column_text(s, 1), e->key_len);
-				e->change = ED_CHANGED;
-				e->fields = ED_F_ERROR;
-				e->severity = "block";
-				e->rule = strdup("collection error");
-				e->cand.present = e->ref.present = true;
-				e->cand.error = strdup((const char *)sqlite3_column_text(s, 2));
-				if (!e->kind || !e->key || !e->rule || !e->cand.error)
-					goto out;
-			}
-		}
-	}
-	if (tmp.n == 0 || ed_policy_apply(pol, NULL, &tmp, err) != ED_OK)
-		goto out;
-	for (size_t i = 0; i < tmp.n && !found; i++) {
-		const struct ed_drift_entry *e = &tmp.v[i];
-		if (e->ignored || strcmp(e->severity, "block") != 0)
-			continue;
-		ed_err_set(err, ED_IO,
-			   "%zu item%s could not be collected and would block, first %s %s on %s/%s: %s",
-			   tmp.blocking, tmp.blocking == 1 ? "" : "s", e->kind, e->key, hostref[i]->env,
-			   hostref[i]->host, e->cand.error);
-		found = true;
-	}
-out:
-	free(hostref);
-	sqlite3_finalize(s);
-	ed_drift_release(&tmp);
-	return found;
+	return rc;
 }
 
 int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
@@ -369,10 +223,10 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	if (ed_policy_load(policy_path, &pol, &err) ||
 	    ed_store_open(cli->db, record ? ED_STORE_WRITE : ED_STORE_READ, NULL, &st, &err) ||
 	    compare(st, prod, stag, &pol, &d, &err) ||
-	    too_old(d.refs, d.nrefs, max_age, now, &err) ||
-	    too_old(d.cands, d.ncands, max_age, now, &err) || host_missing(st, &d, &err) ||
-	    inventory_missing(inventory, &d, &err) ||
-	    blocking_errors(st, &pol, &d, &err)) {
+	    ed_gate_check_age(d.refs, d.nrefs, max_age, now, &err) ||
+	    ed_gate_check_age(d.cands, d.ncands, max_age, now, &err) ||
+	    ed_gate_check_last_run(st, &d, &err) || check_inventory(inventory, &d, &err) ||
+	    ed_gate_check_errors(st, &pol, &d, &err)) {
 		fprintf(stderr, "gate: cannot vouch for %s: %s\n", stag, err.msg);
 		goto out;
 	}
@@ -396,8 +250,9 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 			e->role ? " role " : "", e->role ? e->role : "", line.p);
 	}
 	if (report) {
-		struct ed_render_opts ropts = {.color = !out_path && ed_cli_color(stdout), .store = st};
-		if (write_report(report, &d, &ropts, out_path, &err)) {
+		struct ed_render_opts ropts = {.color = !out_path && ed_cli_color(stdout)};
+		if ((report->kept_content && ed_drift_attach_kept(st, &d, false, &err)) ||
+		    write_report(report, &d, &ropts, out_path, &err)) {
 			ed_err_print(&err);
 			goto out;
 		}
@@ -405,7 +260,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	if (record) {
 		char at[32];
 		ed_isotime_now(at);
-		if (ed_store_record_run(st, "gate", at, &d, NULL, &err)) {
+		if (ed_drift_record(st, "gate", at, &d, NULL, &err)) {
 			ed_err_print(&err);
 			goto out;
 		}

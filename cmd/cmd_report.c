@@ -86,6 +86,8 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 		goto out;
 	}
 	rc = ed_diff_sides(st, old, nold, cur, ncur, NULL, &d, err);
+	if (!rc && report->kept_content)
+		rc = ed_drift_attach_kept(st, &d, ropts->show_ignored, err);
 	if (!rc)
 		rc = report->render(out, &d, ropts, err);
 out:
@@ -99,36 +101,28 @@ out:
 static enum ed_code trend(FILE *out, bool md, struct ed_store *st, const struct pair *p,
 			  struct ed_err *err)
 {
-	sqlite3_stmt *s = NULL;
-	static const char sql[] =
-		"SELECT substr(at, 1, 10) AS day, blocking, added, removed, changed, ignored "
-		"FROM runs WHERE id IN (SELECT max(id) FROM runs WHERE reference_env = ?1 "
-		"AND candidate_env = ?2 GROUP BY substr(at, 1, 10)) ORDER BY day DESC LIMIT 30";
-	if (sqlite3_prepare_v2(ed_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return ed_store_fail(st, "reading the trend", err);
-	sqlite3_bind_text(s, 1, p->ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, p->cand, -1, SQLITE_STATIC);
+	struct ed_trend_day *v = NULL;
+	size_t n = 0;
+	enum ed_code rc = ed_store_trend(st, p->ref, p->cand, &v, &n, err);
+	if (rc)
+		return rc;
 	heading(out, md, "trend of %s against %s: drift per day (last run of each day)", p->cand,
 		p->ref);
 	fputs(md ? "| day | blocking | added | removed | changed | ignored |\n|---|---:|---:|---:|---:|---:|\n"
 		 : "day         blocking   added  removed  changed  ignored\n",
 	      out);
-	int r;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *day = (const char *)sqlite3_column_text(s, 0);
-		long long v[5];
-		for (int i = 0; i < 5; i++)
-			v[i] = sqlite3_column_int64(s, i + 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct ed_trend_day *t = &v[i];
+		long long c[5] = {t->blocking, t->added, t->removed, t->changed, t->ignored};
 		if (md)
-			fprintf(out, "| %s | %lld | %lld | %lld | %lld | %lld |\n", day, v[0], v[1], v[2],
-				v[3], v[4]);
+			fprintf(out, "| %s | %lld | %lld | %lld | %lld | %lld |\n", t->day, c[0], c[1],
+				c[2], c[3], c[4]);
 		else
-			fprintf(out, "%-10s %9lld %7lld %8lld %8lld %8lld\n", day, v[0], v[1], v[2], v[3],
-				v[4]);
+			fprintf(out, "%-10s %9lld %7lld %8lld %8lld %8lld\n", t->day, c[0], c[1], c[2],
+				c[3], c[4]);
 	}
-	enum ed_code rc = r == SQLITE_DONE ? ED_OK : ed_store_fail(st, "reading the trend", err);
-	sqlite3_finalize(s);
-	return rc;
+	free(v);
+	return ED_OK;
 }
 
 static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct pair *pairs,
@@ -137,7 +131,7 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 				 struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
-	struct ed_render_opts ropts = {.store = st};
+	struct ed_render_opts ropts = {0};
 	struct ed_drift *cur = calloc(npairs, sizeof(*cur));
 	char **envs = calloc(2 * npairs, sizeof(*envs));
 	size_t nenvs = 0;
@@ -161,6 +155,8 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 		if (!rc)
 			rc = ed_policy_apply(pol, NULL, &cur[i], err);
 		cur[i].policy = policy_name;
+		if (!rc && report->kept_content)
+			rc = ed_drift_attach_kept(st, &cur[i], ropts.show_ignored, err);
 		if (!rc)
 			rc = report->render(out, &cur[i], &ropts, err);
 		free(a);
@@ -174,7 +170,7 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 	for (size_t i = 0; i < nenvs && !rc; i++)
 		rc = env_history(out, md, st, envs[i], since, report, &ropts, err);
 	for (size_t i = 0; i < npairs && !rc; i++)
-		rc = ed_store_record_run(st, "report", at, &cur[i], NULL, err);
+		rc = ed_drift_record(st, "report", at, &cur[i], NULL, err);
 	for (size_t i = 0; i < npairs && !rc; i++)
 		rc = trend(out, md, st, &pairs[i], err);
 out:

@@ -119,17 +119,6 @@ bool ed_side_secret(const struct ed_side *s)
 	return s->present && ed_attrs_secret(s->attrs);
 }
 
-void ed_side_release(struct ed_side *s)
-{
-	free(s->value);
-	free(s->attrs);
-	free(s->error);
-	free(s->owner);
-	free(s->group);
-	free(s->target);
-	memset(s, 0, sizeof(*s));
-}
-
 /* One host's feed within a side. */
 struct member {
 	struct ed_feed *f;
@@ -172,7 +161,7 @@ struct side {
 struct merge {
 	struct ed_store *st;
 	struct ed_drift *d;
-	sqlite3_stmt *detail; /* the other columns of one item */
+	struct ed_store_cols *detail; /* the other columns of one item, on the store's connection */
 	const struct ed_policy *policy; /* asked about equal pairs, or NULL */
 	bool plain;           /* the policy may demand that items that are not secret differ */
 	struct pend *pend;    /* entries whose sides the feeds are reading */
@@ -216,7 +205,8 @@ static enum ed_code cols_of(struct merge *m, struct member *x, const struct ed_s
 	*out = &x->cols;
 	if (x->have_cols)
 		return ED_OK;
-	enum ed_code rc = ed_feed_read_cols(m->detail, x->snap, x->base, x->r, &x->cols, &x->flags, err);
+	enum ed_code rc = ed_store_cols_read(m->detail, x->snap, x->base, x->r->kind, x->r->key,
+					     x->r->key_len, &x->cols, &x->flags, err);
 	x->have_cols = !rc;
 	return rc;
 }
@@ -701,7 +691,6 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 			   const struct ed_snapref *cands, size_t ncands,
 			   const struct ed_policy *policy, struct ed_drift *out, struct ed_err *err)
 {
-	sqlite3 *db = ed_store_db(st);
 	struct merge m = {.st = st, .d = out, .policy = policy,
 			  .plain = ed_policy_must_differ_plain(policy)};
 	enum ed_code rc = ED_OK;
@@ -721,10 +710,9 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 	 * The details and the feeds that read on this connection share one
 	 * transaction; threaded feeds read complete snapshots, which never change.
 	 */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return ed_store_fail(st, "starting to read", err);
-	if (sqlite3_prepare_v2(db, ED_FEED_COLS_SQL, -1, &m.detail, NULL) != SQLITE_OK)
-		rc = ed_store_fail(st, "reading items", err);
+	if ((rc = ed_store_read_begin(st, err)))
+		return rc;
+	rc = ed_store_cols_open(st, &m.detail, err);
 	/* Both lists are sorted by role then host: walk the roles in order. */
 	size_t i = 0, j = 0;
 	while (!rc && (i < nrefs || j < ncands)) {
@@ -743,9 +731,9 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 			j = je;
 		}
 	}
-	sqlite3_finalize(m.detail);
+	ed_store_cols_close(m.detail);
 	free(m.pend);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	ed_store_read_end(st);
 	return rc;
 }
 
@@ -774,6 +762,11 @@ void ed_drift_release(struct ed_drift *d)
 		free(d->v[i].role);
 		ed_side_release(&d->v[i].ref);
 		ed_side_release(&d->v[i].cand);
+		if (d->v[i].kept) {
+			free(d->v[i].kept->ref);
+			free(d->v[i].kept->cand);
+			free(d->v[i].kept);
+		}
 	}
 	free(d->v);
 	for (size_t i = 0; i < d->nexpired; i++) {

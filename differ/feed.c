@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Feeds: a snapshot's items in key order, copied out of SQLite a batch at a
- * time. Stepping a cursor and decoding its columns is most of what a diff
- * costs, so each side's cursor runs on a thread of its own with its own
- * read-only connection, a few batches ahead of the merge; the merge then
- * only compares plain memory.
+ * Feeds: a snapshot's items in key order, copied out of a store cursor a
+ * batch at a time. Stepping the cursor and decoding its columns is most of
+ * what a diff costs, so each side's cursor runs on a thread of its own with
+ * its own read-only connection, a few batches ahead of the merge; the merge
+ * then only compares plain memory.
  *
- * Each feed's SELECT is one read transaction of its own. The items of a
+ * Each cursor's SELECT is one read transaction of its own. The items of a
  * complete snapshot never change and envdrift never deletes one, so
  * separate transactions see the same rows.
  */
@@ -18,24 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #define BATCH_ROWS 2048
 #define BATCH_BYTES (512u << 10) /* a batch ends at the row that passes this */
 #define NBATCH 3                 /* per threaded feed: the merge reads one, the thread fills two */
 
 enum { S_KIND, S_KEY, NSTR };
-static const char feed_sql[] = "SELECT kind, key, state FROM items WHERE snapshot_id = ? "
-			       "ORDER BY kind, key";
-/*
- * A delta snapshot: its own rows and its base's, merged by SQLite in key
- * order, its own first. fill() drops a base row its own row replaces or
- * removes (a tombstone) and the tombstone itself.
- */
-static const char delta_sql[] = "SELECT kind, key, state, 1 AS own FROM items WHERE snapshot_id = ?1 "
-				"UNION ALL "
-				"SELECT kind, key, state, 0 FROM items WHERE snapshot_id = ?2 "
-				"ORDER BY 1, 2, 4 DESC";
 
 struct slot {
 	struct ed_row r;
@@ -59,15 +46,7 @@ struct req_block {
 };
 
 struct ed_feed {
-	sqlite3 *db; /* a connection of its own, or the store's */
-	bool own_db;
-	sqlite3_stmt *q;
-	sqlite3_stmt *cols; /* ED_FEED_COLS_SQL, for requests */
-	int64_t snap;
-	int64_t base;  /* of a delta snapshot, else 0 */
-	char *own;     /* a delta's last own row: kind "\0" key */
-	size_t own_len, own_cap;
-	char *path; /* of the store, for messages */
+	struct ed_store_cursor *cur; /* on a connection of its own, or the store's */
 	bool threaded;
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -88,12 +67,6 @@ struct ed_feed {
 	struct ed_err req_err;
 };
 
-static enum ed_code feed_fail(struct ed_feed *f, struct ed_err *err)
-{
-	return ed_err_set(err, ED_STORE, "store %s: reading items: %s", f->path,
-			  sqlite3_errmsg(f->db));
-}
-
 static bool arena_fit(struct batch *b, size_t need)
 {
 	if (b->used + need <= b->cap)
@@ -109,73 +82,25 @@ static bool arena_fit(struct batch *b, size_t need)
 	return true;
 }
 
-/*
- * Whether the current row of a delta's cursor is an item: 1 yes, 0 no (a
- * tombstone, or a base row that an own row replaces), -1 out of memory.
- */
-static int delta_row(struct ed_feed *f, const unsigned char *kind, size_t kind_len,
-		     const unsigned char *key, size_t key_len)
-{
-	sqlite3_stmt *q = f->q;
-	size_t n = kind_len + 1 + key_len;
-	if (sqlite3_column_int(q, 3) == 0)
-		return !(f->own_len == n && memcmp(f->own, kind, kind_len) == 0 &&
-			 f->own[kind_len] == '\0' && memcmp(f->own + kind_len + 1, key, key_len) == 0);
-	if (n > f->own_cap) {
-		char *o = realloc(f->own, n);
-		if (!o)
-			return -1;
-		f->own = o;
-		f->own_cap = n;
-	}
-	memcpy(f->own, kind, kind_len);
-	f->own[kind_len] = '\0';
-	memcpy(f->own + kind_len + 1, key, key_len);
-	f->own_len = n;
-	return !ed_state_is_tombstone(sqlite3_column_blob(q, 2), sqlite3_column_bytes(q, 2));
-}
-
 /* Copies the next rows of f's cursor into b; the strings point into b's arena after. */
 static enum ed_code fill(struct ed_feed *f, struct batch *b)
 {
-	sqlite3_stmt *q = f->q;
 	b->n = b->used = 0;
 	b->end = false;
 	b->rc = ED_OK;
 	while (b->n < BATCH_ROWS && b->used < BATCH_BYTES) {
-		int r = sqlite3_step(q);
-		if (r == SQLITE_DONE) {
+		struct ed_cursor_row cr;
+		if ((b->rc = ed_store_cursor_next(f->cur, &cr, &b->err))) {
+			b->end = true;
+			return b->rc;
+		}
+		if (!cr.kind) {
 			b->end = true;
 			break;
 		}
-		if (r != SQLITE_ROW) {
-			b->end = true;
-			return b->rc = feed_fail(f, &b->err);
-		}
 		struct slot *s = &b->s[b->n];
-		const unsigned char *t[NSTR];
-		size_t len[NSTR];
-		for (int i = 0; i < NSTR; i++) {
-			t[i] = sqlite3_column_text(q, i);
-			len[i] = t[i] ? (size_t)sqlite3_column_bytes(q, i) : 0;
-		}
-		if (f->base && t[S_KIND] && t[S_KEY]) {
-			int keep = delta_row(f, t[S_KIND], len[S_KIND], t[S_KEY], len[S_KEY]);
-			if (keep < 0) {
-				b->end = true;
-				return b->rc = ed_err_set(&b->err, ED_NOMEM, "out of memory reading items");
-			}
-			if (!keep)
-				continue;
-		}
-		if (!t[S_KIND] || !t[S_KEY]) {
-			b->end = true;
-			if (sqlite3_errcode(f->db) == SQLITE_NOMEM)
-				return b->rc = ed_err_set(&b->err, ED_NOMEM,
-							  "out of memory reading items");
-			return b->rc = ed_err_set(&b->err, ED_STORE,
-						  "store %s: an item without kind or key", f->path);
-		}
+		const char *t[NSTR] = {cr.kind, cr.key};
+		size_t len[NSTR] = {cr.kind_len, cr.key_len};
 		if (!arena_fit(b, len[S_KIND] + len[S_KEY] + 2)) {
 			b->end = true;
 			return b->rc = ed_err_set(&b->err, ED_NOMEM, "out of memory reading items");
@@ -188,9 +113,9 @@ static enum ed_code fill(struct ed_feed *f, struct batch *b)
 		}
 		s->r.key_len = len[S_KEY];
 		s->r.kindkey_len = len[S_KIND] + 1 + len[S_KEY];
-		s->r.has_state = sqlite3_column_bytes(q, 2) == ED_STATE_LEN;
+		s->r.has_state = cr.state != NULL;
 		if (s->r.has_state)
-			memcpy(s->r.state, sqlite3_column_blob(q, 2), ED_STATE_LEN);
+			memcpy(s->r.state, cr.state, ED_STATE_LEN);
 		b->n++;
 	}
 	for (size_t j = 0; j < b->n; j++) {
@@ -204,9 +129,9 @@ static enum ed_code fill(struct ed_feed *f, struct batch *b)
 /* Reads one request's columns; the first failure is kept for ed_feed_drain(). */
 static void serve(struct ed_feed *f, struct ed_detail *d)
 {
-	struct ed_row r = {.kind = d->kind, .key = d->key, .key_len = d->key_len};
 	struct ed_err e;
-	enum ed_code rc = ed_feed_read_cols(f->cols, f->snap, f->base, &r, &d->side, &d->flags, &e);
+	enum ed_code rc = ed_store_cursor_cols(f->cur, d->kind, d->key, d->key_len, &d->side,
+					       &d->flags, &e);
 	if (rc && !f->req_rc) {
 		f->req_rc = rc;
 		f->req_err = e;
@@ -301,26 +226,13 @@ const struct ed_row *ed_feed_row(const struct ed_feed *f)
 	return f->row;
 }
 
-/* A read-only connection of the feed's own; false when none can be made. */
-static bool open_own(struct ed_feed *f)
-{
-	if (!(f->db = ed_store_open_reader(f->path)))
-		return false;
-	/* Enough to hold the pages of the batches read ahead, where requests look. */
-	sqlite3_exec(f->db, "PRAGMA cache_size = -1024", NULL, NULL, NULL);
-	f->own_db = true;
-	return true;
-}
-
 enum ed_code ed_feed_open(struct ed_store *st, int64_t id, int64_t base, bool threaded,
 			  struct ed_feed **out, struct ed_err *err)
 {
 	struct ed_feed *f = calloc(1, sizeof(*f));
 	*out = NULL;
-	if (!f || !(f->path = strdup(ed_store_path(st)))) {
-		free(f);
+	if (!f)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
-	}
 	enum ed_code rc = ED_OK;
 	size_t nb = threaded ? NBATCH : 1;
 	for (size_t i = 0; i < nb; i++)
@@ -328,19 +240,10 @@ enum ed_code ed_feed_open(struct ed_store *st, int64_t id, int64_t base, bool th
 			rc = ed_err_set(err, ED_NOMEM, "out of memory");
 			goto fail;
 		}
-	if (!threaded || !open_own(f))
-		f->db = ed_store_db(st);
-	f->snap = id;
-	f->base = base;
 	f->req_tail = &f->reqs;
-	if (sqlite3_prepare_v2(f->db, base ? delta_sql : feed_sql, -1, &f->q, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int64(f->q, 1, id) != SQLITE_OK ||
-	    (base && sqlite3_bind_int64(f->q, 2, base) != SQLITE_OK) ||
-	    sqlite3_prepare_v2(f->db, ED_FEED_COLS_SQL, -1, &f->cols, NULL) != SQLITE_OK) {
-		rc = feed_fail(f, err);
+	if ((rc = ed_store_cursor_open(st, id, base, threaded, &f->cur, err)))
 		goto fail;
-	}
-	if (f->own_db) {
+	if (ed_store_cursor_owns(f->cur)) {
 		pthread_mutex_init(&f->mu, NULL);
 		pthread_cond_init(&f->filled, NULL);
 		pthread_cond_init(&f->wake, NULL);
@@ -358,52 +261,6 @@ enum ed_code ed_feed_open(struct ed_store *st, int64_t id, int64_t base, bool th
 fail:
 	ed_feed_close(f);
 	return rc;
-}
-
-enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, int64_t base, const struct ed_row *r,
-			       struct ed_side *out, uint8_t *flags, struct ed_err *err)
-{
-	static const int str_col[] = {1, 3, 4, 5, 6, 7, 9};
-	char **dst[] = {NULL, &out->owner, &out->group, &out->target, &out->error, &out->value,
-			&out->attrs};
-	sqlite3_reset(q);
-	if (sqlite3_bind_int64(q, 1, snap) != SQLITE_OK ||
-	    sqlite3_bind_text(q, 2, r->kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(q, 3, r->key, (int)r->key_len, SQLITE_STATIC) != SQLITE_OK ||
-	    (base ? sqlite3_bind_int64(q, 4, base) : sqlite3_bind_null(q, 4)) != SQLITE_OK)
-		goto fail;
-	int st = sqlite3_step(q);
-	if (st == SQLITE_DONE)
-		return ed_err_set(err, ED_STORE, "store %s: item %s %s of snapshot @%lld vanished",
-				  sqlite3_db_filename(sqlite3_db_handle(q), "main"), r->kind, r->key,
-				  (long long)snap);
-	if (st != SQLITE_ROW)
-		goto fail;
-	memset(out, 0, sizeof(*out));
-	out->present = true;
-	const char *ftype = (const char *)sqlite3_column_text(q, 1);
-	out->ftype = ed_ftype_parse(ftype);
-	for (size_t i = 1; i < sizeof(str_col) / sizeof(str_col[0]); i++) {
-		const char *t = (const char *)sqlite3_column_text(q, str_col[i]);
-		if (t && !(*dst[i] = ed_strndup(t, (size_t)sqlite3_column_bytes(q, str_col[i])))) {
-			ed_side_release(out);
-			return ed_err_set(err, ED_NOMEM, "out of memory reading item details");
-		}
-	}
-	if (sqlite3_column_bytes(q, 0) == ED_FP_LEN)
-		memcpy(out->fp.b, sqlite3_column_blob(q, 0), ED_FP_LEN);
-	out->mode = (uint32_t)sqlite3_column_int(q, 2);
-	out->size = sqlite3_column_int64(q, 8);
-	struct ed_state_cols sc = {.ftype = ftype, .attrs = out->attrs, .error = out->error,
-				   .has_size = sqlite3_column_type(q, 8) != SQLITE_NULL,
-				   .size = out->size};
-	*flags = ed_item_flags(&sc);
-	sqlite3_reset(q);
-	return ED_OK;
-fail:
-	return ed_err_set(err, ED_STORE, "store %s: reading item details: %s",
-			  sqlite3_db_filename(sqlite3_db_handle(q), "main"),
-			  sqlite3_errmsg(sqlite3_db_handle(q)));
 }
 
 enum ed_code ed_feed_request(struct ed_feed *f, const char *kind, const char *key,
@@ -469,10 +326,7 @@ void ed_feed_close(struct ed_feed *f)
 		pthread_cond_destroy(&f->filled);
 		pthread_cond_destroy(&f->wake);
 	}
-	sqlite3_finalize(f->q);
-	sqlite3_finalize(f->cols);
-	if (f->own_db)
-		sqlite3_close(f->db);
+	ed_store_cursor_close(f->cur);
 	for (size_t i = 0; i < NBATCH; i++) {
 		free(f->b[i].s);
 		free(f->b[i].arena);
@@ -483,7 +337,5 @@ void ed_feed_close(struct ed_feed *f)
 		next = b->next;
 		free(b);
 	}
-	free(f->own);
-	free(f->path);
 	free(f);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A feed: one snapshot's items in key order, as plain rows, read ahead by a
- * thread of its own (its own read-only connection) or, when asked, on the
- * caller's connection. Internal to the differ.
+ * A feed: one snapshot's items in key order (a store cursor, ed/cursor.h),
+ * as plain rows, read ahead by a thread of its own (on the cursor's own
+ * read-only connection) or, when asked, on the caller's. Internal to the
+ * differ.
  */
 #ifndef ED_DIFFER_FEED_H
 #define ED_DIFFER_FEED_H
@@ -10,8 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
+#include "ed/cursor.h"
 #include "ed/diff.h"
 #include "ed/err.h"
 #include "ed/hash.h"
@@ -47,23 +47,6 @@ enum ed_code ed_feed_open(struct ed_store *st, int64_t id, int64_t base, bool th
 const struct ed_row *ed_feed_row(const struct ed_feed *f);
 
 enum ed_code ed_feed_next(struct ed_feed *f, struct ed_err *err);
-
-/*
- * Reads the other columns of an item: what a report shows of it. ?1 is the
- * snapshot, ?4 its base (NULL for a full snapshot): its own row comes first.
- */
-#define ED_FEED_COLS_SQL                                                                  \
-	"SELECT fingerprint, ftype, mode, owner, grp, target, error, value, size, attrs " \
-	"FROM items WHERE snapshot_id IN (?1, ?4) AND kind = ?2 AND key = ?3 "           \
-	"ORDER BY snapshot_id = ?1 DESC LIMIT 1"
-
-/*
- * Fills out (owned strings) and flags (ED_STATE_*) with the columns of item
- * (snap with base, r's kind and key), through q, a statement of
- * ED_FEED_COLS_SQL.
- */
-enum ed_code ed_feed_read_cols(sqlite3_stmt *q, int64_t snap, int64_t base, const struct ed_row *r,
-			       struct ed_side *out, uint8_t *flags, struct ed_err *err);
 
 /* An item's other columns, asked for with ed_feed_request(). */
 struct ed_detail {

@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "ed/diff.h"
 #include "report_common.h"
@@ -16,8 +15,6 @@
 #define ED_DIFF_MAX_LINES 5000
 #define ED_DIFF_MAX_D 1000
 #define ED_DIFF_CONTEXT 3
-/* Kept content larger than this is not read back (the profile caps it at 16 MiB). */
-#define ED_DIFF_MAX_BYTES (64u << 20)
 
 /* --- shown text: the same rules in every report file --- */
 
@@ -34,7 +31,6 @@ struct ctx {
 	const struct ed_render_opts *opts;
 	struct ed_buf t; /* scratch for shown text */
 	bool oom;
-	sqlite3_stmt *content; /* kept content lookup, or NULL */
 };
 
 /* Writes shown text HTML-escaped (fit for text and quoted attribute values). */
@@ -302,89 +298,37 @@ static void put_hunks(struct ctx *c, const struct lines *a, const struct lines *
 	}
 }
 
-enum kept { KEPT, NOT_KEPT, UNREADABLE };
-
 /*
- * Reads the kept text of fingerprint fp into *text (malloc'd, the caller
- * frees). NOT_KEPT: no row, or 'none'. UNREADABLE: the store or the data
- * failed (c->oom is set when memory ran out).
+ * For a file whose content changed, with the kept texts attached
+ * (ed_drift_attach_kept()): a unified diff of them, or a note why not.
  */
-static enum kept kept_text(struct ctx *c, const struct ed_fp *fp, char **text, size_t *len)
-{
-	sqlite3_stmt *st = c->content;
-	enum kept res = UNREADABLE;
-	*text = NULL;
-	*len = 0;
-	sqlite3_reset(st);
-	int r = sqlite3_bind_blob(st, 1, fp->b, ED_FP_LEN, SQLITE_STATIC);
-	if (r == SQLITE_OK)
-		r = sqlite3_step(st);
-	if (r == SQLITE_DONE) {
-		res = NOT_KEPT;
-	} else if (r == SQLITE_ROW) {
-		const char *enc = (const char *)sqlite3_column_text(st, 0);
-		sqlite3_int64 size = sqlite3_column_int64(st, 1);
-		const void *data = sqlite3_column_blob(st, 2);
-		uLong clen = (uLong)sqlite3_column_bytes(st, 2);
-		uLongf dlen = (uLongf)size;
-		if (!enc) {
-			r = sqlite3_errcode(sqlite3_db_handle(st));
-		} else if (strcmp(enc, "zlib") != 0) {
-			res = NOT_KEPT;
-		} else if (size >= 0 && size <= ED_DIFF_MAX_BYTES && data) {
-			char *buf = malloc((size_t)size + 1);
-			int z = buf ? uncompress((Bytef *)buf, &dlen, data, clen) : Z_MEM_ERROR;
-			if (z == Z_OK && dlen == (uLongf)size) {
-				buf[size] = '\0';
-				*text = buf;
-				*len = (size_t)size;
-				res = KEPT;
-			} else {
-				free(buf);
-				if (z == Z_MEM_ERROR)
-					r = SQLITE_NOMEM;
-			}
-		}
-	}
-	if (r == SQLITE_NOMEM)
-		c->oom = true;
-	sqlite3_reset(st);
-	return res;
-}
-
-/* For a file whose content changed: a unified diff of the kept texts, or a note why not. */
 static void put_file_diff(struct ctx *c, const struct ed_drift_entry *e)
 {
 	const struct ed_drift *d = c->d;
-	char *ta = NULL, *tb = NULL;
-	size_t la = 0, lb = 0;
+	const struct ed_kept *k = e->kept;
 	struct lines a = {0}, b = {0};
 	struct op *ops = NULL;
 	size_t nops = 0;
-	if (!c->content || strcmp(e->kind, ED_KIND_FILE) != 0 || e->change != ED_CHANGED ||
-	    !(e->fields & ED_F_CONTENT) || ed_side_secret(&e->ref) || ed_side_secret(&e->cand))
+	if (!k)
 		return;
-	enum kept ka = kept_text(c, &e->ref.fp, &ta, &la);
-	enum kept kb = ka == UNREADABLE ? UNREADABLE : kept_text(c, &e->cand.fp, &tb, &lb);
-	if (c->oom)
-		goto out;
-	if (ka == UNREADABLE || kb == UNREADABLE) {
+	enum ed_kept_state ka = k->ref_state, kb = k->cand_state;
+	if (ka == ED_KEPT_UNREADABLE || kb == ED_KEPT_UNREADABLE) {
 		fputs("<p class=\"note\">no diff: the kept content could not be read</p>", c->out);
 		goto out;
 	}
-	if (ka == NOT_KEPT || kb == NOT_KEPT) {
+	if (ka == ED_KEPT_NONE || kb == ED_KEPT_NONE) {
 		fputs("<p class=\"note\">no diff: ", c->out);
-		if (ka == NOT_KEPT && kb == NOT_KEPT) {
+		if (ka == ED_KEPT_NONE && kb == ED_KEPT_NONE) {
 			fputs("neither side's content was kept", c->out);
 		} else {
 			fputs("the content of ", c->out);
-			put_raw_s(c, ka == NOT_KEPT ? d->ref.env : d->cand.env);
+			put_raw_s(c, ka == ED_KEPT_NONE ? d->ref.env : d->cand.env);
 			fputs(" was not kept", c->out);
 		}
 		fputs("</p>", c->out);
 		goto out;
 	}
-	if (lines_split(ta, la, &a) || lines_split(tb, lb, &b)) {
+	if (lines_split(k->ref, k->ref_len, &a) || lines_split(k->cand, k->cand_len, &b)) {
 		c->oom = true;
 		goto out;
 	}
@@ -427,8 +371,6 @@ out:
 	free(ops);
 	lines_release(&a);
 	lines_release(&b);
-	free(ta);
-	free(tb);
 }
 
 /* --- the page --- */
@@ -737,18 +679,6 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 	enum ed_code rc = ED_OK;
 	if (!ks)
 		return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
-	if (opts->store) {
-		int r = sqlite3_prepare_v2(ed_store_db(opts->store),
-					   "SELECT encoding, size, data FROM contents WHERE "
-					   "fingerprint = ?", -1, &c.content, NULL);
-		if (r == SQLITE_NOMEM) {
-			free(ks);
-			return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
-		}
-		/* Otherwise a store without kept content (an older schema): no diffs. */
-		if (r != SQLITE_OK)
-			c.content = NULL;
-	}
 	size_t nk = ed_kind_stats(d, opts->show_ignored, ks);
 	struct ed_kstat tot = {.kind = "total"};
 	for (size_t k = 0; k < nk; k++) {
@@ -820,10 +750,10 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 	else if (ferror(out))
 		rc = ed_err_set(err, ED_IO, "cannot write the report");
-	sqlite3_finalize(c.content);
 	ed_buf_release(&c.t);
 	free(ks);
 	return rc;
 }
 
-const struct ed_report_ops ed_report_html = {.name = "html", .render = render_html};
+const struct ed_report_ops ed_report_html = {.name = "html", .render = render_html,
+					     .kept_content = true};

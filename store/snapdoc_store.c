@@ -7,10 +7,10 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "ed/buf.h"
 #include "ed/snapdoc_store.h"
+#include "store_int.h"
 
 /* ------------------------------------------------------------------ */
 /* ingest                                                               */
@@ -294,31 +294,13 @@ out:
  * when the row cannot be read, ED_NOMEM. Export's own zlib decoder, kept
  * apart so that it can give way to the store's reader of kept content.
  */
-static enum ed_code inflate_kept(const char *enc, const void *z, size_t zlen, int64_t size,
-				 unsigned char **plain)
-{
-	uLongf n = (uLongf)size;
-	*plain = NULL;
-	if (strcmp(enc, "zlib") != 0 || size < 0 || (uint64_t)size > ED_SNAPDOC_CONTENT_MAX)
-		return ED_STORE;
-	if (!(*plain = malloc((size_t)size + 1)))
-		return ED_NOMEM;
-	if (uncompress(*plain, &n, z ? z : (const void *)"", (uLong)zlen) != Z_OK ||
-	    n != (uLongf)size) {
-		free(*plain);
-		*plain = NULL;
-		return ED_STORE;
-	}
-	return ED_OK;
-}
-
 static enum ed_code export_rest(struct ed_store *st, const struct ed_snapref *ref,
 				struct ed_sink *sink, struct ed_err *err)
 {
 	sqlite3 *db = ed_store_db(st);
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
-	unsigned char *plain = NULL;
+	char *plain = NULL;
 	int r;
 	if (sqlite3_prepare_v2(db, "SELECT message FROM warnings WHERE snapshot_id = ? ORDER BY seq",
 			       -1, &s, NULL) != SQLITE_OK)
@@ -363,7 +345,11 @@ static enum ed_code export_rest(struct ed_store *st, const struct ed_snapref *re
 			const void *z = sqlite3_column_blob(s, 3);
 			size_t zlen = (size_t)sqlite3_column_bytes(s, 3);
 			free(plain);
-			enum ed_code zrc = inflate_kept(enc, z, zlen, size, &plain);
+			plain = NULL;
+			enum ed_code zrc = strcmp(enc, "zlib") != 0
+						   ? ED_STORE
+						   : ed_store_inflate(z, zlen, size, ED_SNAPDOC_CONTENT_MAX,
+								      &plain);
 			if (zrc) {
 				char hex[2 * ED_FP_LEN + 1];
 				ed_fp_hex(&fp, hex);
@@ -372,7 +358,7 @@ static enum ed_code export_rest(struct ed_store *st, const struct ed_snapref *re
 						ed_store_path(st), hex, enc, (long long)size);
 				goto out;
 			}
-			rc = sink->content(sink, &fp, (const char *)plain, (size_t)size, err);
+			rc = sink->content(sink, &fp, plain, (size_t)size, err);
 		}
 		if (rc)
 			goto out;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "ed/buf.h"
+#include "ed/cursor.h"
 #include "ed/err.h"
 #include "ed/hash.h"
 #include "ed/item.h"
@@ -37,23 +38,11 @@ enum ed_field {
 /* Name of one field bit ("content", "mode", ...). */
 const char *ed_field_name(unsigned bit);
 
-/* One side of a drift entry: an owned copy of what the store holds. */
-struct ed_side {
-	bool present;
-	struct ed_fp fp;
-	char *value;  /* may be NULL */
-	char *attrs;  /* JSON object text or NULL */
-	char *error;  /* may be NULL */
-	enum ed_ftype ftype;
-	uint32_t mode;
-	char *owner;
-	char *group;
-	char *target;
-	int64_t size;
-};
+/*
+ * One side of a drift entry is a struct ed_side (ed/cursor.h): an owned copy
+ * of what the store holds of the item.
+ */
 
-/* Frees the strings of s and clears it. */
-void ed_side_release(struct ed_side *s);
 /* Whether s holds a secret (its attrs say so): its value is never shown. */
 bool ed_side_secret(const struct ed_side *s);
 
@@ -82,6 +71,21 @@ struct ed_drift_entry {
 	char *role;           /* the fleet role compared ("" for hosts without one), owned or NULL */
 	struct ed_side ref;
 	struct ed_side cand;
+	struct ed_kept *kept; /* the kept texts of both sides, owned, or NULL: ed_drift_attach_kept() */
+};
+
+/* What the store kept of one side's content. */
+enum ed_kept_state {
+	ED_KEPT_TEXT,       /* text holds it */
+	ED_KEPT_NONE,       /* not kept (too large, binary, a secret...) */
+	ED_KEPT_UNREADABLE, /* kept, but it cannot be read back */
+};
+
+/* The kept texts of a file whose content changed: a unified diff shows them. */
+struct ed_kept {
+	enum ed_kept_state ref_state, cand_state;
+	char *ref, *cand; /* owned, NUL-terminated; NULL unless ED_KEPT_TEXT */
+	size_t ref_len, cand_len;
 };
 
 /* A policy rule that no longer applies because its expiry date has passed. */
@@ -153,18 +157,38 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 			   const struct ed_policy *policy, struct ed_drift *out, struct ed_err *err);
 void ed_drift_release(struct ed_drift *d);
 
+/*
+ * Attaches to the entries of d that a report may show (the ignored ones too
+ * when show_ignored) the kept texts of the files whose content changed, when
+ * neither side is a secret: e->kept. Errors: ED_NOMEM (a text the store
+ * cannot read back is ED_KEPT_UNREADABLE, not an error).
+ */
+enum ed_code ed_drift_attach_kept(struct ed_store *st, struct ed_drift *d, bool show_ignored,
+				  struct ed_err *err);
+
+/*
+ * Records d in the store as a drift run of command (runs_v, drift_v) at time
+ * at (ISO 8601 UTC): ed_store_record_run() with d's entries. *run_id (may be
+ * NULL) receives the run's id.
+ */
+enum ed_code ed_drift_record(struct ed_store *st, const char *command, const char *at,
+			     const struct ed_drift *d, int64_t *run_id, struct ed_err *err);
+
 /* Options shared by every report format. */
 struct ed_render_opts {
 	bool color;        /* ANSI colour (terminals only) */
 	bool show_ignored; /* list ignored drift too (it is always counted) */
-	struct ed_store *store; /* for kept content (unified diffs), or NULL */
 };
 
-/* A report format: a name and a renderer writing to out. */
+/*
+ * A report format: a name and a renderer writing to out. A renderer is a
+ * function of the drift it is given: it never reads the store.
+ */
 struct ed_report_ops {
 	const char *name;
 	enum ed_code (*render)(FILE *out, const struct ed_drift *d,
 			       const struct ed_render_opts *opts, struct ed_err *err);
+	bool kept_content; /* shows kept texts: attach them first (ed_drift_attach_kept()) */
 };
 
 /*

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The SQLite store: open, migrate, write one snapshot atomically, resolve names. */
+/*
+ * The SQLite store: open, migrate, write one snapshot atomically, resolve
+ * names, and every query the other layers need, behind named functions (the
+ * store's SQL and its connection stay in store/). Reading items in key order:
+ * ed/cursor.h.
+ */
 #ifndef ED_STORE_H
 #define ED_STORE_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ed/err.h"
@@ -13,6 +18,13 @@
 
 /* The schema version this binary writes (PRAGMA user_version). */
 int ed_store_schema_version(void);
+
+/*
+ * Configures SQLite for the whole process (no global allocation statistics,
+ * which put a mutex on every allocation). Call once, first thing in main(),
+ * before any store is opened.
+ */
+void ed_store_global_init(void);
 
 struct ed_store;
 
@@ -31,15 +43,16 @@ enum ed_store_mode {
 enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migrated_from,
 			   struct ed_store **out, struct ed_err *err);
 void ed_store_close(struct ed_store *st);
-sqlite3 *ed_store_db(struct ed_store *st);
 const char *ed_store_path(const struct ed_store *st);
 
 /*
- * Another read-only connection to the store at path, for a reading thread:
- * the same busy timeout and extended result codes as the store's own. NULL
- * when none can be made. Close with sqlite3_close_v2().
+ * Starts one read transaction on st's connection, so that what is read on
+ * it until ed_store_read_end() (items, their columns: ed/cursor.h) is read
+ * as of one moment. Errors name the store.
  */
-sqlite3 *ed_store_open_reader(const char *path);
+enum ed_code ed_store_read_begin(struct ed_store *st, struct ed_err *err);
+/* Ends it. */
+void ed_store_read_end(struct ed_store *st);
 
 /*
  * The per-store secret key, kept in "PATH.key" (mode 0600) beside the store.
@@ -102,22 +115,6 @@ void ed_store_baseline_release(struct ed_baseline *b);
 
 /* --- reading --- */
 
-/*
- * Prepares on db a statement over the items of snapshot id as they resolve:
- * SELECT cols (a comma-separated list that names kind and key as they are)
- * in (kind, key) order, of its own rows, less its tombstones, and for a
- * delta snapshot (base != 0) of the rows of its base that it neither
- * replaces nor removes. where (NULL: none) narrows both halves; it names
- * columns bare and may use parameters from ?3 on (?1 is id, ?2 base, bound
- * here). The SELECT stands between before and after (each may be NULL), so
- * it can feed an INSERT or take a LIMIT. Returns an SQLite result code:
- * SQLITE_OK, SQLITE_NOMEM, or the error of preparing (sqlite3_errmsg(db)).
- */
-int ed_items_prepare(sqlite3 *db, const char *before, const char *cols, const char *where,
-		     const char *after, int64_t id, int64_t base, sqlite3_stmt **out);
-/* Binds ?1 and ?2 of such a statement to another snapshot. */
-void ed_items_bind(sqlite3_stmt *s, int64_t id, int64_t base);
-
 /* One resolved side of a comparison. */
 struct ed_snapref {
 	int64_t id;
@@ -128,7 +125,7 @@ struct ed_snapref {
 	char finished_at[40];
 	int64_t items;
 	int64_t warnings;
-	int64_t base;        /* a delta snapshot's base (0: a full snapshot), see ed_items_prepare() */
+	int64_t base;        /* a delta snapshot's base (0: a full snapshot) */
 };
 
 /*
@@ -156,17 +153,120 @@ enum ed_code ed_store_snapshots_of_last_report(struct ed_store *st, const char *
 					       struct ed_snapref **out, size_t *n,
 					       struct ed_err *err);
 
-/*
- * Records a drift run of d (its pair of environments, counts and every
- * entry) at time at (ISO 8601 UTC), carrying each entry's "since" over from
- * the previous run of the same pair when the entry was drift there too. Needs
- * a store opened for writing. *run_id (may be NULL) receives the run's id.
- */
-struct ed_drift;
-enum ed_code ed_store_record_run(struct ed_store *st, const char *command, const char *at,
-				 const struct ed_drift *d, int64_t *run_id, struct ed_err *err);
+/* One snapshot as listed: borrowed strings, each NULL when the store holds none. */
+struct ed_snapshot_row {
+	int64_t id;
+	const char *env;
+	const char *host;
+	const char *started_at;
+	const char *finished_at; /* NULL while it runs */
+	const char *status;      /* "running", "complete", "failed", "abandoned" */
+	int64_t items;
+	int64_t warnings;
+};
 
-/* Copies sqlite3_errmsg into err with a prefix naming the store. */
-enum ed_code ed_store_fail(struct ed_store *st, const char *what, struct ed_err *err);
+/*
+ * Calls each with every snapshot of env (NULL: of every environment), oldest
+ * first; r and its strings are valid during the call only. An error each
+ * returns stops the listing and is returned. Errors name the store.
+ */
+enum ed_code ed_store_list_snapshots(struct ed_store *st, const char *env,
+				     enum ed_code (*each)(void *ctx, const struct ed_snapshot_row *r,
+							  struct ed_err *err),
+				     void *ctx, struct ed_err *err);
+
+/* An item that could not be collected: borrowed strings, valid during the call only. */
+struct ed_item_error {
+	const char *kind;
+	const char *key;
+	size_t key_len;
+	const char *error;
+};
+
+/*
+ * Calls each with the first limit items of snapshot ref (as it resolves, in
+ * key order) that hold an error. An error each returns stops and is returned.
+ */
+enum ed_code ed_store_item_errors(struct ed_store *st, const struct ed_snapref *ref, size_t limit,
+				  enum ed_code (*each)(void *ctx, const struct ed_item_error *e,
+						       struct ed_err *err),
+				  void *ctx, struct ed_err *err);
+
+/*
+ * The kept text of content fingerprint fp (a file's, as collect keeps it):
+ * *kept is false when the store holds none (not kept: too large, binary, a
+ * secret, or never asked for). Else *text (malloc'd, NUL-terminated after
+ * *len bytes; the caller frees it) holds it. ED_TOOBIG when it is longer
+ * than max bytes, ED_STORE when it cannot be read back, ED_NOMEM; errors
+ * name the store and the fingerprint.
+ */
+enum ed_code ed_store_content(struct ed_store *st, const struct ed_fp *fp, size_t max, bool *kept,
+			      char **text, size_t *len, struct ed_err *err);
+
+/* --- drift runs (runs_v, drift_v) --- */
+
+/* One entry of a run to record: borrowed strings. */
+struct ed_run_row {
+	const char *role;     /* the fleet role compared, "" for hosts without one */
+	const char *kind;
+	const char *key;
+	size_t key_len;
+	const char *change;   /* "added", "removed", "changed" */
+	const char *severity; /* "block", "warn", "info" */
+	bool ignored;
+};
+
+/* A drift run to record: what was compared, the counts and every entry (borrowed). */
+struct ed_run {
+	const char *command;       /* "gate", "report" */
+	const char *at;            /* ISO 8601 UTC */
+	const char *reference_env;
+	const char *candidate_env;
+	const struct ed_snapref *refs; /* the snapshots compared on each side */
+	size_t nrefs;
+	const struct ed_snapref *cands;
+	size_t ncands;
+	size_t added, removed, changed, ignored, blocking;
+	const char *policy;        /* the policy file used, or NULL */
+	const struct ed_run_row *rows;
+	size_t nrows;
+};
+
+/*
+ * Records run, carrying each entry's "since" over from the previous run of
+ * the same pair of environments when the entry was drift there too. Needs a
+ * store opened for writing. *run_id (may be NULL) receives the run's id.
+ */
+enum ed_code ed_store_record_run(struct ed_store *st, const struct ed_run *run, int64_t *run_id,
+				 struct ed_err *err);
+
+/* The counts of a pair's last recorded run of one day. */
+struct ed_trend_day {
+	char day[16]; /* YYYY-MM-DD */
+	int64_t blocking, added, removed, changed, ignored;
+};
+
+/*
+ * The last recorded run of each day of the pair (ref_env, cand_env), newest
+ * first, at most 30 days. *out is malloc'd (the caller frees it; NULL when
+ * *n is 0).
+ */
+enum ed_code ed_store_trend(struct ed_store *st, const char *ref_env, const char *cand_env,
+			    struct ed_trend_day **out, size_t *n, struct ed_err *err);
+
+/* A host of a recorded run. */
+struct ed_run_host {
+	char env[256];
+	char host[256];
+	int64_t run_id;
+};
+
+/*
+ * The hosts (of either environment) whose snapshots the last recorded run of
+ * the pair (ref_env, cand_env) compared; none (*n = 0) without a run. *out
+ * is malloc'd (the caller frees it; NULL when *n is 0).
+ */
+enum ed_code ed_store_last_run_hosts(struct ed_store *st, const char *ref_env, const char *cand_env,
+				     struct ed_run_host **out, size_t *n, struct ed_err *err);
 
 #endif

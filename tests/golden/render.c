@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "../unit/tap.h"
 #include "ed/diff.h"
@@ -246,24 +245,16 @@ static void build(struct ed_drift *d)
 	f->majority_value = NULL;
 }
 
-/* Keeps text under fingerprint byte fp (all 16 bytes), zlib-compressed as collect does. */
-static void keep(sqlite3 *db, unsigned char fp, const char *text)
+/* Keeps text under fingerprint byte fp (all 16 bytes), as collect does. */
+static void keep(struct ed_sink *sink, unsigned char fp, const char *text)
 {
-	unsigned char key[ED_FP_LEN], z[1024];
-	uLongf zlen = sizeof(z);
-	sqlite3_stmt *st = NULL;
-	memset(key, fp, sizeof(key));
-	if (compress(z, &zlen, (const Bytef *)text, strlen(text)) != Z_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO contents (fingerprint, size, encoding, data) "
-				   "VALUES (?, ?, 'zlib', ?)", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 1, key, sizeof(key), SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, (sqlite3_int64)strlen(text)) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 3, z, (int)zlen, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE) {
-		printf("Bail out! cannot keep content: %s\n", sqlite3_errmsg(db));
+	struct ed_fp key;
+	struct ed_err err = {0};
+	memset(key.b, fp, sizeof(key.b));
+	if (sink->content(sink, &key, text, strlen(text), &err)) {
+		printf("Bail out! cannot keep content: %s\n", err.msg);
 		exit(2);
 	}
-	sqlite3_finalize(st);
 }
 
 /* A store in a temporary folder holding the kept texts build() refers to. */
@@ -280,16 +271,23 @@ static struct ed_store *make_store(char *dir, size_t dirlen)
 		exit(2);
 	}
 	snprintf(path, sizeof(path), "%s/store.db", dir);
-	if (ed_store_open(path, ED_STORE_CREATE, NULL, &st, &err)) {
+	struct ed_snapwriter *w = NULL;
+	if (ed_store_open(path, ED_STORE_CREATE, NULL, &st, &err) ||
+	    ed_snapshot_begin(st, "golden", "h", "", "/", &w, &err)) {
 		printf("Bail out! %s\n", err.msg);
 		exit(2);
 	}
-	keep(ed_store_db(st), 4,
+	struct ed_sink *sink = ed_snapshot_sink(w);
+	keep(sink, 4,
 	     "user www-data;\nworker_processes auto;\n\nevents {\n\tworker_connections 768;\n}\n");
-	keep(ed_store_db(st), 5,
+	keep(sink, 5,
 	     "user www-data;\nworker_processes 2;\n\nevents {\n\tworker_connections 768;\n}\n"
 	     "include </etc/nginx/x>;");
-	keep(ed_store_db(st), 6, "Port 22\nPermitRootLogin no\n");
+	keep(sink, 6, "Port 22\nPermitRootLogin no\n");
+	if (ed_snapshot_commit(w, NULL, NULL, &err)) {
+		printf("Bail out! %s\n", err.msg);
+		exit(2);
+	}
 	return st;
 }
 
@@ -303,6 +301,19 @@ static void remove_store(struct ed_store *st, const char *dir)
 		unlink(path);
 	}
 	rmdir(dir);
+}
+
+static struct ed_store *store; /* kept content for the HTML report's diffs */
+
+/* build(), with the kept texts of its changed files attached as the commands attach them. */
+static void build_kept(struct ed_drift *d)
+{
+	struct ed_err err = {0};
+	build(d);
+	if (ed_drift_attach_kept(store, d, true, &err)) {
+		printf("Bail out! %s\n", err.msg);
+		exit(2);
+	}
 }
 
 /* Many entries: the Markdown report must stay under GitHub's comment limit. */
@@ -328,13 +339,12 @@ static void build_big(struct ed_drift *d, size_t n)
  * cannot grow without setting the error flag, which would hide from the
  * allocation failure runs whether the renderer checks its writes.
  */
-static struct ed_store *store; /* kept content for the HTML report's diffs */
 
 static enum ed_code render(const char *name, const struct ed_drift *d, bool show_ignored,
 			   char **out, size_t *len)
 {
 	const struct ed_report_ops *ops = ed_report_find(name);
-	struct ed_render_opts opts = {.show_ignored = show_ignored, .store = store};
+	struct ed_render_opts opts = {.show_ignored = show_ignored};
 	struct ed_err err = {0};
 	static char iobuf[1 << 16]; /* stdio would allocate one at the first write */
 	FILE *f = tmpfile();
@@ -416,7 +426,7 @@ static int run(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "--dump") == 0) {
 		char *out = NULL;
 		size_t len = 0;
-		build(&d);
+		build_kept(&d);
 		enum ed_code rc = render(argv[2], &d, argc > 3, &out, &len);
 		if (!rc)
 			fwrite(out, 1, len, stdout);
@@ -431,7 +441,7 @@ static int run(int argc, char **argv)
 	const char *dir = argv[1];
 	bool update = getenv("GOLDEN_UPDATE") && *getenv("GOLDEN_UPDATE");
 
-	build(&d);
+	build_kept(&d);
 	for (size_t i = 0; i < NFORMATS; i++) {
 		for (int show = 0; show <= 1; show++) {
 			char path[4096], *out = NULL, *want = NULL;
@@ -475,7 +485,7 @@ static int run(int argc, char **argv)
 
 #ifdef ED_TEST_ALLOC_FAIL
 	/* Fail each allocation in turn until a render completes. */
-	build(&d);
+	build_kept(&d);
 	quiet = true;
 	for (size_t i = 0; i < NFORMATS; i++) {
 		long runs = 0, wrong = 0, leaks = 0;

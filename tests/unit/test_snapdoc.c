@@ -15,6 +15,7 @@
 #include "ed/buf.h"
 #include "ed/keyfile.h"
 #include "ed/snapdoc_store.h"
+#include "../../store/store_int.h" /* the connection: a unit test of the store counts rows */
 #include "tap.h"
 
 static char dir[256];

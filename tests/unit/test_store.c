@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for the store: creation, refusal of foreign files, the key, snapshot atomicity. */
+/*
+ * Unit tests for the store: creation, refusal of foreign files, the key,
+ * snapshot atomicity, and the named reads other layers use (listing, the
+ * item cursor, kept content).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ed/cursor.h"
 #include "ed/store.h"
+#include "../../store/store_int.h" /* the connection: a unit test of the store counts rows */
 #include "tap.h"
 
 static char dir[256];
@@ -29,6 +35,15 @@ static int64_t count(struct ed_store *st, const char *sql)
 		n = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return n;
+}
+
+static enum ed_code count_row(void *ctx, const struct ed_snapshot_row *r, struct ed_err *err)
+{
+	(void)err;
+	int *n = ctx;
+	n[0]++;
+	n[1] += r->status && strcmp(r->status, "complete") == 0;
+	return ED_OK;
 }
 
 static enum ed_code emit(struct ed_snapwriter *w, const char *key, const char *value)
@@ -122,6 +137,63 @@ int main(void)
 	ok(ed_store_resolve(rd, "@x", &ref, &err) == ED_USAGE, "a malformed @ID is a usage error");
 	ok(ed_store_resolve(rd, "@999", &ref, &err) == ED_NOTFOUND && strstr(err.msg, "@999"),
 	   "a missing @ID names it");
+	/* Listing, the item cursor. */
+	int listed[2] = {0, 0};
+	ok(ed_store_list_snapshots(rd, "production", count_row, listed, &err) == ED_OK &&
+		   listed[0] == 2 && listed[1] == 1,
+	   "the listing has both snapshots, one complete");
+	struct ed_store_cursor *cur = NULL;
+	struct ed_cursor_row row;
+	ok(ed_store_cursor_open(rd, id1, 0, true, &cur, &err) == ED_OK &&
+		   ed_store_cursor_owns(cur),
+	   "a cursor opens on a connection of its own");
+	ok(cur && ed_store_cursor_next(cur, &row, &err) == ED_OK && row.kind &&
+		   strcmp(row.key, "dpkg:a:amd64") == 0 && row.state,
+	   "it yields the first item in key order, with its state");
+	struct ed_side side = {0};
+	uint8_t flags = 0xff;
+	ok(cur && ed_store_cursor_cols(cur, "package", "dpkg:b:amd64", 12, &side, &flags, &err) ==
+			  ED_OK &&
+		   side.value && strcmp(side.value, "2.0") == 0 && flags == ED_STATE_HOLDS,
+	   "an item's columns read by key");
+	ed_side_release(&side);
+	ok(cur && ed_store_cursor_next(cur, &row, &err) == ED_OK && row.kind &&
+		   strcmp(row.key, "dpkg:b:amd64") == 0 &&
+		   ed_store_cursor_next(cur, &row, &err) == ED_OK && !row.kind &&
+		   ed_store_cursor_next(cur, &row, &err) == ED_OK && !row.kind,
+	   "then the second, then the end, which stays the end");
+	ed_store_cursor_close(cur);
+
+	/* Kept content by fingerprint. */
+	struct ed_fp kept_fp, none_fp, other_fp;
+	ed_fp_of("kept", 4, &kept_fp);
+	ed_fp_of("none", 4, &none_fp);
+	ed_fp_of("other", 5, &other_fp);
+	ok(ed_snapshot_begin(st, "production", "p1", NULL, NULL, &w, &err) == ED_OK &&
+		   ed_snapshot_sink(w)->content(ed_snapshot_sink(w), &kept_fp, "Port 22\n", 8, &err) ==
+			   ED_OK &&
+		   ed_snapshot_sink(w)->content(ed_snapshot_sink(w), &none_fp, NULL, 0, &err) == ED_OK &&
+		   ed_snapshot_commit(w, NULL, NULL, &err) == ED_OK,
+	   "keep one text, and one that is not kept");
+	bool kept = false;
+	char *text = NULL;
+	size_t len = 0;
+	ok(ed_store_content(rd, &kept_fp, 1024, &kept, &text, &len, &err) == ED_OK && kept &&
+		   len == 8 && text && strcmp(text, "Port 22\n") == 0,
+	   "a kept text reads back");
+	free(text);
+	ok(ed_store_content(rd, &none_fp, 1024, &kept, &text, &len, &err) == ED_OK && !kept && !text,
+	   "one considered and not kept is not kept");
+	ok(ed_store_content(rd, &other_fp, 1024, &kept, &text, &len, &err) == ED_OK && !kept,
+	   "nor is one never asked for");
+	ok(ed_store_content(rd, &kept_fp, 4, &kept, &text, &len, &err) == ED_TOOBIG && !text,
+	   "a text longer than the limit is refused: %s", err.msg);
+	sqlite3_exec(ed_store_db(st), "UPDATE contents SET data = x'00' WHERE size = 8", NULL, NULL,
+		     NULL);
+	ok(ed_store_content(rd, &kept_fp, 1024, &kept, &text, &len, &err) == ED_STORE && !text &&
+		   strstr(err.msg, "cannot be read"),
+	   "a damaged text is an error naming it: %s", err.msg);
+
 	ed_store_close(rd);
 	ed_store_close(st);
 

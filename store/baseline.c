@@ -9,7 +9,7 @@
 
 #include "ed/buf.h"
 #include "ed/collect.h"
-#include "ed/store.h"
+#include "store_int.h"
 
 struct baseline_ctx {
 	char *path;   /* the store */

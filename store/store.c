@@ -17,7 +17,7 @@
 
 #include "ed/buf.h"
 #include "ed/isotime.h"
-#include "ed/store.h"
+#include "store_int.h"
 
 #include "delta.h"
 
@@ -41,6 +41,11 @@ struct ed_store {
 int ed_store_schema_version(void)
 {
 	return (int)ed_nmigrations;
+}
+
+void ed_store_global_init(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 sqlite3 *ed_store_db(struct ed_store *st)
@@ -235,6 +240,16 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 out:
 	ed_store_close(st);
 	return rc;
+}
+
+enum ed_code ed_store_read_begin(struct ed_store *st, struct ed_err *err)
+{
+	return exec(st, "BEGIN", "starting to read", err);
+}
+
+void ed_store_read_end(struct ed_store *st)
+{
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 }
 
 void ed_store_close(struct ed_store *st)
@@ -984,19 +999,18 @@ static enum ed_code resolve_id(struct ed_store *st, int64_t id, const char *spec
 	return rc;
 }
 
-/* Runs sql (text parameters ?1 = a, ?2 = b) selecting SNAPREF_COLS into a malloc'd array. */
-static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const char *a,
-				   const char *b, struct ed_snapref **out, size_t *n,
-				   struct ed_err *err)
+enum ed_code ed_store_query_rows(struct ed_store *st, const char *sql, const char *a,
+				const char *b, size_t size, void (*fill)(void *row, sqlite3_stmt *s),
+				const char *what, void **out, size_t *n, struct ed_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
-	struct ed_snapref *v = NULL;
+	char *v = NULL;
 	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return ed_store_fail(st, "finding snapshots", err);
+		return ed_store_fail(st, what, err);
 	sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
 	if (b)
 		sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
@@ -1004,7 +1018,7 @@ static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const c
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (cnt == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
-			struct ed_snapref *nv = realloc(v, ncap * sizeof(*nv));
+			char *nv = realloc(v, ncap * size);
 			if (!nv) {
 				rc = ed_err_set(err, ED_NOMEM, "out of memory");
 				goto out;
@@ -1012,10 +1026,10 @@ static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const c
 			v = nv;
 			cap = ncap;
 		}
-		snapref_fill(&v[cnt++], s);
+		fill(v + cnt++ * size, s);
 	}
 	if (r != SQLITE_DONE) {
-		rc = ed_store_fail(st, "finding snapshots", err);
+		rc = ed_store_fail(st, what, err);
 		goto out;
 	}
 	*out = v;
@@ -1024,6 +1038,23 @@ static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const c
 out:
 	free(v);
 	sqlite3_finalize(s);
+	return rc;
+}
+
+static void snapref_row(void *row, sqlite3_stmt *s)
+{
+	snapref_fill(row, s);
+}
+
+/* Runs sql (text parameters ?1 = a, ?2 = b) selecting SNAPREF_COLS into a malloc'd array. */
+static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const char *a,
+				   const char *b, struct ed_snapref **out, size_t *n,
+				   struct ed_err *err)
+{
+	void *v = NULL;
+	enum ed_code rc = ed_store_query_rows(st, sql, a, b, sizeof(**out), snapref_row,
+					      "finding snapshots", &v, n, err);
+	*out = v;
 	return rc;
 }
 
@@ -1136,5 +1167,45 @@ enum ed_code ed_store_resolve(struct ed_store *st, const char *spec, struct ed_s
 out:
 	sqlite3_finalize(s);
 	ed_buf_release(&hosts);
+	return rc;
+}
+
+/* --- listing --- */
+
+enum ed_code ed_store_list_snapshots(struct ed_store *st, const char *env,
+				     enum ed_code (*each)(void *ctx, const struct ed_snapshot_row *r,
+							  struct ed_err *err),
+				     void *ctx, struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT v.id, v.env, v.host, v.started_at, v.finished_at, v.status, "
+			       "v.items, s.warning_count FROM snapshots_v AS v "
+			       "JOIN snapshots AS s ON s.id = v.id "
+			       "WHERE ?1 IS NULL OR v.env = ?1 ORDER BY v.id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "listing snapshots", err);
+	if (env)
+		sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
+	int r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ed_snapshot_row row = {
+			.id = sqlite3_column_int64(s, 0),
+			.env = (const char *)sqlite3_column_text(s, 1),
+			.host = (const char *)sqlite3_column_text(s, 2),
+			.started_at = (const char *)sqlite3_column_text(s, 3),
+			.finished_at = (const char *)sqlite3_column_text(s, 4),
+			.status = (const char *)sqlite3_column_text(s, 5),
+			.items = sqlite3_column_int64(s, 6),
+			.warnings = sqlite3_column_int64(s, 7),
+		};
+		if ((rc = each(ctx, &row, err)))
+			goto out;
+	}
+	if (r != SQLITE_DONE)
+		rc = ed_store_fail(st, "listing snapshots", err);
+out:
+	sqlite3_finalize(s);
 	return rc;
 }

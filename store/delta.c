@@ -21,7 +21,7 @@
 #include <xxhash.h>
 
 #include "ed/buf.h"
-#include "ed/store.h"
+#include "store_int.h"
 
 struct ed_delta_writer {
 	sqlite3 *db;

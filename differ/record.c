@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Recording a drift as a run in the store: its entries as the store's neutral rows. */
+#include <stdlib.h>
+
+#include "ed/diff.h"
+
+enum ed_code ed_drift_record(struct ed_store *st, const char *command, const char *at,
+			     const struct ed_drift *d, int64_t *run_id, struct ed_err *err)
+{
+	struct ed_run_row *rows = d->n ? calloc(d->n, sizeof(*rows)) : NULL;
+	if (d->n && !rows)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	for (size_t i = 0; i < d->n; i++) {
+		const struct ed_drift_entry *e = &d->v[i];
+		rows[i] = (struct ed_run_row){
+			.role = e->role ? e->role : "",
+			.kind = e->kind,
+			.key = e->key,
+			.key_len = e->key_len,
+			.change = ed_change_name(e->change),
+			.severity = e->severity,
+			.ignored = e->ignored,
+		};
+	}
+	struct ed_run run = {
+		.command = command,
+		.at = at,
+		.reference_env = d->ref.env,
+		.candidate_env = d->cand.env,
+		.refs = d->nrefs ? d->refs : &d->ref,
+		.nrefs = d->nrefs ? d->nrefs : 1,
+		.cands = d->ncands ? d->cands : &d->cand,
+		.ncands = d->ncands ? d->ncands : 1,
+		.added = d->added,
+		.removed = d->removed,
+		.changed = d->changed,
+		.ignored = d->ignored,
+		.blocking = d->blocking,
+		.policy = d->policy,
+		.rows = rows,
+		.nrows = d->n,
+	};
+	enum ed_code rc = ed_store_record_run(st, &run, run_id, err);
+	free(rows);
+	return rc;
+}
