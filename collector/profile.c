@@ -56,34 +56,6 @@ void ed_strlist_release(struct ed_strlist *l)
 	l->n = 0;
 }
 
-static const char *const format_names[] = {
-	[ED_CFG_NONE] = "none",
-	[ED_CFG_JSON] = "json",
-	[ED_CFG_YAML] = "yaml",
-	[ED_CFG_INI] = "ini",
-	[ED_CFG_KEYVALUE] = "keyvalue",
-};
-#define NFORMAT_NAMES (sizeof(format_names) / sizeof(format_names[0]))
-
-bool ed_config_format_parse(const char *name, enum ed_config_format *out)
-{
-	for (size_t i = 0; name && i < NFORMAT_NAMES; i++) {
-		if (strcmp(name, format_names[i]) == 0) {
-			*out = (enum ed_config_format)i;
-			return true;
-		}
-	}
-	*out = ED_CFG_NONE;
-	return false;
-}
-
-const char *ed_config_format_name(enum ed_config_format f)
-{
-	if ((size_t)f >= NFORMAT_NAMES)
-		return "none";
-	return format_names[f];
-}
-
 /* ---- lifecycle ---- */
 
 /* The profile's lists, for release and copy (offsets into struct ed_profile). */
