@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ed/collect.h"
 #include "ed/profile.h"
 #include "ed/source.h"
 
@@ -392,9 +393,6 @@ static const char *const sections[] = {"collect", "secrets", "content", "formats
 				       "python", "npm"};
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
-static const char *const package_managers[] = {"auto", "none", "dpkg", "rpm", "apk", "pypi",
-					       "npm"};
-
 struct parse {
 	struct ed_profile *p;   /* the copy being filled */
 	const char *origin;
@@ -663,14 +661,16 @@ static bool item_nameglob(struct parse *ps, const char *s)
 
 static bool item_package(struct parse *ps, const char *s)
 {
-	bool known = false;
-	for (size_t i = 0; i < sizeof(package_managers) / sizeof(package_managers[0]); i++)
-		known = known || strcmp(s, package_managers[i]) == 0;
-	if (!known)
-		return fail(ps, ED_PARSE,
-			    "'packages': unknown package manager '%s' (auto, none, dpkg, rpm, apk, "
-			    "pypi, npm)",
-			    s);
+	if (strcmp(s, "auto") && strcmp(s, "none") &&
+	    !ed_collector_find(ED_COLLECTOR_PACKAGES, s, strlen(s))) {
+		struct ed_buf known = ED_BUF_INIT;
+		if (ed_collector_names(ED_COLLECTOR_PACKAGES, &known))
+			return nomem(ps);
+		fail(ps, ED_PARSE, "'packages': unknown package manager '%s' (auto, none, %s)", s,
+		     ed_buf_str(&known));
+		ed_buf_release(&known);
+		return false;
+	}
 	if (!add_unique(ps, F_PACKAGES, s))
 		return false;
 	const struct ed_strlist *l = &ps->p->packages;
