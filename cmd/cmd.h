@@ -39,7 +39,6 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_export(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli);
 
-extern const char ed_usage_collect[];
 extern const char ed_usage_diff[];
 extern const char ed_usage_gate[];
 extern const char ed_usage_policy[];
