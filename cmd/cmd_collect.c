@@ -197,11 +197,12 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			     "any later wait for the host (default 30): a host that stops "
 			     "answering fails the collection, never hangs it"),
 		ED_OPT_TEXT_("Every host of an inventory:\n"
-			     "  --inventory FILE [--env ENV]... [-j N] [--full] collects every host of "
-			     "an inventory (docs/inventory.md) over SSH, N hosts at a time (-j, "
-			     "default 8), one snapshot per host; --env limits it to some "
-			     "environments. Ends with a table: host, status, items, seconds, error. "
-			     "Exit 0 when every host was stored, 2 otherwise (the others are stored)."),
+			     "  --inventory FILE [--env ENV]... [-j N] [--full] is 'envdrift inventory "
+			     "FILE ...': it collects every host of an inventory (docs/inventory.md) "
+			     "over SSH, N hosts at a time (-j, default 8), one snapshot per host; "
+			     "--env limits it to some environments. Ends with a table: host, status, "
+			     "items, seconds, error. Exit 0 when every host was stored, 2 otherwise "
+			     "(the others are stored). See 'envdrift inventory --help'."),
 		ED_OPT_END_(),
 	};
 	int status = ed_opt_status(ed_opt_parse(&help, opts, argc, argv, cli, NULL));
@@ -514,7 +515,10 @@ static int fail(const struct args *a, struct collection *c, struct ed_err *err)
 	return status;
 }
 
-/* 'collect --inventory FILE ...': every host of an inventory (cmd_inventory.c). */
+/*
+ * 'collect --inventory FILE ...' is 'inventory FILE ...': the inventory
+ * command reads the whole command line with its own options.
+ */
 static bool inventory_alias(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
@@ -526,7 +530,7 @@ static bool inventory_alias(int argc, char **argv)
 int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 {
 	if (inventory_alias(argc, argv))
-		return ed_collect_inventory(argc, argv, cli);
+		return ed_cmd_inventory(argc, argv, cli);
 	struct args a = {.role = "", .threads = -1};
 	struct collection c = {0};
 	struct ed_err err = {0};

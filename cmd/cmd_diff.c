@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "ed/diff.h"
+#include "ed/inventory.h"
 #include "ed/policy.h"
 #include "ed/store.h"
 
@@ -221,11 +222,16 @@ static bool inventory_missing(const char *inventory, const struct ed_drift *d, s
 	const char *envs[2] = {d->ref.env, d->cand.env};
 	const struct ed_snapref *v[2] = {d->refs, d->cands};
 	size_t nv[2] = {d->nrefs, d->ncands};
-	for (int k = 0; k < 2; k++) {
+	struct ed_buf text = ED_BUF_INIT;
+	bool bad = ed_cli_inventory_read(inventory, &text, err) != ED_OK;
+	for (int k = 0; k < 2 && !bad; k++) {
 		char **names = NULL;
 		size_t n = 0;
-		if (ed_inventory_hosts(inventory, envs[k], &names, &n, err))
-			return true;
+		if (ed_inventory_hosts(ed_str_of(ed_buf_str(&text), text.len), inventory, envs[k],
+				       &names, &n, err)) {
+			bad = true;
+			break;
+		}
 		bool missing = false;
 		for (size_t i = 0; i < n && !missing; i++) {
 			bool found = false;
@@ -241,10 +247,10 @@ static bool inventory_missing(const char *inventory, const struct ed_drift *d, s
 		for (size_t i = 0; i < n; i++)
 			free(names[i]);
 		free(names);
-		if (missing)
-			return true;
+		bad = missing;
 	}
-	return false;
+	ed_buf_release(&text);
+	return bad;
 }
 
 /* Exit 2 reasons: a host of the previous recorded run of this pair has no snapshot now. */
