@@ -4,6 +4,7 @@
  * which order they run against a source into a sink, and the digest of how a
  * snapshot was collected.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,19 +214,23 @@ const struct ed_collector_ops *ed_collector_find(enum ed_collector_kind kind, co
 	return NULL;
 }
 
-int ed_collector_names(enum ed_collector_kind kind, struct ed_buf *out)
+const char *ed_collector_names(enum ed_collector_kind kind, char out[ED_COLLECTOR_NAMES_MAX])
 {
-	size_t old = out->len;
-	int bad = 0;
-	for (size_t i = 0; i < NCOLLECTORS; i++)
-		if (collectors[i].kind == kind)
-			bad |= ed_buf_addf(out, "%s%s", out->len > old ? ", " : "", collectors[i].name);
-	if (bad) {
-		out->len = old;
-		if (out->p)
-			out->p[old] = '\0';
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < NCOLLECTORS; i++) {
+		if (collectors[i].kind != kind)
+			continue;
+		int n = snprintf(out + at, ED_COLLECTOR_NAMES_MAX - at, "%s%s", at ? ", " : "",
+				 collectors[i].name);
+		if (n < 0 || (size_t)n >= ED_COLLECTOR_NAMES_MAX - at) {
+			/* The table is static: its names fit (test_collectors checks them). */
+			assert(!"ED_COLLECTOR_NAMES_MAX holds the names of every kind");
+			break;
+		}
+		at += (size_t)n;
 	}
-	return bad ? -1 : 0;
+	return out;
 }
 
 /* ---- the plan ---- */
@@ -251,13 +256,10 @@ static enum ed_code check_packages(const struct ed_strlist *l, struct ed_err *er
 		const char *m = l->v[i];
 		if (strcmp(m, "auto") && strcmp(m, "none") &&
 		    !ed_collector_find(ED_COLLECTOR_PACKAGES, m, strlen(m))) {
-			struct ed_buf known = ED_BUF_INIT;
-			if (ed_collector_names(ED_COLLECTOR_PACKAGES, &known))
-				return ed_err_set(err, ED_NOMEM, "out of memory");
-			ed_err_set(err, ED_USAGE, "--packages: unknown manager '%s' (known: auto, none, %s)",
-				   m, ed_buf_str(&known));
-			ed_buf_release(&known);
-			return ED_USAGE;
+			char known[ED_COLLECTOR_NAMES_MAX];
+			return ed_err_set(err, ED_USAGE,
+					  "--packages: unknown manager '%s' (known: auto, none, %s)", m,
+					  ed_collector_names(ED_COLLECTOR_PACKAGES, known));
 		}
 	}
 	if (ed_strlist_has(l, "none") && l->n > 1)
@@ -265,8 +267,7 @@ static enum ed_code check_packages(const struct ed_strlist *l, struct ed_err *er
 	return ED_OK;
 }
 
-/* "[NAME=]ENGINE:TARGET" into a step of the engine's collector. */
-static enum ed_code plan_schema(struct ed_collect_plan *plan, const char *arg, struct ed_err *err)
+bool ed_collect_schema_split(const char *arg, struct ed_schema_arg *out)
 {
 	const char *colon = strchr(arg, ':');
 	const char *eq = strchr(arg, '=');
@@ -277,25 +278,35 @@ static enum ed_code plan_schema(struct ed_collect_plan *plan, const char *arg, s
 		eq = NULL;
 	colon = strchr(spec, ':');
 	if (!colon || colon == spec || !colon[1])
+		return false;
+	*out = (struct ed_schema_arg){.name = eq ? arg : NULL,
+				      .name_len = eq ? (size_t)(eq - arg) : 0,
+				      .engine = spec,
+				      .engine_len = (size_t)(colon - spec),
+				      .target = colon + 1};
+	return true;
+}
+
+/* "[NAME=]ENGINE:TARGET" into a step of the engine's collector. */
+static enum ed_code plan_schema(struct ed_collect_plan *plan, const char *arg, struct ed_err *err)
+{
+	struct ed_schema_arg sa;
+	if (!ed_collect_schema_split(arg, &sa))
 		return ed_err_set(err, ED_USAGE,
 				  "--schema %s: expected [NAME=]ENGINE:TARGET, e.g. app=sqlite:/var/lib/app.db",
 				  arg);
-	size_t elen = (size_t)(colon - spec);
-	const char *target = colon + 1;
-	const struct ed_collector_ops *ops = ed_collector_find(ED_COLLECTOR_SCHEMA, spec, elen);
+	const struct ed_collector_ops *ops =
+		ed_collector_find(ED_COLLECTOR_SCHEMA, sa.engine, sa.engine_len);
 	if (!ops) {
-		struct ed_buf known = ED_BUF_INIT;
-		if (ed_collector_names(ED_COLLECTOR_SCHEMA, &known))
-			return ed_err_set(err, ED_NOMEM, "out of memory");
-		ed_err_set(err, ED_USAGE, "--schema %s: unknown engine '%.*s' (known: %s)", arg,
-			   (int)elen, spec, ed_buf_str(&known));
-		ed_buf_release(&known);
-		return ED_USAGE;
+		char known[ED_COLLECTOR_NAMES_MAX];
+		return ed_err_set(err, ED_USAGE, "--schema %s: unknown engine '%.*s' (known: %s)", arg,
+				  (int)sa.engine_len, sa.engine,
+				  ed_collector_names(ED_COLLECTOR_SCHEMA, known));
 	}
-	char *label = eq ? ed_strndup(arg, (size_t)(eq - arg)) : NULL;
-	if (eq && !label)
+	char *label = sa.name ? ed_strndup(sa.name, sa.name_len) : NULL;
+	if (sa.name && !label)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
-	enum ed_code rc = ops->target(arg, target, &label, err);
+	enum ed_code rc = ops->target(arg, sa.target, &label, err);
 	if (rc) {
 		free(label);
 		return rc;
@@ -307,7 +318,7 @@ static enum ed_code plan_schema(struct ed_collect_plan *plan, const char *arg, s
 		free(label);
 		return ED_USAGE;
 	}
-	return add_step(plan, ops, true, label, target, err);
+	return add_step(plan, ops, true, label, sa.target, err);
 }
 
 enum ed_code ed_collect_plan_init(const struct ed_profile *p, struct ed_collect_plan *plan,

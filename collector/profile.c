@@ -661,16 +661,11 @@ static bool item_nameglob(struct parse *ps, const char *s)
 
 static bool item_package(struct parse *ps, const char *s)
 {
+	char known[ED_COLLECTOR_NAMES_MAX];
 	if (strcmp(s, "auto") && strcmp(s, "none") &&
-	    !ed_collector_find(ED_COLLECTOR_PACKAGES, s, strlen(s))) {
-		struct ed_buf known = ED_BUF_INIT;
-		if (ed_collector_names(ED_COLLECTOR_PACKAGES, &known))
-			return nomem(ps);
-		fail(ps, ED_PARSE, "'packages': unknown package manager '%s' (auto, none, %s)", s,
-		     ed_buf_str(&known));
-		ed_buf_release(&known);
-		return false;
-	}
+	    !ed_collector_find(ED_COLLECTOR_PACKAGES, s, strlen(s)))
+		return fail(ps, ED_PARSE, "'packages': unknown package manager '%s' (auto, none, %s)",
+			    s, ed_collector_names(ED_COLLECTOR_PACKAGES, known));
 	if (!add_unique(ps, F_PACKAGES, s))
 		return false;
 	const struct ed_strlist *l = &ps->p->packages;
@@ -698,29 +693,23 @@ static bool item_sysctl(struct parse *ps, const char *s)
 /* "[NAME=]ENGINE:TARGET", checked as `collect --schema` checks it. */
 static bool item_schema(struct parse *ps, const char *s)
 {
-	const char *colon = strchr(s, ':');
-	const char *eq = strchr(s, '=');
-	const char *spec = s;
-	if (eq && colon && eq < colon)
-		spec = eq + 1;
-	else
-		eq = NULL;
-	colon = strchr(spec, ':');
-	if (!colon || colon == spec || !colon[1])
+	struct ed_schema_arg sa;
+	if (!ed_collect_schema_split(s, &sa))
 		return fail(ps, ED_PARSE,
 			    "'schema': '%s' is not [NAME=]ENGINE:TARGET "
 			    "(e.g. app=sqlite:/var/lib/app.db)",
 			    s);
-	if (eq && (eq == s || memchr(s, '/', (size_t)(eq - s))))
+	if (sa.name && (!sa.name_len || memchr(sa.name, '/', sa.name_len)))
 		return fail(ps, ED_PARSE, "'schema': the name in '%s' must be non-empty, without '/'",
 			    s);
-	size_t elen = (size_t)(colon - spec);
-	bool sqlite = elen == 6 && memcmp(spec, "sqlite", 6) == 0;
-	bool postgres = elen == 8 && memcmp(spec, "postgres", 8) == 0;
-	if (!sqlite && !postgres)
-		return fail(ps, ED_PARSE, "'schema': unknown engine '%.*s' in '%s' (sqlite, postgres)",
-			    (int)elen, spec, s);
-	if (sqlite && colon[1] != '/')
+	const struct ed_collector_ops *ops =
+		ed_collector_find(ED_COLLECTOR_SCHEMA, sa.engine, sa.engine_len);
+	char known[ED_COLLECTOR_NAMES_MAX];
+	if (!ops)
+		return fail(ps, ED_PARSE, "'schema': unknown engine '%.*s' in '%s' (%s)",
+			    (int)sa.engine_len, sa.engine, s,
+			    ed_collector_names(ED_COLLECTOR_SCHEMA, known));
+	if (strcmp(ops->name, "sqlite") == 0 && sa.target[0] != '/')
 		return fail(ps, ED_PARSE, "'schema': the sqlite file in '%s' must be an absolute path",
 			    s);
 	return add_unique(ps, F_SCHEMAS, s);

@@ -257,12 +257,27 @@ void ed_collect_plan_release(struct ed_collect_plan *plan);
 enum ed_code ed_collect_run(const struct ed_collect_ctx *c, const struct ed_collect_plan *plan,
 			    struct ed_err *err);
 
+/* The parts of a schema argument "[NAME=]ENGINE:TARGET", borrowed from it. */
+struct ed_schema_arg {
+	const char *name;   /* NULL when there is no "NAME=" */
+	size_t name_len;
+	const char *engine; /* not NUL-terminated */
+	size_t engine_len;  /* at least 1 */
+	const char *target; /* to the end of the argument; not empty */
+};
+
+/* Splits arg into out; false when it has no non-empty ENGINE:TARGET. */
+bool ed_collect_schema_split(const char *arg, struct ed_schema_arg *out);
+
 /* The row of kind named name (len bytes); NULL when there is none. */
 const struct ed_collector_ops *ed_collector_find(enum ed_collector_kind kind, const char *name,
 						 size_t len);
 
-/* Appends the names of kind's rows, in table order, joined by ", ". -1 out of memory. */
-int ed_collector_names(enum ed_collector_kind kind, struct ed_buf *out);
+/* Room for the names of one kind's rows, joined by ", ", and a NUL. */
+#define ED_COLLECTOR_NAMES_MAX 128
+
+/* Writes the names of kind's rows, in table order, joined by ", " into out; returns out. */
+const char *ed_collector_names(enum ed_collector_kind kind, char out[ED_COLLECTOR_NAMES_MAX]);
 
 /*
  * How a snapshot is collected, as a digest (32 hex digits and a NUL):

@@ -126,6 +126,17 @@ static void test_plans(void)
 	ed_profile_release(&p);
 }
 
+static void test_names(void)
+{
+	char known[ED_COLLECTOR_NAMES_MAX];
+	is_str(ed_collector_names(ED_COLLECTOR_PACKAGES, known), "dpkg, rpm, apk, pypi, npm",
+	       "the package managers, in the order messages list them");
+	is_str(ed_collector_names(ED_COLLECTOR_SCHEMA, known), "sqlite, postgres", "the schema engines");
+	const struct ed_collector_ops *o = ed_collector_find(ED_COLLECTOR_PACKAGES, "rpmx", 3);
+	ok(o && strcmp(o->name, "rpm") == 0, "find takes a length: 'rpm' of 'rpmx'");
+	ok(!ed_collector_find(ED_COLLECTOR_PACKAGES, "sqlite", 6), "find looks in one kind only");
+}
+
 static void test_refused(void)
 {
 	static const struct {
@@ -254,6 +265,7 @@ int main(void)
 	if (!mkdtemp(root))
 		die("mkdtemp");
 	test_plans();
+	test_names();
 	test_refused();
 	test_run();
 	test_sig();
