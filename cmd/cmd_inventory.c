@@ -260,6 +260,26 @@ static void run(struct job *jobs, size_t n, size_t total, int njobs, const char 
 		fputs("\r\033[K", stderr);
 }
 
+/* The table, one line per host, and the closing line; the exit status. */
+static int summary(const struct job *jobs, size_t n, size_t total)
+{
+	size_t failed = 0;
+	printf("%-12s %-20s %-7s %9s %8s  %s\n", "ENV", "HOST", "STATUS", "ITEMS", "SECONDS", "ERROR");
+	for (size_t i = 0; i < n; i++) {
+		const struct job *j = &jobs[i];
+		if (j->status < 0)
+			continue;
+		failed += j->status != 2;
+		printf("%-12s %-20s %-7s %9lld %8.1f  %s\n", j->h->env, j->h->name,
+		       j->status == 2 ? "ok" : "failed", j->items, j->seconds,
+		       j->status == 2 ? "" : j->error ? j->error : "");
+	}
+	fflush(stdout);
+	fprintf(stderr, "envdrift: %zu of %zu hosts collected%s\n", total - failed, total,
+		failed ? "; the failed hosts have no new snapshot" : "");
+	return failed ? ED_EXIT_ERROR : ED_EXIT_OK;
+}
+
 static int parse_jobs(const struct ed_opt *o, const char *arg, void *ctx)
 {
 	(void)o;
@@ -364,22 +384,7 @@ int ed_cmd_inventory(int argc, char **argv, struct ed_cli *cli)
 			total++;
 	}
 	run(jobs, inv.nhosts, total, njobs, self, cli->db, key.p, dir, full, st);
-	/* The summary: one line per host. */
-	size_t failed = 0;
-	printf("%-12s %-20s %-7s %9s %8s  %s\n", "ENV", "HOST", "STATUS", "ITEMS", "SECONDS", "ERROR");
-	for (size_t i = 0; i < inv.nhosts; i++) {
-		const struct job *j = &jobs[i];
-		if (j->status < 0)
-			continue;
-		failed += j->status != 2;
-		printf("%-12s %-20s %-7s %9lld %8.1f  %s\n", j->h->env, j->h->name,
-		       j->status == 2 ? "ok" : "failed", j->items, j->seconds,
-		       j->status == 2 ? "" : j->error ? j->error : "");
-	}
-	fflush(stdout);
-	fprintf(stderr, "envdrift: %zu of %zu hosts collected%s\n", total - failed, total,
-		failed ? "; the failed hosts have no new snapshot" : "");
-	status = failed ? ED_EXIT_ERROR : ED_EXIT_OK;
+	status = summary(jobs, inv.nhosts, total);
 	goto out;
 fail:
 	status = ed_cli_fail(&err);
