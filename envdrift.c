@@ -10,6 +10,7 @@
 static const struct ed_cmd commands[] = {
 	{"init", ed_cmd_init, "create or migrate the store"},
 	{"collect", ed_cmd_collect, "fingerprint one host into a snapshot"},
+	{"inventory", ed_cmd_inventory, "collect every host of an inventory over SSH"},
 	{"snapshots", ed_cmd_snapshots, "list snapshots"},
 	{"diff", ed_cmd_diff, "show how a candidate differs from a reference"},
 	{"gate", ed_cmd_gate, "pre-release check: exit 0 only if staging mirrors production"},

@@ -26,11 +26,11 @@ struct ed_cmd {
 
 int ed_cmd_init(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli);
-/* collect --inventory: every host of an inventory, N at a time (cmd_inventory.c). */
-int ed_collect_inventory(int argc, char **argv, struct ed_cli *cli);
-/* The host names env lists in the inventory at path (malloc'd array of malloc'd names). */
-enum ed_code ed_inventory_hosts(const char *path, const char *env, char ***names, size_t *n,
-				struct ed_err *err);
+/* Every host of an inventory, N at a time; also 'collect --inventory' (cmd_inventory.c). */
+int ed_cmd_inventory(int argc, char **argv, struct ed_cli *cli);
+struct ed_buf;
+/* Reads the inventory file at path into text, for ed_inventory_parse() (cmd_inventory.c). */
+enum ed_code ed_cli_inventory_read(const char *path, struct ed_buf *text, struct ed_err *err);
 int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli);
@@ -39,7 +39,6 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_export(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli);
 
-extern const char ed_usage_collect[];
 
 /* Prints the error and returns ED_EXIT_ERROR. */
 int ed_cli_fail(const struct ed_err *err);

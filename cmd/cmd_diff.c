@@ -11,6 +11,7 @@
 #include "ed/diff.h"
 #include "ed/isotime.h"
 #include "ed/gate.h"
+#include "ed/inventory.h"
 #include "ed/policy.h"
 #include "ed/store.h"
 
@@ -165,17 +166,20 @@ static enum ed_code check_inventory(const char *inventory, const struct ed_drift
 	const char *envs[2] = {d->ref.env, d->cand.env};
 	const struct ed_snapref *v[2] = {d->refs, d->cands};
 	size_t nv[2] = {d->nrefs, d->ncands};
-	enum ed_code rc = ED_OK;
+	struct ed_buf text = ED_BUF_INIT;
+	enum ed_code rc = ed_cli_inventory_read(inventory, &text, err);
 	for (int k = 0; k < 2 && !rc; k++) {
 		char **names = NULL;
 		size_t n = 0;
-		rc = ed_inventory_hosts(inventory, envs[k], &names, &n, err);
+		rc = ed_inventory_hosts(ed_str_of(ed_buf_str(&text), text.len), inventory, envs[k],
+					&names, &n, err);
 		if (!rc)
 			rc = ed_gate_check_inventory(inventory, envs[k], names, n, v[k], nv[k], err);
 		for (size_t i = 0; i < n; i++)
 			free(names[i]);
 		free(names);
 	}
+	ed_buf_release(&text);
 	return rc;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What every structured config format shares: the dispatcher, leaf emission,
+ * What every structured config format shares: the table of formats, leaf emission,
  * canonical JSON text, redaction edits and the check of a redacted text, and
  * the redaction of JSON (a small scanner: jansson keeps no byte positions).
  */
@@ -280,25 +280,48 @@ void ed_cfg_edits_release(struct ed_cfg_edits *e)
 	e->n = e->cap = 0;
 }
 
-/* ---- dispatch ---- */
+/* ---- the formats ---- */
+
+/* One row per format, indexed by enum ed_config_format; "none" has no parser. */
+static const struct ed_config_format_ops formats[] = {
+	[ED_CFG_NONE] = {"none", NULL, NULL},
+	[ED_CFG_JSON] = {"json", ed_config_json_parse, ed_cfg_json_redact},
+	[ED_CFG_YAML] = {"yaml", ed_config_yaml_parse, ed_cfg_yaml_redact},
+	[ED_CFG_INI] = {"ini", ed_config_ini_parse, ed_cfg_ini_redact},
+	[ED_CFG_KEYVALUE] = {"keyvalue", ed_config_keyvalue_parse, ed_cfg_keyvalue_redact},
+};
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+const struct ed_config_format_ops *ed_config_format_get(enum ed_config_format f)
+{
+	return (size_t)f < NFORMATS && formats[f].parse ? &formats[f] : NULL;
+}
+
+bool ed_config_format_parse(const char *name, enum ed_config_format *out)
+{
+	for (size_t i = 0; name && i < NFORMATS; i++) {
+		if (strcmp(name, formats[i].name) == 0) {
+			*out = (enum ed_config_format)i;
+			return true;
+		}
+	}
+	*out = ED_CFG_NONE;
+	return false;
+}
+
+const char *ed_config_format_name(enum ed_config_format f)
+{
+	return (size_t)f < NFORMATS ? formats[f].name : "none";
+}
 
 enum ed_code ed_config_parse(enum ed_config_format fmt, struct ed_str text, const char *path,
 			     const struct ed_secrets *sec, struct ed_sink *sink, size_t *nsecrets,
 			     struct ed_err *err)
 {
-	switch (fmt) {
-	case ED_CFG_JSON:
-		return ed_config_json_parse(text, path, sec, sink, nsecrets, err);
-	case ED_CFG_YAML:
-		return ed_config_yaml_parse(text, path, sec, sink, nsecrets, err);
-	case ED_CFG_INI:
-		return ed_config_ini_parse(text, path, sec, sink, nsecrets, err);
-	case ED_CFG_KEYVALUE:
-		return ed_config_keyvalue_parse(text, path, sec, sink, nsecrets, err);
-	case ED_CFG_NONE:
-		break;
-	}
-	return ed_err_set(err, ED_USAGE, "%s: no structured format to read it as", path);
+	const struct ed_config_format_ops *f = ed_config_format_get(fmt);
+	if (!f)
+		return ed_err_set(err, ED_USAGE, "%s: no structured format to read it as", path);
+	return f->parse(text, path, sec, sink, nsecrets, err);
 }
 
 /* ---- JSON redaction: a scanner that only finds the byte ranges of secret values ---- */
@@ -737,28 +760,15 @@ enum ed_code ed_config_redact(enum ed_config_format fmt, struct ed_str text, con
 	bool good = false;
 
 	*ok = false;
-	switch (fmt) {
-	case ED_CFG_NONE:
+	const struct ed_config_format_ops *f = ed_config_format_get(fmt);
+	if (fmt == ED_CFG_NONE) {
+		/* No structure, no known secrets: the text as it is. */
 		if (ed_buf_add(&cand, t.p, t.len))
 			goto nomem;
-		good = true;
-		break;
-	case ED_CFG_JSON:
-		rc = ed_cfg_json_redact(t, path, &real, &cand, &good, err);
-		break;
-	case ED_CFG_YAML:
-		rc = ed_cfg_yaml_redact(t, path, &real, &cand, &good, err);
-		break;
-	case ED_CFG_INI:
-		rc = ed_cfg_ini_redact(t, path, &real, &cand, &good, err);
-		break;
-	case ED_CFG_KEYVALUE:
-		rc = ed_cfg_keyvalue_redact(t, path, &real, &cand, &good, err);
-		break;
-	}
-	if (rc != ED_OK || !good)
-		goto out;
-	if (fmt != ED_CFG_NONE) {
+	} else {
+		if (!f || (rc = f->redact(t, path, &real, &cand, &good, err)) != ED_OK || !good)
+			goto out;
+		/* The candidate must read as the original does, secrets aside. */
 		good = false;
 		if ((rc = collect(fmt, t, path, &real, &orig, err)) ||
 		    (rc = collect(fmt, ed_str_of(ed_buf_str(&cand), cand.len), path, &none, &red, err)) ||

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ed/collect.h"
 #include "ed/profile.h"
 #include "ed/source.h"
 
@@ -54,34 +55,6 @@ void ed_strlist_release(struct ed_strlist *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
-}
-
-static const char *const format_names[] = {
-	[ED_CFG_NONE] = "none",
-	[ED_CFG_JSON] = "json",
-	[ED_CFG_YAML] = "yaml",
-	[ED_CFG_INI] = "ini",
-	[ED_CFG_KEYVALUE] = "keyvalue",
-};
-#define NFORMAT_NAMES (sizeof(format_names) / sizeof(format_names[0]))
-
-bool ed_config_format_parse(const char *name, enum ed_config_format *out)
-{
-	for (size_t i = 0; name && i < NFORMAT_NAMES; i++) {
-		if (strcmp(name, format_names[i]) == 0) {
-			*out = (enum ed_config_format)i;
-			return true;
-		}
-	}
-	*out = ED_CFG_NONE;
-	return false;
-}
-
-const char *ed_config_format_name(enum ed_config_format f)
-{
-	if ((size_t)f >= NFORMAT_NAMES)
-		return "none";
-	return format_names[f];
 }
 
 /* ---- lifecycle ---- */
@@ -420,9 +393,6 @@ static const char *const sections[] = {"collect", "secrets", "content", "formats
 				       "python", "npm"};
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
-static const char *const package_managers[] = {"auto", "none", "dpkg", "rpm", "apk", "pypi",
-					       "npm"};
-
 struct parse {
 	struct ed_profile *p;   /* the copy being filled */
 	const char *origin;
@@ -691,14 +661,11 @@ static bool item_nameglob(struct parse *ps, const char *s)
 
 static bool item_package(struct parse *ps, const char *s)
 {
-	bool known = false;
-	for (size_t i = 0; i < sizeof(package_managers) / sizeof(package_managers[0]); i++)
-		known = known || strcmp(s, package_managers[i]) == 0;
-	if (!known)
-		return fail(ps, ED_PARSE,
-			    "'packages': unknown package manager '%s' (auto, none, dpkg, rpm, apk, "
-			    "pypi, npm)",
-			    s);
+	char known[ED_COLLECTOR_NAMES_MAX];
+	if (strcmp(s, "auto") && strcmp(s, "none") &&
+	    !ed_collector_find(ED_COLLECTOR_PACKAGES, s, strlen(s)))
+		return fail(ps, ED_PARSE, "'packages': unknown package manager '%s' (auto, none, %s)",
+			    s, ed_collector_names(ED_COLLECTOR_PACKAGES, known));
 	if (!add_unique(ps, F_PACKAGES, s))
 		return false;
 	const struct ed_strlist *l = &ps->p->packages;
@@ -726,29 +693,23 @@ static bool item_sysctl(struct parse *ps, const char *s)
 /* "[NAME=]ENGINE:TARGET", checked as `collect --schema` checks it. */
 static bool item_schema(struct parse *ps, const char *s)
 {
-	const char *colon = strchr(s, ':');
-	const char *eq = strchr(s, '=');
-	const char *spec = s;
-	if (eq && colon && eq < colon)
-		spec = eq + 1;
-	else
-		eq = NULL;
-	colon = strchr(spec, ':');
-	if (!colon || colon == spec || !colon[1])
+	struct ed_schema_arg sa;
+	if (!ed_collect_schema_split(s, &sa))
 		return fail(ps, ED_PARSE,
 			    "'schema': '%s' is not [NAME=]ENGINE:TARGET "
 			    "(e.g. app=sqlite:/var/lib/app.db)",
 			    s);
-	if (eq && (eq == s || memchr(s, '/', (size_t)(eq - s))))
+	if (sa.name && (!sa.name_len || memchr(sa.name, '/', sa.name_len)))
 		return fail(ps, ED_PARSE, "'schema': the name in '%s' must be non-empty, without '/'",
 			    s);
-	size_t elen = (size_t)(colon - spec);
-	bool sqlite = elen == 6 && memcmp(spec, "sqlite", 6) == 0;
-	bool postgres = elen == 8 && memcmp(spec, "postgres", 8) == 0;
-	if (!sqlite && !postgres)
-		return fail(ps, ED_PARSE, "'schema': unknown engine '%.*s' in '%s' (sqlite, postgres)",
-			    (int)elen, spec, s);
-	if (sqlite && colon[1] != '/')
+	const struct ed_collector_ops *ops =
+		ed_collector_find(ED_COLLECTOR_SCHEMA, sa.engine, sa.engine_len);
+	char known[ED_COLLECTOR_NAMES_MAX];
+	if (!ops)
+		return fail(ps, ED_PARSE, "'schema': unknown engine '%.*s' in '%s' (%s)",
+			    (int)sa.engine_len, sa.engine, s,
+			    ed_collector_names(ED_COLLECTOR_SCHEMA, known));
+	if (strcmp(ops->name, "sqlite") == 0 && sa.target[0] != '/')
 		return fail(ps, ED_PARSE, "'schema': the sqlite file in '%s' must be an absolute path",
 			    s);
 	return add_unique(ps, F_SCHEMAS, s);

@@ -177,4 +177,115 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 				      const char *path, struct ed_sink *sink,
 				      struct ed_err *err);
 
+/* --- the collectors as a table (collector/collectors.c) --- */
+
+/* What a collection runs with; everything is borrowed for the run. */
+struct ed_collect_ctx {
+	struct ed_source *src;
+	struct ed_sink *sink;
+	const struct ed_secrets *secrets;   /* the store's key and the secret patterns */
+	const struct ed_profile *profile;   /* what to collect; threads: hashing threads */
+	const struct ed_baseline *baseline; /* the previous snapshot; NULL: read every file */
+	bool progress;                      /* a progress line on stderr (a terminal) */
+	bool delta;                         /* the sink writes a delta on the baseline */
+	struct ed_files_stats *stats;       /* added to; may be NULL */
+};
+
+enum ed_collector_kind {
+	ED_COLLECTOR_FILES,    /* the profile's trees */
+	ED_COLLECTOR_SYSTEM,   /* system facts */
+	ED_COLLECTOR_PACKAGES, /* a package manager, named as --packages names it */
+	ED_COLLECTOR_SCHEMA,   /* a database engine, named as --schema ENGINE:... names it */
+};
+
+struct ed_collect_step;
+
+/* One collector: a row of the table. */
+struct ed_collector_ops {
+	const char *name; /* "dpkg", "sqlite" */
+	enum ed_collector_kind kind;
+	/*
+	 * Does it apply on this source (dpkg: /var/lib/dpkg/status is a file)?
+	 * What --packages auto asks; NULL: always.
+	 */
+	bool (*present)(const struct ed_collect_ctx *c);
+	/*
+	 * Runs it against c->src into c->sink. A package manager found by auto
+	 * (step->named false) forgives what only says it is not there.
+	 */
+	enum ed_code (*collect)(const struct ed_collect_ctx *c, const struct ed_collect_step *step,
+				struct ed_err *err);
+	/*
+	 * Schema engines: checks the TARGET of --schema arg and, when *label is
+	 * NULL, sets it to the database's default name (malloc'd). ED_USAGE
+	 * quoting arg, ED_NOMEM.
+	 */
+	enum ed_code (*target)(const char *arg, const char *target, char **label,
+			       struct ed_err *err);
+};
+
+/* One collector to run, and what it is pointed at. */
+struct ed_collect_step {
+	const struct ed_collector_ops *ops;
+	bool named;         /* asked for by name: it must work; else run only if present */
+	char *label;        /* schemas: the database's name in item keys (owned) */
+	const char *target; /* schemas: FILE or CONNINFO (borrowed from the profile) */
+};
+
+/* What a profile asks to collect, in the order it runs. */
+struct ed_collect_plan {
+	struct ed_collect_step *steps;
+	size_t n;
+};
+
+/*
+ * The plan of profile p: files, system facts, the package managers of
+ * p->packages ("auto": each one, run if present; "none": none), then one
+ * step per p->schemas entry "[NAME=]ENGINE:TARGET". ED_USAGE for an unknown
+ * manager or engine, or a malformed schema, quoting it; ED_NOMEM. Borrows p
+ * (which must outlive the plan); release with ed_collect_plan_release(),
+ * also after an error.
+ */
+enum ed_code ed_collect_plan_init(const struct ed_profile *p, struct ed_collect_plan *plan,
+				  struct ed_err *err);
+void ed_collect_plan_release(struct ed_collect_plan *plan);
+
+/*
+ * Runs the steps of plan in order; stops at the first error (the sink's,
+ * ED_NOMEM, or a collector's: see each collector's header).
+ */
+enum ed_code ed_collect_run(const struct ed_collect_ctx *c, const struct ed_collect_plan *plan,
+			    struct ed_err *err);
+
+/* The parts of a schema argument "[NAME=]ENGINE:TARGET", borrowed from it. */
+struct ed_schema_arg {
+	const char *name;   /* NULL when there is no "NAME=" */
+	size_t name_len;
+	const char *engine; /* not NUL-terminated */
+	size_t engine_len;  /* at least 1 */
+	const char *target; /* to the end of the argument; not empty */
+};
+
+/* Splits arg into out; false when it has no non-empty ENGINE:TARGET. */
+bool ed_collect_schema_split(const char *arg, struct ed_schema_arg *out);
+
+/* The row of kind named name (len bytes); NULL when there is none. */
+const struct ed_collector_ops *ed_collector_find(enum ed_collector_kind kind, const char *name,
+						 size_t len);
+
+/* Room for the names of one kind's rows, joined by ", ", and a NUL. */
+#define ED_COLLECTOR_NAMES_MAX 128
+
+/* Writes the names of kind's rows, in table order, joined by ", " into out; returns out. */
+const char *ed_collector_names(enum ed_collector_kind kind, char out[ED_COLLECTOR_NAMES_MAX]);
+
+/*
+ * How a snapshot is collected, as a digest (32 hex digits and a NUL):
+ * envdrift's version, the root (NULL: "/"), and every profile setting that
+ * decides which items a collection makes. A delta is only written on a
+ * snapshot with the same. ED_NOMEM.
+ */
+enum ed_code ed_collect_sig(const struct ed_profile *p, const char *root, char out[33],
+			    struct ed_err *err);
+
 #endif

@@ -48,9 +48,26 @@
  */
 
 /*
- * Dispatches on fmt: ED_CFG_JSON to ed_config_json_parse (ed/collect.h),
- * YAML, INI and KEYVALUE to the functions below. ED_CFG_NONE (or an unknown
- * format) is ED_USAGE.
+ * One structured config format: its name in profiles ([formats] rules), its
+ * parser (the common contract above) and its redactor, which writes the
+ * candidate text with secret values replaced into out (reset first); *ok false
+ * when the text cannot be parsed. ed_config_redact() checks the candidate.
+ */
+struct ed_config_format_ops {
+	const char *name;
+	enum ed_code (*parse)(struct ed_str text, const char *path, const struct ed_secrets *sec,
+			      struct ed_sink *sink, size_t *nsecrets, struct ed_err *err);
+	enum ed_code (*redact)(struct ed_str text, const char *path, const struct ed_secrets *sec,
+			       struct ed_buf *out, bool *ok, struct ed_err *err);
+};
+
+/* The row of format f (static); NULL for ED_CFG_NONE or a value out of range. */
+const struct ed_config_format_ops *ed_config_format_get(enum ed_config_format f);
+
+/*
+ * Parses with the row of fmt: ED_CFG_JSON is ed_config_json_parse
+ * (ed/collect.h), YAML, INI and KEYVALUE the functions below. ED_CFG_NONE (or
+ * an unknown format) is ED_USAGE.
  */
 enum ed_code ed_config_parse(enum ed_config_format fmt, struct ed_str text, const char *path,
 			     const struct ed_secrets *sec, struct ed_sink *sink, size_t *nsecrets,

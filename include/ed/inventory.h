@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inventories: the environments of a fleet, their hosts and how to reach
+ * them over SSH, in an INI file close to Ansible's (docs/inventory.md). The
+ * parser takes bytes, never a path.
+ */
+#ifndef ED_INVENTORY_H
+#define ED_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ed/buf.h"
+#include "ed/err.h"
+
+/*
+ * The longest inventory line accepted, in bytes, not counting its "\n" or
+ * "\r\n": libinih's buffer (200) minus CR, LF and NUL. libinih would cut a
+ * longer line silently.
+ */
+#define ED_INVENTORY_MAX_LINE 197
+
+/* One host. Strings are owned; NULL when neither the host nor its environment sets them. */
+struct ed_inventory_host {
+	char *env;         /* its section */
+	char *name;        /* its name in the store */
+	char *addr;        /* host=, required */
+	char *user;
+	char *port;        /* digits */
+	char *role;
+	char *profile;
+	char *known_hosts;
+	char *identity;
+};
+
+/* The settings of one environment (the reserved names of its section); owned. */
+struct ed_inventory_env {
+	char *name;
+	char *profile, *user, *port, *known_hosts, *identity;
+};
+
+struct ed_inventory {
+	struct ed_inventory_host *hosts; /* in file order */
+	size_t nhosts;
+	struct ed_inventory_env *envs;   /* in order of first appearance */
+	size_t nenvs;
+};
+
+/*
+ * Parses an inventory (text, read from origin, which names it in messages)
+ * into inv, which must be zeroed: every host with its environment's settings
+ * where it sets none of its own. Returns ED_OK; ED_PARSE with
+ * "ORIGIN:LINE: problem" for a line longer than ED_INVENTORY_MAX_LINE, an
+ * indented line, a name outside any section, a host listed twice in its
+ * environment, a host setting that is not NAME=VALUE, unknown, or a port that
+ * is not a number, a host without host=, or a line libinih cannot parse;
+ * ED_PARSE "inventory ORIGIN lists no host"; ED_NOMEM. Text after a NUL byte
+ * is not read. Release inv with ed_inventory_release(), also after an error.
+ */
+enum ed_code ed_inventory_parse(struct ed_str text, const char *origin, struct ed_inventory *inv,
+				struct ed_err *err);
+
+/* Frees everything inv owns and zeroes it. */
+void ed_inventory_release(struct ed_inventory *inv);
+
+/* Does inv have a section named env? */
+bool ed_inventory_has_env(const struct ed_inventory *inv, const char *env);
+
+/*
+ * Parses text as ed_inventory_parse() does and returns the names of the hosts
+ * env lists, in file order: *names is a malloc'd array of *n malloc'd names
+ * the caller frees with ed_names_free(); NULL and 0 after an error.
+ */
+enum ed_code ed_inventory_hosts(struct ed_str text, const char *origin, const char *env,
+				char ***names, size_t *n, struct ed_err *err);
+
+#endif
