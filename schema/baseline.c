@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ed/buf.h"
-#include "ed/collect.h"
+#include "ed/item.h"
 #include "ed/store.h"
 
 struct baseline_ctx {
