@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ed/glob.h"
 #include "ed/profile.h"
 #include "ed/source.h"
 
@@ -233,16 +234,10 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-bool ed_profile_path_matches(const char *glob, const char *path, bool casefold)
-{
-	const char *subject = strchr(glob, '/') ? path : base_name(path);
-	return fnmatch(glob, subject, casefold ? FNM_CASEFOLD : 0) == 0;
-}
-
 static bool any_matches(const struct ed_strlist *globs, const char *path, bool casefold)
 {
 	for (size_t i = 0; i < globs->n; i++)
-		if (ed_profile_path_matches(globs->v[i], path, casefold))
+		if (ed_glob_path_matches(globs->v[i], path, casefold))
 			return true;
 	return false;
 }
@@ -282,7 +277,7 @@ enum ed_config_format ed_profile_format(const struct ed_profile *p, const char *
 		"/lib/sysctl.d/*.conf",
 	};
 	for (size_t i = 0; i < p->nformats; i++)
-		if (ed_profile_path_matches(p->formats[i].glob, path, false))
+		if (ed_glob_path_matches(p->formats[i].glob, path, false))
 			return p->formats[i].format;
 
 	const char *base = base_name(path);

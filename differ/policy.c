@@ -12,11 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ed/glob.h"
 #include "ed/policy.h"
-#include "ed/profile.h"
 #include "ed/version.h"
-
-_Static_assert(ED_POLICY_MAX_LINE == ED_PROFILE_MAX_LINE, "one libinih, one line limit");
 
 /* ---- names ---- */
 
@@ -136,7 +134,7 @@ void ed_policy_today(time_t t, char out[11])
 bool ed_policy_key_matches(const char *kind, const char *glob, const char *key)
 {
 	if (strcmp(kind, ED_KIND_FILE) == 0)
-		return ed_profile_path_matches(glob, key, false);
+		return ed_glob_path_matches(glob, key, false);
 	return fnmatch(glob, key, 0) == 0;
 }
 

@@ -164,7 +164,7 @@ void ed_policy_release(struct ed_policy *p);
  * FNM_PATHNAME or FNM_PERIOD ('*' also matches '/' and a leading dot),
  * case-sensitive, over the whole key; except for kind "file", where a glob
  * without '/' is matched against the base name only, as profiles do
- * (ed_profile_path_matches()).
+ * (ed_glob_path_matches()).
  */
 bool ed_policy_key_matches(const char *kind, const char *glob, const char *key);
 

@@ -54,7 +54,7 @@ const char *ed_config_format_name(enum ed_config_format f);
 
 /* A profile rule "read files matching glob as format". */
 struct ed_format_rule {
-	char *glob;                    /* owned; a path glob as in ed_profile_path_matches() */
+	char *glob;                    /* owned; a path glob as in ed_glob_path_matches() */
 	enum ed_config_format format;
 };
 
@@ -130,14 +130,6 @@ int ed_strlist_add(struct ed_strlist *l, const char *s);
 bool ed_strlist_has(const struct ed_strlist *l, const char *s);
 /* Frees every string and the array; l becomes the empty list. */
 void ed_strlist_release(struct ed_strlist *l);
-
-/*
- * Does path (absolute) match glob? A glob with a '/' is matched against the
- * whole path, one without against the base name; fnmatch(3) without
- * FNM_PATHNAME or FNM_PERIOD, so '*' crosses '/' and matches a leading dot.
- * casefold makes the match case-insensitive.
- */
-bool ed_profile_path_matches(const char *glob, const char *path, bool casefold);
 
 /*
  * Is path a secret file under p: a secret_files glob matches it
