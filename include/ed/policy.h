@@ -16,13 +16,14 @@
 #include "ed/buf.h"
 #include "ed/diff.h"
 #include "ed/err.h"
+#include "ed/ini.h"
 
 /*
  * The longest policy line accepted, in bytes, not counting its "\n" or
- * "\r\n": libinih's 200-byte line buffer, as for profiles
- * (ED_PROFILE_MAX_LINE). Longer lines are refused, never truncated.
+ * "\r\n": libinih's (see ed/ini.h), as for profiles. Longer lines are
+ * refused, never truncated.
  */
-#define ED_POLICY_MAX_LINE 197
+#define ED_POLICY_MAX_LINE ED_INI_MAX_LINE
 
 /* Most rules of one kind ([expect] sections, severity lines, must-differ lines) a policy holds. */
 #define ED_POLICY_MAX_RULES 4096

@@ -12,15 +12,15 @@
 
 #include "ed/buf.h"
 #include "ed/err.h"
+#include "ed/ini.h"
 
 /*
  * The longest profile line accepted, in bytes, not counting its "\n" or
- * "\r\n". Debian's libinih reads lines into a 200-byte buffer that must hold
- * the line, "\r", "\n" and a NUL, and silently cuts anything longer; so
- * ed_profile_parse() refuses longer lines instead. Long lists are written
- * over indented continuation lines.
+ * "\r\n": libinih's (see ed/ini.h). ed_profile_parse() refuses longer lines
+ * rather than let libinih cut them. Long lists are written over indented
+ * continuation lines.
  */
-#define ED_PROFILE_MAX_LINE 197
+#define ED_PROFILE_MAX_LINE ED_INI_MAX_LINE
 
 /* Default and upper limit of keep_max, in bytes. */
 #define ED_PROFILE_KEEP_MAX_DEFAULT (256u * 1024)
