@@ -13,6 +13,7 @@
 #include "ed/buf.h"
 #include "ed/err.h"
 #include "ed/ini.h"
+#include "ed/strlist.h"
 
 /*
  * The longest profile line accepted, in bytes, not counting its "\n" or
@@ -31,12 +32,6 @@
 
 /* Upper limit of threads. */
 #define ED_PROFILE_THREADS_LIMIT 1024
-
-/* A growable list of owned strings; {NULL, 0} is the empty list. */
-struct ed_strlist {
-	char **v;
-	size_t n;
-};
 
 /* Structured config formats a file can be read as, key by key. */
 enum ed_config_format {
@@ -123,13 +118,6 @@ void ed_profile_release(struct ed_profile *p);
  */
 enum ed_code ed_profile_copy(struct ed_profile *dst, const struct ed_profile *src,
 			     struct ed_err *err);
-
-/* Appends a copy of s; -1 on allocation failure (l unchanged). */
-int ed_strlist_add(struct ed_strlist *l, const char *s);
-/* Is s in l? */
-bool ed_strlist_has(const struct ed_strlist *l, const char *s);
-/* Frees every string and the array; l becomes the empty list. */
-void ed_strlist_release(struct ed_strlist *l);
 
 /*
  * Is path a secret file under p: a secret_files glob matches it
