@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config_impl.h"
+#include "ed/ini.h"
 
 /*
  * libinih's section and continued-name buffers (MAX_SECTION, MAX_NAME in its
@@ -63,26 +64,15 @@ struct iparse {
 	struct ed_buf vals;
 };
 
-static bool sp(char c)
-{
-	/* isspace() in the C locale, which libinih uses */
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
 /* libinih's ini_find_chars_or_comment over [i, e): the first of chars, or ';' after whitespace. */
 static size_t find(const char *p, size_t i, size_t e, const char *chars)
 {
-	bool was_space = false;
-	while (i < e && !(chars && strchr(chars, p[i])) && !(was_space && p[i] == ';')) {
-		was_space = sp(p[i]);
-		i++;
-	}
-	return i;
+	return i + ed_ini_find(p + i, e - i, chars);
 }
 
 static size_t rstrip(const char *p, size_t a, size_t e)
 {
-	while (e > a && sp(p[e - 1]))
+	while (e > a && ed_ini_blank(p[e - 1]))
 		e--;
 	return e;
 }
@@ -98,7 +88,7 @@ static void scan_line(struct iparse *ip, size_t ls, size_t le, struct iline *l)
 	const char *p = ip->p;
 	size_t i = ls, e = le;
 
-	while (i < e && sp(p[i]))
+	while (i < e && ed_ini_blank(p[i]))
 		i++;
 	e = rstrip(p, i, e);
 	memset(l, 0, sizeof(*l));
@@ -127,7 +117,7 @@ static void scan_line(struct iparse *ip, size_t ls, size_t le, struct iline *l)
 			l->kind = L_SECTION;
 			l->a = i + 1;
 			l->b = j;
-			while (l->a < l->b && sp(p[l->a]))
+			while (l->a < l->b && ed_ini_blank(p[l->a]))
 				l->a++;
 			l->b = rstrip(p, l->a, l->b);
 			ip->secs = l->a;
@@ -145,7 +135,7 @@ static void scan_line(struct iparse *ip, size_t ls, size_t le, struct iline *l)
 		l->kind = L_PAIR;
 		l->ve = find(p, j + 1, e, NULL);
 		l->vs = j + 1;
-		while (l->vs < l->ve && sp(p[l->vs]))
+		while (l->vs < l->ve && ed_ini_blank(p[l->vs]))
 			l->vs++;
 		l->ve = rstrip(p, l->vs, l->ve);
 	} else {
@@ -176,7 +166,7 @@ static void note_secret(struct iparse *ip, const struct iline *l)
 		ip->oom = true;
 }
 
-/* The line libinih reads: stripped, except continuations; a lone name gets "=". */
+/* The line libinih reads, without "\n": stripped, but continuations; a lone name gets "=". */
 static int make_feed(struct iparse *ip, const struct iline *l)
 {
 	struct ed_buf *f = &ip->feed;
@@ -203,7 +193,7 @@ static int make_feed(struct iparse *ip, const struct iline *l)
 		if (ed_buf_add(f, ip->p + l->start, l->end - l->start))
 			return -1;
 	}
-	return ed_buf_addc(f, '\n');
+	return 0;
 }
 
 static char *reader(char *str, int num, void *stream)
@@ -213,14 +203,13 @@ static char *reader(char *str, int num, void *stream)
 	if (ip->expect_call && !ip->called && !ip->mismatch)
 		ip->mismatch = ip->lineno;
 	ip->expect_call = false;
-	if (ip->oom || ip->too_long || ip->pos >= ip->len)
+	const char *line;
+	size_t n;
+	if (ip->oom || ip->too_long || !ed_next_line(ip->p, ip->len, &ip->pos, &line, &n))
 		return NULL;
-	size_t ls = ip->pos;
-	const char *nl = memchr(ip->p + ls, '\n', ip->len - ls);
-	size_t le = nl ? (size_t)(nl - ip->p) : ip->len;
-	ip->pos = le + 1;
+	size_t ls = (size_t)(line - ip->p);
 	ip->lineno++;
-	scan_line(ip, ls, le, &ip->cur);
+	scan_line(ip, ls, ls + n, &ip->cur);
 	if (ip->cur.kind == L_BADSECTION && !ip->bad_section)
 		ip->bad_section = ip->lineno;
 	if (ip->edits)
@@ -231,11 +220,10 @@ static char *reader(char *str, int num, void *stream)
 	}
 	ip->bufsize = num;
 	/* libinih needs the line, its '\n' and a NUL in num bytes; longer lines it truncates. */
-	if (num < 2 || ip->feed.len > (size_t)num - 1) {
+	if (!ed_ini_feed(str, num, ed_buf_str(&ip->feed), ip->feed.len)) {
 		ip->too_long = ip->lineno;
 		return NULL;
 	}
-	memcpy(str, ip->feed.p, ip->feed.len + 1);
 	ip->expect_call = ip->cur.kind == L_PAIR || ip->cur.kind == L_NOVALUE || ip->cur.kind == L_CONT;
 	ip->called = false;
 	return str;

@@ -16,6 +16,7 @@
 
 #include "ed/collect.h"
 #include "ed/config.h"
+#include "ed/glob.h"
 #include "ed/profile.h"
 
 #define READ_CHUNK (256u * 1024)

@@ -1,61 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Profiles: the built-in default, the INI parser (libinih, fed line by line
- * by our own reader, which refuses what libinih would silently truncate), and
- * the predicates collectors ask (secret? excluded? keep? which format?).
+ * Profiles: the built-in default, the INI parser (over common/ini.c, which
+ * refuses what libinih would silently truncate), and the predicates
+ * collectors ask (secret? excluded? keep? which format?).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <ini.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "ed/collect.h"
+#include "ed/glob.h"
+#include "ed/ini.h"
 #include "ed/profile.h"
 #include "ed/source.h"
 
 /* libinih keeps section and key names in 50-byte buffers (MAX_SECTION, MAX_NAME). */
 #define INIH_MAX_NAME 50
-
-/* ---- lists and formats ---- */
-
-int ed_strlist_add(struct ed_strlist *l, const char *s)
-{
-	char *c = strdup(s);
-	if (!c)
-		return -1;
-	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
-	if (!v) {
-		free(c);
-		return -1;
-	}
-	v[l->n++] = c;
-	l->v = v;
-	return 0;
-}
-
-bool ed_strlist_has(const struct ed_strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return true;
-	return false;
-}
-
-void ed_strlist_release(struct ed_strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
 
 /* ---- lifecycle ---- */
 
@@ -206,16 +171,10 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-bool ed_profile_path_matches(const char *glob, const char *path, bool casefold)
-{
-	const char *subject = strchr(glob, '/') ? path : base_name(path);
-	return fnmatch(glob, subject, casefold ? FNM_CASEFOLD : 0) == 0;
-}
-
 static bool any_matches(const struct ed_strlist *globs, const char *path, bool casefold)
 {
 	for (size_t i = 0; i < globs->n; i++)
-		if (ed_profile_path_matches(globs->v[i], path, casefold))
+		if (ed_glob_path_matches(globs->v[i], path, casefold))
 			return true;
 	return false;
 }
@@ -255,7 +214,7 @@ enum ed_config_format ed_profile_format(const struct ed_profile *p, const char *
 		"/lib/sysctl.d/*.conf",
 	};
 	for (size_t i = 0; i < p->nformats; i++)
-		if (ed_profile_path_matches(p->formats[i].glob, path, false))
+		if (ed_glob_path_matches(p->formats[i].glob, path, false))
 			return p->formats[i].format;
 
 	const char *base = base_name(path);
@@ -394,51 +353,20 @@ static const char *const sections[] = {"collect", "secrets", "content", "formats
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 struct parse {
+	struct ed_ini ini;      /* the reader: origin, the current line, the first error */
 	struct ed_profile *p;   /* the copy being filled */
-	const char *origin;
-	const char *text;       /* the whole input */
-	size_t len;
-	size_t pos;             /* start of the next line */
-	int lineno;             /* lines handed to libinih so far: the current line */
-	const char *line;       /* the current line, without its line end */
-	size_t line_len;
 	char section[INIH_MAX_NAME * 4]; /* the current section, as we saw it */
 	char key[ED_PROFILE_MAX_LINE + 1]; /* the key indented lines continue */
-	bool have_prev;         /* libinih treats an indented line as a continuation */
 	int set_line[NFIELDS];  /* line where this file first set the field, or 0 */
 	enum field field;       /* the list the current key feeds */
-	struct ed_err *err;
-	enum ed_code rc;        /* the first error, or ED_OK */
-	int err_line;
 };
 
-static int fail(struct parse *ps, enum ed_code code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* Records the first error as "ORIGIN:LINE: message"; returns 0 for libinih. */
-static int fail(struct parse *ps, enum ed_code code, const char *fmt, ...)
-{
-	if (ps->rc)
-		return 0;
-	char msg[sizeof(ps->err->msg)];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ps->rc = code;
-	ps->err_line = ps->lineno;
-	ed_err_set(ps->err, code, "%s:%d: %s", ps->origin, ps->lineno, msg);
-	return 0;
-}
+#define fail(ps, ...) ed_ini_fail(&(ps)->ini, __VA_ARGS__)
 
 static int nomem(struct parse *ps)
 {
 	return fail(ps, ED_NOMEM, "out of memory");
-}
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
 static bool known_section(const char *name, size_t n)
@@ -450,34 +378,18 @@ static bool known_section(const char *name, size_t n)
 }
 
 /*
- * Checks one raw line before libinih sees it: length, bytes, and section
- * headers (which libinih accepts with trailing junk and never reports when
- * they have no keys). Returns false after recording an error.
+ * Checks a section header (which libinih accepts with trailing junk and never
+ * reports when it has no keys) and makes it current; ed_ini_parse() has
+ * checked the line's length and bytes. Returns false after recording an error.
  */
-static bool check_line(struct parse *ps, const char *s, size_t n)
+static bool check_line(struct ed_ini *ini, const struct ed_ini_line *l, const char **feed)
 {
-	size_t content = n && s[n - 1] == '\r' ? n - 1 : n;
-	if (content > ED_PROFILE_MAX_LINE)
-		return fail(ps, ED_PARSE,
-			    "line is %zu bytes long; libinih reads at most %d: "
-			    "split the value over indented continuation lines",
-			    content, ED_PROFILE_MAX_LINE);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\t' && !(c == '\r' && i + 1 == n)) || c == 0x7f)
-			return fail(ps, ED_PARSE, "control character 0x%02x in column %zu", c,
-				    i + 1);
-	}
-	if (!ed_utf8_valid(s, n))
-		return fail(ps, ED_PARSE, "invalid UTF-8");
-
-	size_t i = 0;
-	while (i < n && is_blank(s[i]))
-		i++;
-	if (i == n || s[i] != '[')
+	struct parse *ps = ini->ctx;
+	const char *s = l->p;
+	size_t n = l->len;
+	(void)feed;
+	if (l->kind != ED_INI_SECTION)
 		return true;
-	if (i > 0)
-		return fail(ps, ED_PARSE, "a section header must start at the beginning of the line");
 	const char *close = memchr(s, ']', n);
 	if (!close)
 		return fail(ps, ED_PARSE, "section header without ']'");
@@ -488,60 +400,22 @@ static bool check_line(struct parse *ps, const char *s, size_t n)
 			    "system, python, npm)",
 			    (int)(nlen > 60 ? 60 : nlen), s + 1);
 	const char *rest = close + 1, *end = s + n;
-	while (rest < end && is_blank(*rest))
+	while (rest < end && ed_ini_blank(*rest))
 		rest++;
 	if (rest < end && *rest != ';' && *rest != '#')
 		return fail(ps, ED_PARSE, "unexpected text after [%.*s]", (int)nlen, s + 1);
 	memcpy(ps->section, s + 1, nlen);
 	ps->section[nlen] = '\0';
-	ps->have_prev = false;
 	return true;
-}
-
-/* libinih's reader: hands out one line at a time, after checking it. */
-static char *reader(char *str, int num, void *stream)
-{
-	struct parse *ps = stream;
-	const char *s;
-	size_t n;
-	if (ps->rc || !ed_next_line(ps->text, ps->len, &ps->pos, &s, &n))
-		return NULL;
-	if (++ps->lineno == 1) {
-		size_t bom = ed_utf8_bom(s, n); /* libinih would skip it too */
-		s += bom;
-		n -= bom;
-	}
-	ps->line = s;
-	ps->line_len = n;
-	if (memchr(s, '\0', n)) {
-		fail(ps, ED_PARSE, "NUL byte");
-		return NULL;
-	}
-	if (!check_line(ps, s, n))
-		return NULL;
-	/* check_line() bounds n well below num; keep the check anyway. */
-	if (num < 2 || n + 2 > (size_t)num) {
-		fail(ps, ED_PARSE, "line too long for libinih's buffer");
-		return NULL;
-	}
-	memcpy(str, s, n);
-	str[n] = '\n';
-	str[n + 1] = '\0';
-	return str;
 }
 
 /* libinih strips "  ; comment" from a key's first line but not from continuations. */
 static void strip_comment(char *v)
 {
-	for (char *c = v; *c; c++) {
-		if (*c == ';' && c > v && is_blank(c[-1])) {
-			*c = '\0';
-			break;
-		}
-	}
-	size_t n = strlen(v);
-	while (n && is_blank(v[n - 1]))
-		v[--n] = '\0';
+	size_t n = ed_ini_find(v, strlen(v), NULL);
+	while (n && ed_ini_blank(v[n - 1]))
+		n--;
+	v[n] = '\0';
 }
 
 static bool is_known_key(const char *section, const char *key, size_t n)
@@ -562,7 +436,7 @@ static bool each_item(struct parse *ps, char *v, bool (*one)(struct parse *, con
 {
 	char *p = v;
 	for (;;) {
-		while (is_blank(*p))
+		while (ed_ini_blank(*p))
 			p++;
 		if (!*p)
 			return true;
@@ -574,13 +448,13 @@ static bool each_item(struct parse *ps, char *v, bool (*one)(struct parse *, con
 				return fail(ps, ED_PARSE, "'%s': unterminated quote", ps->key);
 			if (end == item)
 				return fail(ps, ED_PARSE, "'%s': empty quoted item", ps->key);
-			if (end[1] && !is_blank(end[1]))
+			if (end[1] && !ed_ini_blank(end[1]))
 				return fail(ps, ED_PARSE,
 					    "'%s': text right after a closing quote", ps->key);
 		} else {
 			item = p;
 			end = item;
-			while (*end && !is_blank(*end)) {
+			while (*end && !ed_ini_blank(*end)) {
 				if (*end == '"')
 					return fail(ps, ED_PARSE,
 						    "'%s': quote inside an item (quote the whole item)",
@@ -751,7 +625,7 @@ static int handle_scalar(struct parse *ps, const struct keydef *kd, const char *
 	if (ps->set_line[kd->field])
 		return fail(ps, ED_PARSE, "'%s' is already set on line %d", kd->key,
 			    ps->set_line[kd->field]);
-	ps->set_line[kd->field] = ps->lineno;
+	ps->set_line[kd->field] = ps->ini.cur.lineno;
 	if (kd->type == V_RATE) {
 		char *end;
 		errno = 0;
@@ -809,7 +683,7 @@ static int handle_format(struct parse *ps, const char *glob, const char *v, bool
 			    glob);
 	if (!ps->set_line[F_FORMATS]) {
 		release_formats(ps->p);
-		ps->set_line[F_FORMATS] = ps->lineno;
+		ps->set_line[F_FORMATS] = ps->ini.cur.lineno;
 	}
 	for (size_t i = 0; i < ps->p->nformats; i++)
 		if (strcmp(ps->p->formats[i].glob, glob) == 0)
@@ -824,13 +698,13 @@ static int handle_format(struct parse *ps, const char *glob, const char *v, bool
 /* The key as written on the current raw line (libinih keeps only 49 bytes of it). */
 static void raw_key(const struct parse *ps, const char **k, size_t *n)
 {
-	const char *s = ps->line, *end = s + ps->line_len;
-	while (s < end && is_blank(*s))
+	const char *s = ps->ini.cur.p, *end = s + ps->ini.cur.len;
+	while (s < end && ed_ini_blank(*s))
 		s++;
 	const char *e = s;
 	while (e < end && *e != '=' && *e != ':')
 		e++;
-	while (e > s && is_blank(e[-1]))
+	while (e > s && ed_ini_blank(e[-1]))
 		e--;
 	*k = s;
 	*n = (size_t)(e - s);
@@ -840,23 +714,20 @@ static void raw_key(const struct parse *ps, const char **k, size_t *n)
 static bool looks_like_key(const struct parse *ps, const char *v)
 {
 	size_t n = 0;
-	while (v[n] && !is_blank(v[n]) && v[n] != '=' && v[n] != ':')
+	while (v[n] && !ed_ini_blank(v[n]) && v[n] != '=' && v[n] != ':')
 		n++;
 	size_t i = n;
-	while (is_blank(v[i]))
+	while (ed_ini_blank(v[i]))
 		i++;
 	return n && (v[i] == '=' || v[i] == ':') && is_known_key(ps->section, v, n);
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+static int handler(struct ed_ini *ini, const char *section, const char *name, const char *value)
 {
-	struct parse *ps = user;
+	struct parse *ps = ini->ctx;
 	(void)section; /* ours is the same, and never truncated */
 	(void)name;    /* libinih truncates it to 49 bytes on continuation lines */
-	if (ps->rc)
-		return 0;
-	bool cont = ps->have_prev && ps->line_len && is_blank(ps->line[0]);
-	ps->have_prev = true;
+	bool cont = ini->cur.kind == ED_INI_CONT;
 	if (!cont) {
 		const char *k;
 		size_t n;
@@ -899,7 +770,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	/* The first line of this file that sets the list replaces it. */
 	if (!ps->set_line[kd->field]) {
 		ed_strlist_release(field_list(ps->p, kd->field));
-		ps->set_line[kd->field] = ps->lineno;
+		ps->set_line[kd->field] = ps->ini.cur.lineno;
 	}
 	ps->field = kd->field;
 	switch (kd->type) {
@@ -913,18 +784,6 @@ static int handler(void *user, const char *section, const char *name, const char
 	}
 }
 
-/* The line with number lineno (1-based) of text, for messages about it. */
-static struct ed_str nth_line(const char *text, size_t len, int lineno)
-{
-	size_t pos = 0;
-	for (int i = 1; i < lineno && pos < len; i++) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		pos = nl ? (size_t)(nl - text) + 1 : len;
-	}
-	const char *nl = memchr(text + pos, '\n', len - pos);
-	return ed_str_of(text + pos, nl ? (size_t)(nl - text) - pos : len - pos);
-}
-
 enum ed_code ed_profile_parse(struct ed_str text, const char *origin, struct ed_profile *p,
 			      struct ed_err *err)
 {
@@ -934,42 +793,19 @@ enum ed_code ed_profile_parse(struct ed_str text, const char *origin, struct ed_
 	if (rc)
 		return rc;
 	ps.p = &tmp;
-	ps.origin = origin ? origin : "profile";
-	ps.text = text.p ? text.p : "";
-	ps.len = text.p ? text.len : 0;
-	ps.err = err;
-
-	int line = ini_parse_stream(reader, &ps, handler, &ps);
-	if (line == -2 && !ps.rc) {
-		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", ps.origin);
-		goto out;
-	}
-	if (line > 0 && (!ps.rc || line < ps.err_line)) {
-		/* libinih's own complaint about a line; say what it means. */
-		struct ed_str l = nth_line(ps.text, ps.len, line);
-		size_t i = 0;
-		while (i < l.len && is_blank(l.p[i]))
-			i++;
-		rc = ed_err_set(err, ED_PARSE, "%s:%d: %s", ps.origin, line,
-				i < l.len && l.p[i] == '['
-					? "section header without ']'"
-					: "expected '[section]', 'key = value' or a comment");
-		goto out;
-	}
-	if (ps.rc) {
-		rc = ps.rc;
-		goto out;
-	}
-	if (ps.set_line[F_PACKAGES] && tmp.packages.n == 0) {
-		rc = ed_err_set(err, ED_PARSE,
-				"%s:%d: 'packages' is empty: name managers, or write 'auto' or 'none'",
-				ps.origin, ps.set_line[F_PACKAGES]);
-		goto out;
+	ps.ini.origin = origin ? origin : "profile";
+	ps.ini.check = check_line;
+	ps.ini.pair = handler;
+	ps.ini.ctx = &ps;
+	if (!ed_ini_parse(&ps.ini, text, err) && ps.set_line[F_PACKAGES] && tmp.packages.n == 0)
+		ed_ini_fail_at(&ps.ini, ps.set_line[F_PACKAGES], ED_PARSE,
+			       "'packages' is empty: name managers, or write 'auto' or 'none'");
+	rc = ps.ini.rc;
+	if (rc) {
+		ed_profile_release(&tmp);
+		return rc;
 	}
 	ed_profile_release(p);
 	*p = tmp;
 	return ED_OK;
-out:
-	ed_profile_release(&tmp);
-	return rc;
 }

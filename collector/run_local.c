@@ -9,21 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ed/clock.h"
 #include "run_local.h"
 
 extern char **environ;
 
 #define STDERR_KEEP 2048
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
 			  struct ed_buf *out, int *exit_status, struct ed_err *err)
@@ -63,12 +56,12 @@ enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
 
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = ed_now_ms() + timeout_ms;
 	struct pollfd fds[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
 	int open_fds = 2;
 	char chunk[65536];
 	while (open_fds > 0) {
-		long long left = deadline - now_ms();
+		long long left = deadline - ed_now_ms();
 		if (left <= 0) {
 			rc = ed_err_set(err, ED_IO, "%s: no answer within %d ms; stopped", argv[0],
 					timeout_ms);

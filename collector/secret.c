@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ed/buf.h"
+#include "ed/glob.h"
 #include "ed/collect.h"
 
 const char *const ed_default_secret_patterns[] = {

@@ -29,6 +29,7 @@
 #include <libssh2_sftp.h>
 
 #include "ed/base64.h"
+#include "ed/clock.h"
 #include "ed/ssh.h"
 
 #define DEFAULT_CONNECT_MS 10000
@@ -132,13 +133,6 @@ static void reap_close(struct ssh_source *c, bool wait);
 static struct ssh_source *ssh(struct ed_source *src)
 {
 	return (struct ssh_source *)src;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* --- libssh2's allocations, one list per session (one thread each: no lock) --- */
@@ -268,14 +262,14 @@ static enum ed_code conn_fail(struct ssh_source *c, struct ed_err *err, const ch
 static void op_start(struct op *op, struct ssh_source *c, int ms, const char *what,
 		     const char *path)
 {
-	*op = (struct op){.c = c, .deadline = now_ms() + ms, .limit_ms = ms, .what = what,
+	*op = (struct op){.c = c, .deadline = ed_now_ms() + ms, .limit_ms = ms, .what = what,
 			  .path = path};
 }
 
 /* Restarts the clock: each request of a long operation gets the full time. */
 static void op_rearm(struct op *op)
 {
-	op->deadline = now_ms() + op->limit_ms;
+	op->deadline = ed_now_ms() + op->limit_ms;
 }
 
 /* Waits until the socket is ready the way libssh2 needs it, or the deadline passes. */
@@ -289,7 +283,7 @@ static enum ed_code op_wait(struct op *op, struct ed_err *err)
 	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
 		p.events |= POLLOUT;
 	for (;;) {
-		long long left = op->deadline - now_ms();
+		long long left = op->deadline - ed_now_ms();
 		if (left <= 0) {
 			op->timed_out = true;
 			if (op->soft)
@@ -659,7 +653,7 @@ static enum ed_code tcp_connect(struct ssh_source *c, long long deadline, struct
 		if (r < 0 && errno == EINPROGRESS) {
 			struct pollfd p = {fd, POLLOUT, 0};
 			for (;;) {
-				long long left = deadline - now_ms();
+				long long left = deadline - ed_now_ms();
 				if (left <= 0) {
 					close(fd);
 					freeaddrinfo(res);
@@ -1090,7 +1084,7 @@ static enum ed_code authenticate(struct ssh_source *c, struct ed_err *err)
 static enum ed_code ssh_connect(struct ssh_source *c, struct ed_err *err)
 {
 	struct shared *sh = c->sh;
-	long long deadline = now_ms() + sh->connect_ms;
+	long long deadline = ed_now_ms() + sh->connect_ms;
 	LIBSSH2_KNOWNHOSTS *kh = NULL;
 	struct ed_buf revoked = ED_BUF_INIT;
 	struct op op;
@@ -1308,7 +1302,7 @@ static int cmp_dent(const void *a, const void *b)
 static bool cache_lookup(struct ssh_source *c, const char *p, struct ed_stat *st)
 {
 	const char *slash = strrchr(p, '/');
-	if (!c->cdir || !slash || !slash[1] || now_ms() - c->cms > CACHE_MS)
+	if (!c->cdir || !slash || !slash[1] || ed_now_ms() - c->cms > CACHE_MS)
 		return false;
 	size_t dlen = slash == p ? 1 : (size_t)(slash - p);
 	if (strlen(c->cdir) != dlen || memcmp(c->cdir, p, dlen) != 0)
@@ -1856,7 +1850,7 @@ static enum ed_code ssh_list(struct ed_source *src, const char *path, char ***na
 		c->cdir = dir;
 		c->cents = v;
 		c->cn = cnt;
-		c->cms = now_ms();
+		c->cms = ed_now_ms();
 		v = NULL;
 		cnt = 0;
 	}

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Growable buffers, globbing and UTF-8 checks. */
-#include <ctype.h>
+/* Growable buffers and UTF-8 checks. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,32 +112,6 @@ char *ed_strdup_opt(const char *s, bool *oom)
 	if (!d)
 		*oom = true;
 	return d;
-}
-
-bool ed_glob_match_ci(const char *pat, const char *s, size_t len)
-{
-	/* Iterative matcher with single backtrack point: linear in practice. */
-	size_t i = 0;
-	const char *star = NULL;
-	size_t star_i = 0;
-	while (i < len) {
-		if (*pat == '*') {
-			star = pat++;
-			star_i = i;
-		} else if (*pat && (*pat == '?' ||
-				    tolower((unsigned char)*pat) == tolower((unsigned char)s[i]))) {
-			pat++;
-			i++;
-		} else if (star) {
-			pat = star + 1;
-			i = ++star_i;
-		} else {
-			return false;
-		}
-	}
-	while (*pat == '*')
-		pat++;
-	return *pat == '\0';
 }
 
 /* Length of the valid UTF-8 sequence at s (at most len bytes), or 0 if invalid. */

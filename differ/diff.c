@@ -90,27 +90,17 @@ static unsigned compare_sides(const char *kind, const struct ed_side *a, const s
 	return f;
 }
 
-static char *dup_str(const char *v, bool *oom)
-{
-	if (!v)
-		return NULL;
-	char *d = strdup(v);
-	if (!d)
-		*oom = true;
-	return d;
-}
-
 /* A deep copy of one side. */
 static bool side_copy(struct ed_side *dst, const struct ed_side *src)
 {
 	bool oom = false;
 	*dst = *src;
-	dst->owner = dup_str(src->owner, &oom);
-	dst->group = dup_str(src->group, &oom);
-	dst->target = dup_str(src->target, &oom);
-	dst->error = dup_str(src->error, &oom);
-	dst->value = dup_str(src->value, &oom);
-	dst->attrs = dup_str(src->attrs, &oom);
+	dst->owner = ed_strdup_opt(src->owner, &oom);
+	dst->group = ed_strdup_opt(src->group, &oom);
+	dst->target = ed_strdup_opt(src->target, &oom);
+	dst->error = ed_strdup_opt(src->error, &oom);
+	dst->value = ed_strdup_opt(src->value, &oom);
+	dst->attrs = ed_strdup_opt(src->attrs, &oom);
 	return !oom;
 }
 
@@ -255,7 +245,7 @@ static enum ed_code new_entry(struct merge *m, const char *role, enum ed_change 
 	memset(e, 0, sizeof(*e));
 	d->n++; /* counted now so that release frees a half-filled entry */
 	bool oom = false;
-	e->kind = dup_str(any->kind, &oom);
+	e->kind = ed_strdup_opt(any->kind, &oom);
 	e->key_len = any->key_len;
 	e->key = ed_strndup(any->key, any->key_len);
 	e->change = change;
@@ -415,7 +405,7 @@ static enum ed_code add_snowflake(struct merge *m, struct side *sd, struct membe
 	f->env = strdup(sd->env);
 	f->role = strdup(sd->role);
 	f->host = strdup(x->host);
-	f->kind = dup_str(any->kind, &oom);
+	f->kind = ed_strdup_opt(any->kind, &oom);
 	f->key = ed_strndup(any->key, any->key_len);
 	if (!f->env || !f->role || !f->host || !f->key || oom)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
@@ -431,7 +421,7 @@ static enum ed_code add_snowflake(struct merge *m, struct side *sd, struct membe
 			return rc;
 		if (who[i]->flags & ED_STATE_SECRET)
 			continue;
-		*val[i] = dup_str(c->value, &oom);
+		*val[i] = ed_strdup_opt(c->value, &oom);
 		if (oom)
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 		/* A file's summary does not show its content: add the fingerprint's start. */

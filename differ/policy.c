@@ -1,22 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Policies: the built-in default, the INI parser (libinih, fed line by line
- * by our own reader, which refuses what libinih would silently truncate and
- * parses the lines it hands on itself), and the judgement of a drift.
+ * Policies: the built-in default, the INI parser (over common/ini.c, which
+ * refuses what libinih would silently truncate; the lines it hands on are
+ * parsed here from the raw text), and the judgement of a drift.
  */
 #include <errno.h>
 #include <fnmatch.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ed/glob.h"
+#include "ed/ini.h"
 #include "ed/policy.h"
-#include "ed/profile.h"
 #include "ed/version.h"
-
-_Static_assert(ED_POLICY_MAX_LINE == ED_PROFILE_MAX_LINE, "one libinih, one line limit");
 
 /* ---- names ---- */
 
@@ -136,7 +134,7 @@ void ed_policy_today(time_t t, char out[11])
 bool ed_policy_key_matches(const char *kind, const char *glob, const char *key)
 {
 	if (strcmp(kind, ED_KIND_FILE) == 0)
-		return ed_profile_path_matches(glob, key, false);
+		return ed_glob_path_matches(glob, key, false);
 	return fnmatch(glob, key, 0) == 0;
 }
 
@@ -320,18 +318,10 @@ static const char *const ekey_names[] = {"reason", "expires", "field", "change"}
 enum setting { SET_DEFAULTS, SET_SECRETS, SET_AHEAD, SET_BEHIND, SET_REBUILD, SET_COUNT };
 
 struct parse {
+	struct ed_ini ini;       /* the reader: origin, the current line, the first error */
 	struct ed_policy *p;     /* the copy being filled */
-	const char *origin;      /* names the input in messages */
 	const char *rule_origin; /* recorded in rules: origin, or NULL for the default */
-	const char *text;        /* the whole input */
-	size_t len;
-	size_t pos;              /* start of the next line */
-	int lineno;              /* the current line */
-	const char *line;        /* the current line, without its line end */
-	size_t line_len;
 	enum section section;
-	bool have_prev;          /* a key line in this section: libinih continues it */
-	bool cont;               /* the current line continues the previous key */
 	enum ekey prev;          /* in [expect]: the key the previous line set */
 
 	/* The [expect] rule being read; taken into p when its section ends. */
@@ -344,48 +334,29 @@ struct parse {
 	size_t new_expects;      /* rules this file added: the last ones of each list */
 	size_t new_severities;
 	size_t new_differs;
-	struct ed_err *err;
-	enum ed_code rc;         /* the first error, or ED_OK */
-	int err_line;
 };
 
-static int fail_at(struct parse *ps, int line, enum ed_code code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Records the first error as "ORIGIN:LINE: message"; returns 0 for libinih. */
-static int fail_at(struct parse *ps, int line, enum ed_code code, const char *fmt, ...)
-{
-	if (ps->rc)
-		return 0;
-	char msg[sizeof(ps->err->msg)];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ps->rc = code;
-	ps->err_line = line;
-	ed_err_set(ps->err, code, "%s:%d: %s", ps->origin, line, msg);
-	return 0;
-}
-
-#define fail(ps, ...) fail_at((ps), (ps)->lineno, ED_PARSE, __VA_ARGS__)
+/* Record the first error as "ORIGIN:LINE: message"; return 0 for libinih. */
+#define fail_at(ps, line, code, ...) ed_ini_fail_at(&(ps)->ini, (line), (code), __VA_ARGS__)
+#define fail(ps, ...) ed_ini_fail(&(ps)->ini, ED_PARSE, __VA_ARGS__)
 
 static int nomem(struct parse *ps)
 {
-	return fail_at(ps, ps->lineno, ED_NOMEM, "out of memory");
+	return ed_ini_fail(&ps->ini, ED_NOMEM, "out of memory");
 }
 
-static bool is_blank(char c)
+/* The current line continues the previous key (libinih hands it to that key). */
+static bool is_cont(const struct parse *ps)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+	return ps->ini.cur.kind == ED_INI_CONT;
 }
 
 /* A slice with blanks trimmed at both ends. */
 static struct ed_str trim(const char *s, size_t n)
 {
-	while (n && is_blank(*s))
+	while (n && ed_ini_blank(*s))
 		s++, n--;
-	while (n && is_blank(s[n - 1]))
+	while (n && ed_ini_blank(s[n - 1]))
 		n--;
 	return ed_str_of(s, n);
 }
@@ -393,10 +364,7 @@ static struct ed_str trim(const char *s, size_t n)
 /* Where an inline comment starts (';' after a blank), or s + n. */
 static const char *comment_start(const char *s, size_t n)
 {
-	for (size_t i = 1; i < n; i++)
-		if (s[i] == ';' && is_blank(s[i - 1]))
-			return s + i;
-	return s + n;
+	return s + ed_ini_find(s, n, NULL);
 }
 
 /* Copies a slice into a NUL-terminated buffer of ED_POLICY_MAX_LINE + 1 bytes. */
@@ -462,8 +430,8 @@ static bool check_rule(struct parse *ps, struct ed_str kind, const char *glob, b
 /* Takes the finished [expect] rule into the policy (parse_into() frees it after an error). */
 static bool finish_rule(struct parse *ps)
 {
-	if (!ps->in_rule || ps->rc)
-		return !ps->rc;
+	if (!ps->in_rule || ps->ini.rc)
+		return !ps->ini.rc;
 	struct ed_policy_expect *r = &ps->rule;
 	int hdr = r->where.line;
 	if (!r->reason)
@@ -503,7 +471,7 @@ static bool finish_rule(struct parse *ps)
 static bool note_rule(struct parse *ps)
 {
 	if (!ps->first_rule)
-		ps->first_rule = ps->lineno;
+		ps->first_rule = ps->ini.cur.lineno;
 	return true;
 }
 
@@ -512,7 +480,7 @@ static bool start_rule(struct parse *ps, struct ed_str rule)
 {
 	char glob[ED_POLICY_MAX_LINE + 1];
 	size_t k = 0;
-	while (k < rule.len && !is_blank(rule.p[k]))
+	while (k < rule.len && !ed_ini_blank(rule.p[k]))
 		k++;
 	cstr(glob, trim(rule.p + k, rule.len - k));
 	const struct kinddef *kd;
@@ -538,7 +506,7 @@ static bool start_rule(struct parse *ps, struct ed_str rule)
 	memset(&ps->rule, 0, sizeof(ps->rule));
 	memset(ps->rule_set, 0, sizeof(ps->rule_set));
 	ps->rule.kind = kd->kind;
-	ps->rule.where.line = ps->lineno;
+	ps->rule.where.line = ps->ini.cur.lineno;
 	ps->in_rule = true;
 	if (!(ps->rule.glob = strdup(glob)) ||
 	    !dup_opt(&ps->rule.where.origin, ps->rule_origin))
@@ -557,7 +525,7 @@ static bool header(struct parse *ps, const char *s, size_t n)
 		return false;
 	const char *end = s + n;
 	const char *name = s + 1, *e = name;
-	while (e < end && *e != ']' && *e != '"' && !is_blank(*e))
+	while (e < end && *e != ']' && *e != '"' && !ed_ini_blank(*e))
 		e++;
 	size_t nlen = (size_t)(e - name);
 	enum section sec = S_NONE;
@@ -572,7 +540,7 @@ static bool header(struct parse *ps, const char *s, size_t n)
 	const char *rest;
 	if (sec == S_EXPECT) {
 		const char *q = e;
-		while (q < end && is_blank(*q))
+		while (q < end && ed_ini_blank(*q))
 			q++;
 		if (q == end || *q != '"')
 			return fail(ps, "[expect] needs its rule in quotes: [expect \"KIND GLOB\"], "
@@ -593,106 +561,48 @@ static bool header(struct parse *ps, const char *s, size_t n)
 		ps->section = sec;
 		rest = e + 1;
 	}
-	while (rest < end && is_blank(*rest))
+	while (rest < end && ed_ini_blank(*rest))
 		rest++;
 	if (rest < end && *rest != ';' && *rest != '#')
 		return fail(ps, "unexpected text after the section header");
-	ps->have_prev = false;
 	return true;
 }
 
 /*
- * Checks one raw line before libinih sees it: length, bytes, section headers
- * and the shape of key lines. Sets *canon to what libinih should read instead
- * (a section header of our own syntax), or NULL for the line itself. Returns
- * false after recording an error.
+ * Checks a line before libinih sees it (ed_ini_parse() has checked its length
+ * and bytes): section headers and the shape of key lines. Sets *feed to what
+ * libinih should read instead of a section header of our own syntax.
+ * Returns false after recording an error.
  */
-static bool check_line(struct parse *ps, const char *s, size_t n, const char **canon)
+static bool check_line(struct ed_ini *ini, const struct ed_ini_line *l, const char **feed)
 {
-	*canon = NULL;
-	ps->cont = false;
-	size_t content = n && s[n - 1] == '\r' ? n - 1 : n;
-	if (content > ED_POLICY_MAX_LINE)
-		return fail(ps,
-			    "line is %zu bytes long; libinih reads at most %d: "
-			    "split the value over indented continuation lines",
-			    content, ED_POLICY_MAX_LINE);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\t' && !(c == '\r' && i + 1 == n)) || c == 0x7f)
-			return fail(ps, "control character 0x%02x in column %zu", c, i + 1);
-	}
-	if (!ed_utf8_valid(s, n))
-		return fail(ps, "invalid UTF-8");
-
-	size_t i = 0;
-	while (i < n && is_blank(s[i]))
-		i++;
-	if (i == n || s[i] == ';' || s[i] == '#')
-		return true; /* blank or comment: libinih skips it too */
-	if (s[i] == '[') {
-		if (i > 0)
-			return fail(ps, "a section header must start at the beginning of the line");
-		if (!header(ps, s, content))
+	struct parse *ps = ini->ctx;
+	const char *s = l->p;
+	size_t n = l->len;
+	switch (l->kind) {
+	case ED_INI_BLANK: /* blank or comment: libinih skips it too */
+	case ED_INI_CONT:
+		return true;
+	case ED_INI_SECTION:
+		if (!header(ps, s, n))
 			return false;
 		/* libinih would cut our quoted rules at 50 bytes or at " ;": hand it a plain name. */
-		*canon = "[s]\n";
+		*feed = "[s]";
 		return true;
+	case ED_INI_PAIR:
+		break;
 	}
-	if (i > 0) {
-		/* libinih hands an indented line to the previous key as a continuation. */
-		if (!ps->have_prev)
-			return fail(ps, "this line is indented, but there is no key above it to "
-				    "continue: start it in column 1");
-		ps->cont = true;
-		return true;
-	}
-	const char *eq = memchr(s, '=', content);
-	const char *semi = comment_start(s, content);
+	if (l->indented)
+		return fail(ps, "this line is indented, but there is no key above it to "
+			    "continue: start it in column 1");
+	const char *eq = memchr(s, '=', n);
+	const char *semi = comment_start(s, n);
 	if (!eq || semi < eq)
 		return fail(ps, "expected '[section]', 'key = value' or a comment%s",
-			    memchr(s, ':', content) && !eq ? " (a policy separates with '=', "
-							     "not ':')"
-							   : "");
-	ps->have_prev = true;
+			    memchr(s, ':', n) && !eq ? " (a policy separates with '=', "
+						       "not ':')"
+						     : "");
 	return true;
-}
-
-/* libinih's reader: hands out one line at a time, after checking it. */
-static char *reader(char *str, int num, void *stream)
-{
-	struct parse *ps = stream;
-	const char *s;
-	size_t n;
-	if (ps->rc || !ed_next_line(ps->text, ps->len, &ps->pos, &s, &n))
-		return NULL;
-	if (++ps->lineno == 1) {
-		size_t bom = ed_utf8_bom(s, n); /* libinih would skip it too */
-		s += bom;
-		n -= bom;
-	}
-	ps->line = s;
-	ps->line_len = n && s[n - 1] == '\r' ? n - 1 : n;
-	if (memchr(s, '\0', n)) {
-		fail(ps, "NUL byte");
-		return NULL;
-	}
-	const char *canon;
-	if (!check_line(ps, s, n, &canon))
-		return NULL;
-	if (canon) {
-		s = canon;
-		n = strlen(canon) - 1;
-	}
-	/* check_line() bounds n well below num; keep the check anyway. */
-	if (num < 2 || n + 2 > (size_t)num) {
-		fail(ps, "line too long for libinih's buffer");
-		return NULL;
-	}
-	memcpy(str, s, n);
-	str[n] = '\n';
-	str[n + 1] = '\0';
-	return str;
 }
 
 /* Splits "a b, c" into words (blanks or commas between); calls one() per word. */
@@ -701,10 +611,10 @@ static bool each_word(struct parse *ps, struct ed_str v, bool (*one)(struct pars
 	char w[ED_POLICY_MAX_LINE + 1];
 	size_t i = 0;
 	while (i < v.len) {
-		while (i < v.len && (is_blank(v.p[i]) || v.p[i] == ','))
+		while (i < v.len && (ed_ini_blank(v.p[i]) || v.p[i] == ','))
 			i++;
 		size_t start = i;
-		while (i < v.len && !is_blank(v.p[i]) && v.p[i] != ',')
+		while (i < v.len && !ed_ini_blank(v.p[i]) && v.p[i] != ',')
 			i++;
 		if (i > start && !one(ps, cstr(w, ed_str_of(v.p + start, i - start))))
 			return false;
@@ -742,10 +652,10 @@ static bool one_change(struct parse *ps, const char *w)
 static bool looks_like_key(struct ed_str v)
 {
 	size_t n = 0;
-	while (n < v.len && !is_blank(v.p[n]) && v.p[n] != '=')
+	while (n < v.len && !ed_ini_blank(v.p[n]) && v.p[n] != '=')
 		n++;
 	size_t i = n;
-	while (i < v.len && is_blank(v.p[i]))
+	while (i < v.len && ed_ini_blank(v.p[i]))
 		i++;
 	if (!n || i == v.len || v.p[i] != '=')
 		return false;
@@ -760,7 +670,7 @@ static int expect_line(struct parse *ps, struct ed_str line)
 	struct ed_policy_expect *r = &ps->rule;
 	enum ekey k;
 	struct ed_str v;
-	if (ps->cont) {
+	if (is_cont(ps)) {
 		k = ps->prev;
 		v = trim(line.p, line.len);
 		if (looks_like_key(v))
@@ -784,7 +694,7 @@ static int expect_line(struct parse *ps, struct ed_str line)
 		}
 		if (ps->rule_set[k])
 			return fail(ps, "'%s' is already set on line %d", ekey_names[k], ps->rule_set[k]);
-		ps->rule_set[k] = ps->lineno;
+		ps->rule_set[k] = ps->ini.cur.lineno;
 		ps->prev = k;
 		const char *vs = eq + 1, *end = line.p + line.len;
 		/* A reason is prose: it runs to the end of the line, ';' and all. */
@@ -795,7 +705,7 @@ static int expect_line(struct parse *ps, struct ed_str line)
 			return fail(ps, "'%s' needs a value%s", ekey_names[k],
 				    k == EK_REASON ? ": say why this difference is expected" : "");
 	}
-	if (k != EK_REASON && ps->cont)
+	if (k != EK_REASON && is_cont(ps))
 		v = trim(v.p, (size_t)(comment_start(v.p, v.len) - v.p));
 	char buf[ED_POLICY_MAX_LINE + 1];
 	switch (k) {
@@ -834,7 +744,7 @@ static void split_last(struct ed_str line, struct ed_str *kind, char *glob, char
 	eq--; /* check_line() saw a '=' before any comment */
 	struct ed_str left = trim(line.p, (size_t)(eq - line.p));
 	size_t k = 0;
-	while (k < left.len && !is_blank(left.p[k]))
+	while (k < left.len && !ed_ini_blank(left.p[k]))
 		k++;
 	*kind = ed_str_of(left.p, k);
 	cstr(glob, trim(left.p + k, left.len - k));
@@ -845,7 +755,7 @@ static bool set_once(struct parse *ps, enum setting s, const char *name)
 {
 	if (ps->set_line[s])
 		return fail(ps, "'%s' is already set on line %d", name, ps->set_line[s]);
-	ps->set_line[s] = ps->lineno;
+	ps->set_line[s] = ps->ini.cur.lineno;
 	return true;
 }
 
@@ -856,7 +766,7 @@ static bool set_where(struct parse *ps, struct ed_policy_setting *s, int value)
 		return nomem(ps);
 	where_release(&s->where);
 	s->where.origin = o;
-	s->where.line = ps->lineno;
+	s->where.line = ps->ini.cur.lineno;
 	s->value = value;
 	return true;
 }
@@ -908,7 +818,7 @@ static int severity_line(struct parse *ps, struct ed_str line)
 	if (!v)
 		return nomem(ps);
 	p->severities = v;
-	struct ed_policy_severity n = {.kind = kd->kind, .level = level, .where.line = ps->lineno};
+	struct ed_policy_severity n = {.kind = kd->kind, .level = level, .where.line = ps->ini.cur.lineno};
 	if ((*glob && !(n.glob = strdup(glob))) || !dup_opt(&n.where.origin, ps->rule_origin)) {
 		severity_release(&n);
 		return nomem(ps);
@@ -958,7 +868,7 @@ static int differ_line_parse(struct parse *ps, struct ed_str line)
 	if (!v)
 		return nomem(ps);
 	p->differs = v;
-	struct ed_policy_differ n = {.kind = kd->kind, .must = yes, .where.line = ps->lineno};
+	struct ed_policy_differ n = {.kind = kd->kind, .must = yes, .where.line = ps->ini.cur.lineno};
 	if (!(n.glob = strdup(glob)) || !dup_opt(&n.where.origin, ps->rule_origin)) {
 		differ_release(&n);
 		return nomem(ps);
@@ -1027,15 +937,13 @@ static int policy_line(struct parse *ps, struct ed_str line)
 	return 1;
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+static int handler(struct ed_ini *ini, const char *section, const char *name, const char *value)
 {
-	struct parse *ps = user;
+	struct parse *ps = ini->ctx;
 	(void)section; /* ours, read from the raw line: libinih only sees "[s]" */
 	(void)name;    /* libinih splits at ':' too, and package keys hold ':' */
 	(void)value;
-	if (ps->rc)
-		return 0;
-	struct ed_str line = ed_str_of(ps->line, ps->line_len);
+	struct ed_str line = ed_str_of(ini->cur.p, ini->cur.len);
 	if (ps->section == S_NONE) {
 		struct ed_str k = trim(line.p, (size_t)((const char *)memchr(line.p, '=', line.len) -
 							 line.p));
@@ -1046,7 +954,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	}
 	if (ps->section == S_EXPECT)
 		return expect_line(ps, line);
-	if (ps->cont)
+	if (is_cont(ps))
 		return fail(ps, "this line is indented, so it would continue the line above, but "
 			    "[%s] lines stand alone: start it in column 1",
 			    section_names[ps->section]);
@@ -1065,27 +973,16 @@ static enum ed_code parse_into(struct ed_str text, const char *origin, const cha
 {
 	struct parse ps = {0};
 	ps.p = p;
-	ps.origin = origin;
+	ps.ini.origin = origin;
+	ps.ini.check = check_line;
+	ps.ini.pair = handler;
+	ps.ini.ctx = &ps;
 	ps.rule_origin = rule_origin;
-	ps.text = text.p ? text.p : "";
-	ps.len = text.p ? text.len : 0;
-	ps.err = err;
-	int line = ini_parse_stream(reader, &ps, handler, &ps);
-	enum ed_code rc = ED_OK;
-	if (line == -2 && !ps.rc) {
-		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", ps.origin);
-	} else if (line > 0 && (!ps.rc || line < ps.err_line)) {
-		/* check_line() lets through only what libinih takes; keep a message anyway. */
-		rc = ed_err_set(err, ED_PARSE, "%s:%d: expected '[section]', 'key = value' or a comment",
-				ps.origin, line);
-	} else if (!ps.rc) {
+	if (!ed_ini_parse(&ps.ini, text, err))
 		finish_rule(&ps);
-	}
-	if (!rc)
-		rc = ps.rc;
 	if (ps.in_rule)
 		expect_release(&ps.rule);
-	return rc;
+	return ps.ini.rc;
 }
 
 enum ed_code ed_policy_parse(struct ed_str text, const char *origin, struct ed_policy *p,

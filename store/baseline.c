@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ed/buf.h"
-#include "ed/collect.h"
+#include "ed/item.h"
 #include "store_int.h"
 
 struct baseline_ctx {

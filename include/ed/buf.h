@@ -45,9 +45,6 @@ static inline struct ed_str ed_str_of(const char *s, size_t len)
 	return r;
 }
 
-/* Case-insensitive glob match of '*' and '?' over ASCII, for secret patterns. */
-bool ed_glob_match_ci(const char *pattern, const char *s, size_t len);
-
 /* Valid UTF-8 (no overlongs, no surrogates)? */
 bool ed_utf8_valid(const char *s, size_t len);
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Items (kind, key -> fingerprint + attributes) and the sink collectors emit them to. */
+/*
+ * Items (kind, key -> fingerprint + attributes), the sink collectors emit them
+ * to, and the baseline (the previous snapshot) an incremental collection reads.
+ */
 #ifndef ED_ITEM_H
 #define ED_ITEM_H
 
@@ -151,5 +154,56 @@ void ed_sink_warn(struct ed_sink *sink, const char *fmt, ...) __attribute__((for
 void ed_sink_vwarn_capped(struct ed_sink *sink, size_t *count, size_t max, const char *where,
 			  bool prefixed, const char *fmt, va_list ap)
 	__attribute__((format(printf, 6, 0)));
+
+/* --- the baseline of an incremental collection --- */
+
+/*
+ * What the previous complete snapshot of the same host knew about a file:
+ * the incremental collection reuses a fingerprint when (device, inode, size,
+ * mtime, ctime) are unchanged. Declared here, beside the sink, because
+ * the file collector reads it and the store implements it (baseline.c);
+ * each hashing thread opens its own reader.
+ */
+struct ed_prev_file {
+	struct ed_fp fp;
+	int64_t size, mtime_ns, ctime_ns;
+	uint64_t ino, dev;
+	bool secret;      /* the fingerprint was keyed */
+	enum ed_ftype ftype;
+	bool has_state;
+	uint8_t state[ED_STATE_LEN]; /* items.state of the previous item */
+};
+
+struct ed_baseline_reader;
+
+struct ed_baseline {
+	/*
+	 * Times at or after this (ns since the epoch) are too close to the
+	 * previous collection to prove that nothing changed since.
+	 */
+	int64_t trust_before_ns;
+	/* Opens a reader for one thread; NULL when it cannot (then nothing is reused). */
+	struct ed_baseline_reader *(*open)(const struct ed_baseline *b);
+	/* Looks up file item path; false when absent, unreadable then, or on error. */
+	bool (*lookup)(struct ed_baseline_reader *r, const char *path, struct ed_prev_file *out);
+	/* Whether the store keeps the content of fingerprint fp (or knows it is not kept). */
+	bool (*has_content)(struct ed_baseline_reader *r, const struct ed_fp *fp);
+	/* Sends the previous snapshot's warnings about file path ("PATH: ...") to sink. */
+	void (*warnings)(struct ed_baseline_reader *r, const char *path, struct ed_sink *sink);
+	/* Emits the previous config items of file path into sink. */
+	enum ed_code (*configs)(struct ed_baseline_reader *r, const char *path,
+				struct ed_sink *sink, struct ed_err *err);
+	/*
+	 * Calls fn with the name of each entry right below folder path and its
+	 * type (as ed_ftype_name() gives it; "dir" for a folder seen only by
+	 * what lies below it).
+	 */
+	enum ed_code (*children)(struct ed_baseline_reader *r, const char *path,
+				 enum ed_code (*fn)(void *ctx, const char *name, size_t len,
+						    const char *ftype, struct ed_err *err),
+				 void *ctx, struct ed_err *err);
+	void (*close)(struct ed_baseline_reader *r);
+	void *ctx;
+};
 
 #endif

@@ -16,13 +16,14 @@
 #include "ed/buf.h"
 #include "ed/diff.h"
 #include "ed/err.h"
+#include "ed/ini.h"
 
 /*
  * The longest policy line accepted, in bytes, not counting its "\n" or
- * "\r\n": libinih's 200-byte line buffer, as for profiles
- * (ED_PROFILE_MAX_LINE). Longer lines are refused, never truncated.
+ * "\r\n": libinih's (see ed/ini.h), as for profiles. Longer lines are
+ * refused, never truncated.
  */
-#define ED_POLICY_MAX_LINE 197
+#define ED_POLICY_MAX_LINE ED_INI_MAX_LINE
 
 /* Most rules of one kind ([expect] sections, severity lines, must-differ lines) a policy holds. */
 #define ED_POLICY_MAX_RULES 4096
@@ -164,7 +165,7 @@ void ed_policy_release(struct ed_policy *p);
  * FNM_PATHNAME or FNM_PERIOD ('*' also matches '/' and a leading dot),
  * case-sensitive, over the whole key; except for kind "file", where a glob
  * without '/' is matched against the base name only, as profiles do
- * (ed_profile_path_matches()).
+ * (ed_glob_path_matches()).
  */
 bool ed_policy_key_matches(const char *kind, const char *glob, const char *key);
 

@@ -12,15 +12,16 @@
 
 #include "ed/buf.h"
 #include "ed/err.h"
+#include "ed/ini.h"
+#include "ed/strlist.h"
 
 /*
  * The longest profile line accepted, in bytes, not counting its "\n" or
- * "\r\n". Debian's libinih reads lines into a 200-byte buffer that must hold
- * the line, "\r", "\n" and a NUL, and silently cuts anything longer; so
- * ed_profile_parse() refuses longer lines instead. Long lists are written
- * over indented continuation lines.
+ * "\r\n": libinih's (see ed/ini.h). ed_profile_parse() refuses longer lines
+ * rather than let libinih cut them. Long lists are written over indented
+ * continuation lines.
  */
-#define ED_PROFILE_MAX_LINE 197
+#define ED_PROFILE_MAX_LINE ED_INI_MAX_LINE
 
 /* Default and upper limit of keep_max, in bytes. */
 #define ED_PROFILE_KEEP_MAX_DEFAULT (256u * 1024)
@@ -31,12 +32,6 @@
 
 /* Upper limit of threads. */
 #define ED_PROFILE_THREADS_LIMIT 1024
-
-/* A growable list of owned strings; {NULL, 0} is the empty list. */
-struct ed_strlist {
-	char **v;
-	size_t n;
-};
 
 /* Structured config formats a file can be read as, key by key. */
 enum ed_config_format {
@@ -54,7 +49,7 @@ const char *ed_config_format_name(enum ed_config_format f);
 
 /* A profile rule "read files matching glob as format". */
 struct ed_format_rule {
-	char *glob;                    /* owned; a path glob as in ed_profile_path_matches() */
+	char *glob;                    /* owned; a path glob as in ed_glob_path_matches() */
 	enum ed_config_format format;
 };
 
@@ -123,21 +118,6 @@ void ed_profile_release(struct ed_profile *p);
  */
 enum ed_code ed_profile_copy(struct ed_profile *dst, const struct ed_profile *src,
 			     struct ed_err *err);
-
-/* Appends a copy of s; -1 on allocation failure (l unchanged). */
-int ed_strlist_add(struct ed_strlist *l, const char *s);
-/* Is s in l? */
-bool ed_strlist_has(const struct ed_strlist *l, const char *s);
-/* Frees every string and the array; l becomes the empty list. */
-void ed_strlist_release(struct ed_strlist *l);
-
-/*
- * Does path (absolute) match glob? A glob with a '/' is matched against the
- * whole path, one without against the base name; fnmatch(3) without
- * FNM_PATHNAME or FNM_PERIOD, so '*' crosses '/' and matches a leading dot.
- * casefold makes the match case-insensitive.
- */
-bool ed_profile_path_matches(const char *glob, const char *path, bool casefold);
 
 /*
  * Is path a secret file under p: a secret_files glob matches it

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ed/buf.h"
+#include "ed/glob.h"
 #include "ed/hash.h"
 #include "tap.h"
 

@@ -15,6 +15,7 @@
 #include <ini.h>
 
 #include "ed/buf.h"
+#include "ed/glob.h"
 #include "ed/profile.h"
 #include "tap.h"
 
@@ -723,10 +724,10 @@ static void test_predicates(void)
 	is_int(parse_on(&q, "[secrets]\nkeys = *api*\n", &err), ED_OK, "custom keys");
 	ok(ed_profile_secret_file(&q, "/etc/API.txt"), "custom key glob: base name");
 	ok(!ed_profile_secret_file(&q, "/etc/shadow"), "no secret files in an empty profile");
-	ok(ed_profile_path_matches("*.conf", "/etc/a.conf", false), "path_matches: base name");
-	ok(!ed_profile_path_matches("*.CONF", "/etc/a.conf", false), "path_matches: case");
-	ok(ed_profile_path_matches("*.CONF", "/etc/a.conf", true), "path_matches: casefold");
-	ok(ed_profile_path_matches("/etc/[ab].conf", "/etc/b.conf", false),
+	ok(ed_glob_path_matches("*.conf", "/etc/a.conf", false), "path_matches: base name");
+	ok(!ed_glob_path_matches("*.CONF", "/etc/a.conf", false), "path_matches: case");
+	ok(ed_glob_path_matches("*.CONF", "/etc/a.conf", true), "path_matches: casefold");
+	ok(ed_glob_path_matches("/etc/[ab].conf", "/etc/b.conf", false),
 	   "path_matches: bracket expression");
 	ed_profile_release(&q);
 }

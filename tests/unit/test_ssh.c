@@ -22,16 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ed/clock.h"
 #include "ed/hash.h"
 #include "ed/ssh.h"
 #include "tap.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void dest_ok(const char *in, const char *user, const char *host, int port)
 {
@@ -386,12 +380,12 @@ static void with_server(void)
 	rc = run(src, none, 256, 5000, &b, &status, &err);
 	is_int(rc, ED_NOTFOUND, "run: a program the host lacks is ED_NOTFOUND (%s)", err.msg);
 	static const char *const cat[] = {"cat", NULL};
-	long long t0 = now_ms();
+	long long t0 = ed_now_ms();
 	rc = run(src, cat, 256, 5000, &b, &status, &err);
-	ok(rc == ED_OK && status == 0 && b.len == 0 && now_ms() - t0 < 2000,
+	ok(rc == ED_OK && status == 0 && b.len == 0 && ed_now_ms() - t0 < 2000,
 	   "run: no standard input (cat ends at once)");
 	static const char *const flood[] = {"head", "-c", "1000000000", "/dev/zero", NULL};
-	t0 = now_ms();
+	t0 = ed_now_ms();
 	ed_buf_reset(&b);
 	ed_buf_adds(&b, "kept");
 	status = -1;
@@ -399,13 +393,13 @@ static void with_server(void)
 	rc = src->ops->run(src, flood, 1 << 20, 20000, &b, &status, &err);
 	ok(rc == ED_TOOBIG && strcmp(ed_buf_str(&b), "kept") == 0,
 	   "run: 1 GB of output stops at the cap, out unchanged (%s)", err.msg);
-	ok(now_ms() - t0 < 5000, "  at once (%lld ms)", now_ms() - t0);
+	ok(ed_now_ms() - t0 < 5000, "  at once (%lld ms)", ed_now_ms() - t0);
 	static const char *const slow[] = {"sleep", "10", NULL};
-	t0 = now_ms();
+	t0 = ed_now_ms();
 	rc = run(src, slow, 256, 700, &b, &status, &err);
 	ok(rc == ED_IO && strstr(err.msg, "no answer within 700 ms"), "run: a program past its time is stopped (%s)",
 	   err.msg);
-	ok(now_ms() - t0 < 3000, "  within its time (%lld ms)", now_ms() - t0);
+	ok(ed_now_ms() - t0 < 3000, "  within its time (%lld ms)", ed_now_ms() - t0);
 	rc = run(src, uname, 256, 5000, &b, &status, &err);
 	ok(rc == ED_OK && status == 0, "  and the connection still serves");
 	is_int(ed_source_ssh_check(src, &err), ED_OK, "  a stopped program is no connection failure");
@@ -482,9 +476,9 @@ int main(void)
 	};
 	struct ed_source *src = NULL;
 	struct ed_err err = {0};
-	long long t0 = now_ms();
+	long long t0 = ed_now_ms();
 	enum ed_code rc = ed_source_ssh_new(&o, &src, &err);
-	long long took = now_ms() - t0;
+	long long took = ed_now_ms() - t0;
 	is_int(rc, ED_IO, "a listener that never speaks: ED_IO");
 	ok(strstr(err.msg, "no answer within 300 ms") != NULL, "  saying so: %s", err.msg);
 	ok(took >= 250 && took < 2000, "  after the connect timeout (%lld ms)", took);

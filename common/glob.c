@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* Path globs over fnmatch(3), and the case-insensitive name glob of secret patterns. */
+#include <ctype.h>
+#include <fnmatch.h>
+#include <string.h>
+
+#include "ed/glob.h"
+
+bool ed_glob_path_matches(const char *glob, const char *path, bool casefold)
+{
+	const char *slash = strrchr(path, '/');
+	const char *subject = strchr(glob, '/') ? path : slash ? slash + 1 : path;
+	return fnmatch(glob, subject, casefold ? FNM_CASEFOLD : 0) == 0;
+}
+
+bool ed_glob_match_ci(const char *pat, const char *s, size_t len)
+{
+	/* Iterative matcher with single backtrack point: linear in practice. */
+	size_t i = 0;
+	const char *star = NULL;
+	size_t star_i = 0;
+	while (i < len) {
+		if (*pat == '*') {
+			star = pat++;
+			star_i = i;
+		} else if (*pat && (*pat == '?' ||
+				    tolower((unsigned char)*pat) == tolower((unsigned char)s[i]))) {
+			pat++;
+			i++;
+		} else if (star) {
+			pat = star + 1;
+			i = ++star_i;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
