@@ -33,7 +33,7 @@ for case in \
 	"common|#include \"ed/source.h\"|the common layer includes ed/source.h (collector)" \
 	"differ|#include <sqlite3.h>|includes <sqlite3.h>: only store/ talks to SQLite" \
 	"common|#include \"ed/nosuch.h\"|includes ed/nosuch.h, which has no layer" \
-	"differ|#include \"../store/delta.h\"|another folder's private header"; do
+	"differ|#include \"../store/delta.h\"|includes \"../store/delta.h\", another folder's private header"; do
 	IFS='|' read -r dir line want <<<"$case"
 	f=$(first "$dir")
 	plant "$f" "$line"
