@@ -8,8 +8,13 @@
 
 bool ed_glob_path_matches(const char *glob, const char *path, bool casefold)
 {
-	const char *slash = strrchr(path, '/');
-	const char *subject = strchr(glob, '/') ? path : slash ? slash + 1 : path;
+	/* The file's name only when the glob has no slash: found only then, as this runs per file. */
+	const char *subject = path;
+	if (!strchr(glob, '/')) {
+		const char *slash = strrchr(path, '/');
+		if (slash)
+			subject = slash + 1;
+	}
 	return fnmatch(glob, subject, casefold ? FNM_CASEFOLD : 0) == 0;
 }
 
