@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "opt.h"
 #include "ed/buf.h"
+#include "ed/clock.h"
 #include "ed/inventory.h"
 #include "ed/snapdoc_store.h"
 #include "ed/store.h"
@@ -56,13 +57,6 @@ struct job {
 	long long items;
 	char *error; /* malloc'd, when failed */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct job_paths {
 	char doc[4096];
@@ -145,7 +139,7 @@ static bool start(struct job *j, const char *self, const char *db, const char *k
 		return false;
 	}
 	j->status = 1;
-	j->started = now_s();
+	j->started = ed_now_s();
 	return true;
 }
 
@@ -171,7 +165,7 @@ static void finish(struct job *j, struct ed_store *st, const char *dir, size_t i
 {
 	struct job_paths p;
 	paths_of(dir, i, &p);
-	j->seconds = now_s() - j->started;
+	j->seconds = ed_now_s() - j->started;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		j->status = 3;
 		j->error = last_error(p.log);
@@ -206,7 +200,7 @@ static void show(const struct job *jobs, size_t n, size_t done, size_t total, bo
 	char line[160];
 	int len = snprintf(line, sizeof(line), "collecting: %zu/%zu hosts done, %zu failed; now:",
 			   done, total, failed);
-	double now = now_s();
+	double now = ed_now_s();
 	for (size_t i = 0; i < n && running && len > 0 && (size_t)len < sizeof(line) - 24; i++)
 		if (jobs[i].status == 1)
 			len += snprintf(line + len, sizeof(line) - (size_t)len, " %s/%s %.0fs",

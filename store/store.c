@@ -11,11 +11,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "ed/buf.h"
+#include "ed/clock.h"
 #include "ed/isotime.h"
 #include "store_int.h"
 
@@ -448,18 +448,11 @@ static int cmp_pending(const void *x, const void *y)
 	return c ? c : (a->it.key_len > b->it.key_len) - (a->it.key_len < b->it.key_len);
 }
 
-static double seconds(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Inserts the waiting items in key order; the time it takes counts as the store's. */
 static enum ed_code flush_pending(struct ed_snapwriter *w, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
-	double t0 = seconds();
+	double t0 = ed_now_s();
 	sort_writer = w;
 	if (w->npend) /* a delta may have none, and no buffer */
 		qsort(w->pend, w->npend, sizeof(*w->pend), cmp_pending);
@@ -485,7 +478,7 @@ static enum ed_code flush_pending(struct ed_snapwriter *w, struct ed_err *err)
 	}
 	if (w->ins)
 		sqlite3_clear_bindings(w->ins); /* nothing may point into the arena past here */
-	w->busy += seconds() - t0;
+	w->busy += ed_now_s() - t0;
 	w->npend = 0;
 	ed_buf_reset(&w->arena);
 	return rc;
@@ -513,9 +506,9 @@ static enum ed_code writer_emit(struct ed_sink *sink, const struct ed_item *it, 
 		if (it->delta == ED_DELTA_SAME)
 			return ED_OK;
 		int64_t removed = 0;
-		double t0 = seconds();
+		double t0 = ed_now_s();
 		enum ed_code rc = ed_delta_gone(w->delta, it, &removed, err);
-		w->busy += seconds() - t0;
+		w->busy += ed_now_s() - t0;
 		w->items -= removed;
 		w->rows += removed;
 		return rc;
@@ -837,7 +830,7 @@ enum ed_code ed_snapshot_commit_info(struct ed_snapwriter *w, struct ed_snapshot
 	}
 	if ((rc = flush_pending(w, err)))
 		goto abort;
-	double t0 = seconds(); /* the store's time from here on: flush_pending() counts its own */
+	double t0 = ed_now_s(); /* the store's time from here on: flush_pending() counts its own */
 	if (w->delta) {
 		int64_t removed = 0;
 		if ((rc = ed_delta_finish(w->delta, &removed, &w->rows, err)))
@@ -874,7 +867,7 @@ enum ed_code ed_snapshot_commit_info(struct ed_snapwriter *w, struct ed_snapshot
 	info->warnings = w->warnings;
 	info->rows = w->rows;
 	info->base = w->base;
-	info->store_s = w->busy + (seconds() - t0);
+	info->store_s = w->busy + (ed_now_s() - t0);
 	writer_free(w);
 	return ED_OK;
 abort:
