@@ -17,6 +17,7 @@
 #include "ed/buf.h"
 #include "ed/clock.h"
 #include "ed/isotime.h"
+#include "ed/keyfile.h"
 #include "store_int.h"
 
 #include "delta.h"
@@ -261,69 +262,59 @@ void ed_store_close(struct ed_store *st)
 	free(st);
 }
 
+/*
+ * Makes the key file at path when there is nothing there: random bytes into
+ * a temp file, fsync, link, so that a crash never leaves a short key behind,
+ * and another init that wins the race keeps its key. What is there already,
+ * whatever it is, is left for ed_keyfile_read() to judge.
+ */
+static enum ed_code create_key(const char *path, struct ed_err *err)
+{
+	struct stat sb;
+	if (lstat(path, &sb) == 0 || errno != ENOENT)
+		return ED_OK;
+	uint8_t key[ED_KEY_LEN];
+	struct ed_buf tmp = ED_BUF_INIT;
+	enum ed_code rc = ED_OK;
+	if (getrandom(key, ED_KEY_LEN, 0) != ED_KEY_LEN) {
+		rc = ed_err_set(err, ED_IO, "key %s: no random bytes: %s", path, strerror(errno));
+		goto out;
+	}
+	if (ed_buf_addf(&tmp, "%s.tmp.%d", path, (int)getpid())) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+		goto out;
+	}
+	int wfd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	bool ok = wfd >= 0 && write(wfd, key, ED_KEY_LEN) == ED_KEY_LEN && fsync(wfd) == 0;
+	if (wfd >= 0 && close(wfd) != 0)
+		ok = false;
+	if (ok && link(tmp.p, path) != 0 && errno != EEXIST)
+		ok = false;
+	int e = errno;
+	unlink(tmp.p);
+	if (!ok)
+		rc = ed_err_set(err, ED_IO, "key %s: cannot create: %s", path, strerror(e));
+out:
+	explicit_bzero(key, sizeof(key));
+	ed_buf_release(&tmp);
+	return rc;
+}
+
 enum ed_code ed_store_key(const char *store_path, bool create, uint8_t key[ED_KEY_LEN],
 			  struct ed_err *err)
 {
 	struct ed_buf kp = ED_BUF_INIT;
+	struct ed_err e;
 	enum ed_code rc = ED_OK;
-	int fd = -1;
 	if (ed_buf_addf(&kp, "%s.key", store_path))
 		return ed_err_set(err, ED_NOMEM, "out of memory");
-	fd = open(kp.p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT && create) {
-		if (getrandom(key, ED_KEY_LEN, 0) != ED_KEY_LEN) {
-			rc = ed_err_set(err, ED_IO, "key %s: no random bytes: %s", kp.p,
-					strerror(errno));
-			goto out;
-		}
-		/* Temp file, fsync, link: a crash never leaves a short key behind. */
-		struct ed_buf tmp = ED_BUF_INIT;
-		if (ed_buf_addf(&tmp, "%s.tmp.%d", kp.p, (int)getpid())) {
-			rc = ed_err_set(err, ED_NOMEM, "out of memory");
-			goto out;
-		}
-		int wfd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		bool ok = wfd >= 0 && write(wfd, key, ED_KEY_LEN) == ED_KEY_LEN && fsync(wfd) == 0;
-		if (wfd >= 0 && close(wfd) != 0)
-			ok = false;
-		if (ok && link(tmp.p, kp.p) != 0 && errno != EEXIST)
-			ok = false;
-		int e = errno;
-		unlink(tmp.p);
-		ed_buf_release(&tmp);
-		if (!ok) {
-			rc = ed_err_set(err, ED_IO, "key %s: cannot create: %s", kp.p, strerror(e));
-			goto out;
-		}
-		/* Another init may have won the race: read back whatever is there. */
-		fd = open(kp.p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	}
-	if (fd < 0) {
-		rc = ed_err_set(err, errno == ENOENT ? ED_NOTFOUND : ED_IO,
-				"key %s: %s%s", kp.p, strerror(errno),
-				errno == ENOENT ? " (run 'envdrift init' to create it)" : "");
+	if (create && (rc = create_key(kp.p, err)))
 		goto out;
-	}
-	struct stat sb;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		rc = ed_err_set(err, ED_IO, "key %s: not a regular file", kp.p);
-		goto out;
-	}
-	if (sb.st_mode & 077) {
-		rc = ed_err_set(err, ED_DENIED,
-				"key %s: readable by others (mode %04o); run 'chmod 600 %s'", kp.p,
-				(unsigned)(sb.st_mode & 07777), kp.p);
-		goto out;
-	}
-	ssize_t n = read(fd, key, ED_KEY_LEN);
-	if (n != ED_KEY_LEN) {
-		rc = ed_err_set(err, ED_IO, "key %s: expected %d bytes, got %zd", kp.p, ED_KEY_LEN,
-				n);
-		goto out;
-	}
+	/* The same checks as a copy of it given to collect --out --key. */
+	if ((rc = ed_keyfile_read(kp.p, key, &e)))
+		ed_err_set(err, rc, "%s%s", e.msg,
+			   rc == ED_NOTFOUND ? " (run 'envdrift init' to create it)" : "");
 out:
-	if (fd >= 0)
-		close(fd);
 	ed_buf_release(&kp);
 	return rc;
 }
