@@ -89,18 +89,6 @@ struct collection {
 	struct ed_files_stats stats;
 };
 
-static int parse_threads(const struct ed_opt *o, const char *arg, void *ctx)
-{
-	char *end;
-	long n = strtol(arg, &end, 10);
-	if (*end || end == arg || n < 0 || n > 256) {
-		ed_cli_usage_error("collect", "--%s %s: expected 0 (one per core) to 256", o->name, arg);
-		return -1;
-	}
-	*(int *)ctx = (int)n;
-	return 0;
-}
-
 /* --connect-timeout, --io-timeout: seconds into milliseconds. */
 static int parse_timeout(const struct ed_opt *o, const char *arg, void *ctx)
 {
@@ -157,9 +145,9 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			     "fingerprints are otherwise reused, and store every item; otherwise, "
 			     "when that snapshot was collected the same way (profile, paths, root; "
 			     "not over SSH), only what changed is stored, as a delta on it"),
-		ED_OPT_CALL_(0, "threads", "N", parse_threads, &a->threads,
-			     "hashing threads (default 0: one per core; with --ssh, 4, each with its "
-			     "own connection)"),
+		ED_OPT_INT_(0, "threads", "N", &a->threads, 0, 256,
+			    "hashing threads (default 0: one per core; with --ssh, 4, each with its "
+			    "own connection)"),
 		ED_OPT_TEXT_("Push mode:"),
 		ED_OPT_STRING_(0, "out", "FILE", &a->out,
 			       "write the snapshot as a JSON document (envdrift.snapshot/1, "

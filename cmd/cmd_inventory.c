@@ -274,19 +274,6 @@ static int summary(const struct job *jobs, size_t n, size_t total)
 	return failed ? ED_EXIT_ERROR : ED_EXIT_OK;
 }
 
-static int parse_jobs(const struct ed_opt *o, const char *arg, void *ctx)
-{
-	(void)o;
-	char *end;
-	long n = strtol(arg, &end, 10);
-	if (*end || end == arg || n < 1 || n > 256) {
-		ed_cli_usage_error("inventory", "-j %s: expected 1 to 256 hosts at once", arg);
-		return -1;
-	}
-	*(int *)ctx = (int)n;
-	return 0;
-}
-
 int ed_cmd_inventory(int argc, char **argv, struct ed_cli *cli)
 {
 	/* Also as 'collect --inventory': then argv[0] is "collect", and messages still name inventory. */
@@ -298,8 +285,8 @@ int ed_cmd_inventory(int argc, char **argv, struct ed_cli *cli)
 		ED_OPT_LIST_(0, "env", "ENV", &envs,
 			     "only the hosts of this environment, repeatable (default: every "
 			     "environment of the inventory)"),
-		ED_OPT_CALL_('j', "jobs", "N", parse_jobs, &njobs,
-			     "hosts collected at once, 1 to 256 (default 8)"),
+		ED_OPT_INT_('j', "jobs", "N", &njobs, 1, 256,
+			    "hosts collected at once, 1 to 256 (default 8)"),
 		ED_OPT_FLAG_(0, "full", &full,
 			     "read every file of every host, as 'collect --full' does (default: "
 			     "reuse the fingerprints of files unchanged since each host's previous "
