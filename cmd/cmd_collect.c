@@ -416,13 +416,6 @@ static enum ed_code run(const struct args *a, struct collection *c, struct ed_er
 	return ED_OK;
 }
 
-static enum ed_code flush_stdout(struct ed_err *err)
-{
-	if (fflush(stdout) != 0)
-		return ed_err_set(err, ED_IO, "cannot write to standard output");
-	return ED_OK;
-}
-
 /* Renames the document into place; its id on stdout, a closing line on stderr. */
 static enum ed_code commit_doc(const struct args *a, struct collection *c, struct ed_err *err)
 {
@@ -436,7 +429,7 @@ static enum ed_code commit_doc(const struct args *a, struct collection *c, struc
 	bool to_stdout = strcmp(a->out, "-") == 0;
 	if (!to_stdout)
 		printf("%s\n", docid);
-	if (flush_stdout(err))
+	if (ed_cli_flush_stdout(err))
 		return err->code;
 	fprintf(stderr,
 		"envdrift: wrote snapshot document %s of %s/%s to %s: %lld items, %lld "
@@ -456,7 +449,7 @@ static enum ed_code commit_store(const struct args *a, struct collection *c, str
 	if (rc)
 		return rc;
 	printf("%lld\n", (long long)id);
-	if (flush_stdout(err))
+	if (ed_cli_flush_stdout(err))
 		return err->code;
 	char stored[96];
 	if (info.base)
