@@ -14,6 +14,13 @@ int ed_cli_fail(const struct ed_err *err)
 	return ED_EXIT_ERROR;
 }
 
+enum ed_code ed_cli_flush_stdout(struct ed_err *err)
+{
+	if (fflush(stdout) != 0)
+		return ed_err_set(err, ED_IO, "cannot write to standard output");
+	return ED_OK;
+}
+
 int ed_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

@@ -42,6 +42,8 @@ int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli);
 
 /* Prints the error and returns ED_EXIT_ERROR. */
 int ed_cli_fail(const struct ed_err *err);
+/* Flushes stdout: ED_OK, or ED_IO "cannot write to standard output" (a full disk, a closed pipe). */
+enum ed_code ed_cli_flush_stdout(struct ed_err *err);
 /* Prints "envdrift CMD: MSG" and a hint to --help (cmd NULL: "envdrift: MSG"); returns ED_EXIT_ERROR. */
 int ed_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Seconds of a duration written 90s, 30m, 24h, 7d or a bare number of seconds; -1 if malformed. */

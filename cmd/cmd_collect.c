@@ -89,18 +89,6 @@ struct collection {
 	struct ed_files_stats stats;
 };
 
-static int parse_threads(const struct ed_opt *o, const char *arg, void *ctx)
-{
-	char *end;
-	long n = strtol(arg, &end, 10);
-	if (*end || end == arg || n < 0 || n > 256) {
-		ed_cli_usage_error("collect", "--%s %s: expected 0 (one per core) to 256", o->name, arg);
-		return -1;
-	}
-	*(int *)ctx = (int)n;
-	return 0;
-}
-
 /* --connect-timeout, --io-timeout: seconds into milliseconds. */
 static int parse_timeout(const struct ed_opt *o, const char *arg, void *ctx)
 {
@@ -157,9 +145,9 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			     "fingerprints are otherwise reused, and store every item; otherwise, "
 			     "when that snapshot was collected the same way (profile, paths, root; "
 			     "not over SSH), only what changed is stored, as a delta on it"),
-		ED_OPT_CALL_(0, "threads", "N", parse_threads, &a->threads,
-			     "hashing threads (default 0: one per core; with --ssh, 4, each with its "
-			     "own connection)"),
+		ED_OPT_INT_(0, "threads", "N", &a->threads, 0, 256,
+			    "hashing threads (default 0: one per core; with --ssh, 4, each with its "
+			    "own connection)"),
 		ED_OPT_TEXT_("Push mode:"),
 		ED_OPT_STRING_(0, "out", "FILE", &a->out,
 			       "write the snapshot as a JSON document (envdrift.snapshot/1, "
@@ -428,13 +416,6 @@ static enum ed_code run(const struct args *a, struct collection *c, struct ed_er
 	return ED_OK;
 }
 
-static enum ed_code flush_stdout(struct ed_err *err)
-{
-	if (fflush(stdout) != 0)
-		return ed_err_set(err, ED_IO, "cannot write to standard output");
-	return ED_OK;
-}
-
 /* Renames the document into place; its id on stdout, a closing line on stderr. */
 static enum ed_code commit_doc(const struct args *a, struct collection *c, struct ed_err *err)
 {
@@ -448,7 +429,7 @@ static enum ed_code commit_doc(const struct args *a, struct collection *c, struc
 	bool to_stdout = strcmp(a->out, "-") == 0;
 	if (!to_stdout)
 		printf("%s\n", docid);
-	if (flush_stdout(err))
+	if (ed_cli_flush_stdout(err))
 		return err->code;
 	fprintf(stderr,
 		"envdrift: wrote snapshot document %s of %s/%s to %s: %lld items, %lld "
@@ -468,7 +449,7 @@ static enum ed_code commit_store(const struct args *a, struct collection *c, str
 	if (rc)
 		return rc;
 	printf("%lld\n", (long long)id);
-	if (flush_stdout(err))
+	if (ed_cli_flush_stdout(err))
 		return err->code;
 	char stored[96];
 	if (info.base)

@@ -81,9 +81,7 @@ static enum ed_code write_report(const struct ed_report_ops *report, const struc
 {
 	if (!out_path) {
 		enum ed_code rc = report->render(stdout, d, ropts, err);
-		if (!rc && fflush(stdout) != 0)
-			rc = ed_err_set(err, ED_IO, "cannot write to standard output");
-		return rc;
+		return rc ? rc : ed_cli_flush_stdout(err);
 	}
 	struct ed_atomic *a = NULL;
 	enum ed_code rc = ed_atomic_open(out_path, 0666, &a, err);

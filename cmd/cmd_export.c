@@ -149,9 +149,7 @@ int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli)
 		ed_snapdoc_free(d);
 	}
 	ed_store_close(st);
-	if (fflush(stdout) != 0) {
-		ed_err_set(&err, ED_IO, "cannot write to standard output");
+	if (ed_cli_flush_stdout(&err))
 		return ed_cli_fail(&err);
-	}
 	return failed ? ED_EXIT_ERROR : ED_EXIT_OK;
 }

@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "opt.h"
 #include "ed/buf.h"
+#include "ed/clock.h"
 #include "ed/inventory.h"
 #include "ed/snapdoc_store.h"
 #include "ed/store.h"
@@ -56,13 +57,6 @@ struct job {
 	long long items;
 	char *error; /* malloc'd, when failed */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct job_paths {
 	char doc[4096];
@@ -145,7 +139,7 @@ static bool start(struct job *j, const char *self, const char *db, const char *k
 		return false;
 	}
 	j->status = 1;
-	j->started = now_s();
+	j->started = ed_now_s();
 	return true;
 }
 
@@ -171,7 +165,7 @@ static void finish(struct job *j, struct ed_store *st, const char *dir, size_t i
 {
 	struct job_paths p;
 	paths_of(dir, i, &p);
-	j->seconds = now_s() - j->started;
+	j->seconds = ed_now_s() - j->started;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		j->status = 3;
 		j->error = last_error(p.log);
@@ -206,7 +200,7 @@ static void show(const struct job *jobs, size_t n, size_t done, size_t total, bo
 	char line[160];
 	int len = snprintf(line, sizeof(line), "collecting: %zu/%zu hosts done, %zu failed; now:",
 			   done, total, failed);
-	double now = now_s();
+	double now = ed_now_s();
 	for (size_t i = 0; i < n && running && len > 0 && (size_t)len < sizeof(line) - 24; i++)
 		if (jobs[i].status == 1)
 			len += snprintf(line + len, sizeof(line) - (size_t)len, " %s/%s %.0fs",
@@ -280,19 +274,6 @@ static int summary(const struct job *jobs, size_t n, size_t total)
 	return failed ? ED_EXIT_ERROR : ED_EXIT_OK;
 }
 
-static int parse_jobs(const struct ed_opt *o, const char *arg, void *ctx)
-{
-	(void)o;
-	char *end;
-	long n = strtol(arg, &end, 10);
-	if (*end || end == arg || n < 1 || n > 256) {
-		ed_cli_usage_error("inventory", "-j %s: expected 1 to 256 hosts at once", arg);
-		return -1;
-	}
-	*(int *)ctx = (int)n;
-	return 0;
-}
-
 int ed_cmd_inventory(int argc, char **argv, struct ed_cli *cli)
 {
 	/* Also as 'collect --inventory': then argv[0] is "collect", and messages still name inventory. */
@@ -304,8 +285,8 @@ int ed_cmd_inventory(int argc, char **argv, struct ed_cli *cli)
 		ED_OPT_LIST_(0, "env", "ENV", &envs,
 			     "only the hosts of this environment, repeatable (default: every "
 			     "environment of the inventory)"),
-		ED_OPT_CALL_('j', "jobs", "N", parse_jobs, &njobs,
-			     "hosts collected at once, 1 to 256 (default 8)"),
+		ED_OPT_INT_('j', "jobs", "N", &njobs, 1, 256,
+			    "hosts collected at once, 1 to 256 (default 8)"),
 		ED_OPT_FLAG_(0, "full", &full,
 			     "read every file of every host, as 'collect --full' does (default: "
 			     "reuse the fingerprints of files unchanged since each host's previous "

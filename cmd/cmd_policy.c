@@ -99,9 +99,7 @@ int ed_cmd_policy(int argc, char **argv, struct ed_cli *cli)
 		status = ed_cli_fail(&err);
 	} else {
 		summary(stdout, path, &p, today);
-		status = fflush(stdout) != 0
-				 ? ed_cli_fail(&(struct ed_err){ED_IO, "cannot write to standard output"})
-				 : ED_EXIT_OK;
+		status = ed_cli_flush_stdout(&err) ? ed_cli_fail(&err) : ED_EXIT_OK;
 	}
 	ed_policy_release(&p);
 	return status;

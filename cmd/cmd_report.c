@@ -265,8 +265,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 		out = NULL;
 		if (rc)
 			goto fail;
-	} else if (fflush(stdout) != 0) {
-		ed_err_set(&err, ED_IO, "cannot write to standard output");
+	} else if (ed_cli_flush_stdout(&err)) {
 		goto fail;
 	}
 	status = ED_EXIT_OK;

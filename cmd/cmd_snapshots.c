@@ -82,10 +82,8 @@ int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli)
 		json_decref(doc);
 		putchar('\n');
 	}
-	if (fflush(stdout) != 0) {
-		ed_err_set(&err, ED_IO, "cannot write to standard output");
+	if (ed_cli_flush_stdout(&err))
 		goto fail;
-	}
 	status = ED_EXIT_OK;
 	goto out;
 fail:

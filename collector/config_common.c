@@ -359,32 +359,6 @@ static int js_u4(struct jscan *s, uint32_t *cp)
 	return 0;
 }
 
-static int add_utf8(struct ed_buf *b, uint32_t cp)
-{
-	char u[4];
-	size_t n;
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return ed_buf_add(b, u, n);
-}
-
 /* A string at s->i; its decoded text goes to out when out is not NULL. */
 static int js_string(struct jscan *s, struct ed_buf *out)
 {
@@ -430,7 +404,7 @@ static int js_string(struct jscan *s, struct ed_buf *out)
 				return 1;
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		}
-		if (out && add_utf8(out, cp))
+		if (out && ed_buf_add_cp(out, cp))
 			return -1;
 	}
 	return 1;

@@ -212,32 +212,6 @@ static bool pblank(char c)
 	return c == ' ' || c == '\t' || c == '\f';
 }
 
-static int add_cp(struct ed_buf *b, uint32_t cp)
-{
-	char u[4];
-	size_t n;
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return ed_buf_add(b, u, n);
-}
-
 static bool u4(const char *t, size_t len, size_t i, uint32_t *cp)
 {
 	if (len - i < 4)
@@ -280,7 +254,7 @@ static int unescape(struct kscan *s, const char *t, size_t a, size_t b)
 				i += 6;
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 			}
-			if (add_cp(&s->strs, cp))
+			if (ed_buf_add_cp(&s->strs, cp))
 				return -1;
 			continue;
 		}

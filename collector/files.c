@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ed/clock.h"
 #include "ed/collect.h"
 #include "ed/config.h"
 #include "ed/glob.h"
@@ -291,8 +291,8 @@ struct walk {
 	struct worker inline_worker;
 	struct job *batch;        /* being filled for the current folder */
 
-	struct timespec last_progress;
-	struct timespec started;
+	long long last_progress;  /* ed_now_ms() at the last progress line */
+	double started;           /* ed_now_s() when the walk started */
 };
 
 /* --- hashing one file --- */
@@ -755,16 +755,13 @@ static void show_progress(struct walk *w, bool force)
 {
 	if (!w->opts->progress)
 		return;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long long ms = (now.tv_sec - w->last_progress.tv_sec) * 1000LL +
-		       (now.tv_nsec - w->last_progress.tv_nsec) / 1000000;
+	long long now = ed_now_ms();
+	long long ms = now - w->last_progress;
 	if (!force && ms < 250)
 		return;
 	w->last_progress = now;
 	const struct ed_files_stats *s = &w->stats;
-	double secs = (double)(now.tv_sec - w->started.tv_sec) +
-		      (double)(now.tv_nsec - w->started.tv_nsec) / 1e9;
+	double secs = ed_now_s() - w->started;
 	fprintf(stderr,
 		"\r\033[Kcollecting: %lld files, %lld hashed (%.1f MiB, %.0f MiB/s), %lld unchanged",
 		(long long)s->entries, (long long)s->hashed, (double)s->bytes / (1 << 20),
@@ -1291,7 +1288,7 @@ enum ed_code ed_files_collect(struct ed_source *src, const char *path,
 		goto out;
 	idmap_load(src, "/etc/passwd", &w.users);
 	idmap_load(src, "/etc/group", &w.groups);
-	clock_gettime(CLOCK_MONOTONIC, &w.started);
+	w.started = ed_now_s();
 	rc = pool_start(&w, err);
 	if (rc)
 		goto stop;

@@ -1,21 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* Inventories: environments, hosts and how to reach them, from an INI file (libinih). */
-#include <ini.h>
+/* Inventories: environments, hosts and how to reach them, from an INI file (common/ini.c). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ed/ini.h"
 #include "ed/inventory.h"
 #include "ed/source.h"
 
 /* The parse under way. */
 struct parse {
+	struct ed_ini ini;       /* the reader: origin, the current line, the first error */
 	struct ed_inventory *inv;
-	int *key_lines;     /* line number of each NAME = VALUE line, in order */
-	size_t nkeys;
-	size_t calls;       /* handler calls so far */
-	const char *origin;
-	char err[512];      /* the first problem, "ORIGIN:LINE: ..." */
+	int unreadable;          /* the first line libinih cannot read, or 0 */
+	char long_line[64];      /* the message for a line longer than ED_INVENTORY_MAX_LINE */
 };
+
+/* Records the first error as "ORIGIN:LINE: message"; returns 0 for libinih. */
+#define fail(ps, ...) ed_ini_fail(&(ps)->ini, ED_PARSE, __VA_ARGS__)
+
+static int nomem(struct parse *ps)
+{
+	return ed_ini_fail(&ps->ini, ED_NOMEM, "out of memory");
+}
 
 static bool set(char **dst, const char *v)
 {
@@ -39,26 +46,16 @@ static struct ed_inventory_env *env_of(struct ed_inventory *inv, const char *nam
 	return &v[inv->nenvs++];
 }
 
-static int inv_fail(struct parse *ps, int line, const char *fmt, const char *a)
-{
-	if (!ps->err[0]) {
-		int n = snprintf(ps->err, sizeof(ps->err), "%s:%d: ", ps->origin, line);
-		if (n > 0 && (size_t)n < sizeof(ps->err))
-			snprintf(ps->err + n, sizeof(ps->err) - (size_t)n, fmt, a);
-	}
-	return 0;
-}
-
 /* "host=10.0.0.1 port=22 user=deploy role=web profile=/p.ini" into h. */
-static int parse_host(struct parse *ps, struct ed_inventory_host *h, const char *value, int line)
+static int parse_host(struct parse *ps, struct ed_inventory_host *h, const char *value)
 {
 	char *copy = strdup(value), *save = NULL;
 	if (!copy)
-		return inv_fail(ps, line, "out of memory%s", "");
+		return nomem(ps);
 	for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		char *eq = strchr(tok, '=');
 		if (!eq || eq == tok || !eq[1]) {
-			inv_fail(ps, line, "'%s' is not NAME=VALUE (host=, port=, user=, role=, profile=)", tok);
+			fail(ps, "'%s' is not NAME=VALUE (host=, port=, user=, role=, profile=)", tok);
 			break;
 		}
 		*eq = '\0';
@@ -72,42 +69,34 @@ static int parse_host(struct parse *ps, struct ed_inventory_host *h, const char 
 			     : strcmp(tok, "identity") == 0    ? &h->identity
 							       : NULL;
 		if (!dst) {
-			inv_fail(ps, line, "unknown host setting '%s' (host, port, user, role, profile, known_hosts, identity)", tok);
+			fail(ps, "unknown host setting '%s' (host, port, user, role, profile, known_hosts, identity)", tok);
 			break;
 		}
 		if (strcmp(tok, "port") == 0 && strspn(v, "0123456789") != strlen(v)) {
-			inv_fail(ps, line, "port '%s' is not a number", v);
+			fail(ps, "port '%s' is not a number", v);
 			break;
 		}
 		if (!set(dst, v)) {
-			inv_fail(ps, line, "out of memory%s", "");
+			nomem(ps);
 			break;
 		}
 	}
 	free(copy);
-	if (!ps->err[0] && !h->addr)
-		inv_fail(ps, line, "host '%s' has no host=ADDRESS", h->name);
-	return ps->err[0] ? 0 : 1;
+	if (!ps->ini.rc && !h->addr)
+		fail(ps, "host '%s' has no host=ADDRESS", h->name);
+	return !ps->ini.rc;
 }
 
-/*
- * libinih (as Debian builds it) does not pass line numbers to the handler:
- * the pre-scan recorded the line of every NAME = VALUE line, and the handler
- * is called once per such line, in order (continuation lines are refused).
- */
-static int on_line(void *user, const char *section, const char *name, const char *value)
+/* libinih's handler: one NAME = VALUE line (ps->ini.cur), a setting or a host. */
+static int on_line(struct ed_ini *ini, const char *section, const char *name, const char *value)
 {
-	struct parse *ps = user;
+	struct parse *ps = ini->ctx;
 	struct ed_inventory *inv = ps->inv;
-	int line = ps->calls < ps->nkeys ? ps->key_lines[ps->calls] : 0;
-	ps->calls++;
-	if (ps->err[0])
-		return 0;
 	if (!*section)
-		return inv_fail(ps, line, "'%s' is outside any [environment] section", name);
+		return fail(ps, "'%s' is outside any [environment] section", name);
 	struct ed_inventory_env *e = env_of(inv, section);
 	if (!e)
-		return inv_fail(ps, line, "out of memory%s", "");
+		return nomem(ps);
 	char **reserved = strcmp(name, "profile") == 0	   ? &e->profile
 			  : strcmp(name, "user") == 0	   ? &e->user
 			  : strcmp(name, "port") == 0	   ? &e->port
@@ -115,69 +104,71 @@ static int on_line(void *user, const char *section, const char *name, const char
 			  : strcmp(name, "identity") == 0	   ? &e->identity
 							   : NULL;
 	if (reserved)
-		return set(reserved, value) ? 1 : inv_fail(ps, line, "out of memory%s", "");
+		return set(reserved, value) ? 1 : nomem(ps);
 	for (size_t i = 0; i < inv->nhosts; i++)
 		if (strcmp(inv->hosts[i].env, section) == 0 && strcmp(inv->hosts[i].name, name) == 0)
-			return inv_fail(ps, line, "host '%s' is listed twice in its environment", name);
+			return fail(ps, "host '%s' is listed twice in its environment", name);
 	struct ed_inventory_host *v = realloc(inv->hosts, (inv->nhosts + 1) * sizeof(*v));
 	if (!v)
-		return inv_fail(ps, line, "out of memory%s", "");
+		return nomem(ps);
 	inv->hosts = v;
 	struct ed_inventory_host *h = &v[inv->nhosts++];
 	memset(h, 0, sizeof(*h));
 	if (!(h->env = strdup(section)) || !(h->name = strdup(name)))
-		return inv_fail(ps, line, "out of memory%s", "");
-	return parse_host(ps, h, value, line);
+		return nomem(ps);
+	return parse_host(ps, h, value);
 }
 
-/* Refuses what libinih would read otherwise than meant; records the line of each NAME = VALUE. */
-static enum ed_code check_lines(struct parse *ps, const char *text, struct ed_err *err)
+/* Would libinih read line l (a section header or a pair, not indented) without complaint? */
+static bool readable(const struct ed_ini_line *l)
 {
-	int line = 1;
-	for (const char *p = text; *p; line++) {
-		const char *eol = strchr(p, '\n');
-		size_t n = eol ? (size_t)(eol - p) : strlen(p);
-		if (n && p[n - 1] == '\r')
-			n--;
-		/* libinih would cut longer lines silently: refuse them instead. */
-		if (n > ED_INVENTORY_MAX_LINE)
-			return ed_err_set(err, ED_PARSE, "%s:%d: line longer than %d bytes", ps->origin,
-					  line, ED_INVENTORY_MAX_LINE);
-		size_t lead = strspn(p, " \t");
-		char c = lead < n ? p[lead] : '\0';
-		if (c && lead && c != ';' && c != '#')
-			return ed_err_set(err, ED_PARSE, "%s:%d: indented line: write one host per line",
-					  ps->origin, line);
-		if (c && c != ';' && c != '#' && c != '[') {
-			int *v = realloc(ps->key_lines, (ps->nkeys + 1) * sizeof(*v));
-			if (!v)
-				return ed_err_set(err, ED_NOMEM, "out of memory");
-			ps->key_lines = v;
-			v[ps->nkeys++] = line;
-		}
-		p = eol ? eol + 1 : p + strlen(p);
+	if (l->kind == ED_INI_SECTION) {
+		size_t e = 1 + ed_ini_find(l->p + 1, l->len - 1, "]");
+		return e < l->len && l->p[e] == ']';
 	}
-	return ED_OK;
+	size_t e = ed_ini_find(l->p, l->len, "=:");
+	return e < l->len && (l->p[e] == '=' || l->p[e] == ':');
+}
+
+/*
+ * Refuses indented lines: an inventory has no continuation lines. A line
+ * libinih cannot read (a header without ']', a line without '=') is kept
+ * from it and reported once the whole file is read, unless a host fails
+ * first: what a broken header leaves outside any section is the clearer
+ * message (ed_inventory_parse() has always worked so).
+ */
+static bool check_line(struct ed_ini *ini, const struct ed_ini_line *l, const char **feed)
+{
+	struct parse *ps = ini->ctx;
+	if (l->kind == ED_INI_BLANK)
+		return true;
+	if (l->indented)
+		return fail(ps, "indented line: write one host per line");
+	if (readable(l))
+		return true;
+	if (!ps->unreadable)
+		ps->unreadable = l->lineno;
+	*feed = ""; /* a blank line: libinih keeps its section, as after a broken header */
+	return true;
 }
 
 enum ed_code ed_inventory_parse(struct ed_str text, const char *origin, struct ed_inventory *inv,
 				struct ed_err *err)
 {
-	struct parse ps = {.inv = inv, .origin = origin};
-	struct ed_buf copy = ED_BUF_INIT; /* NUL-terminated, for libinih */
-	enum ed_code rc = ED_OK;
-	if (ed_buf_add(&copy, text.p, text.len)) {
-		rc = ed_err_set(err, ED_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = check_lines(&ps, ed_buf_str(&copy), err)))
-		goto out;
-	int r = ini_parse_string(ed_buf_str(&copy), on_line, &ps);
-	if (ps.err[0])
-		rc = ed_err_set(err, ED_PARSE, "%s", ps.err);
-	else if (r != 0)
-		rc = ed_err_set(err, ED_PARSE, "%s:%d: not 'NAME = VALUE' nor '[environment]'", origin, r);
-	else if (inv->nhosts == 0)
+	struct parse ps = {.inv = inv};
+	snprintf(ps.long_line, sizeof(ps.long_line), "line longer than %d bytes",
+		 ED_INVENTORY_MAX_LINE);
+	ps.ini.origin = origin;
+	ps.ini.check = check_line;
+	ps.ini.pair = on_line;
+	ps.ini.ctx = &ps;
+	ps.ini.no_continuations = true;
+	ps.ini.long_line = ps.long_line;
+	if (!ed_ini_parse(&ps.ini, text, err) && ps.unreadable)
+		ed_ini_fail_at(&ps.ini, ps.unreadable, ED_PARSE,
+			       "not 'NAME = VALUE' nor '[environment]'");
+	enum ed_code rc = ps.ini.rc;
+	if (!rc && inv->nhosts == 0)
 		rc = ed_err_set(err, ED_PARSE, "inventory %s lists no host", origin);
 	/* Environment settings apply to hosts that do not set their own. */
 	for (size_t i = 0; !rc && i < inv->nhosts; i++) {
@@ -193,9 +184,6 @@ enum ed_code ed_inventory_parse(struct ed_str text, const char *origin, struct e
 			if (!*own[k] && env[k] && !set(own[k], env[k]))
 				rc = ed_err_set(err, ED_NOMEM, "out of memory");
 	}
-out:
-	free(ps.key_lines);
-	ed_buf_release(&copy);
 	return rc;
 }
 

@@ -104,11 +104,9 @@ enum ed_code ed_pypi_metadata_parse(struct ed_str text, const char *origin, stru
 
 	if (!origin)
 		origin = "(metadata)";
-	while (pos < text.len) {
-		const char *s = text.p + pos;
-		const char *nl = memchr(s, '\n', text.len - pos);
-		size_t len = nl ? (size_t)(nl - s) : text.len - pos;
-		pos += nl ? len + 1 : len;
+	const char *s;
+	size_t len;
+	while (ed_next_line(text.p, text.len, &pos, &s, &len)) {
 		line++;
 		if (len && s[len - 1] == '\r')
 			len--;

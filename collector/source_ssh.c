@@ -1630,9 +1630,7 @@ static void throttle(struct shared *sh, uint64_t n)
 {
 	if (!sh->max_rate || !n)
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	double now = ed_now_s();
 	pthread_mutex_lock(&sh->mu);
 	if (sh->rate_start == 0)
 		sh->rate_start = now;

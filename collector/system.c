@@ -162,11 +162,9 @@ enum ed_code ed_system_parse_env(struct ed_str text, const char *origin, struct 
 	int line = 0;
 	if (!origin)
 		origin = "os-release";
-	while (pos < text.len) {
-		const char *s = text.p + pos;
-		const char *nl = memchr(s, '\n', text.len - pos);
-		size_t n = nl ? (size_t)(nl - s) : text.len - pos;
-		pos += n + (nl ? 1 : 0);
+	const char *s;
+	size_t n;
+	while (ed_next_line(text.p, text.len, &pos, &s, &n)) {
 		line++;
 		if (n && s[n - 1] == '\r')
 			n--;

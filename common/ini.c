@@ -71,6 +71,8 @@ static bool check_bytes(struct ed_ini *ini, const char *s, size_t n)
 	if (memchr(s, '\0', n))
 		return ed_ini_fail(ini, ED_PARSE, "NUL byte");
 	size_t content = n && s[n - 1] == '\r' ? n - 1 : n;
+	if (content > ED_INI_MAX_LINE && ini->long_line)
+		return ed_ini_fail(ini, ED_PARSE, "%s", ini->long_line);
 	if (content > ED_INI_MAX_LINE)
 		return ed_ini_fail(ini, ED_PARSE, "line is %zu bytes long; libinih reads at most %d%s",
 				   content, ED_INI_MAX_LINE,

@@ -43,8 +43,8 @@ enum ed_code ed_keyfile_read(const char *path, uint8_t key[ED_KEY_LEN], struct e
 	}
 	if (got != ED_KEY_LEN) {
 		rc = ed_err_set(err, ED_IO,
-				"key %s: expected exactly %d bytes (a copy of the store's .key file), "
-				"got %s%zu",
+				"key %s: expected exactly %d bytes (a store's .key file, or a copy of "
+				"it), got %s%zu",
 				path, ED_KEY_LEN, got > ED_KEY_LEN ? "more than " : "",
 				got > ED_KEY_LEN ? (size_t)ED_KEY_LEN : got);
 		goto out;

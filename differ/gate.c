@@ -5,24 +5,16 @@
 #include <time.h>
 
 #include "ed/gate.h"
+#include "ed/isotime.h"
 #include "ed/policy.h"
-
-/* Seconds since the Unix epoch of an ISO 8601 UTC time as the store writes it; -1 if not. */
-static long long parse_iso(const char *t)
-{
-	struct tm tm = {0};
-	const char *end = strptime(t, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
-		return -1;
-	return (long long)timegm(&tm);
-}
 
 enum ed_code ed_gate_check_age(const struct ed_snapref *v, size_t n, long long max_age,
 			       long long now, struct ed_err *err)
 {
 	for (size_t i = 0; i < n && max_age > 0; i++) {
-		long long t = parse_iso(v[i].finished_at[0] ? v[i].finished_at : v[i].started_at);
-		if (t < 0 || now - t > max_age)
+		const char *at = v[i].finished_at[0] ? v[i].finished_at : v[i].started_at;
+		time_t t;
+		if (!ed_isotime_parse(at, strlen(at), &t) || now - (long long)t > max_age)
 			return ed_err_set(err, ED_NOTFOUND,
 					  "snapshot @%lld of %s/%s finished at %s, more than --max-age "
 					  "%llds ago; collect it again",

@@ -11,12 +11,13 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "ed/buf.h"
+#include "ed/clock.h"
 #include "ed/isotime.h"
+#include "ed/keyfile.h"
 #include "store_int.h"
 
 #include "delta.h"
@@ -261,69 +262,59 @@ void ed_store_close(struct ed_store *st)
 	free(st);
 }
 
+/*
+ * Makes the key file at path when there is nothing there: random bytes into
+ * a temp file, fsync, link, so that a crash never leaves a short key behind,
+ * and another init that wins the race keeps its key. What is there already,
+ * whatever it is, is left for ed_keyfile_read() to judge.
+ */
+static enum ed_code create_key(const char *path, struct ed_err *err)
+{
+	struct stat sb;
+	if (lstat(path, &sb) == 0 || errno != ENOENT)
+		return ED_OK;
+	uint8_t key[ED_KEY_LEN];
+	struct ed_buf tmp = ED_BUF_INIT;
+	enum ed_code rc = ED_OK;
+	if (getrandom(key, ED_KEY_LEN, 0) != ED_KEY_LEN) {
+		rc = ed_err_set(err, ED_IO, "key %s: no random bytes: %s", path, strerror(errno));
+		goto out;
+	}
+	if (ed_buf_addf(&tmp, "%s.tmp.%d", path, (int)getpid())) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+		goto out;
+	}
+	int wfd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	bool ok = wfd >= 0 && write(wfd, key, ED_KEY_LEN) == ED_KEY_LEN && fsync(wfd) == 0;
+	if (wfd >= 0 && close(wfd) != 0)
+		ok = false;
+	if (ok && link(tmp.p, path) != 0 && errno != EEXIST)
+		ok = false;
+	int e = errno;
+	unlink(tmp.p);
+	if (!ok)
+		rc = ed_err_set(err, ED_IO, "key %s: cannot create: %s", path, strerror(e));
+out:
+	explicit_bzero(key, sizeof(key));
+	ed_buf_release(&tmp);
+	return rc;
+}
+
 enum ed_code ed_store_key(const char *store_path, bool create, uint8_t key[ED_KEY_LEN],
 			  struct ed_err *err)
 {
 	struct ed_buf kp = ED_BUF_INIT;
+	struct ed_err e;
 	enum ed_code rc = ED_OK;
-	int fd = -1;
 	if (ed_buf_addf(&kp, "%s.key", store_path))
 		return ed_err_set(err, ED_NOMEM, "out of memory");
-	fd = open(kp.p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT && create) {
-		if (getrandom(key, ED_KEY_LEN, 0) != ED_KEY_LEN) {
-			rc = ed_err_set(err, ED_IO, "key %s: no random bytes: %s", kp.p,
-					strerror(errno));
-			goto out;
-		}
-		/* Temp file, fsync, link: a crash never leaves a short key behind. */
-		struct ed_buf tmp = ED_BUF_INIT;
-		if (ed_buf_addf(&tmp, "%s.tmp.%d", kp.p, (int)getpid())) {
-			rc = ed_err_set(err, ED_NOMEM, "out of memory");
-			goto out;
-		}
-		int wfd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		bool ok = wfd >= 0 && write(wfd, key, ED_KEY_LEN) == ED_KEY_LEN && fsync(wfd) == 0;
-		if (wfd >= 0 && close(wfd) != 0)
-			ok = false;
-		if (ok && link(tmp.p, kp.p) != 0 && errno != EEXIST)
-			ok = false;
-		int e = errno;
-		unlink(tmp.p);
-		ed_buf_release(&tmp);
-		if (!ok) {
-			rc = ed_err_set(err, ED_IO, "key %s: cannot create: %s", kp.p, strerror(e));
-			goto out;
-		}
-		/* Another init may have won the race: read back whatever is there. */
-		fd = open(kp.p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	}
-	if (fd < 0) {
-		rc = ed_err_set(err, errno == ENOENT ? ED_NOTFOUND : ED_IO,
-				"key %s: %s%s", kp.p, strerror(errno),
-				errno == ENOENT ? " (run 'envdrift init' to create it)" : "");
+	if (create && (rc = create_key(kp.p, err)))
 		goto out;
-	}
-	struct stat sb;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		rc = ed_err_set(err, ED_IO, "key %s: not a regular file", kp.p);
-		goto out;
-	}
-	if (sb.st_mode & 077) {
-		rc = ed_err_set(err, ED_DENIED,
-				"key %s: readable by others (mode %04o); run 'chmod 600 %s'", kp.p,
-				(unsigned)(sb.st_mode & 07777), kp.p);
-		goto out;
-	}
-	ssize_t n = read(fd, key, ED_KEY_LEN);
-	if (n != ED_KEY_LEN) {
-		rc = ed_err_set(err, ED_IO, "key %s: expected %d bytes, got %zd", kp.p, ED_KEY_LEN,
-				n);
-		goto out;
-	}
+	/* The same checks as a copy of it given to collect --out --key. */
+	if ((rc = ed_keyfile_read(kp.p, key, &e)))
+		ed_err_set(err, rc, "%s%s", e.msg,
+			   rc == ED_NOTFOUND ? " (run 'envdrift init' to create it)" : "");
 out:
-	if (fd >= 0)
-		close(fd);
 	ed_buf_release(&kp);
 	return rc;
 }
@@ -448,18 +439,11 @@ static int cmp_pending(const void *x, const void *y)
 	return c ? c : (a->it.key_len > b->it.key_len) - (a->it.key_len < b->it.key_len);
 }
 
-static double seconds(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Inserts the waiting items in key order; the time it takes counts as the store's. */
 static enum ed_code flush_pending(struct ed_snapwriter *w, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
-	double t0 = seconds();
+	double t0 = ed_now_s();
 	sort_writer = w;
 	if (w->npend) /* a delta may have none, and no buffer */
 		qsort(w->pend, w->npend, sizeof(*w->pend), cmp_pending);
@@ -485,7 +469,7 @@ static enum ed_code flush_pending(struct ed_snapwriter *w, struct ed_err *err)
 	}
 	if (w->ins)
 		sqlite3_clear_bindings(w->ins); /* nothing may point into the arena past here */
-	w->busy += seconds() - t0;
+	w->busy += ed_now_s() - t0;
 	w->npend = 0;
 	ed_buf_reset(&w->arena);
 	return rc;
@@ -513,9 +497,9 @@ static enum ed_code writer_emit(struct ed_sink *sink, const struct ed_item *it, 
 		if (it->delta == ED_DELTA_SAME)
 			return ED_OK;
 		int64_t removed = 0;
-		double t0 = seconds();
+		double t0 = ed_now_s();
 		enum ed_code rc = ed_delta_gone(w->delta, it, &removed, err);
-		w->busy += seconds() - t0;
+		w->busy += ed_now_s() - t0;
 		w->items -= removed;
 		w->rows += removed;
 		return rc;
@@ -837,7 +821,7 @@ enum ed_code ed_snapshot_commit_info(struct ed_snapwriter *w, struct ed_snapshot
 	}
 	if ((rc = flush_pending(w, err)))
 		goto abort;
-	double t0 = seconds(); /* the store's time from here on: flush_pending() counts its own */
+	double t0 = ed_now_s(); /* the store's time from here on: flush_pending() counts its own */
 	if (w->delta) {
 		int64_t removed = 0;
 		if ((rc = ed_delta_finish(w->delta, &removed, &w->rows, err)))
@@ -874,7 +858,7 @@ enum ed_code ed_snapshot_commit_info(struct ed_snapwriter *w, struct ed_snapshot
 	info->warnings = w->warnings;
 	info->rows = w->rows;
 	info->base = w->base;
-	info->store_s = w->busy + (seconds() - t0);
+	info->store_s = w->busy + (ed_now_s() - t0);
 	writer_free(w);
 	return ED_OK;
 abort:

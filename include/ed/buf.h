@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A borrowed slice: never owns its bytes, not necessarily NUL-terminated. */
 struct ed_str {
@@ -31,6 +32,8 @@ struct ed_buf {
 int ed_buf_add(struct ed_buf *buf, const void *data, size_t n);
 int ed_buf_adds(struct ed_buf *buf, const char *s);
 int ed_buf_addc(struct ed_buf *buf, char c);
+/* Appends the UTF-8 of code point cp, which the caller has checked (at most 0x10FFFF, no surrogate). */
+int ed_buf_add_cp(struct ed_buf *buf, uint32_t cp);
 int ed_buf_addf(struct ed_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The contents as a string; "" when empty, never NULL. */
 const char *ed_buf_str(const struct ed_buf *buf);

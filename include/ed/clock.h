@@ -9,4 +9,7 @@
  */
 long long ed_now_ms(void);
 
+/* The same clock in seconds, to the nanosecond: for durations shown or added up. */
+double ed_now_s(void);
+
 #endif

@@ -64,6 +64,9 @@ struct ed_ini {
 	int (*pair)(struct ed_ini *ini, const char *section, const char *name, const char *value);
 	void *ctx;             /* the caller's */
 	bool no_continuations; /* the format has none: a long line's message suggests none */
+	const char *long_line; /* optional: the message for a line longer than ED_INI_MAX_LINE,
+				  in the format's own words, instead of "line is N bytes long;
+				  libinih reads at most ED_INI_MAX_LINE..." */
 
 	/* Read by the caller. */
 	struct ed_ini_line cur; /* the line being read */

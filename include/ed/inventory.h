@@ -12,13 +12,13 @@
 
 #include "ed/buf.h"
 #include "ed/err.h"
+#include "ed/ini.h"
 
 /*
  * The longest inventory line accepted, in bytes, not counting its "\n" or
- * "\r\n": libinih's buffer (200) minus CR, LF and NUL. libinih would cut a
- * longer line silently.
+ * "\r\n": libinih would cut a longer line silently.
  */
-#define ED_INVENTORY_MAX_LINE 197
+#define ED_INVENTORY_MAX_LINE ED_INI_MAX_LINE
 
 /* One host. Strings are owned; NULL when neither the host nor its environment sets them. */
 struct ed_inventory_host {
@@ -49,13 +49,17 @@ struct ed_inventory {
 /*
  * Parses an inventory (text, read from origin, which names it in messages)
  * into inv, which must be zeroed: every host with its environment's settings
- * where it sets none of its own. Returns ED_OK; ED_PARSE with
- * "ORIGIN:LINE: problem" for a line longer than ED_INVENTORY_MAX_LINE, an
- * indented line, a name outside any section, a host listed twice in its
- * environment, a host setting that is not NAME=VALUE, unknown, or a port that
- * is not a number, a host without host=, or a line libinih cannot parse;
- * ED_PARSE "inventory ORIGIN lists no host"; ED_NOMEM. Text after a NUL byte
- * is not read. Release inv with ed_inventory_release(), also after an error.
+ * where it sets none of its own. Read with ed_ini_parse() (ed/ini.h), without
+ * continuation lines. Returns ED_OK; ED_PARSE with "ORIGIN:LINE: problem"
+ * for a line longer than ED_INVENTORY_MAX_LINE, a NUL byte, a control
+ * character, invalid UTF-8, an indented line, a name outside any section, a
+ * host listed twice in its environment, a host setting that is not
+ * NAME=VALUE, unknown, or a port that is not a number, or a host without
+ * host=; these stop the reading, and the first one wins. A line libinih
+ * cannot parse (no '=', a header without ']') is reported only when no
+ * such error comes after it. ED_PARSE "inventory ORIGIN lists no host";
+ * ED_NOMEM ("ORIGIN:LINE: out of memory" while reading a line). Release inv
+ * with ed_inventory_release(), also after an error.
  */
 enum ed_code ed_inventory_parse(struct ed_str text, const char *origin, struct ed_inventory *inv,
 				struct ed_err *err);

@@ -161,7 +161,7 @@ void ed_sink_vwarn_capped(struct ed_sink *sink, size_t *count, size_t max, const
  * What the previous complete snapshot of the same host knew about a file:
  * the incremental collection reuses a fingerprint when (device, inode, size,
  * mtime, ctime) are unchanged. Declared here, beside the sink, because
- * the file collector reads it and the store implements it (baseline.c);
+ * the file collector reads it and the store implements it (store/baseline.c);
  * each hashing thread opens its own reader.
  */
 struct ed_prev_file {

@@ -56,7 +56,9 @@ void ed_store_read_end(struct ed_store *st);
 
 /*
  * The per-store secret key, kept in "PATH.key" (mode 0600) beside the store.
- * create: make it when missing (init). Otherwise a missing key is an error.
+ * create: make it when missing (init). It is read with the checks and
+ * errors of ed_keyfile_read() (ed/keyfile.h); a missing key is ED_NOTFOUND,
+ * the message saying to run 'envdrift init'.
  */
 enum ed_code ed_store_key(const char *store_path, bool create, uint8_t key[ED_KEY_LEN],
 			  struct ed_err *err);

@@ -34,6 +34,23 @@ int main(void)
 	ok(d && b.p == NULL, "detach hands the bytes over");
 	free(d);
 
+	/* Code points into UTF-8: each length, and its edges. */
+	static const unsigned cps[] = {0x41, 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x20ac, 0xffff,
+				       0x10000, 0x1f600, 0x10ffff};
+	for (size_t i = 0; i < sizeof(cps) / sizeof(cps[0]); i++)
+		if (ed_buf_add_cp(&b, cps[i]))
+			break;
+	ok(b.len == 1 + 1 + 2 + 2 + 2 + 3 + 3 + 3 + 4 + 4 + 4 &&
+		   memcmp(b.p, "A\x7f\xc2\x80\xc3\xa9\xdf\xbf\xe0\xa0\x80\xe2\x82\xac\xef\xbf\xbf"
+			       "\xf0\x90\x80\x80\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf",
+			  b.len) == 0,
+	   "code points become UTF-8, one to four bytes");
+	ok(ed_utf8_valid(b.p, b.len), "  valid UTF-8");
+	b.max = b.len + 3;
+	ok(ed_buf_add_cp(&b, 0x1f600) == -1 && b.len == b.max - 3, "  past the cap: -1, unchanged");
+	ed_buf_release(&b);
+	b.max = 0;
+
 	ok(ed_glob_match_ci("*password*", "DB_PASSWORD", 11), "glob: case-insensitive infix");
 	ok(ed_glob_match_ci("*key*", "apiKey", 6), "glob: camelCase");
 	ok(!ed_glob_match_ci("*token*", "user", 4), "glob: no match");

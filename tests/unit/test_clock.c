@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for common/clock.c: ed_now_ms() reads the monotonic clock in milliseconds. */
+/* Unit tests for common/clock.c: ed_now_ms() and ed_now_s() read the monotonic clock. */
 #include <time.h>
 
 #include "ed/clock.h"
@@ -37,5 +37,19 @@ int main(void)
 	long long took = ed_now_ms() - t0;
 	ok(took >= 120, "a 120 ms sleep takes at least 120 ms (%lld)", took);
 	ok(took < 60000, "and is counted in ms, not finer (%lld)", took);
+
+	/* ed_now_s(): the same clock, in seconds with a fraction. */
+	long long ms0 = ed_now_ms();
+	double s = ed_now_s();
+	long long ms1 = ed_now_ms();
+	ok(s * 1000 >= (double)ms0 && s * 1000 < (double)ms1 + 1,
+	   "ed_now_s() reads the same clock in seconds (%lld <= %.3f ms <= %lld)", ms0, s * 1000,
+	   ms1);
+	double s0 = ed_now_s();
+	nap = (struct timespec){0, 20 * 1000000L};
+	while (nanosleep(&nap, &nap) != 0)
+		;
+	double ds = ed_now_s() - s0;
+	ok(ds >= 0.020 && ds < 60, "a 20 ms sleep shows as at least 0.020 s (%.6f)", ds);
 	return tap_done();
 }

@@ -143,6 +143,16 @@ static void test_errors(void)
 		       "no continuations: the message suggests none");
 		is_str(s.calls, "", "nothing of a refused line reaches the handler");
 	}
+	{
+		struct seen s = {.fail_on = NULL};
+		struct ed_err err;
+		struct ed_ini ini = {.origin = ORIGIN, .check = on_check, .pair = on_pair, .ctx = &s,
+				     .long_line = "too long for this format"};
+		is_int(ed_ini_parse(&ini, ed_str_of(buf, 4 + ED_INI_MAX_LINE + 2), &err), ED_PARSE,
+		       "long_line set: refused too");
+		is_str(err.msg, "o.ini:2: too long for this format",
+		       "long_line set: the format's own words, with file and line");
+	}
 
 	/* Bytes. */
 	expect_error("[a]\nk = v\0w\n", 11, "o.ini:2: NUL byte", "NUL byte");

@@ -120,9 +120,67 @@ static void test_refused(void)
 	}
 }
 
+/*
+ * What the common INI reader refuses in every hand-written file (NUL bytes,
+ * control characters, invalid UTF-8), which inventories once let through,
+ * and what it still accepts.
+ */
+static void test_bytes(void)
+{
+	static const struct {
+		const char *text;
+		size_t len; /* 0: strlen(text) */
+		const char *want;
+	} bad[] = {
+		/* Once the rest of the line and the file were dropped, and "w" read as host "a". */
+		{"[p]\nw = host=a\0b\nx = host=c\n", 28, "i.ini:2: NUL byte"},
+		{"[p]\nw = host=a\n\0", 16, "i.ini:3: NUL byte"},
+		{"[p]\nw = host=a\x01\n", 0, "i.ini:2: control character 0x01 in column 11"},
+		{"[p]\nw = host=a\x1b[0m\n", 0, "i.ini:2: control character 0x1b in column 11"},
+		{"[p]\nw = host=a\rrole=x\n", 0, "i.ini:2: control character 0x0d in column 11"},
+		{"[p]\nw = host=a role=\x7f\n", 0, "i.ini:2: control character 0x7f in column 17"},
+		{"[p]\nw = host=caf\xe9\n", 0, "i.ini:2: invalid UTF-8"},
+		{"[p\xff]\nw = host=a\n", 0, "i.ini:1: invalid UTF-8"},
+		{"[p]\nw = host=\xed\xa0\x80\n", 0, "i.ini:2: invalid UTF-8"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = bad[i].len ? bad[i].len : strlen(bad[i].text);
+		struct ed_inventory inv = {0};
+		struct ed_err err = {0};
+		is_int(ed_inventory_parse(ed_str_of(bad[i].text, len), "i.ini", &inv, &err), ED_PARSE,
+		       "refused: %s", bad[i].want);
+		is_str(err.msg, bad[i].want, "  the message");
+		ed_inventory_release(&inv);
+	}
+
+	static const char ok_text[] = "\xef\xbb\xbf[p]\r\nw\xc3\xa9 = host=a\trole=caf\xc3\xa9\r\n";
+	struct ed_inventory inv = {0};
+	struct ed_err err = {0};
+	is_int(ed_inventory_parse(ed_str_of(ok_text, strlen(ok_text)), "i.ini", &inv, &err), ED_OK,
+	       "a byte order mark, CRLF, tabs and UTF-8 pass");
+	is_int(inv.nhosts, 1, "  one host");
+	if (inv.nhosts == 1) {
+		is_str(inv.hosts[0].name, "w\xc3\xa9", "  the host's UTF-8 name");
+		is_str(inv.hosts[0].role, "caf\xc3\xa9", "  its UTF-8 role, the tab a separator");
+	}
+	ed_inventory_release(&inv);
+
+	/* Every line is numbered as read, also after a line libinih cannot parse. */
+	static const char after[] = "[p]\nw\nx = host=a colour=z\n";
+	inv = (struct ed_inventory){0};
+	is_int(ed_inventory_parse(ed_str_of(after, strlen(after)), "i.ini", &inv, &err), ED_PARSE,
+	       "a host's error after a line without '='");
+	is_str(err.msg,
+	       "i.ini:3: unknown host setting 'colour' (host, port, user, role, profile, "
+	       "known_hosts, identity)",
+	       "  names the host's own line");
+	ed_inventory_release(&inv);
+}
+
 int main(void)
 {
 	test_example();
 	test_refused();
+	test_bytes();
 	return tap_done();
 }
