@@ -83,33 +83,6 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-static char ascii_lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool name_is(const char *s, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-	if (len != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (ascii_lower(s[i]) != ascii_lower(name[i]))
-			return false;
-	return true;
-}
-
-static struct ed_str trim(const char *s, size_t len)
-{
-	while (len && is_blank(*s)) {
-		s++;
-		len--;
-	}
-	while (len && is_blank(s[len - 1]))
-		len--;
-	return ed_str_of(s, len);
-}
-
 /* A byte that may not appear in a name, version or architecture (controls, space, DEL). */
 static bool is_bad_byte(unsigned char c)
 {
@@ -360,7 +333,7 @@ static void read_line(struct parser *ps, struct stanza *st, const char *s, size_
 	st->any_field = true;
 	st->last = -1;
 	for (int f = 0; f < F_COUNT; f++) {
-		if (!name_is(s, nlen, field_names[f]))
+		if (!ed_pkg_name_is(s, nlen, field_names[f]))
 			continue;
 		if (st->seen[f]) {
 			warn_at(ps, line, "duplicate field '%s'", field_names[f]);
@@ -368,7 +341,7 @@ static void read_line(struct parser *ps, struct stanza *st, const char *s, size_
 			return;
 		}
 		st->seen[f] = true;
-		st->f[f] = trim(colon + 1, len - nlen - 1);
+		st->f[f] = ed_pkg_trim(colon + 1, len - nlen - 1);
 		st->last = f;
 		break;
 	}

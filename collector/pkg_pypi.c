@@ -38,27 +38,6 @@ static bool is_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static bool name_is(const char *s, size_t len, const char *name)
-{
-	if (len != strlen(name))
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (ascii_lower(s[i]) != ascii_lower(name[i]))
-			return false;
-	return true;
-}
-
-static struct ed_str trim(const char *s, size_t len)
-{
-	while (len && is_blank(*s)) {
-		s++;
-		len--;
-	}
-	while (len && is_blank(s[len - 1]))
-		len--;
-	return ed_str_of(s, len);
-}
-
 /* PEP 508: letters, digits, '.', '_', '-', starting and ending with a letter or digit. */
 static bool pep508_name(struct ed_str s)
 {
@@ -134,13 +113,13 @@ enum ed_code ed_pypi_metadata_parse(struct ed_str text, const char *origin, stru
 		any = true;
 		last = -1;
 		for (int h = 0; h < H_COUNT; h++) {
-			if (!name_is(s, nlen, hdr_names[h]))
+			if (!ed_pkg_name_is(s, nlen, hdr_names[h]))
 				continue;
 			if (seen[h])
 				return parse_error(err, origin, line, "header '%s' repeated",
 						   hdr_names[h]);
 			seen[h] = true;
-			v[h] = trim(colon + 1, len - nlen - 1);
+			v[h] = ed_pkg_trim(colon + 1, len - nlen - 1);
 			last = h;
 			if (!v[h].len)
 				return parse_error(err, origin, line, "header '%s' is empty",

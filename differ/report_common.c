@@ -54,6 +54,25 @@ size_t ed_kind_stats(const struct ed_drift *d, bool show_ignored, struct ed_ksta
 	return nk;
 }
 
+struct ed_kstat ed_kind_total(const struct ed_drift *d, const struct ed_kstat *ks, size_t nk)
+{
+	struct ed_kstat tot = {.kind = "total"};
+	for (size_t k = 0; k < nk; k++) {
+		tot.added += ks[k].added;
+		tot.removed += ks[k].removed;
+		tot.changed += ks[k].changed;
+		tot.blocking += ks[k].blocking;
+		tot.warnings += ks[k].warnings;
+		tot.infos += ks[k].infos;
+		tot.ignored += ks[k].ignored;
+		tot.listed += ks[k].listed;
+	}
+	/* Ignored drift the differ counted without keeping an entry still counts. */
+	if (d->ignored > tot.ignored)
+		tot.ignored = d->ignored;
+	return tot;
+}
+
 json_t *ed_json_bytes(const char *s, size_t len, bool *escaped)
 {
 	*escaped = !ed_utf8_valid(s, len);

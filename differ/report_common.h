@@ -37,4 +37,11 @@ bool ed_entry_blocks(const struct ed_drift_entry *e);
  */
 size_t ed_kind_stats(const struct ed_drift *d, bool show_ignored, struct ed_kstat *ks);
 
+/*
+ * The sum of the nk rows of ks, as kind "total"; its ignored count is at
+ * least d->ignored, which also counts ignored drift the differ kept no
+ * entry for.
+ */
+struct ed_kstat ed_kind_total(const struct ed_drift *d, const struct ed_kstat *ks, size_t nk);
+
 #endif

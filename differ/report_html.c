@@ -680,20 +680,7 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 	if (!ks)
 		return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 	size_t nk = ed_kind_stats(d, opts->show_ignored, ks);
-	struct ed_kstat tot = {.kind = "total"};
-	for (size_t k = 0; k < nk; k++) {
-		tot.added += ks[k].added;
-		tot.removed += ks[k].removed;
-		tot.changed += ks[k].changed;
-		tot.blocking += ks[k].blocking;
-		tot.warnings += ks[k].warnings;
-		tot.infos += ks[k].infos;
-		tot.ignored += ks[k].ignored;
-		tot.listed += ks[k].listed;
-	}
-	/* Ignored drift the differ counted without keeping an entry still counts. */
-	if (d->ignored > tot.ignored)
-		tot.ignored = d->ignored;
+	struct ed_kstat tot = ed_kind_total(d, ks, nk);
 	size_t drift = tot.added + tot.removed + tot.changed;
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -174,21 +174,8 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 		goto out;
 	}
 	size_t nk = ed_kind_stats(d, opts->show_ignored, ks);
-	struct ed_kstat tot = {0};
+	struct ed_kstat tot = ed_kind_total(d, ks, nk);
 	bool role = false;
-	for (size_t k = 0; k < nk; k++) {
-		tot.added += ks[k].added;
-		tot.removed += ks[k].removed;
-		tot.changed += ks[k].changed;
-		tot.blocking += ks[k].blocking;
-		tot.warnings += ks[k].warnings;
-		tot.infos += ks[k].infos;
-		tot.ignored += ks[k].ignored;
-		tot.listed += ks[k].listed;
-	}
-	/* Ignored drift the differ counted without keeping an entry still counts. */
-	if (d->ignored > tot.ignored)
-		tot.ignored = d->ignored;
 	for (size_t i = 0; i < d->n; i++)
 		if ((!d->v[i].ignored || opts->show_ignored) && d->v[i].role && *d->v[i].role)
 			role = true;
