@@ -260,7 +260,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		}
 	}
 	if (record) {
-		char at[32];
+		char at[ED_ISOTIME_SIZE];
 		ed_isotime_now(at);
 		if (ed_drift_record(st, "gate", at, &d, NULL, &err)) {
 			ed_err_print(&err);

@@ -66,7 +66,7 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 	struct ed_snapref *old = NULL, *cur = NULL;
 	size_t nold = 0, ncur = 0;
 	struct ed_drift d = {0};
-	char before[32];
+	char before[ED_ISOTIME_SIZE];
 	const char *basis = "the previous report";
 	enum ed_code rc = ed_store_snapshots_of_last_report(st, env, &old, &nold, err);
 	if (!rc && nold == 0) {
@@ -135,7 +135,7 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 	struct ed_drift *cur = calloc(npairs, sizeof(*cur));
 	char **envs = calloc(2 * npairs, sizeof(*envs));
 	size_t nenvs = 0;
-	char at[32];
+	char at[ED_ISOTIME_SIZE];
 	ed_isotime_now(at);
 	if (!cur || !envs) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");

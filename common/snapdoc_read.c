@@ -153,8 +153,8 @@ struct ed_snapdoc {
 	char *name;
 	char id[ED_SNAPDOC_ID_LEN + 1];
 	char *env, *host, *role, *root_dir, *collector_host;
-	char started_at[32];
-	char finished_at[32];
+	char started_at[ED_ISOTIME_SIZE];
+	char finished_at[ED_ISOTIME_SIZE];
 	struct ed_snapdoc_info info; /* the fields above, for ed_snapdoc_info() */
 };
 
@@ -549,7 +549,7 @@ static const char *const head_fields[] = {
 static const char *const collector_fields[] = {"version", "host", "host_b64", "root",
 					       "root_b64", NULL};
 
-static enum ed_code get_time(struct vc *v, json_t *o, const char *f, char out[32])
+static enum ed_code get_time(struct vc *v, json_t *o, const char *f, char out[ED_ISOTIME_SIZE])
 {
 	json_t *j = json_object_get(o, f);
 	char shown[128];

@@ -584,7 +584,7 @@ static enum ed_code reap_abandoned(struct ed_store *st, const char *me, struct e
 {
 	sqlite3_stmt *q = NULL, *u = NULL;
 	enum ed_code rc = ED_OK;
-	char now[32];
+	char now[ED_ISOTIME_SIZE];
 	ed_isotime_now(now);
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT id, collector_pid FROM snapshots "
@@ -628,7 +628,7 @@ enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char 
 	struct ed_snapwriter *w = calloc(1, sizeof(*w));
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
-	char now[32], me[256] = "";
+	char now[ED_ISOTIME_SIZE], me[256] = "";
 	if (!w)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	w->st = st;
@@ -811,7 +811,7 @@ enum ed_code ed_snapshot_commit_info(struct ed_snapwriter *w, struct ed_snapshot
 	struct ed_store *st = w->st;
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
-	char now[32];
+	char now[ED_ISOTIME_SIZE];
 	ed_isotime_now(now);
 	memset(info, 0, sizeof(*info));
 	if (w->failed) {
@@ -887,7 +887,7 @@ void ed_snapshot_abort(struct ed_snapwriter *w)
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_stmt *s = NULL;
-	char now[32];
+	char now[ED_ISOTIME_SIZE];
 	ed_isotime_now(now);
 	/* Best effort: if this fails too, the row stays 'running' and is reaped later. */
 	if (sqlite3_prepare_v2(st->db,
