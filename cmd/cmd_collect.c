@@ -388,6 +388,8 @@ static enum ed_code run(const struct args *a, struct collection *c, struct ed_er
 		.key = c->key,
 		.patterns = (const char *const *)c->prof.secret_keys.v,
 		.npatterns = c->prof.secret_keys.n,
+		.values = (const char *const *)c->prof.secret_values.v,
+		.nvalues = c->prof.secret_values.n,
 	};
 	c->ps = (struct progress_sink){.next = c->dw ? ed_snapdoc_sink(c->dw) : ed_snapshot_sink(c->w),
 				       .tty = isatty(2)};

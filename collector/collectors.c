@@ -382,7 +382,7 @@ enum ed_code ed_collect_sig(const struct ed_profile *p, const char *root, char o
 	const struct ed_strlist *lists[] = {&p->paths,        &p->excludes,     &p->packages,
 					    &p->schemas,      &p->secret_keys,  &p->secret_files,
 					    &p->keep_content, &p->sysctl,       &p->python_paths,
-					    &p->npm_paths};
+					    &p->npm_paths,    &p->secret_values};
 	int bad = ed_buf_addf(&b, "envdrift %s\nroot %s\nkeep_max %zu\n", ENVDRIFT_VERSION,
 			      root ? root : "/", p->keep_max);
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)

@@ -44,30 +44,66 @@ void ed_cfg_out_release(struct ed_cfg_out *o)
 	ed_buf_release(&o->key);
 }
 
-enum ed_code ed_cfg_emit(struct ed_cfg_out *o, const char *text, size_t len, bool secret,
-			 struct ed_err *err)
+static const char attrs_masked[] = "{\"masked\":true}";
+static const char attrs_large_masked[] = "{\"large\":true,\"masked\":true}";
+
+enum ed_code ed_cfg_emit_leaf(const struct ed_secrets *sec, struct ed_sink *sink, const char *key,
+			      size_t key_len, const char *text, size_t len, bool secret,
+			      size_t *nsecrets, struct ed_err *err)
 {
 	struct ed_item it = {0};
+	struct ed_buf masked = ED_BUF_INIT;
 	enum ed_code rc;
+	size_t hits = 0;
 
 	it.kind = ED_KIND_CONFIG;
-	it.key = o->key.p;
-	it.key_len = o->key.len;
-	if (secret) {
+	it.key = key;
+	it.key_len = key_len;
+	if (secret || sec->all) {
 		/* Never the value, nor its plain hash: only the keyed fingerprint. */
-		rc = ed_fp_keyed(o->sec->key, text, len, &it.fp, err);
+		rc = ed_fp_keyed(sec->key, text, len, &it.fp, err);
 		if (rc != ED_OK)
 			return rc;
 		it.attrs = ED_ATTRS_SECRET;
-		o->secrets++;
-	} else {
-		ed_fp_of(text, len, &it.fp);
-		if (len > ED_CONFIG_MAX_VALUE)
-			it.attrs = attrs_large;
-		else
-			it.value = text;
+		(*nsecrets)++;
+		return sink->emit(sink, &it, err);
 	}
-	return o->sink->emit(o->sink, &it, err);
+	if (ed_secret_scan(sec, text, len, NULL, NULL)) {
+		/*
+		 * The value gives itself away (a credential URL, a token): keyed, and
+		 * shown with the secret part masked, so host and path drift stays visible.
+		 */
+		if (ed_secret_mask(sec, text, len, &masked, &hits)) {
+			ed_buf_release(&masked);
+			return ed_err_set(err, ED_NOMEM, "out of memory masking a config value");
+		}
+		rc = ed_fp_keyed(sec->key, text, len, &it.fp, err);
+		if (rc == ED_OK) {
+			if (masked.len > ED_CONFIG_MAX_VALUE) {
+				it.attrs = attrs_large_masked;
+			} else {
+				it.attrs = attrs_masked;
+				it.value = ed_buf_str(&masked);
+			}
+			(*nsecrets)++;
+			rc = sink->emit(sink, &it, err);
+		}
+		ed_buf_release(&masked);
+		return rc;
+	}
+	ed_fp_of(text, len, &it.fp);
+	if (len > ED_CONFIG_MAX_VALUE)
+		it.attrs = attrs_large;
+	else
+		it.value = text;
+	return sink->emit(sink, &it, err);
+}
+
+enum ed_code ed_cfg_emit(struct ed_cfg_out *o, const char *text, size_t len, bool secret,
+			 struct ed_err *err)
+{
+	return ed_cfg_emit_leaf(o->sec, o->sink, o->key.p, o->key.len, text, len, secret,
+				&o->secrets, err);
 }
 
 /* ---- canonical JSON text ---- */
@@ -584,7 +620,7 @@ static enum ed_code vemit(struct ed_sink *sink, const struct ed_item *it, struct
 	}
 	m->key_len = it->key_len;
 	m->fp = it->fp;
-	m->secret = it->attrs && strcmp(it->attrs, ED_ATTRS_SECRET) == 0;
+	m->secret = ed_attrs_secret(it->attrs);
 	vs->n++;
 	return ED_OK;
 }
@@ -725,8 +761,10 @@ enum ed_code ed_config_redact(enum ed_config_format fmt, struct ed_str text, con
 	/* Fingerprints of the check never leave this function: any fixed key does. */
 	static const uint8_t vkey[ED_KEY_LEN] = {'e', 'n', 'v', 'd', 'r', 'i', 'f', 't'};
 	static const char *const no_patterns[] = {NULL};
-	const struct ed_secrets real = {vkey, sec ? sec->patterns : NULL, sec ? sec->npatterns : 0};
-	const struct ed_secrets none = {vkey, no_patterns, 0};
+	const struct ed_secrets real = {vkey, sec ? sec->patterns : NULL, sec ? sec->npatterns : 0,
+					sec ? sec->values : NULL, sec ? sec->nvalues : 0,
+					sec ? sec->all : false};
+	const struct ed_secrets none = {vkey, no_patterns, 0, real.values, real.nvalues, false};
 	struct ed_buf cand = ED_BUF_INIT;
 	struct vsink orig = {0}, red = {0};
 	struct ed_str t = {text.p ? text.p : "", text.p ? text.len : 0};

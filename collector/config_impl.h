@@ -28,7 +28,18 @@ enum ed_code ed_cfg_out_init(struct ed_cfg_out *o, const char *path, const struc
 			     struct ed_sink *sink, struct ed_err *err);
 void ed_cfg_out_release(struct ed_cfg_out *o);
 
-/* Emits the leaf at o->key with canonical text (len bytes), as config_json.c does. */
+/*
+ * Emits one leaf with canonical text (len bytes): secret (or sec->all): no
+ * value, ED_ATTRS_SECRET, keyed fingerprint; else when a value detector
+ * (ed_secret_scan) finds a secret in the text: keyed fingerprint, the masked
+ * text as value, attrs {"masked":true}; else the value and XXH3-128. Secret
+ * and masked leaves add 1 to *nsecrets.
+ */
+enum ed_code ed_cfg_emit_leaf(const struct ed_secrets *sec, struct ed_sink *sink, const char *key,
+			      size_t key_len, const char *text, size_t len, bool secret,
+			      size_t *nsecrets, struct ed_err *err);
+
+/* Emits the leaf at o->key with ed_cfg_emit_leaf(). */
 enum ed_code ed_cfg_emit(struct ed_cfg_out *o, const char *text, size_t len, bool secret,
 			 struct ed_err *err);
 

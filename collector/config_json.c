@@ -16,11 +16,10 @@
 /* Deepest container nesting walked; a deeper document is a warning and emits nothing. */
 #define ED_JSON_MAX_DEPTH 64
 /* Longest canonical value stored in an item; longer ones are fingerprinted only. */
-#define ED_JSON_MAX_VALUE (64u * 1024)
+#define ED_JSON_MAX_VALUE ED_CONFIG_MAX_VALUE
 
 #define LOAD_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
 
-static const char attrs_large[] = "{\"large\":true}";
 
 struct walk {
 	const char *path;              /* the document's path, for messages */
@@ -90,7 +89,6 @@ static bool too_deep(json_t *j, int level)
 static enum ed_code emit_leaf(struct walk *w, const json_t *j, bool secret, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
-	struct ed_item it = {0};
 	char *text = ed_cfg_dump_leaf(j);
 
 	if (!text) {
@@ -98,24 +96,8 @@ static enum ed_code emit_leaf(struct walk *w, const json_t *j, bool secret, stru
 		goto out;
 	}
 	size_t len = strlen(text); /* jansson escapes NUL as \u0000: no NUL inside */
-	it.kind = ED_KIND_CONFIG;
-	it.key = w->key.p;
-	it.key_len = w->key.len;
-	if (secret) {
-		/* Never the value, nor its plain hash: only the keyed fingerprint. */
-		rc = ed_fp_keyed(w->sec->key, text, len, &it.fp, err);
-		if (rc != ED_OK)
-			goto out;
-		it.attrs = ED_ATTRS_SECRET;
-		w->secrets++;
-	} else {
-		ed_fp_of(text, len, &it.fp);
-		if (len > ED_JSON_MAX_VALUE)
-			it.attrs = attrs_large;
-		else
-			it.value = text;
-	}
-	rc = w->sink->emit(w->sink, &it, err);
+	rc = ed_cfg_emit_leaf(w->sec, w->sink, w->key.p, w->key.len, text, len, secret, &w->secrets,
+			      err);
 out:
 	free(text);
 	return rc;

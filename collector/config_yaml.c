@@ -168,6 +168,22 @@ static void position(struct ycomp *c, bool *is_key, bool *def_secret)
 		*def_secret = true;
 }
 
+/*
+ * Marks node idx and everything below it secret. A node marked already has
+ * its subtree marked (nodes made under a secret node are secret, and so is
+ * what an alias brings into one), so every node is visited at most once.
+ */
+static void mark_secret(struct ycomp *c, uint32_t idx)
+{
+	struct ynode *nd = &c->nodes[idx];
+	if (nd->def_secret)
+		return;
+	nd->def_secret = true;
+	for (uint32_t i = 0; i < nd->nkids; i++)
+		if (!(nd->type == Y_MAP && i % 2 == 0)) /* keys stay as they are */
+			mark_secret(c, nd->kids[i]);
+}
+
 /* Adds node idx to the open container, or makes it the document's root. */
 static int attach(struct ycomp *c, uint32_t idx)
 {
@@ -405,6 +421,14 @@ static int handle(struct ycomp *c, const yaml_event_t *ev)
 			     "alias to a node that contains it");
 			return 1;
 		}
+		/*
+		 * An alias under a secret key makes the node it names secret
+		 * wherever it appears in the document, its anchor's place too.
+		 */
+		bool is_key, under_secret;
+		position(c, &is_key, &under_secret);
+		if (under_secret && !is_key)
+			mark_secret(c, a->node);
 		return attach(c, a->node);
 	}
 	default:

@@ -416,48 +416,127 @@ static bool secret_word(const struct ed_secrets *sec, const char *w, size_t n)
 	return false;
 }
 
+static size_t indent_of(const char *p, const char *stop)
+{
+	const char *q = p;
+	while (q < stop && (*q == ' ' || *q == '\t'))
+		q++;
+	return (size_t)(q - p);
+}
+
 /*
  * Kept content of a file with no structured format: nothing says where its
  * secrets are, so on every line, whatever follows a word that looks like a
  * secret's name ("requirepass x", "psk=\"y\"", "api_token: z") is replaced
- * by the marker. Over-redacting a harmless line costs a little diff; the
- * other way round would show a secret.
+ * by the marker, and so are the lines that continue it (indented deeper, or
+ * after a line ending in a backslash). Over-redacting a harmless line costs a
+ * little diff; the other way round would show a secret. comments_only: only
+ * lines whose first non-blank byte is '#' or ';' are looked at (the comments
+ * of a structured config, whose values its redactor has seen to). *n
+ * receives the number of lines masked. Returns 0, or -1 when out of memory.
  */
-static int redact_text(const struct ed_secrets *sec, struct ed_str text, struct ed_buf *out)
+static int redact_text(const struct ed_secrets *sec, struct ed_str text, bool comments_only,
+		       struct ed_buf *out, size_t *n)
 {
 	const char *p = text.p, *end = text.p + text.len;
+	bool cont = false;      /* the line before was masked... */
+	size_t cont_indent = 0; /* ...at this indent */
+	bool backslash = false; /* ...and ended in a backslash */
+	*n = 0;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = eol ? eol : end;
 		const char *cut = NULL;
-		for (const char *q = p; q < stop && !cut;) {
-			if (!is_word_byte((unsigned char)*q)) {
-				q++;
-				continue;
+		const char *last = stop;
+		while (last > p && (last[-1] == '\r' || last[-1] == ' ' || last[-1] == '\t'))
+			last--;
+		size_t ind = indent_of(p, stop);
+		bool blank = p + ind >= last;
+		if (cont && !blank && (backslash || ind > cont_indent)) {
+			/* A continuation of a masked value: masked whole. */
+			cut = p + ind;
+		} else {
+			cont = false;
+			bool opened = false;
+			bool look = !comments_only || (!blank && (p[ind] == '#' || p[ind] == ';'));
+			for (const char *q = p; look && q < stop && !cut;) {
+				if (!is_word_byte((unsigned char)*q)) {
+					q++;
+					continue;
+				}
+				const char *w = q;
+				while (q < stop && is_word_byte((unsigned char)*q))
+					q++;
+				if (secret_word(sec, w, (size_t)(q - w))) {
+					const char *v = q;
+					while (v < stop && strchr(" \t=:", *v))
+						v++;
+					/* Not the end of a tag (<key>), nor a value masked already. */
+					size_t ml = strlen(ED_SECRET_MARKER);
+					if (v < stop && *v != '\r' && *v != '>' &&
+					    !((size_t)(stop - v) >= ml && memcmp(v, ED_SECRET_MARKER, ml) == 0))
+						cut = v;
+					/* "secret_data =" alone: its value is on the lines below. */
+					if (v >= stop || *v == '\r')
+						opened = true;
+				}
 			}
-			const char *w = q;
-			while (q < stop && is_word_byte((unsigned char)*q))
-				q++;
-			if (secret_word(sec, w, (size_t)(q - w))) {
-				const char *v = q;
-				while (v < stop && strchr(" \t=:", *v))
-					v++;
-				if (v < stop && *v != '\r')
-					cut = v;
+			if ((cut || opened) && !comments_only) {
+				cont = true;
+				cont_indent = ind;
 			}
 		}
 		if (cut) {
+			backslash = last > p && last[-1] == '\\';
+			(*n)++;
 			if (ed_buf_add(out, p, (size_t)(cut - p)) || ed_buf_adds(out, ED_SECRET_MARKER) ||
 			    (stop > p && stop[-1] == '\r' && ed_buf_addc(out, '\r')))
 				return -1;
 		} else if (ed_buf_add(out, p, (size_t)(stop - p))) {
 			return -1;
 		}
+		if (!cut)
+			backslash = false;
 		if (eol && ed_buf_addc(out, '\n'))
 			return -1;
 		p = eol ? eol + 1 : end;
 	}
 	return 0;
+}
+
+/*
+ * Kept content with every secret masked: value detectors (private-key
+ * blocks, credential URLs, tokens) first, then the line rule of
+ * redact_text() (comments only for a structured config, whose redactor ran
+ * before). *n receives how many secrets were masked. -1: out of memory.
+ */
+static int mask_kept(const struct ed_secrets *sec, struct ed_str text, bool structured,
+		     struct ed_buf *out, size_t *n)
+{
+	struct ed_buf tmp = ED_BUF_INIT;
+	size_t hits = 0, lines = 0;
+	int rc = ed_secret_mask(sec, text.p, text.len, &tmp, &hits);
+	if (rc == 0) {
+		ed_buf_reset(out);
+		rc = redact_text(sec, ed_str_of(ed_buf_str(&tmp), tmp.len), structured, out, &lines);
+	}
+	ed_buf_release(&tmp);
+	*n = hits + lines;
+	return rc;
+}
+
+/*
+ * Does text hold anything a detector or the line rule would mask (a config
+ * that could not be parsed, so nobody knows where its secrets are)?
+ */
+static int text_has_secret(const struct ed_secrets *sec, struct ed_str text, bool *yes)
+{
+	struct ed_buf tmp = ED_BUF_INIT;
+	size_t n = 0;
+	int rc = mask_kept(sec, text, false, &tmp, &n);
+	ed_buf_release(&tmp);
+	*yes = n > 0;
+	return rc;
 }
 
 static bool has_nul(const char *p, size_t n)
@@ -582,6 +661,18 @@ static enum ed_code process_file(struct worker *wk, struct job *j, struct file_j
 	return rc;
 }
 
+/* The file holds a secret: its fingerprint becomes the keyed one of its bytes. */
+static enum ed_code key_file(const struct ed_secrets *sec, struct file_job *f, struct ed_str body,
+			     struct ed_err *err)
+{
+	if (f->secret)
+		return ED_OK;
+	enum ed_code rc = ed_fp_keyed(sec->key, body.p, body.len, &f->fp, err);
+	if (rc == ED_OK)
+		f->secret = true;
+	return rc;
+}
+
 static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job *f,
 			      struct ed_err *err)
 {
@@ -641,43 +732,61 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 		ed_sink_warn(&j->configs.sink, "%s: larger than %u MiB: fingerprinted, not read key by key",
 			     f->path, ED_CONFIG_MAX >> 20);
 	else if (f->fmt != ED_CFG_NONE && wk->body.p) {
-		size_t nsecrets = 0, before = j->configs.n;
-		rc = ed_config_parse(f->fmt, body, f->path, sec, &j->configs.sink, &nsecrets, err);
+		size_t nsecrets = 0, before = j->configs.n, warned = j->configs.nwarnings;
+		/* Every value of a file named like a secret is secret, whatever its key. */
+		struct ed_secrets all = *sec;
+		all.all = f->secret_file;
+		rc = ed_config_parse(f->fmt, body, f->path, &all, &j->configs.sink, &nsecrets, err);
 		if (rc) {
 			list_drop_items(&j->configs, before);
 			return rc;
 		}
+		/* Not read (malformed): any secret-looking text keys the whole file. */
+		bool unread_secret = false;
+		if (!nsecrets && j->configs.n == before && j->configs.nwarnings > warned &&
+		    text_has_secret(sec, body, &unread_secret))
+			return ed_err_set(err, ED_NOMEM, "out of memory");
 		/* A config holding a secret: the whole file's hash must not betray it. */
-		if (nsecrets && !f->secret) {
-			rc = ed_fp_keyed(sec->key, body.p, body.len, &f->fp, err);
-			if (rc)
-				return rc;
-			f->secret = true;
-		}
+		if ((nsecrets || unread_secret) && (rc = key_file(sec, f, body, err)))
+			return rc;
 	}
 	/* Even a refusal (binary, too big) is recorded, so an unchanged file is not read again. */
 	f->considered = f->keep && !f->secret_file;
 	if (f->keep && !f->secret_file && wk->body.p && f->st.size <= (int64_t)w->profile->keep_max &&
 	    !has_nul(body.p, body.len)) {
-		struct ed_buf kept = ED_BUF_INIT;
+		struct ed_buf kept = ED_BUF_INIT, masked = ED_BUF_INIT;
 		bool ok = true;
+		size_t n = 0;
 		if (f->fmt != ED_CFG_NONE) {
 			rc = ed_config_redact(f->fmt, body, f->path, sec, &kept, &ok, err);
 			if (rc) {
 				ed_buf_release(&kept);
 				return rc;
 			}
-		} else if (redact_text(sec, body, &kept)) {
+		} else if (ed_buf_add(&kept, body.p, body.len)) {
 			ed_buf_release(&kept);
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 		}
-		if (ok && !(f->secret && f->fmt == ED_CFG_NONE)) {
-			f->content_len = kept.len;
-			f->content = ed_buf_detach(&kept);
+		/* Blocks, URLs and tokens in any kept text; comments of a config too. */
+		if (ok && mask_kept(sec, ed_str_of(ed_buf_str(&kept), kept.len), f->fmt != ED_CFG_NONE,
+				    &masked, &n)) {
+			ed_buf_release(&kept);
+			ed_buf_release(&masked);
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		}
+		ed_buf_release(&kept);
+		/* Anything masked: a secret is in the file, whose hash must not betray it. */
+		if (ok && n && !f->secret && (rc = key_file(sec, f, body, err))) {
+			ed_buf_release(&masked);
+			return rc;
+		}
+		if (ok) {
+			f->content_len = masked.len;
+			f->content = ed_buf_detach(&masked);
 			if (!f->content && f->content_len == 0)
 				f->content = strdup("");
 		}
-		ed_buf_release(&kept);
+		ed_buf_release(&masked);
 	}
 	ed_buf_reset(&wk->body);
 	return ED_OK;

@@ -32,6 +32,7 @@ static const size_t list_offsets[] = {
 	offsetof(struct ed_profile, schemas),
 	offsetof(struct ed_profile, secret_keys),
 	offsetof(struct ed_profile, secret_files),
+	offsetof(struct ed_profile, secret_values),
 	offsetof(struct ed_profile, keep_content),
 	offsetof(struct ed_profile, sysctl),
 	offsetof(struct ed_profile, python_paths),
@@ -115,6 +116,7 @@ static const char *const default_paths[] = {"/etc", NULL};
 static const char *const default_packages[] = {"auto", NULL};
 static const char *const default_secret_keys[] = {
 	"*password*", "*secret*", "*token*", "*key*", "*passwd*", "*credential*", "*private*",
+	"*passphrase*", "*salt*", "*_auth*", "*_pat", "*pw", "*pwd",
 	NULL,
 };
 static const char *const default_secret_files[] = {
@@ -305,6 +307,7 @@ enum vtype {
 	V_PATHS,     /* absolute paths, whitespace-separated */
 	V_GLOBS,     /* path globs */
 	V_NAMEGLOBS, /* globs over one key name: no '/' */
+	V_PREFIXES,  /* literal token prefixes: 3 bytes or more, no glob characters */
 	V_PACKAGES,
 	V_SCHEMA,    /* one "[NAME=]ENGINE:TARGET" per line */
 	V_SYSCTL,
@@ -315,7 +318,7 @@ enum vtype {
 
 enum field {
 	F_PATHS, F_EXCLUDES, F_PACKAGES, F_SCHEMAS, F_THREADS, F_MAX_RATE,
-	F_SECRET_KEYS, F_SECRET_FILES,
+	F_SECRET_KEYS, F_SECRET_FILES, F_SECRET_VALUES,
 	F_KEEP, F_KEEP_MAX,
 	F_FORMATS,
 	F_SYSCTL,
@@ -340,6 +343,7 @@ static const struct keydef keydefs[] = {
 	{"collect", "max_rate", F_MAX_RATE, V_RATE},
 	{"secrets", "keys", F_SECRET_KEYS, V_NAMEGLOBS},
 	{"secrets", "files", F_SECRET_FILES, V_GLOBS},
+	{"secrets", "values", F_SECRET_VALUES, V_PREFIXES},
 	{"content", "keep", F_KEEP, V_GLOBS},
 	{"content", "max_size", F_KEEP_MAX, V_SIZE},
 	{"system", "sysctl", F_SYSCTL, V_SYSCTL},
@@ -481,6 +485,7 @@ static struct ed_strlist *field_list(struct ed_profile *p, enum field f)
 	case F_SCHEMAS: return &p->schemas;
 	case F_SECRET_KEYS: return &p->secret_keys;
 	case F_SECRET_FILES: return &p->secret_files;
+	case F_SECRET_VALUES: return &p->secret_values;
 	case F_KEEP: return &p->keep_content;
 	case F_SYSCTL: return &p->sysctl;
 	case F_PYTHON: return &p->python_paths;
@@ -529,6 +534,15 @@ static bool item_nameglob(struct parse *ps, const char *s)
 	if (strchr(s, '/'))
 		return fail(ps, ED_PARSE,
 			    "'%s': glob '%s' has a '/', but it matches one key name, not a path",
+			    ps->key, s);
+	return add_unique(ps, ps->field, s);
+}
+
+static bool item_prefix(struct parse *ps, const char *s)
+{
+	if (strlen(s) < 3 || strpbrk(s, "*?[]"))
+		return fail(ps, ED_PARSE,
+			    "'%s': '%s' is not a token prefix (3 bytes or more, no glob characters)",
 			    ps->key, s);
 	return add_unique(ps, ps->field, s);
 }
@@ -777,6 +791,7 @@ static int handler(struct ed_ini *ini, const char *section, const char *name, co
 	case V_PATHS: return each_item(ps, v, item_path);
 	case V_GLOBS: return each_item(ps, v, item_glob);
 	case V_NAMEGLOBS: return each_item(ps, v, item_nameglob);
+	case V_PREFIXES: return each_item(ps, v, item_prefix);
 	case V_PACKAGES: return each_item(ps, v, item_package);
 	case V_SYSCTL: return each_item(ps, v, item_sysctl);
 	case V_SCHEMA: return *v ? item_schema(ps, v) : 1;

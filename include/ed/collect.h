@@ -26,14 +26,64 @@ struct ed_secrets {
 	const uint8_t *key;             /* ED_KEY_LEN bytes; borrowed */
 	const char *const *patterns;    /* case-insensitive globs over one key name */
 	size_t npatterns;
+	const char *const *values;      /* extra token prefixes ([secrets] values); borrowed */
+	size_t nvalues;
+	bool all;                       /* every key is secret (a file named like a secret) */
 };
 
-/* The default patterns: *password*, *secret*, *token*, *key*. */
+/* The default patterns: *password* *passwd* *secret* *token* *key* ... (secret.c). */
 extern const char *const ed_default_secret_patterns[];
 extern const size_t ed_default_secret_npatterns;
 
 /* Does one key name (a JSON member name, not a whole pointer) match a secret pattern? */
 bool ed_secret_name_matches(const struct ed_secrets *sec, const char *name, size_t len);
+
+/* Character classes of token detectors. */
+enum ed_detect_set {
+	ED_SET_ALNUM,    /* [A-Za-z0-9] */
+	ED_SET_UPPERNUM, /* [A-Z0-9] */
+	ED_SET_WORD,     /* [A-Za-z0-9_] */
+	ED_SET_B64URL,   /* [A-Za-z0-9_-] */
+	ED_SET_B64,      /* [A-Za-z0-9_-+/=.] */
+};
+
+/*
+ * One value detector: a row of ed_secret_detectors (data; docs/profile.md
+ * lists them). match is called where trigger occurs (at: its offset in s)
+ * and sets [*ms, *me), the bytes to mask.
+ */
+struct ed_detector {
+	const char *name;    /* "url-password", "github-pat"... */
+	const char *trigger; /* literal that every match contains, case-sensitive */
+	const char *matches; /* what it finds, for people */
+	const char *masks;   /* what is replaced by the marker */
+	bool (*match)(const struct ed_detector *d, const char *s, size_t len, size_t at,
+		      size_t *ms, size_t *me);
+	enum ed_detect_set set; /* token rows: the characters after the trigger */
+	unsigned min, max;      /* token rows: how many (max 0: no limit) */
+};
+extern const struct ed_detector ed_secret_detectors[];
+extern const size_t ed_secret_ndetectors;
+
+/* Called per match with the detector's name and the byte range to mask; non-zero stops. */
+typedef int ed_secret_hit_fn(void *ctx, const char *detector, size_t start, size_t end);
+
+/*
+ * Runs every detector (and each sec->values prefix, a token of 8 or more
+ * [A-Za-z0-9_-] after it) over s, left to right, matches not overlapping.
+ * Works on raw text and on canonical JSON text alike (a JSON escape is never
+ * cut). Returns the number of matches; hit may be NULL. sec may be NULL.
+ */
+size_t ed_secret_scan(const struct ed_secrets *sec, const char *s, size_t len,
+		      ed_secret_hit_fn *hit, void *ctx);
+
+/*
+ * Appends s to out with every match replaced by ED_SECRET_MARKER; *nhits
+ * (may be NULL) receives the number of matches. Returns 0, or -1 when out of
+ * memory (out then holds a prefix: reset it).
+ */
+int ed_secret_mask(const struct ed_secrets *sec, const char *s, size_t len, struct ed_buf *out,
+		   size_t *nhits);
 
 /* --- files (collector/files.c) --- */
 

@@ -67,6 +67,7 @@ struct ed_profile {
 	struct ed_strlist schemas;      /* "[NAME=]ENGINE:TARGET" */
 	struct ed_strlist secret_keys;  /* globs over one config key name, case-insensitive */
 	struct ed_strlist secret_files; /* path globs, case-insensitive */
+	struct ed_strlist secret_values; /* token prefixes: a value holding one is masked */
 	struct ed_strlist keep_content; /* path globs of text files whose content is kept */
 	size_t keep_max;                /* bytes: larger files are not kept (default 256 KiB) */
 	struct ed_format_rule *formats; /* explicit format rules, first match wins */

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ed_sink sink = {.emit = sink_emit, .warn = sink_warn};
 	struct ed_err err;
 	static const uint8_t key[ED_KEY_LEN] = {1};
-	struct ed_secrets sec = {key, ed_default_secret_patterns, ed_default_secret_npatterns};
+	struct ed_secrets sec = {.key = key, .patterns = ed_default_secret_patterns,
+				 .npatterns = ed_default_secret_npatterns};
 	ed_config_json_parse(ed_str_of((const char *)data, size), "/etc/x.json", &sec, &sink, NULL, &err);
 	return 0;
 }

@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const paths[] = {"/etc/x.ini"};
 	static const uint8_t key[ED_KEY_LEN] = {1};
 	struct ed_sink sink = {.emit = sink_emit, .warn = sink_warn};
-	struct ed_secrets sec = {key, ed_default_secret_patterns, ed_default_secret_npatterns};
+	struct ed_secrets sec = {.key = key, .patterns = ed_default_secret_patterns,
+				 .npatterns = ed_default_secret_npatterns};
 	struct ed_str text = ed_str_of((const char *)data, size);
 
 	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {

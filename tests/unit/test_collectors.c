@@ -182,8 +182,7 @@ static enum ed_code run_on_root(const char *packages, struct mem_sink *ms, struc
 	if (ed_strlist_add(&p.paths, "/etc"))
 		die("out of memory");
 	p.threads = 1;
-	const struct ed_secrets secrets = {key, (const char *const *)p.secret_keys.v,
-					   p.secret_keys.n};
+	const struct ed_secrets secrets = {.key = key, .patterns = (const char *const *)p.secret_keys.v, .npatterns = p.secret_keys.n};
 	enum ed_code rc = ed_collect_plan_init(&p, &plan, err);
 	if (!rc)
 		rc = ed_source_local_new(root, &src, err);

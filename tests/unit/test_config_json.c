@@ -242,17 +242,17 @@ static void test_secret_names(void)
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
 		ok(!ed_secret_name_matches(&sec_a, no[i], strlen(no[i])), "'%s' is not a secret name",
 		   no[i]);
-	is_int(ed_default_secret_npatterns, 4, "four default patterns");
+	is_int(ed_default_secret_npatterns, 13, "thirteen default patterns (docs/profile.md)");
 	ok(ed_secret_name_matches(NULL, "token", 5), "NULL rules: default patterns apply");
 	ok(!ed_secret_name_matches(&sec_a, "password\0x", 10), "a name with a NUL never matches");
 	ok(!ed_secret_name_matches(&sec_a, "xpassword", 4), "only len bytes are matched");
 	static const char *const mine[] = {"pin", "*cred*"};
-	struct ed_secrets custom = {key_a, mine, 2};
+	struct ed_secrets custom = {.key = key_a, .patterns = mine, .npatterns = 2};
 	ok(ed_secret_name_matches(&custom, "PIN", 3) && ed_secret_name_matches(&custom, "aws_Credentials", 15),
 	   "custom patterns match");
 	ok(!ed_secret_name_matches(&custom, "password", 8) && !ed_secret_name_matches(&custom, "pint", 4),
 	   "custom patterns replace the defaults");
-	struct ed_secrets none = {key_a, mine, 0};
+	struct ed_secrets none = {.key = key_a, .patterns = mine, .npatterns = 0};
 	ok(!ed_secret_name_matches(&none, "password", 8), "an empty pattern list matches nothing");
 }
 
@@ -330,7 +330,7 @@ static void test_secrets(void)
 
 	/* Custom patterns from the profile. */
 	static const char *const mine[] = {"pin"};
-	struct ed_secrets custom = {key_a, mine, 1};
+	struct ed_secrets custom = {.key = key_a, .patterns = mine, .npatterns = 1};
 	run(&msb, doc, &custom, &err);
 	const struct mem_item *cp = mem_sink_find(&msb, P "#/pin");
 	const struct mem_item *cw = mem_sink_find(&msb, P "#/password");
@@ -575,13 +575,13 @@ static void test_errors(void)
 	rc = run(&ms, doc, NULL, &err);
 	ok(rc == ED_USAGE && err.code == ED_USAGE && ms.n == 0, "no secret rules: ED_USAGE, nothing emitted");
 	mem_sink_release(&ms);
-	struct ed_secrets nokey = {NULL, ed_default_secret_patterns, ed_default_secret_npatterns};
+	struct ed_secrets nokey = {.key = NULL, .patterns = ed_default_secret_patterns, .npatterns = ed_default_secret_npatterns};
 	rc = run(&ms, doc, &nokey, &err);
 	ok(rc == ED_USAGE && ms.n == 0 && strstr(err.msg, P), "no secret key: ED_USAGE naming the path");
 	mem_sink_release(&ms);
 
 	/* sec->patterns NULL: the defaults, not "nothing is secret". */
-	struct ed_secrets nopat = {key_a, NULL, 0};
+	struct ed_secrets nopat = {.key = key_a, .patterns = NULL, .npatterns = 0};
 	run(&ms, "{\"password\": \"cAnArY\"}", &nopat, &err);
 	ok(ms.n == 1 && ms.items[0].value == NULL && canary_absent(&ms, "cAnArY"),
 	   "NULL patterns fall back to the defaults");
@@ -656,8 +656,8 @@ int main(void)
 		key_a[i] = (uint8_t)(i + 1);
 		key_b[i] = (uint8_t)(0xa5 ^ i);
 	}
-	sec_a = (struct ed_secrets){key_a, ed_default_secret_patterns, ed_default_secret_npatterns};
-	sec_b = (struct ed_secrets){key_b, ed_default_secret_patterns, ed_default_secret_npatterns};
+	sec_a = (struct ed_secrets){.key = key_a, .patterns = ed_default_secret_patterns, .npatterns = ed_default_secret_npatterns};
+	sec_b = (struct ed_secrets){.key = key_b, .patterns = ed_default_secret_patterns, .npatterns = ed_default_secret_npatterns};
 
 	test_pointer_append();
 	test_rfc6901();

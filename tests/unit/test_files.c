@@ -41,7 +41,7 @@ static int cmp_item(const void *x, const void *y)
 static enum ed_code collect(struct mem_sink *ms, const char *path)
 {
 	static const uint8_t key[ED_KEY_LEN] = {42};
-	struct ed_secrets sec = {key, ed_default_secret_patterns, ed_default_secret_npatterns};
+	struct ed_secrets sec = {.key = key, .patterns = ed_default_secret_patterns, .npatterns = ed_default_secret_npatterns};
 	struct ed_files_opts opts = {.secrets = &sec, .threads = 2};
 	struct ed_source *src = NULL;
 	struct ed_err err = {0};
@@ -153,7 +153,7 @@ int main(void)
 	struct ed_source *src = NULL;
 	struct ed_err err = {0};
 	static const uint8_t key2[ED_KEY_LEN] = {7};
-	struct ed_secrets sec2 = {key2, ed_default_secret_patterns, ed_default_secret_npatterns};
+	struct ed_secrets sec2 = {.key = key2, .patterns = ed_default_secret_patterns, .npatterns = ed_default_secret_npatterns};
 	struct ed_files_opts opts = {.secrets = &sec2};
 	ed_source_local_new(root, &src, &err);
 	ok(ed_files_collect(src, "/etc", &opts, &f.sink, &err) == ED_STORE,

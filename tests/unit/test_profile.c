@@ -159,7 +159,8 @@ static void test_default(void)
 	is_int(p.excludes.n, 0, "default: no excludes");
 	is_int(p.schemas.n, 0, "default: no schemas");
 	is_str(joined(&p.secret_keys),
-	       "*password* *secret* *token* *key* *passwd* *credential* *private*",
+	       "*password* *secret* *token* *key* *passwd* *credential* *private* "
+	       "*passphrase* *salt* *_auth* *_pat *pw *pwd",
 	       "default: secret keys");
 	is_str(joined(&p.secret_files),
 	       "*.pem *.key *.p12 *.pfx *.jks *.keytab id_rsa id_dsa id_ecdsa id_ed25519 "
