@@ -58,6 +58,8 @@ const char *ed_store_path(const struct ed_store *st)
 	return st->path;
 }
 
+static bool harden(sqlite3 *db);
+
 sqlite3 *ed_store_open_reader(const char *path)
 {
 	sqlite3 *db = NULL;
@@ -68,6 +70,10 @@ sqlite3 *ed_store_open_reader(const char *path)
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (!harden(db)) {
+		sqlite3_close_v2(db);
+		return NULL;
+	}
 	return db;
 }
 
@@ -134,6 +140,144 @@ static void sql_item_state(sqlite3_context *ctx, int argc, sqlite3_value **v)
 	sqlite3_result_blob(ctx, state, ED_STATE_LEN, SQLITE_TRANSIENT);
 }
 
+/*
+ * What no store connection may do, whoever wrote the file: change the schema
+ * behind SQLite's back (DEFENSIVE), run functions with side effects from a
+ * view, trigger or default (trusted_schema off), or load an extension.
+ */
+static bool harden(sqlite3 *db)
+{
+	int on = -1;
+	return sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, &on) == SQLITE_OK && on == 1 &&
+	       sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &on) == SQLITE_OK &&
+	       on == 0 &&
+	       sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &on) == SQLITE_OK &&
+	       on == 0;
+}
+
+/* ed_item_state() for migration 7: DIRECTONLY, so no view or trigger can call it. */
+static int add_item_state(sqlite3 *db)
+{
+	return sqlite3_create_function(db, "ed_item_state", 9,
+				       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+				       sql_item_state, NULL, NULL);
+}
+
+/*
+ * The schema migrations 1..version make, in a fresh in-memory database: what
+ * a store at that version must hold, object for object. NULL on failure.
+ */
+static sqlite3 *expected_schema(int version)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		    SQLITE_OK ||
+	    !harden(db) || add_item_state(db) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < ed_nmigrations; i++)
+		if (ed_migrations[i].version <= version &&
+		    sqlite3_exec(db, ed_migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+	return db;
+fail:
+	sqlite3_close_v2(db);
+	return NULL;
+}
+
+/* Writes name into out (cap bytes) with bytes outside printable ASCII as '?', cut at 64. */
+static void printable_name(const unsigned char *name, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (; name && *name && n + 4 < cap && n < 64; name++)
+		out[n++] = *name >= 0x20 && *name < 0x7f ? (char)*name : '?';
+	if (name && *name)
+		out[n++] = '.', out[n++] = '.', out[n++] = '.';
+	out[n] = '\0';
+}
+
+#define SCHEMA_ROWS "SELECT type, name, tbl_name, sql FROM main.sqlite_schema"
+#define SCHEMA_FIND \
+	"SELECT sql IS ?4 FROM main.sqlite_schema WHERE type = ?1 AND name = ?2 AND tbl_name = ?3"
+
+/*
+ * Looks up every object of from in to (same type, name, table and SQL text).
+ * The first one missing or different sets err: as unexpected when from is the
+ * store, as missing when from is the expected schema.
+ */
+static enum ed_code schema_subset(struct ed_store *st, sqlite3 *from, sqlite3 *to,
+				  bool from_store, struct ed_err *err)
+{
+	sqlite3_stmt *rows = NULL, *find = NULL;
+	enum ed_code rc = ED_OK;
+	char name[80];
+	if (sqlite3_prepare_v2(from, SCHEMA_ROWS, -1, &rows, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(to, SCHEMA_FIND, -1, &find, NULL) != SQLITE_OK)
+		goto fail;
+	int r;
+	while ((r = sqlite3_step(rows)) == SQLITE_ROW) {
+		const unsigned char *type = sqlite3_column_text(rows, 0);
+		const unsigned char *obj = sqlite3_column_text(rows, 1);
+		/* ANALYZE's statistics are data the planner reads, not code. */
+		if (from_store && type && obj && strcmp((const char *)type, "table") == 0 &&
+		    (strcmp((const char *)obj, "sqlite_stat1") == 0 ||
+		     strcmp((const char *)obj, "sqlite_stat4") == 0))
+			continue;
+		sqlite3_reset(find);
+		for (int c = 0; c < 4; c++)
+			if (sqlite3_bind_value(find, c + 1, sqlite3_column_value(rows, c)) != SQLITE_OK)
+				goto fail;
+		int f = sqlite3_step(find);
+		if (f == SQLITE_ROW && sqlite3_column_int(find, 0) == 1)
+			continue;
+		if (f != SQLITE_ROW && f != SQLITE_DONE)
+			goto fail;
+		printable_name(obj, name, sizeof(name));
+		const char *t = type ? (const char *)type : "object";
+		if (f == SQLITE_ROW)
+			rc = ed_err_set(err, ED_STORE,
+					"store %s: %s '%s' differs from the one envdrift creates: "
+					"refusing to use this store",
+					st->path, t, name);
+		else if (from_store)
+			rc = ed_err_set(err, ED_STORE,
+					"store %s: unexpected %s '%s' (not created by envdrift): "
+					"refusing to use this store",
+					st->path, t, name);
+		else
+			rc = ed_err_set(err, ED_STORE,
+					"store %s: %s '%s' is missing: refusing to use this store",
+					st->path, t, name);
+		goto out;
+	}
+	if (r != SQLITE_DONE)
+		goto fail;
+	goto out;
+fail:
+	rc = ed_store_fail(st, "reading the schema", err);
+out:
+	sqlite3_finalize(rows);
+	sqlite3_finalize(find);
+	return rc;
+}
+
+/*
+ * A store is data, not code: its schema must be exactly what this binary's
+ * migrations up to version make, so that no trigger, view or index of
+ * someone else's runs or lies to us. Checked before anything is written.
+ */
+static enum ed_code check_schema(struct ed_store *st, int version, struct ed_err *err)
+{
+	sqlite3 *want = expected_schema(version);
+	if (!want)
+		return ed_err_set(err, ED_NOMEM, "store %s: cannot build the expected schema",
+				  st->path);
+	enum ed_code rc = schema_subset(st, st->db, want, true, err);
+	if (!rc)
+		rc = schema_subset(st, want, st->db, false, err);
+	sqlite3_close_v2(want);
+	return rc;
+}
+
 static enum ed_code migrate(struct ed_store *st, int from, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
@@ -192,6 +336,10 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (!harden(st->db)) {
+		rc = ed_store_fail(st, "configuring", err);
+		goto out;
+	}
 
 	if ((rc = query_int(st, "PRAGMA application_id", &app, err)) ||
 	    (rc = query_int(st, "PRAGMA user_version", &ver, err)) ||
@@ -217,6 +365,8 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 				path, (long long)ver, ed_nmigrations);
 		goto out;
 	}
+	if (ntables != 0 && (rc = check_schema(st, (int)ver, err)))
+		goto out;
 	if (mode != ED_STORE_READ) {
 		/* FULL: a snapshot reported as stored survives a power cut too. */
 		if ((rc = exec(st, "PRAGMA journal_mode = WAL", "switching to WAL", err)) ||
@@ -225,9 +375,7 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 	}
 	if ((rc = exec(st, "PRAGMA foreign_keys = ON", "configuring", err)))
 		goto out;
-	if (mode == ED_STORE_CREATE &&
-	    sqlite3_create_function(st->db, "ed_item_state", 9, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-				    NULL, sql_item_state, NULL, NULL) != SQLITE_OK) {
+	if (mode == ED_STORE_CREATE && add_item_state(st->db) != SQLITE_OK) {
 		rc = ed_store_fail(st, "configuring", err);
 		goto out;
 	}

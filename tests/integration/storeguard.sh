@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The store is data, not code, and is never extended when damaged (RELIABILITY DB-5, DB-6,
+# DB-7): a store holding objects envdrift did not create is refused by every command before
+# anything runs; a corrupt store takes no new snapshot; a reader never needs to write.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+R=$TMP/root
+mkdir -p "$R/etc/app" "$R/var/lib/dpkg"
+echo guard-host >"$R/etc/hostname"
+echo 'marker = one' >"$R/etc/app/marker.conf"
+dpkg_slice 3 >"$R/var/lib/dpkg/status"
+CLEAN=$TMP/clean.db
+init_store "$CLEAN"
+ed --db "$CLEAN" collect --env production --host p1 --root "$R"
+exits 0 "a first collection"
+ed --db "$CLEAN" collect --env staging --host s1 --root "$R"
+exits 0 "a second collection"
+ITEMS=$(q "$CLEAN" "select count(*) from items where key = '/etc/app/marker.conf'")
+
+# --- B.8: foreign objects ---
+# Each stray object, added with sqlite3, and what it would do if it ran.
+stray_trigger="CREATE TRIGGER x AFTER INSERT ON snapshots BEGIN DELETE FROM items WHERE key = '/etc/app/marker.conf'; END"
+stray_trigger2="CREATE TRIGGER y BEFORE UPDATE ON snapshots BEGIN DELETE FROM items; END"
+stray_view="CREATE VIEW sneaky_v AS SELECT 1"
+stray_index="CREATE INDEX items_by_value ON items (value)"
+stray_table="CREATE TABLE extra (a)"
+changed_view="DROP VIEW latest_v; CREATE VIEW latest_v AS SELECT env, host, 1 AS snapshot_id, role FROM snapshots"
+dropped_index="DROP INDEX runs_by_pair"
+n=0
+for case in stray_trigger:trigger:x stray_trigger2:trigger:y stray_view:view:sneaky_v \
+	stray_index:index:items_by_value stray_table:table:extra changed_view:view:latest_v \
+	dropped_index:index:runs_by_pair; do
+	var=${case%%:*}
+	rest=${case#*:}
+	type=${rest%%:*}
+	name=${rest#*:}
+	n=$((n + 1))
+	DB=$TMP/foreign$n.db
+	cp "$CLEAN" "$DB"
+	cp "$CLEAN.key" "$DB.key"
+	sqlite3 "$DB" "${!var}"
+	before=$(sqlite3 "$DB" .dump | md5sum)
+	case $var in
+	stray_*) what="unexpected $type '$name' (not created by envdrift): refusing to use this store" ;;
+	changed_*) what="$type '$name' differs from the one envdrift creates: refusing to use this store" ;;
+	dropped_*) what="$type '$name' is missing: refusing to use this store" ;;
+	esac
+	for cmd in "collect --env production --host p1 --root $R" "snapshots" "diff production staging" \
+		"gate" "export @1" "report --pair production:staging" "init"; do
+		# shellcheck disable=SC2086
+		ed --db "$DB" $cmd
+		exits 2 "$var, ${cmd%% *}: exit 2"
+		contains "$ERR" "store $DB: $what" "  the message names the $type"
+	done
+	is "$(sqlite3 "$DB" .dump | md5sum)" "$before" "$var: the store is unchanged"
+	is "$(q "$DB" "select count(*) from items where key = '/etc/app/marker.conf'")" "$ITEMS" \
+		"  the item the trigger would delete is still there"
+done
+
+# The connection itself: defensive, trusted_schema off, no extensions (checked by the unit test);
+# ANALYZE's statistics are data and do not count as foreign.
+DB=$TMP/analyzed.db
+cp "$CLEAN" "$DB"
+cp "$CLEAN.key" "$DB.key"
+sqlite3 "$DB" "ANALYZE"
+ed --db "$DB" snapshots
+exits 0 "a store someone ran ANALYZE on still opens"
+done_testing
