@@ -184,11 +184,11 @@ fail:
 	return NULL;
 }
 
-/* Writes name into out (cap bytes) with bytes outside printable ASCII as '?', cut at 64. */
+/* Writes name into out (cap bytes), bytes outside printable ASCII as '?', cut with "...". */
 static void printable_name(const unsigned char *name, char *out, size_t cap)
 {
 	size_t n = 0;
-	for (; name && *name && n + 4 < cap && n < 64; name++)
+	for (; name && *name && n + 4 < cap; name++)
 		out[n++] = *name >= 0x20 && *name < 0x7f ? (char)*name : '?';
 	if (name && *name)
 		out[n++] = '.', out[n++] = '.', out[n++] = '.';
@@ -785,6 +785,62 @@ out:
 	return rc;
 }
 
+/*
+ * A damaged store is refused, not extended: a snapshot written on top of
+ * broken pages (a delta on a base it can no longer read) only buries the
+ * damage. PRAGMA quick_check reads every page and checks the b-trees, not the
+ * indexes against their tables. Before the write transaction, so that other
+ * collectors do not wait on it.
+ */
+static enum ed_code check_not_corrupt(struct ed_store *st, struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	char first[160] = "";
+	int r, bad = 0;
+	int64_t page = 0;
+	struct stat sb;
+	/* A short last page reads as zeros, which quick_check may find fine: cut all the same. */
+	if ((rc = query_int(st, "PRAGMA page_size", &page, err)))
+		return rc;
+	if (page > 0 && stat(st->path, &sb) == 0 && sb.st_size % page != 0) {
+		snprintf(first, sizeof(first), "%lld bytes is not a whole number of %lld-byte pages",
+			 (long long)sb.st_size, (long long)page);
+		bad++;
+		goto report;
+	}
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		if (v && strcmp(v, "ok") == 0)
+			continue;
+		if (!bad++)
+			printable_name((const unsigned char *)(v ? v : "unknown damage"), first,
+				       sizeof(first));
+	}
+	if (r != SQLITE_DONE) {
+		int x = sqlite3_extended_errcode(st->db) & 0xff;
+		if (x != SQLITE_CORRUPT && x != SQLITE_NOTADB)
+			goto fail;
+		printable_name((const unsigned char *)sqlite3_errmsg(st->db), first, sizeof(first));
+		bad++;
+	}
+report:
+	if (bad)
+		rc = ed_err_set(err, ED_STORE,
+				"store %s: the database is corrupt (%s); no snapshot was written. "
+				"Restore the store from a backup, or save what is readable with "
+				"'sqlite3 %s .recover | sqlite3 NEW.db' and check it before use",
+				st->path, first, st->path);
+	sqlite3_finalize(s);
+	return rc;
+fail:
+	rc = ed_store_fail(st, "checking the store before writing", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char *host,
 			       const char *role, const char *root, struct ed_snapwriter **out,
 			       struct ed_err *err)
@@ -803,7 +859,8 @@ enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char 
 	ed_isotime_now(now);
 	gethostname(me, sizeof(me) - 1);
 
-	if ((rc = exec(st, "BEGIN IMMEDIATE", "starting a snapshot", err)))
+	if ((rc = check_not_corrupt(st, err)) ||
+	    (rc = exec(st, "BEGIN IMMEDIATE", "starting a snapshot", err)))
 		goto fail;
 	if ((rc = reap_abandoned(st, me, err)))
 		goto rollback;

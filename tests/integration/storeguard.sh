@@ -67,4 +67,33 @@ cp "$CLEAN.key" "$DB.key"
 sqlite3 "$DB" "ANALYZE"
 ed --db "$DB" snapshots
 exits 0 "a store someone ran ANALYZE on still opens"
+
+# --- B.9: a damaged store takes no new snapshot ---
+# The same collection again would be a delta on the damaged base.
+sqlite3 "$CLEAN" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+SIZE=$(stat -c %s "$CLEAN")
+PAGE=$(sqlite3 "$CLEAN" 'PRAGMA page_size')
+for cut in 248 1 $((PAGE)) $((PAGE + 100)) $((SIZE / 2)) $((SIZE - 2 * PAGE)); do
+	DB=$TMP/cut$cut.db
+	cp "$CLEAN" "$DB"
+	cp "$CLEAN.key" "$DB.key"
+	truncate -s "-$cut" "$DB"
+	before=$(md5sum <"$DB")
+	ed --db "$DB" collect --env production --host p1 --root "$R"
+	exits 2 "a store cut by $cut bytes: collect exits 2"
+	like "$ERR" "store $DB: .*(corrupt|malformed)" "  the message names the store and says it is corrupt"
+	is "$(md5sum <"$DB")" "$before" "  the store file is unchanged"
+	ok "  nothing waits in its journal" test ! -s "$DB-wal"
+done
+# The message says what to do.
+ed --db "$TMP/cut248.db" collect --env production --host p1 --root "$R"
+like "$ERR" "no snapshot was written.*[Rr]estore" "a store cut by 248 bytes: the message says nothing was written and how to recover"
+# ingest writes snapshots the same way.
+ed --db "$CLEAN" export @1 --out "$TMP/doc1.json"
+exits 0 "a document exported from the clean store"
+before=$(md5sum <"$TMP/cut248.db")
+ed --db "$TMP/cut248.db" ingest "$TMP/doc1.json"
+exits 2 "ingest into the store cut by 248 bytes: exit 2"
+like "$ERR" "corrupt" "  the message says it is corrupt"
+is "$(md5sum <"$TMP/cut248.db")" "$before" "  the store file is unchanged"
 done_testing
