@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,11 +61,70 @@ const char *ed_store_path(const struct ed_store *st)
 
 static bool harden(sqlite3 *db);
 
+/* True when path can be written and its folder too (for the -wal and -shm files). */
+static bool can_write(const char *path)
+{
+	if (access(path, W_OK) != 0)
+		return false;
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return access(".", W_OK) == 0;
+	if (slash == path)
+		return access("/", W_OK) == 0;
+	char *dir = strndup(path, (size_t)(slash - path));
+	bool ok = dir && access(dir, W_OK) == 0;
+	free(dir);
+	return ok;
+}
+
+/*
+ * A reader's URI: "file:" + path, '?', '#' and '%' escaped, "?mode=ro", and
+ * "&immutable=1" when nothing beside the store can be written (a read-only
+ * medium, a user who may only read): SQLite then takes no locks and makes no
+ * -shm, so an auditor can read a copied store. A committed WAL left beside
+ * it would be ignored: such a store is opened without immutable and must be
+ * checkpointed first. sqlite3_free() it; NULL when out of memory.
+ */
+static char *reader_uri(const char *path)
+{
+	struct ed_buf u = ED_BUF_INIT;
+	struct ed_buf wal = ED_BUF_INIT;
+	struct stat sb;
+	bool immutable = false;
+	if (!can_write(path)) {
+		immutable = ed_buf_addf(&wal, "%s-wal", path) == 0 &&
+			    (stat(wal.p, &sb) != 0 || sb.st_size == 0);
+	}
+	ed_buf_release(&wal);
+	int r = ed_buf_adds(&u, path[0] == '/' ? "file://" : "file:");
+	for (const char *p = path; *p && !r; p++)
+		r = *p == '?' || *p == '#' || *p == '%' ? ed_buf_addf(&u, "%%%02X", (unsigned char)*p)
+							 : ed_buf_addc(&u, *p);
+	if (!r)
+		r = ed_buf_adds(&u, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+	char *out = r ? NULL : sqlite3_mprintf("%s", u.p);
+	ed_buf_release(&u);
+	return out;
+}
+
+/* Opens path read-only through reader_uri(). An SQLite result code; *db as sqlite3_open_v2. */
+static int open_read_only(const char *path, sqlite3 **db)
+{
+	char *uri = reader_uri(path);
+	if (!uri) {
+		*db = NULL;
+		return SQLITE_NOMEM;
+	}
+	int r = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+				NULL);
+	sqlite3_free(uri);
+	return r;
+}
+
 sqlite3 *ed_store_open_reader(const char *path)
 {
 	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
+	if (open_read_only(path, &db) != SQLITE_OK) {
 		sqlite3_close_v2(db);
 		return NULL;
 	}
@@ -87,6 +147,17 @@ enum ed_code ed_store_fail(struct ed_store *st, const char *what, struct ed_err 
 				  sqlite3_errmsg(st->db));
 	if ((xrc & 0xff) == SQLITE_FULL)
 		return ed_err_set(err, ED_STORE, "store %s: disk full while %s", st->path, what);
+	/*
+	 * SQLite reports EFBIG as a write error, and its errno may be gone by now:
+	 * under a file size limit, a failed write is most likely that limit.
+	 */
+	struct rlimit fsz;
+	if ((xrc == SQLITE_IOERR_WRITE || sqlite3_system_errno(st->db) == EFBIG) &&
+	    getrlimit(RLIMIT_FSIZE, &fsz) == 0 && fsz.rlim_cur != RLIM_INFINITY)
+		return ed_err_set(err, ED_STORE,
+				  "store %s: a write failed while %s: file size limit reached "
+				  "('ulimit -f' allows %llu bytes) or disk full",
+				  st->path, what, (unsigned long long)fsz.rlim_cur);
 	return ed_err_set(err, ED_STORE, "store %s: %s: %s", st->path, what,
 			  sqlite3_errmsg(st->db));
 }
@@ -326,10 +397,12 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 		free(st);
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	}
-	int flags = mode == ED_STORE_READ ? SQLITE_OPEN_READONLY
-		  : mode == ED_STORE_WRITE ? SQLITE_OPEN_READWRITE
+	int flags = mode == ED_STORE_WRITE ? SQLITE_OPEN_READWRITE
 					   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	int orc = mode == ED_STORE_READ
+			  ? open_read_only(path, &st->db)
+			  : sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (orc != SQLITE_OK) {
 		rc = st->db ? ed_store_fail(st, "opening", err)
 			    : ed_err_set(err, ED_NOMEM, "store %s: out of memory", path);
 		goto out;

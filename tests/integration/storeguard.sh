@@ -96,4 +96,71 @@ ed --db "$TMP/cut248.db" ingest "$TMP/doc1.json"
 exits 2 "ingest into the store cut by 248 bytes: exit 2"
 like "$ERR" "corrupt" "  the message says it is corrupt"
 is "$(md5sum <"$TMP/cut248.db")" "$before" "  the store file is unchanged"
+# --- B.12: read-only is read-only ---
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null; then
+	RO=$TMP/ro
+	mkdir -p "$RO"
+	cp "$CLEAN" "$RO/store.db"
+	cp "$CLEAN.key" "$RO/store.db.key"
+	chmod 0444 "$RO/store.db"
+	chmod 0555 "$RO"
+	ro_before=$(ls -la --time-style=full-iso "$RO")
+	as_nobody() { run runuser -u nobody -- "$ENVDRIFT" "$@"; }
+	for cmd in "snapshots:0" "diff production staging:0" "gate:0" "export @1:0"; do
+		c=${cmd%:*}
+		# shellcheck disable=SC2086
+		as_nobody --db "$RO/store.db" $c
+		exits "${cmd##*:}" "a user who may only read, 0444 store in a 0555 folder: ${c%% *} works"
+	done
+	like "$OUT" '"format"' "  export wrote the document"
+	is "$(ls -la --time-style=full-iso "$RO")" "$ro_before" "  nothing was created or changed beside the store"
+else
+	skip "a user who may only read" "needs root and runuser"
+fi
+# A reader whose folder is writable still opens read-only: nothing is written.
+WR=$TMP/wr
+mkdir -p "$WR"
+cp "$CLEAN" "$WR/store.db"
+cp "$CLEAN.key" "$WR/store.db.key"
+before=$(md5sum <"$WR/store.db")
+ed --db "$WR/store.db" diff production staging
+exits 0 "diff of a copied store"
+is "$(md5sum <"$WR/store.db")" "$before" "  the store file is unchanged"
+
+# A WAL database under --root is read without making -wal or -shm in the inspected tree.
+W=$TMP/walroot
+mkdir -p "$W/var/lib/app"
+sqlite3 "$W/var/lib/app/clean.db" 'PRAGMA journal_mode=WAL; CREATE TABLE t (a);' >/dev/null
+python3 - "$W/var/lib/app/live.db" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA journal_mode=WAL")
+c.execute("CREATE TABLE only_in_wal (a)")
+c.commit()
+os._exit(0)  # no checkpoint: the table lives only in live.db-wal
+PY
+ls -la --time-style=full-iso "$W/var/lib/app" | md5sum >"$TMP/walroot.before"
+listing=$(ls "$W/var/lib/app" | tr '\n' ' ')
+DB=$TMP/wal-store.db
+init_store "$DB"
+ed --db "$DB" collect --env e --host h --root "$W" --path /var/lib/app --packages none \
+	--schema clean=sqlite:/var/lib/app/clean.db --schema live=sqlite:/var/lib/app/live.db
+exits 0 "collect of two WAL databases under --root"
+is "$(ls "$W/var/lib/app" | tr '\n' ' ')" "$listing" "  no -wal or -shm file was made in the inspected tree"
+is "$(ls -la --time-style=full-iso "$W/var/lib/app" | md5sum)" "$(cat "$TMP/walroot.before")" \
+	"  nothing in it changed"
+is "$(q "$DB" "select count(*) from items where key like 'sqlite:live/table/only_in_wal%'")" "1" \
+	"  the table only in the WAL was read (from a private copy)"
+
+# Past 'ulimit -f' a collection fails with a message, not a signal.
+F=$TMP/fsize
+mkdir -p "$F/etc/many"
+for i in $(seq 1 400); do printf 'k%d = %d\n' "$i" "$i" >"$F/etc/many/f$i.conf"; done
+DB=$TMP/fsize.db
+init_store "$DB"
+LIMIT=$(($(stat -c %s "$DB") / 1024 + 8))
+run bash -c "ulimit -f $LIMIT; exec \"\$0\" --db \"\$1\" collect --env e --host h --root \"\$2\" --packages none" \
+	"$ENVDRIFT" "$DB" "$F"
+exits 2 "a collection past 'ulimit -f': exit 2, no SIGXFSZ"
+like "$ERR" "store $DB: .*file size limit reached" "  the message names the store and the limit"
 done_testing
