@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift: proves that staging mirrors production, or shows where it does not. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	ed_store_global_init();
+	/* Past `ulimit -f`, a write fails with EFBIG and is reported, instead of killing us. */
+	signal(SIGXFSZ, SIG_IGN);
 	struct ed_cli cli = {.db = getenv("ENVDRIFT_DB")};
 	if (!cli.db || !*cli.db)
 		cli.db = "envdrift.db";

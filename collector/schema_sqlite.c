@@ -6,6 +6,7 @@
  * column shows up as one new column item and nothing else.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,28 @@ static void remove_copy(const char *dir)
 		unlink(p);
 	}
 	rmdir(dir);
+}
+
+/*
+ * True when the database at local is in WAL mode (header bytes 18-19, the
+ * read and write versions, are 2) or has a WAL beside it: SQLite would make
+ * -wal and -shm files next to it even on a read-only connection.
+ */
+static bool needs_wal(const char *local)
+{
+	unsigned char h[20];
+	struct stat sb;
+	struct ed_buf wal = ED_BUF_INIT;
+	bool yes = false;
+	int fd = open(local, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		yes = read(fd, h, sizeof(h)) == (ssize_t)sizeof(h) && (h[18] == 2 || h[19] == 2);
+		close(fd);
+	}
+	if (!yes && ed_buf_addf(&wal, "%s-wal", local) == 0)
+		yes = lstat(wal.p, &sb) == 0;
+	ed_buf_release(&wal);
+	return yes;
 }
 
 /* Turns an SQLite failure into an error naming path; the message is copied at once. */
@@ -565,6 +588,17 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 	if (!S_ISREG(sb.st_mode)) {
 		rc = ed_err_set(err, ED_IO, "%s: not a regular file", path);
 		goto out;
+	}
+	/*
+	 * Never modify the inspected tree: a WAL database is read from a private
+	 * copy, as from a remote host.
+	 */
+	if (!copied && needs_wal(local.p)) {
+		ed_buf_reset(&local);
+		rc = copy_remote(src, path, copy_dir, &local, err);
+		copied = copy_dir[0] != '\0';
+		if (rc)
+			goto out;
 	}
 	if (build_uri(local.p, &uri)) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");

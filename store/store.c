@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -59,16 +60,81 @@ const char *ed_store_path(const struct ed_store *st)
 	return st->path;
 }
 
+static bool harden(sqlite3 *db);
+
+/* True when path can be written and its folder too (for the -wal and -shm files). */
+static bool can_write(const char *path)
+{
+	if (access(path, W_OK) != 0)
+		return false;
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return access(".", W_OK) == 0;
+	if (slash == path)
+		return access("/", W_OK) == 0;
+	char *dir = strndup(path, (size_t)(slash - path));
+	bool ok = dir && access(dir, W_OK) == 0;
+	free(dir);
+	return ok;
+}
+
+/*
+ * A reader's URI: "file:" + path, '?', '#' and '%' escaped, "?mode=ro", and
+ * "&immutable=1" when nothing beside the store can be written (a read-only
+ * medium, a user who may only read): SQLite then takes no locks and makes no
+ * -shm, so an auditor can read a copied store. A committed WAL left beside
+ * it would be ignored: such a store is opened without immutable and must be
+ * checkpointed first. sqlite3_free() it; NULL when out of memory.
+ */
+static char *reader_uri(const char *path)
+{
+	struct ed_buf u = ED_BUF_INIT;
+	struct ed_buf wal = ED_BUF_INIT;
+	struct stat sb;
+	bool immutable = false;
+	if (!can_write(path)) {
+		immutable = ed_buf_addf(&wal, "%s-wal", path) == 0 &&
+			    (stat(wal.p, &sb) != 0 || sb.st_size == 0);
+	}
+	ed_buf_release(&wal);
+	int r = ed_buf_adds(&u, path[0] == '/' ? "file://" : "file:");
+	for (const char *p = path; *p && !r; p++)
+		r = *p == '?' || *p == '#' || *p == '%' ? ed_buf_addf(&u, "%%%02X", (unsigned char)*p)
+							 : ed_buf_addc(&u, *p);
+	if (!r)
+		r = ed_buf_adds(&u, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+	char *out = r ? NULL : sqlite3_mprintf("%s", u.p);
+	ed_buf_release(&u);
+	return out;
+}
+
+/* Opens path read-only through reader_uri(). An SQLite result code; *db as sqlite3_open_v2. */
+static int open_read_only(const char *path, sqlite3 **db)
+{
+	char *uri = reader_uri(path);
+	if (!uri) {
+		*db = NULL;
+		return SQLITE_NOMEM;
+	}
+	int r = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+				NULL);
+	sqlite3_free(uri);
+	return r;
+}
+
 sqlite3 *ed_store_open_reader(const char *path)
 {
 	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
+	if (open_read_only(path, &db) != SQLITE_OK) {
 		sqlite3_close_v2(db);
 		return NULL;
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (!harden(db)) {
+		sqlite3_close_v2(db);
+		return NULL;
+	}
 	return db;
 }
 
@@ -82,6 +148,17 @@ enum ed_code ed_store_fail(struct ed_store *st, const char *what, struct ed_err 
 				  sqlite3_errmsg(st->db));
 	if ((xrc & 0xff) == SQLITE_FULL)
 		return ed_err_set(err, ED_STORE, "store %s: disk full while %s", st->path, what);
+	/*
+	 * SQLite reports EFBIG as a write error, and its errno may be gone by now:
+	 * under a file size limit, a failed write is most likely that limit.
+	 */
+	struct rlimit fsz;
+	if ((xrc == SQLITE_IOERR_WRITE || sqlite3_system_errno(st->db) == EFBIG) &&
+	    getrlimit(RLIMIT_FSIZE, &fsz) == 0 && fsz.rlim_cur != RLIM_INFINITY)
+		return ed_err_set(err, ED_STORE,
+				  "store %s: a write failed while %s: file size limit reached "
+				  "('ulimit -f' allows %llu bytes) or disk full",
+				  st->path, what, (unsigned long long)fsz.rlim_cur);
 	return ed_err_set(err, ED_STORE, "store %s: %s: %s", st->path, what,
 			  sqlite3_errmsg(st->db));
 }
@@ -135,6 +212,144 @@ static void sql_item_state(sqlite3_context *ctx, int argc, sqlite3_value **v)
 	sqlite3_result_blob(ctx, state, ED_STATE_LEN, SQLITE_TRANSIENT);
 }
 
+/*
+ * What no store connection may do, whoever wrote the file: change the schema
+ * behind SQLite's back (DEFENSIVE), run functions with side effects from a
+ * view, trigger or default (trusted_schema off), or load an extension.
+ */
+static bool harden(sqlite3 *db)
+{
+	int on = -1;
+	return sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, &on) == SQLITE_OK && on == 1 &&
+	       sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &on) == SQLITE_OK &&
+	       on == 0 &&
+	       sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &on) == SQLITE_OK &&
+	       on == 0;
+}
+
+/* ed_item_state() for migration 7: DIRECTONLY, so no view or trigger can call it. */
+static int add_item_state(sqlite3 *db)
+{
+	return sqlite3_create_function(db, "ed_item_state", 9,
+				       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+				       sql_item_state, NULL, NULL);
+}
+
+/*
+ * The schema migrations 1..version make, in a fresh in-memory database: what
+ * a store at that version must hold, object for object. NULL on failure.
+ */
+static sqlite3 *expected_schema(int version)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		    SQLITE_OK ||
+	    !harden(db) || add_item_state(db) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < ed_nmigrations; i++)
+		if (ed_migrations[i].version <= version &&
+		    sqlite3_exec(db, ed_migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+	return db;
+fail:
+	sqlite3_close_v2(db);
+	return NULL;
+}
+
+/* Writes name into out (cap bytes), bytes outside printable ASCII as '?', cut with "...". */
+static void printable_name(const unsigned char *name, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (; name && *name && n + 4 < cap; name++)
+		out[n++] = *name >= 0x20 && *name < 0x7f ? (char)*name : '?';
+	if (name && *name)
+		out[n++] = '.', out[n++] = '.', out[n++] = '.';
+	out[n] = '\0';
+}
+
+#define SCHEMA_ROWS "SELECT type, name, tbl_name, sql FROM main.sqlite_schema"
+#define SCHEMA_FIND \
+	"SELECT sql IS ?4 FROM main.sqlite_schema WHERE type = ?1 AND name = ?2 AND tbl_name = ?3"
+
+/*
+ * Looks up every object of from in to (same type, name, table and SQL text).
+ * The first one missing or different sets err: as unexpected when from is the
+ * store, as missing when from is the expected schema.
+ */
+static enum ed_code schema_subset(struct ed_store *st, sqlite3 *from, sqlite3 *to,
+				  bool from_store, struct ed_err *err)
+{
+	sqlite3_stmt *rows = NULL, *find = NULL;
+	enum ed_code rc = ED_OK;
+	char name[80];
+	if (sqlite3_prepare_v2(from, SCHEMA_ROWS, -1, &rows, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(to, SCHEMA_FIND, -1, &find, NULL) != SQLITE_OK)
+		goto fail;
+	int r;
+	while ((r = sqlite3_step(rows)) == SQLITE_ROW) {
+		const unsigned char *type = sqlite3_column_text(rows, 0);
+		const unsigned char *obj = sqlite3_column_text(rows, 1);
+		/* ANALYZE's statistics are data the planner reads, not code. */
+		if (from_store && type && obj && strcmp((const char *)type, "table") == 0 &&
+		    (strcmp((const char *)obj, "sqlite_stat1") == 0 ||
+		     strcmp((const char *)obj, "sqlite_stat4") == 0))
+			continue;
+		sqlite3_reset(find);
+		for (int c = 0; c < 4; c++)
+			if (sqlite3_bind_value(find, c + 1, sqlite3_column_value(rows, c)) != SQLITE_OK)
+				goto fail;
+		int f = sqlite3_step(find);
+		if (f == SQLITE_ROW && sqlite3_column_int(find, 0) == 1)
+			continue;
+		if (f != SQLITE_ROW && f != SQLITE_DONE)
+			goto fail;
+		printable_name(obj, name, sizeof(name));
+		const char *t = type ? (const char *)type : "object";
+		if (f == SQLITE_ROW)
+			rc = ed_err_set(err, ED_STORE,
+					"store %s: %s '%s' differs from the one envdrift creates: "
+					"refusing to use this store",
+					st->path, t, name);
+		else if (from_store)
+			rc = ed_err_set(err, ED_STORE,
+					"store %s: unexpected %s '%s' (not created by envdrift): "
+					"refusing to use this store",
+					st->path, t, name);
+		else
+			rc = ed_err_set(err, ED_STORE,
+					"store %s: %s '%s' is missing: refusing to use this store",
+					st->path, t, name);
+		goto out;
+	}
+	if (r != SQLITE_DONE)
+		goto fail;
+	goto out;
+fail:
+	rc = ed_store_fail(st, "reading the schema", err);
+out:
+	sqlite3_finalize(rows);
+	sqlite3_finalize(find);
+	return rc;
+}
+
+/*
+ * A store is data, not code: its schema must be exactly what this binary's
+ * migrations up to version make, so that no trigger, view or index of
+ * someone else's runs or lies to us. Checked before anything is written.
+ */
+static enum ed_code check_schema(struct ed_store *st, int version, struct ed_err *err)
+{
+	sqlite3 *want = expected_schema(version);
+	if (!want)
+		return ed_err_set(err, ED_NOMEM, "store %s: cannot build the expected schema",
+				  st->path);
+	enum ed_code rc = schema_subset(st, st->db, want, true, err);
+	if (!rc)
+		rc = schema_subset(st, want, st->db, false, err);
+	sqlite3_close_v2(want);
+	return rc;
+}
+
 static enum ed_code migrate(struct ed_store *st, int from, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
@@ -183,16 +398,22 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 		free(st);
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	}
-	int flags = mode == ED_STORE_READ ? SQLITE_OPEN_READONLY
-		  : mode == ED_STORE_WRITE ? SQLITE_OPEN_READWRITE
+	int flags = mode == ED_STORE_WRITE ? SQLITE_OPEN_READWRITE
 					   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	int orc = mode == ED_STORE_READ
+			  ? open_read_only(path, &st->db)
+			  : sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (orc != SQLITE_OK) {
 		rc = st->db ? ed_store_fail(st, "opening", err)
 			    : ed_err_set(err, ED_NOMEM, "store %s: out of memory", path);
 		goto out;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (!harden(st->db)) {
+		rc = ed_store_fail(st, "configuring", err);
+		goto out;
+	}
 
 	if ((rc = query_int(st, "PRAGMA application_id", &app, err)) ||
 	    (rc = query_int(st, "PRAGMA user_version", &ver, err)) ||
@@ -218,6 +439,8 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 				path, (long long)ver, ed_nmigrations);
 		goto out;
 	}
+	if (ntables != 0 && (rc = check_schema(st, (int)ver, err)))
+		goto out;
 	if (mode != ED_STORE_READ) {
 		/* FULL: a snapshot reported as stored survives a power cut too. */
 		if ((rc = exec(st, "PRAGMA journal_mode = WAL", "switching to WAL", err)) ||
@@ -226,9 +449,7 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 	}
 	if ((rc = exec(st, "PRAGMA foreign_keys = ON", "configuring", err)))
 		goto out;
-	if (mode == ED_STORE_CREATE &&
-	    sqlite3_create_function(st->db, "ed_item_state", 9, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-				    NULL, sql_item_state, NULL, NULL) != SQLITE_OK) {
+	if (mode == ED_STORE_CREATE && add_item_state(st->db) != SQLITE_OK) {
 		rc = ed_store_fail(st, "configuring", err);
 		goto out;
 	}
@@ -621,6 +842,62 @@ out:
 	return rc;
 }
 
+/*
+ * A damaged store is refused, not extended: a snapshot written on top of
+ * broken pages (a delta on a base it can no longer read) only buries the
+ * damage. PRAGMA quick_check reads every page and checks the b-trees, not the
+ * indexes against their tables. Before the write transaction, so that other
+ * collectors do not wait on it.
+ */
+static enum ed_code check_not_corrupt(struct ed_store *st, struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum ed_code rc = ED_OK;
+	char first[160] = "";
+	int r, bad = 0;
+	int64_t page = 0;
+	struct stat sb;
+	/* A short last page reads as zeros, which quick_check may find fine: cut all the same. */
+	if ((rc = query_int(st, "PRAGMA page_size", &page, err)))
+		return rc;
+	if (page > 0 && stat(st->path, &sb) == 0 && sb.st_size % page != 0) {
+		snprintf(first, sizeof(first), "%lld bytes is not a whole number of %lld-byte pages",
+			 (long long)sb.st_size, (long long)page);
+		bad++;
+		goto report;
+	}
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		if (v && strcmp(v, "ok") == 0)
+			continue;
+		if (!bad++)
+			printable_name((const unsigned char *)(v ? v : "unknown damage"), first,
+				       sizeof(first));
+	}
+	if (r != SQLITE_DONE) {
+		int x = sqlite3_extended_errcode(st->db) & 0xff;
+		if (x != SQLITE_CORRUPT && x != SQLITE_NOTADB)
+			goto fail;
+		printable_name((const unsigned char *)sqlite3_errmsg(st->db), first, sizeof(first));
+		bad++;
+	}
+report:
+	if (bad)
+		rc = ed_err_set(err, ED_STORE,
+				"store %s: the database is corrupt (%s); no snapshot was written. "
+				"Restore the store from a backup, or save what is readable with "
+				"'sqlite3 %s .recover | sqlite3 NEW.db' and check it before use",
+				st->path, first, st->path);
+	sqlite3_finalize(s);
+	return rc;
+fail:
+	rc = ed_store_fail(st, "checking the store before writing", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char *host,
 			       const char *role, const char *root, struct ed_snapwriter **out,
 			       struct ed_err *err)
@@ -639,7 +916,8 @@ enum ed_code ed_snapshot_begin(struct ed_store *st, const char *env, const char 
 	ed_isotime_now(now);
 	gethostname(me, sizeof(me) - 1);
 
-	if ((rc = exec(st, "BEGIN IMMEDIATE", "starting a snapshot", err)))
+	if ((rc = check_not_corrupt(st, err)) ||
+	    (rc = exec(st, "BEGIN IMMEDIATE", "starting a snapshot", err)))
 		goto fail;
 	if ((rc = reap_abandoned(st, me, err)))
 		goto rollback;

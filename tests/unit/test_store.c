@@ -194,6 +194,21 @@ int main(void)
 		   strstr(err.msg, "cannot be read"),
 	   "a damaged text is an error naming it: %s", err.msg);
 
+	/* The connection runs no foreign code: defensive, untrusted schema, no extensions. */
+	sqlite3 *c = ed_store_db(st);
+	int on = -1;
+	ok(sqlite3_db_config(c, SQLITE_DBCONFIG_DEFENSIVE, -1, &on) == SQLITE_OK && on == 1,
+	   "the store's connection is defensive");
+	ok(count(st, "PRAGMA trusted_schema") == 0, "trusted_schema is off");
+	ok(sqlite3_db_config(c, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, -1, &on) == SQLITE_OK &&
+		   on == 0 &&
+		   sqlite3_exec(c, "SELECT load_extension('/nonexistent')", NULL, NULL, NULL) ==
+			   SQLITE_ERROR,
+	   "extensions cannot be loaded");
+	ok(sqlite3_exec(c, "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = sql",
+			NULL, NULL, NULL) != SQLITE_OK,
+	   "the schema cannot be written behind SQLite's back");
+
 	ed_store_close(rd);
 	ed_store_close(st);
 
