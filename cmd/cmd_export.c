@@ -88,7 +88,7 @@ int ed_cmd_export(int argc, char **argv, struct ed_cli *cli)
 		goto fail;
 	ed_store_close(st);
 	if (strcmp(out, "-") != 0)
-		fprintf(stderr, "envdrift: wrote snapshot @%lld of %s/%s to %s (document %s, %lld items)\n",
+		ed_term_printf(stderr, "envdrift: wrote snapshot @%lld of %s/%s to %s (document %s, %lld items)\n",
 			(long long)ref.id, ref.env, ref.host, out, id, (long long)ref.items);
 	return ED_EXIT_OK;
 fail:
@@ -137,10 +137,10 @@ int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli)
 		} else {
 			printf("%lld\n", (long long)id);
 			if (already)
-				fprintf(stderr, "envdrift: %s: snapshot %s already stored as @%lld\n",
+				ed_term_printf(stderr, "envdrift: %s: snapshot %s already stored as @%lld\n",
 					name, ed_snapdoc_info(d)->id, (long long)id);
 			else
-				fprintf(stderr,
+				ed_term_printf(stderr,
 					"envdrift: %s: stored snapshot @%lld of %s/%s: %lld items, "
 					"%lld warnings (document %s)\n",
 					name, (long long)id, ed_snapdoc_info(d)->env, ed_snapdoc_info(d)->host,

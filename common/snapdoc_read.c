@@ -602,9 +602,19 @@ static enum ed_code check_head(struct vc *v, struct ed_snapdoc *d)
 	if (!*d->host)
 		return bad(v, at(v, "$", json_object_get(root, "host") ? "host" : "host_b64"),
 			   "is empty");
-	if (d->role && (strlen(d->role) > 200 || strpbrk(d->role, "\n\r\t")))
-		return bad(v, at(v, "$", json_object_get(root, "role") ? "role" : "role_b64"),
-			   "at most 200 bytes, no line breaks or tabs (as collect --role)");
+	/* Names are shown on terminals: printable, as collect requires them. */
+	const struct {
+		const char *f;
+		const char *s;
+	} names[] = {{"env", d->env}, {"host", d->host}, {"role", d->role}};
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		char fb[16];
+		snprintf(fb, sizeof(fb), "%s_b64", names[k].f);
+		const char *p = at(v, "$", json_object_get(root, names[k].f) ? names[k].f : fb);
+		struct ed_err e;
+		if (names[k].s && ed_name_check(p, names[k].s, ED_NAME_MAX, &e))
+			return ed_err_set(v->err, ED_PARSE, "%s: %s", v->name, e.msg);
+	}
 	if ((rc = get_time(v, root, "started_at", d->started_at)) ||
 	    (rc = get_time(v, root, "finished_at", d->finished_at)))
 		return rc;

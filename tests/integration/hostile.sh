@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Hostile input (issue 11 B.7, B.10, B.11; RELIABILITY T-1, DOC-1, FS-4):
+# foreign bytes never reach a terminal raw, documents cannot lie about time
+# or identity, and every input is bounded.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+DB=$TMP/store.db
+ESC=$'\033'
+BEL=$'\007'
+# Sets the terminal title, clears the screen, and forges a closing line.
+EVIL=$'\033]0;pwned\007\033[2J\nenvdrift: stored snapshot @99 of x:y'
+
+# raw_free DESC: the last run's stdout and stderr hold no ESC, BEL or forged line.
+raw_free() {
+	local all
+	all=$(cat "$TMP/.out" "$TMP/.err")
+	if printf '%s' "$all" | grep -q "[$ESC$BEL]"; then
+		fail "$1: no raw ESC or BEL" "$(printf '%s' "$all" | od -c | head -20)"
+	else pass "$1: no raw ESC or BEL"; fi
+	unlike "$all" '^envdrift: stored snapshot @99' "$1: no forged line"
+}
+
+mk_root() {
+	mkdir -p "$1/etc/app"
+	printf 'port 1\n' >"$1/etc/app/plain.conf"
+	printf 'x\n' >"$1/etc/app/file$EVIL"
+	printf '{"unclosed": \n' >"$1/etc/app/broken$EVIL.json"
+}
+
+# --- B.7: names with control characters are refused, naming the field ---
+init_store "$DB"
+R=$TMP/root
+mk_root "$R"
+printf 'host%s\n' $'\033]0;t\007' >"$R/etc/hostname"
+ed --db "$DB" collect --env prod --root "$R" --packages none
+exits 2 "collect: a host name from etc/hostname with ESC/BEL is refused"
+contains "$ERR" "host name" "  the message names the field"
+contains "$ERR" "/etc/hostname" "  and where it was read"
+contains "$ERR" "--host" "  and what to do"
+raw_free "collect with a hostile etc/hostname"
+for f in env host role; do
+	args=(--env prod --host h1)
+	case $f in
+	env) args=(--env $'pr\033[2Jod' --host h1) ;;
+	host) args=(--env prod --host $'h\nenvdrift: x') ;;
+	role) args=(--env prod --host h1 --role $'web\a') ;;
+	esac
+	ed --db "$DB" collect "${args[@]}" --root "$R" --packages none
+	exits 2 "collect --$f with a control character: exit 2"
+	contains "$ERR" "--$f:" "  the message names --$f"
+	raw_free "collect --$f"
+done
+is "$(q "$DB" "select count(*) from snapshots")" "0" "nothing was stored"
+
+# --- B.7: hostile file names: collect, snapshots, diff, gate, report ---
+echo prodhost >"$R/etc/hostname"
+R2=$TMP/root2
+mk_root "$R2"
+printf 'port 2\n' >"$R2/etc/app/plain.conf"
+printf 'y\n' >"$R2/etc/app/other$EVIL"
+ed --db "$DB" collect --env prod --root "$R" --packages none
+exits 0 "collect of a tree with hostile file names"
+raw_free "collect"
+contains "$ERR" 'warning: /etc/app/broken\x1b]0;pwned\x07\x1b[2J\x0aenvdrift' "  the warning quotes the file name escaped"
+ed --db "$DB" collect --env stage --host stagehost --root "$R2" --packages none
+exits 0 "collect of the second tree"
+raw_free "collect (second)"
+# A store written by hand (or by an older envdrift) may hold anything: every
+# reader escapes what it prints.
+sqlite3 "$DB" "update snapshots set host = 'h' || char(27) || ']0;t' || char(7) || char(10) || 'envdrift: stored snapshot @99' where env = 'stage';
+               insert into warnings (snapshot_id, message) select id, 'w' || char(27) || '[2J' from snapshots where env = 'stage'" 2>/dev/null ||
+	sqlite3 "$DB" "update snapshots set host = 'h' || char(27) || ']0;t' || char(7) || char(10) || 'envdrift: stored snapshot @99' where env = 'stage'"
+ed --db "$DB" snapshots
+exits 0 "snapshots"
+raw_free "snapshots"
+contains "$OUT" 'h\x1b]0;t\x07\x0aenvdrift' "  the host name is shown escaped"
+ed --db "$DB" diff prod stage
+exits 1 "diff (text)"
+raw_free "diff (text)"
+contains "$OUT" 'other\x1b]0;pwned\x07\x1b[2J\x0aenvdrift' "  the file name is shown escaped"
+strict_policy "$TMP/strict.ini"
+ed --db "$DB" gate --production prod --staging stage --policy "$TMP/strict.ini"
+exits 1 "gate"
+raw_free "gate"
+contains "$ERR" 'block: added file /etc/app/other\x1b]0;pwned\x07\x1b[2J\x0aenvdrift' "  block: lines show the file name escaped"
+ed --db "$DB" report --pair prod:stage --policy "$TMP/strict.ini"
+exits 0 "report"
+raw_free "report"
+contains "$OUT" 'other\x1b]0;pwned' "  the report shows the file name escaped"
+
+# --- B.7: ingest refuses hostile names in a document ---
+ed --db "$DB" export prod --out "$TMP/stage.json"
+for f in env host role; do
+	python3 - "$TMP/stage.json" "$TMP/bad-$f.json" "$f" <<'PY'
+import json, sys, uuid
+d = json.load(open(sys.argv[1]))
+d.pop("host_b64", None); d.pop("env_b64", None); d.pop("role_b64", None)
+d["host"] = d.get("host") or "h"
+d[sys.argv[3]] = "x\u001b]0;t\u0007\nenvdrift: stored snapshot @99"
+d["id"] = str(uuid.uuid4())
+json.dump(d, open(sys.argv[2], "w"))
+PY
+	ed --db "$DB" ingest "$TMP/bad-$f.json"
+	exits 2 "ingest: a document whose $f has control characters is refused"
+	contains "$ERR" "\$.$f: " "  the message names \$.$f"
+	raw_free "ingest of a hostile $f"
+done
+
+done_testing
