@@ -182,7 +182,7 @@ static void finish(struct job *j, struct ed_store *st, const char *dir, size_t i
 	int64_t id = 0, items = 0, warnings = 0;
 	bool already = false;
 	if (ed_snapdoc_load(p.doc, &doc, &err) ||
-	    ed_snapdoc_ingest(st, doc, &id, &already, &items, &warnings, &err)) {
+	    ed_snapdoc_ingest(st, doc, ED_SNAPDOC_MAX_SKEW, &id, &already, &items, &warnings, &err)) {
 		j->status = 3;
 		j->error = strdup(err.msg);
 	} else {

@@ -658,6 +658,32 @@ static enum ed_code check_head(struct vc *v, struct ed_snapdoc *d)
 	return ED_OK;
 }
 
+enum ed_code ed_snapdoc_check_clock(const struct ed_snapdoc *d, time_t now, long long max_skew,
+				    struct ed_err *err)
+{
+	const struct {
+		const char *f;
+		const char *t;
+	} times[] = {{"started_at", d->started_at}, {"finished_at", d->finished_at}};
+	for (size_t k = 0; k < 2; k++) {
+		time_t t;
+		if (!ed_isotime_parse(times[k].t, strlen(times[k].t), &t))
+			return ed_err_set(err, ED_PARSE, "%s: $.%s: not a UTC time", d->name,
+					  times[k].f);
+		if ((long long)t - (long long)now > max_skew) {
+			char clock[ED_ISOTIME_SIZE];
+			ed_isotime_format(now, clock);
+			return ed_err_set(err, ED_PARSE,
+					  "%s: $.%s: %s is %lld s ahead of this machine's clock (%s), "
+					  "more than the %lld s allowed (--max-skew): a document "
+					  "cannot be dated in the future",
+					  d->name, times[k].f, times[k].t,
+					  (long long)t - (long long)now, clock, max_skew);
+		}
+	}
+	return ED_OK;
+}
+
 /* Checks warnings[i]: a string, or {"b64": ...} decoded into buf. *msg is NUL-terminated. */
 static enum ed_code warning_of(struct vc *v, json_t *w, size_t i, struct ed_buf *buf,
 			       const char **msg)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "ed/err.h"
 #include "ed/hash.h"
@@ -99,6 +100,15 @@ struct ed_snapdoc_info {
 
 /* The document's fields; the struct and its strings are owned by d. */
 const struct ed_snapdoc_info *ed_snapdoc_info(const struct ed_snapdoc *d);
+
+/*
+ * A document cannot be dated in the future: ED_PARSE ("NAME: $.started_at:
+ * ... is N s ahead of this machine's clock ...") when its started_at or
+ * finished_at is more than max_skew seconds after now.
+ */
+#define ED_SNAPDOC_MAX_SKEW 300
+enum ed_code ed_snapdoc_check_clock(const struct ed_snapdoc *d, time_t now, long long max_skew,
+				    struct ed_err *err);
 
 /*
  * Emits the document's items, then its warnings, then its contents (when

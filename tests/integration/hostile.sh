@@ -108,4 +108,60 @@ PY
 	raw_free "ingest of a hostile $f"
 done
 
+# --- B.10: documents cannot lie about time or identity ---
+DB3=$TMP/docs.db
+init_store "$DB3"
+ed --db "$DB3" collect --env push --host agent1 --root "$R" --packages none --out "$TMP/doc.json" --key "$DB3.key"
+exits 0 "collect --out writes a document"
+UUID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/doc.json")
+# edit SRC DST PYTHON: a copy of document SRC changed by the statements PYTHON (on d).
+edit() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"))
+PY
+}
+edit "$TMP/doc.json" "$TMP/future.json" 'd["finished_at"] = "2099-01-01T00:00:00Z"'
+ed --db "$DB3" ingest "$TMP/future.json"
+exits 2 "ingest: a document finished in 2099 is refused"
+contains "$ERR" '$.finished_at: 2099-01-01T00:00:00Z is ' "  the message names the field and the time"
+contains "$ERR" "ahead of this machine's clock" "  and says why"
+ed --db "$DB3" ingest --check "$TMP/future.json"
+exits 2 "ingest --check refuses it too"
+edit "$TMP/doc.json" "$TMP/future2.json" 'import uuid; d["id"] = str(uuid.uuid4()); d["started_at"] = d["finished_at"] = "2099-01-01T00:00:00Z"'
+ed --db "$DB3" ingest "$TMP/future2.json"
+exits 2 "ingest: a document started in 2099 is refused"
+contains "$ERR" '$.started_at: 2099' "  naming started_at"
+ed --db "$DB3" ingest --max-skew 36500d "$TMP/future2.json"
+exits 0 "--max-skew allows more"
+is "$(q "$DB3" "select count(*) from snapshots where started_at like '2099%'")" "1" "  and it is stored"
+ed --db "$DB3" gate --production push --staging push --max-age 1h
+exits 2 "gate --max-age: a snapshot dated in the future cannot vouch"
+contains "$ERR" "in the future" "  the message says so"
+
+ed --db "$DB3" ingest "$TMP/doc.json"
+exits 0 "ingest stores the document"
+ID=$OUT
+ed --db "$DB3" ingest "$TMP/doc.json"
+exits 0 "an identical replay: exit 0"
+contains "$ERR" "already stored as @$ID" "  already stored"
+edit "$TMP/doc.json" "$TMP/shuffled.json" 'd["items"].reverse()'
+ed --db "$DB3" ingest "$TMP/shuffled.json"
+exits 0 "the same content with items in another order: already stored"
+ed --db "$DB3" export "@$ID" --out "$TMP/export.json"
+ed --db "$DB3" ingest "$TMP/export.json"
+exits 0 "its own export: already stored"
+contains "$ERR" "already stored as @$ID" "  as @$ID"
+for change in 'd["env"] = "production"' 'd["host"] = "other"' 'd["started_at"] = "2020-01-01T00:00:00Z"' \
+	'd["items"][0]["mode"] = 0o777' 'd["items"] = d["items"][1:]' 'd["warnings"].append("forged")' \
+	'next(i for i in d["items"] if i["key"] == "/etc/hostname")["fingerprint"] = "1" * 32'; do
+	edit "$TMP/doc.json" "$TMP/replay.json" "$change"
+	ed --db "$DB3" ingest "$TMP/replay.json"
+	exits 2 "a replayed id with other content ($change): exit 2"
+	contains "$ERR" "document UUID $UUID was stored as @$ID with different content" "  the message names the id and the snapshot"
+done
+is "$(q "$DB3" "select count(*) from snapshots where uuid = '$UUID'")" "1" "nothing else was stored"
+
 done_testing
