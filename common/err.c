@@ -11,15 +11,36 @@
 enum ed_code ed_err_set(struct ed_err *err, enum ed_code code, const char *fmt, ...)
 {
 	if (err) {
-		va_list ap;
+		va_list ap, aq;
 		va_start(ap, fmt);
+		va_copy(aq, ap);
+		char *full = NULL;
 		int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-		if (n < 0)
+		if (n < 0) {
 			err->msg[0] = '\0';
-		else if ((size_t)n >= sizeof(err->msg))
-			/* Mark a cut message rather than truncating silently. */
-			snprintf(err->msg + sizeof(err->msg) - 5, 5, "...");
+		} else if ((size_t)n >= sizeof(err->msg)) {
+			/*
+			 * Too long (a path 10,000 folders deep): cut in the middle,
+			 * marked, so the end (the reason) stays. Only the start when
+			 * there is no memory for the whole.
+			 */
+			size_t len = (size_t)n, keep = sizeof(err->msg) / 2 - 16;
+			if (len < ((size_t)1 << 20) && (full = malloc(len + 1)) &&
+			    vsnprintf(full, len + 1, fmt, aq) == n) {
+				while (keep > 0 && ((unsigned char)full[keep] & 0xc0) == 0x80)
+					keep--;
+				size_t tail = len - (sizeof(err->msg) / 2 - 16);
+				while (tail < len && ((unsigned char)full[tail] & 0xc0) == 0x80)
+					tail++;
+				snprintf(err->msg, sizeof(err->msg), "%.*s ... %s", (int)keep, full,
+					 full + tail);
+			} else {
+				snprintf(err->msg + sizeof(err->msg) - 5, 5, "...");
+			}
+		}
+		va_end(aq);
+		va_end(ap);
+		free(full);
 		err->code = code;
 	}
 	return code;

@@ -22,6 +22,17 @@
 #define ED_SNAPDOC_MAX_BYTES ((size_t)1 << 30)
 /* A document id: a UUID in its 36-character text form, lower case. */
 #define ED_SNAPDOC_ID_LEN 36
+/*
+ * Limits on the strings of a document (decoded bytes): past them a document
+ * is refused with the JSON path, before the element is parsed when its JSON
+ * text alone is past the element limit. docs/snapshot-format.md lists them.
+ */
+#define ED_SNAPDOC_KEY_MAX ((size_t)64 * 1024)        /* an item's key */
+#define ED_SNAPDOC_VALUE_MAX ((size_t)1 << 20)        /* an item's value */
+#define ED_SNAPDOC_TEXT_MAX ((size_t)64 * 1024)       /* any other string: error, owner, group,
+							 target, a warning, the collector's */
+#define ED_SNAPDOC_ITEM_JSON_MAX ((size_t)16 << 20)   /* the JSON text of one item */
+#define ED_SNAPDOC_WARNING_JSON_MAX ((size_t)1 << 20) /* the JSON text of one warning */
 /* Kept content larger than this is not written (as the store does not keep it) nor read. */
 #define ED_SNAPDOC_CONTENT_MAX ((size_t)INT32_MAX / 2)
 

@@ -164,4 +164,55 @@ for change in 'd["env"] = "production"' 'd["host"] = "other"' 'd["started_at"] =
 done
 is "$(q "$DB3" "select count(*) from snapshots where uuid = '$UUID'")" "1" "nothing else was stored"
 
+# --- B.11: bounded memory and time for every input ---
+# Strings of a document past their limits are refused with the JSON path,
+# an element too large before it is parsed.
+edit "$TMP/doc.json" "$TMP/bigwarn.json" 'import uuid; d["id"] = str(uuid.uuid4()); d["warnings"] = ["w" * (60 * 1024)]'
+ed --db "$DB3" ingest "$TMP/bigwarn.json"
+exits 0 "a warning of 60 KiB (under the limit) is stored"
+is "$(q "$DB3" "select max(length(message)) from warnings")" "61440" "  whole"
+is "$(awk '{ if (length($0) > m) m = length($0) } END { print (m < 4300) }' "$TMP/.err")" "1" \
+	"  but echoed on stderr cut to a line of about 4 KiB"
+contains "$ERR" " bytes cut ... " "  marked as cut"
+edit "$TMP/doc.json" "$TMP/hugewarn.json" 'import uuid; d["id"] = str(uuid.uuid4()); d["warnings"] = ["w" * (64 << 20)]'
+start=$(ms)
+ed --db "$DB3" ingest "$TMP/hugewarn.json"
+exits 2 "a warning of 64 MiB is refused"
+contains "$ERR" '$.warnings[0]: 67108866 bytes of JSON, more than the 1048576 allowed' "  before it is parsed, naming it"
+ok "  within 5 s" test $(($(ms) - start)) -lt 5000
+ok "  with a short message" test ${#ERR} -lt 1000
+edit "$TMP/doc.json" "$TMP/bigwarn2.json" 'import uuid; d["id"] = str(uuid.uuid4()); d["warnings"] = ["w" * (65 * 1024)]'
+ed --db "$DB3" ingest "$TMP/bigwarn2.json"
+exits 2 "a warning of 65 KiB (over the limit of 64 KiB) is refused"
+contains "$ERR" '$.warnings[0]: 66560 bytes, more than the 65536 allowed' "  naming it"
+edit "$TMP/doc.json" "$TMP/bigvalue.json" 'import uuid; d["id"] = str(uuid.uuid4()); d["items"][0]["value"] = "v" * (2 << 20)'
+ed --db "$DB3" ingest "$TMP/bigvalue.json"
+exits 2 "a value of 2 MiB is refused"
+contains "$ERR" '$.items[0].value: 2097152 bytes, more than the 1048576 allowed' "  naming it"
+edit "$TMP/doc.json" "$TMP/bigkey.json" 'import uuid; d["id"] = str(uuid.uuid4()); d["items"][0]["key"] = "/" + "k" * (20 << 20)'
+ed --db "$DB3" ingest "$TMP/bigkey.json"
+exits 2 "an item of 20 MiB is refused"
+contains "$ERR" 'more than the 16777216 allowed for one element' "  before it is parsed"
+edit "$TMP/doc.json" "$TMP/bigkey2.json" 'import uuid; d["id"] = str(uuid.uuid4()); d["items"][0]["key"] = "/" + "k" * (65 * 1024)'
+ed --db "$DB3" ingest "$TMP/bigkey2.json"
+exits 2 "a key of 65 KiB is refused"
+contains "$ERR" '$.items[0].key: 66561 bytes, more than the 65536 allowed' "  naming it"
+
+# A folder nest 10,000 deep: the warning keeps its reason (the path is cut in the middle).
+NEST=$TMP/nest
+mkdir -p "$NEST/etc"
+python3 -c '
+import os, sys
+os.chdir(sys.argv[1])
+for i in range(10000):
+    os.mkdir("d"); os.chdir("d")
+' "$NEST/etc"
+DB4=$TMP/nest.db
+init_store "$DB4"
+ED_TIMEOUT=60 ed --db "$DB4" collect --env nest --host n --root "$NEST" --packages none
+exits 0 "a folder nest 10,000 deep is collected"
+like "$ERR" 'warning: /etc/d/d/.* \.\.\. .*/d/d: cannot open folder: File name too long' "  the warning keeps its reason, the path cut in the middle"
+like "$(q "$DB4" "select message from warnings")" 'cannot open folder: File name too long$' "  so does the stored warning"
+rm -rf "$NEST"
+
 done_testing
