@@ -32,6 +32,7 @@ struct args {
 	const char *out, *key, *baseline_db, *ssh;
 	struct ed_opt_list paths, schemas;
 	bool full;
+	bool accept_package_loss;
 	int threads;              /* -1: the profile's */
 	struct ed_ssh_opts sopts; /* --known-hosts and the other SSH options */
 	struct ed_ssh_dest dest;  /* --ssh, parsed */
@@ -151,6 +152,10 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			     "postgres: psql runs on the host. NAME labels it in item keys (default: "
 			     "FILE's base name, or the dbname), so differently named databases of "
 			     "staging and production compare as one"),
+		ED_OPT_FLAG_(0, "accept-package-loss", &a->accept_package_loss,
+			     "store the packages read even when they are fewer than half of the "
+			     "previous snapshot's, with warnings (without it, that fails the "
+			     "collection: a package database or tool that printed junk)"),
 		ED_OPT_FLAG_(0, "full", &a->full,
 			     "read and hash every file, even those unchanged (same device, inode, "
 			     "size, mtime and ctime) since the host's previous snapshot, whose "
@@ -425,6 +430,7 @@ static enum ed_code run(const struct args *a, struct collection *c, struct ed_er
 		.progress = c->ps.tty,
 		.delta = c->delta,
 		.stats = &c->stats,
+		.accept_package_loss = a->accept_package_loss,
 	};
 	if (ed_collect_run(&ctx, &c->plan, err))
 		return err->code;

@@ -212,6 +212,11 @@ struct ed_baseline {
 				 enum ed_code (*fn)(void *ctx, const char *name, size_t len,
 						    const char *ftype, struct ed_err *err),
 				 void *ctx, struct ed_err *err);
+	/*
+	 * How many items of kind whose key starts with prefix the previous
+	 * snapshot holds; -1 when that cannot be read. May be NULL (unknown).
+	 */
+	int64_t (*count)(struct ed_baseline_reader *r, const char *kind, const char *prefix);
 	void (*close)(struct ed_baseline_reader *r);
 	void *ctx;
 };

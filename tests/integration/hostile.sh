@@ -215,4 +215,28 @@ like "$ERR" 'warning: /etc/d/d/.* \.\.\. .*/d/d: cannot open folder: File name t
 like "$(q "$DB4" "select message from warnings")" 'cannot open folder: File name too long$' "  so does the stored warning"
 rm -rf "$NEST"
 
+# A package manager's database that yields junk: most packages silently gone.
+PK=$TMP/pk
+mkdir -p "$PK/etc" "$PK/var/lib/dpkg"
+echo a >"$PK/etc/a"
+dpkg_slice 20 >"$PK/var/lib/dpkg/status"
+DB5=$TMP/pk.db
+init_store "$DB5"
+ed --db "$DB5" collect --env pk --host p --root "$PK" --packages dpkg
+exits 0 "a host with 20 dpkg packages"
+npk=$(q "$DB5" "select count(*) from items where kind = 'package'")
+{ dpkg_slice 2; printf 'Package: junk\xff\nStatus: install ok installed\nVersion: 1\n\n%s\n\n' 'garbage line without a colon'; } >"$PK/var/lib/dpkg/status"
+ed --db "$DB5" collect --env pk --host p --root "$PK" --packages dpkg
+exits 2 "junk that parses into 2 of $npk packages, with warnings: the collection fails"
+contains "$ERR" "dpkg: 2 packages read with" "  the message says how many"
+contains "$ERR" "fewer than half of the previous snapshot's $npk" "  against how many"
+contains "$ERR" "--accept-package-loss" "  and how to store it anyway"
+is "$(q "$DB5" "select count(*) from snapshots where status = 'complete'")" "1" "  nothing is stored"
+ed --db "$DB5" collect --env pk --host p --root "$PK" --packages dpkg --accept-package-loss
+exits 0 "--accept-package-loss stores it"
+is "$(q "$DB5" "select count(*) from items_v where snapshot_id = $OUT and kind = 'package'")" "2" "  with its 2 packages"
+dpkg_slice 3 >"$PK/var/lib/dpkg/status"
+ed --db "$DB5" collect --env pk --host p --root "$PK" --packages dpkg
+exits 0 "fewer packages without warnings (packages removed) are stored"
+
 done_testing
