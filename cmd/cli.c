@@ -26,8 +26,10 @@ int ed_cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	/* cmd NULL: an option before the command's name. */
+	flockfile(stderr);
 	fprintf(stderr, "envdrift%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-	vfprintf(stderr, fmt, ap);
+	ed_term_vprintf(stderr, fmt, ap);
+	funlockfile(stderr);
 	fprintf(stderr, "\nTry 'envdrift%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
 	va_end(ap);
 	return ED_EXIT_ERROR;

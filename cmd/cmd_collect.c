@@ -32,6 +32,7 @@ struct args {
 	const char *out, *key, *baseline_db, *ssh;
 	struct ed_opt_list paths, schemas;
 	bool full;
+	bool accept_package_loss;
 	int threads;              /* -1: the profile's */
 	struct ed_ssh_opts sopts; /* --known-hosts and the other SSH options */
 	struct ed_ssh_dest dest;  /* --ssh, parsed */
@@ -139,6 +140,10 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			     "postgres: psql runs on the host. NAME labels it in item keys (default: "
 			     "FILE's base name, or the dbname), so differently named databases of "
 			     "staging and production compare as one"),
+		ED_OPT_FLAG_(0, "accept-package-loss", &a->accept_package_loss,
+			     "store the packages read even when they are fewer than half of the "
+			     "previous snapshot's, with warnings (without it, that fails the "
+			     "collection: a package database or tool that printed junk)"),
 		ED_OPT_FLAG_(0, "full", &a->full,
 			     "read and hash every file, even those unchanged (same device, inode, "
 			     "size, mtime and ctime) since the host's previous snapshot, whose "
@@ -223,8 +228,11 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 	struct ed_err err = {0};
 	if (a->ssh && ed_ssh_dest_parse(a->ssh, &a->dest, &err))
 		return ed_cli_usage_error("collect", "%s", err.msg);
-	if (strlen(a->role) > 200 || strpbrk(a->role, "\n\r\t"))
-		return ed_cli_usage_error("collect", "--role: at most 200 characters, no control characters");
+	/* Names are shown on terminals and stored: printable, one check for each. */
+	if (ed_name_check("--env", a->env, ED_NAME_MAX, &err) ||
+	    (a->host && ed_name_check("--host", a->host, ED_NAME_MAX, &err)) ||
+	    ed_name_check("--role", a->role, ED_NAME_MAX, &err))
+		return ed_cli_usage_error("collect", "%s", err.msg);
 	return -1;
 }
 
@@ -328,11 +336,17 @@ static enum ed_code open_source(struct args *a, struct collection *c, struct ed_
 		/* The host's own /etc/hostname; else, over SSH, the name connected to. */
 		char *h = c->hostbuf;
 		size_t cap = sizeof(c->hostbuf);
-		if (!root_hostname(c->src, h, cap) &&
+		bool from_file = root_hostname(c->src, h, cap);
+		if (!from_file &&
 		    (a->ssh ? snprintf(h, cap, "%s", a->dest.host) < 0 : gethostname(h, cap - 1) != 0))
 			snprintf(h, cap, "localhost");
 		h[cap - 1] = '\0';
 		c->host = h;
+		struct ed_err why;
+		if (ed_name_check("host name", h, ED_NAME_MAX, &why))
+			return ed_err_set(err, ED_PARSE, "%s (read from %s%s): give --host NAME",
+					  why.msg, a->ssh ? a->ssh : a->root ? a->root : "",
+					  from_file ? "/etc/hostname" : " by gethostname()");
 	}
 	return ED_OK;
 }
@@ -406,6 +420,7 @@ static enum ed_code run(const struct args *a, struct collection *c, struct ed_er
 		.progress = c->ps.tty,
 		.delta = c->delta,
 		.stats = &c->stats,
+		.accept_package_loss = a->accept_package_loss,
 	};
 	if (ed_collect_run(&ctx, &c->plan, err))
 		return err->code;
@@ -433,7 +448,7 @@ static enum ed_code commit_doc(const struct args *a, struct collection *c, struc
 		printf("%s\n", docid);
 	if (ed_cli_flush_stdout(err))
 		return err->code;
-	fprintf(stderr,
+	ed_term_printf(stderr,
 		"envdrift: wrote snapshot document %s of %s/%s to %s: %lld items, %lld "
 		"warnings; %lld files hashed (%.1f MiB)\n",
 		docid, a->env, c->host, to_stdout ? "standard output" : a->out, (long long)items,
@@ -459,7 +474,7 @@ static enum ed_code commit_store(const struct args *a, struct collection *c, str
 			 (long long)info.base, (long long)info.rows);
 	else
 		snprintf(stored, sizeof(stored), "%lld rows written", (long long)info.rows);
-	fprintf(stderr,
+	ed_term_printf(stderr,
 		"envdrift: stored snapshot @%lld of %s/%s: %lld items, %lld warnings; "
 		"%lld files hashed (%.1f MiB), %lld unchanged%s; %s in %.2f s\n",
 		(long long)id, a->env, c->host, (long long)info.items, (long long)info.warnings,
@@ -482,7 +497,7 @@ static int fail(const struct args *a, struct collection *c, struct ed_err *err)
 	if (c->w) {
 		if (isatty(2))
 			fputs("\r\033[K", stderr);
-		fprintf(stderr, "envdrift: snapshot @%lld of %s/%s failed; nothing was stored\n",
+		ed_term_printf(stderr, "envdrift: snapshot @%lld of %s/%s failed; nothing was stored\n",
 			(long long)ed_snapshot_id(c->w), a->env, c->host);
 		ed_snapshot_abort(c->w);
 		c->w = NULL;
@@ -495,7 +510,7 @@ static int fail(const struct args *a, struct collection *c, struct ed_err *err)
 	}
 	int status = ed_cli_fail(err);
 	if (a->out && strcmp(a->out, "-") != 0)
-		fprintf(stderr, "envdrift: %s was not written\n", a->out);
+		ed_term_printf(stderr, "envdrift: %s was not written\n", a->out);
 	return status;
 }
 

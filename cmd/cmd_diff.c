@@ -229,12 +229,12 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	    ed_gate_check_age(d.cands, d.ncands, max_age, now, &err) ||
 	    ed_gate_check_last_run(st, &d, &err) || check_inventory(inventory, &d, &err) ||
 	    ed_gate_check_errors(st, &pol, &d, &err)) {
-		fprintf(stderr, "gate: cannot vouch for %s: %s\n", stag, err.msg);
+		ed_term_printf(stderr, "gate: cannot vouch for %s: %s\n", stag, err.msg);
 		goto out;
 	}
 	d.policy = policy_path ? policy_path : "built-in default";
 	for (size_t i = 0; i < d.nexpired; i++)
-		fprintf(stderr, "gate: note: expected difference %s expired %s (%s): judged again\n",
+		ed_term_printf(stderr, "gate: note: expected difference %s expired %s (%s): judged again\n",
 			d.expired[i].text, d.expired[i].expires, d.expired[i].reason);
 	for (size_t i = 0; i < d.n; i++) {
 		const struct ed_drift_entry *e = &d.v[i];
@@ -248,7 +248,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		}
 		if (line.len >= 2 && line.p[line.len - 2] == ':')
 			line.p[line.len -= 2] = '\0';
-		fprintf(stderr, "block: %s %s%s%s %s\n", ed_change_name(e->change), e->kind,
+		ed_term_printf(stderr, "block: %s %s%s%s %s\n", ed_change_name(e->change), e->kind,
 			e->role ? " role " : "", e->role ? e->role : "", line.p);
 	}
 	if (report) {
@@ -268,13 +268,13 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		}
 	}
 	if (d.blocking) {
-		fprintf(stderr,
+		ed_term_printf(stderr,
 			"gate: FAIL: %s differs from %s: %zu blocking (%zu added, %zu removed, "
 			"%zu changed; %zu ignored)\n",
 			d.cand.env, d.ref.env, d.blocking, d.added, d.removed, d.changed, d.ignored);
 		status = ED_EXIT_DIFF;
 	} else {
-		fprintf(stderr, "gate: PASS: %s mirrors %s (%lld items compared, %zu differences "
+		ed_term_printf(stderr, "gate: PASS: %s mirrors %s (%lld items compared, %zu differences "
 				"that do not block, %zu ignored)\n",
 			d.cand.env, d.ref.env, (long long)d.compared, d.n - d.ignored - d.blocking,
 			d.ignored);

@@ -29,7 +29,7 @@ static const struct ed_cmd_help export_help = {
 
 static const struct ed_cmd_help ingest_help = {
 	.name = "ingest",
-	.usage = "ingest [--check] FILE...",
+	.usage = "ingest [--check] [--max-skew DURATION] FILE...",
 	.intro = "Reads each FILE ('-': standard input), a JSON document in the format "
 		 "envdrift.snapshot/1 written by 'collect --out' or 'export', checks all of it, and "
 		 "stores it as one snapshot, all or nothing. Prints the snapshot's id on stdout, "
@@ -39,7 +39,11 @@ static const struct ed_cmd_help ingest_help = {
 		 "  envdrift: error: web1.json: $.items[12].mode: expected an integer, got \"xyz\"\n"
 		 "A document whose id the store already holds is not stored again:\n"
 		 "  envdrift: web1.json: snapshot 0f8e...-... already stored as @12\n"
-		 "That counts as success, so a push can simply be retried. The snapshot keeps the "
+		 "That counts as success, so a push can simply be retried; a document with an id the "
+		 "store holds but other content (environment, host, times, items or warnings) is "
+		 "refused: \"document UUID ... was stored as @N with different content\". A document "
+		 "dated more than --max-skew (default 5m) ahead of this machine's clock is refused. "
+		 "The snapshot keeps the "
 		 "document's environment, host, role, root and times: 'latest' still means the "
 		 "snapshot stored last. Documents are read whole into memory; at most 1 GiB each.\n"
 		 "Exit status: 0 every FILE stored or already stored (with --check: valid), 2 "
@@ -88,7 +92,7 @@ int ed_cmd_export(int argc, char **argv, struct ed_cli *cli)
 		goto fail;
 	ed_store_close(st);
 	if (strcmp(out, "-") != 0)
-		fprintf(stderr, "envdrift: wrote snapshot @%lld of %s/%s to %s (document %s, %lld items)\n",
+		ed_term_printf(stderr, "envdrift: wrote snapshot @%lld of %s/%s to %s (document %s, %lld items)\n",
 			(long long)ref.id, ref.env, ref.host, out, id, (long long)ref.items);
 	return ED_EXIT_OK;
 fail:
@@ -99,8 +103,12 @@ fail:
 int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli)
 {
 	bool check = false;
+	long long max_skew = ED_SNAPDOC_MAX_SKEW;
 	const struct ed_opt opts[] = {
 		ED_OPT_FLAG_(0, "check", &check, "only check the documents; no store is opened"),
+		ED_OPT_DURATION_(0, "max-skew", "DURATION", &max_skew,
+				 "how far a document's times may be ahead of this machine's clock "
+				 "(default 5m)"),
 		ED_OPT_END_(),
 	};
 	int nargs = 0;
@@ -126,21 +134,24 @@ int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli)
 			failed++;
 			continue;
 		}
-		if (check) {
-			fprintf(stderr, "envdrift: %s: a valid %s document (%s of %s/%s, %zu items)\n",
+		if (check && ed_snapdoc_check_clock(d, time(NULL), max_skew, &err)) {
+			ed_cli_fail(&err);
+			failed++;
+		} else if (check) {
+			ed_term_printf(stderr, "envdrift: %s: a valid %s document (%s of %s/%s, %zu items)\n",
 				name, ED_SNAPDOC_FORMAT, ed_snapdoc_info(d)->id, ed_snapdoc_info(d)->env,
 				ed_snapdoc_info(d)->host, ed_snapdoc_info(d)->nitems);
-		} else if (ed_snapdoc_ingest(st, d, &id, &already, &items, &warnings, &err)) {
+		} else if (ed_snapdoc_ingest(st, d, max_skew, &id, &already, &items, &warnings, &err)) {
 			ed_cli_fail(&err);
-			fprintf(stderr, "envdrift: %s: nothing was stored\n", name);
+			ed_term_printf(stderr, "envdrift: %s: nothing was stored\n", name);
 			failed++;
 		} else {
 			printf("%lld\n", (long long)id);
 			if (already)
-				fprintf(stderr, "envdrift: %s: snapshot %s already stored as @%lld\n",
+				ed_term_printf(stderr, "envdrift: %s: snapshot %s already stored as @%lld\n",
 					name, ed_snapdoc_info(d)->id, (long long)id);
 			else
-				fprintf(stderr,
+				ed_term_printf(stderr,
 					"envdrift: %s: stored snapshot @%lld of %s/%s: %lld items, "
 					"%lld warnings (document %s)\n",
 					name, (long long)id, ed_snapdoc_info(d)->env, ed_snapdoc_info(d)->host,

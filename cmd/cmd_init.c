@@ -32,11 +32,11 @@ int ed_cmd_init(int argc, char **argv, struct ed_cli *cli)
 	ed_store_close(st);
 	int to = ed_store_schema_version();
 	if (from == 0)
-		fprintf(stderr, "envdrift: created store %s (version %d)\n", cli->db, to);
+		ed_term_printf(stderr, "envdrift: created store %s (version %d)\n", cli->db, to);
 	else if (from < to)
-		fprintf(stderr, "envdrift: migrated store %s from version %d to %d\n", cli->db, from,
+		ed_term_printf(stderr, "envdrift: migrated store %s from version %d to %d\n", cli->db, from,
 			to);
 	else
-		fprintf(stderr, "envdrift: store %s is up to date (version %d)\n", cli->db, to);
+		ed_term_printf(stderr, "envdrift: store %s is up to date (version %d)\n", cli->db, to);
 	return ED_EXIT_OK;
 }

@@ -176,7 +176,7 @@ static void finish(struct job *j, struct ed_store *st, const char *dir, size_t i
 	int64_t id = 0, items = 0, warnings = 0;
 	bool already = false;
 	if (ed_snapdoc_load(p.doc, &doc, &err) ||
-	    ed_snapdoc_ingest(st, doc, &id, &already, &items, &warnings, &err)) {
+	    ed_snapdoc_ingest(st, doc, ED_SNAPDOC_MAX_SKEW, &id, &already, &items, &warnings, &err)) {
 		j->status = 3;
 		j->error = strdup(err.msg);
 	} else {
@@ -205,7 +205,8 @@ static void show(const struct job *jobs, size_t n, size_t done, size_t total, bo
 		if (jobs[i].status == 1)
 			len += snprintf(line + len, sizeof(line) - (size_t)len, " %s/%s %.0fs",
 					jobs[i].h->env, jobs[i].h->name, now - jobs[i].started);
-	fprintf(stderr, "\r\033[K%s", line);
+	fputs("\r\033[K", stderr);
+	ed_term_printf(stderr, "%s", line);
 }
 
 /* Runs the wanted jobs, at most njobs at a time, storing each finished host. */
@@ -245,7 +246,7 @@ static void run(struct job *jobs, size_t n, size_t total, int njobs, const char 
 				running--;
 				done++;
 				if (!tty)
-					fprintf(stderr, "envdrift: %s/%s: %s\n", jobs[i].h->env,
+					ed_term_printf(stderr, "envdrift: %s/%s: %s\n", jobs[i].h->env,
 						jobs[i].h->name,
 						jobs[i].status == 2 ? "stored" : jobs[i].error);
 			}
@@ -264,7 +265,7 @@ static int summary(const struct job *jobs, size_t n, size_t total)
 		if (j->status < 0)
 			continue;
 		failed += j->status != 2;
-		printf("%-12s %-20s %-7s %9lld %8.1f  %s\n", j->h->env, j->h->name,
+		ed_term_printf(stdout, "%-12s %-20s %-7s %9lld %8.1f  %s\n", j->h->env, j->h->name,
 		       j->status == 2 ? "ok" : "failed", j->items, j->seconds,
 		       j->status == 2 ? "" : j->error ? j->error : "");
 	}

@@ -41,7 +41,7 @@ static void summary(FILE *out, const char *path, const struct ed_policy *p, cons
 		dif++;
 		dif_own += p->differs[i].where.origin != NULL;
 	}
-	fprintf(out, "%s: valid: %zu expected %s (%zu from this file, %zu expired), "
+	ed_term_printf(out, "%s: valid: %zu expected %s (%zu from this file, %zu expired), "
 		     "%zu severity %s (%zu from this file), %zu must-differ %s (%zu from this file); "
 		     "secrets %s; packages ahead %s, behind %s, rebuild %s\n",
 		path, p->nexpects, plural(p->nexpects, "difference", "differences"), own, expired,

@@ -45,7 +45,7 @@ static void heading(FILE *out, bool md, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	fputs(md ? "\n## " : "\n== ", out);
-	vfprintf(out, fmt, ap);
+	ed_term_vprintf(out, fmt, ap);
 	fputs(md ? "\n\n" : " ==\n", out);
 	va_end(ap);
 }
@@ -82,7 +82,7 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 		goto out;
 	heading(out, md, "%s: what changed since %s", env, basis);
 	if (nold == 0) {
-		fprintf(out, "no earlier complete snapshot of %s to compare with\n", env);
+		ed_term_printf(out, "no earlier complete snapshot of %s to compare with\n", env);
 		goto out;
 	}
 	rc = ed_diff_sides(st, old, nold, cur, ncur, NULL, &d, err);
@@ -115,10 +115,10 @@ static enum ed_code trend(FILE *out, bool md, struct ed_store *st, const struct 
 		const struct ed_trend_day *t = &v[i];
 		long long c[5] = {t->blocking, t->added, t->removed, t->changed, t->ignored};
 		if (md)
-			fprintf(out, "| %s | %lld | %lld | %lld | %lld | %lld |\n", t->day, c[0], c[1],
+			ed_term_printf(out, "| %s | %lld | %lld | %lld | %lld | %lld |\n", t->day, c[0], c[1],
 				c[2], c[3], c[4]);
 		else
-			fprintf(out, "%-10s %9lld %7lld %8lld %8lld %8lld\n", t->day, c[0], c[1], c[2],
+			ed_term_printf(out, "%-10s %9lld %7lld %8lld %8lld %8lld\n", t->day, c[0], c[1], c[2],
 				c[3], c[4]);
 	}
 	free(v);
@@ -141,8 +141,8 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto out;
 	}
-	fprintf(out, md ? "# envdrift report, %s\n\nStore: `%s`\n" : "envdrift report, %s\nstore: %s\n",
-		at, ed_store_path(st));
+	fprintf(out, md ? "# envdrift report, %s\n\n" : "envdrift report, %s\n", at);
+	ed_term_printf(out, md ? "Store: `%s`\n" : "store: %s\n", ed_store_path(st));
 	for (size_t i = 0; i < npairs && !rc; i++) {
 		struct ed_snapref *a = NULL, *b = NULL;
 		size_t na = 0, nb = 0;

@@ -34,7 +34,7 @@ static enum ed_code list_row(void *ctx, const struct ed_snapshot_row *r, struct 
 		if (!o || json_array_append_new(l->list, o))
 			return ed_err_set(err, ED_NOMEM, "out of memory listing snapshots");
 	} else {
-		printf("%6lld  %-14s %-20s %-21s %-10s %9lld\n", (long long)r->id,
+		ed_term_printf(stdout, "%6lld  %-14s %-20s %-21s %-10s %9lld\n", (long long)r->id,
 		       r->env ? r->env : "", r->host ? r->host : "",
 		       r->started_at ? r->started_at : "", r->status ? r->status : "",
 		       (long long)r->items);

@@ -350,6 +350,78 @@ void ed_collect_plan_release(struct ed_collect_plan *plan)
 	*plan = (struct ed_collect_plan){0};
 }
 
+/* A sink that counts what a package manager's collector sends on. */
+struct counting {
+	struct ed_sink sink;
+	struct ed_sink *next;
+	int64_t items, warnings;
+};
+
+static enum ed_code counting_emit(struct ed_sink *sink, const struct ed_item *it,
+				  struct ed_err *err)
+{
+	struct counting *k = sink->ctx;
+	k->items++;
+	return k->next->emit(k->next, it, err);
+}
+
+static void counting_warn(struct ed_sink *sink, const char *msg)
+{
+	struct counting *k = sink->ctx;
+	k->warnings++;
+	k->next->warn(k->next, msg);
+}
+
+static enum ed_code counting_content(struct ed_sink *sink, const struct ed_fp *fp,
+				     const char *data, size_t len, struct ed_err *err)
+{
+	struct counting *k = sink->ctx;
+	return k->next->content ? k->next->content(k->next, fp, data, len, err) : ED_OK;
+}
+
+/* The previous snapshot's packages of manager (items keyed "MANAGER:..."); -1: unknown. */
+static int64_t previous_packages(const struct ed_baseline *b, const char *manager)
+{
+	char prefix[64];
+	if (!b || !b->count || snprintf(prefix, sizeof(prefix), "%s:", manager) >= (int)sizeof(prefix))
+		return -1;
+	struct ed_baseline_reader *r = b->open(b);
+	if (!r)
+		return -1;
+	int64_t n = b->count(r, ED_KIND_PACKAGE, prefix);
+	b->close(r);
+	return n;
+}
+
+/*
+ * A package manager that printed junk with exit status 0 parses into a few
+ * packages and many warnings: a complete snapshot would drop the rest
+ * silently. Fewer than half the previous snapshot's packages, with
+ * warnings, fails the collection unless the loss is accepted.
+ */
+static enum ed_code run_packages(const struct ed_collect_ctx *c, const struct ed_collect_step *s,
+				 struct ed_err *err)
+{
+	struct counting k = {.next = c->sink};
+	k.sink = (struct ed_sink){.emit = counting_emit, .warn = counting_warn, .ctx = &k,
+				  .content = c->sink->content ? counting_content : NULL};
+	struct ed_collect_ctx kc = *c;
+	kc.sink = &k.sink;
+	enum ed_code rc = s->ops->collect(&kc, s, err);
+	if (rc || c->accept_package_loss || !k.warnings)
+		return rc;
+	int64_t prev = previous_packages(c->baseline, s->ops->name);
+	if (prev > 0 && k.items < (prev + 1) / 2)
+		return ed_err_set(err, ED_PARSE,
+				  "%s: %lld packages read with %lld warnings, fewer than half of the "
+				  "previous snapshot's %lld: the package database or its tool's output "
+				  "looks damaged; nothing is stored (collect --accept-package-loss "
+				  "stores it all the same)",
+				  s->ops->name, (long long)k.items, (long long)k.warnings,
+				  (long long)prev);
+	return ED_OK;
+}
+
 enum ed_code ed_collect_run(const struct ed_collect_ctx *c, const struct ed_collect_plan *plan,
 			    struct ed_err *err)
 {
@@ -357,7 +429,8 @@ enum ed_code ed_collect_run(const struct ed_collect_ctx *c, const struct ed_coll
 		const struct ed_collect_step *s = &plan->steps[i];
 		if (!s->named && s->ops->present && !s->ops->present(c))
 			continue;
-		enum ed_code rc = s->ops->collect(c, s, err);
+		enum ed_code rc = s->ops->kind == ED_COLLECTOR_PACKAGES ? run_packages(c, s, err)
+									: s->ops->collect(c, s, err);
 		if (rc)
 			return rc;
 	}

@@ -23,7 +23,8 @@ enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
-	bool fa_ok = false;
+	posix_spawnattr_t attr;
+	bool fa_ok = false, attr_ok = false;
 	pid_t pid = -1;
 	enum ed_code rc = ED_OK;
 	char errbuf[STDERR_KEEP + 1];
@@ -45,7 +46,21 @@ enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
 		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", argv[0]);
 		goto out;
 	}
-	int e = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	/*
+	 * A process group of its own: a program stopped at its deadline is
+	 * killed with everything it started (a shell's children, a pager).
+	 */
+	if (posix_spawnattr_init(&attr)) {
+		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", argv[0]);
+		goto out;
+	}
+	attr_ok = true;
+	if (posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP) ||
+	    posix_spawnattr_setpgroup(&attr, 0)) {
+		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", argv[0]);
+		goto out;
+	}
+	int e = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, environ);
 	if (e) {
 		pid = -1;
 		rc = ed_err_set(err, e == ENOENT ? ED_NOTFOUND : ED_IO, "%s: cannot run: %s", argv[0],
@@ -120,7 +135,9 @@ enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
 	}
 out:
 	if (pid > 0) {
-		kill(pid, SIGKILL);
+		/* The whole group, while its leader is not yet reaped (its id not reusable). */
+		if (kill(-pid, SIGKILL) != 0)
+			kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
@@ -131,6 +148,8 @@ out:
 	}
 	if (fa_ok)
 		posix_spawn_file_actions_destroy(&fa);
+	if (attr_ok)
+		posix_spawnattr_destroy(&attr);
 	for (int i = 0; i < 2; i++) {
 		if (outp[i] >= 0)
 			close(outp[i]);

@@ -262,6 +262,19 @@ int ed_buf_add_shown(struct ed_buf *b, const char *s, size_t len, bool keep_tabs
 	return 0;
 }
 
+size_t ed_text_control_at(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		uint32_t c = 0;
+		size_t n = utf8_at(u + i, len - i, &c);
+		if (n ? cp_hidden(c) : u[i] >= 0x80 && u[i] <= 0x9f)
+			return i;
+		i += n ? n : 1;
+	}
+	return len;
+}
+
 int ed_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ed/buf.h"
 #include "ed/item.h"
 
 static const char *const ftype_names[] = {
@@ -10,6 +11,20 @@ static const char *const ftype_names[] = {
 	[ED_FT_LINK] = "symlink", [ED_FT_FIFO] = "fifo", [ED_FT_SOCK] = "socket",
 	[ED_FT_CHR] = "char",    [ED_FT_BLK] = "block", [ED_FT_OTHER] = "other",
 };
+
+enum ed_code ed_name_check(const char *what, const char *s, size_t max, struct ed_err *err)
+{
+	size_t len = strlen(s);
+	if (len > max)
+		return ed_err_set(err, ED_PARSE, "%s: at most %zu bytes, got %zu", what, max, len);
+	size_t at = ed_text_control_at(s, len);
+	if (at < len)
+		return ed_err_set(err, ED_PARSE,
+				  "%s: at most %zu bytes without control characters, got byte 0x%02x "
+				  "at offset %zu",
+				  what, max, (unsigned char)s[at], at);
+	return ED_OK;
+}
 
 const char *ed_ftype_name(enum ed_ftype t)
 {

@@ -297,6 +297,12 @@ static enum ed_code get_str(struct vc *v, json_t *o, const char *path, const cha
 	}
 	if (memchr(*s, '\0', *len))
 		return bad(v, at(v, path, j ? f : fb), "holds a NUL byte");
+	size_t max = strcmp(f, "key") == 0     ? ED_SNAPDOC_KEY_MAX
+		     : strcmp(f, "value") == 0 ? ED_SNAPDOC_VALUE_MAX
+					       : ED_SNAPDOC_TEXT_MAX;
+	if (*len > max)
+		return bad(v, at(v, path, j ? f : fb), "%zu bytes, more than the %zu allowed", *len,
+			   max);
 	return ED_OK;
 }
 
@@ -463,6 +469,7 @@ static enum ed_code item_of(struct vc *v, json_t *o, size_t i, struct scratch *s
 				   "a secret config item (attrs.secret) carries no value");
 		if (want_attrs) {
 			free(sc->attrs);
+			sc->attrs = NULL;
 			/* Compact, members in document order: what the collectors store. */
 			if (!(sc->attrs = json_dumps(ja, JSON_COMPACT)))
 				return oom(v);
@@ -602,9 +609,19 @@ static enum ed_code check_head(struct vc *v, struct ed_snapdoc *d)
 	if (!*d->host)
 		return bad(v, at(v, "$", json_object_get(root, "host") ? "host" : "host_b64"),
 			   "is empty");
-	if (d->role && (strlen(d->role) > 200 || strpbrk(d->role, "\n\r\t")))
-		return bad(v, at(v, "$", json_object_get(root, "role") ? "role" : "role_b64"),
-			   "at most 200 bytes, no line breaks or tabs (as collect --role)");
+	/* Names are shown on terminals: printable, as collect requires them. */
+	const struct {
+		const char *f;
+		const char *s;
+	} names[] = {{"env", d->env}, {"host", d->host}, {"role", d->role}};
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		char fb[16];
+		snprintf(fb, sizeof(fb), "%s_b64", names[k].f);
+		const char *p = at(v, "$", json_object_get(root, names[k].f) ? names[k].f : fb);
+		struct ed_err e;
+		if (names[k].s && ed_name_check(p, names[k].s, ED_NAME_MAX, &e))
+			return ed_err_set(v->err, ED_PARSE, "%s: %s", v->name, e.msg);
+	}
 	if ((rc = get_time(v, root, "started_at", d->started_at)) ||
 	    (rc = get_time(v, root, "finished_at", d->finished_at)))
 		return rc;
@@ -648,6 +665,32 @@ static enum ed_code check_head(struct vc *v, struct ed_snapdoc *d)
 	return ED_OK;
 }
 
+enum ed_code ed_snapdoc_check_clock(const struct ed_snapdoc *d, time_t now, long long max_skew,
+				    struct ed_err *err)
+{
+	const struct {
+		const char *f;
+		const char *t;
+	} times[] = {{"started_at", d->started_at}, {"finished_at", d->finished_at}};
+	for (size_t k = 0; k < 2; k++) {
+		time_t t;
+		if (!ed_isotime_parse(times[k].t, strlen(times[k].t), &t))
+			return ed_err_set(err, ED_PARSE, "%s: $.%s: not a UTC time", d->name,
+					  times[k].f);
+		if ((long long)t - (long long)now > max_skew) {
+			char clock[ED_ISOTIME_SIZE];
+			ed_isotime_format(now, clock);
+			return ed_err_set(err, ED_PARSE,
+					  "%s: $.%s: %s is %lld s ahead of this machine's clock (%s), "
+					  "more than the %lld s allowed (--max-skew): a document "
+					  "cannot be dated in the future",
+					  d->name, times[k].f, times[k].t,
+					  (long long)t - (long long)now, clock, max_skew);
+		}
+	}
+	return ED_OK;
+}
+
 /* Checks warnings[i]: a string, or {"b64": ...} decoded into buf. *msg is NUL-terminated. */
 static enum ed_code warning_of(struct vc *v, json_t *w, size_t i, struct ed_buf *buf,
 			       const char **msg)
@@ -657,6 +700,9 @@ static enum ed_code warning_of(struct vc *v, json_t *w, size_t i, struct ed_buf 
 	enum ed_code rc;
 	snprintf(path, sizeof(path), "$.warnings[%zu]", i);
 	if (json_is_string(w)) {
+		if (json_string_length(w) > ED_SNAPDOC_TEXT_MAX)
+			return bad(v, path, "%zu bytes, more than the %zu allowed",
+				   json_string_length(w), ED_SNAPDOC_TEXT_MAX);
 		*msg = json_string_value(w);
 		return ED_OK;
 	}
@@ -673,6 +719,9 @@ static enum ed_code warning_of(struct vc *v, json_t *w, size_t i, struct ed_buf 
 		return rc;
 	if (memchr(buf->p, '\0', buf->len))
 		return bad(v, at(v, path, "b64"), "holds a NUL byte");
+	if (buf->len > ED_SNAPDOC_TEXT_MAX)
+		return bad(v, at(v, path, "b64"), "%zu bytes, more than the %zu allowed", buf->len,
+			   ED_SNAPDOC_TEXT_MAX);
 	*msg = buf->p;
 	return ED_OK;
 }
@@ -729,7 +778,37 @@ static enum ed_code syntax_at_byte(struct scan *s, const char *path, const char 
  * it. Objects and arrays are read by jansson up to their closing bracket; a
  * string, number or literal is measured here first, then read by jansson.
  */
+/* The end of the object or array at p[start] (past its closing bracket); 0 when it has none. */
+static size_t value_end(const char *p, size_t len, size_t start)
+{
+	size_t depth = 0;
+	for (size_t i = start; i < len; i++) {
+		char c = p[i];
+		if (c == '"') {
+			for (i++; i < len && p[i] != '"'; i++)
+				if (p[i] == '\\')
+					i++;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if ((c == '}' || c == ']') && --depth == 0) {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Parses the JSON value at the current position (after blanks) and moves past
+ * it; a value whose JSON text is longer than max bytes (0: no limit) is
+ * refused before it is parsed, so memory stays bounded whatever it holds.
+ */
+static enum ed_code scan_value_max(struct scan *s, const char *path, size_t max, json_t **out);
 static enum ed_code scan_value(struct scan *s, const char *path, json_t **out)
+{
+	return scan_value_max(s, path, 0, out);
+}
+
+static enum ed_code scan_value_max(struct scan *s, const char *path, size_t max, json_t **out)
 {
 	static const char ends[] = " \t\r\n,:[]{}\"";
 	json_error_t je;
@@ -743,6 +822,11 @@ static enum ed_code scan_value(struct scan *s, const char *path, json_t **out)
 	if (c == '{' || c == '[') {
 		flags |= JSON_DISABLE_EOF_CHECK;
 		n = s->len - start;
+		size_t end = max ? value_end(s->p, s->len, start) : 0;
+		if (end && end - start > max)
+			return ed_err_set(s->err, ED_TOOBIG, "%s: %s: %zu bytes of JSON, more than the "
+					  "%zu allowed for one element",
+					  s->name, path, end - start, max);
 	} else {
 		size_t e = start;
 		flags |= JSON_DECODE_ANY;
@@ -758,6 +842,10 @@ static enum ed_code scan_value(struct scan *s, const char *path, json_t **out)
 		if (e == start)
 			return syntax_at_byte(s, path, "a value expected");
 		n = e - start;
+		if (max && n > max)
+			return ed_err_set(s->err, ED_TOOBIG, "%s: %s: %zu bytes of JSON, more than the "
+					  "%zu allowed for one element",
+					  s->name, path, n, max);
 	}
 	*out = json_loadb(s->p + start, n, flags, &je);
 	if (!*out) {
@@ -865,7 +953,9 @@ static enum ed_code scan_array(struct scan *s, struct body *b, enum which w, con
 	for (;;) {
 		json_t *e = NULL;
 		snprintf(path, sizeof(path), "$.%s[%zu]", name, sp->n);
-		if ((rc = scan_value(s, path, &e)))
+		size_t max = w == ITEMS ? ED_SNAPDOC_ITEM_JSON_MAX
+			     : w == WARNINGS ? ED_SNAPDOC_WARNING_JSON_MAX : 0;
+		if ((rc = scan_value_max(s, path, max, &e)))
 			return rc;
 		rc = check_elem(b, w, e, sp->n);
 		json_decref(e);
@@ -922,7 +1012,7 @@ static enum ed_code scan_doc(struct scan *s, struct ed_snapdoc *d, struct body *
 			rc = syntax_at_byte(s, "$", "a string (a member's name) expected");
 			goto out;
 		}
-		if ((rc = scan_value(s, "$", &key)))
+		if ((rc = scan_value_max(s, "$", ED_SNAPDOC_WARNING_JSON_MAX, &key)))
 			goto out;
 		const char *k = json_string_value(key);
 		ed_buf_reset(&path);
@@ -951,7 +1041,8 @@ static enum ed_code scan_doc(struct scan *s, struct ed_snapdoc *d, struct body *
 				goto out;
 		} else {
 			json_t *val = NULL;
-			if ((rc = scan_value(s, path.p, &val)))
+			/* The head's members are names, times and the collector: small. */
+			if ((rc = scan_value_max(s, path.p, ED_SNAPDOC_WARNING_JSON_MAX, &val)))
 				goto out;
 			/* _new: head takes val's reference */
 			if (json_object_set_new(d->head, k, val)) {

@@ -7,6 +7,7 @@
 #include "ed/gate.h"
 #include "ed/isotime.h"
 #include "ed/policy.h"
+#include "ed/snapdoc.h"
 
 enum ed_code ed_gate_check_age(const struct ed_snapref *v, size_t n, long long max_age,
 			       long long now, struct ed_err *err)
@@ -20,6 +21,13 @@ enum ed_code ed_gate_check_age(const struct ed_snapref *v, size_t n, long long m
 					  "%llds ago; collect it again",
 					  (long long)v[i].id, v[i].env, v[i].host, v[i].finished_at,
 					  max_age);
+		/* A snapshot from the future says nothing about its age. */
+		if (t - now > ED_SNAPDOC_MAX_SKEW)
+			return ed_err_set(err, ED_PARSE,
+					  "snapshot @%lld of %s/%s is dated %s, in the future: a "
+					  "clock is wrong; collect it again",
+					  (long long)v[i].id, v[i].env, v[i].host,
+					  v[i].finished_at[0] ? v[i].finished_at : v[i].started_at);
 	}
 	return ED_OK;
 }

@@ -134,17 +134,19 @@ static const char *color_of(enum ed_change c)
 	return "";
 }
 
-static void side_label(FILE *out, const struct ed_snapref *v, size_t n)
+/* Foreign names through ed_term_printf(); -1 when that failed (out of memory). */
+static int side_label(FILE *out, const struct ed_snapref *v, size_t n)
 {
-	if (n <= 1) {
-		fprintf(out, "%s (@%lld %s, %s)", v->env, (long long)v->id, v->host, v->started_at);
-		return;
-	}
-	fprintf(out, "%s (%zu hosts:", v->env, n);
+	int bad = 0;
+	if (n <= 1)
+		return ed_term_printf(out, "%s (@%lld %s, %s)", v->env, (long long)v->id, v->host,
+				      v->started_at);
+	bad |= ed_term_printf(out, "%s (%zu hosts:", v->env, n);
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, " %s%s%s @%lld", *v[i].role ? v[i].role : "", *v[i].role ? "/" : "",
+		bad |= ed_term_printf(out, " %s%s%s @%lld", *v[i].role ? v[i].role : "", *v[i].role ? "/" : "",
 			v[i].host, (long long)v[i].id);
 	fputc(')', out);
+	return bad;
 }
 
 static enum ed_code render_text(FILE *out, const struct ed_drift *d,
@@ -152,15 +154,16 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 {
 	struct ed_buf line = ED_BUF_INIT;
 	enum ed_code rc = ED_OK;
+	int bad = 0;
 	fputs("reference: ", out);
-	side_label(out, d->nrefs ? d->refs : &d->ref, d->nrefs ? d->nrefs : 1);
+	bad |= side_label(out, d->nrefs ? d->refs : &d->ref, d->nrefs ? d->nrefs : 1);
 	fputs("\ncandidate: ", out);
-	side_label(out, d->ncands ? d->cands : &d->cand, d->ncands ? d->ncands : 1);
+	bad |= side_label(out, d->ncands ? d->cands : &d->cand, d->ncands ? d->ncands : 1);
 	fputc('\n', out);
 	bool all = opts->show_ignored;
 	size_t shown = d->n - (all ? 0 : d->ignored);
 	if (d->n == d->ignored) {
-		fprintf(out, "no drift: %s mirrors %s (%lld items compared", d->cand.env, d->ref.env,
+		bad |= ed_term_printf(out, "no drift: %s mirrors %s (%lld items compared", d->cand.env, d->ref.env,
 			(long long)d->compared);
 		fprintf(out, d->ignored ? ", %zu expected differences ignored)\n" : ")\n", d->ignored);
 	} else {
@@ -171,7 +174,7 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 		fprintf(out, d->ignored ? "; %zu ignored)\n" : ")\n", d->ignored);
 	}
 	for (size_t k = 0; k < d->nexpired; k++)
-		fprintf(out, "expired rule: %s (expired %s: %s): it no longer applies\n",
+		bad |= ed_term_printf(out, "expired rule: %s (expired %s: %s): it no longer applies\n",
 			d->expired[k].text, d->expired[k].expires, d->expired[k].reason);
 	for (size_t i = 0; i < d->n && shown;) {
 		if (d->v[i].ignored && !all) {
@@ -185,8 +188,9 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 			count += all || !d->v[j].ignored;
 			j++;
 		}
-		fprintf(out, "\n%s%s (%zu)%s%s%s\n", opts->color ? "\033[1m" : "", d->v[i].kind, count,
-			*role ? ", role " : "", role, opts->color ? "\033[0m" : "");
+		fprintf(out, "\n%s", opts->color ? "\033[1m" : "");
+		bad |= ed_term_printf(out, "%s (%zu)%s%s", d->v[i].kind, count, *role ? ", role " : "", role);
+		fprintf(out, "%s\n", opts->color ? "\033[0m" : "");
 		for (; i < j; i++) {
 			const struct ed_drift_entry *e = &d->v[i];
 			if (e->ignored && !all)
@@ -212,8 +216,13 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 			opts->color ? "\033[1m" : "", d->nsnowflakes, opts->color ? "\033[0m" : "");
 		for (size_t k = 0; k < d->nsnowflakes; k++) {
 			const struct ed_snowflake *f = &d->snowflakes[k];
+			const char *frole = *f->role ? f->role : "(no role)";
 			ed_buf_reset(&line);
-			if (add_visible(&line, f->key, 4096) || ed_buf_adds(&line, ": ") ||
+			if (ed_term_add(&line, f->env, strlen(f->env)) || ed_buf_addc(&line, '/') ||
+			    ed_term_add(&line, frole, strlen(frole)) || ed_buf_addc(&line, ' ') ||
+			    ed_term_add(&line, f->host, strlen(f->host)) || ed_buf_addc(&line, ' ') ||
+			    ed_term_add(&line, f->kind, strlen(f->kind)) || ed_buf_addc(&line, ' ') ||
+			    add_visible(&line, f->key, 4096) || ed_buf_adds(&line, ": ") ||
 			    add_visible(&line, f->value ? f->value : "(absent or secret)", 80) ||
 			    ed_buf_adds(&line, " (majority: ") ||
 			    add_visible(&line, f->majority_value ? f->majority_value : "absent or secret", 80) ||
@@ -221,14 +230,15 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 				rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 				goto out;
 			}
-			fprintf(out, "  %s/%s %s %s %s\n", f->env, *f->role ? f->role : "(no role)", f->host,
-				f->kind, line.p);
+			fprintf(out, "  %s\n", line.p);
 		}
 	}
 out:
 	ed_buf_release(&line);
 	if (rc == ED_OK && ferror(out))
 		rc = ed_err_set(err, ED_IO, "cannot write the report");
+	else if (rc == ED_OK && bad)
+		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 	return rc;
 }
 

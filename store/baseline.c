@@ -51,6 +51,33 @@ static void reader_close(struct ed_baseline_reader *r)
 	free(r);
 }
 
+static int64_t reader_count(struct ed_baseline_reader *r, const char *kind, const char *prefix)
+{
+	const struct baseline_ctx *c = r->ctx;
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+	size_t len = strlen(prefix);
+	char *end = malloc(len + 1);
+	if (!end || !len || (unsigned char)prefix[len - 1] == 0xff)
+		goto out;
+	/* The keys in [prefix, prefix with its last byte one higher). */
+	memcpy(end, prefix, len + 1);
+	end[len - 1]++;
+	if (ed_items_prepare(r->db, "SELECT count(*) FROM (", "kind, key",
+			     "kind = ?3 AND key >= ?4 AND key < ?5", ")", c->id, c->base,
+			     &s) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, end, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+out:
+	sqlite3_finalize(s);
+	free(end);
+	return n;
+}
+
 static struct ed_baseline_reader *reader_open(const struct ed_baseline *b)
 {
 	const struct baseline_ctx *c = b->ctx;
@@ -424,6 +451,7 @@ enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char 
 	out->has_content = reader_has_content;
 	out->configs = reader_configs;
 	out->children = reader_children;
+	out->count = reader_count;
 	out->close = reader_close;
 	out->ctx = c;
 	return ED_OK;

@@ -7,10 +7,16 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ed/buf.h"
 #include "ed/snapdoc_store.h"
 #include "store_int.h"
+
+static enum ed_code export_items(struct ed_store *st, const struct ed_snapref *ref,
+				 struct ed_sink *sink, struct ed_err *err);
+static enum ed_code export_warnings(struct ed_store *st, const struct ed_snapref *ref,
+				    struct ed_sink *sink, struct ed_err *err);
 
 /* ------------------------------------------------------------------ */
 /* ingest                                                               */
@@ -55,8 +61,210 @@ static const char finish_sql[] =
 	" WHERE snapshot_id = new.id) WHERE id = new.id;"
 	" END;";
 
-enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, int64_t *id,
-			       bool *already, int64_t *items, int64_t *warnings,
+/*
+ * What a document says, as a digest both sides compute the same way: the
+ * document through ed_snapdoc_replay(), the stored snapshot through export's
+ * readers. Each item and each warning (with its position) is one element,
+ * HMAC-SHA256/128 under a fixed key (a collision-resistant hash, not a
+ * secret) of its fields, each length-prefixed; the elements are sorted, since
+ * a document's items come in the order they were collected and the store's
+ * in key order; the digest covers env, host, role, the two times and the
+ * sorted elements. Kept contents are left out: each is named by the
+ * fingerprint of a file item, which is covered.
+ */
+static const uint8_t digest_key[ED_KEY_LEN] = "envdrift.snapshot/1 content";
+
+struct digest {
+	struct ed_fp *v; /* one per element */
+	size_t n, cap;
+	size_t nwarn;
+	struct ed_buf b; /* scratch: one element's bytes */
+	enum ed_code rc; /* first failure (the sink's warn() cannot return one) */
+	struct ed_err err;
+};
+
+static void field(struct ed_buf *b, const char *s, size_t len, bool *ok)
+{
+	if (!s)
+		*ok = *ok && ed_buf_adds(b, "-;") == 0;
+	else
+		*ok = *ok && ed_buf_addf(b, "%zu:", len) == 0 && ed_buf_add(b, s, len) == 0;
+}
+
+static enum ed_code digest_add(struct digest *g)
+{
+	if (g->n == g->cap) {
+		size_t ncap = g->cap ? 2 * g->cap : 1024;
+		struct ed_fp *nv = realloc(g->v, ncap * sizeof(*nv));
+		if (!nv)
+			return ed_err_set(&g->err, ED_NOMEM, "out of memory");
+		g->v = nv;
+		g->cap = ncap;
+	}
+	return ed_fp_keyed(digest_key, g->b.p, g->b.len, &g->v[g->n++], &g->err);
+}
+
+static enum ed_code digest_emit(struct ed_sink *sink, const struct ed_item *it, struct ed_err *err)
+{
+	struct digest *g = sink->ctx;
+	bool ok = true;
+	const char *ft = ed_ftype_name(it->ftype);
+	ed_buf_reset(&g->b);
+	ok = ed_buf_addc(&g->b, 'i') == 0;
+	field(&g->b, it->kind, strlen(it->kind), &ok);
+	field(&g->b, it->key, it->key_len, &ok);
+	field(&g->b, (const char *)it->fp.b, ED_FP_LEN, &ok);
+	field(&g->b, it->value, it->value ? strlen(it->value) : 0, &ok);
+	field(&g->b, it->attrs, it->attrs ? strlen(it->attrs) : 0, &ok);
+	field(&g->b, it->error, it->error ? strlen(it->error) : 0, &ok);
+	field(&g->b, ft, ft ? strlen(ft) : 0, &ok);
+	if (it->ftype != ED_FT_NONE) {
+		field(&g->b, it->owner, it->owner ? strlen(it->owner) : 0, &ok);
+		field(&g->b, it->group, it->group ? strlen(it->group) : 0, &ok);
+		field(&g->b, it->target, it->target ? strlen(it->target) : 0, &ok);
+		ok = ok && ed_buf_addf(&g->b, "%lu;%lld;%lld;%lld;%llu;%llu;", (unsigned long)it->mode,
+				       (long long)it->size, (long long)it->mtime_ns,
+				       (long long)it->ctime_ns, (unsigned long long)it->ino,
+				       (unsigned long long)it->dev) == 0;
+	}
+	if (!ok)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	if (digest_add(g)) {
+		*err = g->err;
+		return err->code;
+	}
+	return ED_OK;
+}
+
+static void digest_warn(struct ed_sink *sink, const char *msg)
+{
+	struct digest *g = sink->ctx;
+	bool ok = true;
+	if (g->rc)
+		return;
+	ed_buf_reset(&g->b);
+	ok = ed_buf_addf(&g->b, "w%zu;", g->nwarn++) == 0;
+	field(&g->b, msg, strlen(msg), &ok);
+	if (!ok)
+		g->rc = ed_err_set(&g->err, ED_NOMEM, "out of memory");
+	else
+		g->rc = digest_add(g);
+}
+
+static int cmp_fp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ed_fp));
+}
+
+/* The digest of the elements gathered in g and of the snapshot's names and times. */
+static enum ed_code digest_final(struct digest *g, const char *env, const char *host,
+				 const char *role, const char *started, const char *finished,
+				 struct ed_fp *out, struct ed_err *err)
+{
+	bool ok = true;
+	if (g->rc) {
+		*err = g->err;
+		return g->rc;
+	}
+	qsort(g->v, g->n, sizeof(*g->v), cmp_fp);
+	ed_buf_reset(&g->b);
+	ok = ed_buf_addc(&g->b, 'm') == 0;
+	field(&g->b, env, strlen(env), &ok);
+	field(&g->b, host, strlen(host), &ok);
+	field(&g->b, role ? role : "", role ? strlen(role) : 0, &ok);
+	field(&g->b, started, strlen(started), &ok);
+	field(&g->b, finished, strlen(finished), &ok);
+	for (size_t i = 0; i < g->n && ok; i++)
+		ok = ed_buf_add(&g->b, g->v[i].b, ED_FP_LEN) == 0;
+	if (!ok)
+		return ed_err_set(err, ED_NOMEM, "out of memory comparing a document with the store");
+	return ed_fp_keyed(digest_key, g->b.p, g->b.len, out, err);
+}
+
+static void digest_release(struct digest *g)
+{
+	free(g->v);
+	ed_buf_release(&g->b);
+}
+
+/*
+ * Is the stored snapshot sid what document d says? The field that differs
+ * (or "items or warnings") into what. Both read whole: only a replayed id
+ * pays for it.
+ */
+static enum ed_code same_content(struct ed_store *st, const struct ed_snapdoc *d, int64_t sid,
+				 bool *same, char *what, size_t cap, struct ed_err *err)
+{
+	const struct ed_snapdoc_info *info = ed_snapdoc_info(d);
+	struct ed_snapref ref;
+	struct digest gd = {0}, gs = {0};
+	struct ed_sink sd = {.emit = digest_emit, .warn = digest_warn, .ctx = &gd};
+	struct ed_sink ss = {.emit = digest_emit, .warn = digest_warn, .ctx = &gs};
+	struct ed_fp a, b;
+	char spec[32];
+	enum ed_code rc;
+	*same = false;
+	snprintf(spec, sizeof(spec), "@%lld", (long long)sid);
+	if ((rc = ed_store_resolve(st, spec, &ref, err)))
+		return rc;
+	const struct {
+		const char *name, *doc, *stored;
+	} meta[] = {{"env", info->env, ref.env},
+		    {"host", info->host, ref.host},
+		    {"role", info->role ? info->role : "", ref.role},
+		    {"started_at", info->started_at, ref.started_at},
+		    {"finished_at", info->finished_at, ref.finished_at}};
+	for (size_t k = 0; k < sizeof(meta) / sizeof(meta[0]); k++)
+		if (strcmp(meta[k].doc, meta[k].stored) != 0) {
+			snprintf(what, cap, "%s", meta[k].name);
+			return ED_OK;
+		}
+	/* One read transaction: the stored snapshot as of one moment. */
+	if (sqlite3_exec(ed_store_db(st), "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return ed_store_fail(st, "reading a snapshot", err);
+	rc = ed_snapdoc_replay(d, &sd, err);
+	if (!rc)
+		rc = export_items(st, &ref, &ss, err);
+	if (!rc)
+		rc = export_warnings(st, &ref, &ss, err);
+	sqlite3_exec(ed_store_db(st), "COMMIT", NULL, NULL, NULL);
+	if (!rc)
+		rc = digest_final(&gd, info->env, info->host, info->role, info->started_at,
+				  info->finished_at, &a, err);
+	if (!rc)
+		rc = digest_final(&gs, ref.env, ref.host, ref.role, ref.started_at, ref.finished_at,
+				  &b, err);
+	if (!rc) {
+		*same = memcmp(&a, &b, sizeof(a)) == 0;
+		snprintf(what, cap, "%s", gd.n != gs.n ? "number of items or warnings"
+						       : "items or warnings");
+	}
+	digest_release(&gd);
+	digest_release(&gs);
+	return rc;
+}
+
+/* The store holds document d as snapshot sid: the same content, or refused. */
+static enum ed_code replayed(struct ed_store *st, const struct ed_snapdoc *d, int64_t sid,
+			     bool *already, struct ed_err *err)
+{
+	char what[64] = "";
+	bool same = false;
+	enum ed_code rc = same_content(st, d, sid, &same, what, sizeof(what), err);
+	if (rc)
+		return rc;
+	if (!same)
+		return ed_err_set(err, ED_PARSE,
+				  "document UUID %s was stored as @%lld with different content "
+				  "(%s differ); a document id names one collection: give a new one "
+				  "a new id",
+				  ed_snapdoc_info(d)->id, (long long)sid, what);
+	*already = true;
+	return ED_OK;
+}
+
+enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, long long max_skew,
+			       int64_t *id, bool *already, int64_t *items, int64_t *warnings,
 			       struct ed_err *err)
 {
 	const struct ed_snapdoc_info *info = ed_snapdoc_info(d);
@@ -66,12 +274,11 @@ enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, 
 	enum ed_code rc = ED_OK;
 	bool found = false;
 	*already = false;
-	if ((rc = find_doc(st, info->id, id, &found, err)))
+	if ((rc = ed_snapdoc_check_clock(d, time(NULL), max_skew, err)) ||
+	    (rc = find_doc(st, info->id, id, &found, err)))
 		return rc;
-	if (found) {
-		*already = true;
-		return ED_OK;
-	}
+	if (found)
+		return replayed(st, d, *id, already, err);
 	if (sqlite3_exec(db, finish_sql, NULL, NULL, NULL) != SQLITE_OK)
 		return ed_store_fail(st, "preparing to ingest", err);
 	if ((rc = ed_snapshot_begin(st, info->env, info->host, info->role ? info->role : "",
@@ -113,8 +320,7 @@ enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, 
 			s = NULL;
 			if ((rc = find_doc(st, info->id, id, &found, err)))
 				return rc;
-			*already = found;
-			return found ? ED_OK
+			return found ? replayed(st, d, *id, already, err)
 				     : ed_err_set(err, ED_STORE, "store %s: document id %s: conflict",
 						  ed_store_path(st), info->id);
 		}
@@ -294,28 +500,34 @@ out:
  * when the row cannot be read, ED_NOMEM. Export's own zlib decoder, kept
  * apart so that it can give way to the store's reader of kept content.
  */
-static enum ed_code export_rest(struct ed_store *st, const struct ed_snapref *ref,
-				struct ed_sink *sink, struct ed_err *err)
+static enum ed_code export_warnings(struct ed_store *st, const struct ed_snapref *ref,
+				    struct ed_sink *sink, struct ed_err *err)
 {
-	sqlite3 *db = ed_store_db(st);
 	sqlite3_stmt *s = NULL;
-	enum ed_code rc = ED_OK;
-	char *plain = NULL;
 	int r;
-	if (sqlite3_prepare_v2(db, "SELECT message FROM warnings WHERE snapshot_id = ? ORDER BY seq",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(ed_store_db(st),
+			       "SELECT message FROM warnings WHERE snapshot_id = ? ORDER BY seq", -1, &s,
+			       NULL) != SQLITE_OK)
 		return ed_store_fail(st, "reading warnings", err);
 	sqlite3_bind_int64(s, 1, ref->id);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *m = (const char *)sqlite3_column_text(s, 0);
 		sink->warn(sink, m ? m : "");
 	}
-	if (r != SQLITE_DONE) {
-		rc = ed_store_fail(st, "reading warnings", err);
-		goto out;
-	}
 	sqlite3_finalize(s);
-	s = NULL;
+	return r == SQLITE_DONE ? ED_OK : ed_store_fail(st, "reading warnings", err);
+}
+
+static enum ed_code export_rest(struct ed_store *st, const struct ed_snapref *ref,
+				struct ed_sink *sink, struct ed_err *err)
+{
+	sqlite3 *db = ed_store_db(st);
+	sqlite3_stmt *s = NULL;
+	char *plain = NULL;
+	int r;
+	enum ed_code rc = export_warnings(st, ref, sink, err);
+	if (rc)
+		return rc;
 
 	/* Contents are kept once per fingerprint for the whole store: this snapshot's files'. */
 	r = ed_items_prepare(db,

@@ -75,6 +75,15 @@ int ed_buf_add_utf8_escaped(struct ed_buf *buf, const char *s, size_t len);
  */
 int ed_buf_add_shown(struct ed_buf *b, const char *s, size_t len, bool keep_tabs);
 
+/*
+ * The offset of the first control in s[0..len), len if none: a code point
+ * ed_buf_add_shown() escapes (C0 with tab, DEL, C1, a bidirectional control,
+ * a non-character) or a lone byte 0x80-0x9f (a C1 control to an 8-bit
+ * terminal). Other bytes of invalid UTF-8 are no control: they are shown as
+ * \xHH.
+ */
+size_t ed_text_control_at(const char *s, size_t len);
+
 /* The value of one hex digit (either case), or -1 for any other character. */
 int ed_hex_value(char c);
 

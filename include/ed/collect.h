@@ -191,6 +191,12 @@ struct ed_collect_ctx {
 	bool progress;                      /* a progress line on stderr (a terminal) */
 	bool delta;                         /* the sink writes a delta on the baseline */
 	struct ed_files_stats *stats;       /* added to; may be NULL */
+	/*
+	 * false: a package manager whose parse yields fewer than half of the
+	 * previous snapshot's packages of that manager, with warnings (junk
+	 * printed with exit status 0), fails the collection (ED_PARSE).
+	 */
+	bool accept_package_loss;
 };
 
 enum ed_collector_kind {

@@ -4,6 +4,7 @@
 #define ED_ERR_H
 
 #include <stdarg.h>
+#include <stdio.h>
 
 /* The numbers never change: scripts and tests may rely on them. */
 #define ED_CODES(X)                                        \
@@ -38,10 +39,29 @@ enum ed_code ed_err_set(struct ed_err *err, enum ed_code code, const char *fmt, 
 /* Static description of a code ("out of memory"). */
 const char *ed_code_str(enum ed_code code);
 
-/* Prints "envdrift: warning: MSG" to stderr. */
+/*
+ * Every byte of foreign origin (names, values, hosts, warnings, a program's
+ * output) written to a terminal or a log goes through ed_term_vprintf(): the
+ * text fmt formats is written to f as a reader can trust, each byte of a
+ * control character (C0 including newline and tab, ESC, BEL, DEL, C1), a
+ * bidirectional control, a non-character or an invalid UTF-8 sequence as
+ * \xHH (ed_buf_add_shown). Only a '\n' that ends the formatted text is
+ * written as it is, so one call writes at most one line. Text longer than
+ * ED_TERM_MAX bytes is cut in the middle ("... N bytes cut ..."), keeping its
+ * start and its end (where a message says why). Returns 0, or -1 when the
+ * text could not be formatted or written.
+ */
+#define ED_TERM_MAX 4096
+int ed_term_vprintf(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int ed_term_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The string s, escaped and cut as ed_term_vprintf() does, appended to out; 0 or -1 (out of memory). */
+struct ed_buf;
+int ed_term_add(struct ed_buf *out, const char *s, size_t len);
+
+/* Prints "envdrift: warning: MSG" to stderr, through ed_term_vprintf(). */
 void ed_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Prints "envdrift: error: MSG" to stderr. */
+/* Prints "envdrift: error: MSG" to stderr, through ed_term_vprintf(). */
 void ed_err_print(const struct ed_err *err);
 
 #endif

@@ -21,6 +21,16 @@
 #define ED_KIND_SCHEMA "schema"
 #define ED_KIND_SYSTEM "system"
 
+/*
+ * An environment, host or role name (what, for the message: "host name")
+ * of at most max bytes without a control character (ESC, BEL, newline, tab,
+ * DEL, C1, a bidirectional control or non-character: ed_text_control_at()).
+ * Bytes that are not UTF-8 are allowed (stored byte for byte, shown as
+ * \xHH). ED_PARSE naming what and the first offending byte otherwise.
+ */
+#define ED_NAME_MAX 200
+enum ed_code ed_name_check(const char *what, const char *s, size_t max, struct ed_err *err);
+
 /* File types as stored in items.ftype. */
 enum ed_ftype {
 	ED_FT_NONE = 0, /* not a file item */
@@ -202,6 +212,11 @@ struct ed_baseline {
 				 enum ed_code (*fn)(void *ctx, const char *name, size_t len,
 						    const char *ftype, struct ed_err *err),
 				 void *ctx, struct ed_err *err);
+	/*
+	 * How many items of kind whose key starts with prefix the previous
+	 * snapshot holds; -1 when that cannot be read. May be NULL (unknown).
+	 */
+	int64_t (*count)(struct ed_baseline_reader *r, const char *kind, const char *prefix);
 	void (*close)(struct ed_baseline_reader *r);
 	void *ctx;
 };

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "ed/err.h"
 #include "ed/hash.h"
@@ -21,6 +22,17 @@
 #define ED_SNAPDOC_MAX_BYTES ((size_t)1 << 30)
 /* A document id: a UUID in its 36-character text form, lower case. */
 #define ED_SNAPDOC_ID_LEN 36
+/*
+ * Limits on the strings of a document (decoded bytes): past them a document
+ * is refused with the JSON path, before the element is parsed when its JSON
+ * text alone is past the element limit. docs/snapshot-format.md lists them.
+ */
+#define ED_SNAPDOC_KEY_MAX ((size_t)64 * 1024)        /* an item's key */
+#define ED_SNAPDOC_VALUE_MAX ((size_t)1 << 20)        /* an item's value */
+#define ED_SNAPDOC_TEXT_MAX ((size_t)64 * 1024)       /* any other string: error, owner, group,
+							 target, a warning, the collector's */
+#define ED_SNAPDOC_ITEM_JSON_MAX ((size_t)16 << 20)   /* the JSON text of one item */
+#define ED_SNAPDOC_WARNING_JSON_MAX ((size_t)1 << 20) /* the JSON text of one warning */
 /* Kept content larger than this is not written (as the store does not keep it) nor read. */
 #define ED_SNAPDOC_CONTENT_MAX ((size_t)INT32_MAX / 2)
 
@@ -99,6 +111,15 @@ struct ed_snapdoc_info {
 
 /* The document's fields; the struct and its strings are owned by d. */
 const struct ed_snapdoc_info *ed_snapdoc_info(const struct ed_snapdoc *d);
+
+/*
+ * A document cannot be dated in the future: ED_PARSE ("NAME: $.started_at:
+ * ... is N s ahead of this machine's clock ...") when its started_at or
+ * finished_at is more than max_skew seconds after now.
+ */
+#define ED_SNAPDOC_MAX_SKEW 300
+enum ed_code ed_snapdoc_check_clock(const struct ed_snapdoc *d, time_t now, long long max_skew,
+				    struct ed_err *err);
 
 /*
  * Emits the document's items, then its warnings, then its contents (when

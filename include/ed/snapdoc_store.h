@@ -16,12 +16,16 @@
 /*
  * Stores d as one snapshot (ed_snapshot_begin/sink/commit: all or nothing)
  * with the document's id, times, environment, host, role, root and
- * collecting machine. When the store already holds a snapshot with this id,
- * stores nothing and sets *already and *id to it. items and warnings (may be
- * NULL) receive the counts stored. Needs a store opened for writing.
+ * collecting machine. A document dated more than max_skew seconds in the
+ * future is refused (ed_snapdoc_check_clock()). When the store already holds
+ * a snapshot with this id, stores nothing and sets *id to it: *already when
+ * its content is the document's (ed_snapdoc_digest_*() agree), else ED_PARSE
+ * "document UUID ... was stored as @N with different content". items and
+ * warnings (may be NULL) receive the counts stored. Needs a store opened for
+ * writing.
  */
-enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, int64_t *id,
-			       bool *already, int64_t *items, int64_t *warnings,
+enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, long long max_skew,
+			       int64_t *id, bool *already, int64_t *items, int64_t *warnings,
 			       struct ed_err *err);
 
 /*

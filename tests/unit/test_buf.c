@@ -6,6 +6,7 @@
 #include "ed/buf.h"
 #include "ed/glob.h"
 #include "ed/hash.h"
+#include "ed/item.h"
 #include "tap.h"
 
 int main(void)
@@ -77,6 +78,41 @@ int main(void)
 	ed_buf_add_shown(&b, "a\tb", 3, true);
 	is_str(b.p, "a\tb", "tabs kept when asked (file content)");
 	ed_buf_release(&b);
+
+	/* ed_term_add: what reaches a terminal; long text cut in the middle. */
+	ok(ed_term_add(&b, "\033]0;t\007\033[2J\nenvdrift: x\x9b\x7f", 24) == 0, "terminal text");
+	is_str(b.p, "\\x1b]0;t\\x07\\x1b[2J\\x0aenvdrift: x\\x9b\\x7f",
+	       "ESC, BEL, newline, C1 and DEL shown as \\xHH");
+	ed_buf_reset(&b);
+	size_t big = 10 * ED_TERM_MAX;
+	char *longs = malloc(big + 1);
+	if (longs) {
+		memset(longs, 'a', big);
+		memcpy(longs + big - 6, "reason", 6);
+		longs[big] = '\0';
+	}
+	ok(longs && ed_term_add(&b, longs, big) == 0 && b.len < ED_TERM_MAX + 64,
+	   "a long text is cut to about ED_TERM_MAX bytes");
+	ok(strstr(ed_buf_str(&b), " bytes cut ... ") && b.len > 6 &&
+		   strcmp(b.p + b.len - 6, "reason") == 0,
+	   "in the middle: its end (the reason) is kept");
+	free(longs);
+	ed_buf_release(&b);
+
+	struct ed_err e = {0};
+	ok(ed_name_check("--env", "production-1 caf\xc3\xa9", ED_NAME_MAX, &e) == ED_OK,
+	   "a printable UTF-8 name is accepted");
+	ok(ed_name_check("--host", "h\033]0;t", ED_NAME_MAX, &e) == ED_PARSE &&
+		   strstr(e.msg, "--host: ") && strstr(e.msg, "0x1b at offset 1"),
+	   "a name with ESC is refused, naming the field and the byte");
+	ok(ed_name_check("$.role", "web\n", ED_NAME_MAX, &e) == ED_PARSE, "a newline is refused");
+	ok(ed_name_check("x", "a\xe2\x80\xae", ED_NAME_MAX, &e) == ED_PARSE,
+	   "a bidirectional override is refused");
+	ok(ed_name_check("x", "st\xff" "age", ED_NAME_MAX, &e) == ED_OK,
+	   "bytes that are not UTF-8 are allowed (shown as \\xHH)");
+	ok(ed_name_check("x", "a\x9b" "2J", ED_NAME_MAX, &e) == ED_PARSE,
+	   "a lone 0x9b (CSI to an 8-bit terminal) is refused");
+	ok(ed_name_check("x", "a\xc2\x9b", ED_NAME_MAX, &e) == ED_PARSE, "so is U+009B");
 
 	struct ed_fp a1, a2, k1, k2;
 	char hex[33];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for path normalisation and confinement of the local source under --root. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,33 @@ int main(void)
 	ok(src->ops->run(src, slow, 1000, 200, &b, &status, &err) == ED_IO &&
 		   strstr(err.msg, "200 ms"),
 	   "run stops a program past its deadline");
+	/* A program that started another and times out: both are killed. */
+	char pidfile[600], shcmd[700];
+	snprintf(pidfile, sizeof(pidfile), "%s/grandchild.pid", root);
+	snprintf(shcmd, sizeof(shcmd), "sleep 30 & echo $! >'%s'; wait", pidfile);
+	const char *tree[] = {"sh", "-c", shcmd, NULL};
+	ok(src->ops->run(src, tree, 1000, 300, &b, &status, &err) == ED_IO,
+	   "run stops a shell past its deadline");
+	FILE *pf = fopen(pidfile, "r");
+	long gpid = 0;
+	if (pf) {
+		if (fscanf(pf, "%ld", &gpid) != 1)
+			gpid = 0;
+		fclose(pf);
+	}
+	bool gone = false;
+	for (int i = 0; i < 100 && gpid > 0 && !gone; i++) {
+		/* Gone, or a zombie waiting for its new parent to reap it. */
+		char stat[64], line[256] = "";
+		snprintf(stat, sizeof(stat), "/proc/%ld/stat", gpid);
+		FILE *sf = fopen(stat, "r");
+		gone = !sf || !fgets(line, sizeof(line), sf) || strstr(line, ") Z ");
+		if (sf)
+			fclose(sf);
+		if (!gone)
+			usleep(10000);
+	}
+	ok(gpid > 0 && gone, "  and the program it started with it (its whole process group)");
 	const char *none[] = {"ed-no-such-program", NULL};
 	ok(src->ops->run(src, none, 1000, 1000, &b, &status, &err) == ED_NOTFOUND,
 	   "run of a missing program is ED_NOTFOUND");

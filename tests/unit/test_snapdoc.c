@@ -570,7 +570,7 @@ static void test_store(void)
 	ok(ed_snapdoc_load(doc, &d, &err) == ED_OK, "  and read");
 	if (!d)
 		goto out;
-	ok(ed_snapdoc_ingest(st, d, &id, &already, &items, &warnings, &err) == ED_OK && !already,
+	ok(ed_snapdoc_ingest(st, d, ED_SNAPDOC_MAX_SKEW, &id, &already, &items, &warnings, &err) == ED_OK && !already,
 	   "ingest stores it%s%s", err.msg[0] ? ": " : "", err.msg);
 	is_int(items, 2, "  two items");
 	is_int(warnings, 1, "  one warning");
@@ -587,7 +587,7 @@ static void test_store(void)
 	       "  the finish-time trigger is private to this connection");
 
 	int64_t again = 0;
-	ok(ed_snapdoc_ingest(st, d, &again, &already, NULL, NULL, &err) == ED_OK && already &&
+	ok(ed_snapdoc_ingest(st, d, ED_SNAPDOC_MAX_SKEW, &again, &already, NULL, NULL, &err) == ED_OK && already &&
 		   again == id,
 	   "a second ingest finds it already stored, as @%lld", (long long)again);
 	is_int(count(st, "SELECT count(*) FROM snapshots"), 1, "  and stores no second snapshot");
