@@ -12,11 +12,15 @@
 /* Kept content larger than this is not read back (the profile caps it at 16 MiB). */
 #define KEPT_MAX_BYTES (64u << 20)
 
-/* A file whose content changed, neither side a secret: a diff may show it. */
+/*
+ * A file whose content changed: a diff may show its kept texts. Kept text is
+ * masked when collected (a file that held a secret is keyed but its masked
+ * text is kept); a file secret by name has none, and then nothing is said.
+ */
 static bool shows_diff(const struct ed_drift_entry *e)
 {
 	return strcmp(e->kind, ED_KIND_FILE) == 0 && e->change == ED_CHANGED &&
-	       (e->fields & ED_F_CONTENT) && !ed_side_secret(&e->ref) && !ed_side_secret(&e->cand);
+	       (e->fields & ED_F_CONTENT);
 }
 
 /* One side's kept text; running out of memory is the only error. */
@@ -51,11 +55,16 @@ enum ed_code ed_drift_attach_kept(struct ed_store *st, struct ed_drift *d, bool 
 		if (rc)
 			return rc;
 		if (k->ref_state != ED_KEPT_TEXT || k->cand_state != ED_KEPT_TEXT) {
-			/* No diff without both texts: only the states are shown. */
+			/* No diff without both texts: only the states are shown, and
+			   for a secret file not even those. */
 			free(k->ref);
 			free(k->cand);
 			k->ref = k->cand = NULL;
 			k->ref_len = k->cand_len = 0;
+			if (ed_side_secret(&e->ref) || ed_side_secret(&e->cand)) {
+				free(k);
+				e->kept = NULL;
+			}
 		}
 	}
 	return ED_OK;
