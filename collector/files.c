@@ -673,6 +673,61 @@ static enum ed_code key_file(const struct ed_secrets *sec, struct file_job *f, s
 	return rc;
 }
 
+/* "1.5 GiB", "300 MiB", "12 bytes": a size for a message. */
+static void human_bytes(uint64_t n, char *out, size_t cap)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+	if (n < 1024) {
+		snprintf(out, cap, "%llu bytes", (unsigned long long)n);
+		return;
+	}
+	double v = (double)n / 1024;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0]))
+		v /= 1024, u++;
+	snprintf(out, cap, v == (double)(uint64_t)v ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+/* Larger than [limits] max_file_size: not read. */
+static bool too_big(const struct walk *w, const struct file_job *f)
+{
+	return w->profile && w->profile->max_file_size && f->st.size > 0 &&
+	       (uint64_t)f->st.size > w->profile->max_file_size;
+}
+
+/* The info note of a file too big to read, on every collection that meets it. */
+static void note_too_big(const struct walk *w, struct job *j, const struct file_job *f)
+{
+	char have[16], limit[16];
+	human_bytes((uint64_t)f->st.size, have, sizeof(have));
+	human_bytes(w->profile->max_file_size, limit, sizeof(limit));
+	ed_sink_warn(&j->configs.sink,
+		     "info: %s: %s is larger than [limits] max_file_size (%s): fingerprinted from "
+		     "its size, not read",
+		     f->path, have, limit);
+}
+
+/*
+ * A file too big to read: its fingerprint is that of its size ("size:N",
+ * keyed for a secret file), so two such files differ when their sizes do.
+ */
+static enum ed_code fingerprint_size(const struct walk *w, struct job *j, struct file_job *f,
+				     struct ed_err *err)
+{
+	char text[40];
+	int n = snprintf(text, sizeof(text), "size:%lld", (long long)f->st.size);
+	f->secret = f->secret_file;
+	if (f->secret_file) {
+		enum ed_code rc = ed_fp_keyed(w->secrets->key, text, (size_t)n, &f->fp, err);
+		if (rc)
+			return rc;
+	} else {
+		ed_fp_of(text, (size_t)n, &f->fp);
+	}
+	note_too_big(w, j, f);
+	return ED_OK;
+}
+
 static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job *f,
 			      struct ed_err *err)
 {
@@ -703,6 +758,8 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 		f->reused = true;
 		f->has_prev = prev.has_state;
 		memcpy(f->prev_state, prev.state, ED_STATE_LEN);
+		if (too_big(w, f))
+			note_too_big(w, j, f);
 		/* The same bytes give the same warnings (a config that does not parse)... */
 		if (f->fmt != ED_CFG_NONE)
 			w->opts->baseline->warnings(wk->prev, f->path, &j->configs.sink);
@@ -711,6 +768,10 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 			return w->opts->baseline->configs(wk->prev, f->path, &j->configs.sink, err);
 		return ED_OK;
 	}
+
+	/* Past [limits] max_file_size, the size stands for the content: not read. */
+	if (too_big(w, f))
+		return fingerprint_size(w, j, f, err);
 
 	size_t body_max = 0;
 	if (f->fmt != ED_CFG_NONE)

@@ -93,6 +93,7 @@ enum ed_code ed_profile_copy(struct ed_profile *dst, const struct ed_profile *sr
 	tmp.keep_max = src->keep_max;
 	tmp.threads = src->threads;
 	tmp.max_rate = src->max_rate;
+	tmp.max_file_size = src->max_file_size;
 	for (size_t i = 0; i < NLISTS; i++) {
 		const struct ed_strlist *from = clist_at(src, i);
 		for (size_t j = 0; j < from->n; j++)
@@ -159,6 +160,7 @@ enum ed_code ed_profile_default(struct ed_profile *p, struct ed_err *err)
 		return ed_err_set(err, ED_NOMEM, "out of memory building the default profile");
 	}
 	tmp.keep_max = ED_PROFILE_KEEP_MAX_DEFAULT;
+	tmp.max_file_size = ED_PROFILE_MAX_FILE_SIZE_DEFAULT;
 	tmp.threads = 0;
 	ed_profile_release(p);
 	*p = tmp;
@@ -314,10 +316,11 @@ enum vtype {
 	V_SIZE,      /* scalar: bytes with K/M suffix */
 	V_COUNT,     /* scalar: non-negative integer */
 	V_RATE,      /* scalar: bytes per second with K/M/G suffix, 0 = no cap */
+	V_BYTES,     /* scalar: bytes with K/M/G/T suffix, 0 = no limit */
 };
 
 enum field {
-	F_PATHS, F_EXCLUDES, F_PACKAGES, F_SCHEMAS, F_THREADS, F_MAX_RATE,
+	F_PATHS, F_EXCLUDES, F_PACKAGES, F_SCHEMAS, F_THREADS, F_MAX_RATE, F_MAX_FILE_SIZE,
 	F_SECRET_KEYS, F_SECRET_FILES, F_SECRET_VALUES,
 	F_KEEP, F_KEEP_MAX,
 	F_FORMATS,
@@ -349,11 +352,12 @@ static const struct keydef keydefs[] = {
 	{"system", "sysctl", F_SYSCTL, V_SYSCTL},
 	{"python", "site_packages", F_PYTHON, V_PATHS},
 	{"npm", "paths", F_NPM, V_PATHS},
+	{"limits", "max_file_size", F_MAX_FILE_SIZE, V_BYTES},
 };
 #define NKEYDEFS (sizeof(keydefs) / sizeof(keydefs[0]))
 
 static const char *const sections[] = {"collect", "secrets", "content", "formats", "system",
-				       "python", "npm"};
+				       "python", "npm", "limits"};
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 struct parse {
@@ -401,7 +405,7 @@ static bool check_line(struct ed_ini *ini, const struct ed_ini_line *l, const ch
 	if (!known_section(s + 1, nlen))
 		return fail(ps, ED_PARSE,
 			    "unknown section [%.*s] (known: collect, secrets, content, formats, "
-			    "system, python, npm)",
+			    "system, python, npm, limits)",
 			    (int)(nlen > 60 ? 60 : nlen), s + 1);
 	const char *rest = close + 1, *end = s + n;
 	while (rest < end && ed_ini_blank(*rest))
@@ -629,6 +633,28 @@ static bool parse_size(const char *v, size_t *out)
 	return true;
 }
 
+/*
+ * "N", "NK", "NM", "NG" (and "NT" when top is 'T'), binary multiples, up to
+ * 2^40 bytes. Returns false for anything else.
+ */
+static bool parse_bytes(const char *v, char top, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	unsigned long long mult = 1;
+	const char *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+	if (u && *u && u <= strchr(units, top)) {
+		mult = 1ULL << (10 * (u - units + 1));
+		end++;
+	}
+	if (!isdigit((unsigned char)*v) || *end || errno || n > (1ULL << 40) / mult)
+		return false;
+	*out = n * mult;
+	return true;
+}
+
 static int handle_scalar(struct parse *ps, const struct keydef *kd, const char *v, bool cont)
 {
 	if (cont)
@@ -641,21 +667,19 @@ static int handle_scalar(struct parse *ps, const struct keydef *kd, const char *
 			    ps->set_line[kd->field]);
 	ps->set_line[kd->field] = ps->ini.cur.lineno;
 	if (kd->type == V_RATE) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(v, &end, 10);
-		unsigned long long mult = *end == 'K' || *end == 'k'   ? 1ULL << 10
-					  : *end == 'M' || *end == 'm' ? 1ULL << 20
-					  : *end == 'G' || *end == 'g' ? 1ULL << 30
-								       : 1;
-		if (mult > 1)
-			end++;
-		if (!isdigit((unsigned char)*v) || *end || errno || n > (1ULL << 40) / mult)
+		if (!parse_bytes(v, 'G', &ps->p->max_rate))
 			return fail(ps, ED_PARSE,
 				    "'%s': '%s' is not a rate in bytes per second (a number, "
 				    "optionally followed by K, M or G; 0: no cap)",
 				    kd->key, v);
-		ps->p->max_rate = n * mult;
+		return 1;
+	}
+	if (kd->type == V_BYTES) {
+		if (!parse_bytes(v, 'T', &ps->p->max_file_size))
+			return fail(ps, ED_PARSE,
+				    "'%s': '%s' is not a size in bytes (a number, optionally "
+				    "followed by K, M, G or T; 0: no limit)",
+				    kd->key, v);
 		return 1;
 	}
 	if (kd->type == V_SIZE) {
@@ -773,7 +797,7 @@ static int handler(struct ed_ini *ini, const char *section, const char *name, co
 			kd = &keydefs[i];
 	if (!kd)
 		return fail(ps, ED_PARSE, "unknown key '%s' in [%s]", ps->key, ps->section);
-	if (kd->type == V_SIZE || kd->type == V_COUNT || kd->type == V_RATE)
+	if (kd->type == V_SIZE || kd->type == V_COUNT || kd->type == V_RATE || kd->type == V_BYTES)
 		return handle_scalar(ps, kd, v, cont);
 	if (cont && looks_like_key(ps, v))
 		return fail(ps, ED_PARSE,

@@ -31,7 +31,11 @@ struct local_source {
 
 struct ed_file {
 	int fd;
-	char *path; /* for messages */
+	char *path;  /* for messages */
+	bool sparse; /* fewer blocks than its size: holes are not read */
+	off_t pos;   /* where the next read starts */
+	off_t data_end; /* the hole after the data at pos, when pos < data_end */
+	off_t size;  /* at open, for a sparse file */
 };
 
 static struct local_source *local(struct ed_source *src)
@@ -267,6 +271,8 @@ static enum ed_code local_open(struct ed_source *src, const char *path, struct e
 	}
 	f->fd = fd;
 	fd = -1;
+	f->sparse = (off_t)s.st_blocks * 512 < s.st_size;
+	f->size = s.st_size;
 	*out = f;
 	f = NULL;
 out:
@@ -279,16 +285,56 @@ out:
 	return rc;
 }
 
+/*
+ * A sparse file's holes read as zeros without touching the disk: lseek
+ * SEEK_DATA/SEEK_HOLE find the data, and a hole gives len zero bytes (a 1 TiB
+ * hole costs hashing, not reading). Returns true with *got set when it
+ * answered; false to read as usual (data at pos, or no SEEK_DATA here).
+ */
+static bool read_hole(struct ed_file *f, void *buf, size_t len, size_t *got)
+{
+	if (f->pos < f->data_end)
+		return false;
+	off_t data = lseek(f->fd, f->pos, SEEK_DATA);
+	if (data < 0 && errno == ENXIO)
+		data = f->size > f->pos ? f->size : f->pos; /* a hole to the end */
+	off_t hole = data >= 0 && data == f->pos ? lseek(f->fd, data, SEEK_HOLE) : -1;
+	if (data < 0 || (data == f->pos && (hole < 0 || lseek(f->fd, f->pos, SEEK_SET) < 0))) {
+		f->sparse = false; /* not supported here: read it all */
+		lseek(f->fd, f->pos, SEEK_SET);
+		return false;
+	}
+	if (data == f->pos) {
+		f->data_end = hole;
+		return false;
+	}
+	size_t n = (size_t)(data - f->pos) < len ? (size_t)(data - f->pos) : len;
+	memset(buf, 0, n);
+	f->pos += (off_t)n;
+	*got = n;
+	return true;
+}
+
 static enum ed_code local_read(struct ed_file *f, void *buf, size_t len, size_t *got,
 			       struct ed_err *err)
 {
 	ssize_t n;
+	if (f->sparse) {
+		if (read_hole(f, buf, len, got)) {
+			if (lseek(f->fd, f->pos, SEEK_SET) < 0)
+				return sys_fail(f->path, "seek failed", err);
+			return ED_OK;
+		}
+		if (f->sparse && (off_t)len > f->data_end - f->pos)
+			len = (size_t)(f->data_end - f->pos);
+	}
 	do
 		n = read(f->fd, buf, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return sys_fail(f->path, "read failed", err);
 	*got = (size_t)n;
+	f->pos += n;
 	return ED_OK;
 }
 

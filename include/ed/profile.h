@@ -27,6 +27,12 @@
 #define ED_PROFILE_KEEP_MAX_DEFAULT (256u * 1024)
 #define ED_PROFILE_KEEP_MAX_LIMIT (16u * 1024 * 1024)
 
+/*
+ * Default of max_file_size: a larger regular file is fingerprinted from its
+ * size and not read. 0 means no limit.
+ */
+#define ED_PROFILE_MAX_FILE_SIZE_DEFAULT (1ULL << 30)
+
 /* Most items one list (or the [formats] rules) may hold after a parse. */
 #define ED_PROFILE_MAX_ITEMS 4096
 
@@ -77,6 +83,7 @@ struct ed_profile {
 	struct ed_strlist npm_paths;    /* package-lock.json files or node_modules folders */
 	int threads;                    /* hashing threads, 0 = one per core */
 	uint64_t max_rate;              /* bytes per second read from a remote host, 0 = no cap */
+	uint64_t max_file_size;         /* bytes: larger files are not read (default 1 GiB), 0 = none */
 };
 
 /*

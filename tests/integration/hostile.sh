@@ -239,4 +239,34 @@ dpkg_slice 3 >"$PK/var/lib/dpkg/status"
 ed --db "$DB5" collect --env pk --host p --root "$PK" --packages dpkg
 exits 0 "fewer packages without warnings (packages removed) are stored"
 
+# Huge and sparse files: past [limits] max_file_size (default 1 GiB) a file is
+# fingerprinted from its size with an info note; holes are never read.
+SP=$TMP/sparse
+mkdir -p "$SP/etc/big"
+truncate -s $(((1 << 30) + 1)) "$SP/etc/big/huge.img"
+printf 'head' >"$SP/etc/big/sparse.img"
+truncate -s 64M "$SP/etc/big/sparse.img"
+printf 'middle' | dd of="$SP/etc/big/sparse.img" bs=1 seek=$((40 << 20)) conv=notrunc status=none
+printf 'tail' | dd of="$SP/etc/big/sparse.img" bs=1 seek=$(((64 << 20) - 4)) conv=notrunc status=none
+DB6=$TMP/sparse.db
+init_store "$DB6"
+run strace -f -qq -e trace=read -o "$TMP/strace.log" "$ENVDRIFT" --db "$DB6" collect --env sp --host s --root "$SP" --packages none
+exits 0 "a 1 GiB file and a sparse 64 MiB file are collected"
+contains "$ERR" "info: /etc/big/huge.img: 1.0 GiB is larger than [limits] max_file_size (1 GiB): fingerprinted from its size, not read" "  the huge file has an info note"
+is "$(q "$DB6" "select lower(hex(fingerprint)) from items where key = '/etc/big/huge.img'")" \
+	"$(printf 'size:%d' $(((1 << 30) + 1)) | xxh128sum | cut -d' ' -f1)" "  its fingerprint is that of its size"
+is "$(q "$DB6" "select lower(hex(fingerprint)) from items where key = '/etc/big/sparse.img'")" \
+	"$(xxh128sum "$SP/etc/big/sparse.img" | cut -d' ' -f1)" "  the sparse file's fingerprint is XXH3-128 of all its bytes, holes as zeros"
+read_bytes=$(awk '/ read\(/ { n = $NF; if (n ~ /^[0-9]+$/) s += n } END { print s + 0 }' "$TMP/strace.log")
+if [ "$read_bytes" -lt $((8 << 20)) ]; then pass "  read() returned $read_bytes bytes in all: neither the holes nor the huge file were read"
+else fail "  holes and huge files are not read" "read() returned $read_bytes bytes"; fi
+printf '[limits]\nmax_file_size = 1K\n' >"$TMP/limits.ini"
+ed --db "$DB6" collect --env sp --host s --root "$SP" --packages none --profile "$TMP/limits.ini"
+exits 0 "a profile's [limits] max_file_size = 1K"
+contains "$ERR" "info: /etc/big/sparse.img: 64 MiB is larger than [limits] max_file_size (1 KiB)" "  applies to the 64 MiB file"
+printf '[limits]\nmax_file_size = 1Q\n' >"$TMP/limits.ini"
+ed --db "$DB6" collect --env sp --host s --root "$SP" --packages none --profile "$TMP/limits.ini"
+exits 2 "max_file_size = 1Q is refused"
+contains "$ERR" "'max_file_size': '1Q' is not a size in bytes" "  naming the key and the value"
+
 done_testing

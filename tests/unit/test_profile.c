@@ -59,9 +59,11 @@ static bool profiles_equal(const struct ed_profile *a, const struct ed_profile *
 			return false;
 		}
 	}
-	if (a->keep_max != b->keep_max || a->threads != b->threads) {
-		printf("# keep_max %zu vs %zu, threads %d vs %d\n", a->keep_max, b->keep_max,
-		       a->threads, b->threads);
+	if (a->keep_max != b->keep_max || a->threads != b->threads ||
+	    a->max_file_size != b->max_file_size) {
+		printf("# keep_max %zu vs %zu, threads %d vs %d, max_file_size %llu vs %llu\n",
+		       a->keep_max, b->keep_max, a->threads, b->threads,
+		       (unsigned long long)a->max_file_size, (unsigned long long)b->max_file_size);
 		return false;
 	}
 	if (a->nformats != b->nformats) {
@@ -169,6 +171,7 @@ static void test_default(void)
 	       "default: secret files");
 	ok(ed_strlist_has(&p.keep_content, "/etc/*.conf"), "default: keeps /etc/*.conf");
 	is_int(p.keep_max, 256 * 1024, "default: keep_max 256 KiB");
+	ok(p.max_file_size == 1ULL << 30, "default: max_file_size 1 GiB");
 	is_int(p.nformats, 0, "default: no explicit format rules");
 	is_str(joined(&p.sysctl),
 	       "net.core.somaxconn vm.swappiness vm.overcommit_memory fs.file-max kernel.pid_max "
@@ -363,6 +366,16 @@ static void test_semantics(void)
 	is_int(p.keep_max, 16 * 1024 * 1024, "the limit itself");
 	is_int(parse_on(&p, "[content]\nmax_size = 0\n", &err), ED_OK, "max_size 0");
 	is_int(p.keep_max, 0, "0 keeps nothing");
+	is_int(parse_on(&p, "[limits]\nmax_file_size = 2G\n", &err), ED_OK, "max_file_size 2G");
+	ok(p.max_file_size == 2ULL << 30, "2G = 2 GiB");
+	is_int(parse_on(&p, "[limits]\nmax_file_size = 1t\n", &err), ED_OK, "max_file_size 1t");
+	ok(p.max_file_size == 1ULL << 40, "1t = 1 TiB, the limit itself");
+	is_int(parse_on(&p, "[limits]\nmax_file_size = 0\n", &err), ED_OK, "max_file_size 0");
+	ok(p.max_file_size == 0, "0: no limit");
+	struct ed_err bad = {0};
+	is_int(parse_on(&p, "[limits]\nmax_file_size = 2T\n", &bad), ED_PARSE, "2T is refused");
+	is_int(parse_on(&p, "[limits]\nmax_file_size = 5X\n", &bad), ED_PARSE, "an unknown unit is refused");
+	is_int(parse_on(&p, "[collect]\nmax_rate = 1T\n", &bad), ED_PARSE, "max_rate takes no T");
 
 	/* CRLF, BOM, key: value, inline comments, tabs. */
 	is_int(parse_on(&p,
@@ -469,11 +482,11 @@ static void test_errors(void)
 		     "unknown key");
 	expect_error("[collect]\npath = /srv\n[colect]\npath = /x\n",
 		     "p.ini:3: unknown section [colect] (known: collect, secrets, content, "
-		     "formats, system, python, npm)",
+		     "formats, system, python, npm, limits)",
 		     "unknown section");
 	expect_error("[collect]\n[empty_unknown]\n",
 		     "p.ini:2: unknown section [empty_unknown] (known: collect, secrets, content, "
-		     "formats, system, python, npm)",
+		     "formats, system, python, npm, limits)",
 		     "unknown section without keys");
 	expect_error("path = /srv\n",
 		     "p.ini:1: 'path' is outside any section: put it under [collect], [secrets], "
