@@ -82,6 +82,7 @@ for cut in 248 1 $((PAGE)) $((PAGE + 100)) $((SIZE / 2)) $((SIZE - 2 * PAGE)); d
 	ed --db "$DB" collect --env production --host p1 --root "$R"
 	exits 2 "a store cut by $cut bytes: collect exits 2"
 	like "$ERR" "store $DB: .*(corrupt|malformed)" "  the message names the store and says it is corrupt"
+	contains "$ERR" "Restore the store from a backup, or save what is readable with 'sqlite3 $DB .recover" "  and what to do"
 	is "$(md5sum <"$DB")" "$before" "  the store file is unchanged"
 	ok "  nothing waits in its journal" test ! -s "$DB-wal"
 done
