@@ -90,6 +90,16 @@ exits 0 "report"
 raw_free "report"
 contains "$OUT" 'other\x1b]0;pwned' "  the report shows the file name escaped"
 
+# --- B.7: an inventory is foreign input too ---
+printf '[prod%s]\nweb ansible_host=127.0.0.1 ansible_port=1\n' $'\033]0;t\007' >"$TMP/inv1.ini"
+printf '[prod]\nweb ansible_host=127.0.0.1 ansible_port=1 role=a%sb\n' $'\033[2J' >"$TMP/inv2.ini"
+for inv in inv1 inv2; do
+	ed --db "$DB" inventory "$TMP/$inv.ini"
+	exits 2 "inventory $inv: a name with a control character is refused"
+	like "$ERR" "$inv.ini:[12]: control character 0x1b in column [0-9]+" "  naming the file, line and column"
+	raw_free "inventory $inv"
+done
+
 # --- B.7: ingest refuses hostile names in a document ---
 ed --db "$DB" export prod --out "$TMP/stage.json"
 for f in env host role; do
