@@ -406,8 +406,90 @@ static bool is_word_byte(unsigned char c)
 	       c == '_' || c == '-' || c == '.';
 }
 
-static bool secret_word(const struct ed_secrets *sec, const char *w, size_t n)
+/*
+ * A quick "no" for most words of a kept text, before the globs: a glob of '*'
+ * and '?' can match a word only if its first literal run ("pass" of
+ * "*pass*") occurs in the word, case aside. The filter holds the first three
+ * bytes of every run of three or more as bits of a hashed trigram set, and
+ * runs of two as they are; a run of one, or one with a capital letter, turns
+ * it off (every word is then checked in full).
+ */
+#define FILTER_BITS 4096
+struct word_filter {
+	bool off;
+	uint64_t tri[FILTER_BITS / 64];
+	char two[8][2];
+	size_t ntwo;
+};
+
+static unsigned char lower_byte(unsigned char c)
 {
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+static size_t trigram(const unsigned char *t)
+{
+	return ((size_t)t[0] * 961 + (size_t)t[1] * 31 + t[2]) % FILTER_BITS;
+}
+
+static void filter_add(struct word_filter *f, const char *glob)
+{
+	while (*glob == '*' || *glob == '?')
+		glob++;
+	size_t n = strcspn(glob, "*?");
+	for (size_t i = 0; i < n && i < 3; i++)
+		if (glob[i] >= 'A' && glob[i] <= 'Z')
+			f->off = true;
+	if (n >= 3) {
+		size_t b = trigram((const unsigned char *)glob);
+		f->tri[b / 64] |= 1ULL << (b % 64);
+	} else if (n == 2 && f->ntwo < sizeof(f->two) / sizeof(f->two[0])) {
+		memcpy(f->two[f->ntwo++], glob, 2);
+	} else {
+		f->off = true;
+	}
+}
+
+static void filter_init(struct word_filter *f, const struct ed_secrets *sec)
+{
+	memset(f, 0, sizeof(*f));
+	const char *const *pats = sec && sec->patterns ? sec->patterns : ed_default_secret_patterns;
+	size_t npats = sec && sec->patterns ? sec->npatterns : ed_default_secret_npatterns;
+	f->off = sec && sec->all;
+	for (size_t i = 0; i < npats; i++)
+		if (pats[i])
+			filter_add(f, pats[i]);
+	for (size_t i = 0; i < sizeof(text_secret_words) / sizeof(text_secret_words[0]); i++)
+		filter_add(f, text_secret_words[i]);
+}
+
+/* False when no glob of the filter can match word w. */
+static bool filter_may(const struct word_filter *f, const char *w, size_t n)
+{
+	if (f->off)
+		return true;
+	unsigned char t[3] = {0, 0, 0};
+	for (size_t i = 0; i < n; i++) {
+		t[0] = t[1], t[1] = t[2], t[2] = lower_byte((unsigned char)w[i]);
+		if (i >= 1)
+			for (size_t k = 0; k < f->ntwo; k++)
+				if (t[1] == (unsigned char)f->two[k][0] &&
+				    t[2] == (unsigned char)f->two[k][1])
+					return true;
+		if (i >= 2) {
+			size_t b = trigram(t);
+			if (f->tri[b / 64] >> (b % 64) & 1)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool secret_word(const struct ed_secrets *sec, const struct word_filter *f,
+			const char *w, size_t n)
+{
+	if (!filter_may(f, w, n))
+		return false;
 	if (ed_secret_name_matches(sec, w, n))
 		return true;
 	for (size_t i = 0; i < sizeof(text_secret_words) / sizeof(text_secret_words[0]); i++)
@@ -442,6 +524,8 @@ static int redact_text(const struct ed_secrets *sec, struct ed_str text, bool co
 	bool cont = false;      /* the line before was masked... */
 	size_t cont_indent = 0; /* ...at this indent */
 	bool backslash = false; /* ...and ended in a backslash */
+	struct word_filter filter;
+	filter_init(&filter, sec);
 	*n = 0;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -467,7 +551,7 @@ static int redact_text(const struct ed_secrets *sec, struct ed_str text, bool co
 				const char *w = q;
 				while (q < stop && is_word_byte((unsigned char)*q))
 					q++;
-				if (secret_word(sec, w, (size_t)(q - w))) {
+				if (secret_word(sec, &filter, w, (size_t)(q - w))) {
 					const char *v = q;
 					while (v < stop && strchr(" \t=:", *v))
 						v++;

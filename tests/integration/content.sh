@@ -71,4 +71,29 @@ exits 0 "collect again"
 is "$(q "$DB" "SELECT count(*) FROM contents")" "$rows" "unchanged content is stored once"
 like "$ERR" " 0 files hashed" "  and the unchanged files are not read again"
 
+# A profile's own key globs mask free text too, whatever their shape: a capital
+# letter, two letters, a run inside a longer word.
+R2=$TMP/root2
+mkdir -p "$R2/etc"
+printf 'MyOpenSesameWord value1\nzq value2\nold_lockbox_x value3\nharmless zz value4\n' >"$R2/etc/custom.conf"
+cat >"$TMP/profile2.ini" <<'INI'
+[collect]
+path = /etc
+packages = none
+
+[secrets]
+keys = *OpenSesame* zq *lockbox*
+
+[content]
+keep = /etc/*.conf
+INI
+ed --db "$DB" collect --env c2 --host h --root "$R2" --profile "$TMP/profile2.ini"
+exits 0 "collect with a profile's own secret key globs"
+snap=$OUT
+kc=$(kept /etc/custom.conf)
+for v in value1 value2 value3; do
+	unlike "$kc" "$v" "  free text after a word a profile glob matches is masked ($v)"
+done
+contains "$kc" "harmless zz value4" "  a line with no such word is kept"
+
 done_testing
