@@ -58,7 +58,22 @@ static bool has_env(char **v, size_t n, const char *env)
 	return false;
 }
 
-/* What changed within env since the previous report (or since `since` seconds ago). */
+/* Are a and b the same snapshots (both sorted by role, then host)? */
+static bool same_snapshots(const struct ed_snapref *a, size_t na, const struct ed_snapref *b,
+			   size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].id != b[i].id)
+			return false;
+	return true;
+}
+
+/*
+ * What changed within env since the previous report, or since `since`
+ * seconds ago (from the first snapshot in that window when none is older).
+ */
 static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const char *env,
 				long long since, const struct ed_report_ops *report,
 				const struct ed_render_opts *ropts, struct ed_err *err)
@@ -82,7 +97,12 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 		goto out;
 	heading(out, md, "%s: what changed since %s", env, basis);
 	if (nold == 0) {
-		ed_term_printf(out, "no earlier complete snapshot of %s to compare with\n", env);
+		ed_term_printf(out, "no complete snapshot of %s to compare with\n", env);
+		goto out;
+	}
+	if (same_snapshots(old, nold, cur, ncur)) {
+		ed_term_printf(out, "one complete snapshot of %s since then: nothing to compare\n",
+			       env);
 		goto out;
 	}
 	rc = ed_diff_sides(st, old, nold, cur, ncur, NULL, &d, err);

@@ -152,7 +152,7 @@ struct merge {
 	struct ed_store *st;
 	struct ed_drift *d;
 	struct ed_store_cols *detail; /* the other columns of one item, on the store's connection */
-	const struct ed_policy *policy; /* asked about equal pairs, or NULL */
+	const struct ed_policy *policy; /* asked about equal pairs, or NULL: none asked */
 	bool plain;           /* the policy may demand that items that are not secret differ */
 	struct pend *pend;    /* entries whose sides the feeds are reading */
 	size_t npend, cappend;
@@ -677,12 +677,29 @@ static size_t role_span(const struct ed_snapref *v, size_t n, size_t from)
 	return to;
 }
 
+/*
+ * Must-differ stops staging from holding production's secrets: it means
+ * something only between two environments. Between snapshots of one
+ * environment (a host's own history, an environment against itself) an equal
+ * secret is the expected case.
+ */
+static bool across_environments(const struct ed_snapref *refs, size_t nrefs,
+				const struct ed_snapref *cands, size_t ncands)
+{
+	for (size_t i = 0; i < nrefs; i++)
+		for (size_t j = 0; j < ncands; j++)
+			if (strcmp(refs[i].env, cands[j].env) == 0)
+				return false;
+	return true;
+}
+
 enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, size_t nrefs,
 			   const struct ed_snapref *cands, size_t ncands,
 			   const struct ed_policy *policy, struct ed_drift *out, struct ed_err *err)
 {
-	struct merge m = {.st = st, .d = out, .policy = policy,
-			  .plain = ed_policy_must_differ_plain(policy)};
+	bool across = across_environments(refs, nrefs, cands, ncands);
+	struct merge m = {.st = st, .d = out, .policy = across ? policy : NULL,
+			  .plain = across && ed_policy_must_differ_plain(policy)};
 	enum ed_code rc = ED_OK;
 
 	memset(out, 0, sizeof(*out));

@@ -1370,9 +1370,11 @@ enum ed_code ed_store_snapshots_before(struct ed_store *st, const char *env, con
 {
 	return query_snaprefs(st,
 			      "SELECT " SNAPREF_COLS " FROM snapshots AS s "
-			      "WHERE s.env = ?1 AND s.status = 'complete' AND s.id = "
+			      "WHERE s.env = ?1 AND s.status = 'complete' AND s.id = coalesce("
 			      "(SELECT max(t.id) FROM snapshots AS t WHERE t.env = s.env "
-			      "AND t.host = s.host AND t.status = 'complete' AND t.finished_at <= ?2) "
+			      "AND t.host = s.host AND t.status = 'complete' AND t.finished_at <= ?2), "
+			      "(SELECT min(t.id) FROM snapshots AS t WHERE t.env = s.env "
+			      "AND t.host = s.host AND t.status = 'complete' AND t.finished_at > ?2)) "
 			      "ORDER BY role, host",
 			      env, before, out, n, err);
 }

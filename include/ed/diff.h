@@ -139,8 +139,10 @@ struct ed_policy; /* ed/policy.h */
 /*
  * policy (may be NULL) is asked, for every pair of items that compare equal,
  * whether they must differ (ed_policy_must_differ()); an equal pair that
- * must differ becomes an ED_CHANGED entry without fields. Judging the drift
- * (severity, expected differences) is ed_policy_apply()'s, afterwards.
+ * must differ becomes an ED_CHANGED entry without fields, but only between
+ * two environments: snapshots of one environment (a host's history) share
+ * their secrets by design. Judging the drift (severity, expected differences)
+ * is ed_policy_apply()'s, afterwards.
  */
 enum ed_code ed_diff_snapshots(struct ed_store *st, const struct ed_snapref *ref,
 			       const struct ed_snapref *cand, const struct ed_policy *policy,

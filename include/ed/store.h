@@ -146,7 +146,11 @@ enum ed_code ed_store_resolve(struct ed_store *st, const char *spec, struct ed_s
 enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct ed_snapref **out,
 				  size_t *n, struct ed_err *err);
 
-/* Each host's latest complete snapshot of env finished at or before the time before. */
+/*
+ * The start of a history window: each host's latest complete snapshot of env
+ * finished at or before the time before, or, for a host with none that old,
+ * its first complete snapshot after it.
+ */
 enum ed_code ed_store_snapshots_before(struct ed_store *st, const char *env, const char *before,
 				       struct ed_snapref **out, size_t *n, struct ed_err *err);
 

@@ -21,7 +21,7 @@ exits 0 "report exits 0 even with drift"
 r1=$(cat "$TMP/r1.txt")
 contains "$r1" "== staging against production: current drift ==" "the current drift of the default pair"
 contains "$r1" "dpkg:tool:amd64  version 1.0 -> 0.9 (behind)" "  judged by the default policy (behind)"
-contains "$r1" "no earlier complete snapshot of staging" "no history yet: said so"
+contains "$r1" "one complete snapshot of staging since then: nothing to compare" "no history yet: said so"
 like "$r1" "$(date -u +%Y-%m-%d) +1 +0 +0 +1 +0" "the trend has today's counts"
 is "$(q "$DB" "SELECT count(*) FROM runs_v WHERE command = 'report'")" "1" "the run is recorded"
 
