@@ -127,6 +127,12 @@ static const char *const default_secret_files[] = {
 	"/etc/ssh/ssh_host_*_key", "/etc/ssl/private/*",
 	NULL,
 };
+/* Backups that editors, shadow tools and package managers leave beside a file. */
+static const char *const default_excludes[] = {
+	"*-", "*~", "*.dpkg-old", "*.dpkg-dist", "*.dpkg-new", "*.dpkg-bak", "*.ucf-*",
+	"*.rpmsave", "*.rpmnew", "*.apk-new",
+	NULL,
+};
 static const char *const default_keep[] = {
 	"/etc/*.conf", "/etc/*.cfg", "/etc/*.ini", "/etc/*.json", "/etc/*.yaml", "/etc/*.yml",
 	"/etc/*.toml", "/etc/*.properties",
@@ -152,7 +158,8 @@ static int add_all(struct ed_strlist *l, const char *const *v)
 enum ed_code ed_profile_default(struct ed_profile *p, struct ed_err *err)
 {
 	struct ed_profile tmp = {0};
-	if (add_all(&tmp.paths, default_paths) || add_all(&tmp.packages, default_packages) ||
+	if (add_all(&tmp.paths, default_paths) || add_all(&tmp.excludes, default_excludes) ||
+	    add_all(&tmp.packages, default_packages) ||
 	    add_all(&tmp.secret_keys, default_secret_keys) ||
 	    add_all(&tmp.secret_files, default_secret_files) ||
 	    add_all(&tmp.keep_content, default_keep) || add_all(&tmp.sysctl, default_sysctl)) {

@@ -43,4 +43,28 @@ history=$(printf '%s\n' "$OUT" | sed -n '/^== staging: what changed/,/^== /p')
 contains "$history" "no drift" "report: staging's two snapshots in the window are compared: no drift"
 unlike "$history" "same secret" "  its own history holds no must-differ line"
 
+# --- 4. tool backups are not collected by default ---
+B=$TMP/backups
+mkdir -p "$B/etc/ssh"
+for f in passwd group shadow gshadow; do
+	printf 'root:x:0:0\n' >"$B/etc/$f"
+	printf 'root:x:0:0\n' >"$B/etc/$f-"
+done
+printf 'a\n' >"$B/etc/app.conf~"
+printf 'Port 22\n' >"$B/etc/ssh/sshd_config"
+printf 'Port 2222\n' >"$B/etc/ssh/sshd_config.ucf-dist"
+printf 'x\n' >"$B/etc/ssh/sshd_config.dpkg-old"
+printf 'x\n' >"$B/etc/app-1.conf"
+DB2=$TMP/backups.db
+init_store "$DB2"
+ed --db "$DB2" collect --env production --root "$B" --packages none
+exits 0 "collect a tree with tool backups"
+is "$(q "$DB2" "select group_concat(key, ' ') from (select key from items_v where kind = 'file' and key like '/etc/%' order by key)")" \
+	"/etc/app-1.conf /etc/group /etc/gshadow /etc/passwd /etc/shadow /etc/ssh /etc/ssh/sshd_config" \
+	"  passwd-, *~, *.ucf-dist, *.dpkg-old are left out; app-1.conf is not a backup"
+printf '[collect]\nexclude =\n' >"$TMP/all.ini"
+ed --db "$DB2" collect --env production --root "$B" --packages none --profile "$TMP/all.ini"
+exits 0 "a profile's empty exclude collects them"
+is "$(q "$DB2" "select count(*) from items_v where snapshot_id = $OUT and kind = 'file' and key like '/etc/passwd-'")" "1" "  /etc/passwd- among them"
+
 done_testing

@@ -158,7 +158,10 @@ static void test_default(void)
 	is_int(ed_profile_default(&p, &err), ED_OK, "default: builds");
 	is_str(joined(&p.paths), "/etc", "default: paths");
 	is_str(joined(&p.packages), "auto", "default: packages");
-	is_int(p.excludes.n, 0, "default: no excludes");
+	is_str(joined(&p.excludes),
+	       "*- *~ *.dpkg-old *.dpkg-dist *.dpkg-new *.dpkg-bak *.ucf-* *.rpmsave *.rpmnew "
+	       "*.apk-new",
+	       "default: tool backups excluded");
 	is_int(p.schemas.n, 0, "default: no schemas");
 	is_str(joined(&p.secret_keys),
 	       "*password* *secret* *token* *key* *passwd* *credential* *private* "
@@ -690,7 +693,11 @@ static void test_predicates(void)
 	ok(!ed_profile_keep(&p, "/etc/nginx/tls/site.key"), "keep: never a secret file");
 	ok(!ed_profile_keep(&p, "/etc/app/secret.conf"), "keep: never a secret-named file");
 
-	ok(!ed_profile_excluded(&p, "/etc/hosts"), "default excludes nothing");
+	ok(!ed_profile_excluded(&p, "/etc/hosts"), "default: /etc/hosts collected");
+	ok(ed_profile_excluded(&p, "/etc/passwd-"), "default: /etc/passwd- left out");
+	ok(ed_profile_excluded(&p, "/etc/ssh/sshd_config.ucf-dist"), "default: a ucf backup left out");
+	ok(ed_profile_excluded(&p, "/etc/app.conf~"), "default: an editor backup left out");
+	ok(!ed_profile_excluded(&p, "/etc/app-1/x.conf"), "default: a '-' inside a name is no backup");
 	is_int(parse_on(&p, "[collect]\nexclude = *.swp /etc/ssl/certs/* .git\n", &err), ED_OK,
 	       "excludes parse");
 	ok(ed_profile_excluded(&p, "/etc/nginx/.nginx.conf.swp"), "exclude: base name glob");
