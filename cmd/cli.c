@@ -7,11 +7,25 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "ed/atomic.h"
+#include "ed/store.h"
 
 int ed_cli_fail(const struct ed_err *err)
 {
 	ed_err_print(err);
 	return ED_EXIT_ERROR;
+}
+
+enum ed_code ed_cli_open_out(const struct ed_cli *cli, const char *path, struct ed_atomic **out,
+			     struct ed_err *err)
+{
+	mode_t mode;
+	gid_t gid;
+	ed_store_output_mode(cli->db, &mode, &gid);
+	enum ed_code rc = ed_atomic_open(path, mode, out, err);
+	if (!rc)
+		ed_atomic_group(*out, gid);
+	return rc;
 }
 
 enum ed_code ed_cli_flush_stdout(struct ed_err *err)

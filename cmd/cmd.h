@@ -42,6 +42,14 @@ int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli);
 
 /* Prints the error and returns ED_EXIT_ERROR. */
 int ed_cli_fail(const struct ed_err *err);
+struct ed_atomic;
+/*
+ * Opens a report's --out file (ed_atomic_open()) with the store's privacy:
+ * 0600, or 0640 and the store's group when the store is group-readable
+ * (init --group).
+ */
+enum ed_code ed_cli_open_out(const struct ed_cli *cli, const char *path, struct ed_atomic **out,
+			     struct ed_err *err);
 /* Flushes stdout: ED_OK, or ED_IO "cannot write to standard output" (a full disk, a closed pipe). */
 enum ed_code ed_cli_flush_stdout(struct ed_err *err);
 /* Prints "envdrift CMD: MSG" and a hint to --help (cmd NULL: "envdrift: MSG"); returns ED_EXIT_ERROR. */

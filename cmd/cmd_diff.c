@@ -75,16 +75,16 @@ static enum ed_code compare(struct ed_store *st, const char *ref, const char *ca
  * Renders d in format to out_path (ed_atomic_open: a temporary file renamed
  * into place, so a reader never sees half a report) or to stdout.
  */
-static enum ed_code write_report(const struct ed_report_ops *report, const struct ed_drift *d,
-				 const struct ed_render_opts *ropts, const char *out_path,
-				 struct ed_err *err)
+static enum ed_code write_report(const struct ed_cli *cli, const struct ed_report_ops *report,
+				 const struct ed_drift *d, const struct ed_render_opts *ropts,
+				 const char *out_path, struct ed_err *err)
 {
 	if (!out_path) {
 		enum ed_code rc = report->render(stdout, d, ropts, err);
 		return rc ? rc : ed_cli_flush_stdout(err);
 	}
 	struct ed_atomic *a = NULL;
-	enum ed_code rc = ed_atomic_open(out_path, 0666, &a, err);
+	enum ed_code rc = ed_cli_open_out(cli, out_path, &a, err);
 	if (rc)
 		return rc;
 	struct ed_render_opts o = *ropts;
@@ -141,7 +141,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 	}
 	d.policy = policy_path ? policy_path : "built-in default";
 	if ((report->kept_content && ed_drift_attach_kept(st, &d, show_ignored, &err)) ||
-	    write_report(report, &d, &ropts, out_path, &err))
+	    write_report(cli, report, &d, &ropts, out_path, &err))
 		status = ed_cli_fail(&err);
 	else
 		status = d.n > d.ignored ? ED_EXIT_DIFF : ED_EXIT_OK;
@@ -254,7 +254,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	if (report) {
 		struct ed_render_opts ropts = {.color = !out_path && ed_cli_color(stdout)};
 		if ((report->kept_content && ed_drift_attach_kept(st, &d, false, &err)) ||
-		    write_report(report, &d, &ropts, out_path, &err)) {
+		    write_report(cli, report, &d, &ropts, out_path, &err)) {
 			ed_err_print(&err);
 			goto out;
 		}

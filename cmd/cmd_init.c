@@ -6,16 +6,24 @@
 
 static const struct ed_cmd_help help = {
 	.name = "init",
-	.usage = "init",
+	.usage = "init [--group NAME]",
 	.intro = "Creates the store at PATH (default $ENVDRIFT_DB, else ./envdrift.db), or "
-		 "migrates an older store to this version of envdrift. Also creates PATH.key "
-		 "(mode 0600), the per-store key that fingerprints secrets: keep it with the "
-		 "store and never share it. Running init again is harmless.",
+		 "migrates an older store to this version of envdrift. The store is private "
+		 "(mode 0600, as its -wal and -shm and the reports written from it with --out) "
+		 "unless --group shares it. Also creates PATH.key (mode 0600), the per-store key "
+		 "that fingerprints secrets: keep it with the store and never share it. Running "
+		 "init again is harmless.",
 };
 
 int ed_cmd_init(int argc, char **argv, struct ed_cli *cli)
 {
-	static const struct ed_opt opts[] = {ED_OPT_END_()};
+	const char *group = NULL;
+	const struct ed_opt opts[] = {
+		ED_OPT_STRING_(0, "group", "NAME",
+			       &group, "let group NAME read the store: mode 0640, and reports written "
+				       "from it with --out too (the key stays 0600)"),
+		ED_OPT_END_(),
+	};
 	int status = ed_opt_status(ed_opt_parse(&help, opts, argc, argv, cli, NULL));
 	if (status >= 0)
 		return status;
@@ -25,7 +33,8 @@ int ed_cmd_init(int argc, char **argv, struct ed_cli *cli)
 	uint8_t key[ED_KEY_LEN];
 	int from = 0;
 	if (ed_store_open(cli->db, ED_STORE_CREATE, &from, &st, &err) ||
-	    ed_store_key(cli->db, true, key, &err)) {
+	    ed_store_key(cli->db, true, key, &err) ||
+	    (group && ed_store_share(cli->db, group, &err))) {
 		ed_store_close(st);
 		return ed_cli_fail(&err);
 	}

@@ -275,7 +275,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 	if (ed_policy_load(policy_path, &pol, &err) ||
 	    ed_store_open(cli->db, ED_STORE_WRITE, NULL, &st, &err))
 		goto fail;
-	if (out_path && ed_atomic_open(out_path, 0666, &out, &err))
+	if (out_path && ed_cli_open_out(cli, out_path, &out, &err))
 		goto fail;
 	if (write_report(out ? ed_atomic_file(out) : stdout, md, st, pairs, npairs, since, &pol,
 			 policy_path ? policy_path : "built-in default", report, &err))

@@ -19,6 +19,7 @@ struct ed_atomic {
 	char *path; /* the target; NULL for standard output */
 	char *tmp;  /* the temporary file renamed to path at commit; NULL when written directly */
 	mode_t mode; /* the target's mode, before the umask */
+	gid_t gid;   /* its group, or (gid_t)-1 */
 };
 
 FILE *ed_atomic_file(struct ed_atomic *a)
@@ -66,6 +67,7 @@ enum ed_code ed_atomic_open(const char *path, mode_t mode, struct ed_atomic **ou
 	if (!a)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	a->mode = mode;
+	a->gid = (gid_t)-1;
 	if (!path || strcmp(path, "-") == 0) {
 		a->f = stdout;
 		*out = a;
@@ -113,6 +115,11 @@ fail:
 	return rc;
 }
 
+void ed_atomic_group(struct ed_atomic *a, gid_t gid)
+{
+	a->gid = gid;
+}
+
 /* The process's umask, read without changing it (umask(2) would, for every thread). */
 static mode_t current_umask(void)
 {
@@ -155,6 +162,9 @@ enum ed_code ed_atomic_commit(struct ed_atomic *a, struct ed_err *err)
 	}
 	if (a->f == stdout)
 		goto out;
+	/* Another group is a wish: a user not in it keeps the file to himself (0600 still). */
+	if (a->tmp && a->gid != (gid_t)-1 && fchown(fileno(a->f), (uid_t)-1, a->gid) != 0)
+		a->mode &= 0700;
 	if (a->tmp && (fchmod(fileno(a->f), a->mode & ~current_umask()) != 0 ||
 		       fsync(fileno(a->f)) != 0)) {
 		rc = write_err(a, err);

@@ -322,7 +322,8 @@ enum ed_code ed_snapdoc_begin(const char *path, const struct ed_snapdoc_meta *me
 		rc = ed_err_set(err, ED_IO, "cannot create a temporary file: %s", strerror(errno));
 		goto fail;
 	}
-	if ((rc = ed_atomic_open(path, 0644, &w->out, err)))
+	/* A document holds what a store holds: private. */
+	if ((rc = ed_atomic_open(path, 0600, &w->out, err)))
 		goto fail;
 
 	/* The head: every field but the arrays and finished_at, then the items. */

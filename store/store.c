@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +381,38 @@ static enum ed_code migrate(struct ed_store *st, int from, struct ed_err *err)
 	return ED_OK;
 }
 
+enum ed_code ed_store_share(const char *path, const char *group, struct ed_err *err)
+{
+	struct group gr, *g = NULL;
+	char buf[4096];
+	if (getgrnam_r(group, &gr, buf, sizeof(buf), &g) != 0 || !g)
+		return ed_err_set(err, ED_USAGE, "--group %s: no such group", group);
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char p[PATH_MAX];
+		if (snprintf(p, sizeof(p), "%s%s", path, suffixes[i]) >= (int)sizeof(p))
+			return ed_err_set(err, ED_USAGE, "store %s: path too long", path);
+		if (chown(p, (uid_t)-1, g->gr_gid) != 0 || chmod(p, 0640) != 0) {
+			if (i > 0 && errno == ENOENT)
+				continue;
+			return ed_err_set(err, ED_IO, "store %s: cannot give group %s read access: %s",
+					  p, group, strerror(errno));
+		}
+	}
+	return ED_OK;
+}
+
+void ed_store_output_mode(const char *path, mode_t *mode, gid_t *gid)
+{
+	struct stat sb;
+	*mode = 0600;
+	*gid = (gid_t)-1;
+	if (path && stat(path, &sb) == 0 && (sb.st_mode & S_IRGRP)) {
+		*mode = 0640;
+		*gid = sb.st_gid;
+	}
+}
+
 enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migrated_from,
 			   struct ed_store **out, struct ed_err *err)
 {
@@ -392,6 +426,16 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 			return ed_err_set(err, errno == ENOENT ? ED_NOTFOUND : ED_IO,
 					  "store %s: %s%s", path, strerror(errno),
 					  errno == ENOENT ? " (create it with 'envdrift init')" : "");
+		/*
+		 * A new store is private, as AIDE's database is: SQLite would
+		 * make it 0644, and its -wal and -shm take its mode.
+		 */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return ed_err_set(err, ED_IO, "store %s: cannot create: %s", path,
+					  strerror(errno));
+		if (fd >= 0)
+			close(fd);
 	} else if (!S_ISREG(sb.st_mode)) {
 		return ed_err_set(err, ED_STORE, "store %s: not a regular file", path);
 	}

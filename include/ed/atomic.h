@@ -34,6 +34,9 @@ struct ed_atomic;
 enum ed_code ed_atomic_open(const char *path, mode_t mode, struct ed_atomic **out,
 			    struct ed_err *err);
 
+/* The group the file gets when committed, when the writer may give it; (gid_t)-1: its own. */
+void ed_atomic_group(struct ed_atomic *a, gid_t gid);
+
 /* The stream to write to, owned by a; valid until commit or abort. */
 FILE *ed_atomic_file(struct ed_atomic *a);
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ed/err.h"
 #include "ed/hash.h"
@@ -33,6 +34,20 @@ enum ed_store_mode {
 	ED_STORE_WRITE,  /* existing store, must be at the current schema version */
 	ED_STORE_CREATE, /* create if missing and migrate (envdrift init) */
 };
+
+/*
+ * Gives group read access to the store (and its -wal and -shm when they
+ * exist): that group, mode 0640. A new store is created 0600. The key file
+ * stays 0600: readers of the store need no key.
+ */
+enum ed_code ed_store_share(const char *path, const char *group, struct ed_err *err);
+
+/*
+ * The mode and group of a file written from the store at path (a report):
+ * 0640 and the store's group when the store is group-readable, else 0600 and
+ * (gid_t)-1 (the writer's own).
+ */
+void ed_store_output_mode(const char *path, mode_t *mode, gid_t *gid);
 
 /*
  * Opens the store at path. A missing file (unless CREATE), a file that is not

@@ -67,4 +67,37 @@ ed --db "$DB2" collect --env production --root "$B" --packages none --profile "$
 exits 0 "a profile's empty exclude collects them"
 is "$(q "$DB2" "select count(*) from items_v where snapshot_id = $OUT and kind = 'file' and key like '/etc/passwd-'")" "1" "  /etc/passwd- among them"
 
+# --- 8. files on disk: the store and what is written from it are private ---
+P=$TMP/perm
+mkdir -p "$P"
+mode() { stat -c %a "$1"; }
+(
+	umask 022
+	"$ENVDRIFT" --db "$P/s.db" init 2>/dev/null
+	"$ENVDRIFT" --db "$P/s.db" collect --env production --root "$R" --packages none >/dev/null 2>&1
+	"$ENVDRIFT" --db "$P/s.db" diff @1 @1 --out "$P/r.txt" >/dev/null 2>&1
+	"$ENVDRIFT" --db "$P/s.db" report --pair production:production --out "$P/report.txt" >/dev/null 2>&1
+	"$ENVDRIFT" --db "$P/s.db" export @1 --out "$P/doc.json" >/dev/null 2>&1
+	"$ENVDRIFT" collect --env production --root "$R" --packages none --out "$P/c.json" --key "$P/s.db.key" >/dev/null 2>&1
+	sqlite3 "$P/s.db" 'PRAGMA journal_mode' >/dev/null
+)
+for f in s.db s.db.key r.txt report.txt doc.json c.json; do
+	is "$(mode "$P/$f")" "600" "umask 022: $f is 0600"
+done
+for f in s.db-wal s.db-shm; do
+	[ -e "$P/$f" ] && is "$(mode "$P/$f")" "600" "umask 022: $f is 0600"
+done
+grp=$(id -gn)
+ed --db "$P/g.db" init --group "$grp"
+exits 0 "init --group $grp"
+is "$(stat -c '%a %G' "$P/g.db")" "640 $grp" "  the store is 0640, group $grp"
+is "$(mode "$P/g.db.key")" "600" "  its key stays 0600"
+ed --db "$P/g.db" collect --env production --root "$R" --packages none
+ed --db "$P/g.db" diff @1 @1 --out "$P/g.txt"
+exits 0 "a report written from the shared store"
+is "$(stat -c '%a %G' "$P/g.txt")" "640 $grp" "  is 0640, group $grp"
+ed --db "$P/n.db" init --group no-such-group-here
+exits 2 "init --group with an unknown group fails"
+contains "$ERR" "--group no-such-group-here: no such group" "  naming it"
+
 done_testing
