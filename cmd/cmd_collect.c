@@ -33,6 +33,7 @@ struct args {
 	struct ed_opt_list paths, schemas;
 	bool full;
 	bool accept_package_loss;
+	bool strict;
 	int threads;              /* -1: the profile's */
 	struct ed_ssh_opts sopts; /* --known-hosts and the other SSH options */
 	struct ed_ssh_dest dest;  /* --ssh, parsed */
@@ -40,18 +41,23 @@ struct args {
 
 /*
  * A sink in front of the store's that clears the progress line before a
- * warning is printed, so warnings never end up glued to it.
+ * warning is printed, so warnings never end up glued to it, and counts the
+ * items that carry an error (a file that could not be read).
  */
 struct progress_sink {
 	struct ed_sink sink;
 	struct ed_sink *next;
 	bool tty;
+	int64_t errors;
+	char first_error[200]; /* the first of them */
 };
 
 static enum ed_code progress_emit(struct ed_sink *sink, const struct ed_item *it,
 				  struct ed_err *err)
 {
 	struct progress_sink *ps = sink->ctx;
+	if (it->error && !ps->errors++)
+		snprintf(ps->first_error, sizeof(ps->first_error), "%s", it->error);
 	return ps->next->emit(ps->next, it, err);
 }
 
@@ -144,6 +150,10 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			     "store the packages read even when they are fewer than half of the "
 			     "previous snapshot's, with warnings (without it, that fails the "
 			     "collection: a package database or tool that printed junk)"),
+		ED_OPT_FLAG_(0, "strict", &a->strict,
+			     "fail the collection (exit 2, nothing stored) when any item could not "
+			     "be read, such as a file the user may not read; without it such items "
+			     "are stored with their error, and the closing line counts them"),
 		ED_OPT_FLAG_(0, "full", &a->full,
 			     "read and hash every file, even those unchanged (same device, inode, "
 			     "size, mtime and ctime) since the host's previous snapshot, whose "
@@ -430,7 +440,21 @@ static enum ed_code run(const struct args *a, struct collection *c, struct ed_er
 	 */
 	if (a->ssh && ed_source_ssh_check(c->src, err))
 		return err->code;
+	if (a->strict && c->ps.errors)
+		return ed_err_set(err, ED_IO,
+				  "--strict: %lld item%s could not be read (the first: %s)",
+				  (long long)c->ps.errors, c->ps.errors == 1 ? "" : "s",
+				  c->ps.first_error);
 	return ED_OK;
+}
+
+/* " (16 with an error)", or "". */
+static const char *with_errors(const struct collection *c, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (c->ps.errors)
+		snprintf(buf, cap, " (%lld with an error)", (long long)c->ps.errors);
+	return buf;
 }
 
 /* Renames the document into place; its id on stdout, a closing line on stderr. */
@@ -448,11 +472,12 @@ static enum ed_code commit_doc(const struct args *a, struct collection *c, struc
 		printf("%s\n", docid);
 	if (ed_cli_flush_stdout(err))
 		return err->code;
+	char errs[48];
 	ed_term_printf(stderr,
-		"envdrift: wrote snapshot document %s of %s/%s to %s: %lld items, %lld "
+		"envdrift: wrote snapshot document %s of %s/%s to %s: %lld items%s, %lld "
 		"warnings; %lld files hashed (%.1f MiB)\n",
 		docid, a->env, c->host, to_stdout ? "standard output" : a->out, (long long)items,
-		(long long)warnings, (long long)c->stats.hashed, (double)c->stats.bytes / (1 << 20));
+		with_errors(c, errs, sizeof(errs)), (long long)warnings, (long long)c->stats.hashed, (double)c->stats.bytes / (1 << 20));
 	return ED_OK;
 }
 
@@ -474,10 +499,12 @@ static enum ed_code commit_store(const struct args *a, struct collection *c, str
 			 (long long)info.base, (long long)info.rows);
 	else
 		snprintf(stored, sizeof(stored), "%lld rows written", (long long)info.rows);
+	char errs[48];
 	ed_term_printf(stderr,
-		"envdrift: stored snapshot @%lld of %s/%s: %lld items, %lld warnings; "
+		"envdrift: stored snapshot @%lld of %s/%s: %lld items%s, %lld warnings; "
 		"%lld files hashed (%.1f MiB), %lld unchanged%s; %s in %.2f s\n",
-		(long long)id, a->env, c->host, (long long)info.items, (long long)info.warnings,
+		(long long)id, a->env, c->host, (long long)info.items,
+		with_errors(c, errs, sizeof(errs)), (long long)info.warnings,
 		(long long)c->stats.hashed, (double)c->stats.bytes / (1 << 20),
 		(long long)c->stats.reused,
 		c->prev_id ? "" : a->full ? " (--full)" : " (no previous snapshot)", stored,

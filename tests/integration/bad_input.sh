@@ -220,6 +220,11 @@ else
 		"1" "  the readable file next to it was collected normally"
 	like "$(q "$NB/store/s.db" "select group_concat(message, '|') from warnings where snapshot_id=${NID:-0}")" \
 		'locked\.conf' "  the warning is kept with the snapshot"
+	contains "$ERR" "items (2 with an error)" "  the closing line counts the items with an error"
+	run "${AS[@]}" "$ENVDRIFT" --db "$NB/store/s.db" collect --env e --host h --root "$NB/root" --path /etc --strict
+	exits 2 "--strict: the same collection fails"
+	like "$ERR" "--strict: 2 items could not be read \(the first: /etc/app/locked" "  saying how many and the first"
+	is "$(q "$NB/store/s.db" "select count(*) from snapshots where status = 'complete'")" "1" "  and nothing is stored"
 	# An unreadable file on one side is drift, not a silent match.
 	chmod 644 "$NB/root/etc/app/locked.conf"
 	run "${AS[@]}" "$ENVDRIFT" --db "$NB/store/s.db" collect --env f --host h --root "$NB/root" --path /etc
