@@ -561,6 +561,24 @@ static bool item_prefix(struct parse *ps, const char *s)
 static bool item_package(struct parse *ps, const char *s)
 {
 	char known[ED_COLLECTOR_NAMES_MAX];
+	/* "dpkg,rpm" as the command line writes it, or "dpkg rpm". */
+	const char *comma = strchr(s, ',');
+	if (comma) {
+		char part[64];
+		for (const char *p = s;; p = comma + 1) {
+			comma = strchr(p, ',');
+			size_t n = comma ? (size_t)(comma - p) : strlen(p);
+			if (n == 0 || n >= sizeof(part))
+				return fail(ps, ED_PARSE, "'packages': '%s' is not a list of package "
+					    "managers (write dpkg,rpm or dpkg rpm)", s);
+			memcpy(part, p, n);
+			part[n] = '\0';
+			if (!item_package(ps, part))
+				return false;
+			if (!comma)
+				return true;
+		}
+	}
 	if (strcmp(s, "auto") && strcmp(s, "none") &&
 	    !ed_collector_find(ED_COLLECTOR_PACKAGES, s, strlen(s)))
 		return fail(ps, ED_PARSE, "'packages': unknown package manager '%s' (auto, none, %s)",

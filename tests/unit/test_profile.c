@@ -375,7 +375,11 @@ static void test_semantics(void)
 	ok(p.max_file_size == 1ULL << 40, "1t = 1 TiB, the limit itself");
 	is_int(parse_on(&p, "[limits]\nmax_file_size = 0\n", &err), ED_OK, "max_file_size 0");
 	ok(p.max_file_size == 0, "0: no limit");
+	is_int(parse_on(&p, "[collect]\npackages = dpkg,rpm pypi\n", &err), ED_OK, "packages with commas");
+	is_str(joined(&p.packages), "dpkg rpm pypi", "  dpkg,rpm is dpkg and rpm, as on the command line");
 	struct ed_err bad = {0};
+	is_int(parse_on(&p, "[collect]\npackages = dpkg,,rpm\n", &bad), ED_PARSE, "an empty name between commas is refused");
+	is_int(parse_on(&p, "[collect]\npackages = dpkg,nope\n", &bad), ED_PARSE, "an unknown name after a comma is refused");
 	is_int(parse_on(&p, "[limits]\nmax_file_size = 2T\n", &bad), ED_PARSE, "2T is refused");
 	is_int(parse_on(&p, "[limits]\nmax_file_size = 5X\n", &bad), ED_PARSE, "an unknown unit is refused");
 	is_int(parse_on(&p, "[collect]\nmax_rate = 1T\n", &bad), ED_PARSE, "max_rate takes no T");
