@@ -225,9 +225,10 @@ out:
 
 struct fact {
 	char *key;
-	char *value; /* NULL for an error item */
+	char *value; /* NULL for an error item or an unknown fact */
 	size_t len;
 	char *error;
+	bool unknown; /* could not be observed here (no /proc under --root) */
 };
 
 struct facts {
@@ -383,6 +384,16 @@ out:
 }
 
 /* Adds key -> the trimmed content of path, when path exists. */
+/* A fact this collection cannot observe: recorded as unknown, which is not drift. */
+static enum ed_code add_unknown(struct facts *f, const char *prefix, const char *name,
+				struct ed_err *err)
+{
+	enum ed_code rc = add_fact(f, prefix, name, NULL, 0, NULL, err);
+	if (!rc)
+		f->v[f->n - 1].unknown = true;
+	return rc;
+}
+
 static enum ed_code file_fact(struct ed_source *src, struct ed_sink *sink, const char *path,
 			      const char *key, bool first_line, bool *found, struct facts *f,
 			      struct ed_err *err)
@@ -435,6 +446,8 @@ static enum ed_code kernel_facts(struct ed_source *src, struct ed_sink *sink, st
 		return rc;
 	if (!found && k == ROOT_SLASH && uname(&u) == 0)
 		rc = add_fact(f, "kernel/release", "", u.release, strlen(u.release), NULL, err);
+	else if (!found && k == ROOT_OTHER)
+		rc = add_unknown(f, "kernel/release", "", err); /* an image: no running kernel */
 	if (rc)
 		return rc;
 
@@ -444,8 +457,10 @@ static enum ed_code kernel_facts(struct ed_source *src, struct ed_sink *sink, st
 		ed_sink_warn(sink, "arch: uname failed");
 		return ED_OK;
 	}
-	if (k == ROOT_OTHER)
-		return file_fact(src, sink, "/proc/sys/kernel/arch", "arch", true, &found, f, err);
+	if (k == ROOT_OTHER) {
+		rc = file_fact(src, sink, "/proc/sys/kernel/arch", "arch", true, &found, f, err);
+		return rc || found ? rc : add_unknown(f, "arch", "", err);
+	}
 
 	static const char *const argv[] = {"uname", "-m", NULL};
 	struct ed_buf out = ED_BUF_INIT;
@@ -535,8 +550,21 @@ static enum ed_code sysctl_facts(struct ed_source *src, const struct ed_strlist 
 	if (prc == ED_NOMEM)
 		return ed_err_set(err, ED_NOMEM, "/proc/sys: out of memory");
 	/* No /proc/sys at all: an image on disk, which has no running kernel. */
-	if (prc == ED_NOTFOUND)
-		return ED_OK;
+	if (prc == ED_NOTFOUND) {
+		for (size_t i = 0; i < keys->n && !rc; i++) {
+			ed_buf_reset(&canon);
+			enum ed_code krc = ed_profile_sysctl_key(keys->v[i], &canon, NULL, &e);
+			if (krc == ED_NOMEM)
+				rc = ed_err_set(err, ED_NOMEM, "%s", e.msg);
+			else if (!krc && !ed_strlist_has(&seen, canon.p)) {
+				if (ed_strlist_add(&seen, canon.p))
+					rc = ed_err_set(err, ED_NOMEM, "out of memory");
+				else
+					rc = add_unknown(f, "sysctl/", canon.p, err);
+			}
+		}
+		goto out;
+	}
 	if (prc || st.type != ED_FT_DIR) {
 		ed_sink_warn(sink, "/proc/sys: %s; %zu sysctl key%s not recorded",
 			     prc ? e.msg : "not a folder", keys->n, keys->n == 1 ? "" : "s");
@@ -614,7 +642,9 @@ static enum ed_code emit_facts(struct facts *f, struct ed_sink *sink, struct ed_
 		it.key = x->key;
 		it.key_len = strlen(x->key);
 		it.ftype = ED_FT_NONE;
-		if (x->error) {
+		if (x->unknown) {
+			it.attrs = ED_ATTRS_UNKNOWN;
+		} else if (x->error) {
 			it.error = x->error;
 			ed_fp_of(x->error, strlen(x->error), &it.fp);
 		} else {

@@ -123,11 +123,18 @@ bool ed_attrs_secret(const char *attrs)
 	return attrs && strstr(attrs, "\"secret\":true");
 }
 
+bool ed_attrs_unknown(const char *attrs)
+{
+	return attrs && strstr(attrs, "\"unknown\":true");
+}
+
 uint8_t ed_item_flags(const struct ed_state_cols *c)
 {
 	uint8_t flags = 0;
 	if (ed_attrs_secret(c->attrs))
 		flags |= ED_STATE_SECRET;
+	if (ed_attrs_unknown(c->attrs))
+		flags |= ED_STATE_UNKNOWN;
 	if (!c->ftype || (strcmp(c->ftype, "file") == 0 && c->has_size && c->size > 0))
 		flags |= ED_STATE_HOLDS;
 	if (c->error)

@@ -608,7 +608,10 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 				rc = side_advance(m, &b, err);
 		} else {
 			unsigned f;
-			if (ra->r->has_state && rb->r->has_state) {
+			if (ra->r->has_state && rb->r->has_state &&
+			    ((ra->r->state[0] | rb->r->state[0]) & ED_STATE_UNKNOWN)) {
+				/* A fact one side could not observe: unknown, not drift. */
+			} else if (ra->r->has_state && rb->r->has_state) {
 				/* Different states: the feeds read both sides, the fields follow. */
 				if (memcmp(ra->r->state, rb->r->state, ED_STATE_LEN) != 0)
 					rc = add_pending(m, role, ED_CHANGED, ra, rb, true, err);

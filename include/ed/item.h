@@ -92,6 +92,12 @@ struct ed_item {
 /* The attrs of a secret item, and whether attrs text marks one. */
 #define ED_ATTRS_SECRET "{\"secret\":true}"
 bool ed_attrs_secret(const char *attrs);
+/*
+ * The attrs of a fact the collection could not observe (no /proc under
+ * --root): unknown, which is no value and no drift.
+ */
+#define ED_ATTRS_UNKNOWN "{\"unknown\":true}"
+bool ed_attrs_unknown(const char *attrs);
 
 /*
  * items.state: what the differ compares, in 16 bytes, so that it can tell two
@@ -106,6 +112,7 @@ enum {
 	ED_STATE_SECRET = 1 << 0, /* attrs hold "secret":true */
 	ED_STATE_HOLDS = 1 << 1,  /* holds a value to share: not a folder, link or empty file */
 	ED_STATE_ERROR = 1 << 2,  /* could not be read */
+	ED_STATE_UNKNOWN = 1 << 3, /* attrs hold "unknown":true: not observed, never drift */
 };
 struct ed_state_cols {
 	const uint8_t *fp;

@@ -100,4 +100,26 @@ ed --db "$P/n.db" init --group no-such-group-here
 exits 2 "init --group with an unknown group fails"
 contains "$ERR" "--group no-such-group-here: no such group" "  naming it"
 
+# --- 4. a fact a side could not observe is unknown, not removed ---
+U=$TMP/image
+mkdir -p "$U/etc"
+cp /etc/os-release "$U/etc/os-release" 2>/dev/null || cp /usr/lib/os-release "$U/etc/os-release"
+[ -L /etc/localtime ] && cp -P /etc/localtime "$U/etc/localtime"
+[ -f /etc/timezone ] && cp /etc/timezone "$U/etc/timezone"
+for f in /etc/default/locale /etc/locale.conf /usr/lib/os-release; do
+	[ -f "$f" ] && mkdir -p "$U$(dirname "$f")" && cp "$f" "$U$f"
+done
+DB3=$TMP/unknown.db
+init_store "$DB3"
+ed --db "$DB3" collect --env production --root / --path /etc/os-release --packages none
+exits 0 "production: the running machine (its /proc)"
+ed --db "$DB3" collect --env staging --root "$U" --path /etc/os-release --packages none
+exits 0 "staging: an image under --root, no /proc"
+is "$(q "$DB3" "select group_concat(key, ' ') from (select key from items_v where snapshot_id = $OUT and kind = 'system' and attrs like '%\"unknown\":true%' order by key)")" \
+	"arch kernel/release sysctl/fs.file-max sysctl/kernel.pid_max sysctl/net.core.somaxconn sysctl/net.ipv4.ip_local_port_range sysctl/vm.overcommit_memory sysctl/vm.swappiness" \
+	"  the eight facts it cannot observe are recorded as unknown"
+ed --db "$DB3" diff production staging --format json
+is "$(printf '%s' "$OUT" | json_get '[e["key"] for e in d["drift"] if e["kind"] == "system"]')" "[]" \
+	"  and none of them is drift"
+
 done_testing
