@@ -474,6 +474,26 @@ out:
 	return rc;
 }
 
+/*
+ * Does a system package manager own /usr/lib here? Then a Python distribution
+ * under /usr/lib/python3* is that manager's package (python3-yaml is dpkg's,
+ * not pypi's pyyaml a second time): Debian's Python policy reserves
+ * /usr/lib/python3/dist-packages for Debian packages, Fedora's rpm installs
+ * into /usr/lib*, and pip installs into /usr/local (PEP 668 refuses the rest).
+ */
+static bool system_managed(struct ed_source *src)
+{
+	static const char *const dbs[] = {"/var/lib/dpkg/status", "/var/lib/rpm",
+					  "/usr/lib/sysimage/rpm", "/lib/apk/db/installed"};
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		struct ed_stat st;
+		struct ed_err e;
+		if (src->ops->stat(src, dbs[i], &st, &e) == ED_OK)
+			return true;
+	}
+	return false;
+}
+
 enum ed_code ed_pypi_collect(struct ed_source *src, const char *const *dirs, size_t ndirs,
 			     struct ed_sink *sink, struct ed_err *err)
 {
@@ -481,11 +501,15 @@ enum ed_code ed_pypi_collect(struct ed_source *src, const char *const *dirs, siz
 	enum ed_code rc = ED_OK;
 
 	if (ndirs == 0) {
-		rc = discover(&c, "/usr/lib", err);
+		bool managed = system_managed(src);
+		if (!managed)
+			rc = discover(&c, "/usr/lib", err);
 		if (rc == ED_OK)
 			rc = discover(&c, "/usr/local/lib", err);
 		if (rc != ED_OK)
 			goto out;
+		if (!c.nfolders && managed)
+			goto out; /* every distribution here is the package manager's */
 		if (!c.nfolders) {
 			rc = ed_err_set(err, ED_NOTFOUND,
 					"no site-packages or dist-packages folder under "

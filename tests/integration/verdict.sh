@@ -122,4 +122,22 @@ ed --db "$DB3" diff production staging --format json
 is "$(printf '%s' "$OUT" | json_get '[e["key"] for e in d["drift"] if e["kind"] == "system"]')" "[]" \
 	"  and none of them is drift"
 
+# --- 4. a Python distribution installed by dpkg is dpkg's, not pypi's too ---
+Y=$TMP/py
+mkdir -p "$Y/var/lib/dpkg" "$Y/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info" \
+	"$Y/usr/local/lib/python3.11/dist-packages/requests-2.31.0.dist-info"
+printf 'Package: python3-yaml\nStatus: install ok installed\nArchitecture: amd64\nVersion: 6.0-3+b2\n\n' >"$Y/var/lib/dpkg/status"
+printf 'Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0\n\n' >"$Y/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA"
+printf 'Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n\n' >"$Y/usr/local/lib/python3.11/dist-packages/requests-2.31.0.dist-info/METADATA"
+DB4=$TMP/py.db
+init_store "$DB4"
+ed --db "$DB4" collect --env production --root "$Y" --path /var/lib/dpkg --packages dpkg,pypi
+exits 0 "collect dpkg and pypi"
+is "$(q "$DB4" "select group_concat(key, ' ') from (select key from items_v where kind = 'package' order by key)")" \
+	"dpkg:python3-yaml:amd64 pypi:requests" "  PyYAML under /usr/lib/python3 is dpkg's python3-yaml only; pip's requests is pypi's"
+printf '[collect]\npath = /var/lib/dpkg\n[python]\nsite_packages = /usr/lib/python3/dist-packages\n' >"$TMP/py.ini"
+ed --db "$DB4" collect --env production --root "$Y" --path /var/lib/dpkg --packages pypi --profile "$TMP/py.ini"
+exits 0 "a profile that names /usr/lib/python3/dist-packages"
+is "$(q "$DB4" "select group_concat(key, ' ') from items_v where snapshot_id = $OUT and kind = 'package'")" "pypi:pyyaml" "  reads it anyway"
+
 done_testing
