@@ -42,6 +42,14 @@ int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli);
 
 /* Prints the error and returns ED_EXIT_ERROR. */
 int ed_cli_fail(const struct ed_err *err);
+struct ed_snapref;
+/*
+ * Warns once on stderr when two of the snapshots compared were collected with
+ * different settings (ed_snaprefs_settings_differ()), naming both.
+ */
+void ed_cli_warn_settings(const struct ed_snapref *refs, size_t nrefs,
+			  const struct ed_snapref *cands, size_t ncands);
+
 struct ed_atomic;
 /*
  * Opens a report's --out file (ed_atomic_open()) with the store's privacy:

@@ -88,6 +88,7 @@ struct collection {
 	uint8_t key[ED_KEY_LEN];      /* fingerprints secrets */
 	struct ed_baseline baseline;  /* read when .ctx is set */
 	int64_t prev_id;              /* the snapshot the baseline is; 0: none (or --full) */
+	int64_t stale;                /* the previous snapshot, collected with other settings */
 	bool delta;                   /* the store writes a delta on prev_id */
 	struct ed_store *st;          /* into the store ... */
 	struct ed_snapwriter *w;
@@ -379,7 +380,8 @@ static enum ed_code open_sink(const struct ed_cli *cli, const struct args *a, st
 			struct ed_store *bst = NULL;
 			enum ed_code rc = ed_store_open(a->baseline_db, ED_STORE_READ, NULL, &bst, err);
 			if (!rc)
-				rc = ed_store_baseline(bst, a->env, c->host, &c->baseline, &c->prev_id, err);
+				rc = ed_store_baseline(bst, a->env, c->host, NULL, &c->baseline,
+						       &c->prev_id, &c->stale, err);
 			ed_store_close(bst);
 			if (rc)
 				return rc;
@@ -389,17 +391,22 @@ static enum ed_code open_sink(const struct ed_cli *cli, const struct args *a, st
 	if (ed_store_open(cli->db, ED_STORE_WRITE, NULL, &c->st, err) ||
 	    ed_store_key(cli->db, false, c->key, err))
 		return err->code;
-	/* Incremental: files unchanged since this host's previous snapshot are not read. */
-	if (!a->full && ed_store_baseline(c->st, a->env, c->host, &c->baseline, &c->prev_id, err))
+	/*
+	 * Incremental: files unchanged since this host's previous snapshot are
+	 * not read, when it was collected the same way (a file secret by the
+	 * old patterns must not stay secret by reuse).
+	 */
+	char sig[33];
+	if (ed_collect_sig(&c->prof, a->root, sig, err) ||
+	    (!a->full && ed_store_baseline(c->st, a->env, c->host, sig, &c->baseline, &c->prev_id,
+					   &c->stale, err)))
 		return err->code;
 	/*
 	 * A delta on the previous snapshot when it was collected the same
 	 * way. Not over SSH: SFTP gives a folder's time in seconds and no
 	 * inode, too coarse to tell that its entries are the same.
 	 */
-	char sig[33];
-	if (ed_collect_sig(&c->prof, a->root, sig, err) ||
-	    ed_snapshot_begin(c->st, a->env, c->host, a->role, a->root, &c->w, err) ||
+	if (ed_snapshot_begin(c->st, a->env, c->host, a->role, a->root, &c->w, err) ||
 	    ed_snapshot_plan(c->w, sig, a->ssh ? 0 : c->prev_id, &c->delta, err))
 		return err->code;
 	return ED_OK;
@@ -499,7 +506,9 @@ static enum ed_code commit_store(const struct args *a, struct collection *c, str
 			 (long long)info.base, (long long)info.rows);
 	else
 		snprintf(stored, sizeof(stored), "%lld rows written", (long long)info.rows);
-	char errs[48];
+	char errs[48], stale_note[96];
+	snprintf(stale_note, sizeof(stale_note),
+		 " (settings changed since @%lld: every file read)", (long long)c->stale);
 	ed_term_printf(stderr,
 		"envdrift: stored snapshot @%lld of %s/%s: %lld items%s, %lld warnings; "
 		"%lld files hashed (%.1f MiB), %lld unchanged%s; %s in %.2f s\n",
@@ -507,7 +516,8 @@ static enum ed_code commit_store(const struct args *a, struct collection *c, str
 		with_errors(c, errs, sizeof(errs)), (long long)info.warnings,
 		(long long)c->stats.hashed, (double)c->stats.bytes / (1 << 20),
 		(long long)c->stats.reused,
-		c->prev_id ? "" : a->full ? " (--full)" : " (no previous snapshot)", stored,
+		c->prev_id ? "" : a->full ? " (--full)" : c->stale ? stale_note : " (no previous snapshot)",
+		stored,
 		info.store_s);
 	return ED_OK;
 }

@@ -60,6 +60,8 @@ static enum ed_code compare(struct ed_store *st, const char *ref, const char *ca
 	enum ed_code rc = ed_store_resolve_all(st, ref, &a, &na, err);
 	if (!rc)
 		rc = ed_store_resolve_all(st, cand, &b, &nb, err);
+	if (!rc)
+		ed_cli_warn_settings(a, na, b, nb);
 	if (!rc && na == 1 && nb == 1)
 		rc = ed_diff_snapshots(st, a, b, pol, d, err); /* two hosts: whatever their roles */
 	else if (!rc)

@@ -171,6 +171,8 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 		if (!rc)
 			rc = ed_store_resolve_all(st, pairs[i].cand, &b, &nb, err);
 		if (!rc)
+			ed_cli_warn_settings(a, na, b, nb);
+		if (!rc)
 			rc = ed_diff_sides(st, a, na, b, nb, pol, &cur[i], err);
 		if (!rc)
 			rc = ed_policy_apply(pol, NULL, &cur[i], err);

@@ -405,14 +405,17 @@ static enum ed_code load_warnings(struct ed_store *st, struct baseline_ctx *c, s
 }
 
 enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char *host,
-			       struct ed_baseline *out, int64_t *prev_id, struct ed_err *err)
+			       const char *sig, struct ed_baseline *out, int64_t *prev_id,
+			       int64_t *stale, struct ed_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
 	memset(out, 0, sizeof(*out));
 	*prev_id = 0;
+	*stale = 0;
 	if (sqlite3_prepare_v2(ed_store_db(st),
-			       "SELECT l.snapshot_id, s.base_id, CAST(strftime('%s', s.started_at) AS INTEGER) "
+			       "SELECT l.snapshot_id, s.base_id, CAST(strftime('%s', s.started_at) AS INTEGER), "
+			       "s.collect_sig "
 			       "FROM latest_v AS l JOIN snapshots AS s ON s.id = l.snapshot_id "
 			       "WHERE l.env = ? AND l.host = ?",
 			       -1, &s, NULL) != SQLITE_OK)
@@ -425,6 +428,11 @@ enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char 
 		*prev_id = sqlite3_column_int64(s, 0);
 		base = sqlite3_column_int64(s, 1);
 		started = sqlite3_column_int64(s, 2);
+		const char *was = (const char *)sqlite3_column_text(s, 3);
+		if (sig && was && strcmp(sig, was) != 0) {
+			*stale = *prev_id;
+			*prev_id = 0;
+		}
 	}
 	else if (step != SQLITE_DONE)
 		rc = ed_store_fail(st, "finding the previous snapshot", err);

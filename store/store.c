@@ -1277,7 +1277,8 @@ void ed_items_bind(sqlite3_stmt *s, int64_t id, int64_t base)
 }
 
 #define SNAPREF_COLS \
-	"id, env, host, role, started_at, finished_at, item_count, warning_count, base_id"
+	"id, env, host, role, started_at, finished_at, item_count, warning_count, base_id, " \
+	"collect_sig"
 
 static void snapref_fill(struct ed_snapref *out, sqlite3_stmt *s)
 {
@@ -1291,6 +1292,21 @@ static void snapref_fill(struct ed_snapref *out, sqlite3_stmt *s)
 	out->items = sqlite3_column_int64(s, 6);
 	out->warnings = sqlite3_column_int64(s, 7);
 	out->base = sqlite3_column_int64(s, 8);
+	copy_col(out->sig, sizeof(out->sig), s, 9);
+}
+
+bool ed_snaprefs_settings_differ(const struct ed_snapref *refs, size_t nrefs,
+				 const struct ed_snapref *cands, size_t ncands,
+				 const struct ed_snapref **a, const struct ed_snapref **b)
+{
+	for (size_t i = 0; i < nrefs; i++)
+		for (size_t j = 0; j < ncands; j++)
+			if (refs[i].sig[0] && cands[j].sig[0] && strcmp(refs[i].sig, cands[j].sig)) {
+				*a = &refs[i];
+				*b = &cands[j];
+				return true;
+			}
+	return false;
 }
 
 static enum ed_code resolve_id(struct ed_store *st, int64_t id, const char *spec,
@@ -1305,7 +1321,7 @@ static enum ed_code resolve_id(struct ed_store *st, int64_t id, const char *spec
 	sqlite3_bind_int64(s, 1, id);
 	int r = sqlite3_step(s);
 	if (r == SQLITE_ROW) {
-		const char *status = (const char *)sqlite3_column_text(s, 9);
+		const char *status = (const char *)sqlite3_column_text(s, 10);
 		if (!status || strcmp(status, "complete") != 0)
 			rc = ed_err_set(err, ED_NOTFOUND, "snapshot %s in store %s is %s, not complete",
 					spec, st->path, status ? status : "of unknown status");

@@ -123,11 +123,17 @@ void ed_snapshot_abort(struct ed_snapwriter *w);
 /*
  * The previous complete snapshot of (env, host), as a baseline for an
  * incremental collection: *prev_id is 0 (and out stays empty) when there is
- * none. Release with ed_store_baseline_release().
+ * none. When sig is given and that snapshot was collected with another one
+ * (ed_collect_sig(): other secret patterns, formats, kept content, paths, or
+ * another envdrift), its fingerprints may not stand for this collection's:
+ * it is no baseline, and *stale receives its id (else 0). A snapshot with no
+ * signature (ingested from a document) is trusted. Release with
+ * ed_store_baseline_release().
  */
 struct ed_baseline;
 enum ed_code ed_store_baseline(struct ed_store *st, const char *env, const char *host,
-			       struct ed_baseline *out, int64_t *prev_id, struct ed_err *err);
+			       const char *sig, struct ed_baseline *out, int64_t *prev_id,
+			       int64_t *stale, struct ed_err *err);
 void ed_store_baseline_release(struct ed_baseline *b);
 
 /* --- reading --- */
@@ -143,7 +149,17 @@ struct ed_snapref {
 	int64_t items;
 	int64_t warnings;
 	int64_t base;        /* a delta snapshot's base (0: a full snapshot) */
+	char sig[40];        /* how it was collected (ed_collect_sig()); "" when ingested */
 };
+
+/*
+ * Two snapshots of refs and cands collected with different settings (secret
+ * patterns, formats, kept content, paths, envdrift version): some of their
+ * differences may come from that. Returns false, or true with *a and *b set.
+ */
+bool ed_snaprefs_settings_differ(const struct ed_snapref *refs, size_t nrefs,
+				 const struct ed_snapref *cands, size_t ncands,
+				 const struct ed_snapref **a, const struct ed_snapref **b);
 
 /*
  * Resolves "@ID" (a complete snapshot) or an environment name (its latest

@@ -140,4 +140,32 @@ ed --db "$DB4" collect --env production --root "$Y" --path /var/lib/dpkg --packa
 exits 0 "a profile that names /usr/lib/python3/dist-packages"
 is "$(q "$DB4" "select group_concat(key, ' ') from items_v where snapshot_id = $OUT and kind = 'package'")" "pypi:pyyaml" "  reads it anyway"
 
+# --- 3. profile edits reach unchanged files; diff says when settings differ ---
+PR=$TMP/prof
+mkdir -p "$PR/etc"
+printf 'root:x:0:0:root:/root:/bin/bash\n' >"$PR/etc/passwd"
+printf 'UUID=x / ext4 defaults 0 1\n' >"$PR/etc/fstab"
+DB5=$TMP/prof.db
+init_store "$DB5"
+ed --db "$DB5" collect --env production --root "$PR" --packages none
+first=$OUT
+is "$(q "$DB5" "select attrs from items_v where snapshot_id = $first and key = '/etc/passwd'")" '{"secret":true}' \
+	"/etc/passwd is secret by the default *passwd* pattern"
+printf '[secrets]\nkeys = *password* *secret* *token*\n' >"$TMP/nopasswd.ini"
+ed --db "$DB5" collect --env production --root "$PR" --packages none --profile "$TMP/nopasswd.ini"
+exits 0 "collect again without *passwd* in [secrets] keys, nothing changed on disk"
+second=$OUT
+contains "$ERR" "(settings changed since @$first: every file read)" "  the closing line says every file was read again"
+is "$(q "$DB5" "select coalesce(attrs, 'none') from items_v where snapshot_id = $second and key = '/etc/passwd'")" "none" \
+	"  /etc/passwd is no longer secret (no stat-cache reuse across settings)"
+ed --db "$DB5" diff "@$first" "@$second"
+contains "$ERR" "warning: @$first (production/" "diff of snapshots taken with different settings warns"
+contains "$ERR" "and @$second (production/" "  naming both snapshots"
+is "$(printf '%s\n' "$ERR" | grep -c 'different settings')" "1" "  once"
+ed --db "$DB5" collect --env production --root "$PR" --packages none --profile "$TMP/nopasswd.ini"
+third=$OUT
+like "$ERR" "0 files hashed .* 2 unchanged; a delta on @$second" "the same settings again: unchanged files reused, a delta"
+ed --db "$DB5" diff "@$second" "@$third"
+unlike "$ERR" "different settings" "  and diff does not warn"
+
 done_testing
