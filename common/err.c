@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ed/buf.h"
 
@@ -136,6 +137,15 @@ int ed_term_printf(FILE *f, const char *fmt, ...)
 	int rc = ed_term_vprintf(f, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+void ed_note(const char *msg)
+{
+	/* A collection's "info: ..." note is said as one, not as a warning. */
+	if (strncmp(msg, "info: ", 6) == 0)
+		ed_term_printf(stderr, "envdrift: info: %s\n", msg + 6);
+	else
+		ed_warn("%s", msg);
 }
 
 void ed_warn(const char *fmt, ...)

@@ -203,7 +203,7 @@ static void doc_warn(struct ed_sink *sink, const char *msg)
 {
 	struct ed_snapdoc_writer *w = sink->ctx;
 	if (!w->quiet)
-		ed_warn("%s", msg);
+		ed_note(msg);
 	if (w->failed)
 		return;
 	json_t *j = NULL;

@@ -795,7 +795,7 @@ static enum ed_code writer_emit(struct ed_sink *sink, const struct ed_item *it, 
 static void writer_warn(struct ed_sink *sink, const char *msg)
 {
 	struct ed_snapwriter *w = sink->ctx;
-	ed_warn("%s", msg);
+	ed_note(msg);
 	sqlite3_stmt *s = w->warn;
 	sqlite3_reset(s);
 	w->warnings++;

@@ -60,6 +60,11 @@ int ed_term_add(struct ed_buf *out, const char *s, size_t len);
 
 /* Prints "envdrift: warning: MSG" to stderr, through ed_term_vprintf(). */
 void ed_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A collection warning as stored: "envdrift: info: ..." for a message that
+ * starts with "info: " (a note, such as a file too big to read), else ed_warn().
+ */
+void ed_note(const char *msg);
 
 /* Prints "envdrift: error: MSG" to stderr, through ed_term_vprintf(). */
 void ed_err_print(const struct ed_err *err);
