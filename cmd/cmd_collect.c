@@ -303,6 +303,20 @@ static enum ed_code load_profile(const char *path, struct ed_profile *p, struct 
 	return rc;
 }
 
+/*
+ * A tree named with --path is where the user keeps configuration, unless it
+ * lies under /usr (other than /usr/local/etc), which holds software and its
+ * data, or holds /usr ("/"): /etc and /usr/local/etc are config trees anyway.
+ */
+static bool cli_config_tree(const char *path)
+{
+	if (strcmp(path, "/") == 0)
+		return false;
+	if (strcmp(path, "/usr/local/etc") == 0 || strncmp(path, "/usr/local/etc/", 15) == 0)
+		return true;
+	return strcmp(path, "/usr") != 0 && strncmp(path, "/usr/", 5) != 0;
+}
+
 /* The profile, the flags on top of it, and what it asks to collect. */
 static enum ed_code plan(const struct args *a, struct collection *c, struct ed_err *err)
 {
@@ -314,7 +328,9 @@ static enum ed_code plan(const struct args *a, struct collection *c, struct ed_e
 	if (a->paths.n && !a->profile)
 		ed_strlist_release(&p->paths);
 	for (size_t i = 0; i < a->paths.n; i++)
-		if (ed_strlist_add(&p->paths, a->paths.items[i]))
+		if (ed_strlist_add(&p->paths, a->paths.items[i]) ||
+		    (cli_config_tree(a->paths.items[i]) &&
+		     ed_strlist_add(&p->config_trees, a->paths.items[i])))
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 	for (size_t i = 0; i < a->schemas.n; i++)
 		if (ed_strlist_add(&p->schemas, a->schemas.items[i]))
@@ -482,9 +498,10 @@ static enum ed_code commit_doc(const struct args *a, struct collection *c, struc
 	char errs[48];
 	ed_term_printf(stderr,
 		"envdrift: wrote snapshot document %s of %s/%s to %s: %lld items%s, %lld "
-		"warnings; %lld files hashed (%.1f MiB)\n",
+		"warnings; %lld files hashed (%.1f MiB), %lld read key by key\n",
 		docid, a->env, c->host, to_stdout ? "standard output" : a->out, (long long)items,
-		with_errors(c, errs, sizeof(errs)), (long long)warnings, (long long)c->stats.hashed, (double)c->stats.bytes / (1 << 20));
+		with_errors(c, errs, sizeof(errs)), (long long)warnings, (long long)c->stats.hashed,
+		(double)c->stats.bytes / (1 << 20), (long long)c->stats.parsed);
 	return ED_OK;
 }
 
@@ -511,13 +528,13 @@ static enum ed_code commit_store(const struct args *a, struct collection *c, str
 		 " (settings changed since @%lld: every file read)", (long long)c->stale);
 	ed_term_printf(stderr,
 		"envdrift: stored snapshot @%lld of %s/%s: %lld items%s, %lld warnings; "
-		"%lld files hashed (%.1f MiB), %lld unchanged%s; %s in %.2f s\n",
+		"%lld files hashed (%.1f MiB), %lld unchanged%s, %lld read key by key; %s in %.2f s\n",
 		(long long)id, a->env, c->host, (long long)info.items,
 		with_errors(c, errs, sizeof(errs)), (long long)info.warnings,
 		(long long)c->stats.hashed, (double)c->stats.bytes / (1 << 20),
 		(long long)c->stats.reused,
 		c->prev_id ? "" : a->full ? " (--full)" : c->stale ? stale_note : " (no previous snapshot)",
-		stored,
+		(long long)c->stats.parsed, stored,
 		info.store_s);
 	return ED_OK;
 }

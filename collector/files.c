@@ -225,6 +225,7 @@ struct file_job {
 	char *content;    /* kept text, or NULL */
 	size_t content_len;
 	bool considered;  /* keep was wanted and the file read: record even a refusal */
+	bool parsed;      /* read key by key (its config items emitted or reused) */
 	int64_t bytes;
 };
 
@@ -844,6 +845,7 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 		memcpy(f->prev_state, prev.state, ED_STATE_LEN);
 		if (too_big(w, f))
 			note_too_big(w, j, f);
+		f->parsed = f->fmt != ED_CFG_NONE && !too_big(w, f);
 		/* The same bytes give the same warnings (a config that does not parse)... */
 		if (f->fmt != ED_CFG_NONE)
 			w->opts->baseline->warnings(wk->prev, f->path, &j->configs.sink);
@@ -885,6 +887,17 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 		if (rc) {
 			list_drop_items(&j->configs, before);
 			return rc;
+		}
+		/* Past [formats] max_keys a file is data, not configuration: whole. */
+		size_t nkeys = j->configs.n - before;
+		if (w->profile && nkeys > w->profile->max_keys) {
+			list_drop_items(&j->configs, before);
+			ed_sink_warn(&j->configs.sink,
+				     "info: %s: %zu keys, more than [formats] max_keys (%zu): "
+				     "fingerprinted whole, not read key by key",
+				     f->path, nkeys, w->profile->max_keys);
+		} else {
+			f->parsed = j->configs.n > before;
 		}
 		/* Not read (malformed): any secret-looking text keys the whole file. */
 		bool unread_secret = false;
@@ -1104,6 +1117,7 @@ static enum ed_code emit_job(struct walk *w, struct job *j, struct ed_err *err)
 			rc = w->sink->content(w->sink, &f->fp, f->content, f->content_len, err);
 			w->stats.kept += f->content != NULL;
 		}
+		w->stats.parsed += f->parsed;
 		if (!rc)
 			rc = emit_file_item(w, f->path, &f->st, f->error ? NULL : &f->fp, f->secret,
 					    f->error, NULL,
@@ -1573,6 +1587,7 @@ stop:
 		opts->stats->reused += w.stats.reused;
 		opts->stats->bytes += w.stats.bytes;
 		opts->stats->kept += w.stats.kept;
+		opts->stats->parsed += w.stats.parsed;
 	}
 out:
 	idmap_release(&w.users);

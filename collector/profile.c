@@ -37,6 +37,8 @@ static const size_t list_offsets[] = {
 	offsetof(struct ed_profile, sysctl),
 	offsetof(struct ed_profile, python_paths),
 	offsetof(struct ed_profile, npm_paths),
+	offsetof(struct ed_profile, config_trees),
+	offsetof(struct ed_profile, data_trees),
 };
 #define NLISTS (sizeof(list_offsets) / sizeof(list_offsets[0]))
 
@@ -94,6 +96,7 @@ enum ed_code ed_profile_copy(struct ed_profile *dst, const struct ed_profile *sr
 	tmp.threads = src->threads;
 	tmp.max_rate = src->max_rate;
 	tmp.max_file_size = src->max_file_size;
+	tmp.max_keys = src->max_keys;
 	for (size_t i = 0; i < NLISTS; i++) {
 		const struct ed_strlist *from = clist_at(src, i);
 		for (size_t j = 0; j < from->n; j++)
@@ -127,6 +130,12 @@ static const char *const default_secret_files[] = {
 	"/etc/ssh/ssh_host_*_key", "/etc/ssl/private/*",
 	NULL,
 };
+/* Where configuration lives: its structured files are read key by key. */
+static const char *const default_config_trees[] = {"/etc", "/usr/local/etc", NULL};
+/* Where it does not, wherever they are: data and code that happen to be JSON or YAML. */
+static const char *const default_data_trees[] = {
+	"node_modules", "site-packages", "dist-packages", "vendor", ".git", NULL,
+};
 /* Backups that editors, shadow tools and package managers leave beside a file. */
 static const char *const default_excludes[] = {
 	"*-", "*~", "*.dpkg-old", "*.dpkg-dist", "*.dpkg-new", "*.dpkg-bak", "*.ucf-*",
@@ -159,6 +168,8 @@ enum ed_code ed_profile_default(struct ed_profile *p, struct ed_err *err)
 {
 	struct ed_profile tmp = {0};
 	if (add_all(&tmp.paths, default_paths) || add_all(&tmp.excludes, default_excludes) ||
+	    add_all(&tmp.config_trees, default_config_trees) ||
+	    add_all(&tmp.data_trees, default_data_trees) ||
 	    add_all(&tmp.packages, default_packages) ||
 	    add_all(&tmp.secret_keys, default_secret_keys) ||
 	    add_all(&tmp.secret_files, default_secret_files) ||
@@ -168,6 +179,7 @@ enum ed_code ed_profile_default(struct ed_profile *p, struct ed_err *err)
 	}
 	tmp.keep_max = ED_PROFILE_KEEP_MAX_DEFAULT;
 	tmp.max_file_size = ED_PROFILE_MAX_FILE_SIZE_DEFAULT;
+	tmp.max_keys = ED_PROFILE_MAX_KEYS_DEFAULT;
 	tmp.threads = 0;
 	ed_profile_release(p);
 	*p = tmp;
@@ -190,10 +202,44 @@ static bool any_matches(const struct ed_strlist *globs, const char *path, bool c
 	return false;
 }
 
+bool ed_profile_config_tree(const struct ed_profile *p, const char *path)
+{
+	char prefix[4096];
+	size_t n = strlen(path);
+	if (n >= sizeof(prefix))
+		return false;
+	memcpy(prefix, path, n + 1);
+	/* Below a data tree (node_modules, .git...): never, whatever holds it. */
+	for (char *c = prefix + 1, *slash; (slash = strchr(c, '/')); c = slash + 1) {
+		*slash = '\0';
+		bool data = false;
+		for (size_t i = 0; i < p->data_trees.n && !data; i++)
+			data = fnmatch(p->data_trees.v[i], c, FNM_PERIOD) == 0;
+		*slash = '/';
+		if (data)
+			return false;
+	}
+	/* The path itself or a folder above it is a config tree. */
+	for (size_t end = n; end > 0; end--) {
+		if (end < n && prefix[end] != '/')
+			continue;
+		char save = prefix[end];
+		prefix[end] = '\0';
+		bool tree = any_matches(&p->config_trees, prefix, false);
+		prefix[end] = save;
+		if (tree)
+			return true;
+	}
+	return false;
+}
+
 bool ed_profile_secret_file(const struct ed_profile *p, const char *path)
 {
 	if (any_matches(&p->secret_files, path, true))
 		return true;
+	/* Key patterns name secret files only where configuration lives (not passwd.1.gz). */
+	if (!ed_profile_config_tree(p, path))
+		return false;
 	const char *base = base_name(path);
 	size_t len = strlen(base);
 	for (size_t i = 0; i < p->secret_keys.n; i++)
@@ -218,16 +264,22 @@ static bool ends_with_ci(const char *s, const char *suffix)
 	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-enum ed_config_format ed_profile_format(const struct ed_profile *p, const char *path)
+/* A *.conf directly in a sysctl.d folder that sysctl --system reads. */
+static bool sysctl_file(const char *path)
 {
 	static const char *const sysctl_dirs[] = {
 		"/etc/sysctl.d/*.conf", "/run/sysctl.d/*.conf", "/usr/lib/sysctl.d/*.conf",
 		"/lib/sysctl.d/*.conf",
 	};
-	for (size_t i = 0; i < p->nformats; i++)
-		if (ed_glob_path_matches(p->formats[i].glob, path, false))
-			return p->formats[i].format;
+	for (size_t i = 0; i < sizeof(sysctl_dirs) / sizeof(sysctl_dirs[0]); i++)
+		if (fnmatch(sysctl_dirs[i], path, FNM_PATHNAME) == 0)
+			return true;
+	return false;
+}
 
+/* The format a file's name says. */
+static enum ed_config_format by_name(const char *path)
+{
 	const char *base = base_name(path);
 	if (ends_with_ci(base, ".json"))
 		return ED_CFG_JSON;
@@ -236,12 +288,26 @@ enum ed_config_format ed_profile_format(const struct ed_profile *p, const char *
 	if (ends_with_ci(base, ".ini"))
 		return ED_CFG_INI;
 	if (ends_with_ci(base, ".env") || ends_with_ci(base, ".properties") ||
-	    strcmp(base, "sysctl.conf") == 0)
+	    strcmp(base, "sysctl.conf") == 0 || sysctl_file(path))
 		return ED_CFG_KEYVALUE;
-	for (size_t i = 0; i < sizeof(sysctl_dirs) / sizeof(sysctl_dirs[0]); i++)
-		if (fnmatch(sysctl_dirs[i], path, FNM_PATHNAME) == 0)
-			return ED_CFG_KEYVALUE;
 	return ED_CFG_NONE;
+}
+
+enum ed_config_format ed_profile_format(const struct ed_profile *p, const char *path)
+{
+	/* Explicit rules win, wherever the file is. */
+	for (size_t i = 0; i < p->nformats; i++)
+		if (ed_glob_path_matches(p->formats[i].glob, path, false))
+			return p->formats[i].format;
+
+	enum ed_config_format f = by_name(path);
+	/*
+	 * By name only where configuration lives: not botocore's models or
+	 * node_modules. The sysctl folders are configuration wherever they are.
+	 */
+	if (f != ED_CFG_NONE && !sysctl_file(path) && !ed_profile_config_tree(p, path))
+		return ED_CFG_NONE;
+	return f;
 }
 
 /* ---- sysctl keys ---- */
@@ -324,13 +390,14 @@ enum vtype {
 	V_COUNT,     /* scalar: non-negative integer */
 	V_RATE,      /* scalar: bytes per second with K/M/G suffix, 0 = no cap */
 	V_BYTES,     /* scalar: bytes with K/M/G/T suffix, 0 = no limit */
+	V_KEYS,      /* scalar: a number of config leaves, 1 to ED_PROFILE_MAX_KEYS_LIMIT */
 };
 
 enum field {
 	F_PATHS, F_EXCLUDES, F_PACKAGES, F_SCHEMAS, F_THREADS, F_MAX_RATE, F_MAX_FILE_SIZE,
 	F_SECRET_KEYS, F_SECRET_FILES, F_SECRET_VALUES,
 	F_KEEP, F_KEEP_MAX,
-	F_FORMATS,
+	F_FORMATS, F_CONFIG_TREES, F_DATA_TREES, F_MAX_KEYS,
 	F_SYSCTL,
 	F_PYTHON,
 	F_NPM,
@@ -360,6 +427,9 @@ static const struct keydef keydefs[] = {
 	{"python", "site_packages", F_PYTHON, V_PATHS},
 	{"npm", "paths", F_NPM, V_PATHS},
 	{"limits", "max_file_size", F_MAX_FILE_SIZE, V_BYTES},
+	{"formats", "config_trees", F_CONFIG_TREES, V_GLOBS},
+	{"formats", "data_trees", F_DATA_TREES, V_NAMEGLOBS},
+	{"formats", "max_keys", F_MAX_KEYS, V_KEYS},
 };
 #define NKEYDEFS (sizeof(keydefs) / sizeof(keydefs[0]))
 
@@ -501,6 +571,8 @@ static struct ed_strlist *field_list(struct ed_profile *p, enum field f)
 	case F_SYSCTL: return &p->sysctl;
 	case F_PYTHON: return &p->python_paths;
 	case F_NPM: return &p->npm_paths;
+	case F_CONFIG_TREES: return &p->config_trees;
+	case F_DATA_TREES: return &p->data_trees;
 	default: return NULL;
 	}
 }
@@ -699,6 +771,17 @@ static int handle_scalar(struct parse *ps, const struct keydef *kd, const char *
 				    kd->key, v);
 		return 1;
 	}
+	if (kd->type == V_KEYS) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(v, &end, 10);
+		if (!isdigit((unsigned char)*v) || *end || errno || n < 1 ||
+		    n > ED_PROFILE_MAX_KEYS_LIMIT)
+			return fail(ps, ED_PARSE, "'%s': '%s' is not a number of keys from 1 to %d",
+				    kd->key, v, ED_PROFILE_MAX_KEYS_LIMIT);
+		ps->p->max_keys = (size_t)n;
+		return 1;
+	}
 	if (kd->type == V_BYTES) {
 		if (!parse_bytes(v, 'T', &ps->p->max_file_size))
 			return fail(ps, ED_PARSE,
@@ -812,7 +895,8 @@ static int handler(struct ed_ini *ini, const char *section, const char *name, co
 			    "'%s' is outside any section: put it under [collect], [secrets], "
 			    "[content], [formats], [system], [python] or [npm]",
 			    ps->key);
-	if (strcmp(ps->section, "formats") == 0)
+	if (strcmp(ps->section, "formats") == 0 && strcmp(ps->key, "config_trees") &&
+	    strcmp(ps->key, "data_trees") && strcmp(ps->key, "max_keys"))
 		return handle_format(ps, ps->key, v, cont);
 
 	const struct keydef *kd = NULL;
@@ -822,7 +906,8 @@ static int handler(struct ed_ini *ini, const char *section, const char *name, co
 			kd = &keydefs[i];
 	if (!kd)
 		return fail(ps, ED_PARSE, "unknown key '%s' in [%s]", ps->key, ps->section);
-	if (kd->type == V_SIZE || kd->type == V_COUNT || kd->type == V_RATE || kd->type == V_BYTES)
+	if (kd->type == V_SIZE || kd->type == V_COUNT || kd->type == V_RATE || kd->type == V_BYTES ||
+	    kd->type == V_KEYS)
 		return handle_scalar(ps, kd, v, cont);
 	if (cont && looks_like_key(ps, v))
 		return fail(ps, ED_PARSE,

@@ -387,6 +387,12 @@ static enum ed_code check_must_differ(struct merge *m, const char *role, struct 
 	return add_entry(m, role, ED_CHANGED, 0, x, y, err);
 }
 
+/* A fact its collection could not observe (attrs "unknown": true). */
+static bool unknown(const struct member *x)
+{
+	return x->r->has_state && (x->r->state[0] & ED_STATE_UNKNOWN);
+}
+
 /* Records member x of side sd as disagreeing with the majority (rep, or absent). */
 static enum ed_code add_snowflake(struct merge *m, struct side *sd, struct member *x, bool x_on,
 				  struct member *rep, struct ed_err *err)
@@ -597,20 +603,23 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 	while (!rc && (a.have || b.have)) {
 		struct member *ra = a.have ? &a.m[a.rep] : NULL, *rb = b.have ? &b.m[b.rep] : NULL;
 		int c = !ra ? 1 : !rb ? -1 : cmp_rows(ra->r, rb->r);
-		m->d->compared++;
+		/* A fact one side could not observe is never drift, nor counted as compared. */
+		bool skip = c < 0 ? unknown(ra) : c > 0 ? unknown(rb) : unknown(ra) || unknown(rb);
+		m->d->compared += !skip;
 		if (c < 0) {
-			rc = add_pending(m, role, ED_REMOVED, ra, NULL, false, err);
+			if (!skip)
+				rc = add_pending(m, role, ED_REMOVED, ra, NULL, false, err);
 			if (!rc)
 				rc = side_advance(m, &a, err);
 		} else if (c > 0) {
-			rc = add_pending(m, role, ED_ADDED, NULL, rb, false, err);
+			if (!skip)
+				rc = add_pending(m, role, ED_ADDED, NULL, rb, false, err);
 			if (!rc)
 				rc = side_advance(m, &b, err);
 		} else {
 			unsigned f;
-			if (ra->r->has_state && rb->r->has_state &&
-			    ((ra->r->state[0] | rb->r->state[0]) & ED_STATE_UNKNOWN)) {
-				/* A fact one side could not observe: unknown, not drift. */
+			if (skip) {
+				/* unknown on a side: not drift */
 			} else if (ra->r->has_state && rb->r->has_state) {
 				/* Different states: the feeds read both sides, the fields follow. */
 				if (memcmp(ra->r->state, rb->r->state, ED_STATE_LEN) != 0)

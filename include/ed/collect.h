@@ -94,6 +94,7 @@ struct ed_files_stats {
 	int64_t reused;  /* regular files whose fingerprint came from the baseline */
 	int64_t bytes;   /* bytes read */
 	int64_t kept;    /* files whose content was kept */
+	int64_t parsed;  /* structured configs read key by key (or whose keys were reused) */
 };
 
 struct ed_profile;

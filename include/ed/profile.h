@@ -33,6 +33,10 @@
  */
 #define ED_PROFILE_MAX_FILE_SIZE_DEFAULT (1ULL << 30)
 
+/* Default of max_keys, and its upper limit. */
+#define ED_PROFILE_MAX_KEYS_DEFAULT 5000
+#define ED_PROFILE_MAX_KEYS_LIMIT 10000000
+
 /* Most items one list (or the [formats] rules) may hold after a parse. */
 #define ED_PROFILE_MAX_ITEMS 4096
 
@@ -78,6 +82,9 @@ struct ed_profile {
 	size_t keep_max;                /* bytes: larger files are not kept (default 256 KiB) */
 	struct ed_format_rule *formats; /* explicit format rules, first match wins */
 	size_t nformats;
+	struct ed_strlist config_trees; /* path globs of trees whose configs are read key by key */
+	struct ed_strlist data_trees;   /* folder-name globs below which nothing is */
+	size_t max_keys;                /* a config with more leaves is fingerprinted whole */
 	struct ed_strlist sysctl;       /* sysctl keys, canonical dotted form (net.core.somaxconn) */
 	struct ed_strlist python_paths; /* site-packages folders; empty: search the usual places */
 	struct ed_strlist npm_paths;    /* package-lock.json files or node_modules folders */
@@ -95,6 +102,15 @@ struct ed_profile {
  * (which is released first). Returns ED_OK, or ED_NOMEM leaving p as it was.
  */
 enum ed_code ed_profile_default(struct ed_profile *p, struct ed_err *err);
+
+/*
+ * Does configuration live at path: is it in a config tree ([formats]
+ * config_trees, default /etc and /usr/local/etc, and the trees named with
+ * collect --path outside /usr) and below no data tree ([formats] data_trees:
+ * node_modules, site-packages, dist-packages, vendor, .git)? Only there are
+ * files read key by key by their name, and named secret by the key patterns.
+ */
+bool ed_profile_config_tree(const struct ed_profile *p, const char *path);
 
 /*
  * Parses a profile (text of text.len bytes read from origin, which names it

@@ -291,7 +291,7 @@ is "$(q "$DB" "select ftype||' '||target from items where snapshot_id=${OUT:-0}"
 	"  the link itself is the only item"
 ed --db "$DB" collect --env links4 --host h --root "$L" --path /etc/x/ --packages none
 case "$RC" in
-0) is "$(q "$DB" "select group_concat(key) from items where snapshot_id=${OUT:-0}")" "/etc/x" "--path /etc/x/: the link only, never the host's shadow" ;;
+0) is "$(q "$DB" "select group_concat(key) from items where snapshot_id=${OUT:-0} and kind = 'file'")" "/etc/x" "--path /etc/x/: the link only, never the host's shadow" ;;
 *) exits 2 "--path /etc/x/: exit 0 or 2" ;;
 esac
 
@@ -299,12 +299,12 @@ esac
 ed --db "$DB" collect --env dots --host h --root "$R" --path /../../etc --packages none
 exits 0 "--path /../../etc under a root: exit 0"
 DID=$OUT
-is "$(q "$DB" "select count(*) from items where snapshot_id=${DID:-0} and key not like '/etc%'")" "0" "  every item is keyed /etc/..."
+is "$(q "$DB" "select count(*) from items where snapshot_id=${DID:-0} and kind = 'file' and key not like '/etc%'")" "0" "  every file item is keyed /etc/..."
 is "$(q "$DB" "select lower(hex(fingerprint)) from items where snapshot_id=${DID:-0} and key='/etc/app/marker.conf'")" \
 	"$(xxh128sum <"$R/etc/app/marker.conf" | cut -d' ' -f1)" "  contents are those of ROOT/etc"
 is "$(q "$DB" "select count(*) from items where snapshot_id=${DID:-0} and key in ('/etc/passwd', '/etc/shadow', '/etc/os-release')")" \
 	"0" "  nothing of the host's /etc"
-is "$(q "$DB" "select count(*) from items where snapshot_id=${DID:-0}")" "$(find "$R/etc" | wc -l)" "  exactly the entries of ROOT/etc"
+is "$(q "$DB" "select count(*) from items where snapshot_id=${DID:-0} and kind = 'file'")" "$(find "$R/etc" | wc -l)" "  exactly the entries of ROOT/etc"
 
 # --- FIFO, socket, device in the tree (FS-2) ---
 F=$TMP/fifo

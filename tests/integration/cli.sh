@@ -81,7 +81,8 @@ QA=$(q "$DB" "$(printf "$ITEMS" "$A")")
 # shellcheck disable=SC2059
 QB=$(q "$DB" "$(printf "$ITEMS" "$B")")
 is "$QB" "$QA" "two collections of the same tree give identical items"
-is "$(q "$DB" "select count(distinct kind) from items_v where snapshot_id=$A")" "4" "  (items of all four kinds: file, config, package, schema)"
+is "$(q "$DB" "select group_concat(kind, ' ') from (select distinct kind from items_v where snapshot_id=$A order by kind)")" "config file package schema system" \
+	"  (items of all five kinds: file, config, package, schema, and the system facts a root without /proc records as unknown)"
 is "$(q "$DB" "select items from snapshots_v where id=$A")" "$(q "$DB" "select count(*) from items_v where snapshot_id=$A")" \
 	"  snapshots_v counts the items stored"
 is "$(q "$DB" "select key from items_v where snapshot_id=$A and kind='config' order by key")" \

@@ -164,8 +164,39 @@ contains "$ERR" "and @$second (production/" "  naming both snapshots"
 is "$(printf '%s\n' "$ERR" | grep -c 'different settings')" "1" "  once"
 ed --db "$DB5" collect --env production --root "$PR" --packages none --profile "$TMP/nopasswd.ini"
 third=$OUT
-like "$ERR" "0 files hashed .* 2 unchanged; a delta on @$second" "the same settings again: unchanged files reused, a delta"
+like "$ERR" "0 files hashed .* 2 unchanged, 0 read key by key; a delta on @$second" "the same settings again: unchanged files reused, a delta"
 ed --db "$DB5" diff "@$second" "@$third"
 unlike "$ERR" "different settings" "  and diff does not warn"
+
+# --- 6. where configuration lives ---
+C=$TMP/trees
+mkdir -p "$C/etc/app/node_modules/lib" "$C/usr/share/botocore/data" "$C/usr/local/etc" "$C/srv/shop/conf" \
+	"$C/usr/share/man/man1"
+printf '{"pool": 5}\n' >"$C/etc/app/app.json"
+printf '{"name": "lib", "version": "1.0"}\n' >"$C/etc/app/node_modules/lib/package.json"
+printf '{"operations": {"A": 1, "B": 2}}\n' >"$C/usr/share/botocore/data/service-2.json"
+printf 'port: 8080\n' >"$C/usr/local/etc/app.yaml"
+printf 'workers: 4\n' >"$C/srv/shop/conf/shop.yaml"
+printf 'passwd(1) manual\n' >"$C/usr/share/man/man1/passwd.1.gz"
+python3 -c 'import json; print(json.dumps({"k%d" % i: i for i in range(6000)}))' >"$C/etc/app/big.json"
+DB6=$TMP/trees.db
+init_store "$DB6"
+ed --db "$DB6" collect --env production --root "$C" --path /etc --path /usr --path /srv --packages none
+exits 0 "collect /etc, /usr and /srv"
+cfg=$(q "$DB6" "select group_concat(key, ' ') from (select key from items_v where snapshot_id = $OUT and kind = 'config' order by key)")
+is "$cfg" "/etc/app/app.json#/pool /srv/shop/conf/shop.yaml#/workers /usr/local/etc/app.yaml#/port" \
+	"  configs are read key by key in /etc, /usr/local/etc and a --path tree only"
+contains "$ERR" "3 read key by key" "  the closing line says how many files were read key by key"
+contains "$ERR" "envdrift: info: /etc/app/big.json: 6000 keys, more than [formats] max_keys (5000): fingerprinted whole" \
+	"  a file of 6000 keys is fingerprinted whole, with a note"
+is "$(q "$DB6" "select coalesce(attrs, 'none') from items_v where snapshot_id = $OUT and key = '/usr/share/man/man1/passwd.1.gz'")" "none" \
+	"  passwd.1.gz under /usr/share is not a secret"
+printf '[formats]\nconfig_trees = /etc /usr/share/botocore\nmax_keys = 10000\n' >"$TMP/trees.ini"
+ed --db "$DB6" collect --env production --root "$C" --path /etc --path /usr --profile "$TMP/trees.ini" --packages none
+exits 0 "a profile's config_trees and max_keys"
+is "$(q "$DB6" "select count(*) from items_v where snapshot_id = $OUT and kind = 'config' and key like '/usr/share/botocore/%'")" "2" \
+	"  a config_trees glob reads a tree under /usr"
+is "$(q "$DB6" "select count(*) from items_v where snapshot_id = $OUT and kind = 'config' and key like '/etc/app/big.json#%'")" "6000" \
+	"  max_keys = 10000 reads the 6000-key file"
 
 done_testing

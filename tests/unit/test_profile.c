@@ -718,8 +718,22 @@ static void test_predicates(void)
 	is_int(ed_profile_format(&p, "/etc/php/8.2/fpm/php.ini"), ED_CFG_INI, "format: .ini");
 	is_int(ed_profile_format(&p, "/etc/mysql/my.cnf"), ED_CFG_NONE,
 	       "format: .cnf is not INI by default");
-	is_int(ed_profile_format(&p, "/srv/app/.env"), ED_CFG_KEYVALUE, "format: .env");
-	is_int(ed_profile_format(&p, "/srv/app/production.env"), ED_CFG_KEYVALUE, "format: *.env");
+	is_int(ed_profile_format(&p, "/etc/app/.env"), ED_CFG_KEYVALUE, "format: .env");
+	is_int(ed_profile_format(&p, "/etc/app/production.env"), ED_CFG_KEYVALUE, "format: *.env");
+	/* Only where configuration lives. */
+	is_int(ed_profile_format(&p, "/srv/app/.env"), ED_CFG_NONE, "format: not outside a config tree");
+	is_int(ed_profile_format(&p, "/usr/share/iso-codes/json/iso_639-3.json"), ED_CFG_NONE,
+	       "format: not under /usr/share");
+	is_int(ed_profile_format(&p, "/usr/local/etc/app.yaml"), ED_CFG_YAML,
+	       "format: /usr/local/etc is a config tree");
+	is_int(ed_profile_format(&p, "/etc/app/node_modules/x/package.json"), ED_CFG_NONE,
+	       "format: never below node_modules, even in /etc");
+	is_int(ed_profile_format(&p, "/etc/app/.git/config.json"), ED_CFG_NONE, "format: nor .git");
+	ok(!ed_profile_secret_file(&p, "/usr/share/man/man1/passwd.1.gz"),
+	   "secret by key pattern only in a config tree: not passwd.1.gz");
+	ok(!ed_profile_secret_file(&p, "/usr/share/themes/gtk-keys.css"), "  nor gtk-keys.css");
+	ok(ed_profile_secret_file(&p, "/usr/share/app/server.key"), "[secrets] files apply anywhere");
+	ok(ed_profile_secret_file(&p, "/etc/app/db.password"), "key patterns still name files in /etc");
 	is_int(ed_profile_format(&p, "/etc/app/app.properties"), ED_CFG_KEYVALUE,
 	       "format: .properties");
 	is_int(ed_profile_format(&p, "/etc/sysctl.conf"), ED_CFG_KEYVALUE, "format: sysctl.conf");
@@ -742,11 +756,23 @@ static void test_predicates(void)
 	is_int(ed_profile_format(&p, "/etc/x.yaml"), ED_CFG_YAML, "fallback after the rules");
 	is_int(parse_on(&p, "[formats]\n* = none\n", &err), ED_OK, "catch-all rule parses");
 	is_int(ed_profile_format(&p, "/etc/x.yaml"), ED_CFG_NONE, "'* = none' turns the table off");
+	is_int(parse_on(&p, "[formats]\n/srv/data/*.json = json\nconfig_trees = /opt/*/config\n"
+			    "data_trees = generated\nmax_keys = 50\n", &err),
+	       ED_OK, "config_trees, data_trees, max_keys parse beside rules");
+	is_int(ed_profile_format(&p, "/srv/data/x.json"), ED_CFG_JSON, "an explicit rule applies anywhere");
+	is_int(ed_profile_format(&p, "/opt/shop/config/app.yaml"), ED_CFG_YAML, "a config_trees glob");
+	is_int(ed_profile_format(&p, "/opt/shop/config/generated/x.yaml"), ED_CFG_NONE,
+	       "  but not below a data_trees name");
+	is_int(ed_profile_format(&p, "/etc/x.yaml"), ED_CFG_NONE, "config_trees replaces the default list");
+	is_int((int)p.max_keys, 50, "max_keys 50");
+	struct ed_err kbad = {0};
+	is_int(parse_on(&p, "[formats]\nmax_keys = 0\n", &kbad), ED_PARSE, "max_keys 0 is refused");
 	ed_profile_release(&p);
 
 	/* Secret keys drive secret files, and an empty list means none. */
 	struct ed_profile q = {0};
-	is_int(parse_on(&q, "[secrets]\nkeys = *api*\n", &err), ED_OK, "custom keys");
+	is_int(parse_on(&q, "[secrets]\nkeys = *api*\n[formats]\nconfig_trees = /etc\n", &err), ED_OK,
+	       "custom keys");
 	ok(ed_profile_secret_file(&q, "/etc/API.txt"), "custom key glob: base name");
 	ok(!ed_profile_secret_file(&q, "/etc/shadow"), "no secret files in an empty profile");
 	ok(ed_glob_path_matches("*.conf", "/etc/a.conf", false), "path_matches: base name");

@@ -464,15 +464,24 @@ static void test_full_root(void)
 	mem_sink_release(&ms);
 }
 
+/* Is key an item with no value and attrs {"unknown":true}? */
+static bool unknown(const struct mem_sink *ms, const char *key)
+{
+	const struct mem_item *it = mem_sink_find(ms, key);
+	return it && !it->value && it->attrs && strcmp(it->attrs, "{\"unknown\":true}") == 0;
+}
+
 static void test_sparse_roots(void)
 {
 	struct mem_sink ms;
 	struct ed_err err = {0};
 
-	/* Empty root: no items, no warnings, even for missing /proc. */
+	/* Empty root: no warnings, even for missing /proc; what /proc would tell is unknown. */
 	const char *r = new_root("empty");
 	is_int(collect(r, NULL, &ms, &err), ED_OK, "empty root: collects");
-	is_int(ms.n + ms.nwarnings, 0, "empty root: no items, no warnings");
+	is_int(ms.nwarnings, 0, "empty root: no warnings");
+	is_int(ms.n, 2, "empty root: two items, arch and kernel/release");
+	ok(unknown(&ms, "arch") && unknown(&ms, "kernel/release"), "  both unknown");
 	dump(&ms);
 	mem_sink_release(&ms);
 
@@ -486,12 +495,13 @@ static void test_sparse_roots(void)
 	is_int(collect(r, keys, &ms, &err), ED_OK, "rhel root: collects");
 	is_str(value_of(&ms, "os/ID"), "rocky", "fallback to /usr/lib/os-release");
 	is_str(value_of(&ms, "os/ID_LIKE"), "rhel centos fedora", "ID_LIKE");
-	ok(!mem_sink_find(&ms, "kernel/release"), "no /proc: no kernel/release");
-	ok(!mem_sink_find(&ms, "arch"), "no /proc: no arch");
+	ok(unknown(&ms, "kernel/release"), "no /proc: kernel/release unknown");
+	ok(unknown(&ms, "arch"), "no /proc: arch unknown");
 	is_str(value_of(&ms, "timezone"), "America/New_York",
 	       "a copied /etc/localtime: /etc/timezone, first line");
 	is_str(value_of(&ms, "locale/LANG"), "de_DE.UTF-8", "/etc/locale.conf");
-	ok(!mem_sink_find(&ms, "sysctl/vm.swappiness"), "no /proc/sys: no sysctl items");
+	ok(unknown(&ms, "sysctl/vm.swappiness") && unknown(&ms, "sysctl/fs.file-max"),
+	   "no /proc/sys: the sysctl keys are unknown");
 	is_int(ms.nwarnings, 0, "no /proc/sys (an image on disk): no warnings");
 
 	/* /proc/sys that is a file: one warning, no items. */
