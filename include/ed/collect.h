@@ -207,11 +207,14 @@ int ed_sql_mask_literals(const struct ed_secrets *sec, enum ed_sql_dialect diale
 /*
  * Opens the SQLite database at path (inside src) read-only and emits schema
  * items for every table, column, index, view and trigger, keyed
- * "sqlite:LABEL/TYPE/OBJECT" (OBJECT of a column is "TABLE.COLUMN").
+ * "sqlite:LABEL/TYPE/OBJECT" (OBJECT of a column is "TABLE.COLUMN"). A
+ * definition with a secret literal (ed_sql_mask_literals) is stored masked,
+ * attrs ED_ATTRS_MASKED, with the keyed fingerprint (sec->key, required:
+ * ED_USAGE otherwise) of the unmasked definition.
  */
 enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
-				      const char *path, struct ed_sink *sink,
-				      struct ed_err *err);
+				      const char *path, const struct ed_secrets *sec,
+				      struct ed_sink *sink, struct ed_err *err);
 
 /* --- the collectors as a table (collector/collectors.c) --- */
 

@@ -260,10 +260,10 @@ is "$(items "$PID_" 'sequence/billing.%')" \
 	"postgres:shop/sequence/billing.invoice_no	CREATE SEQUENCE billing.invoice_no AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1000 CACHE 1 NO CYCLE" \
 	"sequence: type, increment, bounds, start, cache, cycle"
 like "$(items "$PID_" 'function/%')" \
-	"^postgres:shop/function/public.order_total\(cid integer\)	CREATE FUNCTION public.order_total\(cid integer\) RETURNS numeric LANGUAGE sql STABLE BODY xxh3:[0-9a-f]{32}
-postgres:shop/function/public.purge_cache\(\)	CREATE PROCEDURE public.purge_cache\(\) LANGUAGE sql BODY xxh3:[0-9a-f]{32}
-postgres:shop/function/public.touch\(\)	CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY xxh3:[0-9a-f]{32}$" \
-	"functions and procedures: signature, attributes, body fingerprint; nothing from extensions"
+	"^postgres:shop/function/public.order_total\(cid integer\)	CREATE FUNCTION public.order_total\(cid integer\) RETURNS numeric LANGUAGE sql STABLE BODY hmac:[0-9a-f]{32}
+postgres:shop/function/public.purge_cache\(\)	CREATE PROCEDURE public.purge_cache\(\) LANGUAGE sql BODY hmac:[0-9a-f]{32}
+postgres:shop/function/public.touch\(\)	CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY hmac:[0-9a-f]{32}$" \
+	"functions and procedures: signature, attributes, keyed body fingerprint; nothing from extensions"
 unlike "$(q "$DB" "select value from items_v where snapshot_id=$PID_ and key like 'postgres:shop/function/%'")" \
 	'updated_at|coalesce' "function bodies are not stored, only their fingerprint"
 is "$(items "$PID_" 'trigger/%')" \
@@ -313,7 +313,7 @@ is "$(defs postgres:shop/enum/public.order_status)" \
 like "$(defs postgres:shop/view/public.big_orders)" '\(100\)::numeric\) -> .*\(1000\)::numeric\)$' "changed view shows both queries"
 like "$(defs postgres:shop/trigger/public.orders.orders_touch)" 'touch\(\) -> .*touch\(\) DISABLED$' "a disabled trigger is drift"
 like "$(defs 'postgres:shop/function/public.touch()')" \
-	'^CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY xxh3:([0-9a-f]{32}) -> CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY xxh3:[0-9a-f]{32}$' \
+	'^CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY hmac:([0-9a-f]{32}) -> CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY hmac:[0-9a-f]{32}$' \
 	"changed function body: only the body fingerprint differs"
 is "$(defs postgres:shop/sequence/billing.invoice_no | grep -o 'INCREMENT BY [0-9]*' | tr '\n' ' ')" \
 	"INCREMENT BY 1 INCREMENT BY 10 " "changed sequence increment"
