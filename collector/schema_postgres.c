@@ -366,6 +366,27 @@ static int val_literal(struct parse *p, const char *s)
 	return ed_buf_addc(&p->val, '\'');
 }
 
+/*
+ * Appends a function's setting "name=value" (proconfig). A value that may be
+ * a secret (its name's last part matches the secret patterns, or a detector
+ * finds one in it) is written 'quoted', so that the masker sees it as the
+ * literal a secret name is given.
+ */
+static int val_setting(struct parse *p, const char *s)
+{
+	const char *eq = strchr(s, '=');
+	if (!eq)
+		return val_def(p, s);
+	const char *last = eq;
+	while (last > s && last[-1] != '.')
+		last--;
+	const char *v = eq + 1;
+	if (!ed_secret_name_matches(p->sec, last, (size_t)(eq - last)) &&
+	    !ed_secret_scan(p->sec, v, strlen(v), NULL, NULL))
+		return val_def(p, s);
+	return ed_buf_add(&p->val, s, (size_t)(eq + 1 - s)) || val_literal(p, v) ? -1 : 0;
+}
+
 /* Appends " WITH (a=1, b=2)" for a reloptions array (nothing when NULL or empty). */
 static int val_options(struct parse *p, json_t *opts)
 {
@@ -681,7 +702,7 @@ static enum ed_code do_function(struct parse *p, json_t *o)
 		size_t i;
 		json_t *e;
 		json_array_foreach(config, i, e)
-			r |= ed_buf_adds(&p->val, " SET ") | val_def(p, json_string_value(e));
+			r |= ed_buf_adds(&p->val, " SET ") | val_setting(p, json_string_value(e));
 	}
 	if (bin) {
 		/* C functions: the library and the symbol say it all. */

@@ -363,6 +363,7 @@ CREATE VIEW leaked AS SELECT '$2'::text AS secret, '$TOK'::text AS t, status FRO
 CREATE INDEX live_accounts ON accounts (id) WHERE api_token = '$2';
 CREATE FUNCTION login(token text DEFAULT '$2') RETURNS text LANGUAGE sql AS \$\$ SELECT token \$\$;
 CREATE FUNCTION check_pw(p text) RETURNS boolean LANGUAGE sql AS \$\$ SELECT p = '$2' \$\$;
+CREATE FUNCTION configured() RETURNS integer LANGUAGE sql SET app.api_key = '$2' AS \$\$ SELECT 1 \$\$;
 EOF
 }
 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$CI dbname=postgres" \
@@ -404,8 +405,9 @@ is "$(litems 'index/public.live_accounts')" \
 	"index predicate masked"
 like "$(litems 'function/%')" \
 	"^postgres:lit/function/public.check_pw\(p text\)	CREATE FUNCTION public.check_pw\(p text\) RETURNS boolean LANGUAGE sql BODY hmac:[0-9a-f]{32}	
+postgres:lit/function/public.configured\(\)	CREATE FUNCTION public.configured\(\) RETURNS integer LANGUAGE sql SET app.api_key='<secret>' BODY hmac:[0-9a-f]{32}	\{\"masked\":true\}
 postgres:lit/function/public.login\(token text\)	CREATE FUNCTION public.login\(token text DEFAULT '<secret>'::text\) RETURNS text LANGUAGE sql BODY hmac:[0-9a-f]{32}	\{\"masked\":true\}$" \
-	"functions: an argument default masked, bodies as keyed fingerprints"
+	"functions: an argument default and a setting masked, bodies as keyed fingerprints"
 
 # The drift: every item that held the secret changed, shown masked on both sides.
 ed --db "$LDB" diff production staging --format json
@@ -414,6 +416,7 @@ printf '%s' "$OUT" >"$TMP/lit-diff.json"
 is "$(drift_shown "$TMP/lit-diff.json")" "postgres:lit/column/public.accounts.password changed definition same-shown
 postgres:lit/constraint/public.accounts.token_check changed definition same-shown
 postgres:lit/function/public.check_pw(p text) changed definition shown-differs
+postgres:lit/function/public.configured() changed definition same-shown
 postgres:lit/function/public.login(token text) changed definition same-shown
 postgres:lit/index/public.live_accounts changed definition same-shown
 postgres:lit/view/public.leaked changed definition same-shown" \

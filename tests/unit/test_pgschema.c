@@ -461,6 +461,21 @@ static void test_secret_literals(void)
 	free(b.attrs);
 	free(c.attrs);
 
+	const char *set = "{\"schema\": \"s\", \"name\": \"g\", \"ident\": \"s.g\", "
+			  "\"identity_arguments\": \"\", \"arguments\": \"\", \"result\": \"text\", "
+			  "\"kind\": \"f\", \"language\": \"sql\", \"volatility\": \"v\", "
+			  "\"strict\": false, \"security_definer\": false, \"leakproof\": false, "
+			  "\"parallel\": \"u\", \"config\": [\"search_path=pg_catalog\", "
+			  "\"app.api_key=k3y-1\", \"app.dsn=postgres://u:pw-2@db/x\"], "
+			  "\"body\": null, \"binary\": null}";
+	ok(one_item("functions", set, test_key, &a, &va), "a function with secret settings");
+	is_str(va, "CREATE FUNCTION s.g() RETURNS text LANGUAGE sql SET search_path=pg_catalog "
+		   "SET app.api_key='<secret>' SET app.dsn='postgres://u:<secret>@db/x'",
+	       "  a setting named like a secret, a credential URL: masked; the others as they were");
+	is_str(a.attrs, ED_ATTRS_MASKED, "  attrs masked");
+	free(va);
+	free(a.attrs);
+
 	struct mem_sink ms;
 	mem_sink_init(&ms);
 	memset(&err, 0, sizeof(err));
