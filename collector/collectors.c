@@ -157,7 +157,7 @@ static enum ed_code sqlite_target(const char *arg, const char *target, char **la
 static enum ed_code sqlite_collect(const struct ed_collect_ctx *c, const struct ed_collect_step *s,
 				   struct ed_err *err)
 {
-	return ed_schema_sqlite_collect(c->src, s->label, s->target, c->sink, err);
+	return ed_schema_sqlite_collect(c->src, s->label, s->target, c->secrets, c->sink, err);
 }
 
 static enum ed_code postgres_target(const char *arg, const char *target, char **label,
@@ -187,7 +187,8 @@ static enum ed_code postgres_target(const char *arg, const char *target, char **
 static enum ed_code postgres_collect(const struct ed_collect_ctx *c,
 				     const struct ed_collect_step *s, struct ed_err *err)
 {
-	return ed_schema_postgres_collect(c->src, s->label, s->target, c->sink, err);
+	return ed_schema_postgres_collect(c->src, s->label, s->target, c->secrets, c->sink,
+					  err);
 }
 
 /* In the order they run; package managers and engines in the order messages list them. */

@@ -44,7 +44,6 @@ void ed_cfg_out_release(struct ed_cfg_out *o)
 	ed_buf_release(&o->key);
 }
 
-static const char attrs_masked[] = "{\"masked\":true}";
 static const char attrs_large_masked[] = "{\"large\":true,\"masked\":true}";
 
 enum ed_code ed_cfg_emit_leaf(const struct ed_secrets *sec, struct ed_sink *sink, const char *key,
@@ -82,7 +81,7 @@ enum ed_code ed_cfg_emit_leaf(const struct ed_secrets *sec, struct ed_sink *sink
 			if (masked.len > ED_CONFIG_MAX_VALUE) {
 				it.attrs = attrs_large_masked;
 			} else {
-				it.attrs = attrs_masked;
+				it.attrs = ED_ATTRS_MASKED;
 				it.value = ed_buf_str(&masked);
 			}
 			(*nsecrets)++;

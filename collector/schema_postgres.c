@@ -10,8 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ed/collect.h"
 #include "ed/hash.h"
 #include "ed/pgschema.h"
+#include "sql_lex.h"
 
 /*
  * Settings for the one transaction psql runs (-1): read only; names printed
@@ -152,45 +154,6 @@ static bool is_ident_char(unsigned char c)
 	       c == '_' || c == '$' || c >= 0x80;
 }
 
-/* Index past the quoted run at s[i] (quote q, doubled to escape; backslash too if bs). */
-static size_t skip_quoted(const char *s, size_t n, size_t i, char q, bool bs)
-{
-	for (size_t j = i + 1; j < n; j++) {
-		if (bs && s[j] == '\\') {
-			j++;
-		} else if (s[j] == q) {
-			if (j + 1 < n && s[j + 1] == q) {
-				j++;
-				continue;
-			}
-			return j + 1;
-		}
-	}
-	return n; /* unterminated: the rest is taken as it is */
-}
-
-/* Index past a dollar-quoted string starting at s[i] == '$', or 0 when none starts there. */
-static size_t skip_dollar(const char *s, size_t n, size_t i)
-{
-	size_t j = i + 1;
-	if (i > 0 && is_ident_char((unsigned char)s[i - 1]))
-		return 0; /* "a$b$": part of an identifier */
-	if (j < n && s[j] != '$') {
-		unsigned char c = (unsigned char)s[j];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80))
-			return 0; /* "$1": a parameter */
-		while (j < n && s[j] != '$' && is_ident_char((unsigned char)s[j]))
-			j++;
-	}
-	if (j >= n || s[j] != '$')
-		return 0;
-	size_t tag = j + 1 - i; /* "$tag$" */
-	for (size_t k = j + 1; k + tag <= n; k++)
-		if (s[k] == '$' && memcmp(s + k, s + i, tag) == 0)
-			return k + tag;
-	return n;
-}
-
 /* Index past the block comment at s[i] ("/ *", nesting as PostgreSQL nests them). */
 static size_t skip_block_comment(const char *s, size_t n, size_t i)
 {
@@ -246,11 +209,11 @@ static int collapse(const char *s, size_t n, struct ed_buf *out)
 			/* E'...' takes backslash escapes; "ME'" is no E-string. */
 			bool bs = i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
 				  (i < 2 || !is_ident_char((unsigned char)s[i - 2]));
-			end = skip_quoted(s, n, i, '\'', bs);
+			end = ed_sql_quoted_end(s, n, i, '\'', bs);
 		} else if (c == '"') {
-			end = skip_quoted(s, n, i, '"', false);
+			end = ed_sql_quoted_end(s, n, i, '"', false);
 		} else if (c == '$') {
-			size_t d = skip_dollar(s, n, i);
+			size_t tag, close, d = ed_sql_dollar_end(s, n, i, &tag, &close);
 			if (d)
 				end = d;
 		}
@@ -269,12 +232,15 @@ static int collapse(const char *s, size_t n, struct ed_buf *out)
 
 /* One item waiting to be emitted; all of them are sorted by key first. */
 struct def {
-	char *key;   /* "postgres:LABEL/TYPE/OBJECT", malloc'd */
-	char *value; /* the definition, malloc'd */
+	char *key;       /* "postgres:LABEL/TYPE/OBJECT", malloc'd */
+	char *value;     /* the definition, secret literals masked, malloc'd */
+	struct ed_fp fp; /* XXH3 of value; keyed, of the unmasked definition, when masked */
+	bool masked;     /* a literal of value was masked */
 };
 
 struct parse {
 	const char *label;
+	const struct ed_secrets *sec; /* the key and the secret patterns */
 	struct ed_err *err;
 	enum ed_code rc;      /* the first error; ED_OK while all is well */
 	const char *section;  /* "tables", for messages */
@@ -284,6 +250,7 @@ struct parse {
 	struct ed_buf key;    /* the item being built */
 	struct ed_buf val;
 	struct ed_buf tmp;
+	struct ed_buf masked; /* val with its secret literals masked */
 };
 
 static enum ed_code oom(struct parse *p)
@@ -399,6 +366,27 @@ static int val_literal(struct parse *p, const char *s)
 	return ed_buf_addc(&p->val, '\'');
 }
 
+/*
+ * Appends a function's setting "name=value" (proconfig). A value that may be
+ * a secret (its name's last part matches the secret patterns, or a detector
+ * finds one in it) is written 'quoted', so that the masker sees it as the
+ * literal a secret name is given.
+ */
+static int val_setting(struct parse *p, const char *s)
+{
+	const char *eq = strchr(s, '=');
+	if (!eq)
+		return val_def(p, s);
+	const char *last = eq;
+	while (last > s && last[-1] != '.')
+		last--;
+	const char *v = eq + 1;
+	if (!ed_secret_name_matches(p->sec, last, (size_t)(eq - last)) &&
+	    !ed_secret_scan(p->sec, v, strlen(v), NULL, NULL))
+		return val_def(p, s);
+	return ed_buf_add(&p->val, s, (size_t)(eq + 1 - s)) || val_literal(p, v) ? -1 : 0;
+}
+
 /* Appends " WITH (a=1, b=2)" for a reloptions array (nothing when NULL or empty). */
 static int val_options(struct parse *p, json_t *opts)
 {
@@ -414,8 +402,11 @@ static int val_options(struct parse *p, json_t *opts)
 	return ed_buf_addc(&p->val, ')');
 }
 
-/* Moves the key and value built in p into the list. */
-static enum ed_code push(struct parse *p)
+/*
+ * Moves the key and value built in p into the list, secret literals masked;
+ * subject (a column's name, or NULL) is what a DEFAULT at the top is the value of.
+ */
+static enum ed_code push_as(struct parse *p, const char *subject)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 64;
@@ -425,10 +416,23 @@ static enum ed_code push(struct parse *p)
 		p->v = v;
 		p->cap = cap;
 	}
+	size_t nmasked = 0;
+	struct ed_fp fp;
+	ed_buf_reset(&p->masked);
 	/* Adding nothing still allocates: an empty value is "", never NULL. */
-	if (ed_buf_add(&p->val, "", 0))
+	if (ed_buf_add(&p->val, "", 0) ||
+	    ed_sql_mask_literals(p->sec, ED_SQL_POSTGRES, subject, p->val.p, p->val.len,
+				 &p->masked, &nmasked) ||
+	    ed_buf_add(&p->masked, "", 0))
 		return oom(p);
-	char *key = ed_buf_detach(&p->key), *value = ed_buf_detach(&p->val);
+	if (nmasked) {
+		/* Never the secret, nor its plain hash: the keyed fingerprint of the definition. */
+		if ((p->rc = ed_fp_keyed(p->sec->key, p->val.p, p->val.len, &fp, p->err)))
+			return p->rc;
+	} else {
+		ed_fp_of(p->masked.p, p->masked.len, &fp);
+	}
+	char *key = ed_buf_detach(&p->key), *value = ed_buf_detach(&p->masked);
 	if (!key || !value) {
 		free(key);
 		free(value);
@@ -436,8 +440,16 @@ static enum ed_code push(struct parse *p)
 	}
 	p->v[p->n].key = key;
 	p->v[p->n].value = value;
+	p->v[p->n].fp = fp;
+	p->v[p->n].masked = nmasked > 0;
 	p->n++;
+	ed_buf_reset(&p->val);
 	return ED_OK;
+}
+
+static enum ed_code push(struct parse *p)
+{
+	return push_as(p, NULL);
 }
 
 /* --- one function per section; each entry is validated before use ------- */
@@ -544,7 +556,7 @@ static enum ed_code do_column(struct parse *p, json_t *o)
 		r |= ed_buf_adds(&p->val, " GENERATED BY DEFAULT AS IDENTITY");
 	if (r)
 		return oom(p);
-	return push(p);
+	return push_as(p, name);
 }
 
 static enum ed_code do_constraint(struct parse *p, json_t *o)
@@ -690,7 +702,7 @@ static enum ed_code do_function(struct parse *p, json_t *o)
 		size_t i;
 		json_t *e;
 		json_array_foreach(config, i, e)
-			r |= ed_buf_adds(&p->val, " SET ") | val_def(p, json_string_value(e));
+			r |= ed_buf_adds(&p->val, " SET ") | val_setting(p, json_string_value(e));
 	}
 	if (bin) {
 		/* C functions: the library and the symbol say it all. */
@@ -698,15 +710,20 @@ static enum ed_code do_function(struct parse *p, json_t *o)
 		if (body)
 			r |= ed_buf_adds(&p->val, ", ") | val_literal(p, body);
 	} else if (body && strcmp(kind, "a") != 0) {
-		/* The body is long and may be private: keep only its fingerprint. */
+		/*
+		 * The body is long and may hold secrets: keep only its keyed
+		 * fingerprint (a plain hash of a short body could be guessed).
+		 */
 		struct ed_fp fp;
 		char hex[2 * ED_FP_LEN + 1];
 		ed_buf_reset(&p->tmp);
 		if (collapse(body, strlen(body), &p->tmp))
 			return oom(p);
-		ed_fp_of(p->tmp.p ? p->tmp.p : "", p->tmp.len, &fp);
+		if ((p->rc = ed_fp_keyed(p->sec->key, p->tmp.p ? p->tmp.p : "", p->tmp.len, &fp,
+					 p->err)))
+			return p->rc;
 		ed_fp_hex(&fp, hex);
-		r |= ed_buf_addf(&p->val, " BODY xxh3:%s", hex);
+		r |= ed_buf_addf(&p->val, " BODY hmac:%s", hex);
 	}
 	if (r)
 		return oom(p);
@@ -823,11 +840,12 @@ static json_t *load(const char *s, size_t len, json_error_t *e, bool *nomem)
 	return root;
 }
 
-enum ed_code ed_pg_catalog_parse(struct ed_str json, const char *label, struct ed_sink *sink,
+enum ed_code ed_pg_catalog_parse(struct ed_str json, const char *label,
+				 const struct ed_secrets *sec, struct ed_sink *sink,
 				 struct ed_err *err)
 {
-	struct parse p = {.label = label, .err = err, .key = ED_BUF_INIT, .val = ED_BUF_INIT,
-			  .tmp = ED_BUF_INIT};
+	struct parse p = {.label = label, .sec = sec, .err = err, .key = ED_BUF_INIT,
+			  .val = ED_BUF_INIT, .tmp = ED_BUF_INIT, .masked = ED_BUF_INIT};
 	json_t *root = NULL;
 	json_error_t jerr;
 	bool nomem;
@@ -836,6 +854,9 @@ enum ed_code ed_pg_catalog_parse(struct ed_str json, const char *label, struct e
 
 	if (!label || !sink)
 		return ed_err_set(err, ED_USAGE, "postgres catalog: missing label or sink");
+	if (!sec || !sec->key)
+		return ed_err_set(err, ED_USAGE, "postgres:%s: no secret key to fingerprint function "
+				  "bodies and secret literals", label);
 	while (len && is_ws((unsigned char)s[len - 1]))
 		len--;
 	if (len == 0) {
@@ -900,7 +921,8 @@ enum ed_code ed_pg_catalog_parse(struct ed_str json, const char *label, struct e
 		it.key = p.v[i].key;
 		it.key_len = strlen(p.v[i].key);
 		it.value = p.v[i].value;
-		ed_fp_of(p.v[i].value, strlen(p.v[i].value), &it.fp);
+		it.fp = p.v[i].fp;
+		it.attrs = p.v[i].masked ? ED_ATTRS_MASKED : NULL;
 		it.ftype = ED_FT_NONE;
 		if ((p.rc = sink->emit(sink, &it, err)))
 			goto out;
@@ -915,6 +937,7 @@ out:
 	ed_buf_release(&p.key);
 	ed_buf_release(&p.val);
 	ed_buf_release(&p.tmp);
+	ed_buf_release(&p.masked);
 	return p.rc;
 }
 
@@ -1292,11 +1315,11 @@ static void scrub(char *msg, size_t cap, const struct secrets *sec)
 }
 
 enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label,
-					const char *conninfo, struct ed_sink *sink,
-					struct ed_err *err)
+					const char *conninfo, const struct ed_secrets *sec,
+					struct ed_sink *sink, struct ed_err *err)
 {
 	struct ed_buf out = ED_BUF_INIT, shown = ED_BUF_INIT;
-	struct secrets sec = {{NULL}, 0};
+	struct secrets pw = {{NULL}, 0}; /* passwords in conninfo, to scrub */
 	struct ed_err rerr = {ED_OK, ""};
 	enum ed_code rc;
 	int status = 0;
@@ -1304,11 +1327,11 @@ enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label
 	if (!src || !label || !*label || !conninfo || !*conninfo || !sink)
 		return ed_err_set(err, ED_USAGE,
 				  "postgres schema: missing source, label, connection string or sink");
-	if (redact(conninfo, &shown, &sec, 0)) {
+	if (redact(conninfo, &shown, &pw, 0)) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto out;
 	}
-	if (sec.n)
+	if (pw.n)
 		ed_sink_warn(sink, "postgres:%s (%s): the connection string holds a password, which "
 			     "other users of the host can read in the process list while psql runs; "
 			     "prefer ~/.pgpass or PGPASSFILE", label, ed_buf_str(&shown));
@@ -1326,14 +1349,14 @@ enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label
 		goto out;
 	}
 	if (rc) {
-		scrub(rerr.msg, sizeof(rerr.msg), &sec);
+		scrub(rerr.msg, sizeof(rerr.msg), &pw);
 		rc = ed_err_set(err, rc, "postgres:%s (%s): %s", label, ed_buf_str(&shown),
 				rerr.msg[0] ? rerr.msg : "psql failed");
 		goto out;
 	}
-	rc = ed_pg_catalog_parse(ed_str_of(out.p, out.len), label, sink, err);
+	rc = ed_pg_catalog_parse(ed_str_of(out.p, out.len), label, sec, sink, err);
 out:
-	secrets_release(&sec);
+	secrets_release(&pw);
 	ed_buf_release(&out);
 	ed_buf_release(&shown);
 	return rc;

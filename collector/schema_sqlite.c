@@ -18,14 +18,17 @@
 
 /* One item waiting to be emitted; all of them are sorted by key first. */
 struct def {
-	char *key;   /* "sqlite:LABEL/TYPE/OBJECT", malloc'd */
-	char *value; /* the definition, malloc'd */
+	char *key;    /* "sqlite:LABEL/TYPE/OBJECT", malloc'd */
+	char *value;  /* the definition, secret literals masked, malloc'd */
+	struct ed_fp fp; /* XXH3 of value; keyed, of the unmasked definition, when masked */
+	bool masked;  /* a literal of value was masked */
 };
 
 struct defs {
 	struct def *v;
 	size_t n;
 	size_t cap;
+	const struct ed_secrets *sec; /* the key and the secret patterns; borrowed */
 };
 
 /* One top-level part of a normalised CREATE TABLE body. */
@@ -52,7 +55,8 @@ static void defs_release(struct defs *d)
 }
 
 /* Takes key and value (both malloc'd) into d; frees them on failure. */
-static enum ed_code defs_push(struct defs *d, char *key, char *value, struct ed_err *err)
+static enum ed_code defs_push(struct defs *d, char *key, char *value, const struct ed_fp *fp,
+			      bool masked, struct ed_err *err)
 {
 	if (!key || !value)
 		goto nomem;
@@ -66,6 +70,8 @@ static enum ed_code defs_push(struct defs *d, char *key, char *value, struct ed_
 	}
 	d->v[d->n].key = key;
 	d->v[d->n].value = value;
+	d->v[d->n].fp = *fp;
+	d->v[d->n].masked = masked;
 	d->n++;
 	return ED_OK;
 nomem:
@@ -74,18 +80,37 @@ nomem:
 	return ed_err_set(err, ED_NOMEM, "out of memory");
 }
 
-/* Adds the item "sqlite:LABEL/TYPE/OBJECT[.SUB]" with a copy of value[0..len). */
+/*
+ * Adds the item "sqlite:LABEL/TYPE/OBJECT[.SUB]" with value[0..len), its
+ * secret literals masked (SUB, a column, names what a DEFAULT is the value of).
+ */
 static enum ed_code defs_add(struct defs *d, const char *label, const char *type,
 			     const char *object, const char *sub, const char *value, size_t len,
 			     struct ed_err *err)
 {
-	struct ed_buf key = ED_BUF_INIT;
+	struct ed_buf key = ED_BUF_INIT, masked = ED_BUF_INIT;
+	struct ed_fp fp;
+	size_t nmasked = 0;
+	enum ed_code rc;
 	if (ed_buf_addf(&key, "sqlite:%s/%s/%s%s%s", label, type, object, sub ? "." : "",
-			sub ? sub : "")) {
-		ed_buf_release(&key);
-		return ed_err_set(err, ED_NOMEM, "out of memory");
+			sub ? sub : "") ||
+	    ed_sql_mask_literals(d->sec, ED_SQL_SQLITE, sub, value, len, &masked, &nmasked) ||
+	    ed_buf_add(&masked, "", 0)) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+		goto fail;
 	}
-	return defs_push(d, ed_buf_detach(&key), ed_strndup(value, len), err);
+	if (nmasked) {
+		/* The stored text never holds the secret; the keyed fingerprint shows its change. */
+		if ((rc = ed_fp_keyed(d->sec->key, value, len, &fp, err)))
+			goto fail;
+	} else {
+		ed_fp_of(masked.p, masked.len, &fp);
+	}
+	return defs_push(d, ed_buf_detach(&key), ed_buf_detach(&masked), &fp, nmasked > 0, err);
+fail:
+	ed_buf_release(&key);
+	ed_buf_release(&masked);
+	return rc;
 }
 
 static int def_cmp(const void *a, const void *b)
@@ -556,11 +581,11 @@ out:
 }
 
 enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
-				      const char *path, struct ed_sink *sink,
-				      struct ed_err *err)
+				      const char *path, const struct ed_secrets *sec,
+				      struct ed_sink *sink, struct ed_err *err)
 {
 	struct ed_buf local = ED_BUF_INIT, uri = ED_BUF_INIT;
-	struct defs d = {NULL, 0, 0};
+	struct defs d = {NULL, 0, 0, sec};
 	sqlite3 *db = NULL;
 	struct stat sb;
 	enum ed_code rc;
@@ -570,6 +595,9 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 
 	if (!src || !label || !path || !sink)
 		return ed_err_set(err, ED_USAGE, "sqlite schema: missing source, label, path or sink");
+	if (!sec || !sec->key)
+		return ed_err_set(err, ED_USAGE, "%s: no secret key to fingerprint secret literals",
+				  path);
 	rc = src->ops->local_path(src, path, &local, err);
 	if (rc == ED_UNSUPPORTED) {
 		/* A remote host: read a private copy of the database (and its WAL). */
@@ -636,7 +664,8 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 		it.key = d.v[i].key;
 		it.key_len = strlen(d.v[i].key);
 		it.value = d.v[i].value;
-		ed_fp_of(d.v[i].value, strlen(d.v[i].value), &it.fp);
+		it.fp = d.v[i].fp;
+		it.attrs = d.v[i].masked ? ED_ATTRS_MASKED : NULL;
 		it.ftype = ED_FT_NONE;
 		if ((rc = sink->emit(sink, &it, err)))
 			goto out;

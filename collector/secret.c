@@ -472,14 +472,20 @@ static int mask_hit(void *ctx, const char *name, size_t start, size_t end)
 	return 0;
 }
 
-int ed_secret_mask(const struct ed_secrets *sec, const char *s, size_t len, struct ed_buf *out,
-		   size_t *nhits)
+int ed_secret_mask_seen(const struct ed_secrets *sec, const char *s, const char *seen, size_t len,
+			struct ed_buf *out, size_t *nhits)
 {
 	struct mask_ctx m = {s, out, 0, false};
-	size_t n = ed_secret_scan(sec, s, len, mask_hit, &m);
+	size_t n = ed_secret_scan(sec, seen, len, mask_hit, &m);
 	if (m.failed || ed_buf_add(out, s + m.at, len - m.at))
 		return -1;
 	if (nhits)
 		*nhits = n;
 	return 0;
+}
+
+int ed_secret_mask(const struct ed_secrets *sec, const char *s, size_t len, struct ed_buf *out,
+		   size_t *nhits)
+{
+	return ed_secret_mask_seen(sec, s, s, len, out, nhits);
 }

@@ -85,6 +85,14 @@ size_t ed_secret_scan(const struct ed_secrets *sec, const char *s, size_t len,
 int ed_secret_mask(const struct ed_secrets *sec, const char *s, size_t len, struct ed_buf *out,
 		   size_t *nhits);
 
+/*
+ * The same, the detectors looking at seen (len bytes too, a copy of s with
+ * some bytes changed) and the ranges they find masked in s: a quote inside
+ * an SQL literal is part of the value, where the detectors would end one.
+ */
+int ed_secret_mask_seen(const struct ed_secrets *sec, const char *s, const char *seen, size_t len,
+			struct ed_buf *out, size_t *nhits);
+
 /* --- files (collector/files.c) --- */
 
 /* Counters of one tree walk, for progress and the closing line. */
@@ -171,14 +179,43 @@ enum ed_code ed_dpkg_collect(struct ed_source *src, struct ed_sink *sink, struct
  */
 enum ed_code ed_sql_normalize(struct ed_str sql, struct ed_buf *out, struct ed_err *err);
 
+/* Which SQL a definition is written in: quoting and comments differ. */
+enum ed_sql_dialect {
+	ED_SQL_SQLITE,   /* "id", `id`, [id]; no E'...' nor $tag$...$tag$ */
+	ED_SQL_POSTGRES, /* "id"; E'...' with backslash escapes; $tag$...$tag$; nested comments */
+};
+
+/*
+ * Appends the SQL text sql[0..len) to out with its secret string literals
+ * masked (collector/sql_literals.c):
+ * - a literal that is the value of a name matching sec's key patterns is
+ *   replaced whole by '<secret>' (ED_SECRET_MARKER): a DEFAULT of that
+ *   column or argument, what it is compared with or assigned
+ *   (password = '...', api_key IN ('...'), '...' = token), a literal aliased
+ *   to it (SELECT '...' AS token). subject, when not NULL, names what the
+ *   whole text defines (a column whose definition is "text DEFAULT '...'");
+ * - in any other literal, what a value detector finds (ed_secret_scan) is
+ *   replaced by the marker, the rest kept ('postgres://app:<secret>@db/x').
+ * Empty literals are kept. Everything else is copied byte for byte, so
+ * drift in the rest of the definition still shows. *nmasked (may be NULL)
+ * receives the number of literals masked. sec may be NULL (default
+ * patterns). Returns 0, or -1 when out of memory (out is then unchanged).
+ */
+int ed_sql_mask_literals(const struct ed_secrets *sec, enum ed_sql_dialect dialect,
+			 const char *subject, const char *sql, size_t len, struct ed_buf *out,
+			 size_t *nmasked);
+
 /*
  * Opens the SQLite database at path (inside src) read-only and emits schema
  * items for every table, column, index, view and trigger, keyed
- * "sqlite:LABEL/TYPE/OBJECT" (OBJECT of a column is "TABLE.COLUMN").
+ * "sqlite:LABEL/TYPE/OBJECT" (OBJECT of a column is "TABLE.COLUMN"). A
+ * definition with a secret literal (ed_sql_mask_literals) is stored masked,
+ * attrs ED_ATTRS_MASKED, with the keyed fingerprint (sec->key, required:
+ * ED_USAGE otherwise) of the unmasked definition.
  */
 enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
-				      const char *path, struct ed_sink *sink,
-				      struct ed_err *err);
+				      const char *path, const struct ed_secrets *sec,
+				      struct ed_sink *sink, struct ed_err *err);
 
 /* --- the collectors as a table (collector/collectors.c) --- */
 

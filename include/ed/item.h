@@ -91,6 +91,8 @@ struct ed_item {
 
 /* The attrs of a secret item, and whether attrs text marks one. */
 #define ED_ATTRS_SECRET "{\"secret\":true}"
+/* The attrs of an item shown with its secret part masked (its fingerprint keyed). */
+#define ED_ATTRS_MASKED "{\"masked\":true}"
 bool ed_attrs_secret(const char *attrs);
 /*
  * The attrs of a fact the collection could not observe (no /proc under

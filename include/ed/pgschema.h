@@ -12,6 +12,8 @@
 #include "ed/item.h"
 #include "ed/source.h"
 
+struct ed_secrets;
+
 /* Most bytes psql may print, and how long it may take. */
 #define ED_PG_OUTPUT_MAX (256u * 1024 * 1024)
 #define ED_PG_TIMEOUT_MS 120000
@@ -30,11 +32,13 @@
  * ED_NOTFOUND when psql is not installed on the host, ED_IO when psql fails
  * (with psql's own message, also redacted) or times out, ED_TOOBIG, ED_PARSE,
  * ED_NOMEM, or the sink's error. A password in conninfo is used but earns a
- * warning: it shows in the host's process list while psql runs.
+ * warning: it shows in the host's process list while psql runs. sec (the
+ * store's key and the secret patterns) is borrowed, as ed_pg_catalog_parse
+ * takes it.
  */
 enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label,
-					const char *conninfo, struct ed_sink *sink,
-					struct ed_err *err);
+					const char *conninfo, const struct ed_secrets *sec,
+					struct ed_sink *sink, struct ed_err *err);
 
 /*
  * Parses the catalog document (the JSON text psql printed, json.len bytes,
@@ -46,13 +50,18 @@ enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label
  * Each value is the object's definition with whitespace outside quotes
  * collapsed; the fingerprint is XXH3-128 of the value. A table's value leaves
  * its columns out (column order is no difference); a function's value holds
- * the XXH3 of its body instead of the body. Two objects with one key (dots
- * in names) are a warning; the second is skipped. Anything that is not a
- * complete, well-typed document is ED_PARSE naming "postgres:LABEL" and the
- * offending member, and nothing is emitted. Other errors: ED_NOMEM, or the
- * sink's. Borrows json; keeps nothing after it returns.
+ * "BODY hmac:HEX", the keyed fingerprint (sec->key) of its body, instead of
+ * the body. A definition with a secret string literal (ed_sql_mask_literals:
+ * a column's DEFAULT under a secret name, a token in a view...) is stored
+ * masked, attrs ED_ATTRS_MASKED, its fingerprint keyed over the unmasked
+ * text. Two objects with one key (dots in names) are a warning; the second
+ * is skipped. Anything that is not a complete, well-typed document is
+ * ED_PARSE naming "postgres:LABEL" and the offending member, and nothing is
+ * emitted. sec and sec->key are required (ED_USAGE). Other errors: ED_NOMEM,
+ * or the sink's. Borrows json and sec; keeps nothing after it returns.
  */
-enum ed_code ed_pg_catalog_parse(struct ed_str json, const char *label, struct ed_sink *sink,
+enum ed_code ed_pg_catalog_parse(struct ed_str json, const char *label,
+				 const struct ed_secrets *sec, struct ed_sink *sink,
 				 struct ed_err *err);
 
 /*

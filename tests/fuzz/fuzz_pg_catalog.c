@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ed/collect.h"
 #include "ed/pgschema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,7 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ed_sink sink = {.emit = sink_emit, .warn = sink_warn};
 	struct ed_err err;
-	ed_pg_catalog_parse(ed_str_of((const char *)data, size), "fuzz", &sink, &err);
+	static const uint8_t key[ED_KEY_LEN];
+	const struct ed_secrets sec = {.key = key};
+	ed_pg_catalog_parse(ed_str_of((const char *)data, size), "fuzz", &sec, &sink, &err);
 
 	/* A connection string is a C string: up to the first NUL. */
 	char *s = malloc(size + 1);

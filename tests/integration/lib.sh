@@ -201,3 +201,59 @@ behind = block
 rebuild = block
 INI
 }
+
+# leaks TEXT... -- FILE...: one line "WHAT in FILE" for each TEXT found in a
+# FILE as it is, or as its unkeyed XXH3-128 (raw bytes, hex in either case):
+# what a store, a dump or a report must never hold of a secret. Needs xxh128sum.
+leaks() {
+	python3 - "$@" <<'PY'
+import subprocess, sys
+args = sys.argv[1:]
+sep = args.index("--")
+texts, files = args[:sep], args[sep + 1:]
+needles = []
+for t in texts:
+    b = t.encode()
+    r = subprocess.run(["xxh128sum"], input=b, stdout=subprocess.PIPE, check=True)
+    h = bytes.fromhex(r.stdout.split()[0].decode())
+    needles += [(repr(t), b), ("xxh3-128(%r)" % t, h), ("xxh3-128(%r) hex" % t, h.hex().encode()),
+                ("xxh3-128(%r) HEX" % t, h.hex().upper().encode())]
+for f in files:
+    data = open(f, "rb").read()
+    for what, b in needles:
+        if b in data:
+            print("%s in %s" % (what, f))
+PY
+}
+
+# drift_shown DIFF-JSON: one line per drift entry, by key: "KEY CHANGE FIELDS
+# same-shown|shown-differs", whether the two definitions (or values) shown are equal.
+drift_shown() {
+	python3 - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for e in sorted(d["drift"], key=lambda e: e["key"]):
+    r, c = e.get("reference", {}), e.get("candidate", {})
+    shown = lambda s: s.get("definition", s.get("value"))
+    print(e["key"], e["change"], ",".join(e.get("fields", [])),
+          "same-shown" if shown(r) == shown(c) else "shown-differs")
+PY
+}
+
+# leak_artifacts DB REF CAND PREFIX ARRAY: adds to the array named ARRAY every
+# file a secret of the store DB must not be found in: the store, its WAL and
+# journal, a dump (PREFIX.dump) and `diff REF CAND` in every report format
+# (PREFIX.FORMAT, stdout and stderr).
+leak_artifacts() {
+	local fmt f
+	local -n files_=$5
+	files_+=("$1")
+	for f in "$1-wal" "$1-journal"; do [ -e "$f" ] && files_+=("$f"); done
+	sqlite3 "$1" .dump >"$4.dump"
+	files_+=("$4.dump")
+	for fmt in text json junit sarif markdown html; do
+		ed --db "$1" diff "$2" "$3" --format "$fmt"
+		printf '%s\n%s' "$OUT" "$ERR" >"$4.$fmt"
+		files_+=("$4.$fmt")
+	done
+}

@@ -4,8 +4,9 @@
 # server on a private socket (no TCP), two databases with known schema drift,
 # then `collect --schema NAME=postgres:CONNINFO` and the exact drift set;
 # identical schemas (other OIDs, other column order, other whitespace) give
-# none; a failing psql fails the collection with a message that names the
-# database and never shows the password.
+# none; secret literals in definitions are masked and keyed, found nowhere in
+# the store or a report, and still drift; a failing psql fails the collection
+# with a message that names the database and never shows the password.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -260,10 +261,10 @@ is "$(items "$PID_" 'sequence/billing.%')" \
 	"postgres:shop/sequence/billing.invoice_no	CREATE SEQUENCE billing.invoice_no AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1000 CACHE 1 NO CYCLE" \
 	"sequence: type, increment, bounds, start, cache, cycle"
 like "$(items "$PID_" 'function/%')" \
-	"^postgres:shop/function/public.order_total\(cid integer\)	CREATE FUNCTION public.order_total\(cid integer\) RETURNS numeric LANGUAGE sql STABLE BODY xxh3:[0-9a-f]{32}
-postgres:shop/function/public.purge_cache\(\)	CREATE PROCEDURE public.purge_cache\(\) LANGUAGE sql BODY xxh3:[0-9a-f]{32}
-postgres:shop/function/public.touch\(\)	CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY xxh3:[0-9a-f]{32}$" \
-	"functions and procedures: signature, attributes, body fingerprint; nothing from extensions"
+	"^postgres:shop/function/public.order_total\(cid integer\)	CREATE FUNCTION public.order_total\(cid integer\) RETURNS numeric LANGUAGE sql STABLE BODY hmac:[0-9a-f]{32}
+postgres:shop/function/public.purge_cache\(\)	CREATE PROCEDURE public.purge_cache\(\) LANGUAGE sql BODY hmac:[0-9a-f]{32}
+postgres:shop/function/public.touch\(\)	CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY hmac:[0-9a-f]{32}$" \
+	"functions and procedures: signature, attributes, keyed body fingerprint; nothing from extensions"
 unlike "$(q "$DB" "select value from items_v where snapshot_id=$PID_ and key like 'postgres:shop/function/%'")" \
 	'updated_at|coalesce' "function bodies are not stored, only their fingerprint"
 is "$(items "$PID_" 'trigger/%')" \
@@ -313,7 +314,7 @@ is "$(defs postgres:shop/enum/public.order_status)" \
 like "$(defs postgres:shop/view/public.big_orders)" '\(100\)::numeric\) -> .*\(1000\)::numeric\)$' "changed view shows both queries"
 like "$(defs postgres:shop/trigger/public.orders.orders_touch)" 'touch\(\) -> .*touch\(\) DISABLED$' "a disabled trigger is drift"
 like "$(defs 'postgres:shop/function/public.touch()')" \
-	'^CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY xxh3:([0-9a-f]{32}) -> CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY xxh3:[0-9a-f]{32}$' \
+	'^CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY hmac:([0-9a-f]{32}) -> CREATE FUNCTION public.touch\(\) RETURNS trigger LANGUAGE plpgsql BODY hmac:[0-9a-f]{32}$' \
 	"changed function body: only the body fingerprint differs"
 is "$(defs postgres:shop/sequence/billing.invoice_no | grep -o 'INCREMENT BY [0-9]*' | tr '\n' ' ')" \
 	"INCREMENT BY 1 INCREMENT BY 10 " "changed sequence increment"
@@ -342,6 +343,95 @@ is "$(items "$LID" '%')" "" "nothing is keyed postgres:shop/ when the label is t
 is "$(q "$DB" "select key from items_v where snapshot_id=$LID and kind='schema' order by key")" \
 	"postgres:shop_empty/extension/plpgsql
 postgres:shop_empty/schema/public" "an empty database: its public schema and plpgsql, labelled by its dbname"
+
+# --- secret literals in definitions (issue 11, A.5) ---
+# A password as a column default, in a check, a view, an index predicate, a
+# function's argument default and body: masked in what is stored, keyed in
+# what is fingerprinted, and a changed secret is still drift.
+LIT=Zq7-lit-canary-41
+LIT2=Zq7-lit-canary-42
+TOK=ghp_Zq7litcanary0123456789abcdefghijklmn
+lit_sql() { # OUT CANARY
+	cat >"$1" <<EOF
+CREATE TABLE accounts (
+	id integer PRIMARY KEY,
+	password text DEFAULT '$2',
+	api_token text CONSTRAINT token_check CHECK (api_token <> '$2'),
+	status text DEFAULT 'active'
+);
+CREATE VIEW leaked AS SELECT '$2'::text AS secret, '$TOK'::text AS t, status FROM accounts;
+CREATE INDEX live_accounts ON accounts (id) WHERE api_token = '$2';
+CREATE FUNCTION login(token text DEFAULT '$2') RETURNS text LANGUAGE sql AS \$\$ SELECT token \$\$;
+CREATE FUNCTION check_pw(p text) RETURNS boolean LANGUAGE sql AS \$\$ SELECT p = '$2' \$\$;
+CREATE FUNCTION configured() RETURNS integer LANGUAGE sql SET app.api_key = '$2' AS \$\$ SELECT 1 \$\$;
+EOF
+}
+"$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$CI dbname=postgres" \
+	-c 'CREATE DATABASE lit_prod' -c 'CREATE DATABASE lit_stg' -c 'CREATE DATABASE lit_mirror' \
+	>/dev/null || { echo "Bail out! cannot create the literal databases"; exit 2; }
+lit_sql "$TMP/lit1.sql" "$LIT"
+lit_sql "$TMP/lit2.sql" "$LIT2"
+for db in lit_prod:lit1 lit_mirror:lit1 lit_stg:lit2; do
+	sql "${db%%:*}" "$TMP/${db#*:}.sql" || { echo "Bail out! cannot load ${db#*:}.sql into ${db%%:*}"; exit 2; }
+done
+LDB=$TMP/lit.db
+init_store "$LDB"
+lcollect() { # ENV DBNAME
+	ed --db "$LDB" collect --env "$1" --host h --root / --packages none --path "$EMPTY" \
+		--schema "lit=postgres:$CI dbname=$2"
+}
+lcollect production lit_prod
+exits 0 "collect a database with secret literals"
+LPID=$OUT
+lcollect staging lit_stg
+exits 0 "collect it with another secret"
+lcollect mirror lit_mirror
+exits 0 "collect it with the same secret, in another database"
+litems() { q "$LDB" "select key || char(9) || value || char(9) || coalesce(attrs, '') from items where snapshot_id=$LPID and key like 'postgres:lit/$1' order by key"; }
+is "$(litems 'column/public.accounts.%')" \
+	"postgres:lit/column/public.accounts.api_token	text	
+postgres:lit/column/public.accounts.id	integer NOT NULL	
+postgres:lit/column/public.accounts.password	text DEFAULT '<secret>'::text	{\"masked\":true}
+postgres:lit/column/public.accounts.status	text DEFAULT 'active'::text	" \
+	"column default masked and marked; an ordinary default kept"
+is "$(litems 'constraint/public.accounts.token_check')" \
+	"postgres:lit/constraint/public.accounts.token_check	CHECK ((api_token <> '<secret>'::text))	{\"masked\":true}" \
+	"check constraint masked"
+is "$(litems 'view/%')" \
+	"postgres:lit/view/public.leaked	CREATE VIEW public.leaked AS SELECT '<secret>'::text AS secret, '<secret>'::text AS t, accounts.status FROM public.accounts	{\"masked\":true}" \
+	"view: the secret-named literal and the token masked"
+is "$(litems 'index/public.live_accounts')" \
+	"postgres:lit/index/public.live_accounts	CREATE INDEX live_accounts ON public.accounts USING btree (id) WHERE (api_token = '<secret>'::text)	{\"masked\":true}" \
+	"index predicate masked"
+like "$(litems 'function/%')" \
+	"^postgres:lit/function/public.check_pw\(p text\)	CREATE FUNCTION public.check_pw\(p text\) RETURNS boolean LANGUAGE sql BODY hmac:[0-9a-f]{32}	
+postgres:lit/function/public.configured\(\)	CREATE FUNCTION public.configured\(\) RETURNS integer LANGUAGE sql SET app.api_key='<secret>' BODY hmac:[0-9a-f]{32}	\{\"masked\":true\}
+postgres:lit/function/public.login\(token text\)	CREATE FUNCTION public.login\(token text DEFAULT '<secret>'::text\) RETURNS text LANGUAGE sql BODY hmac:[0-9a-f]{32}	\{\"masked\":true\}$" \
+	"functions: an argument default and a setting masked, bodies as keyed fingerprints"
+
+# The drift: every item that held the secret changed, shown masked on both sides.
+ed --db "$LDB" diff production staging --format json
+exits 1 "another secret literal is drift"
+printf '%s' "$OUT" >"$TMP/lit-diff.json"
+is "$(drift_shown "$TMP/lit-diff.json")" "postgres:lit/column/public.accounts.password changed definition same-shown
+postgres:lit/constraint/public.accounts.token_check changed definition same-shown
+postgres:lit/function/public.check_pw(p text) changed definition shown-differs
+postgres:lit/function/public.configured() changed definition same-shown
+postgres:lit/function/public.login(token text) changed definition same-shown
+postgres:lit/index/public.live_accounts changed definition same-shown
+postgres:lit/view/public.leaked changed definition same-shown" \
+	"each item holding the secret changed; only the body's keyed fingerprint shows a difference"
+ed --db "$LDB" diff production mirror
+exits 0 "the same secret in another database: no drift (keyed fingerprints are equal)"
+
+# Nowhere: not in the store, its WAL or a dump, nor in any report format.
+LART=()
+leak_artifacts "$LDB" production staging "$TMP/lit-report" LART
+is "$(leaks "$LIT" "$LIT2" "$TOK" "text DEFAULT '$LIT'::text" "CHECK ((api_token <> '$LIT'::text))" \
+	"SELECT p = '$LIT'" -- "${LART[@]}")" "" \
+	"the secrets, and the unkeyed XXH3 of them, of their definitions and of the body: in no store, dump or diff format"
+like "$(leaks "text DEFAULT 'active'::text" -- "$LDB")" "xxh3-128.* in $LDB" \
+	"(control) the search finds an ordinary definition's XXH3 in the store"
 
 # --- failures: exit 2, the database named, the password never shown ---
 PW=Zq8-canary-pw

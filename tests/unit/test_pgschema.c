@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ed/collect.h"
 #include "ed/pgschema.h"
 #include "sink_mem.h"
 #include "tap.h"
 
 static const char *data_dir;
+static uint8_t test_key[ED_KEY_LEN]; /* bytes 7, 8, 9...: fixed, so keyed values can be pinned */
+static const struct ed_secrets test_sec = {.key = test_key};
 static struct ed_buf doc = ED_BUF_INIT; /* the captured document */
 
 static char *slurp(const char *name, size_t *len)
@@ -41,7 +44,7 @@ static enum ed_code parse(struct mem_sink *ms, const char *json, size_t len, str
 {
 	mem_sink_init(ms);
 	memset(err, 0, sizeof(*err));
-	return ed_pg_catalog_parse(ed_str_of(json, len), "shop", &ms->sink, err);
+	return ed_pg_catalog_parse(ed_str_of(json, len), "shop", &test_sec, &ms->sink, err);
 }
 
 static enum ed_code parse_s(struct mem_sink *ms, const char *json, struct ed_err *err)
@@ -151,14 +154,14 @@ static void test_captured(void)
 	is_str(value_of(&ms, "postgres:shop/function/public.safe_add(a integer, b integer)"),
 	       "CREATE FUNCTION public.safe_add(a integer, b integer DEFAULT 1) RETURNS integer "
 	       "LANGUAGE sql IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE SET search_path=pg_catalog "
-	       "BODY xxh3:a8134611d02c7bbe5306b3c0592eaf31",
+	       "BODY hmac:8c4f3132996974f4be47c4c6fc1860af",
 	       "function: identity arguments in the key, defaults and attributes in the value");
 	is_str(value_of(&ms, "postgres:shop/function/public.trgm_sim(text, text)"),
 	       "CREATE FUNCTION public.trgm_sim(text, text) RETURNS real LANGUAGE c IMMUTABLE "
 	       "STRICT AS '$libdir/pg_trgm', 'similarity'", "C function: library and symbol");
 	is_str(value_of(&ms, "postgres:shop/function/public.purge_cache()"),
 	       "CREATE PROCEDURE public.purge_cache() LANGUAGE sql "
-	       "BODY xxh3:cbc92adaa14a2f89614bff699b97832c", "procedure with an SQL-standard body");
+	       "BODY hmac:2387ef97858b15069033dbea09393c7d", "procedure with an SQL-standard body");
 	is_str(value_of(&ms, "postgres:shop/trigger/public.orders.orders_audit"),
 	       "CREATE TRIGGER orders_audit AFTER INSERT ON public.orders FOR EACH ROW "
 	       "EXECUTE FUNCTION public.touch() ENABLE ALWAYS", "trigger with its firing state");
@@ -319,11 +322,166 @@ static void test_whitespace(void)
 	same_body(FN("\"BEGIN RETURN 1; END\""), FN("\"BEGIN RETURN 2; END\""), false,
 		  "a changed body changes the fingerprint");
 	char *v = one_value("functions", FN("\"BEGIN RETURN 'hunter2'; END\""));
-	ok(v && !strstr(v, "hunter2") && strstr(v, " BODY xxh3:"),
-	   "the body itself is not in the value, only its fingerprint");
+	ok(v && !strstr(v, "hunter2") && strstr(v, " BODY hmac:"),
+	   "the body itself is not in the value, only its keyed fingerprint");
 	free(v);
 	is_one("functions", FN("null"),
 	       "CREATE FUNCTION s.f() RETURNS integer LANGUAGE plpgsql", "a function without a body");
+}
+
+#define SCOL(name, dflt)                                                                      \
+	"{\"schema\": \"s\", \"table\": \"t\", \"name\": \"" name "\", \"type\": \"text\", "   \
+	"\"collation\": null, \"not_null\": false, \"default\": \"" dflt "\", "                 \
+	"\"generated\": \"\", \"identity\": \"\"}"
+
+/* The one item parsed from entry with key, copied into *it; false when there is not exactly one. */
+static bool one_item(const char *section, const char *entry, const uint8_t *key,
+		     struct mem_item *it, char **value)
+{
+	struct mem_sink ms;
+	struct ed_err err;
+	const struct ed_secrets sec = {.key = key};
+	struct ed_buf b = ED_BUF_INIT;
+	ed_buf_addf(&b, "[%s]", entry);
+	json_t *root = json_loads(DOC(EMPTY_SECTIONS), 0, NULL);
+	json_object_set_new(root, section, json_loads(b.p, 0, NULL));
+	char *text = json_dumps(root, 0);
+	mem_sink_init(&ms);
+	memset(&err, 0, sizeof(err));
+	bool one = ed_pg_catalog_parse(ed_str_of(text, strlen(text)), "shop", &sec, &ms.sink,
+				       &err) == ED_OK && ms.n == 1;
+	if (one) {
+		*it = ms.items[0];
+		*value = strdup(ms.items[0].value ? ms.items[0].value : "");
+		it->attrs = it->attrs ? strdup(it->attrs) : NULL;
+	} else {
+		printf("# %s: %s\n", section, err.msg);
+	}
+	free(text);
+	json_decref(root);
+	ed_buf_release(&b);
+	mem_sink_release(&ms);
+	return one;
+}
+
+static bool fp_keyed_of(const struct mem_item *it, const uint8_t *key, const char *text)
+{
+	struct ed_fp fp;
+	struct ed_err err;
+	return ed_fp_keyed(key, text, strlen(text), &fp, &err) == ED_OK &&
+	       memcmp(fp.b, it->fp.b, ED_FP_LEN) == 0;
+}
+
+static bool fp_plain_of(const struct mem_item *it, const char *text)
+{
+	struct ed_fp fp;
+	ed_fp_of(text, strlen(text), &fp);
+	return memcmp(fp.b, it->fp.b, ED_FP_LEN) == 0;
+}
+
+/* A.5: secret literals in definitions are masked, their fingerprint keyed; bodies keyed. */
+static void test_secret_literals(void)
+{
+	struct mem_item a, b, c;
+	char *va = NULL, *vb = NULL, *vc = NULL;
+	uint8_t other_key[ED_KEY_LEN] = {42};
+
+	ok(one_item("columns", SCOL("password", "'hunter2'::text"), test_key, &a, &va),
+	   "a column whose default is a password");
+	is_str(va, "text DEFAULT '<secret>'::text", "  the default is masked, the rest kept");
+	is_str(a.attrs, ED_ATTRS_MASKED, "  attrs masked");
+	ok(fp_keyed_of(&a, test_key, "text DEFAULT 'hunter2'::text"),
+	   "  fingerprint: keyed, of the unmasked definition");
+	ok(!fp_plain_of(&a, "text DEFAULT 'hunter2'::text") && !fp_plain_of(&a, va),
+	   "  and no plain XXH3 of either text");
+	ok(one_item("columns", SCOL("password", "'hunter3'::text"), test_key, &b, &vb),
+	   "the same column with another password");
+	ok(va && vb && strcmp(va, vb) == 0 && memcmp(a.fp.b, b.fp.b, ED_FP_LEN) != 0,
+	   "  the same shown value, another fingerprint: the change is drift");
+	free(va);
+	free(vb);
+	free(a.attrs);
+	free(b.attrs);
+
+	ok(one_item("columns", SCOL("status", "'active'::text"), test_key, &a, &va),
+	   "an ordinary default");
+	ok(va && strcmp(va, "text DEFAULT 'active'::text") == 0 && !a.attrs && fp_plain_of(&a, va),
+	   "  kept, no attrs, plain fingerprint of the value");
+	free(va);
+	free(a.attrs);
+
+	ok(one_item("views",
+		    "{\"schema\": \"s\", \"name\": \"v\", \"ident\": \"s.v\", \"materialized\": "
+		    "false, \"options\": null, \"definition\": \" SELECT 'ghp_0123456789abcdefghij"
+		    "klmnopqrstuvwxyz'::text AS t, 'x'::text AS api_key;\"}",
+		    test_key, &a, &va),
+	   "a view selecting a token and a secret-named literal");
+	is_str(va, "CREATE VIEW s.v AS SELECT '<secret>'::text AS t, '<secret>'::text AS api_key",
+	       "  both masked");
+	is_str(a.attrs, ED_ATTRS_MASKED, "  attrs masked");
+	free(va);
+	free(a.attrs);
+
+	ok(one_item("constraints",
+		    "{\"schema\": \"s\", \"table\": \"t\", \"name\": \"c\", \"type\": \"c\", "
+		    "\"definition\": \"CHECK ((secret_key <> 'x1'::text))\"}",
+		    test_key, &a, &va),
+	   "a check constraint on a secret-named column");
+	is_str(va, "CHECK ((secret_key <> '<secret>'::text))", "  masked");
+	free(va);
+	free(a.attrs);
+
+	const char *fn = "{\"schema\": \"s\", \"name\": \"f\", \"ident\": \"s.f\", "
+			 "\"identity_arguments\": \"token text\", \"arguments\": \"token text "
+			 "DEFAULT 'tk1'::text\", \"result\": \"text\", \"kind\": \"f\", \"language\": "
+			 "\"sql\", \"volatility\": \"v\", \"strict\": false, \"security_definer\": "
+			 "false, \"leakproof\": false, \"parallel\": \"u\", \"config\": null, "
+			 "\"body\": \"SELECT 'pw'\", \"binary\": null}";
+	ok(one_item("functions", fn, test_key, &a, &va) &&
+	   one_item("functions", fn, other_key, &b, &vb),
+	   "a function with a secret argument default, under two store keys");
+	struct ed_fp body, plain;
+	struct ed_err err;
+	char hex[2 * ED_FP_LEN + 1], want[160];
+	ed_fp_keyed(test_key, "SELECT 'pw'", 11, &body, &err);
+	ed_fp_hex(&body, hex);
+	snprintf(want, sizeof(want), "CREATE FUNCTION s.f(token text DEFAULT '<secret>'::text) "
+		 "RETURNS text LANGUAGE sql BODY hmac:%s", hex);
+	is_str(va, want, "  the default masked, the body as its keyed fingerprint");
+	ed_fp_of("SELECT 'pw'", 11, &plain);
+	ed_fp_hex(&plain, hex);
+	ok(va && !strstr(va, hex) && !strstr(va, "xxh3:"), "  no plain XXH3 of the body");
+	ok(va && vb && strcmp(va, vb) != 0, "  another store key, another body fingerprint");
+	ok(one_item("functions", fn, test_key, &c, &vc) && va && vc && strcmp(va, vc) == 0 &&
+	   memcmp(a.fp.b, c.fp.b, ED_FP_LEN) == 0, "  the same key, the same value and fingerprint");
+	free(va);
+	free(vb);
+	free(vc);
+	free(a.attrs);
+	free(b.attrs);
+	free(c.attrs);
+
+	const char *set = "{\"schema\": \"s\", \"name\": \"g\", \"ident\": \"s.g\", "
+			  "\"identity_arguments\": \"\", \"arguments\": \"\", \"result\": \"text\", "
+			  "\"kind\": \"f\", \"language\": \"sql\", \"volatility\": \"v\", "
+			  "\"strict\": false, \"security_definer\": false, \"leakproof\": false, "
+			  "\"parallel\": \"u\", \"config\": [\"search_path=pg_catalog\", "
+			  "\"app.api_key=k3y-1\", \"app.dsn=postgres://u:pw-2@db/x\"], "
+			  "\"body\": null, \"binary\": null}";
+	ok(one_item("functions", set, test_key, &a, &va), "a function with secret settings");
+	is_str(va, "CREATE FUNCTION s.g() RETURNS text LANGUAGE sql SET search_path=pg_catalog "
+		   "SET app.api_key='<secret>' SET app.dsn='postgres://u:<secret>@db/x'",
+	       "  a setting named like a secret, a credential URL: masked; the others as they were");
+	is_str(a.attrs, ED_ATTRS_MASKED, "  attrs masked");
+	free(va);
+	free(a.attrs);
+
+	struct mem_sink ms;
+	mem_sink_init(&ms);
+	memset(&err, 0, sizeof(err));
+	ok(ed_pg_catalog_parse(ed_str_of(doc.p, doc.len), "shop", NULL, &ms.sink, &err) == ED_USAGE &&
+	   ms.n == 0, "no store key: ED_USAGE, nothing emitted");
+	mem_sink_release(&ms);
 }
 
 /* Two objects with one key and different definitions: the kept one must not depend on order. */
@@ -450,7 +608,8 @@ static void test_sink_failure(void)
 	mem_sink_init(&ms);
 	ms.fail_after = 5;
 	memset(&err, 0, sizeof(err));
-	enum ed_code rc = ed_pg_catalog_parse(ed_str_of(doc.p, doc.len), "shop", &ms.sink, &err);
+	enum ed_code rc = ed_pg_catalog_parse(ed_str_of(doc.p, doc.len), "shop", &test_sec, &ms.sink,
+					      &err);
 	ok(rc == ED_STORE && ms.n == 4, "a sink error stops the parse and is returned (%s)", err.msg);
 	mem_sink_release(&ms);
 }
@@ -557,7 +716,7 @@ static void test_collect(void)
 	f.src.ops = &fake_ops;
 	f.out = doc.p;
 	mem_sink_init(&ms);
-	enum ed_code rc = ed_schema_postgres_collect(&f.src, "shop", ci, &ms.sink, &err);
+	enum ed_code rc = ed_schema_postgres_collect(&f.src, "shop", ci, &test_sec, &ms.sink, &err);
 	is_int(rc, ED_OK, "collect through the source's run: ED_OK");
 	is_int(ms.n, 89, "the same 89 items as parsing the document");
 	static const char *const want[] = {"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
@@ -585,7 +744,7 @@ static void test_collect(void)
 	f.errmsg = "psql exited with status 2: psql: error: missing \"=\" after \"pw-Zq8\"";
 	mem_sink_init(&ms);
 	memset(&err, 0, sizeof(err));
-	rc = ed_schema_postgres_collect(&f.src, "shop", ci, &ms.sink, &err);
+	rc = ed_schema_postgres_collect(&f.src, "shop", ci, &test_sec, &ms.sink, &err);
 	is_int(rc, ED_IO, "psql exits 2: ED_IO");
 	is_str(err.msg,
 	       "postgres:shop (host=db dbname=shop_prod user=app): psql exited with status 2: "
@@ -600,7 +759,7 @@ static void test_collect(void)
 	f.status = 1;
 	f.errmsg = "psql exited with status 1: pw-Zq8pw-Zq8 pw-Z";
 	mem_sink_init(&ms);
-	rc = ed_schema_postgres_collect(&f.src, "shop", ci, &ms.sink, &err);
+	rc = ed_schema_postgres_collect(&f.src, "shop", ci, &test_sec, &ms.sink, &err);
 	ok(rc == ED_IO && strstr(err.msg, "status 1: ****** ***") && !strstr(err.msg, "pw-"),
 	   "every occurrence is scrubbed, and a start of the password at the end (%s)", err.msg);
 	mem_sink_release(&ms);
@@ -610,8 +769,8 @@ static void test_collect(void)
 	f.rc = ED_NOTFOUND;
 	f.errmsg = "psql: cannot run: No such file or directory";
 	mem_sink_init(&ms);
-	rc = ed_schema_postgres_collect(&f.src, "shop", "postgresql://app:pw-Zq8@db/shop", &ms.sink,
-					&err);
+	rc = ed_schema_postgres_collect(&f.src, "shop", "postgresql://app:pw-Zq8@db/shop", &test_sec,
+					&ms.sink, &err);
 	is_int(rc, ED_NOTFOUND, "no psql: ED_NOTFOUND");
 	is_str(err.msg,
 	       "postgres:shop (postgresql://app@db/shop): psql is not installed on the host "
@@ -623,7 +782,7 @@ static void test_collect(void)
 	f.rc = ED_TOOBIG;
 	f.errmsg = "psql: printed more than 268435456 bytes; stopped";
 	mem_sink_init(&ms);
-	rc = ed_schema_postgres_collect(&f.src, "shop", "dbname=shop", &ms.sink, &err);
+	rc = ed_schema_postgres_collect(&f.src, "shop", "dbname=shop", &test_sec, &ms.sink, &err);
 	ok(rc == ED_TOOBIG && strstr(err.msg, "postgres:shop (dbname=shop): psql: printed more"),
 	   "too much output: ED_TOOBIG naming the database");
 	mem_sink_release(&ms);
@@ -632,13 +791,13 @@ static void test_collect(void)
 	f.src.ops = &fake_ops;
 	f.out = "";
 	mem_sink_init(&ms);
-	rc = ed_schema_postgres_collect(&f.src, "shop", "dbname=shop", &ms.sink, &err);
+	rc = ed_schema_postgres_collect(&f.src, "shop", "dbname=shop", &test_sec, &ms.sink, &err);
 	ok(rc == ED_PARSE && strstr(err.msg, "printed no catalog document"),
 	   "psql prints nothing: ED_PARSE");
 	mem_sink_release(&ms);
 
 	mem_sink_init(&ms);
-	rc = ed_schema_postgres_collect(&f.src, "", "dbname=shop", &ms.sink, &err);
+	rc = ed_schema_postgres_collect(&f.src, "", "dbname=shop", &test_sec, &ms.sink, &err);
 	is_int(rc, ED_USAGE, "an empty label: ED_USAGE");
 	mem_sink_release(&ms);
 }
@@ -713,11 +872,14 @@ int main(int argc, char **argv)
 	ed_buf_add(&doc, d, len);
 	free(d);
 	json_set_alloc_funcs(test_malloc, free);
+	for (size_t i = 0; i < ED_KEY_LEN; i++)
+		test_key[i] = (uint8_t)(i + 7);
 
 	test_captured();
 	test_order_independent();
 	test_duplicate_keys();
 	test_whitespace();
+	test_secret_literals();
 	test_malformed();
 	test_sink_failure();
 	test_conninfo();

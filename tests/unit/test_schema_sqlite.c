@@ -194,6 +194,9 @@ static void test_normalize(void)
 
 /* --- the collector --- */
 
+static uint8_t test_key[ED_KEY_LEN]; /* zeros: fine for a test */
+static const struct ed_secrets test_sec = {.key = test_key};
+
 static char tmpdir[] = "/tmp/ed_schema_XXXXXX";
 
 static char *tmp_path(const char *name)
@@ -291,7 +294,8 @@ static void test_collect(struct ed_source *src)
 	ok(make_db("app.db", app_sql) == 0, "created app.db");
 	ok(make_db("staging.db", staging_sql) == 0, "created staging.db");
 
-	enum ed_code rc = ed_schema_sqlite_collect(src, "app", "/app.db", &prod.sink, &err);
+	enum ed_code rc =
+		ed_schema_sqlite_collect(src, "app", "/app.db", &test_sec, &prod.sink, &err);
 	is_int(rc, ED_OK, "collect app.db (%s)", err.msg);
 	size_t nkeys = sizeof(app_keys) / sizeof(app_keys[0]);
 	is_int(prod.n, nkeys, "app.db: %zu items", nkeys);
@@ -329,7 +333,7 @@ static void test_collect(struct ed_source *src)
 	       "trigger definition");
 	is_int(prod.nwarnings, 0, "no warnings");
 
-	rc = ed_schema_sqlite_collect(src, "app", "/staging.db", &stg.sink, &err);
+	rc = ed_schema_sqlite_collect(src, "app", "/staging.db", &test_sec, &stg.sink, &err);
 	is_int(rc, ED_OK, "collect staging.db (%s)", err.msg);
 	size_t added = 0, missing = 0, changed = 0;
 	const char *added_key = NULL, *missing_key = NULL;
@@ -371,7 +375,7 @@ static void test_oddities(struct ed_source *src)
 	ok(make_db("we?ird#name%20.db",
 		   "CREATE TABLE t(a, key text); CREATE VIRTUAL TABLE r USING rtree(id, x0, x1);") == 0,
 	   "created a database with '?', '#' and '%%' in its name");
-	rc = ed_schema_sqlite_collect(src, "w", "/we?ird#name%20.db", &ms.sink, &err);
+	rc = ed_schema_sqlite_collect(src, "w", "/we?ird#name%20.db", &test_sec, &ms.sink, &err);
 	is_int(rc, ED_OK, "collect it (%s)", err.msg);
 	is_str(value_of(&ms, "sqlite:w/table/t"), "CREATE TABLE t()", "table without constraints");
 	is_str(value_of(&ms, "sqlite:w/column/t.a"), "", "column without a type");
@@ -390,7 +394,7 @@ static void test_oddities(struct ed_source *src)
 		   " g integer generated always as (length(\"key\")) virtual,"
 		   " constraint pk primary key (\"key\")) strict, without rowid;") == 0,
 	   "created odd.db");
-	rc = ed_schema_sqlite_collect(src, "odd", "/odd.db", &ms.sink, &err);
+	rc = ed_schema_sqlite_collect(src, "odd", "/odd.db", &test_sec, &ms.sink, &err);
 	is_int(rc, ED_OK, "collect odd.db (%s)", err.msg);
 	is_str(value_of(&ms, "sqlite:odd/column/Odd Table.key"), "TEXT", "keyword column name");
 	is_str(value_of(&ms, "sqlite:odd/column/Odd Table.my col"), "INT NOT NULL",
@@ -407,7 +411,7 @@ static void test_oddities(struct ed_source *src)
 	/* A sink that refuses an item stops the collection with its error. */
 	mem_sink_init(&ms);
 	ms.fail_after = 2;
-	rc = ed_schema_sqlite_collect(src, "app", "/app.db", &ms.sink, &err);
+	rc = ed_schema_sqlite_collect(src, "app", "/app.db", &test_sec, &ms.sink, &err);
 	is_int(rc, ED_STORE, "a failing sink stops the collection");
 	mem_sink_release(&ms);
 
@@ -422,7 +426,7 @@ static void test_oddities(struct ed_source *src)
 	}
 	mem_sink_init(&ms);
 	err.msg[0] = '\0';
-	rc = ed_schema_sqlite_collect(src, "x", "/notadb.txt", &ms.sink, &err);
+	rc = ed_schema_sqlite_collect(src, "x", "/notadb.txt", &test_sec, &ms.sink, &err);
 	ok(rc != ED_OK && strstr(err.msg, "/notadb.txt") &&
 		   strstr(err.msg, "not an SQLite database"),
 	   "a text file: error naming the path (%s)", err.msg);
@@ -432,7 +436,7 @@ static void test_oddities(struct ed_source *src)
 	/* Missing. */
 	mem_sink_init(&ms);
 	err.msg[0] = '\0';
-	rc = ed_schema_sqlite_collect(src, "x", "/missing.db", &ms.sink, &err);
+	rc = ed_schema_sqlite_collect(src, "x", "/missing.db", &test_sec, &ms.sink, &err);
 	ok(rc != ED_OK && strstr(err.msg, "/missing.db"), "a missing file: error naming it (%s)",
 	   err.msg);
 	mem_sink_release(&ms);
@@ -445,8 +449,88 @@ static void test_oddities(struct ed_source *src)
 		free(p);
 	}
 	err.msg[0] = '\0';
-	rc = ed_schema_sqlite_collect(src, "x", "/dir.db", &ms.sink, &err);
+	rc = ed_schema_sqlite_collect(src, "x", "/dir.db", &test_sec, &ms.sink, &err);
 	ok(rc != ED_OK && strstr(err.msg, "/dir.db"), "a folder: error naming it (%s)", err.msg);
+	mem_sink_release(&ms);
+}
+
+/* A.5: secret literals in defaults, views, triggers and index predicates are masked. */
+static void test_secret_literals(struct ed_source *src)
+{
+	struct mem_sink ms, ms2;
+	struct ed_err err = {ED_OK, ""};
+	const char *canary = "hunter2-Kq9";
+	char sql[2048];
+
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE users(id INTEGER PRIMARY KEY, password TEXT DEFAULT '%s',"
+		 " status TEXT DEFAULT 'active', api_token TEXT, CHECK (api_token <> '%s'));"
+		 "CREATE VIEW v AS SELECT '%s' AS secret, 'ghp_0123456789abcdefghijklmnopqrstuvwxyz'"
+		 " AS t, status FROM users;"
+		 "CREATE TRIGGER tr AFTER INSERT ON users BEGIN"
+		 " UPDATE users SET password = '%s' WHERE id = new.id; END;"
+		 "CREATE INDEX live ON users(id) WHERE api_token = '%s' AND status = 'active';",
+		 canary, canary, canary, canary, canary);
+	ok(make_db("secrets.db", sql) == 0, "created secrets.db");
+	mem_sink_init(&ms);
+	enum ed_code rc = ed_schema_sqlite_collect(src, "s", "/secrets.db", &test_sec, &ms.sink, &err);
+	is_int(rc, ED_OK, "collect secrets.db (%s)", err.msg);
+	bool leaked = false;
+	for (size_t i = 0; i < ms.n; i++)
+		if (ms.items[i].value && strstr(ms.items[i].value, canary))
+			leaked = true;
+	ok(!leaked, "the secret is in no stored definition");
+	const struct mem_item *it = mem_sink_find(&ms, "sqlite:s/column/users.password");
+	is_str(it ? it->value : NULL, "TEXT DEFAULT '<secret>'", "column default masked");
+	is_str(it ? it->attrs : NULL, ED_ATTRS_MASKED, "  attrs masked");
+	is_str(value_of(&ms, "sqlite:s/column/users.status"), "TEXT DEFAULT 'active'",
+	       "an ordinary default is kept");
+	it = mem_sink_find(&ms, "sqlite:s/column/users.status");
+	ok(it && !it->attrs, "  and has no attrs");
+	is_str(value_of(&ms, "sqlite:s/table/users"),
+	       "CREATE TABLE users(CHECK(api_token <> '<secret>'))", "table check constraint");
+	is_str(value_of(&ms, "sqlite:s/view/v"),
+	       "CREATE VIEW v AS SELECT '<secret>' AS secret, '<secret>' AS t, status FROM users",
+	       "view: a secret-named literal and a token");
+	is_str(value_of(&ms, "sqlite:s/trigger/tr"),
+	       "CREATE TRIGGER tr AFTER INSERT ON users BEGIN UPDATE users SET password = '<secret>' "
+	       "WHERE id = new.id; END",
+	       "trigger assignment");
+	is_str(value_of(&ms, "sqlite:s/index/live"),
+	       "CREATE INDEX live ON users(id) WHERE api_token = '<secret>' AND status = 'active'",
+	       "partial index predicate");
+
+	/* Another password: the same shown definitions, other (keyed) fingerprints. */
+	for (char *p = strstr(sql, canary); p; p = strstr(p + 1, canary))
+		p[strlen(canary) - 1] = '8';
+	ok(make_db("secrets.db", sql) == 0, "re-created secrets.db with another password");
+	mem_sink_init(&ms2);
+	rc = ed_schema_sqlite_collect(src, "s", "/secrets.db", &test_sec, &ms2.sink, &err);
+	is_int(rc, ED_OK, "collect it again (%s)", err.msg);
+	static const char *const masked[] = {"sqlite:s/column/users.password", "sqlite:s/table/users",
+					     "sqlite:s/view/v", "sqlite:s/trigger/tr",
+					     "sqlite:s/index/live"};
+	bool drift = true;
+	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
+		const struct mem_item *x = mem_sink_find(&ms, masked[i]);
+		const struct mem_item *y = mem_sink_find(&ms2, masked[i]);
+		if (!x || !y || strcmp(x->value, y->value) != 0 ||
+		    memcmp(x->fp.b, y->fp.b, ED_FP_LEN) == 0) {
+			printf("#   %s: no drift shown\n", masked[i]);
+			drift = false;
+		}
+	}
+	ok(drift, "every masked item: the same value, another fingerprint");
+	const struct mem_item *x = mem_sink_find(&ms, "sqlite:s/column/users.status");
+	const struct mem_item *y = mem_sink_find(&ms2, "sqlite:s/column/users.status");
+	ok(x && y && memcmp(x->fp.b, y->fp.b, ED_FP_LEN) == 0, "an unmasked item is unchanged");
+	mem_sink_release(&ms);
+	mem_sink_release(&ms2);
+
+	/* Without the store's key there is no keyed fingerprint: refused. */
+	mem_sink_init(&ms);
+	rc = ed_schema_sqlite_collect(src, "s", "/secrets.db", NULL, &ms.sink, &err);
+	ok(rc == ED_USAGE && ms.n == 0, "no secrets given: ED_USAGE");
 	mem_sink_release(&ms);
 }
 
@@ -455,7 +539,7 @@ static void cleanup(void)
 	/* A read-only reader of a WAL database leaves -wal and -shm behind. */
 	static const char *const names[] = {"app.db",     "staging.db", "staging.db-wal",
 					    "staging.db-shm", "we?ird#name%20.db", "odd.db",
-					    "notadb.txt"};
+					    "notadb.txt", "secrets.db"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char *p = tmp_path(names[i]);
 		if (p)
@@ -485,6 +569,7 @@ int main(void)
 	if (rc == ED_OK) {
 		test_collect(src);
 		test_oddities(src);
+		test_secret_literals(src);
 		ed_source_free(src);
 	}
 	cleanup();
