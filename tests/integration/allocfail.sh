@@ -8,12 +8,17 @@
 # PRAGMA integrity_check and holds the old snapshots or the new one whole.
 #
 # A first run of each command counts its allocations (N_total). The test then
-# fails about 120 of them (60 for each diff format but text, which shares
-# their first part): N = 1..ALLOCFAIL_FIRST (default 20), the last
+# fails about 80 of them: N = 1..ALLOCFAIL_FIRST (default 20), the last
 # ALLOCFAIL_LAST (default 40: rendering, COMMIT), every Nth in between, and
-# N_total + 1 (a run that completes). ALLOCFAIL_SCALE=K fails K times as many;
-# ALLOCFAIL_ALL=1 every one (hours). Allocations of threads interleave, so a
-# number may name another allocation from one run to the next.
+# N_total + 1 (a run that completes); every 5th point once more with every
+# allocation from the Nth on failing (ED_FAIL_ALLOC_PERSIST: memory that stays
+# exhausted, so ROLLBACK and cleanup fail too). ALLOCFAIL_SCALE=K fails K
+# times as many; ALLOCFAIL_ALL=1 every one (hours); ALLOCFAIL_ONLY=ERE drives
+# only the commands it matches. The diff formats share what comes before the
+# rendering: the text format covers it, the others fail 60 points from where
+# text's rendering starts (with half as many first and last). Allocations of
+# threads interleave, so a number may name another allocation from one run to
+# the next.
 #
 # The sanitizer build runs the same shim in front of ASan's allocator
 # (ASAN_OPTIONS=verify_asan_link_order=0), so a use after free or a leak on an
@@ -67,7 +72,7 @@ rm "$S/etc/app/removed.conf"
 printf 'new = 1\n' >"$S/etc/app/added.conf"
 sed -i 's/"pool": 5/"pool": 10/' "$S/etc/app/config.json"
 ln -sfn releases/v2 "$S/etc/app/current"
-dpkg_slice 5 >"$S/var/lib/dpkg/status"
+dpkg_slice 3 >"$S/var/lib/dpkg/status"
 sqlite3 "$S/var/lib/app/app.db" 'ALTER TABLE users ADD COLUMN phone TEXT'
 
 init_store "$DB"
@@ -112,20 +117,22 @@ state() {
 		select 'latest', env, host, snapshot_id from latest_v order by env, host" 2>&1
 }
 
-# points TOTAL RUNS: the allocation numbers to fail, about RUNS of them: the
-# first ALLOCFAIL_FIRST and the last ALLOCFAIL_LAST (where a report is
-# rendered and a transaction committed) all, at a stride in between, and one
-# past the end (a run that completes).
+# points TOTAL RUNS: the allocation numbers to fail, about RUNS of them,
+# from FROM (default 1): the first ALLOCFAIL_FIRST and the last ALLOCFAIL_LAST
+# (where a report is rendered and a transaction committed) all, at a stride in
+# between, and one past the end (a run that completes).
 FIRST=${ALLOCFAIL_FIRST:-$((20 / SAN_DIV))}
 LAST=${ALLOCFAIL_LAST:-$((40 / SAN_DIV))}
 points() {
-	local total=$1 runs=$2 stride=1 n
+	local total=$1 runs=$2 from=${FROM:-1} stride=1 n
 	local mid=$((runs - FIRST - LAST))
-	if [ -z "${ALLOCFAIL_ALL:-}" ] && [ "$total" -gt "$runs" ]; then
-		stride=$(((total - FIRST - LAST + mid - 1) / (mid > 0 ? mid : 1)))
+	[ "$from" -ge 1 ] || from=1
+	if [ -z "${ALLOCFAIL_ALL:-}" ] && [ "$((total - from))" -gt "$runs" ]; then
+		stride=$(((total - from + 1 - FIRST - LAST + mid - 1) / (mid > 0 ? mid : 1)))
 	fi
-	for ((n = 1; n <= total + 1; n++)); do
-		if [ "$n" -le "$FIRST" ] || [ "$n" -gt "$((total - LAST))" ] || [ $(((n - FIRST) % stride)) = 0 ]; then
+	for ((n = from; n <= total + 1; n++)); do
+		if [ "$n" -lt "$((from + FIRST))" ] || [ "$n" -gt "$((total - LAST))" ] ||
+			[ $(((n - from - FIRST) % stride)) = 0 ]; then
 			echo "$n"
 		fi
 	done
@@ -135,6 +142,11 @@ points() {
 # (KIND write: on a fresh copy of the store, else on the store itself), then
 # fails about RUNS of them in turn, one a run, and checks every run.
 drive() {
+	if [ -n "${ALLOCFAIL_ONLY:-}" ] && [[ ! "$1" =~ $ALLOCFAIL_ONLY ]]; then
+		echo "0 0 $1" >>"$TMP/covered"
+		skip "$1" "not in ALLOCFAIL_ONLY=$ALLOCFAIL_ONLY"
+		return
+	fi
 	local name=$1 nruns=$(($2 * ${ALLOCFAIL_SCALE:-1} / SAN_DIV)) kind=$3 okrc=$4
 	shift 4
 	local db=$DB
@@ -156,40 +168,48 @@ drive() {
 	local n rc hit covered=0 runs=0 bad_rc="" bad_msg="" bad_out="" bad_ic="" bad_torn="" t0 out st
 	t0=$(ms)
 	touch "$TMP/pristine.mark"
-	for n in $(points "$total" "$nruns"); do
+	# N fails once; every 5th point also as N+ (every allocation from the Nth on).
+	local at persist npersist=0 i=0
+	for at in $(points "$total" "$nruns" | while read -r n; do
+		echo "$n"
+		[ $((i++ % 5)) = 4 ] && echo "$n+"
+	done); do
 		[ "$kind" = write ] && fresh
+		n=${at%+}
+		persist=0
+		[ "$at" != "$n" ] && persist=1 && npersist=$((npersist + 1))
 		runs=$((runs + 1))
 		echo "0 0" >"$TMP/report"
-		timeout -k 5 60 env ED_FAIL_ALLOC_AT="$n" ED_FAIL_ALLOC_REPORT="$TMP/report" LD_PRELOAD="$SHIM" \
-			"$ENVDRIFT" --db "$db" "$@" >"$TMP/.out" 2>"$TMP/.err"
+		timeout -k 5 60 env ED_FAIL_ALLOC_AT="$n" ED_FAIL_ALLOC_PERSIST=$persist ED_FAIL_ALLOC_REPORT="$TMP/report" \
+			LD_PRELOAD="$SHIM" "$ENVDRIFT" --db "$db" "$@" >"$TMP/.out" 2>"$TMP/.err"
 		rc=$?
 		read -r _ hit <"$TMP/report"
-		[ "$hit" = 1 ] && covered=$((covered + 1))
-		grep -Eq 'Sanitizer|runtime error' "$TMP/.err" && san_check "$(cat "$TMP/.err")" "$name, allocation $n"
+		[ "$hit" = 1 ] && [ "$persist" = 0 ] && covered=$((covered + 1))
+		grep -Eq 'Sanitizer|runtime error' "$TMP/.err" && san_check "$(cat "$TMP/.err")" "$name, allocation $at"
 		out=""
 		IFS= read -r -d '' out <"$TMP/.out"
 		if [ "$rc" != "$okrc" ] && [ "$rc" != 2 ]; then
-			bad_rc="$bad_rc [#$n: exit $rc: $(head -c 300 "$TMP/.err")]"
+			bad_rc="$bad_rc [#$at: exit $rc: $(head -c 300 "$TMP/.err")]"
 		elif [ "$rc" = 2 ] && [ ! -s "$TMP/.err" ]; then
-			bad_msg="$bad_msg [#$n]"
+			bad_msg="$bad_msg [#$at]"
 		elif [ "$rc" = "$okrc" ] && [ "$out" != "$ref_out" ]; then
-			bad_out="$bad_out [#$n: $(head -c 200 "$TMP/.out") | $(head -c 200 "$TMP/.err")]"
+			bad_out="$bad_out [#$at: $(head -c 200 "$TMP/.out") | $(head -c 200 "$TMP/.err")]"
 		fi
 		if [ "$kind" = write ]; then
 			st=$(state "$db")
 			if [ "${st%%$'\n'*}" != ok ]; then
-				bad_ic="$bad_ic [#$n: $(printf '%s' "$st" | head -3)]"
+				bad_ic="$bad_ic [#$at: $(printf '%s' "$st" | head -3)]"
 			elif { [ "$rc" = "$okrc" ] && [ "$st" != "$ref_state" ]; } ||
 				{ [ "$rc" != "$okrc" ] && [ "$st" != "$old_state" ]; }; then
-				bad_torn="$bad_torn [#$n: exit $rc]"
+				bad_torn="$bad_torn [#$at: exit $rc]"
 			fi
 		elif [ "$db" -nt "$TMP/pristine.mark" ]; then
-			bad_ic="$bad_ic [#$n: the store changed]"
+			bad_ic="$bad_ic [#$at: the store changed]"
 			cp "$TMP/pristine.db" "$db"
 			touch "$TMP/pristine.mark"
 		fi
 	done
-	diag "$name: failed $runs allocation points, $covered of them reached, of $total allocations (in $(($(ms) - t0)) ms)"
+	diag "$name: $runs runs: failed $((runs - npersist)) allocation points once ($covered of them reached), $npersist from there on, of $total allocations (in $(($(ms) - t0)) ms)"
 	echo "$covered $total $name" >>"$TMP/covered"
 	is "$bad_rc" "" "$name: every run exits $okrc or 2, never a signal"
 	is "$bad_msg" "" "$name:   exit 2 always comes with a message"
@@ -202,11 +222,15 @@ drive() {
 	fi
 }
 
-drive collect 120 write 0 collect --env staging --host s1 --root "$S" --profile "$TMP/profile.ini" --threads 2
-for fmt in text json junit sarif markdown html; do
-	drive "diff --format $fmt" "$([ "$fmt" = text ] && echo 120 || echo 60)" read 1 diff production staging --format "$fmt"
+drive collect 80 write 0 collect --env staging --host s1 --root "$S" --profile "$TMP/profile.ini" --threads 2
+drive "diff --format text" 80 read 1 diff production staging --format text
+env ED_FAIL_ALLOC_REPORT="$TMP/report" LD_PRELOAD="$SHIM" "$ENVDRIFT" --db "$DB" diff production staging >/dev/null 2>&1
+read -r text_total _ <"$TMP/report"
+for fmt in json junit sarif markdown html; do
+	FROM=$((${text_total:-0} - 100)) FIRST=$((FIRST / 2)) LAST=$((LAST / 2)) \
+		drive "diff --format $fmt" 60 read 1 diff production staging --format "$fmt"
 done
-drive ingest 120 write 0 ingest "$DOC"
+drive ingest 80 write 0 ingest "$DOC"
 
 while read -r covered total name; do
 	diag "allocation points covered: $name $covered of $total"

@@ -8,6 +8,8 @@
  *   ED_FAIL_ALLOC_AT=N       the Nth allocation after main() starts returns NULL
  *                            with errno ENOMEM, once; every other one succeeds
  *                            (so a ROLLBACK after the failure can run)
+ *   ED_FAIL_ALLOC_PERSIST=1  fail every allocation from the Nth on instead (memory
+ *                            that stays exhausted: cleanup paths fail too)
  *   ED_FAIL_ALLOC_REPORT=F   at exit, write "CALLS FAILED\n" to F: the number of
  *                            allocations counted and 1 if the Nth was reached
  *
@@ -50,6 +52,7 @@ static atomic_bool armed;      /* main() has started: count and fail */
 static atomic_long calls;      /* allocations counted so far */
 static atomic_bool hit;        /* the fail_at-th allocation was reached */
 static long fail_at;           /* from ED_FAIL_ALLOC_AT; 0: never fail */
+static bool persist;           /* from ED_FAIL_ALLOC_PERSIST: fail from fail_at on */
 static const char *report;     /* from ED_FAIL_ALLOC_REPORT */
 static atomic_int resolving;   /* inside dlsym: serve from boot[] */
 
@@ -98,7 +101,7 @@ static bool fails(void)
 	if (!atomic_load_explicit(&armed, memory_order_relaxed))
 		return false;
 	long n = atomic_fetch_add(&calls, 1) + 1;
-	if (n != fail_at)
+	if (!fail_at || (persist ? n < fail_at : n != fail_at))
 		return false;
 	atomic_store(&hit, true);
 	errno = ENOMEM;
@@ -210,6 +213,8 @@ int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void), v
 	const char *at = getenv("ED_FAIL_ALLOC_AT");
 	fail_at = at ? strtol(at, NULL, 10) : 0;
 	report = getenv("ED_FAIL_ALLOC_REPORT");
+	const char *p = getenv("ED_FAIL_ALLOC_PERSIST");
+	persist = p && *p && strcmp(p, "0") != 0;
 	start_fn next = (start_fn)dlsym(RTLD_NEXT, "__libc_start_main");
 	if (!next) {
 		static const char msg[] = "allocfail_shim: cannot find __libc_start_main\n";
