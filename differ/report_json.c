@@ -12,6 +12,28 @@ static json_t *jstr(const char *s)
 	return s ? ed_json_bytes(s, strlen(s), &esc) : json_null();
 }
 
+/*
+ * json_loads() of text from the store; *oom tells a failure for want of memory
+ * from text that is not JSON. jansson 2.14 cannot be trusted to say which: an
+ * allocation failure in its lexer comes back as "invalid token"
+ * (json_error_invalid_syntax), and some set no error at all. So text that
+ * fails is parsed once more: text that is not JSON fails again with a message,
+ * an allocation that failed once most likely succeeds; a second failure
+ * without a message, or for want of memory, is out of memory.
+ */
+static json_t *load(const char *text, size_t flags, bool *oom)
+{
+	json_error_t jerr;
+	memset(&jerr, 0, sizeof(jerr));
+	json_t *j = json_loads(text, flags, &jerr);
+	if (!j) {
+		memset(&jerr, 0, sizeof(jerr));
+		j = json_loads(text, flags, &jerr);
+	}
+	*oom = !j && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0]);
+	return j;
+}
+
 static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s)
 {
 	json_t *o = json_object();
@@ -20,11 +42,10 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 		return NULL;
 	/* Extra attributes first (arch, secret, ...); the columns below take precedence. */
 	if (s->attrs) {
-		json_error_t jerr;
-		json_t *a = json_loads(s->attrs, JSON_REJECT_DUPLICATES, &jerr);
+		bool oom;
+		json_t *a = load(s->attrs, JSON_REJECT_DUPLICATES, &oom);
 		/* Out of memory is a failure; text that is not an object is no attributes. */
-		bool bad = !a ? json_error_code(&jerr) == json_error_out_of_memory
-			      : json_is_object(a) && json_object_update(o, a) != 0;
+		bool bad = !a ? oom : json_is_object(a) && json_object_update(o, a) != 0;
 		json_decref(a);
 		if (bad) {
 			json_decref(o);
@@ -51,9 +72,9 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 			r |= json_object_set_new(o, "target", jstr(s->target));
 	} else if (strcmp(e->kind, ED_KIND_CONFIG) == 0) {
 		if (!secret && s->value) {
-			json_error_t jerr;
-			json_t *v = json_loads(s->value, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-			if (!v && json_error_code(&jerr) == json_error_out_of_memory)
+			bool oom;
+			json_t *v = load(s->value, JSON_DECODE_ANY | JSON_ALLOW_NUL, &oom);
+			if (oom)
 				r = -1; /* not "a value that is not JSON": shown as a string */
 			else
 				r |= json_object_set_new(o, "value", v ? v : jstr(s->value));
