@@ -173,6 +173,7 @@ static bool m_url(const struct ed_detector *d, const char *s, size_t len, size_t
 static const char *const param_names[] = {
 	"*password*", "*passwd*", "pwd", "pass", "*secret*", "*token*", "apikey", "api_key",
 	"api-key", "*passphrase*", "*credential*", "*_pw", "pw", "sig", "signature",
+	"accountkey", "sharedaccesskey", /* Azure storage and Service Bus connection strings */
 };
 
 /* NAME=VALUE inside a query or connection string: the value is masked. */

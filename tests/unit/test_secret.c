@@ -90,6 +90,8 @@ static const struct dcase cases[] = {
 	 "postgres://app:<secret>@db1.internal:5432/shop"},
 	{"param-secret", "jdbc:mysql://h/db?user=u&password=PW77&ssl=1",
 	 "jdbc:mysql://h/db?user=u&password=<secret>&ssl=1"},
+	{"param-secret", "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=c2VjcmV0==;EndpointSuffix=core.windows.net",
+	 "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=<secret>;EndpointSuffix=core.windows.net"},
 	{"private-key-block", "x\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----\ny",
 	 "x\n-----BEGIN OPENSSH PRIVATE KEY-----<secret>-----END OPENSSH PRIVATE KEY-----\ny"},
 	{"openvpn-key", "<key>\nMIIEv\n</key>\n",
