@@ -15,6 +15,7 @@
 #include "ed/pgschema.h"
 #include "ed/pkg.h"
 #include "ed/profile.h"
+#include "ed/account.h"
 #include "ed/system.h"
 
 static bool has_type(struct ed_source *src, const char *path, enum ed_ftype type)
@@ -52,6 +53,13 @@ static enum ed_code system_collect(const struct ed_collect_ctx *c, const struct 
 {
 	(void)s;
 	return ed_system_collect(c->src, &c->profile->sysctl, c->sink, err);
+}
+
+static enum ed_code accounts_collect(const struct ed_collect_ctx *c,
+				     const struct ed_collect_step *s, struct ed_err *err)
+{
+	(void)s;
+	return ed_accounts_collect(c->src, c->sink, err);
 }
 
 /* ---- package managers: present() is what --packages auto asks ---- */
@@ -195,6 +203,7 @@ static enum ed_code postgres_collect(const struct ed_collect_ctx *c,
 static const struct ed_collector_ops collectors[] = {
 	{"files", ED_COLLECTOR_FILES, NULL, files_collect, NULL},
 	{"system", ED_COLLECTOR_SYSTEM, NULL, system_collect, NULL},
+	{"accounts", ED_COLLECTOR_SYSTEM, NULL, accounts_collect, NULL},
 	{"dpkg", ED_COLLECTOR_PACKAGES, dpkg_present, dpkg_collect, NULL},
 	{"rpm", ED_COLLECTOR_PACKAGES, rpm_present, rpm_collect, NULL},
 	{"apk", ED_COLLECTOR_PACKAGES, apk_present, apk_collect, NULL},

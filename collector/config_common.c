@@ -324,6 +324,7 @@ static const struct ed_config_format_ops formats[] = {
 	[ED_CFG_YAML] = {"yaml", ed_config_yaml_parse, ed_cfg_yaml_redact},
 	[ED_CFG_INI] = {"ini", ed_config_ini_parse, ed_cfg_ini_redact},
 	[ED_CFG_KEYVALUE] = {"keyvalue", ed_config_keyvalue_parse, ed_cfg_keyvalue_redact},
+	[ED_CFG_KEYWORD] = {"keyword", ed_config_keyword_parse, ed_cfg_keyword_redact},
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 

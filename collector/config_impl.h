@@ -123,5 +123,8 @@ enum ed_code ed_cfg_ini_redact(struct ed_str text, const char *path,
 enum ed_code ed_cfg_keyvalue_redact(struct ed_str text, const char *path,
 				    const struct ed_secrets *sec, struct ed_buf *out, bool *ok,
 				    struct ed_err *err);
+enum ed_code ed_cfg_keyword_redact(struct ed_str text, const char *path,
+				   const struct ed_secrets *sec, struct ed_buf *out, bool *ok,
+				   struct ed_err *err);
 
 #endif

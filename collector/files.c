@@ -487,12 +487,15 @@ static bool filter_may(const struct word_filter *f, const char *w, size_t n)
 }
 
 static bool secret_word(const struct ed_secrets *sec, const struct word_filter *f,
-			const char *w, size_t n)
+			const char *w, size_t n, bool free_text)
 {
 	if (!filter_may(f, w, n))
 		return false;
 	if (ed_secret_name_matches(sec, w, n))
 		return true;
+	/* In a structured config's comments, only names matching the key patterns. */
+	if (!free_text)
+		return false;
 	for (size_t i = 0; i < sizeof(text_secret_words) / sizeof(text_secret_words[0]); i++)
 		if (ed_glob_match_ci(text_secret_words[i], w, n))
 			return true;
@@ -552,7 +555,7 @@ static int redact_text(const struct ed_secrets *sec, struct ed_str text, bool co
 				const char *w = q;
 				while (q < stop && is_word_byte((unsigned char)*q))
 					q++;
-				if (secret_word(sec, &filter, w, (size_t)(q - w))) {
+				if (secret_word(sec, &filter, w, (size_t)(q - w), !comments_only)) {
 					const char *v = q;
 					while (v < stop && strchr(" \t=:", *v))
 						v++;
@@ -592,18 +595,25 @@ static int redact_text(const struct ed_secrets *sec, struct ed_str text, bool co
 /*
  * Kept content with every secret masked: value detectors (private-key
  * blocks, credential URLs, tokens) first, then the line rule of
- * redact_text() (comments only for a structured config, whose redactor ran
- * before). *n receives how many secrets were masked. -1: out of memory.
+ * redact_text() (comments only for a structured config of format fmt, whose
+ * redactor ran before, and there only by the key patterns; not at all for
+ * sshd_config and its kind, where no name is a secret's). *n receives how
+ * many secrets were masked. -1: out of memory.
  */
-static int mask_kept(const struct ed_secrets *sec, struct ed_str text, bool structured,
+static int mask_kept(const struct ed_secrets *sec, struct ed_str text, enum ed_config_format fmt,
 		     struct ed_buf *out, size_t *n)
 {
 	struct ed_buf tmp = ED_BUF_INIT;
 	size_t hits = 0, lines = 0;
 	int rc = ed_secret_mask(sec, text.p, text.len, &tmp, &hits);
-	if (rc == 0) {
+	if (rc == 0 && fmt == ED_CFG_KEYWORD) {
+		/* sshd_config: no name is a secret's, in a line or a comment. */
 		ed_buf_reset(out);
-		rc = redact_text(sec, ed_str_of(ed_buf_str(&tmp), tmp.len), structured, out, &lines);
+		rc = ed_buf_add(out, tmp.p ? tmp.p : "", tmp.len);
+	} else if (rc == 0) {
+		ed_buf_reset(out);
+		rc = redact_text(sec, ed_str_of(ed_buf_str(&tmp), tmp.len), fmt != ED_CFG_NONE, out,
+				 &lines);
 	}
 	ed_buf_release(&tmp);
 	*n = hits + lines;
@@ -618,7 +628,7 @@ static int text_has_secret(const struct ed_secrets *sec, struct ed_str text, boo
 {
 	struct ed_buf tmp = ED_BUF_INIT;
 	size_t n = 0;
-	int rc = mask_kept(sec, text, false, &tmp, &n);
+	int rc = mask_kept(sec, text, ED_CFG_NONE, &tmp, &n);
 	ed_buf_release(&tmp);
 	*yes = n > 0;
 	return rc;
@@ -926,7 +936,7 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 		}
 		/* Blocks, URLs and tokens in any kept text; comments of a config too. */
-		if (ok && mask_kept(sec, ed_str_of(ed_buf_str(&kept), kept.len), f->fmt != ED_CFG_NONE,
+		if (ok && mask_kept(sec, ed_str_of(ed_buf_str(&kept), kept.len), f->fmt,
 				    &masked, &n)) {
 			ed_buf_release(&kept);
 			ed_buf_release(&masked);

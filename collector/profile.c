@@ -237,8 +237,12 @@ bool ed_profile_secret_file(const struct ed_profile *p, const char *path)
 {
 	if (any_matches(&p->secret_files, path, true))
 		return true;
-	/* Key patterns name secret files only where configuration lives (not passwd.1.gz). */
-	if (!ed_profile_config_tree(p, path))
+	/*
+	 * Key patterns name secret files only where configuration lives (not
+	 * passwd.1.gz), and not the world-readable account lists read as
+	 * account items (the passwords are in /etc/shadow, a secret file).
+	 */
+	if (!ed_profile_config_tree(p, path) || strcmp(path, "/etc/passwd") == 0)
 		return false;
 	const char *base = base_name(path);
 	size_t len = strlen(base);
@@ -290,6 +294,10 @@ static enum ed_config_format by_name(const char *path)
 	if (ends_with_ci(base, ".env") || ends_with_ci(base, ".properties") ||
 	    strcmp(base, "sysctl.conf") == 0 || sysctl_file(path))
 		return ED_CFG_KEYVALUE;
+	if (strcmp(base, "sshd_config") == 0 || strcmp(base, "ssh_config") == 0 ||
+	    fnmatch("*/sshd_config.d/*.conf", path, 0) == 0 ||
+	    fnmatch("*/ssh_config.d/*.conf", path, 0) == 0)
+		return ED_CFG_KEYWORD;
 	return ED_CFG_NONE;
 }
 
@@ -819,10 +827,10 @@ static int handle_format(struct parse *ps, const char *glob, const char *v, bool
 			    glob);
 	if (!*v)
 		return fail(ps, ED_PARSE, "the rule for '%s' needs a format (json, yaml, ini, "
-			    "keyvalue, none)", glob);
+			    "keyvalue, keyword, none)", glob);
 	if (!ed_config_format_parse(v, &f))
 		return fail(ps, ED_PARSE, "unknown format '%s' for '%s' (json, yaml, ini, keyvalue, "
-			    "none)", v, glob);
+			    "keyword, none)", v, glob);
 	if (strchr(glob, '/') && glob[0] != '/' && glob[0] != '*')
 		return fail(ps, ED_PARSE,
 			    "glob '%s' has a '/', so it matches whole paths: start it with '/' or '*'",

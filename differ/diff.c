@@ -78,7 +78,8 @@ static unsigned compare_sides(const char *kind, const struct ed_side *a, const s
 		if (ta != tb)
 			f &= ~(unsigned)ED_F_CONTENT;
 	} else if (fp_differs) {
-		if (strcmp(kind, ED_KIND_CONFIG) == 0 || strcmp(kind, ED_KIND_SYSTEM) == 0)
+		if (strcmp(kind, ED_KIND_CONFIG) == 0 || strcmp(kind, ED_KIND_SYSTEM) == 0 ||
+		    strcmp(kind, ED_KIND_ACCOUNT) == 0)
 			f |= ED_F_VALUE;
 		else if (strcmp(kind, ED_KIND_PACKAGE) == 0)
 			f |= ED_F_VERSION;

@@ -49,11 +49,12 @@ static const struct kinddef {
 	{ED_KIND_PACKAGE, ED_F_VERSION | ED_F_ERROR, ED_LEVEL_BLOCK, "dpkg:openssl:*"},
 	{ED_KIND_SCHEMA, ED_F_DEFINITION | ED_F_ERROR, ED_LEVEL_BLOCK, "sqlite:app/table/*"},
 	{ED_KIND_SYSTEM, ED_F_VALUE | ED_F_ERROR, ED_LEVEL_WARN, "sysctl/*"},
+	{ED_KIND_ACCOUNT, ED_F_VALUE | ED_F_ERROR, ED_LEVEL_WARN, "user/*"},
 	/* A fleet role present in one environment only: added or removed, no fields. */
 	{"role", 0, ED_LEVEL_BLOCK, "worker"},
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
-#define KIND_NAMES "file, config, package, schema, system, role"
+#define KIND_NAMES "file, config, package, schema, system, account, role"
 
 static const struct kinddef *kind_find(const char *s, size_t n)
 {

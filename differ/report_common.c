@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kinds[ED_NKINDS] = {ED_KIND_CONFIG, ED_KIND_FILE, ED_KIND_PACKAGE,
-					     ED_KIND_SCHEMA, ED_KIND_SYSTEM};
+static const char *const kinds[ED_NKINDS] = {ED_KIND_ACCOUNT, ED_KIND_CONFIG, ED_KIND_FILE,
+					     ED_KIND_PACKAGE, ED_KIND_SCHEMA, ED_KIND_SYSTEM};
 
 bool ed_entry_blocks(const struct ed_drift_entry *e)
 {

@@ -18,7 +18,7 @@
 json_t *ed_json_bytes(const char *s, size_t len, bool *escaped);
 
 /* The kinds that always get a row: config, file, package, schema, system. */
-#define ED_NKINDS 5
+#define ED_NKINDS 6
 
 struct ed_kstat {
 	const char *kind;

@@ -202,8 +202,8 @@ static void testcase(struct ctx *c, const struct ed_drift_entry *e)
 }
 
 /* The kinds that always get a testsuite. */
-static const char *const kinds[] = {ED_KIND_CONFIG, ED_KIND_FILE, ED_KIND_PACKAGE, ED_KIND_SCHEMA,
-				    ED_KIND_SYSTEM};
+static const char *const kinds[] = {ED_KIND_ACCOUNT, ED_KIND_CONFIG, ED_KIND_FILE, ED_KIND_PACKAGE,
+				    ED_KIND_SCHEMA, ED_KIND_SYSTEM};
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 /* A testsuite's counts. */

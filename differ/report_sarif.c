@@ -144,6 +144,8 @@ static const char *kind_noun(const char *kind)
 		return "A database schema object";
 	if (strcmp(kind, ED_KIND_SYSTEM) == 0)
 		return "A system fact";
+	if (strcmp(kind, ED_KIND_ACCOUNT) == 0)
+		return "A user or group account";
 	if (strcmp(kind, "role") == 0)
 		return "A role (the hosts collected with --role)";
 	return "An item";

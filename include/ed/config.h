@@ -164,6 +164,19 @@ enum ed_code ed_config_keyvalue_parse(struct ed_str text, const char *path,
 				      size_t *nsecrets, struct ed_err *err);
 
 /*
+ * OpenSSH's "Keyword value" configs (sshd_config, ssh_config, their .d
+ * folders): "Keyword value" or "Keyword=value" per line, '#' comments; a
+ * Match or Host line opens a block ("PATH#/Match User alice/Keyword") until
+ * the next one; keywords compare without regard to case (named by their first
+ * spelling); a keyword given again in its block is one leaf, the array of its
+ * values in order. No keyword is secret by its name (these files hold none);
+ * the value detectors still apply. Never fails on content.
+ */
+enum ed_code ed_config_keyword_parse(struct ed_str text, const char *path,
+				     const struct ed_secrets *sec, struct ed_sink *sink,
+				     size_t *nsecrets, struct ed_err *err);
+
+/*
  * Appends to out the text of a config with every secret value replaced by
  * ED_SECRET_MARKER, keeping every other byte as it was: JSON and YAML
  * replace the bytes of the secret scalar (a YAML anchor on it is kept; JSON

@@ -20,6 +20,7 @@
 #define ED_KIND_PACKAGE "package"
 #define ED_KIND_SCHEMA "schema"
 #define ED_KIND_SYSTEM "system"
+#define ED_KIND_ACCOUNT "account"
 
 /*
  * An environment, host or role name (what, for the message: "host name")

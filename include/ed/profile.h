@@ -50,9 +50,10 @@ enum ed_config_format {
 	ED_CFG_YAML,
 	ED_CFG_INI,
 	ED_CFG_KEYVALUE, /* .env, .properties, sysctl.conf: KEY=VALUE or KEY: VALUE per line */
+	ED_CFG_KEYWORD,  /* sshd_config, ssh_config: "Keyword value" per line, Match/Host blocks */
 };
 
-/* "json", "yaml", "ini", "keyvalue", "none"; ED_CFG_NONE and false for anything else. */
+/* "json", "yaml", "ini", "keyvalue", "keyword", "none"; ED_CFG_NONE and false for anything else. */
 bool ed_config_format_parse(const char *name, enum ed_config_format *out);
 /* The name of f ("json"); "none" for ED_CFG_NONE or an out-of-range value. */
 const char *ed_config_format_name(enum ed_config_format f);

@@ -143,21 +143,21 @@ is "$(q "$DB4" "select group_concat(key, ' ') from items_v where snapshot_id = $
 # --- 3. profile edits reach unchanged files; diff says when settings differ ---
 PR=$TMP/prof
 mkdir -p "$PR/etc"
-printf 'root:x:0:0:root:/root:/bin/bash\n' >"$PR/etc/passwd"
+printf 'hunter2\n' >"$PR/etc/db.passwd"
 printf 'UUID=x / ext4 defaults 0 1\n' >"$PR/etc/fstab"
 DB5=$TMP/prof.db
 init_store "$DB5"
 ed --db "$DB5" collect --env production --root "$PR" --packages none
 first=$OUT
-is "$(q "$DB5" "select attrs from items_v where snapshot_id = $first and key = '/etc/passwd'")" '{"secret":true}' \
-	"/etc/passwd is secret by the default *passwd* pattern"
+is "$(q "$DB5" "select attrs from items_v where snapshot_id = $first and key = '/etc/db.passwd'")" '{"secret":true}' \
+	"/etc/db.passwd is secret by the default *passwd* pattern"
 printf '[secrets]\nkeys = *password* *secret* *token*\n' >"$TMP/nopasswd.ini"
 ed --db "$DB5" collect --env production --root "$PR" --packages none --profile "$TMP/nopasswd.ini"
 exits 0 "collect again without *passwd* in [secrets] keys, nothing changed on disk"
 second=$OUT
 contains "$ERR" "(settings changed since @$first: every file read)" "  the closing line says every file was read again"
-is "$(q "$DB5" "select coalesce(attrs, 'none') from items_v where snapshot_id = $second and key = '/etc/passwd'")" "none" \
-	"  /etc/passwd is no longer secret (no stat-cache reuse across settings)"
+is "$(q "$DB5" "select coalesce(attrs, 'none') from items_v where snapshot_id = $second and key = '/etc/db.passwd'")" "none" \
+	"  /etc/db.passwd is no longer secret (no stat-cache reuse across settings)"
 ed --db "$DB5" diff "@$first" "@$second"
 contains "$ERR" "warning: @$first (production/" "diff of snapshots taken with different settings warns"
 contains "$ERR" "and @$second (production/" "  naming both snapshots"
@@ -198,5 +198,51 @@ is "$(q "$DB6" "select count(*) from items_v where snapshot_id = $OUT and kind =
 	"  a config_trees glob reads a tree under /usr"
 is "$(q "$DB6" "select count(*) from items_v where snapshot_id = $OUT and kind = 'config' and key like '/etc/app/big.json#%'")" "6000" \
 	"  max_keys = 10000 reads the 6000-key file"
+
+# --- 5. users, groups and sshd settings are items of their own ---
+for side in prod stage; do
+	mkdir -p "$TMP/$side/etc/ssh/sshd_config.d"
+	printf 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n' >"$TMP/$side/etc/passwd"
+	printf 'root:x:0:\nsudo:x:27:\n' >"$TMP/$side/etc/group"
+	printf 'root:$6$salt$hash:19000:0:99999:7:::\n' >"$TMP/$side/etc/shadow"
+	printf '#MaxAuthTries 6\n# PasswordAuthentication yes\nPort 22\nPermitRootLogin yes\nPasswordAuthentication yes\nPubkeyAuthentication yes\nHostKey /etc/ssh/ssh_host_rsa_key\nHostKey /etc/ssh/ssh_host_ed25519_key\nMatch User backup\n  AllowTcpForwarding yes\n' >"$TMP/$side/etc/ssh/sshd_config"
+done
+printf 'deploy:x:1001:1001:Deploy Person,,,:/home/deploy:/bin/bash\n' >>"$TMP/stage/etc/passwd"
+printf 'deploy:x:1001:\n' >>"$TMP/stage/etc/group"
+sed -i 's/^sudo:x:27:$/sudo:x:27:deploy/' "$TMP/stage/etc/group"
+sed -i 's/^PermitRootLogin yes/PermitRootLogin no/; s/^  AllowTcpForwarding yes/  AllowTcpForwarding no/' "$TMP/stage/etc/ssh/sshd_config"
+DB7=$TMP/accounts.db
+init_store "$DB7"
+ed --db "$DB7" collect --env production --root "$TMP/prod" --packages none
+ed --db "$DB7" collect --env staging --root "$TMP/stage" --packages none
+is "$(q "$DB7" "select value from items_v where env = 'staging' and kind = 'account' and key = 'user/deploy'")" \
+	"uid=1001 gid=1001 home=/home/deploy shell=/bin/bash" "a user is an account item: uid, gid, home, shell"
+unlike "$(q "$DB7" "select group_concat(coalesce(value, ''), ' ') from items_v where kind = 'account'")" "Deploy Person" \
+	"  the GECOS field (a person's name) is not recorded"
+is "$(q "$DB7" "select count(*) from items_v where kind = 'account' and key like '%shadow%' or (kind = 'account' and value like '%\$6\$%')")" "0" \
+	"  nothing is read from /etc/shadow"
+ed --db "$DB7" diff production staging
+contains "$OUT" "added   [warn] user/deploy  uid=1001 gid=1001 home=/home/deploy shell=/bin/bash" "diff: the new user is one account line"
+contains "$OUT" "group/sudo" "  the group that gained a member"
+contains "$OUT" '/etc/ssh/sshd_config#/PermitRootLogin  value "yes" -> "no"' "  PermitRootLogin yes -> no is one config line"
+contains "$OUT" '/etc/ssh/sshd_config#/Match User backup/AllowTcpForwarding' "  a Match block is a level of the key"
+unlike "$OUT" "PasswordAuthentication\|PubkeyAuthentication" "  unchanged settings named like secrets are no drift"
+is "$(q "$DB7" "select value from items_v where env = 'staging' and key = '/etc/ssh/sshd_config#/PasswordAuthentication'")" '"yes"' \
+	"  PasswordAuthentication is a visible value, not a secret"
+is "$(q "$DB7" "select value from items_v where env = 'staging' and key = '/etc/ssh/sshd_config#/HostKey'")" \
+	'["/etc/ssh/ssh_host_rsa_key","/etc/ssh/ssh_host_ed25519_key"]' "  a repeated keyword is one leaf, its values in order"
+is "$(q "$DB7" "select coalesce(attrs, 'none') from items_v where env = 'staging' and key = '/etc/passwd'")" "none" \
+	"/etc/passwd (world-readable, read as accounts) is not a secret file"
+is "$(q "$DB7" "select attrs from items_v where env = 'staging' and key = '/etc/shadow'")" '{"secret":true}' "/etc/shadow is"
+kept_ssh=$(python3 - "$DB7" <<'PY'
+import sqlite3, sys, zlib
+c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+row = c.execute("""SELECT c.data FROM items_v i JOIN contents c ON lower(hex(c.fingerprint)) = i.fingerprint
+                   WHERE i.env = 'staging' AND i.key = '/etc/ssh/sshd_config' AND c.encoding = 'zlib'""").fetchone()
+sys.stdout.write(zlib.decompress(row[0]).decode() if row else "(none)")
+PY
+)
+contains "$kept_ssh" "#MaxAuthTries 6" "kept sshd_config: a comment naming no secret is kept as written"
+contains "$kept_ssh" "# PasswordAuthentication yes" "  and so is one naming a setting of this file"
 
 done_testing

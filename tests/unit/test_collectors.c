@@ -86,10 +86,10 @@ static void test_plans(void)
 	static const struct {
 		const char *packages, *want;
 	} cases[] = {
-		{"auto", "files system dpkg rpm apk pypi npm"},
-		{"none", "files system"},
-		{"npm,dpkg", "files system dpkg! npm!"},
-		{"dpkg,dpkg", "files system dpkg!"},
+		{"auto", "files system accounts dpkg rpm apk pypi npm"},
+		{"none", "files system accounts"},
+		{"npm,dpkg", "files system accounts dpkg! npm!"},
+		{"dpkg,dpkg", "files system accounts dpkg!"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ed_profile p = {0};
@@ -111,7 +111,7 @@ static void test_plans(void)
 	struct ed_err err = {0};
 	profile_with(&p, "none", schemas);
 	is_int(ed_collect_plan_init(&p, &plan, &err), ED_OK, "four schemas: a plan");
-	is_str(steps_of(&plan), "files system sqlite! sqlite! postgres! postgres!",
+	is_str(steps_of(&plan), "files system accounts sqlite! sqlite! postgres! postgres!",
 	       "  one step per schema, in order");
 	static const char *const labels[][2] = {{"app", "/var/lib/app.db"},
 						{"x.y", "/srv/x.y.db"},

@@ -555,10 +555,10 @@ static void test_errors(void)
 		     "not a path",
 		     "key glob with a slash");
 	expect_error("[formats]\n*.conf = toml\n",
-		     "p.ini:2: unknown format 'toml' for '*.conf' (json, yaml, ini, keyvalue, none)",
+		     "p.ini:2: unknown format 'toml' for '*.conf' (json, yaml, ini, keyvalue, keyword, none)",
 		     "unknown format");
 	expect_error("[formats]\n*.conf =\n",
-		     "p.ini:2: the rule for '*.conf' needs a format (json, yaml, ini, keyvalue, none)",
+		     "p.ini:2: the rule for '*.conf' needs a format (json, yaml, ini, keyvalue, keyword, none)",
 		     "empty format");
 	expect_error("[formats]\n*.conf = ini\n*.conf = json\n",
 		     "p.ini:3: a rule for '*.conf' is already given above", "duplicate rule");
@@ -685,7 +685,10 @@ static void test_predicates(void)
 	ok(ed_profile_secret_file(&p, "/etc/app/DB_Password.txt"),
 	   "secret: base name matches a secret key glob, case-insensitive");
 	ok(ed_profile_secret_file(&p, "/etc/ppp/chap-secrets"), "secret: chap-secrets");
-	ok(ed_profile_secret_file(&p, "/etc/passwd"), "secret: /etc/passwd matches *passwd*");
+	ok(ed_profile_secret_file(&p, "/etc/app/db.passwd"), "secret: db.passwd matches *passwd*");
+	ok(!ed_profile_secret_file(&p, "/etc/passwd"),
+	   "not secret: /etc/passwd, the world-readable account list (read as account items)");
+	ok(ed_profile_secret_file(&p, "/etc/shadow"), "secret: /etc/shadow");
 	ok(!ed_profile_secret_file(&p, "/etc/hosts"), "not secret: /etc/hosts");
 	ok(!ed_profile_secret_file(&p, "/etc/nginx/nginx.conf"), "not secret: nginx.conf");
 
