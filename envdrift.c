@@ -7,6 +7,7 @@
 #include "cmd/cmd.h"
 #include "cmd/opt.h"
 #include "ed/store.h"
+#include "ed/suggest.h"
 
 static const struct ed_cmd commands[] = {
 	{"init", ed_cmd_init, "create or migrate the store"},
@@ -63,22 +64,28 @@ int main(int argc, char **argv)
 		return ED_EXIT_ERROR;
 	}
 	const char *name = argv[i];
-	if (strcmp(name, "help") == 0) {
-		if (i + 1 < argc) {
-			/* 'envdrift help CMD' is 'envdrift CMD --help': one help text per command. */
-			for (size_t j = 0; j < sizeof(commands) / sizeof(commands[0]); j++)
-				if (strcmp(commands[j].name, argv[i + 1]) == 0) {
-					char *args[] = {argv[i + 1], "--help", NULL};
-					return commands[j].run(2, args, &cli);
-				}
-		}
+	bool help_of = strcmp(name, "help") == 0 && i + 1 < argc;
+	if (strcmp(name, "help") == 0 && !help_of) {
 		usage(stdout);
 		return ED_EXIT_OK;
 	}
-	for (size_t j = 0; j < sizeof(commands) / sizeof(commands[0]); j++)
-		if (strcmp(commands[j].name, name) == 0)
-			return commands[j].run(argc - i, argv + i, &cli);
-	fprintf(stderr, "envdrift: unknown command '%s'\n", name);
-	usage(stderr);
-	return ED_EXIT_ERROR;
+	if (help_of)
+		name = argv[++i];
+	const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+	const char *names[sizeof(commands) / sizeof(commands[0])];
+	for (size_t j = 0; j < ncommands; j++) {
+		if (strcmp(commands[j].name, name) == 0) {
+			ed_err_set_command(commands[j].name);
+			/* 'envdrift help CMD' is 'envdrift CMD --help': one help text per command. */
+			char *args[] = {argv[i], "--help", NULL};
+			return help_of ? commands[j].run(2, args, &cli)
+				       : commands[j].run(argc - i, argv + i, &cli);
+		}
+		names[j] = commands[j].name;
+	}
+	/* One line and a hint, not the whole usage: the mistake stays in view. */
+	const char *close = ed_suggest(name, names, ncommands);
+	return ed_cli_usage_error(NULL, "unknown command '%s'%s%s%s", name,
+				  close ? " (did you mean '" : "", close ? close : "",
+				  close ? "'?)" : "");
 }

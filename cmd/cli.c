@@ -22,12 +22,11 @@ void ed_cli_warn_settings(const struct ed_snapref *refs, size_t nrefs,
 	const struct ed_snapref *a, *b;
 	if (!ed_snaprefs_settings_differ(refs, nrefs, cands, ncands, &a, &b))
 		return;
-	ed_term_printf(stderr,
-		       "envdrift: warning: @%lld (%s/%s) and @%lld (%s/%s) were collected with "
-		       "different settings (profile: secret patterns, formats, kept content, "
-		       "paths; or envdrift version): some differences may come from that, not "
-		       "from the hosts\n",
-		       (long long)a->id, a->env, a->host, (long long)b->id, b->env, b->host);
+	ed_warn("@%lld (%s/%s) and @%lld (%s/%s) were collected with "
+		"different settings (profile: secret patterns, formats, kept content, "
+		"paths; or envdrift version): some differences may come from that, not "
+		"from the hosts",
+		(long long)a->id, a->env, a->host, (long long)b->id, b->env, b->host);
 }
 
 enum ed_code ed_cli_open_out(const struct ed_cli *cli, const char *path, struct ed_atomic **out,

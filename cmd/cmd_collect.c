@@ -496,9 +496,8 @@ static enum ed_code commit_doc(const struct args *a, struct collection *c, struc
 	if (ed_cli_flush_stdout(err))
 		return err->code;
 	char errs[48];
-	ed_term_printf(stderr,
-		"envdrift: wrote snapshot document %s of %s/%s to %s: %lld items%s, %lld "
-		"warnings; %lld files hashed (%.1f MiB), %lld read key by key\n",
+	ed_say("wrote snapshot document %s of %s/%s to %s: %lld items%s, %lld "
+		"warnings; %lld files hashed (%.1f MiB), %lld read key by key",
 		docid, a->env, c->host, to_stdout ? "standard output" : a->out, (long long)items,
 		with_errors(c, errs, sizeof(errs)), (long long)warnings, (long long)c->stats.hashed,
 		(double)c->stats.bytes / (1 << 20), (long long)c->stats.parsed);
@@ -526,9 +525,8 @@ static enum ed_code commit_store(const struct args *a, struct collection *c, str
 	char errs[48], stale_note[96];
 	snprintf(stale_note, sizeof(stale_note),
 		 " (settings changed since @%lld: every file read)", (long long)c->stale);
-	ed_term_printf(stderr,
-		"envdrift: stored snapshot @%lld of %s/%s: %lld items%s, %lld warnings; "
-		"%lld files hashed (%.1f MiB), %lld unchanged%s, %lld read key by key; %s in %.2f s\n",
+	ed_say("stored snapshot @%lld of %s/%s: %lld items%s, %lld warnings; "
+		"%lld files hashed (%.1f MiB), %lld unchanged%s, %lld read key by key; %s in %.2f s",
 		(long long)id, a->env, c->host, (long long)info.items,
 		with_errors(c, errs, sizeof(errs)), (long long)info.warnings,
 		(long long)c->stats.hashed, (double)c->stats.bytes / (1 << 20),
@@ -551,7 +549,7 @@ static int fail(const struct args *a, struct collection *c, struct ed_err *err)
 	if (c->w) {
 		if (isatty(2))
 			fputs("\r\033[K", stderr);
-		ed_term_printf(stderr, "envdrift: snapshot @%lld of %s/%s failed; nothing was stored\n",
+		ed_say("snapshot @%lld of %s/%s failed; nothing was stored",
 			(long long)ed_snapshot_id(c->w), a->env, c->host);
 		ed_snapshot_abort(c->w);
 		c->w = NULL;
@@ -564,7 +562,7 @@ static int fail(const struct args *a, struct collection *c, struct ed_err *err)
 	}
 	int status = ed_cli_fail(err);
 	if (a->out && strcmp(a->out, "-") != 0)
-		ed_term_printf(stderr, "envdrift: %s was not written\n", a->out);
+		ed_say("%s was not written", a->out);
 	return status;
 }
 

@@ -231,12 +231,12 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	    ed_gate_check_age(d.cands, d.ncands, max_age, now, &err) ||
 	    ed_gate_check_last_run(st, &d, &err) || check_inventory(inventory, &d, &err) ||
 	    ed_gate_check_errors(st, &pol, &d, &err)) {
-		ed_term_printf(stderr, "gate: cannot vouch for %s: %s\n", stag, err.msg);
+		ed_say("cannot vouch for %s: %s", stag, err.msg);
 		goto out;
 	}
 	d.policy = policy_path ? policy_path : "built-in default";
 	for (size_t i = 0; i < d.nexpired; i++)
-		ed_term_printf(stderr, "gate: note: expected difference %s expired %s (%s): judged again\n",
+		ed_info("expected difference %s expired %s (%s): judged again",
 			d.expired[i].text, d.expired[i].expires, d.expired[i].reason);
 	for (size_t i = 0; i < d.n; i++) {
 		const struct ed_drift_entry *e = &d.v[i];
@@ -245,7 +245,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		ed_buf_reset(&line);
 		if (ed_buf_add_utf8_escaped(&line, e->key, e->key_len) || ed_buf_adds(&line, ": ") ||
 		    ed_drift_describe(e, &line)) {
-			fputs("gate: out of memory\n", stderr);
+			ed_say("out of memory");
 			goto out;
 		}
 		if (line.len >= 2 && line.p[line.len - 2] == ':')

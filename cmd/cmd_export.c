@@ -92,7 +92,7 @@ int ed_cmd_export(int argc, char **argv, struct ed_cli *cli)
 		goto fail;
 	ed_store_close(st);
 	if (strcmp(out, "-") != 0)
-		ed_term_printf(stderr, "envdrift: wrote snapshot @%lld of %s/%s to %s (document %s, %lld items)\n",
+		ed_say("wrote snapshot @%lld of %s/%s to %s (document %s, %lld items)",
 			(long long)ref.id, ref.env, ref.host, out, id, (long long)ref.items);
 	return ED_EXIT_OK;
 fail:
@@ -138,22 +138,21 @@ int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli)
 			ed_cli_fail(&err);
 			failed++;
 		} else if (check) {
-			ed_term_printf(stderr, "envdrift: %s: a valid %s document (%s of %s/%s, %zu items)\n",
+			ed_say("%s: a valid %s document (%s of %s/%s, %zu items)",
 				name, ED_SNAPDOC_FORMAT, ed_snapdoc_info(d)->id, ed_snapdoc_info(d)->env,
 				ed_snapdoc_info(d)->host, ed_snapdoc_info(d)->nitems);
 		} else if (ed_snapdoc_ingest(st, d, max_skew, &id, &already, &items, &warnings, &err)) {
 			ed_cli_fail(&err);
-			ed_term_printf(stderr, "envdrift: %s: nothing was stored\n", name);
+			ed_say("%s: nothing was stored", name);
 			failed++;
 		} else {
 			printf("%lld\n", (long long)id);
 			if (already)
-				ed_term_printf(stderr, "envdrift: %s: snapshot %s already stored as @%lld\n",
+				ed_say("%s: snapshot %s already stored as @%lld",
 					name, ed_snapdoc_info(d)->id, (long long)id);
 			else
-				ed_term_printf(stderr,
-					"envdrift: %s: stored snapshot @%lld of %s/%s: %lld items, "
-					"%lld warnings (document %s)\n",
+				ed_say("%s: stored snapshot @%lld of %s/%s: %lld items, "
+					"%lld warnings (document %s)",
 					name, (long long)id, ed_snapdoc_info(d)->env, ed_snapdoc_info(d)->host,
 					(long long)items, (long long)warnings, ed_snapdoc_info(d)->id);
 		}

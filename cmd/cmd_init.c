@@ -41,11 +41,11 @@ int ed_cmd_init(int argc, char **argv, struct ed_cli *cli)
 	ed_store_close(st);
 	int to = ed_store_schema_version();
 	if (from == 0)
-		ed_term_printf(stderr, "envdrift: created store %s (version %d)\n", cli->db, to);
+		ed_say("created store %s (version %d)", cli->db, to);
 	else if (from < to)
-		ed_term_printf(stderr, "envdrift: migrated store %s from version %d to %d\n", cli->db, from,
+		ed_say("migrated store %s from version %d to %d", cli->db, from,
 			to);
 	else
-		ed_term_printf(stderr, "envdrift: store %s is up to date (version %d)\n", cli->db, to);
+		ed_say("store %s is up to date (version %d)", cli->db, to);
 	return ED_EXIT_OK;
 }

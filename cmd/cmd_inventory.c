@@ -143,21 +143,36 @@ static bool start(struct job *j, const char *self, const char *db, const char *k
 	return true;
 }
 
-/* The last line of a child's stderr that says what went wrong. */
+/*
+ * The last line of a child's stderr that says what went wrong: an error
+ * ("envdrift collect: MSG", neither a warning, a note nor the closing "...
+ * was not written"), without its prefix; else its last line.
+ */
+static bool ends_with(const char *s, const char *end)
+{
+	size_t n = strlen(s), m = strlen(end);
+	return n >= m && strcmp(s + n - m, end) == 0;
+}
+
 static char *last_error(const char *log)
 {
+	static const char lead[] = "envdrift collect: ";
 	FILE *f = fopen(log, "r");
-	char line[1024], best[1024] = "";
+	char line[1024], best[1024] = "", last[1024] = "";
 	if (!f)
 		return strdup("no message");
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
-		if (strstr(line, "error") || !best[0])
-			snprintf(best, sizeof(best), "%s", line);
+		if (!line[0])
+			continue;
+		snprintf(last, sizeof(last), "%s", line);
+		const char *msg = line + sizeof(lead) - 1;
+		if (strncmp(line, lead, sizeof(lead) - 1) == 0 && strncmp(msg, "warning: ", 9) != 0 &&
+		    strncmp(msg, "info: ", 6) != 0 && !ends_with(msg, " was not written"))
+			snprintf(best, sizeof(best), "%s", msg);
 	}
 	fclose(f);
-	const char *p = strstr(best, "error: ");
-	return strdup(p ? p + 7 : best[0] ? best : "failed");
+	return strdup(best[0] ? best : last[0] ? last : "failed");
 }
 
 /* Stores the document of a finished host as one snapshot. */
@@ -246,7 +261,7 @@ static void run(struct job *jobs, size_t n, size_t total, int njobs, const char 
 				running--;
 				done++;
 				if (!tty)
-					ed_term_printf(stderr, "envdrift: %s/%s: %s\n", jobs[i].h->env,
+					ed_say("%s/%s: %s", jobs[i].h->env,
 						jobs[i].h->name,
 						jobs[i].status == 2 ? "stored" : jobs[i].error);
 			}
@@ -270,7 +285,7 @@ static int summary(const struct job *jobs, size_t n, size_t total)
 		       j->status == 2 ? "" : j->error ? j->error : "");
 	}
 	fflush(stdout);
-	fprintf(stderr, "envdrift: %zu of %zu hosts collected%s\n", total - failed, total,
+	ed_say("%zu of %zu hosts collected%s", total - failed, total,
 		failed ? "; the failed hosts have no new snapshot" : "");
 	return failed ? ED_EXIT_ERROR : ED_EXIT_OK;
 }
@@ -278,6 +293,7 @@ static int summary(const struct job *jobs, size_t n, size_t total)
 int ed_cmd_inventory(int argc, char **argv, struct ed_cli *cli)
 {
 	/* Also as 'collect --inventory': then argv[0] is "collect", and messages still name inventory. */
+	ed_err_set_command("inventory");
 	const char *inv_path = NULL;
 	struct ed_opt_list envs = {0};
 	int njobs = 8;

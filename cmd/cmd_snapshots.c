@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 #include "opt.h"
+#include "ed/buf.h"
 #include "ed/store.h"
 
 static const struct ed_cmd_help help = {
@@ -21,11 +22,13 @@ static const struct ed_cmd_help help = {
 struct listing {
 	bool json;
 	json_t *list;
+	size_t n; /* snapshots listed */
 };
 
 static enum ed_code list_row(void *ctx, const struct ed_snapshot_row *r, struct ed_err *err)
 {
 	struct listing *l = ctx;
+	l->n++;
 	if (l->json) {
 		json_t *o = json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I}", "id",
 				      (json_int_t)r->id, "env", r->env, "host", r->host, "started_at",
@@ -71,6 +74,13 @@ int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli)
 		       "STATUS", "ITEMS");
 	if (ed_store_list_snapshots(st, env, list_row, &l, &err))
 		goto fail;
+	if (env && l.n == 0) {
+		/* An empty listing is no error, but a mistyped name should not look like one. */
+		struct ed_buf hint = ED_BUF_INIT;
+		if (ed_store_env_hint(st, env, &hint, &err) == ED_OK)
+			ed_warn("environment '%s' has no snapshot; %s", env, ed_buf_str(&hint));
+		ed_buf_release(&hint);
+	}
 	if (json) {
 		json_t *doc = json_pack("{s:s, s:O}", "format", "envdrift.snapshots/1",
 					"snapshots", l.list);

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "opt.h"
+#include "ed/suggest.h"
 
 /* The options every command takes; their values go to struct ed_cli. */
 enum { GLOBAL_DB = 1, GLOBAL_HELP, GLOBAL_VERSION };
@@ -46,6 +47,24 @@ static bool takes_arg(const struct ed_opt *o)
 	return o->arg != NULL;
 }
 
+/* The long option of opts or of the global table closest to name (len bytes), or NULL. */
+static const char *suggest_long(const struct ed_opt *opts, const char *name, size_t len)
+{
+	char typo[ED_SUGGEST_MAX + 1];
+	const char *names[128];
+	size_t n = 0;
+	if (len > ED_SUGGEST_MAX)
+		return NULL;
+	memcpy(typo, name, len);
+	typo[len] = '\0';
+	const struct ed_opt *tables[] = {opts, global_opts};
+	for (size_t t = 0; t < 2; t++)
+		for (const struct ed_opt *o = tables[t]; o->kind != ED_OPT_END; o++)
+			if (o->name && n < sizeof(names) / sizeof(names[0]))
+				names[n++] = o->name;
+	return ed_suggest(typo, names, n);
+}
+
 /* The row of long option name (len bytes): exact, else the only one it begins. */
 static const struct ed_opt *find_long(const struct ed_cmd_help *h, const struct ed_opt *opts,
 				      const char *name, size_t len)
@@ -64,10 +83,14 @@ static const struct ed_opt *find_long(const struct ed_cmd_help *h, const struct 
 		}
 	if (nprefix == 1)
 		return prefix;
-	if (nprefix > 1)
+	if (nprefix > 1) {
 		ed_cli_usage_error(h->name, "option '--%.*s' is ambiguous", (int)len, name);
-	else
-		ed_cli_usage_error(h->name, "unknown option '--%.*s'", (int)len, name);
+		return NULL;
+	}
+	const char *close = suggest_long(opts, name, len);
+	ed_cli_usage_error(h->name, "unknown option '--%.*s'%s%s%s", (int)len, name,
+			   close ? " (did you mean '--" : "", close ? close : "",
+			   close ? "'?)" : "");
 	return NULL;
 }
 

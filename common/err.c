@@ -139,29 +139,63 @@ int ed_term_printf(FILE *f, const char *fmt, ...)
 	return rc;
 }
 
+/* The command being run, named in every message; NULL before one is known. */
+static const char *command;
+
+void ed_err_set_command(const char *name)
+{
+	command = name;
+}
+
+/* "envdrift CMD: " (or "envdrift: " before a command is known), then kind. */
+static void lead(FILE *f, const char *kind)
+{
+	fprintf(f, "envdrift%s%s: %s", command ? " " : "", command ? command : "", kind);
+}
+
+static void vsay(const char *kind, const char *fmt, va_list ap)
+{
+	flockfile(stderr);
+	lead(stderr, kind);
+	ed_term_vprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+void ed_say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay("", fmt, ap);
+	va_end(ap);
+}
+
 void ed_note(const char *msg)
 {
 	/* A collection's "info: ..." note is said as one, not as a warning. */
 	if (strncmp(msg, "info: ", 6) == 0)
-		ed_term_printf(stderr, "envdrift: info: %s\n", msg + 6);
+		ed_info("%s", msg + 6);
 	else
 		ed_warn("%s", msg);
+}
+
+void ed_info(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay("info: ", fmt, ap);
+	va_end(ap);
 }
 
 void ed_warn(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	flockfile(stderr);
-	fputs("envdrift: warning: ", stderr);
-	ed_term_vprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
+	vsay("warning: ", fmt, ap);
 	va_end(ap);
 }
 
 void ed_err_print(const struct ed_err *err)
 {
-	ed_term_printf(stderr, "envdrift: error: %s\n",
-		       err->msg[0] ? err->msg : ed_code_str(err->code));
+	ed_say("%s", err->msg[0] ? err->msg : ed_code_str(err->code));
 }

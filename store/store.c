@@ -21,6 +21,7 @@
 #include "ed/clock.h"
 #include "ed/isotime.h"
 #include "ed/keyfile.h"
+#include "ed/suggest.h"
 #include "store_int.h"
 
 #include "delta.h"
@@ -1384,6 +1385,73 @@ static void snapref_row(void *row, sqlite3_stmt *s)
 }
 
 /* Runs sql (text parameters ?1 = a, ?2 = b) selecting SNAPREF_COLS into a malloc'd array. */
+/* At most this many environments are named in a message; the closest is looked for among all. */
+#define ENV_HINT_MAX 20
+
+enum ed_code ed_store_env_hint(struct ed_store *st, const char *env, struct ed_buf *out,
+			       struct ed_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct ed_buf names = ED_BUF_INIT;
+	const char *close = NULL;
+	size_t best = SIZE_MAX, n = 0;
+	enum ed_code rc = ED_OK;
+	char *close_copy = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT DISTINCT env FROM latest_v ORDER BY env", -1, &s,
+			       NULL) != SQLITE_OK)
+		return ed_store_fail(st, "listing the environments", err);
+	int r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *e = (const char *)sqlite3_column_text(s, 0);
+		if (!e)
+			continue;
+		if (n < ENV_HINT_MAX && ed_buf_addf(&names, "%s%s", n ? ", " : "", e))
+			goto nomem;
+		n++;
+		const char *one[] = {e};
+		if (env && ed_suggest(env, one, 1)) {
+			size_t d = ed_suggest_distance(env, e);
+			if (d < best) {
+				free(close_copy);
+				if (!(close_copy = strdup(e)))
+					goto nomem;
+				close = close_copy;
+				best = d;
+			}
+		}
+	}
+	if (r != SQLITE_DONE) {
+		rc = ed_store_fail(st, "listing the environments", err);
+		goto out;
+	}
+	if (n == 0 ? ed_buf_adds(out, "no environment has one yet")
+		   : ed_buf_addf(out, "known environment%s: %s%s", n == 1 ? "" : "s",
+				 ed_buf_str(&names), n > ENV_HINT_MAX ? ", ..." : "") ||
+			     (close && ed_buf_addf(out, " (did you mean '%s'?)", close)))
+		goto nomem;
+	goto out;
+nomem:
+	rc = ed_err_set(err, ED_NOMEM, "out of memory");
+out:
+	sqlite3_finalize(s);
+	ed_buf_release(&names);
+	free(close_copy);
+	return rc;
+}
+
+/* ED_NOTFOUND: env has no complete snapshot, naming the environments that have one. */
+static enum ed_code env_not_found(struct ed_store *st, const char *env, struct ed_err *err)
+{
+	struct ed_buf hint = ED_BUF_INIT;
+	enum ed_code rc = ed_store_env_hint(st, env, &hint, err);
+	if (!rc)
+		rc = ed_err_set(err, ED_NOTFOUND,
+				"environment '%s' has no complete snapshot in store %s; %s", env,
+				st->path, ed_buf_str(&hint));
+	ed_buf_release(&hint);
+	return rc;
+}
+
 static enum ed_code query_snaprefs(struct ed_store *st, const char *sql, const char *a,
 				   const char *b, struct ed_snapref **out, size_t *n,
 				   struct ed_err *err)
@@ -1419,9 +1487,7 @@ enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct 
 					 "ORDER BY role, host",
 					 spec, NULL, out, n, err);
 	if (!rc && *n == 0)
-		rc = ed_err_set(err, ED_NOTFOUND,
-				"environment '%s' has no complete snapshot in store %s", spec,
-				st->path);
+		rc = env_not_found(st, spec, err);
 	return rc;
 }
 
@@ -1491,9 +1557,7 @@ enum ed_code ed_store_resolve(struct ed_store *st, const char *spec, struct ed_s
 		goto out;
 	}
 	if (n == 0) {
-		rc = ed_err_set(err, ED_NOTFOUND,
-				"environment '%s' has no complete snapshot in store %s", spec,
-				st->path);
+		rc = env_not_found(st, spec, err);
 	} else if (n > 1) {
 		rc = ed_err_set(err, ED_UNSUPPORTED,
 				"environment '%s' has %d hosts (%s%s); comparing fleets is not "

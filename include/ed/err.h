@@ -58,15 +58,28 @@ int ed_term_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 
 struct ed_buf;
 int ed_term_add(struct ed_buf *out, const char *s, size_t len);
 
-/* Prints "envdrift: warning: MSG" to stderr, through ed_term_vprintf(). */
-void ed_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
- * A collection warning as stored: "envdrift: info: ..." for a message that
- * starts with "info: " (a note, such as a file too big to read), else ed_warn().
+ * Messages on stderr name the command they come from, in one form:
+ * "envdrift COMMAND: MSG" for an error or a status line, "envdrift COMMAND:
+ * warning: MSG", "envdrift COMMAND: info: MSG"; "envdrift: ..." before a
+ * command is known. The dispatcher (main) names the command once with
+ * ed_err_set_command(); name must outlive its use (a string literal).
+ * Every message goes through ed_term_vprintf() and ends with a newline.
+ */
+void ed_err_set_command(const char *name);
+/* Prints "envdrift COMMAND: MSG": a status line, or an error the caller formats. */
+void ed_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "envdrift COMMAND: warning: MSG". */
+void ed_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "envdrift COMMAND: info: MSG": a note, nothing wrong. */
+void ed_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A collection warning as stored: ed_info() for a message that starts with
+ * "info: " (a note, such as a file too big to read), else ed_warn().
  */
 void ed_note(const char *msg);
 
-/* Prints "envdrift: error: MSG" to stderr, through ed_term_vprintf(). */
+/* Prints the error as "envdrift COMMAND: MSG" (its code's description when MSG is empty). */
 void ed_err_print(const struct ed_err *err);
 
 #endif

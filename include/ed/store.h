@@ -178,6 +178,17 @@ enum ed_code ed_store_resolve_all(struct ed_store *st, const char *spec, struct 
 				  size_t *n, struct ed_err *err);
 
 /*
+ * Appends to out what a message about an unknown environment env adds:
+ * "known environments: production, staging (did you mean 'staging'?)" (the
+ * environments with a complete snapshot, sorted, at most 20 named; the
+ * suggestion when one is close to env, which may be NULL), or "no environment
+ * has one yet". ED_NOMEM or ED_STORE (out may then hold part of it).
+ */
+struct ed_buf;
+enum ed_code ed_store_env_hint(struct ed_store *st, const char *env, struct ed_buf *out,
+			       struct ed_err *err);
+
+/*
  * The start of a history window: each host's latest complete snapshot of env
  * finished at or before the time before, or, for a host with none that old,
  * its first complete snapshot after it.

@@ -10,7 +10,7 @@ DB=$TMP/store.db
 ESC=$'\033'
 BEL=$'\007'
 # Sets the terminal title, clears the screen, and forges a closing line.
-EVIL=$'\033]0;pwned\007\033[2J\nenvdrift: stored snapshot @99 of x:y'
+EVIL=$'\033]0;pwned\007\033[2J\nenvdrift collect: stored snapshot @99 of x:y'
 
 # raw_free DESC: the last run's stdout and stderr hold no ESC, BEL or forged line.
 raw_free() {
@@ -19,7 +19,7 @@ raw_free() {
 	if printf '%s' "$all" | grep -q "[$ESC$BEL]"; then
 		fail "$1: no raw ESC or BEL" "$(printf '%s' "$all" | od -c | head -20)"
 	else pass "$1: no raw ESC or BEL"; fi
-	unlike "$all" '^envdrift: stored snapshot @99' "$1: no forged line"
+	unlike "$all" '^envdrift collect: stored snapshot @99' "$1: no forged line"
 }
 
 mk_root() {
@@ -69,9 +69,9 @@ exits 0 "collect of the second tree"
 raw_free "collect (second)"
 # A store written by hand (or by an older envdrift) may hold anything: every
 # reader escapes what it prints.
-sqlite3 "$DB" "update snapshots set host = 'h' || char(27) || ']0;t' || char(7) || char(10) || 'envdrift: stored snapshot @99' where env = 'stage';
+sqlite3 "$DB" "update snapshots set host = 'h' || char(27) || ']0;t' || char(7) || char(10) || 'envdrift collect: stored snapshot @99' where env = 'stage';
                insert into warnings (snapshot_id, message) select id, 'w' || char(27) || '[2J' from snapshots where env = 'stage'" 2>/dev/null ||
-	sqlite3 "$DB" "update snapshots set host = 'h' || char(27) || ']0;t' || char(7) || char(10) || 'envdrift: stored snapshot @99' where env = 'stage'"
+	sqlite3 "$DB" "update snapshots set host = 'h' || char(27) || ']0;t' || char(7) || char(10) || 'envdrift collect: stored snapshot @99' where env = 'stage'"
 ed --db "$DB" snapshots
 exits 0 "snapshots"
 raw_free "snapshots"
@@ -108,7 +108,7 @@ import json, sys, uuid
 d = json.load(open(sys.argv[1]))
 d.pop("host_b64", None); d.pop("env_b64", None); d.pop("role_b64", None)
 d["host"] = d.get("host") or "h"
-d[sys.argv[3]] = "x\u001b]0;t\u0007\nenvdrift: stored snapshot @99"
+d[sys.argv[3]] = "x\u001b]0;t\u0007\nenvdrift collect: stored snapshot @99"
 d["id"] = str(uuid.uuid4())
 json.dump(d, open(sys.argv[2], "w"))
 PY
@@ -264,7 +264,7 @@ init_store "$DB6"
 run env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 	strace -f -qq -e trace=read -o "$TMP/strace.log" "$ENVDRIFT" --db "$DB6" collect --env sp --host s --root "$SP" --packages none
 exits 0 "a 1 GiB file and a sparse 64 MiB file are collected"
-contains "$ERR" "envdrift: info: /etc/big/huge.img: 1.0 GiB is larger than [limits] max_file_size (1 GiB): fingerprinted from its size, not read" "  the huge file has an info note"
+contains "$ERR" "envdrift collect: info: /etc/big/huge.img: 1.0 GiB is larger than [limits] max_file_size (1 GiB): fingerprinted from its size, not read" "  the huge file has an info note"
 is "$(q "$DB6" "select lower(hex(fingerprint)) from items where key = '/etc/big/huge.img'")" \
 	"$(printf 'size:%d' $(((1 << 30) + 1)) | xxh128sum | cut -d' ' -f1)" "  its fingerprint is that of its size"
 is "$(q "$DB6" "select lower(hex(fingerprint)) from items where key = '/etc/big/sparse.img'")" \
@@ -275,7 +275,7 @@ else fail "  holes and huge files are not read" "read() returned $read_bytes byt
 printf '[limits]\nmax_file_size = 1K\n' >"$TMP/limits.ini"
 ed --db "$DB6" collect --env sp --host s --root "$SP" --packages none --profile "$TMP/limits.ini"
 exits 0 "a profile's [limits] max_file_size = 1K"
-contains "$ERR" "envdrift: info: /etc/big/sparse.img: 64 MiB is larger than [limits] max_file_size (1 KiB)" "  applies to the 64 MiB file"
+contains "$ERR" "envdrift collect: info: /etc/big/sparse.img: 64 MiB is larger than [limits] max_file_size (1 KiB)" "  applies to the 64 MiB file"
 printf '[limits]\nmax_file_size = 1Q\n' >"$TMP/limits.ini"
 ed --db "$DB6" collect --env sp --host s --root "$SP" --packages none --profile "$TMP/limits.ini"
 exits 2 "max_file_size = 1Q is refused"

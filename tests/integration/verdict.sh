@@ -187,7 +187,7 @@ cfg=$(q "$DB6" "select group_concat(key, ' ') from (select key from items_v wher
 is "$cfg" "/etc/app/app.json#/pool /srv/shop/conf/shop.yaml#/workers /usr/local/etc/app.yaml#/port" \
 	"  configs are read key by key in /etc, /usr/local/etc and a --path tree only"
 contains "$ERR" "3 read key by key" "  the closing line says how many files were read key by key"
-contains "$ERR" "envdrift: info: /etc/app/big.json: 6000 keys, more than [formats] max_keys (5000): fingerprinted whole" \
+contains "$ERR" "envdrift collect: info: /etc/app/big.json: 6000 keys, more than [formats] max_keys (5000): fingerprinted whole" \
 	"  a file of 6000 keys is fingerprinted whole, with a note"
 is "$(q "$DB6" "select coalesce(attrs, 'none') from items_v where snapshot_id = $OUT and key = '/usr/share/man/man1/passwd.1.gz'")" "none" \
 	"  passwd.1.gz under /usr/share is not a secret"
