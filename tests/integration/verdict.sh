@@ -31,8 +31,8 @@ ed --db "$DB" gate --production production --staging production
 exits 0 "gate of an environment against itself passes"
 ed --db "$DB" diff production staging
 exits 1 "production against staging: the shared secrets still block"
-contains "$OUT" "changed /etc/app/db.conf  the same secret on both sides" "  the file holding a password"
-contains "$OUT" "changed /etc/app/server.key  the same secret on both sides" "  the file secret by name"
+contains "$OUT" "changed [block] /etc/app/db.conf  the same secret on both sides" "  the file holding a password"
+contains "$OUT" "changed [block] /etc/app/server.key  the same secret on both sides" "  the file secret by name"
 contains "$OUT" "/etc/app/app.json#/api_token" "  the config leaf"
 ed --db "$DB" gate --production production --staging staging
 exits 1 "gate production against staging blocks"
