@@ -162,6 +162,87 @@ static void row(struct ctx *c, struct ed_buf *o, const struct ed_drift_entry *e,
 	ed_buf_release(&what);
 }
 
+/* Where a diff's lines go: a fenced "diff" block, whose fence no line can close. */
+struct udiff_md {
+	struct ctx *c;
+	struct ed_buf *o;
+	const struct ed_drift_entry *e;
+	size_t fence; /* backticks in the fence */
+};
+
+/* The longest run of backticks in the kept texts, so a fence can be longer. */
+static size_t longest_backticks(const struct ed_kept *k)
+{
+	size_t best = 0;
+	const char *t[2] = {k->ref, k->cand};
+	size_t n[2] = {k->ref_len, k->cand_len};
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0, run = 0; t[s] && i < n[s]; i++) {
+			run = t[s][i] == '`' ? run + 1 : 0;
+			if (run > best)
+				best = run;
+		}
+	return best;
+}
+
+static int put_udiff_line(void *arg, enum ed_udiff_kind kind, const char *s, size_t len)
+{
+	struct udiff_md *u = arg;
+	struct ctx *c = u->c;
+	struct ed_buf *o = u->o;
+	const char *sign = "";
+	switch (kind) {
+	case ED_UDIFF_NOTE:
+		put(c, o, "\n");
+		put_code(c, o, u->e->key, u->e->key_len);
+		put(c, o, ": ");
+		put_raw(c, o, s, len);
+		put(c, o, "\n");
+		return c->oom;
+	case ED_UDIFF_BEGIN:
+		put(c, o, "\n<details><summary>diff of ");
+		put_code(c, o, u->e->key, u->e->key_len);
+		if (ed_buf_addf(o, " (%zu %s)</summary>\n\n", len, plural(len, "line", "lines")))
+			c->oom = true;
+		for (size_t i = 0; i < u->fence; i++)
+			put(c, o, "`");
+		put(c, o, "diff\n");
+		return c->oom;
+	case ED_UDIFF_END:
+		for (size_t i = 0; i < u->fence; i++)
+			put(c, o, "`");
+		put(c, o, "\n\n</details>\n");
+		return c->oom;
+	case ED_UDIFF_CTX: sign = " "; break;
+	case ED_UDIFF_DEL: sign = "-"; break;
+	case ED_UDIFF_ADD: sign = "+"; break;
+	case ED_UDIFF_HEAD:
+	case ED_UDIFF_HUNK:
+	case ED_UDIFF_NOEOL: break;
+	}
+	/* In a fenced block text is literal: shown, nothing else escaped. */
+	put(c, o, sign);
+	if (ed_buf_add_shown(o, s, len, true))
+		c->oom = true;
+	put(c, o, "\n");
+	return c->oom;
+}
+
+/* The diffs of a kind's changed files with kept texts, each folded in <details>. */
+static void put_diffs(struct ctx *c, struct ed_buf *o, const char *kind)
+{
+	const struct ed_drift *d = c->d;
+	for (size_t i = 0; i < d->n && !c->oom; i++) {
+		const struct ed_drift_entry *e = &d->v[i];
+		if ((e->ignored && !c->opts->show_ignored) || !e->kept || strcmp(e->kind, kind) != 0)
+			continue;
+		size_t fence = longest_backticks(e->kept) + 1;
+		struct udiff_md u = {c, o, e, fence < 3 ? 3 : fence};
+		if (ed_kept_udiff(d, e, put_udiff_line, &u))
+			c->oom = true;
+	}
+}
+
 static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 				    const struct ed_render_opts *opts, struct ed_err *err)
 {
@@ -277,6 +358,15 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 		if (here && ed_buf_addf(&o, "\n*%zu more not listed here: the comment would be "
 					    "too long.*\n", here))
 			c.oom = true;
+		/* The diffs go in whole while they fit the budget; past it they are left out. */
+		size_t before = o.len;
+		ed_buf_reset(&r);
+		put_diffs(&c, &r, s->kind);
+		if (r.len && !unlisted && before + r.len + reserve <= ED_MD_BUDGET)
+			put(&c, &o, ed_buf_str(&r));
+		else if (r.len)
+			put(&c, &o, "\n*The diffs of kept content are not listed here: the comment would "
+				    "be too long.*\n");
 		put(&c, &o, "\n</details>\n");
 	}
 
@@ -346,4 +436,5 @@ out:
 	return rc;
 }
 
-const struct ed_report_ops ed_report_markdown = {.name = "markdown", .render = render_markdown};
+const struct ed_report_ops ed_report_markdown = {.name = "markdown", .render = render_markdown,
+						 .kept_content = true};

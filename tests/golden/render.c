@@ -470,6 +470,14 @@ static int run(int argc, char **argv)
 					       want ? "differs" : "missing");
 			}
 			/* What must hold whatever the golden files say. */
+			if (out) {
+				const char *f = formats[i].format;
+				bool shows = strcmp(f, "text") != 0 && strcmp(f, "json") != 0 &&
+					     strcmp(f, "sarif") != 0;
+				ok(!strstr(out, "worker_processes 2;") == !shows,
+				   "%s: the unified diff of kept content is %s", f,
+				   shows ? "shown" : "not shown");
+			}
 			if (out && strncmp(formats[i].format, "text", 4) == 0) {
 				ok(strstr(out, "] /etc/app/config.json#/db/password") &&
 				   strstr(out, " [block] ") && strstr(out, " [warn] "),
