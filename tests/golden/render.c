@@ -470,6 +470,10 @@ static int run(int argc, char **argv)
 					       want ? "differs" : "missing");
 			}
 			/* What must hold whatever the golden files say. */
+			if (out && strcmp(formats[i].format, "sarif") == 0)
+				ok(strstr(out, "\"name\": \"envdrift\",\n          \"version\": \"" ENVDRIFT_VERSION "\"") &&
+				   !strstr(out, "all drift blocks"),
+				   "sarif: the driver names its version; no rule help says all drift blocks");
 			if (out) {
 				const char *f = formats[i].format;
 				bool shows = strcmp(f, "text") != 0 && strcmp(f, "json") != 0 &&
