@@ -30,6 +30,16 @@ struct ed_kstat {
 	size_t listed; /* entries shown (ignored ones only with show_ignored) */
 };
 
+/*
+ * What a report says of a drift without a policy (d->policy NULL): only an
+ * environment's own history (report) is compared without one, and nothing
+ * there is judged.
+ */
+#define ED_NO_POLICY "no policy applies to an environment's own history"
+
+/* Whether both sides are one environment (its history): "X differs from X" would say nothing. */
+bool ed_drift_same_env(const struct ed_drift *d);
+
 /* Whether e blocks (no severity counts as block). */
 bool ed_entry_blocks(const struct ed_drift_entry *e);
 

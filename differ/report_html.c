@@ -447,9 +447,14 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 	fputs("</title>\n", out);
 	fputs(style, out);
 	fputs("</head>\n<body data-ready=\"0\">\n<header>\n<h1>", out);
-	put_raw_s(&c, d->cand.env);
-	fputs(drift ? " differs from " : " mirrors ", out);
-	put_raw_s(&c, d->ref.env);
+	if (ed_drift_same_env(d)) {
+		fputs(drift ? "what changed in " : "nothing changed in ", out);
+		put_raw_s(&c, d->cand.env);
+	} else {
+		put_raw_s(&c, d->cand.env);
+		fputs(drift ? " differs from " : " mirrors ", out);
+		put_raw_s(&c, d->ref.env);
+	}
 	fputs("</h1>\n", out);
 	put_side(&c, "reference", &d->ref, d->refs, d->nrefs);
 	put_side(&c, "candidate", &d->cand, d->cands, d->ncands);
@@ -459,7 +464,7 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 		put_raw_s(&c, d->policy);
 		fputs("</code>", out);
 	} else {
-		fputs("none, so all drift blocks", out);
+		fputs("none: " ED_NO_POLICY, out);
 	}
 	fputs("</p>\n</header>\n<main>\n", out);
 	put_summary(&c, ks, nk, &tot);

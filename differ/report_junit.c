@@ -126,7 +126,7 @@ static void properties(struct ctx *c, size_t ignored)
 	fputs("    <properties>\n", c->out);
 	side_properties(c, "reference", &c->d->ref, c->d->refs, c->d->nrefs);
 	side_properties(c, "candidate", &c->d->cand, c->d->cands, c->d->ncands);
-	property(c, "policy", c->d->policy ? c->d->policy : "(none: all drift blocks)");
+	property(c, "policy", c->d->policy ? c->d->policy : "(none: " ED_NO_POLICY ")");
 	snprintf(num, sizeof(num), "%zu", ignored);
 	property(c, "ignored", num);
 	snprintf(num, sizeof(num), "%zu", c->d->ignored);

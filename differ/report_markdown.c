@@ -142,7 +142,7 @@ static void row(struct ctx *c, struct ed_buf *o, const struct ed_drift_entry *e,
 	if (ed_drift_describe(e, &what))
 		c->oom = true;
 	put(c, o, "| ");
-	put(c, o, e->ignored ? "ignored" : e->severity ? e->severity : "block");
+	put(c, o, !c->d->policy ? "-" : e->ignored ? "ignored" : e->severity ? e->severity : "block");
 	put(c, o, " | ");
 	if (role) {
 		put_raw_s(c, o, e->role && *e->role ? e->role : "-");
@@ -263,23 +263,39 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 	size_t drift = tot.added + tot.removed + tot.changed;
 
 	put(&c, &o, "### envdrift: ");
-	put_raw_s(&c, &o, d->cand.env);
-	put(&c, &o, drift ? " differs from " : " mirrors ");
-	put_raw_s(&c, &o, d->ref.env);
+	if (ed_drift_same_env(d)) {
+		put(&c, &o, drift ? "what changed in " : "nothing changed in ");
+		put_raw_s(&c, &o, d->cand.env);
+	} else {
+		put_raw_s(&c, &o, d->cand.env);
+		put(&c, &o, drift ? " differs from " : " mirrors ");
+		put_raw_s(&c, &o, d->ref.env);
+	}
 	put(&c, &o, "\n\n| kind | added | removed | changed | blocking | ignored |\n"
 		    "|:-----|------:|--------:|--------:|---------:|--------:|\n");
-	for (size_t k = 0; k < nk; k++) {
+	/* Without a policy nothing was judged: no blocking counts, no severities. */
+	char num[32];
+	for (size_t k = 0; k <= nk; k++) {
+		const struct ed_kstat *row_k = k < nk ? &ks[k] : &tot;
+		const char *b = k < nk ? "" : "**";
+		snprintf(num, sizeof(num), "%s%zu%s", b, row_k->blocking, b);
 		put(&c, &o, "| ");
-		put_raw_s(&c, &o, ks[k].kind);
-		if (ed_buf_addf(&o, " | %zu | %zu | %zu | %zu | %zu |\n", ks[k].added, ks[k].removed,
-				ks[k].changed, ks[k].blocking, ks[k].ignored))
+		if (k < nk)
+			put_raw_s(&c, &o, row_k->kind);
+		else
+			put(&c, &o, "**total**");
+		if (ed_buf_addf(&o, " | %s%zu%s | %s%zu%s | %s%zu%s | %s | %s%zu%s |\n", b, row_k->added, b,
+				b, row_k->removed, b, b, row_k->changed, b, d->policy ? num : "-", b,
+				row_k->ignored, b))
 			c.oom = true;
 	}
-	if (ed_buf_addf(&o, "| **total** | **%zu** | **%zu** | **%zu** | **%zu** | **%zu** |\n\n",
-			tot.added, tot.removed, tot.changed, tot.blocking, tot.ignored))
-		c.oom = true;
+	put(&c, &o, "\n");
 
-	if (drift) {
+	if (drift && !d->policy) {
+		if (ed_buf_addf(&o, "**%zu %s** (%s", drift, plural(drift, "difference", "differences"),
+				ED_NO_POLICY))
+			c.oom = true;
+	} else if (drift) {
 		if (ed_buf_addf(&o, "**%zu %s: %zu blocking**, %zu %s, %zu %s; %zu ignored by the policy",
 				drift, plural(drift, "difference", "differences"), tot.blocking,
 				tot.warnings, plural(tot.warnings, "warning", "warnings"), tot.infos,
@@ -291,8 +307,9 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 				tot.ignored))
 			c.oom = true;
 	}
-	put(&c, &o, tot.ignored && !opts->show_ignored ? " (listed with `--show-ignored`).\n\n"
-						       : ".\n\n");
+	put(&c, &o, drift && !d->policy ? ").\n\n"
+		    : tot.ignored && !opts->show_ignored ? " (listed with `--show-ignored`).\n\n"
+							 : ".\n\n");
 	put(&c, &o, "Reference: ");
 	put_side(&c, &o, &d->ref, d->refs, d->nrefs);
 	put(&c, &o, "  \nCandidate: ");
@@ -301,7 +318,7 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 	if (d->policy)
 		put_code_s(&c, &o, d->policy);
 	else
-		put(&c, &o, "none, so all drift blocks");
+		put(&c, &o, "none: " ED_NO_POLICY);
 	put(&c, &o, "\n");
 
 	if (d->nexpired) {
@@ -332,7 +349,7 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 		put_html(&c, &o, s->kind);
 		if (ed_buf_addf(&o, ": %zu %s", s->listed, plural(s->listed, "difference", "differences")))
 			c.oom = true;
-		if (s->blocking && ed_buf_addf(&o, ", %zu blocking", s->blocking))
+		if (d->policy && s->blocking && ed_buf_addf(&o, ", %zu blocking", s->blocking))
 			c.oom = true;
 		if (s->ignored && opts->show_ignored && ed_buf_addf(&o, ", %zu ignored", s->ignored))
 			c.oom = true;

@@ -196,18 +196,25 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 	bool all = opts->show_ignored;
 	size_t shown = d->n - (all ? 0 : d->ignored);
 	if (d->n == d->ignored) {
-		bad |= ed_term_printf(out, "no drift: %s mirrors %s (%lld items compared", d->cand.env, d->ref.env,
-			(long long)d->compared);
+		if (ed_drift_same_env(d))
+			bad |= ed_term_printf(out, "no drift: nothing changed in %s (%lld items compared",
+				d->cand.env, (long long)d->compared);
+		else
+			bad |= ed_term_printf(out, "no drift: %s mirrors %s (%lld items compared",
+				d->cand.env, d->ref.env, (long long)d->compared);
 		if (d->ignored)
 			fprintf(out, ", %zu expected %s ignored", d->ignored,
 				d->ignored == 1 ? "difference" : "differences");
 		fputs(")\n", out);
 	} else {
 		size_t n = d->n - d->ignored;
-		fprintf(out, "%zu %s: %zu added, %zu removed, %zu changed (%zu blocking", n,
-			n == 1 ? "difference" : "differences", d->added, d->removed, d->changed,
-			d->blocking);
-		if (d->warnings || d->infos)
+		fprintf(out, "%zu %s: %zu added, %zu removed, %zu changed (", n,
+			n == 1 ? "difference" : "differences", d->added, d->removed, d->changed);
+		if (!d->policy)
+			fputs(ED_NO_POLICY, out);
+		else
+			fprintf(out, "%zu blocking", d->blocking);
+		if (d->policy && (d->warnings || d->infos))
 			fprintf(out, ", %zu warn, %zu info", d->warnings, d->infos);
 		fprintf(out, d->ignored ? "; %zu ignored)\n" : ")\n", d->ignored);
 	}
@@ -242,16 +249,21 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 			}
 			if (line.len == keylen) /* nothing to describe: no trailing blanks */
 				line.p[line.len -= 2] = '\0';
-			/* Every line says its verdict; an ignored one, the policy's reason. */
-			const char *sev = e->ignored ? "ignored" : e->severity ? e->severity : "block";
+			/*
+			 * Every line says its verdict; an ignored one, the policy's
+			 * reason. Without a policy (a history) nothing was judged.
+			 */
+			const char *sev = !d->policy ? NULL : e->ignored ? "ignored"
+							 : e->severity ? e->severity : "block";
 			if (e->ignored && (ed_buf_adds(&line, "  (ignored: ") ||
 					   add_visible(&line, e->reason ? e->reason : "expected difference", 4096) ||
 					   ed_buf_addc(&line, ')'))) {
 				rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 				goto out;
 			}
-			fprintf(out, "  %s%-7s%s [%s] %s\n", opts->color ? color_of(e->change) : "",
-				ed_change_name(e->change), opts->color ? "\033[0m" : "", sev, line.p);
+			fprintf(out, "  %s%-7s%s %s%s%s%s\n", opts->color ? color_of(e->change) : "",
+				ed_change_name(e->change), opts->color ? "\033[0m" : "", sev ? "[" : "",
+				sev ? sev : "", sev ? "] " : "", line.p);
 			if (opts->diffs && ed_kept_udiff(d, e, put_udiff_line,
 							 &(struct udiff_out){out, opts->color, &line})) {
 				rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");

@@ -323,6 +323,7 @@ static void build_big(struct ed_drift *d, size_t n)
 	memset(d, 0, sizeof(*d));
 	d->ref = snap(1, "production", "p", "2024-05-01T00:00:00Z");
 	d->cand = snap(2, "staging", "s", "2024-05-01T00:00:00Z");
+	d->policy = "built-in default"; /* as diff and gate set it */
 	for (size_t i = 0; i < n; i++) {
 		snprintf(key, sizeof(key), "/etc/conf.d/file-%06zu.conf", i);
 		struct ed_drift_entry *e = add(d, "file", key, ED_CHANGED, ED_F_MODE, "block",
