@@ -279,10 +279,11 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 			d.cand.env, d.ref.env, d.blocking, d.added, d.removed, d.changed, d.ignored);
 		status = ED_EXIT_DIFF;
 	} else {
-		ed_term_printf(stderr, "gate: PASS: %s mirrors %s (%lld items compared, %zu differences "
-				"that do not block, %zu ignored)\n",
-			d.cand.env, d.ref.env, (long long)d.compared, d.n - d.ignored - d.blocking,
-			d.ignored);
+		size_t n = d.n - d.ignored - d.blocking;
+		ed_term_printf(stderr, "gate: PASS: %s mirrors %s (%lld items compared, %zu %s "
+				"that %s not block, %zu ignored)\n",
+			d.cand.env, d.ref.env, (long long)d.compared, n,
+			n == 1 ? "difference" : "differences", n == 1 ? "does" : "do", d.ignored);
 		status = ED_EXIT_OK;
 	}
 out:
