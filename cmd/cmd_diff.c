@@ -18,7 +18,7 @@
 static const struct ed_cmd_help diff_help = {
 	.name = "diff",
 	.usage = "diff REFERENCE CANDIDATE [--format FORMAT] [--out FILE] [--show-ignored] "
-		 "[--policy FILE]",
+		 "[--diff] [--policy FILE]",
 	.intro = "Shows how CANDIDATE differs from REFERENCE. Each is an environment name (the "
 		 "latest complete snapshot of each of its hosts) or a snapshot id written @ID "
 		 "(see 'envdrift snapshots'). 'added' means only in the candidate, 'removed' only "
@@ -101,7 +101,7 @@ static enum ed_code write_report(const struct ed_cli *cli, const struct ed_repor
 int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 {
 	const char *format = "text", *out_path = NULL, *policy_path = NULL;
-	bool show_ignored = false;
+	bool show_ignored = false, diffs = false;
 	const struct ed_opt opts[] = {
 		ED_OPT_STRING_(0, "format", "FORMAT", &format,
 			       "text (default: grouped by kind, counts first); json (the "
@@ -113,6 +113,9 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 			       "write the report to FILE (written whole, then renamed)"),
 		ED_OPT_FLAG_(0, "show-ignored", &show_ignored,
 			     "list ignored drift too (it is always counted)"),
+		ED_OPT_FLAG_(0, "diff", &diffs,
+			     "text: a unified diff of each changed file's kept content under its "
+			     "line (markdown, junit and html always show them)"),
 		ED_OPT_STRING_(0, "policy", "FILE", &policy_path, policy_help),
 		ED_OPT_END_(),
 	};
@@ -133,7 +136,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 	struct ed_store *st = NULL;
 	struct ed_policy pol = {0};
 	struct ed_render_opts ropts = {.color = !out_path && ed_cli_color(stdout),
-				       .show_ignored = show_ignored};
+				       .show_ignored = show_ignored, .diffs = diffs};
 	int status;
 	if (ed_policy_load(policy_path, &pol, &err) ||
 	    ed_store_open(cli->db, ED_STORE_READ, NULL, &st, &err) ||
@@ -142,7 +145,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 		goto out;
 	}
 	d.policy = policy_path ? policy_path : "built-in default";
-	if ((report->kept_content && ed_drift_attach_kept(st, &d, show_ignored, &err)) ||
+	if (((report->kept_content || diffs) && ed_drift_attach_kept(st, &d, show_ignored, &err)) ||
 	    write_report(cli, report, &d, &ropts, out_path, &err))
 		status = ed_cli_fail(&err);
 	else
@@ -276,10 +279,11 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 			d.cand.env, d.ref.env, d.blocking, d.added, d.removed, d.changed, d.ignored);
 		status = ED_EXIT_DIFF;
 	} else {
-		ed_term_printf(stderr, "gate: PASS: %s mirrors %s (%lld items compared, %zu differences "
-				"that do not block, %zu ignored)\n",
-			d.cand.env, d.ref.env, (long long)d.compared, d.n - d.ignored - d.blocking,
-			d.ignored);
+		size_t n = d.n - d.ignored - d.blocking;
+		ed_term_printf(stderr, "gate: PASS: %s mirrors %s (%lld items compared, %zu %s "
+				"that %s not block, %zu ignored)\n",
+			d.cand.env, d.ref.env, (long long)d.compared, n,
+			n == 1 ? "difference" : "differences", n == 1 ? "does" : "do", d.ignored);
 		status = ED_EXIT_OK;
 	}
 out:

@@ -1332,6 +1332,69 @@ static void expired_release(struct ed_drift *d)
 	d->nexpired = 0;
 }
 
+/* Where an entry goes within its role and kind: blocking first, ignored last. */
+static int verdict_rank(const struct ed_drift_entry *e)
+{
+	if (e->ignored)
+		return 3;
+	if (!e->severity || strcmp(e->severity, "block") == 0)
+		return 0;
+	return strcmp(e->severity, "warn") == 0 ? 1 : 2;
+}
+
+/* An entry's place: its role and kind group (in the merge's order), its rank, its old index. */
+struct place {
+	size_t group;
+	int rank;
+	size_t index;
+};
+
+static int cmp_place(const void *a, const void *b)
+{
+	const struct place *x = a, *y = b;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static bool same_group(const struct ed_drift_entry *a, const struct ed_drift_entry *b)
+{
+	return strcmp(a->kind, b->kind) == 0 &&
+	       strcmp(a->role ? a->role : "", b->role ? b->role : "") == 0;
+}
+
+/*
+ * Orders the entries of each role and kind by verdict (block, warn, info,
+ * ignored), each in key order as the merge left them. -1 when out of memory
+ * (d unchanged).
+ */
+static int order_by_verdict(struct ed_drift *d)
+{
+	if (d->n < 2)
+		return 0;
+	struct place *pl = malloc(d->n * sizeof(*pl));
+	struct ed_drift_entry *v = malloc(d->n * sizeof(*v));
+	if (!pl || !v) {
+		free(pl);
+		free(v);
+		return -1;
+	}
+	size_t group = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		group += i && !same_group(&d->v[i - 1], &d->v[i]);
+		pl[i] = (struct place){group, verdict_rank(&d->v[i]), i};
+	}
+	qsort(pl, d->n, sizeof(*pl), cmp_place);
+	for (size_t i = 0; i < d->n; i++)
+		v[i] = d->v[pl[i].index];
+	memcpy(d->v, v, d->n * sizeof(*v));
+	free(pl);
+	free(v);
+	return 0;
+}
+
 enum ed_code ed_policy_apply(const struct ed_policy *p, const char *today, struct ed_drift *d,
 			     struct ed_err *err)
 {
@@ -1389,6 +1452,8 @@ enum ed_code ed_policy_apply(const struct ed_policy *p, const char *today, struc
 			goto out;
 		}
 	}
+	if (order_by_verdict(d))
+		rc = ed_err_set(err, ED_NOMEM, "out of memory judging drift");
 out:
 	ed_buf_release(&b);
 	return rc;

@@ -8,6 +8,11 @@
 static const char *const kinds[ED_NKINDS] = {ED_KIND_ACCOUNT, ED_KIND_CONFIG, ED_KIND_FILE,
 					     ED_KIND_PACKAGE, ED_KIND_SCHEMA, ED_KIND_SYSTEM};
 
+bool ed_drift_same_env(const struct ed_drift *d)
+{
+	return strcmp(d->ref.env, d->cand.env) == 0;
+}
+
 bool ed_entry_blocks(const struct ed_drift_entry *e)
 {
 	return !e->severity || strcmp(e->severity, "block") == 0;

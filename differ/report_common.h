@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* What several report renderers share: drift counted per kind, JSON strings of bytes. */
+/*
+ * What several report renderers share: drift counted per kind, JSON strings of
+ * bytes, unified diffs of kept texts (report_udiff.c).
+ */
 #ifndef ED_DIFFER_REPORT_COMMON_H
 #define ED_DIFFER_REPORT_COMMON_H
 
@@ -27,6 +30,16 @@ struct ed_kstat {
 	size_t listed; /* entries shown (ignored ones only with show_ignored) */
 };
 
+/*
+ * What a report says of a drift without a policy (d->policy NULL): only an
+ * environment's own history (report) is compared without one, and nothing
+ * there is judged.
+ */
+#define ED_NO_POLICY "no policy applies to an environment's own history"
+
+/* Whether both sides are one environment (its history): "X differs from X" would say nothing. */
+bool ed_drift_same_env(const struct ed_drift *d);
+
 /* Whether e blocks (no severity counts as block). */
 bool ed_entry_blocks(const struct ed_drift_entry *e);
 
@@ -43,5 +56,36 @@ size_t ed_kind_stats(const struct ed_drift *d, bool show_ignored, struct ed_ksta
  * entry for.
  */
 struct ed_kstat ed_kind_total(const struct ed_drift *d, const struct ed_kstat *ks, size_t nk);
+
+/* What a line of a kept-text diff is (ed_kept_udiff()). */
+enum ed_udiff_kind {
+	ED_UDIFF_NOTE,  /* no diff, and why: "no diff: the content of staging was not kept" */
+	ED_UDIFF_BEGIN, /* a diff follows; len is its number of changed lines, s NULL */
+	ED_UDIFF_HEAD,  /* "--- production KEY", then "+++ staging KEY" */
+	ED_UDIFF_HUNK,  /* "@@ -1,7 +1,8 @@" */
+	ED_UDIFF_CTX,   /* a line both texts have, without its sign and newline */
+	ED_UDIFF_DEL,   /* a line of the reference's text only */
+	ED_UDIFF_ADD,   /* a line of the candidate's text only */
+	ED_UDIFF_NOEOL, /* "\ No newline at end of file", after the line it is about */
+	ED_UDIFF_END,   /* the diff is complete; s NULL */
+};
+
+/*
+ * Receives one line of a diff: raw bytes s[0..len) (not NUL-terminated, not
+ * yet made safe to show: a renderer shows them its own way), valid only
+ * during the call. Returns 0 to go on, nonzero to stop.
+ */
+typedef int (*ed_udiff_fn)(void *arg, enum ed_udiff_kind kind, const char *s, size_t len);
+
+/*
+ * For an entry with kept texts attached (ed_drift_attach_kept(), e->kept),
+ * calls fn with either one ED_UDIFF_NOTE, or ED_UDIFF_BEGIN, the two heads,
+ * the hunks (three lines of context) and ED_UDIFF_END; for an entry without
+ * kept texts, never. The same diff in every report format: the texts were
+ * masked when collected, so showing them shows no secret. Returns 0, -1 when
+ * out of memory, or what fn returned to stop.
+ */
+int ed_kept_udiff(const struct ed_drift *d, const struct ed_drift_entry *e, ed_udiff_fn fn,
+		  void *arg);
 
 #endif

@@ -11,11 +11,6 @@
 #include "ed/diff.h"
 #include "report_common.h"
 
-/* Files longer than this are not diffed; nor are files with more changed lines than ED_DIFF_MAX_D. */
-#define ED_DIFF_MAX_LINES 5000
-#define ED_DIFF_MAX_D 1000
-#define ED_DIFF_CONTEXT 3
-
 /* --- shown text: the same rules in every report file --- */
 
 static int add_shown_t(struct ed_buf *b, const char *s, size_t len, bool tabs)
@@ -74,228 +69,50 @@ static const char *plural(size_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-/* --- kept content and the line diff --- */
+/* --- kept content: the unified diff (report_udiff.c) --- */
 
-/* The lines of a text: pointers into it, '\n' not included. */
-struct lines {
-	const char *text;
-	size_t n;
-	size_t *start; /* n + 1 offsets; line i is [start[i], start[i+1] - 1) */
-	uint64_t *hash;
-	bool no_eol;   /* the last line has no '\n' */
-};
-
-static size_t line_len(const struct lines *l, size_t i)
+static int put_udiff_line(void *arg, enum ed_udiff_kind kind, const char *s, size_t len)
 {
-	size_t end = l->start[i + 1];
-	/* Every line but an unterminated last one ends in '\n'. */
-	return end - l->start[i] - (i + 1 == l->n && l->no_eol ? 0 : 1);
-}
-
-/* Frees what lines_split() allocated; safe to call again. */
-static void lines_release(struct lines *l)
-{
-	free(l->start);
-	free(l->hash);
-	l->start = NULL;
-	l->hash = NULL;
-	l->n = 0;
-}
-
-/* Splits text into lines; -1 when out of memory. */
-static int lines_split(const char *text, size_t len, struct lines *l)
-{
-	memset(l, 0, sizeof(*l));
-	l->text = text;
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++)
-		n += text[i] == '\n';
-	l->no_eol = len && text[len - 1] != '\n';
-	n += l->no_eol;
-	l->start = malloc((n + 1) * sizeof(*l->start));
-	l->hash = malloc((n ? n : 1) * sizeof(*l->hash));
-	if (!l->start || !l->hash) {
-		lines_release(l);
-		return -1;
+	struct ctx *c = arg;
+	switch (kind) {
+	case ED_UDIFF_NOTE:
+		fputs("<p class=\"note\">", c->out);
+		put_raw(c, s, len);
+		fputs("</p>", c->out);
+		break;
+	case ED_UDIFF_BEGIN:
+		fprintf(c->out, "<details class=\"diff\" open><summary>unified diff (%zu %s)</summary>"
+				"<pre>", len, plural(len, "line", "lines"));
+		break;
+	case ED_UDIFF_HEAD:
+		fputs("<span class=\"head\">", c->out);
+		put_raw(c, s, len);
+		fputs("</span>\n", c->out);
+		break;
+	case ED_UDIFF_HUNK:
+		fputs("<span class=\"hunk\">", c->out);
+		put_raw(c, s, len);
+		fputs("</span>\n", c->out);
+		break;
+	case ED_UDIFF_CTX:
+	case ED_UDIFF_DEL:
+	case ED_UDIFF_ADD:
+		fprintf(c->out, "<span class=\"%s\">%c",
+			kind == ED_UDIFF_CTX ? "ctx" : kind == ED_UDIFF_DEL ? "del" : "add",
+			kind == ED_UDIFF_CTX ? ' ' : kind == ED_UDIFF_DEL ? '-' : '+');
+		put_raw_t(c, s, len, true);
+		fputs("</span>\n", c->out);
+		break;
+	case ED_UDIFF_NOEOL:
+		fputs("<span class=\"eol\">", c->out);
+		put_raw(c, s, len);
+		fputs("</span>\n", c->out);
+		break;
+	case ED_UDIFF_END:
+		fputs("</pre></details>", c->out);
+		break;
 	}
-	size_t k = 0;
-	l->start[0] = 0;
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '\n') {
-			l->hash[k] = h;
-			l->start[++k] = i + 1;
-			h = 1469598103934665603u;
-		} else {
-			h = (h ^ (unsigned char)text[i]) * 1099511628211u;
-		}
-	}
-	if (l->no_eol) {
-		l->hash[k] = h ^ 1; /* an unterminated last line differs from a terminated one */
-		l->start[++k] = len;
-	}
-	l->n = n;
-	return 0;
-}
-
-static bool line_eq(const struct lines *a, size_t i, const struct lines *b, size_t j)
-{
-	size_t la = line_len(a, i), lb = line_len(b, j);
-	bool ea = i + 1 == a->n && a->no_eol, eb = j + 1 == b->n && b->no_eol;
-	return a->hash[i] == b->hash[j] && la == lb && ea == eb &&
-	       memcmp(a->text + a->start[i], b->text + b->start[j], la) == 0;
-}
-
-enum op_type { OP_EQ, OP_DEL, OP_INS };
-
-/* One line of the edit script; ai and bi are positions in a and b before the op. */
-struct op {
-	enum op_type t;
-	size_t ai, bi;
-};
-
-enum diff_result { DIFF_OK, DIFF_NOMEM, DIFF_TOO_DIFFERENT };
-
-/*
- * Myers' O((N+M)D) greedy diff. Keeps each round's frontier for the way back,
- * 2d+3 entries for round d, so memory grows with D squared: D is capped at
- * ED_DIFF_MAX_D (about 8 MB). *ops (n + m entries at most) is the edit script.
- */
-static enum diff_result myers(const struct lines *a, const struct lines *b, struct op **ops,
-			      size_t *nops)
-{
-	const long n = (long)a->n, m = (long)b->n;
-	const long maxd = n + m < ED_DIFF_MAX_D ? n + m : ED_DIFF_MAX_D;
-	const long off = maxd + 1;
-	long *v = calloc((size_t)(2 * maxd + 3), sizeof(*v));
-	long *trace = NULL;
-	struct op *o = NULL;
-	size_t ntrace = 0;
-	long found = -1;
-	enum diff_result res = DIFF_NOMEM;
-	if (!v)
-		goto out;
-	trace = malloc((size_t)((maxd + 1) * (maxd + 1) + 2 * (maxd + 1)) * sizeof(*trace));
-	o = malloc((size_t)(n + m + 1) * sizeof(*o));
-	if (!trace || !o)
-		goto out;
-	for (long d = 0; d <= maxd && found < 0; d++) {
-		/* Round d reads v[-d-1 .. d+1]: keep that slice for the way back. */
-		memcpy(trace + ntrace, v + off - d - 1, (size_t)(2 * d + 3) * sizeof(*v));
-		ntrace += (size_t)(2 * d + 3);
-		for (long k = -d; k <= d; k += 2) {
-			long x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1]))
-					 ? v[off + k + 1]
-					 : v[off + k - 1] + 1;
-			long y = x - k;
-			while (x < n && y < m && line_eq(a, (size_t)x, b, (size_t)y))
-				x++, y++;
-			v[off + k] = x;
-			if (x >= n && y >= m) {
-				found = d;
-				break;
-			}
-		}
-	}
-	if (found < 0) {
-		res = DIFF_TOO_DIFFERENT;
-		goto out;
-	}
-	/* Back from (n, m): the script comes out reversed. */
-	size_t k_ops = 0;
-	long x = n, y = m;
-	for (long d = found; d >= 0; d--) {
-		const long *vd = trace + (size_t)(d * d + 2 * d) + 1 + d; /* vd[k] for k in -d-1..d+1 */
-		long k = x - y;
-		long pk = (k == -d || (k != d && vd[k - 1] < vd[k + 1])) ? k + 1 : k - 1;
-		long px = vd[pk], py = px - pk;
-		while (x > px && y > py) {
-			x--, y--;
-			o[k_ops++] = (struct op){OP_EQ, (size_t)x, (size_t)y};
-		}
-		if (d > 0) {
-			if (x == px)
-				o[k_ops++] = (struct op){OP_INS, (size_t)x, (size_t)--y};
-			else
-				o[k_ops++] = (struct op){OP_DEL, (size_t)--x, (size_t)y};
-		}
-		x = px;
-		y = py;
-	}
-	for (size_t i = 0; i < k_ops / 2; i++) {
-		struct op t = o[i];
-		o[i] = o[k_ops - 1 - i];
-		o[k_ops - 1 - i] = t;
-	}
-	*ops = o;
-	*nops = k_ops;
-	o = NULL;
-	res = DIFF_OK;
-out:
-	free(v);
-	free(trace);
-	free(o);
-	return res;
-}
-
-/* "@@ -1,7 +1,8 @@" ranges: a count of 0 names the line before, a count of 1 only the line. */
-static void put_range(FILE *out, char sign, size_t start, size_t count)
-{
-	if (count == 1)
-		fprintf(out, "%c%zu", sign, start + 1);
-	else
-		fprintf(out, "%c%zu,%zu", sign, count ? start + 1 : start, count);
-}
-
-static void put_line(struct ctx *c, const char *cls, char sign, const struct lines *l, size_t i)
-{
-	fprintf(c->out, "<span class=\"%s\">%c", cls, sign);
-	put_raw_t(c, l->text + l->start[i], line_len(l, i), true);
-	fputs("</span>\n", c->out);
-	if (i + 1 == l->n && l->no_eol)
-		fputs("<span class=\"eol\">\\ No newline at end of file</span>\n", c->out);
-}
-
-/* Writes the hunks of the edit script, with ED_DIFF_CONTEXT lines of context. */
-static void put_hunks(struct ctx *c, const struct lines *a, const struct lines *b,
-		      const struct op *o, size_t nops)
-{
-	const size_t ctxl = ED_DIFF_CONTEXT;
-	size_t i = 0;
-	while (i < nops) {
-		if (o[i].t == OP_EQ) {
-			i++;
-			continue;
-		}
-		size_t start = i > ctxl ? i - ctxl : 0;
-		size_t last = i, j = i;
-		for (; j < nops; j++) {
-			if (o[j].t != OP_EQ)
-				last = j;
-			else if (j - last > 2 * ctxl)
-				break;
-		}
-		size_t end = last + 1 + ctxl < nops ? last + 1 + ctxl : nops;
-		size_t na = 0, nb = 0;
-		for (size_t k = start; k < end; k++) {
-			na += o[k].t != OP_INS;
-			nb += o[k].t != OP_DEL;
-		}
-		fputs("<span class=\"hunk\">@@ ", c->out);
-		put_range(c->out, '-', o[start].ai, na);
-		fputc(' ', c->out);
-		put_range(c->out, '+', o[start].bi, nb);
-		fputs(" @@</span>\n", c->out);
-		for (size_t k = start; k < end; k++) {
-			if (o[k].t == OP_EQ)
-				put_line(c, "ctx", ' ', a, o[k].ai);
-			else if (o[k].t == OP_DEL)
-				put_line(c, "del", '-', a, o[k].ai);
-			else
-				put_line(c, "add", '+', b, o[k].bi);
-		}
-		i = end;
-	}
+	return c->oom;
 }
 
 /*
@@ -304,73 +121,8 @@ static void put_hunks(struct ctx *c, const struct lines *a, const struct lines *
  */
 static void put_file_diff(struct ctx *c, const struct ed_drift_entry *e)
 {
-	const struct ed_drift *d = c->d;
-	const struct ed_kept *k = e->kept;
-	struct lines a = {0}, b = {0};
-	struct op *ops = NULL;
-	size_t nops = 0;
-	if (!k)
-		return;
-	enum ed_kept_state ka = k->ref_state, kb = k->cand_state;
-	if (ka == ED_KEPT_UNREADABLE || kb == ED_KEPT_UNREADABLE) {
-		fputs("<p class=\"note\">no diff: the kept content could not be read</p>", c->out);
-		goto out;
-	}
-	if (ka == ED_KEPT_NONE || kb == ED_KEPT_NONE) {
-		fputs("<p class=\"note\">no diff: ", c->out);
-		if (ka == ED_KEPT_NONE && kb == ED_KEPT_NONE) {
-			fputs("neither side's content was kept", c->out);
-		} else {
-			fputs("the content of ", c->out);
-			put_raw_s(c, ka == ED_KEPT_NONE ? d->ref.env : d->cand.env);
-			fputs(" was not kept", c->out);
-		}
-		fputs("</p>", c->out);
-		goto out;
-	}
-	if (lines_split(k->ref, k->ref_len, &a) || lines_split(k->cand, k->cand_len, &b)) {
+	if (ed_kept_udiff(c->d, e, put_udiff_line, c))
 		c->oom = true;
-		goto out;
-	}
-	if (a.n > ED_DIFF_MAX_LINES || b.n > ED_DIFF_MAX_LINES) {
-		fprintf(c->out, "<p class=\"note\">too large to diff (%zu and %zu lines; the limit is "
-				"%d)</p>", a.n, b.n, ED_DIFF_MAX_LINES);
-		goto out;
-	}
-	enum diff_result r = myers(&a, &b, &ops, &nops);
-	if (r == DIFF_NOMEM) {
-		c->oom = true;
-		goto out;
-	}
-	if (r == DIFF_TOO_DIFFERENT) {
-		fprintf(c->out, "<p class=\"note\">too large to diff (more than %d lines differ)</p>",
-			ED_DIFF_MAX_D);
-		goto out;
-	}
-	size_t changes = 0;
-	for (size_t i = 0; i < nops; i++)
-		changes += ops[i].t != OP_EQ;
-	if (!changes) {
-		fputs("<p class=\"note\">the kept texts are equal: what differs was masked as a "
-		      "secret</p>", c->out);
-		goto out;
-	}
-	fprintf(c->out, "<details class=\"diff\" open><summary>unified diff (%zu %s)</summary>"
-			"<pre><span class=\"head\">--- ", changes, plural(changes, "line", "lines"));
-	put_raw_s(c, d->ref.env);
-	fputc(' ', c->out);
-	put_raw(c, e->key, e->key_len);
-	fputs("</span>\n<span class=\"head\">+++ ", c->out);
-	put_raw_s(c, d->cand.env);
-	fputc(' ', c->out);
-	put_raw(c, e->key, e->key_len);
-	fputs("</span>\n", c->out);
-	put_hunks(c, &a, &b, ops, nops);
-	fputs("</pre></details>", c->out);
-out:
-	free(ops);
-	lines_release(&a);
-	lines_release(&b);
 }
 
 /* --- the page --- */
@@ -695,9 +447,14 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 	fputs("</title>\n", out);
 	fputs(style, out);
 	fputs("</head>\n<body data-ready=\"0\">\n<header>\n<h1>", out);
-	put_raw_s(&c, d->cand.env);
-	fputs(drift ? " differs from " : " mirrors ", out);
-	put_raw_s(&c, d->ref.env);
+	if (ed_drift_same_env(d)) {
+		fputs(drift ? "what changed in " : "nothing changed in ", out);
+		put_raw_s(&c, d->cand.env);
+	} else {
+		put_raw_s(&c, d->cand.env);
+		fputs(drift ? " differs from " : " mirrors ", out);
+		put_raw_s(&c, d->ref.env);
+	}
 	fputs("</h1>\n", out);
 	put_side(&c, "reference", &d->ref, d->refs, d->nrefs);
 	put_side(&c, "candidate", &d->cand, d->cands, d->ncands);
@@ -707,7 +464,7 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 		put_raw_s(&c, d->policy);
 		fputs("</code>", out);
 	} else {
-		fputs("none, so all drift blocks", out);
+		fputs("none: " ED_NO_POLICY, out);
 	}
 	fputs("</p>\n</header>\n<main>\n", out);
 	put_summary(&c, ks, nk, &tot);

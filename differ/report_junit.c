@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ed/diff.h"
+#include "report_common.h"
 
 /* --- shown text: the same rules in every report file --- */
 
@@ -125,12 +126,32 @@ static void properties(struct ctx *c, size_t ignored)
 	fputs("    <properties>\n", c->out);
 	side_properties(c, "reference", &c->d->ref, c->d->refs, c->d->nrefs);
 	side_properties(c, "candidate", &c->d->cand, c->d->cands, c->d->ncands);
-	property(c, "policy", c->d->policy ? c->d->policy : "(none: all drift blocks)");
+	property(c, "policy", c->d->policy ? c->d->policy : "(none: " ED_NO_POLICY ")");
 	snprintf(num, sizeof(num), "%zu", ignored);
 	property(c, "ignored", num);
 	snprintf(num, sizeof(num), "%zu", c->d->ignored);
 	property(c, "ignored.total", num);
 	fputs("    </properties>\n", c->out);
+}
+
+/* Appends one line of a kept-text diff to a testcase's body, shown (tabs kept). */
+static int add_udiff_line(void *arg, enum ed_udiff_kind kind, const char *s, size_t len)
+{
+	struct ed_buf *b = arg;
+	const char *sign = kind == ED_UDIFF_CTX ? " " : kind == ED_UDIFF_DEL ? "-"
+						      : kind == ED_UDIFF_ADD ? "+" : "";
+	switch (kind) {
+	case ED_UDIFF_BEGIN:
+	case ED_UDIFF_END:
+		return 0;
+	case ED_UDIFF_NOTE:
+		return ed_buf_adds(b, "\ndiff: ") || add_shown(b, s, len);
+	default:
+		if (kind == ED_UDIFF_HEAD && s[0] == '-' && ed_buf_adds(b, "\ndiff:"))
+			return -1;
+		return ed_buf_addc(b, '\n') || ed_buf_adds(b, sign) ||
+		       ed_buf_add_shown(b, s, len, true);
+	}
 }
 
 /* One testcase for a drift entry. */
@@ -176,6 +197,8 @@ static void testcase(struct ctx *c, const struct ed_drift_entry *e)
 		c->oom = true;
 	if (e->ignored && (ed_buf_adds(b, "\nignored: ") ||
 			   add_shown_s(b, e->reason ? e->reason : "expected difference")))
+		c->oom = true;
+	if (ed_kept_udiff(c->d, e, add_udiff_line, b))
 		c->oom = true;
 	if (ed_buf_addc(b, '\n'))
 		c->oom = true;
@@ -371,4 +394,5 @@ static enum ed_code render_junit(FILE *out, const struct ed_drift *d,
 	return rc;
 }
 
-const struct ed_report_ops ed_report_junit = {.name = "junit", .render = render_junit};
+const struct ed_report_ops ed_report_junit = {.name = "junit", .render = render_junit,
+					      .kept_content = true};

@@ -142,7 +142,7 @@ static void row(struct ctx *c, struct ed_buf *o, const struct ed_drift_entry *e,
 	if (ed_drift_describe(e, &what))
 		c->oom = true;
 	put(c, o, "| ");
-	put(c, o, e->ignored ? "ignored" : e->severity ? e->severity : "block");
+	put(c, o, !c->d->policy ? "-" : e->ignored ? "ignored" : e->severity ? e->severity : "block");
 	put(c, o, " | ");
 	if (role) {
 		put_raw_s(c, o, e->role && *e->role ? e->role : "-");
@@ -160,6 +160,87 @@ static void row(struct ctx *c, struct ed_buf *o, const struct ed_drift_entry *e,
 	}
 	put(c, o, " |\n");
 	ed_buf_release(&what);
+}
+
+/* Where a diff's lines go: a fenced "diff" block, whose fence no line can close. */
+struct udiff_md {
+	struct ctx *c;
+	struct ed_buf *o;
+	const struct ed_drift_entry *e;
+	size_t fence; /* backticks in the fence */
+};
+
+/* The longest run of backticks in the kept texts, so a fence can be longer. */
+static size_t longest_backticks(const struct ed_kept *k)
+{
+	size_t best = 0;
+	const char *t[2] = {k->ref, k->cand};
+	size_t n[2] = {k->ref_len, k->cand_len};
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0, run = 0; t[s] && i < n[s]; i++) {
+			run = t[s][i] == '`' ? run + 1 : 0;
+			if (run > best)
+				best = run;
+		}
+	return best;
+}
+
+static int put_udiff_line(void *arg, enum ed_udiff_kind kind, const char *s, size_t len)
+{
+	struct udiff_md *u = arg;
+	struct ctx *c = u->c;
+	struct ed_buf *o = u->o;
+	const char *sign = "";
+	switch (kind) {
+	case ED_UDIFF_NOTE:
+		put(c, o, "\n");
+		put_code(c, o, u->e->key, u->e->key_len);
+		put(c, o, ": ");
+		put_raw(c, o, s, len);
+		put(c, o, "\n");
+		return c->oom;
+	case ED_UDIFF_BEGIN:
+		put(c, o, "\n<details><summary>diff of ");
+		put_code(c, o, u->e->key, u->e->key_len);
+		if (ed_buf_addf(o, " (%zu %s)</summary>\n\n", len, plural(len, "line", "lines")))
+			c->oom = true;
+		for (size_t i = 0; i < u->fence; i++)
+			put(c, o, "`");
+		put(c, o, "diff\n");
+		return c->oom;
+	case ED_UDIFF_END:
+		for (size_t i = 0; i < u->fence; i++)
+			put(c, o, "`");
+		put(c, o, "\n\n</details>\n");
+		return c->oom;
+	case ED_UDIFF_CTX: sign = " "; break;
+	case ED_UDIFF_DEL: sign = "-"; break;
+	case ED_UDIFF_ADD: sign = "+"; break;
+	case ED_UDIFF_HEAD:
+	case ED_UDIFF_HUNK:
+	case ED_UDIFF_NOEOL: break;
+	}
+	/* In a fenced block text is literal: shown, nothing else escaped. */
+	put(c, o, sign);
+	if (ed_buf_add_shown(o, s, len, true))
+		c->oom = true;
+	put(c, o, "\n");
+	return c->oom;
+}
+
+/* The diffs of a kind's changed files with kept texts, each folded in <details>. */
+static void put_diffs(struct ctx *c, struct ed_buf *o, const char *kind)
+{
+	const struct ed_drift *d = c->d;
+	for (size_t i = 0; i < d->n && !c->oom; i++) {
+		const struct ed_drift_entry *e = &d->v[i];
+		if ((e->ignored && !c->opts->show_ignored) || !e->kept || strcmp(e->kind, kind) != 0)
+			continue;
+		size_t fence = longest_backticks(e->kept) + 1;
+		struct udiff_md u = {c, o, e, fence < 3 ? 3 : fence};
+		if (ed_kept_udiff(d, e, put_udiff_line, &u))
+			c->oom = true;
+	}
 }
 
 static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
@@ -182,23 +263,39 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 	size_t drift = tot.added + tot.removed + tot.changed;
 
 	put(&c, &o, "### envdrift: ");
-	put_raw_s(&c, &o, d->cand.env);
-	put(&c, &o, drift ? " differs from " : " mirrors ");
-	put_raw_s(&c, &o, d->ref.env);
+	if (ed_drift_same_env(d)) {
+		put(&c, &o, drift ? "what changed in " : "nothing changed in ");
+		put_raw_s(&c, &o, d->cand.env);
+	} else {
+		put_raw_s(&c, &o, d->cand.env);
+		put(&c, &o, drift ? " differs from " : " mirrors ");
+		put_raw_s(&c, &o, d->ref.env);
+	}
 	put(&c, &o, "\n\n| kind | added | removed | changed | blocking | ignored |\n"
 		    "|:-----|------:|--------:|--------:|---------:|--------:|\n");
-	for (size_t k = 0; k < nk; k++) {
+	/* Without a policy nothing was judged: no blocking counts, no severities. */
+	char num[32];
+	for (size_t k = 0; k <= nk; k++) {
+		const struct ed_kstat *row_k = k < nk ? &ks[k] : &tot;
+		const char *b = k < nk ? "" : "**";
+		snprintf(num, sizeof(num), "%s%zu%s", b, row_k->blocking, b);
 		put(&c, &o, "| ");
-		put_raw_s(&c, &o, ks[k].kind);
-		if (ed_buf_addf(&o, " | %zu | %zu | %zu | %zu | %zu |\n", ks[k].added, ks[k].removed,
-				ks[k].changed, ks[k].blocking, ks[k].ignored))
+		if (k < nk)
+			put_raw_s(&c, &o, row_k->kind);
+		else
+			put(&c, &o, "**total**");
+		if (ed_buf_addf(&o, " | %s%zu%s | %s%zu%s | %s%zu%s | %s | %s%zu%s |\n", b, row_k->added, b,
+				b, row_k->removed, b, b, row_k->changed, b, d->policy ? num : "-", b,
+				row_k->ignored, b))
 			c.oom = true;
 	}
-	if (ed_buf_addf(&o, "| **total** | **%zu** | **%zu** | **%zu** | **%zu** | **%zu** |\n\n",
-			tot.added, tot.removed, tot.changed, tot.blocking, tot.ignored))
-		c.oom = true;
+	put(&c, &o, "\n");
 
-	if (drift) {
+	if (drift && !d->policy) {
+		if (ed_buf_addf(&o, "**%zu %s** (%s", drift, plural(drift, "difference", "differences"),
+				ED_NO_POLICY))
+			c.oom = true;
+	} else if (drift) {
 		if (ed_buf_addf(&o, "**%zu %s: %zu blocking**, %zu %s, %zu %s; %zu ignored by the policy",
 				drift, plural(drift, "difference", "differences"), tot.blocking,
 				tot.warnings, plural(tot.warnings, "warning", "warnings"), tot.infos,
@@ -210,8 +307,9 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 				tot.ignored))
 			c.oom = true;
 	}
-	put(&c, &o, tot.ignored && !opts->show_ignored ? " (listed with `--show-ignored`).\n\n"
-						       : ".\n\n");
+	put(&c, &o, drift && !d->policy ? ").\n\n"
+		    : tot.ignored && !opts->show_ignored ? " (listed with `--show-ignored`).\n\n"
+							 : ".\n\n");
 	put(&c, &o, "Reference: ");
 	put_side(&c, &o, &d->ref, d->refs, d->nrefs);
 	put(&c, &o, "  \nCandidate: ");
@@ -220,7 +318,7 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 	if (d->policy)
 		put_code_s(&c, &o, d->policy);
 	else
-		put(&c, &o, "none, so all drift blocks");
+		put(&c, &o, "none: " ED_NO_POLICY);
 	put(&c, &o, "\n");
 
 	if (d->nexpired) {
@@ -251,7 +349,7 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 		put_html(&c, &o, s->kind);
 		if (ed_buf_addf(&o, ": %zu %s", s->listed, plural(s->listed, "difference", "differences")))
 			c.oom = true;
-		if (s->blocking && ed_buf_addf(&o, ", %zu blocking", s->blocking))
+		if (d->policy && s->blocking && ed_buf_addf(&o, ", %zu blocking", s->blocking))
 			c.oom = true;
 		if (s->ignored && opts->show_ignored && ed_buf_addf(&o, ", %zu ignored", s->ignored))
 			c.oom = true;
@@ -277,6 +375,15 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 		if (here && ed_buf_addf(&o, "\n*%zu more not listed here: the comment would be "
 					    "too long.*\n", here))
 			c.oom = true;
+		/* The diffs go in whole while they fit the budget; past it they are left out. */
+		size_t before = o.len;
+		ed_buf_reset(&r);
+		put_diffs(&c, &r, s->kind);
+		if (r.len && !unlisted && before + r.len + reserve <= ED_MD_BUDGET)
+			put(&c, &o, ed_buf_str(&r));
+		else if (r.len)
+			put(&c, &o, "\n*The diffs of kept content are not listed here: the comment would "
+				    "be too long.*\n");
 		put(&c, &o, "\n</details>\n");
 	}
 
@@ -346,4 +453,5 @@ out:
 	return rc;
 }
 
-const struct ed_report_ops ed_report_markdown = {.name = "markdown", .render = render_markdown};
+const struct ed_report_ops ed_report_markdown = {.name = "markdown", .render = render_markdown,
+						 .kept_content = true};

@@ -199,9 +199,9 @@ static json_t *jrule(const char *id, const char *kind, const char *change)
 								     : "differs between the environments";
 		r = r || ed_buf_addf(&text, "%s %s", kind_noun(kind), where) ||
 		    ed_buf_addf(&help,
-				"%s %s environment. The severity comes from the policy (without "
-				"one, all drift blocks); the result's properties name the rule "
-				"that decided it.",
+				"%s %s environment. The severity comes from the policy: the "
+				"built-in default policy, and the file given with --policy on top "
+				"of it; the result's properties name the rule that decided it.",
 				kind_noun(kind),
 				strcmp(change, "added") == 0
 					? "exists in the candidate and not in the reference"
@@ -427,7 +427,7 @@ static enum ed_code render_sarif(FILE *out, const struct ed_drift *d,
 				 const struct ed_render_opts *opts, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
-	json_t *rules = json_array(), *results = json_array(), *doc = NULL;
+	json_t *rules = json_array(), *results = json_array(), *doc = NULL, *driver = NULL;
 	struct ed_buf cat = ED_BUF_INIT;
 	if (!rules || !results)
 		goto nomem;
@@ -446,11 +446,16 @@ static enum ed_code render_sarif(FILE *out, const struct ed_drift *d,
 	    ed_buf_adds(&cat, "..") || add_uri_part(&cat, d->cand.env, strlen(d->cand.env)) ||
 	    ed_buf_addc(&cat, '/'))
 		goto nomem;
+	driver = json_pack("{s:s, s:s, s:s, s:O}", "name", "envdrift", "version", ENVDRIFT_VERSION,
+			   "semanticVersion", ENVDRIFT_VERSION, "rules", rules);
+	if (!driver || (*ENVDRIFT_HOMEPAGE && json_object_set_new(driver, "informationUri",
+								   json_string(ENVDRIFT_HOMEPAGE))))
+		goto nomem;
 	doc = json_pack(
-		"{s:s, s:s, s:[{s:{s:{s:s, s:o}}, s:{s:s}, s:{s:{s:s, s:{s:s}}, s:{s:{s:s}}}, s:[o], "
+		"{s:s, s:s, s:[{s:{s:O}, s:{s:s}, s:{s:{s:s, s:{s:s}}, s:{s:{s:s}}}, s:[o], "
 		"s:o, s:{s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}}]}",
 		"$schema", "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
-		"tool", "driver", "name", "envdrift", "rules", json_incref(rules),
+		"tool", "driver", driver,
 		"automationDetails", "id", ed_buf_str(&cat),
 		"originalUriBaseIds",
 		"HOSTROOT", "uri", "file:///", "description", "text",
@@ -477,6 +482,7 @@ out:
 	ed_buf_release(&cat);
 	json_decref(rules);
 	json_decref(results);
+	json_decref(driver);
 	json_decref(doc);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ed/diff.h"
+#include "report_common.h"
 
 const char *ed_change_name(enum ed_change c)
 {
@@ -149,6 +150,38 @@ static int side_label(FILE *out, const struct ed_snapref *v, size_t n)
 	return bad;
 }
 
+/* Where a diff's lines go: under the entry, indented, coloured on a terminal. */
+struct udiff_out {
+	FILE *out;
+	bool color;
+	struct ed_buf *line; /* scratch */
+};
+
+static int put_udiff_line(void *arg, enum ed_udiff_kind kind, const char *s, size_t len)
+{
+	struct udiff_out *u = arg;
+	const char *sign = "", *color = "";
+	switch (kind) {
+	case ED_UDIFF_BEGIN:
+	case ED_UDIFF_END:
+		return 0;
+	case ED_UDIFF_NOTE: sign = "("; break;
+	case ED_UDIFF_HEAD: color = "\033[1m"; break;
+	case ED_UDIFF_HUNK: color = "\033[36m"; break;
+	case ED_UDIFF_CTX: sign = " "; break;
+	case ED_UDIFF_DEL: sign = "-", color = "\033[31m"; break;
+	case ED_UDIFF_ADD: sign = "+", color = "\033[32m"; break;
+	case ED_UDIFF_NOEOL: break;
+	}
+	ed_buf_reset(u->line);
+	if (ed_buf_adds(u->line, sign) || ed_buf_add_shown(u->line, s, len, true) ||
+	    (kind == ED_UDIFF_NOTE && ed_buf_addc(u->line, ')')))
+		return -1;
+	bool paint = u->color && *color;
+	fprintf(u->out, "      %s%s%s\n", paint ? color : "", ed_buf_str(u->line), paint ? "\033[0m" : "");
+	return 0;
+}
+
 static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 				const struct ed_render_opts *opts, struct ed_err *err)
 {
@@ -163,13 +196,25 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 	bool all = opts->show_ignored;
 	size_t shown = d->n - (all ? 0 : d->ignored);
 	if (d->n == d->ignored) {
-		bad |= ed_term_printf(out, "no drift: %s mirrors %s (%lld items compared", d->cand.env, d->ref.env,
-			(long long)d->compared);
-		fprintf(out, d->ignored ? ", %zu expected differences ignored)\n" : ")\n", d->ignored);
+		if (ed_drift_same_env(d))
+			bad |= ed_term_printf(out, "no drift: nothing changed in %s (%lld items compared",
+				d->cand.env, (long long)d->compared);
+		else
+			bad |= ed_term_printf(out, "no drift: %s mirrors %s (%lld items compared",
+				d->cand.env, d->ref.env, (long long)d->compared);
+		if (d->ignored)
+			fprintf(out, ", %zu expected %s ignored", d->ignored,
+				d->ignored == 1 ? "difference" : "differences");
+		fputs(")\n", out);
 	} else {
-		fprintf(out, "%zu differences: %zu added, %zu removed, %zu changed (%zu blocking",
-			d->n - d->ignored, d->added, d->removed, d->changed, d->blocking);
-		if (d->warnings || d->infos)
+		size_t n = d->n - d->ignored;
+		fprintf(out, "%zu %s: %zu added, %zu removed, %zu changed (", n,
+			n == 1 ? "difference" : "differences", d->added, d->removed, d->changed);
+		if (!d->policy)
+			fputs(ED_NO_POLICY, out);
+		else
+			fprintf(out, "%zu blocking", d->blocking);
+		if (d->policy && (d->warnings || d->infos))
 			fprintf(out, ", %zu warn, %zu info", d->warnings, d->infos);
 		fprintf(out, d->ignored ? "; %zu ignored)\n" : ")\n", d->ignored);
 	}
@@ -204,11 +249,26 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 			}
 			if (line.len == keylen) /* nothing to describe: no trailing blanks */
 				line.p[line.len -= 2] = '\0';
-			/* Severity shown only when a policy made it differ from "block". */
-			const char *sev = e->ignored ? "ignored" : strcmp(e->severity, "block") ? e->severity : "";
+			/*
+			 * Every line says its verdict; an ignored one, the policy's
+			 * reason. Without a policy (a history) nothing was judged.
+			 */
+			const char *sev = !d->policy ? NULL : e->ignored ? "ignored"
+							 : e->severity ? e->severity : "block";
+			if (e->ignored && (ed_buf_adds(&line, "  (ignored: ") ||
+					   add_visible(&line, e->reason ? e->reason : "expected difference", 4096) ||
+					   ed_buf_addc(&line, ')'))) {
+				rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+				goto out;
+			}
 			fprintf(out, "  %s%-7s%s %s%s%s%s\n", opts->color ? color_of(e->change) : "",
-				ed_change_name(e->change), opts->color ? "\033[0m" : "", *sev ? "[" : "",
-				sev, *sev ? "] " : "", line.p);
+				ed_change_name(e->change), opts->color ? "\033[0m" : "", sev ? "[" : "",
+				sev ? sev : "", sev ? "] " : "", line.p);
+			if (opts->diffs && ed_kept_udiff(d, e, put_udiff_line,
+							 &(struct udiff_out){out, opts->color, &line})) {
+				rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+				goto out;
+			}
 		}
 	}
 	if (d->nsnowflakes) {

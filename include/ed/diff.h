@@ -117,7 +117,9 @@ struct ed_drift {
 	size_t nrefs;
 	struct ed_snapref *cands;
 	size_t ncands;
-	struct ed_drift_entry *v; /* sorted by role, then kind, then key */
+	struct ed_drift_entry *v; /* sorted by role, then kind, then key; after
+				     ed_policy_apply(), blocking first within a
+				     role and kind (then warn, info, ignored) */
 	size_t n;
 	size_t cap;
 	size_t added, removed, changed, ignored, blocking, warnings, infos;
@@ -180,6 +182,8 @@ enum ed_code ed_drift_record(struct ed_store *st, const char *command, const cha
 struct ed_render_opts {
 	bool color;        /* ANSI colour (terminals only) */
 	bool show_ignored; /* list ignored drift too (it is always counted) */
+	bool diffs;        /* text: unified diffs of the kept texts under their entries (the
+			      other formats that show them always do); attach them first */
 };
 
 /*
@@ -190,7 +194,8 @@ struct ed_report_ops {
 	const char *name;
 	enum ed_code (*render)(FILE *out, const struct ed_drift *d,
 			       const struct ed_render_opts *opts, struct ed_err *err);
-	bool kept_content; /* shows kept texts: attach them first (ed_drift_attach_kept()) */
+	bool kept_content; /* shows kept texts: attach them first (ed_drift_attach_kept()), as
+			      for any format when opts->diffs */
 };
 
 /*

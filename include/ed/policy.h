@@ -210,7 +210,10 @@ bool ed_policy_must_differ_plain(const struct ed_policy *p);
  *  - d->expired: every [expect] rule whose date has passed (replacing what d
  *    held there);
  *  - d->ignored, d->blocking, d->warnings, d->infos: ignored entries count
- *    as ignored only; the others by severity.
+ *    as ignored only; the others by severity;
+ *  - the order of d->v: within each role and kind, blocking entries first,
+ *    then warn, info and ignored ones, each in key order (every report
+ *    lists what blocks first).
  * Rule and reason strings are owned by the entries (earlier ones are freed);
  * d does not point into p afterwards. d->policy is left to the caller.
  *

@@ -323,6 +323,7 @@ static void build_big(struct ed_drift *d, size_t n)
 	memset(d, 0, sizeof(*d));
 	d->ref = snap(1, "production", "p", "2024-05-01T00:00:00Z");
 	d->cand = snap(2, "staging", "s", "2024-05-01T00:00:00Z");
+	d->policy = "built-in default"; /* as diff and gate set it */
 	for (size_t i = 0; i < n; i++) {
 		snprintf(key, sizeof(key), "/etc/conf.d/file-%06zu.conf", i);
 		struct ed_drift_entry *e = add(d, "file", key, ED_CHANGED, ED_F_MODE, "block",
@@ -343,8 +344,10 @@ static void build_big(struct ed_drift *d, size_t n)
 static enum ed_code render(const char *name, const struct ed_drift *d, bool show_ignored,
 			   char **out, size_t *len)
 {
-	const struct ed_report_ops *ops = ed_report_find(name);
-	struct ed_render_opts opts = {.show_ignored = show_ignored};
+	/* "text-diff": the text report with its unified diffs (diff --diff). */
+	bool diffs = strcmp(name, "text-diff") == 0;
+	const struct ed_report_ops *ops = ed_report_find(diffs ? "text" : name);
+	struct ed_render_opts opts = {.show_ignored = show_ignored, .diffs = diffs};
 	struct ed_err err = {0};
 	static char iobuf[1 << 16]; /* stdio would allocate one at the first write */
 	FILE *f = tmpfile();
@@ -417,6 +420,7 @@ static const struct {
 } formats[] = {
 	{"text", "txt"},     {"json", "json"},   {"junit", "junit.xml"},
 	{"sarif", "sarif"},  {"markdown", "md"}, {"html", "html"},
+	{"text-diff", "diff.txt"},
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
@@ -467,7 +471,30 @@ static int run(int argc, char **argv)
 					       want ? "differs" : "missing");
 			}
 			/* What must hold whatever the golden files say. */
-			if (out && strcmp(formats[i].format, "text") != 0 &&
+			if (out && strcmp(formats[i].format, "sarif") == 0)
+				ok(strstr(out, "\"name\": \"envdrift\",\n          \"version\": \"" ENVDRIFT_VERSION "\"") &&
+				   !strstr(out, "all drift blocks"),
+				   "sarif: the driver names its version; no rule help says all drift blocks");
+			if (out) {
+				const char *f = formats[i].format;
+				bool shows = strcmp(f, "text") != 0 && strcmp(f, "json") != 0 &&
+					     strcmp(f, "sarif") != 0;
+				ok(!strstr(out, "worker_processes 2;") == !shows,
+				   "%s: the unified diff of kept content is %s", f,
+				   shows ? "shown" : "not shown");
+			}
+			if (out && strncmp(formats[i].format, "text", 4) == 0) {
+				ok(strstr(out, "] /etc/app/config.json#/db/password") &&
+				   strstr(out, " [block] ") && strstr(out, " [warn] "),
+				   "%s: every line says its verdict, blocking ones too", formats[i].format);
+				ok(!strstr(out, "hostname") ||
+				   strstr(out, "[ignored] /etc/hostname  content differs  (ignored: differs per host)"),
+				   "%s: an ignored line gives the policy's reason", formats[i].format);
+				bool diffs = strcmp(formats[i].format, "text-diff") == 0;
+				ok(!strstr(out, "\n      @@ -") == !diffs && !strstr(out, "\n      +++ staging ") == !diffs,
+				   "%s: unified diffs %s", formats[i].format, diffs ? "shown" : "only with --diff");
+			}
+			if (out && strncmp(formats[i].format, "text", 4) != 0 &&
 			    strcmp(formats[i].format, "json") != 0) {
 				ok(strstr(out, "hostname") ? show : !show,
 				   "%s: an ignored entry is listed only with show_ignored",

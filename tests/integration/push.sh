@@ -140,7 +140,7 @@ ed --db "$DB" diff "@$B" "@$A" --policy "$TMP/same.ini"
 exits 0 "diff direct vs pushed: no drift"
 contains "$OUT" "no drift" "  says so"
 ed --db "$DB" diff "@$B" "@$A"
-contains "$OUT" "changed /etc/app/config.json#/db/password  the same secret on both sides" \
+contains "$OUT" "changed [block] /etc/app/config.json#/db/password  the same secret on both sides" \
 	"  the default policy sees the same secret: --key gave the store's keyed fingerprint"
 is "$(items_of "$DB" "$A")" "$(items_of "$DB" "$B")" \
 	"  every column of every item is identical (mtimes, inodes, attrs, errors)"

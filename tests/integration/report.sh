@@ -33,6 +33,27 @@ contains "$OUT" "## staging: what changed since the previous report" "staging's 
 contains "$OUT" "/etc/app/app.conf" "  shows the file changed in staging"
 contains "$OUT" "| day | blocking | added | removed | changed | ignored |" "the trend as a Markdown table"
 is "$(q "$DB" "SELECT count(*) FROM runs_v WHERE command = 'report'")" "2" "both runs recorded"
+# Issue 12.7: an environment's own history is not "staging differs from staging", and
+# nothing in it is judged ("all drift blocks" was wrong twice over).
+history=$(printf '%s\n' "$OUT" | sed -n '/^## staging: what changed/,/^## trend/p')
+contains "$history" "### envdrift: what changed in staging" "  the history's title names one environment"
+unlike "$history" "differs from staging" "  not \"staging differs from staging\""
+contains "$history" "Policy: none: no policy applies to an environment's own history" "  says no policy applies"
+unlike "$OUT" "all drift blocks" "  nowhere says all drift blocks"
+contains "$history" "**1 difference** (no policy applies" "  \"1 difference\", no blocking count"
+contains "$history" '| - | changed | <code>/etc/app/app.conf</code>' "  no severity without a policy"
+contains "$history" $'```diff\n--- staging /etc/app/app.conf\n+++ staging /etc/app/app.conf\n@@ -1 +1 @@\n-a = 1\n+a = 2\n```' \
+	"  the unified diff of the kept content, folded"
+printf 'a = 3\n' >"$TMP/s1/etc/app/app.conf"
+collect staging s1
+ed --db "$DB" report
+exits 0 "a third report, in text"
+history=$(printf '%s\n' "$OUT" | sed -n '/^== staging: what changed/,/^== trend/p')
+contains "$history" "1 difference: 0 added, 0 removed, 1 changed (no policy applies to an environment's own history)" \
+	"  text history: \"1 difference\", no policy"
+contains "$history" "  changed /etc/app/app.conf  content differs" "  its lines carry no verdict"
+unlike "$OUT" "1 differences" "  never \"1 differences\""
+contains "$OUT" "changed [block] dpkg:tool:amd64" "  the current drift's lines carry theirs"
 ed --db "$DB" report --pair production
 exits 2 "a malformed --pair is refused"
 

@@ -31,8 +31,8 @@ ed --db "$DB" gate --production production --staging production
 exits 0 "gate of an environment against itself passes"
 ed --db "$DB" diff production staging
 exits 1 "production against staging: the shared secrets still block"
-contains "$OUT" "changed /etc/app/db.conf  the same secret on both sides" "  the file holding a password"
-contains "$OUT" "changed /etc/app/server.key  the same secret on both sides" "  the file secret by name"
+contains "$OUT" "changed [block] /etc/app/db.conf  the same secret on both sides" "  the file holding a password"
+contains "$OUT" "changed [block] /etc/app/server.key  the same secret on both sides" "  the file secret by name"
 contains "$OUT" "/etc/app/app.json#/api_token" "  the config leaf"
 ed --db "$DB" gate --production production --staging staging
 exits 1 "gate production against staging blocks"
@@ -244,5 +244,62 @@ PY
 )
 contains "$kept_ssh" "#MaxAuthTries 6" "kept sshd_config: a comment naming no secret is kept as written"
 contains "$kept_ssh" "# PasswordAuthentication yes" "  and so is one naming a setting of this file"
+
+# --- 7. reading the verdict ---
+# Every text line says its verdict and blocking lines come first within their kind, in
+# every format; kept content's diffs show in text (--diff), Markdown and JUnit as in HTML;
+# an ignored line says the policy's reason.
+V=$TMP/verdict
+for env in production staging; do
+	mkdir -p "$V/$env/etc/app" "$V/$env/etc/nginx"
+	printf 'worker_processes 4;\nuser www;\n' >"$V/$env/etc/nginx/nginx.conf"
+	printf 'mode = a\n' >"$V/$env/etc/app/a.conf"
+	printf 'locale = en\n' >"$V/$env/etc/app/z.conf"
+done
+printf 'worker_processes 2;\nuser www;\n' >"$V/staging/etc/nginx/nginx.conf"
+printf 'mode = b\n' >"$V/staging/etc/app/a.conf"
+printf 'locale = C\n' >"$V/staging/etc/app/z.conf"
+cat >"$V/policy.ini" <<'INI'
+[expect "file /etc/app/z.conf"]
+reason = staging runs with the C locale
+[severity]
+file /etc/nginx/* = block
+INI
+DB8=$V/store.db
+init_store "$DB8"
+for env in production staging; do
+	ed --db "$DB8" collect --env "$env" --root "$V/$env" --packages none
+	exits 0 "collect $env for the verdict"
+done
+cd "$V" || exit 1
+ed --db "$DB8" diff production staging --policy policy.ini --show-ignored
+exits 1 "diff --show-ignored"
+files=$(printf '%s\n' "$OUT" | grep -E '^  (changed|added|removed) ' | grep -E ' /etc/(app|nginx)/')
+is "$(printf '%s\n' "$files" | head -1)" "  changed [block] /etc/nginx/nginx.conf  content differs" \
+	"  the blocking line is tagged and listed first, before the warnings in key order"
+contains "$files" "  changed [warn] /etc/app/a.conf  content differs" "  a warning keeps its tag"
+contains "$files" "  changed [ignored] /etc/app/z.conf  content differs  (ignored: staging runs with the C locale)" \
+	"  an ignored line gives the policy's reason"
+unlike "$OUT" "@@ " "  no unified diff without --diff"
+ed --db "$DB8" diff production staging --policy policy.ini --diff
+exits 1 "diff --diff"
+contains "$OUT" $'  changed [block] /etc/nginx/nginx.conf  content differs\n      --- production /etc/nginx/nginx.conf\n      +++ staging /etc/nginx/nginx.conf\n      @@ -1,2 +1,2 @@\n      -worker_processes 4;\n      +worker_processes 2;\n       user www;\n' \
+	"  --diff: the unified diff under its line"
+ed --db "$DB8" diff production staging --policy policy.ini --format json
+is "$(json_get 'd["drift"][0]["key"] + " " + d["drift"][0]["severity"]' <<<"$OUT")" "/etc/nginx/nginx.conf block" \
+	"  json lists the blocking entry first too"
+ed --db "$DB8" diff production staging --policy policy.ini --format markdown
+contains "$OUT" $'<details><summary>diff of <code>/etc/nginx/nginx.conf</code> (2 lines)</summary>\n\n```diff\n--- production /etc/nginx/nginx.conf' \
+	"  markdown: the diff folded in <details>"
+ed --db "$DB8" diff production staging --policy policy.ini --format junit
+contains "$OUT" $'diff:\n--- production /etc/nginx/nginx.conf\n+++ staging /etc/nginx/nginx.conf\n@@ -1,2 +1,2 @@\n-worker_processes 4;\n+worker_processes 2;\n user www;\n</failure>' \
+	"  junit: the diff in the failure's body"
+ed --db "$DB8" diff production staging --policy policy.ini --format sarif
+is "$(json_get 'd["runs"][0]["tool"]["driver"]["version"]' <<<"$OUT")" "$("$ENVDRIFT" --version | cut -d' ' -f2)" \
+	"  sarif: the driver names its version"
+unlike "$OUT" "all drift blocks" "  sarif: no rule help says all drift blocks"
+ed --db "$DB8" diff @1 @1
+contains "$OUT" "no drift: nothing changed in production" "a snapshot against itself: not \"production mirrors production\""
+cd - >/dev/null || exit 1
 
 done_testing

@@ -906,11 +906,18 @@ static void test_direction(void)
 	add(&d, "package", "pypi:e", ED_CHANGED, ED_F_VERSION | ED_F_ERROR, "1.0", NULL);
 	add(&d, "file", "/etc/x", ED_CHANGED, ED_F_CONTENT, NULL, NULL);
 	is_int(ed_policy_apply(&def, "2026-01-01", &d, &err), ED_OK, "directions: applies");
-	is_int(d.v[0].direction, ED_DIR_AHEAD, "direction: ahead");
-	is_int(d.v[1].direction, ED_DIR_BEHIND, "direction: behind");
-	is_int(d.v[2].direction, ED_DIR_REBUILD, "direction: rebuild");
-	is_int(d.v[3].direction, ED_DIR_NONE, "direction: none for an added package");
-	is_int(d.v[4].direction, ED_DIR_NONE, "direction: none when a side could not be read");
+	/* Within a kind, blocking entries first, then warn, then info, each in key order. */
+	is_str(d.v[0].key, "dpkg:b:amd64", "order: blocking first (behind)");
+	is_str(d.v[1].key, "dpkg:d:amd64", "order: ... then blocking (added)");
+	is_str(d.v[2].key, "pypi:e", "order: ... then blocking (unreadable)");
+	is_str(d.v[3].key, "dpkg:c:amd64", "order: then warn (rebuild)");
+	is_str(d.v[4].key, "dpkg:a:amd64", "order: then info (ahead)");
+	is_str(d.v[5].key, "/etc/x", "order: kinds keep their order");
+	is_int(d.v[4].direction, ED_DIR_AHEAD, "direction: ahead");
+	is_int(d.v[0].direction, ED_DIR_BEHIND, "direction: behind");
+	is_int(d.v[3].direction, ED_DIR_REBUILD, "direction: rebuild");
+	is_int(d.v[1].direction, ED_DIR_NONE, "direction: none for an added package");
+	is_int(d.v[2].direction, ED_DIR_NONE, "direction: none when a side could not be read");
 	is_int(d.v[5].direction, ED_DIR_NONE, "direction: none for a file");
 	is_int(d.blocking, 3, "counts: blocking (behind, added, unreadable)");
 	is_int(d.warnings, 2, "counts: warnings (rebuild, file)");
