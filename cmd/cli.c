@@ -23,8 +23,8 @@ void ed_cli_warn_settings(const struct ed_snapref *refs, size_t nrefs,
 	if (!ed_snaprefs_settings_differ(refs, nrefs, cands, ncands, &a, &b))
 		return;
 	ed_warn("@%lld (%s/%s) and @%lld (%s/%s) were collected with "
-		"different settings (profile: secret patterns, formats, kept content, "
-		"paths; or envdrift version): some differences may come from that, not "
+		"different rules (profile: secret patterns, formats, kept content, config "
+		"trees; or envdrift version): some differences may come from that, not "
 		"from the hosts",
 		(long long)a->id, a->env, a->host, (long long)b->id, b->env, b->host);
 }

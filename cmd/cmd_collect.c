@@ -412,7 +412,7 @@ static enum ed_code open_sink(const struct ed_cli *cli, const struct args *a, st
 	 * not read, when it was collected the same way (a file secret by the
 	 * old patterns must not stay secret by reuse).
 	 */
-	char sig[33];
+	char sig[ED_COLLECT_SIG_SIZE];
 	if (ed_collect_sig(&c->prof, a->root, sig, err) ||
 	    (!a->full && ed_store_baseline(c->st, a->env, c->host, sig, &c->baseline, &c->prev_id,
 					   &c->stale, err)))

@@ -458,29 +458,43 @@ static int sig_list(struct ed_buf *b, const struct ed_strlist *l)
 	return bad | ed_buf_addc(b, '\n');
 }
 
-enum ed_code ed_collect_sig(const struct ed_profile *p, const char *root, char out[33],
-			    struct ed_err *err)
+/* Appends the digest of b's bytes, 32 hex digits, to out. */
+static void sig_digest(const struct ed_buf *b, char *out)
+{
+	struct ed_fp fp;
+	ed_fp_of(b->p, b->len, &fp);
+	ed_fp_hex(&fp, out);
+}
+
+enum ed_code ed_collect_sig(const struct ed_profile *p, const char *root,
+			    char out[ED_COLLECT_SIG_SIZE], struct ed_err *err)
 {
 	struct ed_buf b = ED_BUF_INIT;
-	const struct ed_strlist *lists[] = {&p->paths,        &p->excludes,     &p->packages,
-					    &p->schemas,      &p->secret_keys,  &p->secret_files,
-					    &p->keep_content, &p->sysctl,       &p->python_paths,
-					    &p->npm_paths,    &p->secret_values};
-	int bad = ed_buf_addf(&b, "envdrift %s\nroot %s\nkeep_max %zu\n", ENVDRIFT_VERSION,
-			      root ? root : "/", p->keep_max);
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		bad |= sig_list(&b, lists[i]);
+	/* First what decides what an item is: the same file judged the same way. */
+	const struct ed_strlist *rules[] = {&p->secret_keys,  &p->secret_files, &p->secret_values,
+					    &p->keep_content, &p->config_trees, &p->data_trees};
+	int bad = ed_buf_addf(&b, "envdrift %s\nkeep_max %zu\nmax_keys %zu\nmax_file_size %llu\n",
+			      ENVDRIFT_VERSION, p->keep_max, p->max_keys,
+			      (unsigned long long)p->max_file_size);
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		bad |= sig_list(&b, rules[i]);
 	for (size_t i = 0; i < p->nformats; i++)
 		bad |= ed_buf_addf(&b, "%s=%s", p->formats[i].glob,
 				   ed_config_format_name(p->formats[i].format)) |
 		       ed_buf_addc(&b, '\0');
-	if (bad) {
-		ed_buf_release(&b);
-		return ed_err_set(err, ED_NOMEM, "out of memory");
-	}
-	struct ed_fp fp;
-	ed_fp_of(b.p, b.len, &fp);
-	ed_fp_hex(&fp, out);
+	if (!bad)
+		sig_digest(&b, out);
+	/* Then which items there are, and where from. */
+	const struct ed_strlist *what[] = {&p->paths,    &p->excludes,     &p->packages,
+					   &p->schemas,  &p->sysctl,       &p->python_paths,
+					   &p->npm_paths};
+	bad |= ed_buf_addf(&b, "root %s\n", root ? root : "/");
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++)
+		bad |= sig_list(&b, what[i]);
+	if (!bad)
+		sig_digest(&b, out + 32);
 	ed_buf_release(&b);
+	if (bad)
+		return ed_err_set(err, ED_NOMEM, "out of memory");
 	return ED_OK;
 }

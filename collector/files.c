@@ -226,6 +226,7 @@ struct file_job {
 	size_t content_len;
 	bool considered;  /* keep was wanted and the file read: record even a refusal */
 	bool parsed;      /* read key by key (its config items emitted or reused) */
+	bool masked;      /* secret because a secret was masked in it (key_file) */
 	int64_t bytes;
 };
 
@@ -559,8 +560,20 @@ static int redact_text(const struct ed_secrets *sec, struct ed_str text, bool co
 					const char *v = q;
 					while (v < stop && strchr(" \t=:", *v))
 						v++;
-					/* Not the end of a tag (<key>), nor a value masked already. */
+					/*
+					 * Not the end of a tag (<key>), nor a value masked
+					 * already, nor an absolute path: where a key file
+					 * lies (ssl_certificate_key /etc/ssl/private/x.key)
+					 * is not the key.
+					 */
 					size_t ml = strlen(ED_SECRET_MARKER);
+					const char *u = v < stop && (*v == '"' || *v == '\'') ? v + 1 : v;
+					if (u < stop && *u == '/') {
+						/* The path's own words (private, site.key) name nothing. */
+						for (q = u; q < stop && *q != ' ' && *q != '\t';)
+							q++;
+						continue;
+					}
 					if (v < stop && *v != '\r' && *v != '>' &&
 					    !((size_t)(stop - v) >= ml && memcmp(v, ED_SECRET_MARKER, ml) == 0))
 						cut = v;
@@ -764,7 +777,7 @@ static enum ed_code key_file(const struct ed_secrets *sec, struct file_job *f, s
 		return ED_OK;
 	enum ed_code rc = ed_fp_keyed(sec->key, body.p, body.len, &f->fp, err);
 	if (rc == ED_OK)
-		f->secret = true;
+		f->secret = f->masked = true;
 	return rc;
 }
 
@@ -850,6 +863,7 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 	    (!f->keep || prev.secret || w->opts->baseline->has_content(wk->prev, &prev.fp))) {
 		f->fp = prev.fp;
 		f->secret = prev.secret;
+		f->masked = prev.masked;
 		f->reused = true;
 		f->has_prev = prev.has_state;
 		memcpy(f->prev_state, prev.state, ED_STATE_LEN);
@@ -1046,7 +1060,7 @@ static void show_progress(struct walk *w, bool force)
 }
 
 static enum ed_code emit_file_item(struct walk *w, const char *path, const struct ed_stat *st,
-				   const struct ed_fp *fp, bool secret, const char *error,
+				   const struct ed_fp *fp, const char *attrs, const char *error,
 				   const char *target, const uint8_t *prev_state, struct ed_err *err)
 {
 	struct ed_item it = {0};
@@ -1067,7 +1081,7 @@ static enum ed_code emit_file_item(struct walk *w, const char *path, const struc
 		it.fp = *fp;
 	it.error = error;
 	it.target = target;
-	it.attrs = secret ? ED_ATTRS_SECRET : NULL;
+	it.attrs = attrs;
 
 	if (error)
 		ed_sink_warn(w->sink, "%s", error);
@@ -1114,7 +1128,7 @@ static enum ed_code emit_job(struct walk *w, struct job *j, struct ed_err *err)
 		struct file_job *f = &j->files[i];
 		if (f->link) {
 			/* Folders and special files have a zero fingerprint; a link, its target's. */
-			rc = emit_file_item(w, f->path, &f->st, &f->fp, false, f->error, f->target,
+			rc = emit_file_item(w, f->path, &f->st, &f->fp, NULL, f->error, f->target,
 					    f->has_prev ? f->prev_state : NULL, err);
 			continue;
 		}
@@ -1129,7 +1143,10 @@ static enum ed_code emit_job(struct walk *w, struct job *j, struct ed_err *err)
 		}
 		w->stats.parsed += f->parsed;
 		if (!rc)
-			rc = emit_file_item(w, f->path, &f->st, f->error ? NULL : &f->fp, f->secret,
+			rc = emit_file_item(w, f->path, &f->st, f->error ? NULL : &f->fp,
+					    !f->secret ? NULL
+					    : f->masked ? ED_ATTRS_SECRET_MASKED
+							: ED_ATTRS_SECRET,
 					    f->error, NULL,
 					    w->opts->delta && f->has_prev ? f->prev_state : NULL, err);
 	}
@@ -1306,7 +1323,7 @@ static enum ed_code emit_other(struct walk *w, const char *path, const struct ed
 		}
 	}
 	/* Folders and special files: attributes only, the fingerprint stays zero. */
-	return emit_file_item(w, path, st, &fp, false, error, target, prev_state, err);
+	return emit_file_item(w, path, st, &fp, NULL, error, target, prev_state, err);
 }
 
 /* --- a delta snapshot: what left a folder --- */

@@ -135,6 +135,8 @@ uint8_t ed_item_flags(const struct ed_state_cols *c)
 		flags |= ED_STATE_SECRET;
 	if (ed_attrs_unknown(c->attrs))
 		flags |= ED_STATE_UNKNOWN;
+	if (c->attrs && strstr(c->attrs, "\"masked\":true"))
+		flags |= ED_STATE_MASKED;
 	if (!c->ftype || (strcmp(c->ftype, "file") == 0 && c->has_size && c->size > 0))
 		flags |= ED_STATE_HOLDS;
 	if (c->error)

@@ -1302,7 +1302,8 @@ bool ed_snaprefs_settings_differ(const struct ed_snapref *refs, size_t nrefs,
 {
 	for (size_t i = 0; i < nrefs; i++)
 		for (size_t j = 0; j < ncands; j++)
-			if (refs[i].sig[0] && cands[j].sig[0] && strcmp(refs[i].sig, cands[j].sig)) {
+			if (strlen(refs[i].sig) == 64 && strlen(cands[j].sig) == 64 &&
+			    memcmp(refs[i].sig, cands[j].sig, 32) != 0) {
 				*a = &refs[i];
 				*b = &cands[j];
 				return true;

@@ -326,12 +326,17 @@ const struct ed_collector_ops *ed_collector_find(enum ed_collector_kind kind, co
 const char *ed_collector_names(enum ed_collector_kind kind, char out[ED_COLLECTOR_NAMES_MAX]);
 
 /*
- * How a snapshot is collected, as a digest (32 hex digits and a NUL):
- * envdrift's version, the root (NULL: "/"), and every profile setting that
- * decides which items a collection makes. A delta is only written on a
- * snapshot with the same. ED_NOMEM.
+ * How a snapshot is collected, as two digests of 32 hex digits each and a
+ * NUL. The first is of the rules that decide what an item is (envdrift's
+ * version, secret patterns, kept content, formats, config and data trees,
+ * max_keys, max_file_size): snapshots whose first halves differ may judge
+ * the same file differently, and diff warns. The second covers those and
+ * which items there are (paths, excludes, packages, schemas, sysctl keys,
+ * the root, NULL: "/"): a host's previous snapshot is a baseline, and a
+ * delta written on it, only when the whole signature is the same. ED_NOMEM.
  */
-enum ed_code ed_collect_sig(const struct ed_profile *p, const char *root, char out[33],
+#define ED_COLLECT_SIG_SIZE 65
+enum ed_code ed_collect_sig(const struct ed_profile *p, const char *root, char out[ED_COLLECT_SIG_SIZE],
 			    struct ed_err *err);
 
 #endif

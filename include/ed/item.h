@@ -94,6 +94,12 @@ struct ed_item {
 #define ED_ATTRS_SECRET "{\"secret\":true}"
 /* The attrs of an item shown with its secret part masked (its fingerprint keyed). */
 #define ED_ATTRS_MASKED "{\"masked\":true}"
+/*
+ * A file keyed because something in it was masked (a config key, a line, a
+ * block, a URL), not because of its name: secret, but shared text is no
+ * shared secret (its secret leaves, if structured, are items of their own).
+ */
+#define ED_ATTRS_SECRET_MASKED "{\"secret\":true,\"masked\":true}"
 bool ed_attrs_secret(const char *attrs);
 /*
  * The attrs of a fact the collection could not observe (no /proc under
@@ -116,6 +122,7 @@ enum {
 	ED_STATE_HOLDS = 1 << 1,  /* holds a value to share: not a folder, link or empty file */
 	ED_STATE_ERROR = 1 << 2,  /* could not be read */
 	ED_STATE_UNKNOWN = 1 << 3, /* attrs hold "unknown":true: not observed, never drift */
+	ED_STATE_MASKED = 1 << 4,  /* attrs hold "masked":true: a secret was masked inside it */
 };
 struct ed_state_cols {
 	const uint8_t *fp;
@@ -189,6 +196,7 @@ struct ed_prev_file {
 	int64_t size, mtime_ns, ctime_ns;
 	uint64_t ino, dev;
 	bool secret;      /* the fingerprint was keyed */
+	bool masked;      /* ...because of what was masked in it, not its name */
 	enum ed_ftype ftype;
 	bool has_state;
 	uint8_t state[ED_STATE_LEN]; /* items.state of the previous item */

@@ -149,13 +149,15 @@ struct ed_snapref {
 	int64_t items;
 	int64_t warnings;
 	int64_t base;        /* a delta snapshot's base (0: a full snapshot) */
-	char sig[40];        /* how it was collected (ed_collect_sig()); "" when ingested */
+	char sig[72];        /* how it was collected (ed_collect_sig()); "" when ingested */
 };
 
 /*
- * Two snapshots of refs and cands collected with different settings (secret
- * patterns, formats, kept content, paths, envdrift version): some of their
- * differences may come from that. Returns false, or true with *a and *b set.
+ * Two snapshots of refs and cands collected with different rules (the first
+ * half of ed_collect_sig(): secret patterns, formats, kept content, config
+ * trees, envdrift version): some of their differences may come from that.
+ * Roots and paths do not count (environments are often collected from
+ * different roots). Returns false, or true with *a and *b set.
  */
 bool ed_snaprefs_settings_differ(const struct ed_snapref *refs, size_t nrefs,
 				 const struct ed_snapref *cands, size_t ncands,

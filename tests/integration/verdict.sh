@@ -36,6 +36,19 @@ contains "$OUT" "changed [block] /etc/app/server.key  the same secret on both si
 contains "$OUT" "/etc/app/app.json#/api_token" "  the config leaf"
 ed --db "$DB" gate --production production --staging staging
 exits 1 "gate production against staging blocks"
+# A line naming where a key file lies (nginx's ssl_certificate_key) holds no secret:
+# the file is not keyed, and identical on both sides it is no shared secret.
+for env in production staging; do
+	mkdir -p "$TMP/ng-$env/etc/nginx"
+	printf 'server {\n  ssl_certificate_key /etc/ssl/private/site.key;\n  listen 443 ssl;\n}\n' \
+		>"$TMP/ng-$env/etc/nginx/nginx.conf"
+	ed --db "$TMP/ng.db" init
+	ed --db "$TMP/ng.db" collect --env "$env" --root "$TMP/ng-$env" --packages none
+done
+is "$(q "$TMP/ng.db" "select coalesce(attrs, 'none') from items_v where key = '/etc/nginx/nginx.conf' limit 1")" "none" \
+	"nginx.conf naming its key file's path is not a secret file"
+ed --db "$TMP/ng.db" diff production staging
+exits 0 "  identical on both sides: no must-differ block"
 # report's history section compares each environment with itself.
 ed --db "$DB" collect --env staging --root "$R" --packages none
 ed --db "$DB" report --since 1h
@@ -161,12 +174,12 @@ is "$(q "$DB5" "select coalesce(attrs, 'none') from items_v where snapshot_id = 
 ed --db "$DB5" diff "@$first" "@$second"
 contains "$ERR" "warning: @$first (production/" "diff of snapshots taken with different settings warns"
 contains "$ERR" "and @$second (production/" "  naming both snapshots"
-is "$(printf '%s\n' "$ERR" | grep -c 'different settings')" "1" "  once"
+is "$(printf '%s\n' "$ERR" | grep -c 'different rules')" "1" "  once"
 ed --db "$DB5" collect --env production --root "$PR" --packages none --profile "$TMP/nopasswd.ini"
 third=$OUT
 like "$ERR" "0 files hashed .* 2 unchanged, 0 read key by key; a delta on @$second" "the same settings again: unchanged files reused, a delta"
 ed --db "$DB5" diff "@$second" "@$third"
-unlike "$ERR" "different settings" "  and diff does not warn"
+unlike "$ERR" "different rules" "  and diff does not warn"
 
 # --- 6. where configuration lives ---
 C=$TMP/trees

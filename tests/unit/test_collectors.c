@@ -239,12 +239,17 @@ static void test_sig(void)
 {
 	struct ed_profile p = {0};
 	struct ed_err err = {0};
-	char a[33], b[33], c[33];
+	char a[ED_COLLECT_SIG_SIZE], b[ED_COLLECT_SIG_SIZE], c[ED_COLLECT_SIG_SIZE];
 	profile_with(&p, "auto", NULL);
-	ok(ed_collect_sig(&p, NULL, a, &err) == ED_OK && strlen(a) == 32, "a signature: 32 hex digits");
+	ok(ed_collect_sig(&p, NULL, a, &err) == ED_OK && strlen(a) == 64, "a signature: 64 hex digits");
 	ok(ed_collect_sig(&p, "/", b, &err) == ED_OK && strcmp(a, b) == 0, "  no root is the root /");
 	ok(ed_collect_sig(&p, "/srv/image", c, &err) == ED_OK && strcmp(a, c) != 0,
 	   "  another root, another signature");
+	ok(memcmp(a, c, 32) == 0, "  but the same rules (the first half)");
+	p.max_keys = 7;
+	ok(ed_collect_sig(&p, NULL, c, &err) == ED_OK && memcmp(a, c, 32) != 0,
+	   "  another max_keys, other rules");
+	p.max_keys = 0;
 	ed_strlist_release(&p.packages);
 	if (ed_strlist_add(&p.packages, "none"))
 		die("out of memory");
