@@ -18,6 +18,7 @@
 #include "ed/config.h"
 #include "ed/glob.h"
 #include "ed/profile.h"
+#include "ed/vendor.h"
 
 #define READ_CHUNK (256u * 1024)
 #define BATCH_FILES 256                  /* files per job, at most */
@@ -227,6 +228,7 @@ struct file_job {
 	bool considered;  /* keep was wanted and the file read: record even a refusal */
 	bool parsed;      /* read key by key (its config items emitted or reused) */
 	bool masked;      /* secret because a secret was masked in it (key_file) */
+	bool vendor;      /* its bytes are those its package shipped: no secret of this host */
 	int64_t bytes;
 };
 
@@ -276,6 +278,7 @@ struct walk {
 	struct ed_files_stats stats;
 	struct idmap users;
 	struct idmap groups;
+	struct ed_vendor vendor; /* what dpkg shipped: conffiles and their MD5 */
 	struct ed_buf link;
 	struct ed_buf value;
 
@@ -770,11 +773,27 @@ static enum ed_code process_file(struct worker *wk, struct job *j, struct file_j
 }
 
 /* The file holds a secret: its fingerprint becomes the keyed one of its bytes. */
-static enum ed_code key_file(const struct ed_secrets *sec, struct file_job *f, struct ed_str body,
-			     struct ed_err *err)
+/* Largest secret-named conffile compared with what its package shipped. */
+#define VENDOR_MAX (1u << 20)
+
+/* Are body's bytes those dpkg recorded for the file (a conffile as shipped)? */
+static bool as_shipped(const struct walk *w, const struct file_job *f, struct ed_str body)
 {
-	if (f->secret)
+	const char *md5 = ed_vendor_md5(&w->vendor, f->path);
+	char got[33];
+	return md5 && ed_md5_hex(body.p ? body.p : "", body.len, got) && strcmp(got, md5) == 0;
+}
+
+static enum ed_code key_file(const struct walk *w, const struct ed_secrets *sec,
+			     struct file_job *f, struct ed_str body, struct ed_err *err)
+{
+	if (f->secret || f->vendor)
 		return ED_OK;
+	/* A conffile as its package shipped it: the same on every machine, no secret here. */
+	if (as_shipped(w, f, body)) {
+		f->vendor = true;
+		return ED_OK;
+	}
 	enum ed_code rc = ed_fp_keyed(sec->key, body.p, body.len, &f->fp, err);
 	if (rc == ED_OK)
 		f->secret = f->masked = true;
@@ -859,11 +878,12 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 	else
 		f->secret_file = ed_secret_name_matches(sec, strrchr(f->path, '/') + 1,
 							strlen(strrchr(f->path, '/') + 1));
-	if (found && prev.secret >= f->secret_file &&
+	if (found && (prev.secret || prev.vendor) >= f->secret_file &&
 	    (!f->keep || prev.secret || w->opts->baseline->has_content(wk->prev, &prev.fp))) {
 		f->fp = prev.fp;
 		f->secret = prev.secret;
 		f->masked = prev.masked;
+		f->vendor = prev.vendor;
 		f->reused = true;
 		f->has_prev = prev.has_state;
 		memcpy(f->prev_state, prev.state, ED_STATE_LEN);
@@ -888,7 +908,28 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 		body_max = ED_CONFIG_MAX;
 	if (f->keep && w->profile && w->profile->keep_max > body_max)
 		body_max = w->profile->keep_max;
-	rc = hash_file(wk, f, body_max, f->secret_file ? sec->key : NULL, &rerr);
+	/*
+	 * A file named like a secret that dpkg shipped as a conffile: read
+	 * plainly and kept in memory, then keyed only if it is not as shipped.
+	 */
+	bool vendor_check = f->secret_file && ed_vendor_md5(&w->vendor, f->path) &&
+			    f->st.size <= VENDOR_MAX;
+	if (vendor_check && body_max < VENDOR_MAX)
+		body_max = VENDOR_MAX;
+	rc = hash_file(wk, f, body_max, f->secret_file && !vendor_check ? sec->key : NULL, &rerr);
+	if (!rc && vendor_check) {
+		struct ed_str b = ed_str_of(wk->body.p, wk->body.len);
+		bool whole = (int64_t)b.len == f->st.size;
+		if (whole && as_shipped(w, f, b)) {
+			f->vendor = true;
+			f->secret_file = false;
+		} else if (whole) {
+			if ((rc = ed_fp_keyed(sec->key, b.p ? b.p : "", b.len, &f->fp, err)))
+				return rc;
+		} else {
+			rc = hash_file(wk, f, body_max, sec->key, &rerr); /* it changed: keyed */
+		}
+	}
 	/* Out of memory, or the host's connection gone: the whole walk stops. */
 	if (rc == ED_NOMEM || rc == ED_CONN)
 		return ed_err_set(err, rc, "%s", rerr.msg);
@@ -929,7 +970,7 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 		    text_has_secret(sec, body, &unread_secret))
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 		/* A config holding a secret: the whole file's hash must not betray it. */
-		if ((nsecrets || unread_secret) && (rc = key_file(sec, f, body, err)))
+		if ((nsecrets || unread_secret) && (rc = key_file(w, sec, f, body, err)))
 			return rc;
 	}
 	/* Even a refusal (binary, too big) is recorded, so an unchanged file is not read again. */
@@ -958,7 +999,7 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 		}
 		ed_buf_release(&kept);
 		/* Anything masked: a secret is in the file, whose hash must not betray it. */
-		if (ok && n && !f->secret && (rc = key_file(sec, f, body, err))) {
+		if (ok && n && !f->secret && (rc = key_file(w, sec, f, body, err))) {
 			ed_buf_release(&masked);
 			return rc;
 		}
@@ -1144,7 +1185,8 @@ static enum ed_code emit_job(struct walk *w, struct job *j, struct ed_err *err)
 		w->stats.parsed += f->parsed;
 		if (!rc)
 			rc = emit_file_item(w, f->path, &f->st, f->error ? NULL : &f->fp,
-					    !f->secret ? NULL
+					    f->vendor   ? ED_ATTRS_VENDOR
+					    : !f->secret ? NULL
 					    : f->masked ? ED_ATTRS_SECRET_MASKED
 							: ED_ATTRS_SECRET,
 					    f->error, NULL,
@@ -1583,6 +1625,8 @@ enum ed_code ed_files_collect(struct ed_source *src, const char *path,
 		goto out;
 	idmap_load(src, "/etc/passwd", &w.users);
 	idmap_load(src, "/etc/group", &w.groups);
+	if (w.profile && (rc = ed_vendor_load(src, &w.vendor, err)))
+		goto out;
 	w.started = ed_now_s();
 	rc = pool_start(&w, err);
 	if (rc)
@@ -1619,6 +1663,7 @@ stop:
 out:
 	idmap_release(&w.users);
 	idmap_release(&w.groups);
+	ed_vendor_release(&w.vendor);
 	ed_buf_release(&w.link);
 	ed_buf_release(&w.value);
 	ed_buf_release(&p);

@@ -59,6 +59,21 @@ void ed_fp_of(const void *data, size_t len, struct ed_fp *out)
 	fp_from(XXH3_128bits_dispatch(data, len), out);
 }
 
+bool ed_md5_hex(const void *data, size_t len, char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (!EVP_Digest(data, len, md, &n, EVP_md5(), NULL) || n != 16)
+		return false;
+	for (unsigned i = 0; i < 16; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[32] = '\0';
+	return true;
+}
+
 void ed_fp_hex(const struct ed_fp *fp, char out[2 * ED_FP_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";

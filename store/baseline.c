@@ -165,6 +165,7 @@ static bool reader_lookup(struct ed_baseline_reader *r, const char *path, struct
 		const char *attrs = (const char *)sqlite3_column_text(s, 7);
 		out->secret = ed_attrs_secret(attrs);
 		out->masked = attrs && strstr(attrs, "\"masked\":true");
+		out->vendor = attrs && strstr(attrs, "\"vendor\":true");
 		out->ftype = ed_ftype_parse((const char *)sqlite3_column_text(s, 9));
 		out->has_state = sqlite3_column_bytes(s, 8) == ED_STATE_LEN;
 		if (out->has_state)

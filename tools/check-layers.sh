@@ -26,7 +26,7 @@ declare -A layer_of=(
 	[store.h]=store [cursor.h]=store [snapdoc_store.h]=store
 	# collector
 	[collect.h]=collector [config.h]=collector [pkg.h]=collector [pgschema.h]=collector
-	[profile.h]=collector [source.h]=collector [ssh.h]=collector [system.h]=collector [account.h]=collector
+	[profile.h]=collector [source.h]=collector [ssh.h]=collector [system.h]=collector [account.h]=collector [vendor.h]=collector
 	[inventory.h]=collector
 	# differ
 	[diff.h]=differ [policy.h]=differ [version.h]=differ [gate.h]=differ [report.h]=differ

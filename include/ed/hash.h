@@ -27,6 +27,13 @@ void ed_hasher_free(struct ed_hasher *h);
 /* One-shot XXH3-128 of data. */
 void ed_fp_of(const void *data, size_t len, struct ed_fp *out);
 
+/*
+ * MD5 of data as 32 lower-case hex digits and a NUL, as dpkg records the
+ * files a package ships (not for anything that must resist an attacker).
+ * Returns false when libcrypto fails.
+ */
+bool ed_md5_hex(const void *data, size_t len, char out[33]);
+
 /* Writes 32 lower-case hex digits and a NUL into out (33 bytes). */
 void ed_fp_hex(const struct ed_fp *fp, char out[2 * ED_FP_LEN + 1]);
 

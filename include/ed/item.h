@@ -100,6 +100,12 @@ struct ed_item {
  * shared secret (its secret leaves, if structured, are items of their own).
  */
 #define ED_ATTRS_SECRET_MASKED "{\"secret\":true,\"masked\":true}"
+/*
+ * A file named like a secret, or holding something that looks like one, whose
+ * bytes are those its package shipped (dpkg's conffile MD5): the same on
+ * every machine, so no secret of this environment; an ordinary file.
+ */
+#define ED_ATTRS_VENDOR "{\"vendor\":true}"
 bool ed_attrs_secret(const char *attrs);
 /*
  * The attrs of a fact the collection could not observe (no /proc under
@@ -197,6 +203,7 @@ struct ed_prev_file {
 	uint64_t ino, dev;
 	bool secret;      /* the fingerprint was keyed */
 	bool masked;      /* ...because of what was masked in it, not its name */
+	bool vendor;      /* as its package shipped it: not keyed although named like a secret */
 	enum ed_ftype ftype;
 	bool has_state;
 	uint8_t state[ED_STATE_LEN]; /* items.state of the previous item */

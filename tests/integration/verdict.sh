@@ -315,4 +315,38 @@ ed --db "$DB8" diff @1 @1
 contains "$OUT" "no drift: nothing changed in production" "a snapshot against itself: not \"production mirrors production\""
 cd - >/dev/null || exit 1
 
+# --- 2. what the package shipped is no secret of this environment ---
+for env in production staging; do
+	V2=$TMP/vendor-$env
+	mkdir -p "$V2/etc/exim4" "$V2/etc/chromium.d" "$V2/var/lib/dpkg"
+	printf '# password file used when the local exim is authenticating to a remote host\n# target.mail.server.example:login:password\n' >"$V2/etc/exim4/passwd.client"
+	printf '# public API keys of the Debian build\nexport GOOGLE_API_KEY="AIzaSyCkfPOPZXDKNn8hhgu3JrA62wIgC93d44k"\n' >"$V2/etc/chromium.d/apikeys"
+	printf 'hunter2\n' >"$V2/etc/exim4/local.passwd"
+	{
+		printf 'Package: exim4-config\nStatus: install ok installed\nArchitecture: all\nVersion: 4.96-15\nConffiles:\n'
+		printf ' /etc/exim4/passwd.client %s\n' "$(md5sum <"$TMP/vendor-production/etc/exim4/passwd.client" | cut -d' ' -f1)"
+		printf ' /etc/exim4/local.passwd %s obsolete\n' "$(md5sum <"$V2/etc/exim4/local.passwd" | cut -d' ' -f1)"
+		printf '\nPackage: chromium\nStatus: install ok installed\nArchitecture: amd64\nVersion: 120.0-1\nConffiles:\n'
+		printf ' /etc/chromium.d/apikeys %s\n' "$(md5sum <"$V2/etc/chromium.d/apikeys" | cut -d' ' -f1)"
+		printf '\nPackage: gone\nStatus: deinstall ok config-files\nArchitecture: all\nVersion: 1\nConffiles:\n'
+		printf ' /etc/exim4/local.passwd %s\n\n' "$(md5sum <"$V2/etc/exim4/local.passwd" | cut -d' ' -f1)"
+	} >"$V2/var/lib/dpkg/status"
+done
+DB9=$TMP/vendor.db
+init_store "$DB9"
+ed --db "$DB9" collect --env production --root "$TMP/vendor-production" --packages dpkg
+ed --db "$DB9" collect --env staging --root "$TMP/vendor-staging" --packages dpkg
+is "$(q "$DB9" "select group_concat(key || '=' || coalesce(attrs, 'none'), ' ') from (select key, attrs from items_v where env = 'staging' and kind = 'file' and key in ('/etc/exim4/passwd.client', '/etc/chromium.d/apikeys', '/etc/exim4/local.passwd') order by key)")" \
+	'/etc/chromium.d/apikeys={"vendor":true} /etc/exim4/local.passwd={"secret":true} /etc/exim4/passwd.client={"vendor":true}' \
+	"conffiles as dpkg shipped them are vendor files; an obsolete or uninstalled package's are not"
+is "$(q "$DB9" "select fingerprint from items_v where env = 'staging' and key = '/etc/exim4/passwd.client'")" \
+	"$(xxh128sum <"$TMP/vendor-staging/etc/exim4/passwd.client" | cut -d' ' -f1)" "  a vendor file's fingerprint is its plain XXH3-128"
+ed --db "$DB9" diff production staging
+contains "$OUT" "changed [block] /etc/exim4/local.passwd  the same secret on both sides" "  a real shared secret still blocks"
+unlike "$OUT" "passwd.client\|apikeys" "  the shipped files are no drift and no shared secret"
+printf 'mail.example:login:s3cr3t\n' >>"$TMP/vendor-staging/etc/exim4/passwd.client"
+ed --db "$DB9" collect --env staging --root "$TMP/vendor-staging" --packages dpkg
+is "$(q "$DB9" "select attrs from items_v where snapshot_id = $OUT and key = '/etc/exim4/passwd.client'")" '{"secret":true}' \
+	"  once edited (not as shipped), passwd.client is a secret file again"
+
 done_testing
