@@ -525,8 +525,30 @@ static size_t indent_of(const char *p, const char *stop)
  * of a structured config, whose values its redactor has seen to). *n
  * receives the number of lines masked. Returns 0, or -1 when out of memory.
  */
+/*
+ * Does the masked value [v, stop) look like a secret: one token on a line
+ * that is not a comment ("password = hunter2", "requirepass 482913")? A
+ * comment (a line's, or one after a setting) is documentation or a
+ * commented-out default, and several words ("passwd: files systemd",
+ * "pass to initdb") are prose or a list.
+ */
+static bool strong_value(const char *line, const char *v, const char *stop)
+{
+	while (line < v && (*line == ' ' || *line == '\t'))
+		line++;
+	/* A comment line, or a comment after a setting ("... # host-based authentication file"). */
+	if (line < v && (*line == ';' || memchr(line, '#', (size_t)(v - line))))
+		return false;
+	while (stop > v && (stop[-1] == ' ' || stop[-1] == '\t' || stop[-1] == '\r' || stop[-1] == ';'))
+		stop--;
+	for (const char *q = v; q < stop; q++)
+		if (*q == ' ' || *q == '\t')
+			return false;
+	return stop > v;
+}
+
 static int redact_text(const struct ed_secrets *sec, struct ed_str text, bool comments_only,
-		       struct ed_buf *out, size_t *n)
+		       struct ed_buf *out, size_t *n, size_t *strong)
 {
 	const char *p = text.p, *end = text.p + text.len;
 	bool cont = false;      /* the line before was masked... */
@@ -535,6 +557,7 @@ static int redact_text(const struct ed_secrets *sec, struct ed_str text, bool co
 	struct word_filter filter;
 	filter_init(&filter, sec);
 	*n = 0;
+	*strong = 0;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = eol ? eol : end;
@@ -593,6 +616,7 @@ static int redact_text(const struct ed_secrets *sec, struct ed_str text, bool co
 		if (cut) {
 			backslash = last > p && last[-1] == '\\';
 			(*n)++;
+			*strong += strong_value(p, cut, stop);
 			if (ed_buf_add(out, p, (size_t)(cut - p)) || ed_buf_adds(out, ED_SECRET_MARKER) ||
 			    (stop > p && stop[-1] == '\r' && ed_buf_addc(out, '\r')))
 				return -1;
@@ -617,10 +641,10 @@ static int redact_text(const struct ed_secrets *sec, struct ed_str text, bool co
  * many secrets were masked. -1: out of memory.
  */
 static int mask_kept(const struct ed_secrets *sec, struct ed_str text, enum ed_config_format fmt,
-		     struct ed_buf *out, size_t *n)
+		     struct ed_buf *out, size_t *n, size_t *strong)
 {
 	struct ed_buf tmp = ED_BUF_INIT;
-	size_t hits = 0, lines = 0;
+	size_t hits = 0, lines = 0, strong_lines = 0;
 	int rc = ed_secret_mask(sec, text.p, text.len, &tmp, &hits);
 	if (rc == 0 && fmt == ED_CFG_KEYWORD) {
 		/* sshd_config: no name is a secret's, in a line or a comment. */
@@ -629,10 +653,11 @@ static int mask_kept(const struct ed_secrets *sec, struct ed_str text, enum ed_c
 	} else if (rc == 0) {
 		ed_buf_reset(out);
 		rc = redact_text(sec, ed_str_of(ed_buf_str(&tmp), tmp.len), fmt != ED_CFG_NONE, out,
-				 &lines);
+				 &lines, &strong_lines);
 	}
 	ed_buf_release(&tmp);
 	*n = hits + lines;
+	*strong = hits + strong_lines; /* what a detector found is a secret for sure */
 	return rc;
 }
 
@@ -640,13 +665,15 @@ static int mask_kept(const struct ed_secrets *sec, struct ed_str text, enum ed_c
  * Does text hold anything a detector or the line rule would mask (a config
  * that could not be parsed, so nobody knows where its secrets are)?
  */
-static int text_has_secret(const struct ed_secrets *sec, struct ed_str text, bool *yes)
+static int text_has_secret(const struct ed_secrets *sec, struct ed_str text, bool *yes,
+			   bool *strong)
 {
 	struct ed_buf tmp = ED_BUF_INIT;
-	size_t n = 0;
-	int rc = mask_kept(sec, text, ED_CFG_NONE, &tmp, &n);
+	size_t n = 0, s = 0;
+	int rc = mask_kept(sec, text, ED_CFG_NONE, &tmp, &n, &s);
 	ed_buf_release(&tmp);
 	*yes = n > 0;
+	*strong = s > 0;
 	return rc;
 }
 
@@ -776,6 +803,24 @@ static enum ed_code process_file(struct worker *wk, struct job *j, struct file_j
 /* Largest secret-named conffile compared with what its package shipped. */
 #define VENDOR_MAX (1u << 20)
 
+/*
+ * Does a shadow file hold a password hash: an entry whose second field is
+ * neither empty nor locked ('!', '*')? A container's /etc/shadow has none.
+ */
+static bool holds_hash(struct ed_str body)
+{
+	const char *p = body.p ? body.p : "", *end = p + body.len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *c = memchr(p, ':', (size_t)(le - p));
+		if (c && c + 1 < le && c[1] != ':' && c[1] != '!' && c[1] != '*')
+			return true;
+		p = nl ? nl + 1 : end;
+	}
+	return false;
+}
+
 /* Are body's bytes those dpkg recorded for the file (a conffile as shipped)? */
 static bool as_shipped(const struct walk *w, const struct file_job *f, struct ed_str body)
 {
@@ -784,8 +829,14 @@ static bool as_shipped(const struct walk *w, const struct file_job *f, struct ed
 	return md5 && ed_md5_hex(body.p ? body.p : "", body.len, got) && strcmp(got, md5) == 0;
 }
 
+/*
+ * strong: what was masked looks like a secret itself (a detector's find, one
+ * token on a line of its own), so the file holds one; otherwise it is marked
+ * masked (prose, comments, lists; or a structured config, whose secret leaves
+ * are items of their own), and sharing it is no shared secret.
+ */
 static enum ed_code key_file(const struct walk *w, const struct ed_secrets *sec,
-			     struct file_job *f, struct ed_str body, struct ed_err *err)
+			     struct file_job *f, struct ed_str body, bool strong, struct ed_err *err)
 {
 	if (f->secret || f->vendor)
 		return ED_OK;
@@ -795,8 +846,10 @@ static enum ed_code key_file(const struct walk *w, const struct ed_secrets *sec,
 		return ED_OK;
 	}
 	enum ed_code rc = ed_fp_keyed(sec->key, body.p, body.len, &f->fp, err);
-	if (rc == ED_OK)
-		f->secret = f->masked = true;
+	if (rc == ED_OK) {
+		f->secret = true;
+		f->masked = !strong;
+	}
 	return rc;
 }
 
@@ -914,7 +967,9 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 	 */
 	bool vendor_check = f->secret_file && ed_vendor_md5(&w->vendor, f->path) &&
 			    f->st.size <= VENDOR_MAX;
-	if (vendor_check && body_max < VENDOR_MAX)
+	bool shadow = f->secret_file && f->st.size <= VENDOR_MAX &&
+		      (strcmp(f->path, "/etc/shadow") == 0 || strcmp(f->path, "/etc/gshadow") == 0);
+	if ((vendor_check || shadow) && body_max < VENDOR_MAX)
 		body_max = VENDOR_MAX;
 	rc = hash_file(wk, f, body_max, f->secret_file && !vendor_check ? sec->key : NULL, &rerr);
 	if (!rc && vendor_check) {
@@ -940,6 +995,9 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 	}
 	f->secret = f->secret_file;
 	struct ed_str body = ed_str_of(wk->body.p, wk->body.len);
+	/* Every account locked: no password hash to share, though still keyed. */
+	if (shadow && (int64_t)body.len == f->st.size && !holds_hash(body))
+		f->masked = true;
 	if (f->fmt != ED_CFG_NONE && f->st.size > (int64_t)ED_CONFIG_MAX)
 		ed_sink_warn(&j->configs.sink, "%s: larger than %u MiB: fingerprinted, not read key by key",
 			     f->path, ED_CONFIG_MAX >> 20);
@@ -965,12 +1023,16 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 			f->parsed = j->configs.n > before;
 		}
 		/* Not read (malformed): any secret-looking text keys the whole file. */
-		bool unread_secret = false;
+		bool unread_secret = false, unread_strong = false;
 		if (!nsecrets && j->configs.n == before && j->configs.nwarnings > warned &&
-		    text_has_secret(sec, body, &unread_secret))
+		    text_has_secret(sec, body, &unread_secret, &unread_strong))
 			return ed_err_set(err, ED_NOMEM, "out of memory");
-		/* A config holding a secret: the whole file's hash must not betray it. */
-		if ((nsecrets || unread_secret) && (rc = key_file(w, sec, f, body, err)))
+		/*
+		 * A config holding a secret: the whole file's hash must not betray
+		 * it. Its secret leaves are judged as items of their own.
+		 */
+		if ((nsecrets || unread_secret) &&
+		    (rc = key_file(w, sec, f, body, !nsecrets && unread_strong, err)))
 			return rc;
 	}
 	/* Even a refusal (binary, too big) is recorded, so an unchanged file is not read again. */
@@ -991,15 +1053,16 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 		}
 		/* Blocks, URLs and tokens in any kept text; comments of a config too. */
+		size_t strong = 0;
 		if (ok && mask_kept(sec, ed_str_of(ed_buf_str(&kept), kept.len), f->fmt,
-				    &masked, &n)) {
+				    &masked, &n, &strong)) {
 			ed_buf_release(&kept);
 			ed_buf_release(&masked);
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 		}
 		ed_buf_release(&kept);
 		/* Anything masked: a secret is in the file, whose hash must not betray it. */
-		if (ok && n && !f->secret && (rc = key_file(w, sec, f, body, err))) {
+		if (ok && n && !f->secret && (rc = key_file(w, sec, f, body, strong > 0, err))) {
 			ed_buf_release(&masked);
 			return rc;
 		}

@@ -379,6 +379,14 @@ static enum ed_code check_must_differ(struct merge *m, const char *role, struct 
 		rc = flags_of(m, y, &fy, err);
 	if (rc)
 		return rc;
+	/*
+	 * A file keyed because words in it were masked that hold no secret by
+	 * their look (prose, comments, lists: nsswitch.conf's "passwd: files")
+	 * or a structured config, whose secret leaves are items of their own:
+	 * sharing it is no shared secret.
+	 */
+	if (strcmp(x->r->kind, ED_KIND_FILE) == 0 && ((fx | fy) & ED_STATE_MASKED))
+		return ED_OK;
 	bool secret = (fx | fy) & ED_STATE_SECRET;
 	if (!(secret || m->plain) || ((fx | fy) & ED_STATE_ERROR) || !(fx & ED_STATE_HOLDS) ||
 	    !(fy & ED_STATE_HOLDS))
