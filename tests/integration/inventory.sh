@@ -43,8 +43,10 @@ ssh-keygen -q -t ed25519 -N '' -f "$S/host"
 ssh-keygen -q -t ed25519 -N '' -f "$S/user"
 cp "$S/user.pub" "$S/authorized_keys"
 : >"$S/known_hosts"
-# Two servers stand for two machines of the fleet.
-start_sshd() { # NAME
+# Two servers stand for two machines of the fleet. start_sshd runs in this
+# shell, not in a $(...) subshell, so that PIDS reaches the EXIT trap
+# (a subshell's PIDS+= was lost, and both daemons outlived every run).
+start_sshd() { # NAME; sets PORT
 	local port
 	port=$(free_port)
 	sshd_conf "$port" "$S" "$1" >"$S/$1.conf"
@@ -53,10 +55,12 @@ start_sshd() { # NAME
 	disown $!
 	wait_listen "$port" || { echo "Bail out! sshd $1 did not start"; exit 2; }
 	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$S/host.pub")" >>"$S/known_hosts"
-	echo "$port"
+	PORT=$port
 }
-PA=$(start_sshd a | tail -1)
-PB=$(start_sshd b | tail -1)
+start_sshd a
+PA=$PORT
+start_sshd b
+PB=$PORT
 DEAD=$(free_port)
 
 # One tree per host (the servers share this machine's file system).
