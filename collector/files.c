@@ -427,11 +427,6 @@ struct word_filter {
 	size_t ntwo;
 };
 
-static unsigned char lower_byte(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
 static size_t trigram(const unsigned char *t)
 {
 	return ((size_t)t[0] * 961 + (size_t)t[1] * 31 + t[2]) % FILTER_BITS;
@@ -475,7 +470,7 @@ static bool filter_may(const struct word_filter *f, const char *w, size_t n)
 		return true;
 	unsigned char t[3] = {0, 0, 0};
 	for (size_t i = 0; i < n; i++) {
-		t[0] = t[1], t[1] = t[2], t[2] = lower_byte((unsigned char)w[i]);
+		t[0] = t[1], t[1] = t[2], t[2] = ed_ascii_lower((unsigned char)w[i]);
 		if (i >= 1)
 			for (size_t k = 0; k < f->ntwo; k++)
 				if (t[1] == (unsigned char)f->two[k][0] &&

@@ -18,12 +18,6 @@ bool ed_glob_path_matches(const char *glob, const char *path, bool casefold)
 	return fnmatch(glob, subject, casefold ? FNM_CASEFOLD : 0) == 0;
 }
 
-/* ASCII only, and without the locale lookup of tolower(). */
-static inline unsigned char ascii_lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
 bool ed_glob_match_ci(const char *pat, const char *s, size_t len)
 {
 	/* Iterative matcher with single backtrack point: linear in practice. */
@@ -34,8 +28,8 @@ bool ed_glob_match_ci(const char *pat, const char *s, size_t len)
 		if (*pat == '*') {
 			star = pat++;
 			star_i = i;
-		} else if (*pat && (*pat == '?' || ascii_lower((unsigned char)*pat) ==
-							    ascii_lower((unsigned char)s[i]))) {
+		} else if (*pat && (*pat == '?' || ed_ascii_lower((unsigned char)*pat) ==
+							    ed_ascii_lower((unsigned char)s[i]))) {
 			pat++;
 			i++;
 		} else if (star) {

@@ -9,6 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* ASCII lower case, without tolower()'s locale lookup: what the _ci matchers compare. */
+static inline unsigned char ed_ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
 /*
  * Does path (absolute) match glob? A glob with a '/' is matched against the
  * whole path, one without against the base name; fnmatch(3) without
