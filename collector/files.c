@@ -278,7 +278,7 @@ struct walk {
 	struct ed_files_stats stats;
 	struct idmap users;
 	struct idmap groups;
-	struct ed_vendor vendor; /* what dpkg shipped: conffiles and their MD5 */
+	struct ed_vendor vendor; /* what dpkg and rpm shipped: config files and their digest */
 	struct ed_buf link;
 	struct ed_buf value;
 
@@ -816,12 +816,10 @@ static bool holds_hash(struct ed_str body)
 	return false;
 }
 
-/* Are body's bytes those dpkg recorded for the file (a conffile as shipped)? */
+/* Are body's bytes those the package manager recorded for the file (a config file as shipped)? */
 static bool as_shipped(const struct walk *w, const struct file_job *f, struct ed_str body)
 {
-	const char *md5 = ed_vendor_md5(&w->vendor, f->path);
-	char got[33];
-	return md5 && ed_md5_hex(body.p ? body.p : "", body.len, got) && strcmp(got, md5) == 0;
+	return ed_vendor_shipped(&w->vendor, f->path, body);
 }
 
 /*
@@ -960,7 +958,7 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 	 * A file named like a secret that dpkg shipped as a conffile: read
 	 * plainly and kept in memory, then keyed only if it is not as shipped.
 	 */
-	bool vendor_check = f->secret_file && ed_vendor_md5(&w->vendor, f->path) &&
+	bool vendor_check = f->secret_file && ed_vendor_listed(&w->vendor, f->path) &&
 			    f->st.size <= VENDOR_MAX;
 	bool shadow = f->secret_file && f->st.size <= VENDOR_MAX &&
 		      (strcmp(f->path, "/etc/shadow") == 0 || strcmp(f->path, "/etc/gshadow") == 0);
