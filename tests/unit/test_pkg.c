@@ -28,7 +28,7 @@
 #include "tap.h"
 
 static char data_dir[4096];
-static char tmp_root[] = "/tmp/envdrift-test-pkg.XXXXXX";
+static char tmp_root[256];
 
 /* --- helpers --- */
 
@@ -1398,7 +1398,7 @@ static void test_vendor_rpm(void)
 int main(int argc, char **argv)
 {
 	find_data_dir(argc, argv);
-	if (!mkdtemp(tmp_root))
+	if (!tap_tmpdir(tmp_root, sizeof(tmp_root), "envdrift-test-pkg"))
 		die("mkdtemp");
 
 	test_apk_sample();
