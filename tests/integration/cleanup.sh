@@ -48,4 +48,21 @@ for how in pass fail bail term; do
 	nok "$how: its folder is removed" test -e "$dir"
 done
 
+# The last check itself: a leaked daemon and a left file of a (fake) run are named.
+FAKE_RUN=$TMP/fake-run
+FAKE_TMP=$TMP/fake-tmp
+mkdir -p "$FAKE_TMP/envdrift-it.leaked"
+ENVDRIFT_TEST_RUN=$FAKE_RUN setsid sleep 300 </dev/null >/dev/null 2>&1 &
+leaked=$!
+disown "$leaked"
+T_PIDS+=("$leaked") # stopped by this test's cleanup should the check miss it
+run env ENVDRIFT_TEST_RUN="$FAKE_RUN" TMPDIR="$FAKE_TMP" bash "$SRCDIR/tests/integration/leftovers.sh"
+isnt "$RC" 0 "leftovers.sh fails when a run left something"
+like "$OUT" "not ok [0-9]+ - no process started by a test is still running" "  a process"
+like "$OUT" "# $leaked sleep 300" "  named with its pid and command"
+like "$OUT" "# .*/fake-tmp/envdrift-it.leaked" "  and the folder left behind"
+for _ in $(seq 40); do alive "$leaked" || break; sleep 0.05; done
+nok "  and it stops the process it names" alive "$leaked"
+nok "  and removes the folder" test -e "$FAKE_TMP/envdrift-it.leaked"
+
 done_testing
