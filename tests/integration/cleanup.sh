@@ -7,12 +7,13 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# A test that starts a "daemon" (a detached sleep in a session of its own),
-# says where things are, then ends as told.
+# A test that starts a "daemon" (a detached sleep in a session of its own) and
+# a plain background job, says where things are, then ends as told.
 cat >"$TMP/child.sh" <<'SH'
 . "$SRCDIR/tests/integration/lib.sh"
 t_spawn sleep 300
-printf '%s %s\n' "$T_PID" "$TMP" >"$1.tmp" && mv "$1.tmp" "$1"
+sleep 301 &
+printf '%s %s %s\n' "$T_PID" "$TMP" "$!" >"$1.tmp" && mv "$1.tmp" "$1"
 [ "$2" = wait ] || while [ ! -e "$1.go" ]; do sleep 0.05; done
 case $2 in
 pass) pass "fine"; done_testing ;;
@@ -29,7 +30,7 @@ for how in pass fail bail term; do
 	setsid bash "$TMP/child.sh" "$info" "$arg" >"$TMP/out-$how" 2>&1 &
 	child=$!
 	for _ in $(seq 100); do [ -s "$info" ] && break; sleep 0.05; done
-	read -r daemon dir <"$info"
+	read -r daemon dir job <"$info"
 	ok "$how: the daemon is running while the test runs" alive "$daemon"
 	if [ "$how" = term ]; then
 		kill -TERM -- "-$child" # as meson does at a timeout
@@ -45,6 +46,7 @@ for how in pass fail bail term; do
 	esac
 	for _ in $(seq 40); do alive "$daemon" || break; sleep 0.05; done
 	nok "$how: its daemon is stopped" alive "$daemon"
+	nok "$how: its plain background job is stopped" alive "$job"
 	nok "$how: its folder is removed" test -e "$dir"
 done
 

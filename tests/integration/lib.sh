@@ -51,7 +51,11 @@ t_spawn() {
 # t_stop_spawned: TERM to every registered group at once (meson kills this
 # shell 0.5 s after its TERM), a short grace, then KILL to what is left.
 t_stop_spawned() {
-	local p i
+	local p i jobs_left
+	# Background jobs of this shell started with a plain '&' (writers, holders): TERM too.
+	jobs_left=$(jobs -p)
+	# shellcheck disable=SC2086 # one pid per word
+	[ -z "$jobs_left" ] || kill -TERM $jobs_left 2>/dev/null
 	[ ${#T_PIDS[@]} -gt 0 ] || return 0
 	for p in "${T_PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
 	for i in 1 2 3 4 5 6 7 8 9 10; do
