@@ -472,7 +472,8 @@ enum ed_code ed_collect_sig(const struct ed_profile *p, const char *root,
 	struct ed_buf b = ED_BUF_INIT;
 	/* First what decides what an item is: the same file judged the same way. */
 	const struct ed_strlist *rules[] = {&p->secret_keys,  &p->secret_files, &p->secret_values,
-					    &p->keep_content, &p->config_trees, &p->data_trees};
+					    &p->public_files, &p->keep_content, &p->config_trees,
+					    &p->data_trees};
 	int bad = ed_buf_addf(&b, "envdrift %s\nkeep_max %zu\nmax_keys %zu\nmax_file_size %llu\n",
 			      ENVDRIFT_VERSION, p->keep_max, p->max_keys,
 			      (unsigned long long)p->max_file_size);

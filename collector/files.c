@@ -230,6 +230,8 @@ struct file_job {
 	bool parsed;      /* read key by key (its config items emitted or reused) */
 	bool masked;      /* secret because a secret was masked in it (key_file) */
 	bool vendor;      /* its bytes are those its package shipped: no secret of this host */
+	bool public_content; /* named like a secret, public by what it holds (because says why) */
+	char because[96]; /* why it is secret, or public by content: a rule, never a value */
 	int64_t bytes;
 };
 
@@ -862,7 +864,8 @@ static bool as_shipped(const struct walk *w, const struct file_job *f, struct ed
  * are items of their own), and sharing it is no shared secret.
  */
 static enum ed_code key_file(const struct walk *w, const struct ed_secrets *sec,
-			     struct file_job *f, struct ed_str body, bool strong, struct ed_err *err)
+			     struct file_job *f, struct ed_str body, bool strong, const char *why,
+			     struct ed_err *err)
 {
 	if (f->secret || f->vendor)
 		return ED_OK;
@@ -875,8 +878,55 @@ static enum ed_code key_file(const struct walk *w, const struct ed_secrets *sec,
 	if (rc == ED_OK) {
 		f->secret = true;
 		f->masked = !strong;
+		snprintf(f->because, sizeof(f->because), "%s", why);
 	}
 	return rc;
+}
+
+/* The rule that names a file secret, for its "because". */
+static void name_because(struct file_job *f, enum ed_secret_name n, const char *glob)
+{
+	const char *what = n == ED_SECRET_NAME_PATH  ? "path"
+			   : n == ED_SECRET_NAME_GLOB ? "name"
+			   : n == ED_SECRET_NAME_KEY  ? "name like key"
+						      : NULL;
+	if (what && glob)
+		snprintf(f->because, sizeof(f->because), "%s %s", what, glob);
+	else
+		f->because[0] = '\0';
+}
+
+/*
+ * A file named like a secret (by a name glob, not a path): public by what it
+ * holds? A script or an executable is code, not a secret; a PEM file with
+ * certificates and public keys only is public by design (a CA shared by two
+ * environments is no shared secret). why says which; a private key block of
+ * any type (RSA, EC, OPENSSH, ENCRYPTED, PGP ...) keeps it secret, and why
+ * says that instead.
+ */
+static bool public_by_content(const struct file_job *f, struct ed_str body, const char **why)
+{
+	if ((body.len >= 2 && body.p[0] == '#' && body.p[1] == '!') || (f->st.mode & 0111)) {
+		*why = "executable or script: not secret by its name";
+		return true;
+	}
+	bool pem = false;
+	for (const char *p = body.p, *end = body.p + body.len;
+	     p && p < end && (p = memmem(p, (size_t)(end - p), "-----BEGIN ", 11));) {
+		const char *le = memchr(p, '\n', (size_t)(end - p));
+		le = le ? le : end;
+		if (memmem(p, (size_t)(le - p), "PRIVATE", 7)) {
+			*why = "PEM private key";
+			return false;
+		}
+		pem = true;
+		p = le;
+	}
+	if (pem) {
+		*why = "PEM: certificates and public keys only";
+		return true;
+	}
+	return false;
 }
 
 /* "1.5 GiB", "300 MiB", "12 bytes": a size for a message. */
@@ -950,19 +1000,28 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 	 * are many, and case-blind. A delta's previous snapshot was collected
 	 * with the same globs, so a file found there has its answer already.
 	 */
-	if (found && w->opts->delta)
+	enum ed_secret_name sname = ED_SECRET_NAME_NO;
+	const char *sglob = NULL;
+	/* Decided public by content last time (a certificate, a script): so it stays. */
+	bool prev_public = found && !prev.secret && prev.because[0];
+	if (found && w->opts->delta) {
 		f->secret_file = prev.secret;
-	else if (w->profile)
-		f->secret_file = ed_profile_secret_file(w->profile, f->path);
-	else
+	} else if (w->profile) {
+		sname = ed_profile_secret_name(w->profile, f->path, &sglob);
+		f->secret_file = sname >= ED_SECRET_NAME_PATH;
+		name_because(f, sname, sglob);
+	} else {
 		f->secret_file = ed_secret_name_matches(sec, strrchr(f->path, '/') + 1,
 							strlen(strrchr(f->path, '/') + 1));
-	if (found && (prev.secret || prev.vendor) >= f->secret_file &&
+	}
+	if (found && (prev.secret || prev.vendor || prev_public) >= f->secret_file &&
 	    (!f->keep || prev.secret || w->opts->baseline->has_content(wk->prev, &prev.fp))) {
 		f->fp = prev.fp;
 		f->secret = prev.secret;
 		f->masked = prev.masked;
 		f->vendor = prev.vendor;
+		f->public_content = prev_public;
+		snprintf(f->because, sizeof(f->because), "%s", prev.because);
 		f->reused = true;
 		f->has_prev = prev.has_state;
 		memcpy(f->prev_state, prev.state, ED_STATE_LEN);
@@ -993,18 +1052,30 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 	 */
 	bool vendor_check = f->secret_file && ed_vendor_listed(&w->vendor, f->path) &&
 			    f->st.size <= VENDOR_MAX;
+	/* Named like a secret by a name glob: what it holds decides (a certificate, a script). */
+	bool content_check = (sname == ED_SECRET_NAME_GLOB || sname == ED_SECRET_NAME_KEY) &&
+			     f->st.size <= VENDOR_MAX;
 	bool shadow = f->secret_file && f->st.size <= VENDOR_MAX &&
 		      (strcmp(f->path, "/etc/shadow") == 0 || strcmp(f->path, "/etc/gshadow") == 0);
-	if ((vendor_check || shadow) && body_max < VENDOR_MAX)
+	bool plain = vendor_check || content_check;
+	if ((plain || shadow) && body_max < VENDOR_MAX)
 		body_max = VENDOR_MAX;
-	rc = hash_file(wk, f, body_max, f->secret_file && !vendor_check ? sec->key : NULL, &rerr);
-	if (!rc && vendor_check) {
+	rc = hash_file(wk, f, body_max, f->secret_file && !plain ? sec->key : NULL, &rerr);
+	if (!rc && plain) {
 		struct ed_str b = ed_str_of(wk->body.p, wk->body.len);
 		bool whole = (int64_t)b.len == f->st.size;
-		if (whole && as_shipped(w, f, b)) {
+		const char *why = NULL;
+		if (whole && vendor_check && as_shipped(w, f, b)) {
 			f->vendor = true;
 			f->secret_file = false;
+			f->because[0] = '\0';
+		} else if (whole && content_check && public_by_content(f, b, &why)) {
+			f->secret_file = false;
+			f->public_content = true;
+			snprintf(f->because, sizeof(f->because), "%s", why);
 		} else if (whole) {
+			if (why)
+				snprintf(f->because, sizeof(f->because), "%s", why);
 			if ((rc = ed_fp_keyed(sec->key, b.p ? b.p : "", b.len, &f->fp, err)))
 				return rc;
 		} else {
@@ -1058,7 +1129,8 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 		 * it. Its secret leaves are judged as items of their own.
 		 */
 		if ((nsecrets || unread_secret) &&
-		    (rc = key_file(w, sec, f, body, !nsecrets && unread_strong, err)))
+		    (rc = key_file(w, sec, f, body, !nsecrets && unread_strong,
+				   nsecrets ? "config with a secret value" : "secret text", err)))
 			return rc;
 	}
 	/* Even a refusal (binary, too big) is recorded, so an unchanged file is not read again. */
@@ -1088,7 +1160,9 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 		}
 		ed_buf_release(&kept);
 		/* Anything masked: a secret is in the file, whose hash must not betray it. */
-		if (ok && n && !f->secret && (rc = key_file(w, sec, f, body, strong > 0, err))) {
+		if (ok && n && !f->secret &&
+		    (rc = key_file(w, sec, f, body, strong > 0,
+				   strong ? "secret text" : "masked text", err))) {
 			ed_buf_release(&masked);
 			return rc;
 		}
@@ -1272,12 +1346,15 @@ static enum ed_code emit_job(struct walk *w, struct job *j, struct ed_err *err)
 			w->stats.kept += f->content != NULL;
 		}
 		w->stats.parsed += f->parsed;
+		char attrs[160];
+		if (!rc && !f->vendor &&
+		    !ed_file_attrs(f->secret, f->secret && f->masked,
+				   f->secret || f->public_content ? f->because : NULL, attrs,
+				   sizeof(attrs)))
+			rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", f->path);
 		if (!rc)
 			rc = emit_file_item(w, f->path, &f->st, f->error ? NULL : &f->fp,
-					    f->vendor   ? ED_ATTRS_VENDOR
-					    : !f->secret ? NULL
-					    : f->masked ? ED_ATTRS_SECRET_MASKED
-							: ED_ATTRS_SECRET,
+					    f->vendor ? ED_ATTRS_VENDOR : attrs[0] ? attrs : NULL,
 					    f->error, NULL,
 					    w->opts->delta && f->has_prev ? f->prev_state : NULL, err);
 	}

@@ -32,6 +32,7 @@ static const size_t list_offsets[] = {
 	offsetof(struct ed_profile, schemas),
 	offsetof(struct ed_profile, secret_keys),
 	offsetof(struct ed_profile, secret_files),
+	offsetof(struct ed_profile, public_files),
 	offsetof(struct ed_profile, secret_values),
 	offsetof(struct ed_profile, keep_content),
 	offsetof(struct ed_profile, sysctl),
@@ -130,6 +131,12 @@ static const char *const default_secret_files[] = {
 	"/etc/ssh/ssh_host_*_key", "/etc/ssl/private/*",
 	NULL,
 };
+/* Public by design, whatever their names say (common-password, ssh_host_rsa_key.pub). */
+static const char *const default_public_files[] = {
+	"*.pub", "authorized_keys", "authorized_keys2", "known_hosts", "ssh_known_hosts",
+	"/etc/pam.d/*",
+	NULL,
+};
 /* Where configuration lives: its structured files are read key by key. */
 static const char *const default_config_trees[] = {"/etc", "/usr/local/etc", NULL};
 /* Where it does not, wherever they are: data and code that happen to be JSON or YAML. */
@@ -173,6 +180,7 @@ enum ed_code ed_profile_default(struct ed_profile *p, struct ed_err *err)
 	    add_all(&tmp.packages, default_packages) ||
 	    add_all(&tmp.secret_keys, default_secret_keys) ||
 	    add_all(&tmp.secret_files, default_secret_files) ||
+	    add_all(&tmp.public_files, default_public_files) ||
 	    add_all(&tmp.keep_content, default_keep) || add_all(&tmp.sysctl, default_sysctl)) {
 		ed_profile_release(&tmp);
 		return ed_err_set(err, ED_NOMEM, "out of memory building the default profile");
@@ -233,23 +241,54 @@ bool ed_profile_config_tree(const struct ed_profile *p, const char *path)
 	return false;
 }
 
-bool ed_profile_secret_file(const struct ed_profile *p, const char *path)
+/* The first glob of l that matches path (a '/' glob the whole path, others the base name). */
+static const char *first_match(const struct ed_strlist *l, const char *path, bool slash)
 {
-	if (any_matches(&p->secret_files, path, true))
-		return true;
+	for (size_t i = 0; i < l->n; i++)
+		if ((strchr(l->v[i], '/') != NULL) == slash && ed_glob_path_matches(l->v[i], path, true))
+			return l->v[i];
+	return NULL;
+}
+
+enum ed_secret_name ed_profile_secret_name(const struct ed_profile *p, const char *path,
+					   const char **glob)
+{
+	const char *g;
+	*glob = NULL;
+	if ((g = first_match(&p->public_files, path, true)) ||
+	    (g = first_match(&p->public_files, path, false))) {
+		*glob = g;
+		return ED_SECRET_NAME_PUBLIC;
+	}
+	if ((g = first_match(&p->secret_files, path, true))) {
+		*glob = g;
+		return ED_SECRET_NAME_PATH;
+	}
+	if ((g = first_match(&p->secret_files, path, false))) {
+		*glob = g;
+		return ED_SECRET_NAME_GLOB;
+	}
 	/*
 	 * Key patterns name secret files only where configuration lives (not
 	 * passwd.1.gz), and not the world-readable account lists read as
 	 * account items (the passwords are in /etc/shadow, a secret file).
 	 */
 	if (!ed_profile_config_tree(p, path) || strcmp(path, "/etc/passwd") == 0)
-		return false;
+		return ED_SECRET_NAME_NO;
 	const char *base = base_name(path);
 	size_t len = strlen(base);
 	for (size_t i = 0; i < p->secret_keys.n; i++)
-		if (ed_glob_match_ci(p->secret_keys.v[i], base, len))
-			return true;
-	return false;
+		if (ed_glob_match_ci(p->secret_keys.v[i], base, len)) {
+			*glob = p->secret_keys.v[i];
+			return ED_SECRET_NAME_KEY;
+		}
+	return ED_SECRET_NAME_NO;
+}
+
+bool ed_profile_secret_file(const struct ed_profile *p, const char *path)
+{
+	const char *g;
+	return ed_profile_secret_name(p, path, &g) >= ED_SECRET_NAME_PATH;
 }
 
 bool ed_profile_excluded(const struct ed_profile *p, const char *path)
@@ -403,7 +442,7 @@ enum vtype {
 
 enum field {
 	F_PATHS, F_EXCLUDES, F_PACKAGES, F_SCHEMAS, F_THREADS, F_MAX_RATE, F_MAX_FILE_SIZE,
-	F_SECRET_KEYS, F_SECRET_FILES, F_SECRET_VALUES,
+	F_SECRET_KEYS, F_SECRET_FILES, F_SECRET_VALUES, F_PUBLIC_FILES,
 	F_KEEP, F_KEEP_MAX,
 	F_FORMATS, F_CONFIG_TREES, F_DATA_TREES, F_MAX_KEYS,
 	F_SYSCTL,
@@ -429,6 +468,7 @@ static const struct keydef keydefs[] = {
 	{"secrets", "keys", F_SECRET_KEYS, V_NAMEGLOBS},
 	{"secrets", "files", F_SECRET_FILES, V_GLOBS},
 	{"secrets", "values", F_SECRET_VALUES, V_PREFIXES},
+	{"secrets", "public", F_PUBLIC_FILES, V_GLOBS},
 	{"content", "keep", F_KEEP, V_GLOBS},
 	{"content", "max_size", F_KEEP_MAX, V_SIZE},
 	{"system", "sysctl", F_SYSCTL, V_SYSCTL},
@@ -575,6 +615,7 @@ static struct ed_strlist *field_list(struct ed_profile *p, enum field f)
 	case F_SECRET_KEYS: return &p->secret_keys;
 	case F_SECRET_FILES: return &p->secret_files;
 	case F_SECRET_VALUES: return &p->secret_values;
+	case F_PUBLIC_FILES: return &p->public_files;
 	case F_KEEP: return &p->keep_content;
 	case F_SYSCTL: return &p->sysctl;
 	case F_PYTHON: return &p->python_paths;

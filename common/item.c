@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* File type names and sink helpers. */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ed/buf.h"
@@ -121,6 +123,39 @@ void ed_item_state(const struct ed_state_cols *c, uint8_t out[ED_STATE_LEN])
 bool ed_attrs_secret(const char *attrs)
 {
 	return attrs && strstr(attrs, "\"secret\":true");
+}
+
+bool ed_file_attrs(bool secret, bool masked, const char *because, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (!secret && !masked && !(because && *because))
+		return true;
+	json_t *o = json_object();
+	bool good = o && (!secret || json_object_set_new(o, "secret", json_true()) == 0) &&
+		    (!masked || json_object_set_new(o, "masked", json_true()) == 0) &&
+		    (!(because && *because) ||
+		     json_object_set_new(o, "because", json_string(because)) == 0);
+	char *text = good ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	good = text && strlen(text) < n;
+	if (good)
+		memcpy(out, text, strlen(text) + 1);
+	free(text);
+	json_decref(o);
+	return good;
+}
+
+bool ed_attrs_because(const char *attrs, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (!attrs || !strstr(attrs, "\"because\""))
+		return true;
+	json_t *o = json_loads(attrs, JSON_REJECT_DUPLICATES, NULL);
+	const char *b = json_string_value(json_object_get(o, "because"));
+	bool good = !b || strlen(b) < n;
+	if (b && good)
+		memcpy(out, b, strlen(b) + 1);
+	json_decref(o);
+	return good;
 }
 
 bool ed_attrs_unknown(const char *attrs)

@@ -166,6 +166,8 @@ static bool reader_lookup(struct ed_baseline_reader *r, const char *path, struct
 		out->secret = ed_attrs_secret(attrs);
 		out->masked = attrs && strstr(attrs, "\"masked\":true");
 		out->vendor = attrs && strstr(attrs, "\"vendor\":true");
+		if (!ed_attrs_because(attrs, out->because, sizeof(out->because)))
+			out->because[0] = '\0';
 		out->ftype = ed_ftype_parse((const char *)sqlite3_column_text(s, 9));
 		out->has_state = sqlite3_column_bytes(s, 8) == ED_STATE_LEN;
 		if (out->has_state)

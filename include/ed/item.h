@@ -115,6 +115,19 @@ bool ed_attrs_secret(const char *attrs);
 bool ed_attrs_unknown(const char *attrs);
 
 /*
+ * Why a file is secret, or public although named like a secret: the rule
+ * ("name *.pem", "path /etc/shadow", "PEM private key", "PEM: certificates
+ * and public keys only"), never a value. ed_file_attrs() writes a file's
+ * attrs into out (size n) as compact JSON in this order:
+ * {"secret":true,"masked":true,"because":"..."}, each part only when set;
+ * "" when none is. ed_attrs_because() copies the "because" of attrs into out
+ * (size n, "" when there is none). Both return false when out is too small
+ * or memory runs out.
+ */
+bool ed_file_attrs(bool secret, bool masked, const char *because, char *out, size_t n);
+bool ed_attrs_because(const char *attrs, char *out, size_t n);
+
+/*
  * items.state: what the differ compares, in 16 bytes, so that it can tell two
  * items with the same key equal without reading their other columns. Byte 0
  * holds flags, bytes 1-15 a digest (XXH3-128) of the fingerprint, file type,
@@ -204,6 +217,7 @@ struct ed_prev_file {
 	bool secret;      /* the fingerprint was keyed */
 	bool masked;      /* ...because of what was masked in it, not its name */
 	bool vendor;      /* as its package shipped it: not keyed although named like a secret */
+	char because[96]; /* attrs' "because": why secret, or public by content */
 	enum ed_ftype ftype;
 	bool has_state;
 	uint8_t state[ED_STATE_LEN]; /* items.state of the previous item */

@@ -78,6 +78,7 @@ struct ed_profile {
 	struct ed_strlist schemas;      /* "[NAME=]ENGINE:TARGET" */
 	struct ed_strlist secret_keys;  /* globs over one config key name, case-insensitive */
 	struct ed_strlist secret_files; /* path globs, case-insensitive */
+	struct ed_strlist public_files; /* path globs of files never secret by name */
 	struct ed_strlist secret_values; /* token prefixes: a value holding one is masked */
 	struct ed_strlist keep_content; /* path globs of text files whose content is kept */
 	size_t keep_max;                /* bytes: larger files are not kept (default 256 KiB) */
@@ -144,12 +145,28 @@ void ed_profile_release(struct ed_profile *p);
 enum ed_code ed_profile_copy(struct ed_profile *dst, const struct ed_profile *src,
 			     struct ed_err *err);
 
+/* Why a file is secret by its path or name, in the order they are asked. */
+enum ed_secret_name {
+	ED_SECRET_NAME_NO = 0, /* not secret by name (perhaps by what it holds) */
+	ED_SECRET_NAME_PUBLIC, /* a public_files glob matches: never secret by name */
+	ED_SECRET_NAME_PATH,   /* a secret_files glob holding '/' matches: always secret */
+	ED_SECRET_NAME_GLOB,   /* a secret_files glob of base names (*.pem) matches */
+	ED_SECRET_NAME_KEY,    /* in a config tree, its base name matches a secret_keys glob */
+};
+
 /*
- * Is path a secret file under p: a secret_files glob matches it
- * (case-insensitive), or its base name matches a secret_keys glob
- * (case-insensitive)? Secret files get keyed fingerprints and never keep
- * content.
+ * Is path a secret file under p, and by which rule: a public_files glob
+ * first (public), then a secret_files glob with '/' (a path named as secret),
+ * then one without (a name such as *.pem), then, in a config tree, a
+ * secret_keys glob over its base name (not /etc/passwd). All globs compare
+ * case-insensitively. *glob is set to the glob that decided, or NULL. Only
+ * PATH is final; GLOB and KEY files are looked at (ed_secret_by_content())
+ * before they are keyed.
  */
+enum ed_secret_name ed_profile_secret_name(const struct ed_profile *p, const char *path,
+					   const char **glob);
+
+/* ed_profile_secret_name() is PATH, GLOB or KEY: keyed fingerprints, no content kept. */
 bool ed_profile_secret_file(const struct ed_profile *p, const char *path);
 /* Is path excluded (an excludes glob matches it)? */
 bool ed_profile_excluded(const struct ed_profile *p, const char *path);

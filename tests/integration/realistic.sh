@@ -99,4 +99,18 @@ diag "staging drift: $(printf '%s\n' "$keys" | wc -l) entries; blocking: $(print
 ed --db "$DB" gate --production production --staging staging
 exits 1 "gate blocks (the downgrade and the shared host keys)"
 
+# Issue 18: on this machine's real /etc, what is secret, and why. Printed for the
+# note; pinned as rules, since each machine's /etc differs: every secret file is a
+# true secret (a private key by path or content, a shadow file, a file that holds
+# a credential), and no public key, certificate, PAM file or script is among them.
+secrets=$(q "$DB" "select key || '  ' || json_extract(attrs, '$.because') || case when attrs like '%\"masked\":true%' then ' (masked)' else '' end
+	from items_v where snapshot_id = $A and kind = 'file' and attrs like '%\"secret\":true%' order by key")
+diag "files classified secret on this machine's /etc (production @$A):"
+diag "$secrets"
+false_secret=$(printf '%s\n' "$secrets" | grep -v '^$' | grep -Ev \
+	'  path /etc/(g?shadow-?|ssh/ssh_host_\*_key|ssl/private/\*)( |$)|  PEM private key|  (secret text|config with a secret value|masked text)|  name (\*\.key|\*\.p12|\*\.pfx|\*\.jks|\*\.keytab|id_(rsa|dsa|ecdsa|ed25519))$|  name like key ')
+is "$false_secret" "" "every secret file is one by path, private key, credential-bearing content or a secret name"
+unlike "$secrets" '\.pub  |/pam\.d/|/ssl/certs/|update\.d/jks-keystore' \
+	"no public key, CA certificate, PAM file or keystore script is secret"
+
 done_testing

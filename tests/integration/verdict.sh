@@ -162,7 +162,7 @@ DB5=$TMP/prof.db
 init_store "$DB5"
 ed --db "$DB5" collect --env production --root "$PR" --packages none
 first=$OUT
-is "$(q "$DB5" "select attrs from items_v where snapshot_id = $first and key = '/etc/db.passwd'")" '{"secret":true}' \
+is "$(q "$DB5" "select attrs from items_v where snapshot_id = $first and key = '/etc/db.passwd'")" '{"secret":true,"because":"name like key *passwd*"}' \
 	"/etc/db.passwd is secret by the default *passwd* pattern"
 printf '[secrets]\nkeys = *password* *secret* *token*\n' >"$TMP/nopasswd.ini"
 ed --db "$DB5" collect --env production --root "$PR" --packages none --profile "$TMP/nopasswd.ini"
@@ -246,7 +246,7 @@ is "$(q "$DB7" "select value from items_v where env = 'staging' and key = '/etc/
 	'["/etc/ssh/ssh_host_rsa_key","/etc/ssh/ssh_host_ed25519_key"]' "  a repeated keyword is one leaf, its values in order"
 is "$(q "$DB7" "select coalesce(attrs, 'none') from items_v where env = 'staging' and key = '/etc/passwd'")" "none" \
 	"/etc/passwd (world-readable, read as accounts) is not a secret file"
-is "$(q "$DB7" "select attrs from items_v where env = 'staging' and key = '/etc/shadow'")" '{"secret":true}' "/etc/shadow is"
+is "$(q "$DB7" "select attrs from items_v where env = 'staging' and key = '/etc/shadow'")" '{"secret":true,"because":"path /etc/shadow"}' "/etc/shadow is"
 kept_ssh=$(python3 - "$DB7" <<'PY'
 import sqlite3, sys, zlib
 c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
@@ -337,7 +337,7 @@ init_store "$DB9"
 ed --db "$DB9" collect --env production --root "$TMP/vendor-production" --packages dpkg
 ed --db "$DB9" collect --env staging --root "$TMP/vendor-staging" --packages dpkg
 is "$(q "$DB9" "select group_concat(key || '=' || coalesce(attrs, 'none'), ' ') from (select key, attrs from items_v where env = 'staging' and kind = 'file' and key in ('/etc/exim4/passwd.client', '/etc/chromium.d/apikeys', '/etc/exim4/local.passwd') order by key)")" \
-	'/etc/chromium.d/apikeys={"vendor":true} /etc/exim4/local.passwd={"secret":true} /etc/exim4/passwd.client={"vendor":true}' \
+	'/etc/chromium.d/apikeys={"vendor":true} /etc/exim4/local.passwd={"secret":true,"because":"name like key *passwd*"} /etc/exim4/passwd.client={"vendor":true}' \
 	"conffiles as dpkg shipped them are vendor files; an obsolete or uninstalled package's are not"
 is "$(q "$DB9" "select fingerprint from items_v where env = 'staging' and key = '/etc/exim4/passwd.client'")" \
 	"$(xxh128sum <"$TMP/vendor-staging/etc/exim4/passwd.client" | cut -d' ' -f1)" "  a vendor file's fingerprint is its plain XXH3-128"
@@ -346,7 +346,7 @@ contains "$OUT" "changed [block] /etc/exim4/local.passwd  the same secret on bot
 unlike "$OUT" "passwd.client\|apikeys" "  the shipped files are no drift and no shared secret"
 printf 'mail.example:login:s3cr3t\n' >>"$TMP/vendor-staging/etc/exim4/passwd.client"
 ed --db "$DB9" collect --env staging --root "$TMP/vendor-staging" --packages dpkg
-is "$(q "$DB9" "select attrs from items_v where snapshot_id = $OUT and key = '/etc/exim4/passwd.client'")" '{"secret":true}' \
+is "$(q "$DB9" "select attrs from items_v where snapshot_id = $OUT and key = '/etc/exim4/passwd.client'")" '{"secret":true,"because":"name like key *passwd*"}' \
 	"  once edited (not as shipped), passwd.client is a secret file again"
 
 # --- 2. the same for rpm: config files as the package shipped them (rpm -V's digests) ---
@@ -390,12 +390,51 @@ SPEC
 	exits 0 "  and the gate passes: no shared secret"
 	printf 'p4ssw0rd-of-staging\n' >"$TMP/rpm-staging/etc/app/secret.key"
 	ed --db "$DB10" collect --env staging --root "$TMP/rpm-staging" --path /etc --packages rpm
-	is "$(q "$DB10" "select attrs from items_v where snapshot_id = $OUT and key = '/etc/app/secret.key'")" '{"secret":true}' \
+	is "$(q "$DB10" "select attrs from items_v where snapshot_id = $OUT and key = '/etc/app/secret.key'")" '{"secret":true,"because":"name *.key"}' \
 		"  once edited, secret.key is a secret file"
 	ed --db "$DB10" diff production staging
 	contains "$OUT" "/etc/app/secret.key" "  and its change is drift"
 else
 	skip "rpm vendor files" "rpmbuild not installed"
 fi
+
+# --- issue 18: public is not secret: decided by what a file holds where its name is ambiguous ---
+for env in production staging; do
+	P=$TMP/pub-$env
+	mkdir -p "$P/etc/ssh" "$P/etc/ssl/certs" "$P/etc/pam.d" "$P/etc/ca-certificates/update.d" "$P/etc/app"
+	printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0pub0000000000000000000000000000000000000 root@host\n' >"$P/etc/ssh/ssh_host_ed25519_key.pub"
+	printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-shared-host-key\n-----END OPENSSH PRIVATE KEY-----\n' >"$P/etc/ssh/ssh_host_ed25519_key"
+	printf -- '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUshared-ca\n-----END CERTIFICATE-----\n' >"$P/etc/ssl/certs/corp-ca.pem"
+	printf -- '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg-%s\n-----END PRIVATE KEY-----\n' "$env" >"$P/etc/app/tls.pem"
+	printf 'password\trequisite\t\t\tpam_pwquality.so retry=3\n' >"$P/etc/pam.d/common-password"
+	printf '#!/bin/sh\n# rebuilds the java keystore\nexec update-java-keystore "$@"\n' >"$P/etc/ca-certificates/update.d/jks-keystore"
+	chmod 755 "$P/etc/ca-certificates/update.d/jks-keystore"
+done
+DB11=$TMP/public.db
+init_store "$DB11"
+ed --db "$DB11" collect --env production --root "$TMP/pub-production" --packages none
+ed --db "$DB11" collect --env staging --root "$TMP/pub-staging" --packages none
+exits 0 "a host with public keys, a CA certificate, PAM and a keystore script"
+is "$(q "$DB11" "select group_concat(key || '=' || coalesce(attrs, 'none'), ' ') from (select key, attrs from items_v where env = 'staging' and kind = 'file' and ftype = 'file' order by key)")" \
+	'/etc/app/tls.pem={"secret":true,"because":"PEM private key"} /etc/ca-certificates/update.d/jks-keystore={"because":"executable or script: not secret by its name"} /etc/pam.d/common-password=none /etc/ssh/ssh_host_ed25519_key={"secret":true,"because":"path /etc/ssh/ssh_host_*_key"} /etc/ssh/ssh_host_ed25519_key.pub=none /etc/ssl/certs/corp-ca.pem={"because":"PEM: certificates and public keys only"}' \
+	"secret only what is: a private key by content or path; a .pub, PAM, a script and a CA certificate are public, each saying why"
+is "$(q "$DB11" "select fingerprint from items_v where env = 'staging' and key = '/etc/ssl/certs/corp-ca.pem'")" \
+	"$(xxh128sum <"$TMP/pub-staging/etc/ssl/certs/corp-ca.pem" | cut -d' ' -f1)" "  a public certificate's fingerprint is its plain XXH3-128"
+ed --db "$DB11" diff production staging
+is "$(printf '%s\n' "$OUT" | grep -c '\[block\]')" 1 "  sharing them blocks once: the private host key, not the CA, the .pub, PAM or the script"
+contains "$OUT" "changed [block] /etc/ssh/ssh_host_ed25519_key  the same secret on both sides" "    the private host key blocks"
+contains "$OUT" "changed [warn] /etc/app/tls.pem" "    a private key that differs is drift, not a shared secret"
+ed --db "$DB11" collect --env staging --root "$TMP/pub-staging" --packages none
+like "$ERR" ' 0 files hashed' "  an unchanged public-by-content file is not read again"
+is "$(q "$DB11" "select attrs from items_v where snapshot_id = $OUT and key = '/etc/ssl/certs/corp-ca.pem'")" \
+	'{"because":"PEM: certificates and public keys only"}' "  and keeps its because"
+printf -- '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAadded\n-----END RSA PRIVATE KEY-----\n' >>"$TMP/pub-staging/etc/ssl/certs/corp-ca.pem"
+ed --db "$DB11" collect --env staging --root "$TMP/pub-staging" --packages none
+is "$(q "$DB11" "select attrs from items_v where snapshot_id = $OUT and key = '/etc/ssl/certs/corp-ca.pem'")" \
+	'{"secret":true,"because":"PEM private key"}' "  a private key appended to a certificate file makes it secret"
+printf '[secrets]\npublic = *.pub\n' >"$TMP/nopam.ini"
+ed --db "$DB11" collect --env staging --root "$TMP/pub-staging" --packages none --profile "$TMP/nopam.ini"
+is "$(q "$DB11" "select attrs from items_v where snapshot_id = $OUT and key = '/etc/pam.d/common-password'")" \
+	'{"secret":true,"because":"name like key *password*"}' "  the public list is the profile's: without /etc/pam.d/*, common-password is secret by name"
 
 done_testing
