@@ -20,6 +20,8 @@ static const struct ed_cmd commands[] = {
 	{"report", ed_cmd_report, "the nightly report: drift, history, trend"},
 	{"export", ed_cmd_export, "write a snapshot as a JSON document (push mode)"},
 	{"ingest", ed_cmd_ingest, "store snapshot documents from collect --out or export"},
+	{"serve", ed_cmd_serve, "the JSON API, /metrics and the push endpoint over HTTP"},
+	{"token", ed_cmd_token, "add, list or revoke the tokens of serve"},
 };
 
 static void usage(FILE *f)
