@@ -448,11 +448,8 @@ static enum MHD_Result get_gate(struct MHD_Connection *c, struct ed_req *r, stru
 	if (ed_gate_vouch(st, ref, cand, &pol, max_age, (long long)time(NULL), NULL, NULL, &d,
 			  &err)) {
 		verdict = "cannot-vouch";
-		const char *m = err.msg[0] ? err.msg : ed_code_str(err.code);
-		size_t n = strlen(r->w->o->db);
-		if (strncmp(m, "store ", 6) == 0 && strncmp(m + 6, r->w->o->db, n) == 0 &&
-		    strncmp(m + 6 + n, ": ", 2) == 0)
-			m += 8 + n;
+		char m[1024];
+		ed_web_scrub(r->w, err.msg[0] ? err.msg : ed_code_str(err.code), m, sizeof(m));
 		json_array_append_new(reasons, ed_web_string(m, strlen(m)));
 	} else if (d.blocking) {
 		verdict = "fail";

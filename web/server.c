@@ -83,26 +83,45 @@ json_t *ed_web_string(const char *s, size_t len)
 	return j;
 }
 
-/* msg without a leading "store PATH: " (clients need not learn where the store lives). */
-static const char *public_msg(const struct ed_web *w, const char *msg)
+/*
+ * msg as a client may read it: without a leading "store PATH: ", and the
+ * store's path elsewhere said "the store" (clients need not learn where it lives).
+ */
+void ed_web_scrub(const struct ed_web *w, const char *msg, char *out, size_t cap)
 {
-	size_t n = strlen(w->o->db);
-	if (strncmp(msg, "store ", 6) == 0 && strncmp(msg + 6, w->o->db, n) == 0 &&
+	const char *db = w->o->db;
+	size_t n = strlen(db), k = 0;
+	if (strncmp(msg, "store ", 6) == 0 && strncmp(msg + 6, db, n) == 0 &&
 	    strncmp(msg + 6 + n, ": ", 2) == 0)
-		return msg + 8 + n;
-	return msg;
+		msg += 8 + n;
+	while (*msg && k + 1 < cap) {
+		if (n && strncmp(msg, db, n) == 0 && k + 9 < cap) {
+			memcpy(out + k, "the store", 9);
+			k += 9;
+			msg += n;
+			/* "store the store" reads badly */
+			if (k >= 15 && memcmp(out + k - 15, "store the store", 15) == 0) {
+				memmove(out + k - 15, "the store", 9);
+				k -= 6;
+			}
+			continue;
+		}
+		out[k++] = *msg++;
+	}
+	out[k] = '\0';
 }
 
 enum MHD_Result ed_web_error(struct MHD_Connection *c, struct ed_req *r, unsigned status,
 			     const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], shown[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	ed_web_scrub(r->w, msg, shown, sizeof(shown));
 	json_t *doc = json_object();
-	json_t *m = ed_web_string(public_msg(r->w, msg), strlen(public_msg(r->w, msg)));
+	json_t *m = ed_web_string(shown, strlen(shown));
 	if (doc && m && json_object_set_new(doc, "error", m) == 0)
 		m = NULL;
 	json_decref(m);

@@ -93,6 +93,9 @@ void ed_web_envs_free(char **envs, size_t n);
 /* A string valid as JSON text (invalid UTF-8 bytes as \xHH, backslashes doubled); NULL: no memory. */
 json_t *ed_web_string(const char *s, size_t len);
 
+/* msg for a client, into out (cap bytes): the store's path said "the store". */
+void ed_web_scrub(const struct ed_web *w, const char *msg, char *out, size_t cap);
+
 /* GET handlers of api.c: each queues its response. */
 enum MHD_Result ed_web_api(struct MHD_Connection *c, struct ed_req *r, const char *url);
 
