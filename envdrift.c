@@ -6,6 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/opt.h"
+#include "ed/snapdoc.h"
 #include "ed/store.h"
 #include "ed/suggest.h"
 
@@ -44,6 +45,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	ed_store_global_init();
+	ed_snapdoc_global_init();
 	/* Past `ulimit -f`, a write fails with EFBIG and is reported, instead of killing us. */
 	signal(SIGXFSZ, SIG_IGN);
 	struct ed_cli cli = {.db = getenv("ENVDRIFT_DB")};
