@@ -419,4 +419,56 @@ is "$(q "$DB" 'PRAGMA integrity_check')" ok "  PRAGMA integrity_check: ok"
 stop_server
 san_check "$(cat "$LOG")" "serve"
 
+# --- kill -9 in the middle of a large push (RELIABILITY H-5, DB-1) ---
+python3 - "$TMP/staging.json" "$TMP/big.json" <<'PY'
+import copy, json, sys, uuid
+d = json.load(open(sys.argv[1]))
+tmpl = next(i for i in d["items"] if i.get("ftype") == "file")
+items = []
+for n in range(300000):
+    i = copy.deepcopy(tmpl)
+    i["kind"] = "file"
+    i["key"] = "/big/%07d" % n
+    items.append(i)
+d["items"], d["id"], d["env"], d["host"] = items, str(uuid.uuid4()), "fleet", "big"
+d["contents"] = []
+json.dump(d, open(sys.argv[2], "w"))
+PY
+start_server
+curl -sS -o /dev/null --max-time 120 -X POST -H "Authorization: Bearer $BOSS" \
+	--data-binary "@$TMP/big.json" "$U/api/v1/snapshots" 2>/dev/null &
+CURL=$!
+caught=""
+for _ in $(seq 600); do
+	if [ "$(q "$DB" "select count(*) from snapshots where host = 'big' and status = 'running'")" = 1 ]; then
+		kill -9 "$SPID"
+		caught=yes
+		break
+	fi
+	kill -0 "$CURL" 2>/dev/null || break
+	sleep 0.02
+done
+wait "$SPID" 2>/dev/null
+SPID=""
+wait "$CURL" 2>/dev/null
+if [ -n "$caught" ]; then
+	pass "serve killed with SIGKILL while a large push was being stored"
+	is "$(q "$DB" "select count(*) from snapshots where host = 'big' and status = 'complete'")" 0 \
+		"  no complete snapshot of it"
+	is "$(q "$DB" "select count(*) from items where snapshot_id in (select id from snapshots where host = 'big')")" 0 \
+		"  and none of its items"
+else
+	skip "serve killed with SIGKILL while a large push was being stored" "the push finished first"
+fi
+is "$(q "$DB" 'PRAGMA integrity_check')" ok "  PRAGMA integrity_check: ok"
+start_server
+push "$TMP/big.json" -H "Authorization: Bearer $BOSS"
+is "$CODE" 201 "the agent's retry after a restart: 201"
+is "$(q "$DB" "select count(*) || ' ' || max(item_count) from snapshots where host = 'big' and status = 'complete'")" \
+	"1 300000" "  stored once, whole"
+push "$TMP/big.json" -H "Authorization: Bearer $BOSS"
+is "$CODE" 200 "  a second retry: 200, nothing more stored"
+stop_server
+san_check "$(cat "$LOG")" "serve"
+
 done_testing
