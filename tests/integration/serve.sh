@@ -33,7 +33,7 @@ start_server() {
 	SPID=$!
 	PORT=""
 	for _ in $(seq 200); do
-		PORT=$(sed -n 's|.*serving .* on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$LOG")
+		PORT=$(sed -n 's|.*serving .* on https*://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$LOG")
 		[ -n "$PORT" ] && break
 		kill -0 "$SPID" 2>/dev/null || break
 		sleep 0.05
@@ -470,5 +470,24 @@ push "$TMP/big.json" -H "Authorization: Bearer $BOSS"
 is "$CODE" 200 "  a second retry: 200, nothing more stored"
 stop_server
 san_check "$(cat "$LOG")" "serve"
+
+# --- TLS: a certificate made here ---
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+	-keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1; then
+	start_server --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
+	contains "$(cat "$LOG")" "on https://127.0.0.1:$PORT" "serve --tls-cert --tls-key serves HTTPS"
+	U=https://127.0.0.1:$PORT
+	get /api/v1/envs --cacert "$TMP/cert.pem" -H "Authorization: Bearer $READER"
+	is "$CODE" 200 "  a client trusting the certificate reads: 200"
+	curl -sS -o /dev/null --max-time 30 "$U/api/v1/health" 2>"$TMP/tls.err"
+	is "$?" 60 "  a client that does not trust it fails on the certificate (curl exit 60)"
+	curl -sS -o /dev/null --max-time 30 "http://127.0.0.1:$PORT/api/v1/health" 2>/dev/null
+	isnt "$?" 0 "  plain HTTP on the TLS port gets nothing"
+	stop_server
+	san_check "$(cat "$LOG")" "serve"
+else
+	skip "serve over TLS" "openssl cannot make a certificate here"
+fi
 
 done_testing
