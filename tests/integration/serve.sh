@@ -360,6 +360,36 @@ like "$(cat "$LOG")" 'POST /api/v1/snapshots 413 ' "  pushes too"
 unlike "$(cat "$LOG")" "$AGENT|$READER|$BOSS|$SPARE" "  never a token"
 unlike "$(cat "$LOG")" "querysecret" "  never the query string"
 
+# --- slow clients (RELIABILITY H-1): idle sockets do not block a real request; 64 per address ---
+SLOW=$(python3 - "$PORT" "$READER" <<'PY'
+import socket, subprocess, sys
+port, token = int(sys.argv[1]), sys.argv[2]
+held = []
+for _ in range(60):                      # a byte at a time, never a whole request
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /api/v1/envs HTTP/1.1\r\nHost: 127")
+    held.append(s)
+code = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20",
+                       "-H", "Authorization: Bearer " + token,
+                       "http://127.0.0.1:%d/api/v1/envs" % port],
+                      stdout=subprocess.PIPE, text=True).stdout
+refused = 0
+for _ in range(10):                      # past 64 connections from one address
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(10)
+    try:
+        s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % port)
+        if s.recv(100) == b"":
+            refused += 1
+    except OSError:
+        refused += 1
+    held.append(s)
+print(code, refused)
+PY
+)
+is "${SLOW% *}" 200 "60 idle half-sent requests: a real request is still served"
+isnt "${SLOW#* }" 0 "  connections past 64 from one address are refused (${SLOW#* } of 10)"
+
 # --- SIGTERM ---
 kill -TERM "$SPID"
 wait "$SPID"
