@@ -57,9 +57,11 @@ enum MHD_Result ed_web_json(struct MHD_Connection *c, struct ed_req *r, unsigned
 {
 	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(doc);
-	if (!text)
-		return ed_web_reply(c, r, 500, "application/json",
-				    strdup("{\"error\":\"out of memory\",\"status\":500}\n"), 40);
+	if (!text) {
+		static const char oom[] = "{\"error\":\"out of memory\",\"status\":500}\n";
+		char *copy = strdup(oom);
+		return ed_web_reply(c, r, 500, "application/json", copy, copy ? sizeof(oom) - 1 : 0);
+	}
 	size_t n = strlen(text);
 	char *body = realloc(text, n + 2);
 	if (!body) {
