@@ -304,6 +304,11 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["items"][0]["fing
 push "$TMP/bad.json" "${AUTH[@]}"
 is "$CODE" 422 "a malformed document: 422"
 is "$(json_get 'd["path"]' <<<"$BODY")" '$.items[0].fingerprint' "  with the JSON path of the problem"
+python3 -c 'import json,sys,uuid; d=json.load(open(sys.argv[1])); d["id"]=str(uuid.uuid4()); d["host"]="future"; d["started_at"]=d["finished_at"]="2999-01-01T00:00:00Z"; json.dump(d, open(sys.argv[2], "w"))' \
+	"$TMP/web2.json" "$TMP/future.json"
+push "$TMP/future.json" "${AUTH[@]}"
+is "$CODE" 422 "a document dated in the future (DOC-1): 422"
+contains "$BODY" 'ahead of' "  saying it is ahead of this machine's clock"
 printf '{"format": "envdrift.snapshot/1", "id": ' >"$TMP/cut.json"
 push "$TMP/cut.json" "${AUTH[@]}"
 is "$CODE" 422 "a cut document: 422"
