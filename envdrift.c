@@ -6,6 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/opt.h"
+#include "ed/snapdoc.h"
 #include "ed/store.h"
 #include "ed/suggest.h"
 
@@ -20,6 +21,8 @@ static const struct ed_cmd commands[] = {
 	{"report", ed_cmd_report, "the nightly report: drift, history, trend"},
 	{"export", ed_cmd_export, "write a snapshot as a JSON document (push mode)"},
 	{"ingest", ed_cmd_ingest, "store snapshot documents from collect --out or export"},
+	{"serve", ed_cmd_serve, "the JSON API, /metrics and the push endpoint over HTTP"},
+	{"token", ed_cmd_token, "add, list or revoke the tokens of serve"},
 };
 
 static void usage(FILE *f)
@@ -42,6 +45,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	ed_store_global_init();
+	ed_snapdoc_global_init();
 	/* Past `ulimit -f`, a write fails with EFBIG and is reported, instead of killing us. */
 	signal(SIGXFSZ, SIG_IGN);
 	struct ed_cli cli = {.db = getenv("ENVDRIFT_DB")};

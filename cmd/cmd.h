@@ -38,6 +38,8 @@ int ed_cmd_policy(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_report(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_export(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_token(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_serve(int argc, char **argv, struct ed_cli *cli);
 
 
 /* Prints the error and returns ED_EXIT_ERROR. */

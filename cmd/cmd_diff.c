@@ -48,28 +48,13 @@ static const struct ed_cmd_help gate_help = {
 		 "staging (no or stale snapshot, missing host, unreadable store...).",
 };
 
-/*
- * Resolves both sides (every host of an environment), runs the comparison
- * and judges it by the policy (as of today, UTC).
- */
+/* The comparison of ed_diff_compare(), and a warning when the sides were collected differently. */
 static enum ed_code compare(struct ed_store *st, const char *ref, const char *cand,
 			    const struct ed_policy *pol, struct ed_drift *d, struct ed_err *err)
 {
-	struct ed_snapref *a = NULL, *b = NULL;
-	size_t na = 0, nb = 0;
-	enum ed_code rc = ed_store_resolve_all(st, ref, &a, &na, err);
+	enum ed_code rc = ed_diff_compare(st, ref, cand, pol, d, err);
 	if (!rc)
-		rc = ed_store_resolve_all(st, cand, &b, &nb, err);
-	if (!rc)
-		ed_cli_warn_settings(a, na, b, nb);
-	if (!rc && na == 1 && nb == 1)
-		rc = ed_diff_snapshots(st, a, b, pol, d, err); /* two hosts: whatever their roles */
-	else if (!rc)
-		rc = ed_diff_sides(st, a, na, b, nb, pol, d, err);
-	if (!rc)
-		rc = ed_policy_apply(pol, NULL, d, err);
-	free(a);
-	free(b);
+		ed_cli_warn_settings(d->refs, d->nrefs, d->cands, d->ncands);
 	return rc;
 }
 
@@ -77,12 +62,13 @@ static enum ed_code compare(struct ed_store *st, const char *ref, const char *ca
  * Renders d in format to out_path (ed_atomic_open: a temporary file renamed
  * into place, so a reader never sees half a report) or to stdout.
  */
-static enum ed_code write_report(const struct ed_cli *cli, const struct ed_report_ops *report,
-				 const struct ed_drift *d, const struct ed_render_opts *ropts,
-				 const char *out_path, struct ed_err *err)
+static enum ed_code write_report(const struct ed_cli *cli, struct ed_store *st,
+				 const struct ed_report_ops *report, struct ed_drift *d,
+				 const struct ed_render_opts *ropts, const char *out_path,
+				 struct ed_err *err)
 {
 	if (!out_path) {
-		enum ed_code rc = report->render(stdout, d, ropts, err);
+		enum ed_code rc = ed_diff_render(stdout, st, report, d, ropts, err);
 		return rc ? rc : ed_cli_flush_stdout(err);
 	}
 	struct ed_atomic *a = NULL;
@@ -91,7 +77,7 @@ static enum ed_code write_report(const struct ed_cli *cli, const struct ed_repor
 		return rc;
 	struct ed_render_opts o = *ropts;
 	o.color = false;
-	if ((rc = report->render(ed_atomic_file(a), d, &o, err))) {
+	if ((rc = ed_diff_render(ed_atomic_file(a), st, report, d, &o, err))) {
 		ed_atomic_abort(a);
 		return rc;
 	}
@@ -145,8 +131,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 		goto out;
 	}
 	d.policy = policy_path ? policy_path : "built-in default";
-	if (((report->kept_content || diffs) && ed_drift_attach_kept(st, &d, show_ignored, &err)) ||
-	    write_report(cli, report, &d, &ropts, out_path, &err))
+	if (write_report(cli, st, report, &d, &ropts, out_path, &err))
 		status = ed_cli_fail(&err);
 	else
 		status = d.n > d.ignored ? ED_EXIT_DIFF : ED_EXIT_OK;
@@ -161,9 +146,9 @@ out:
  * Exit 2 reasons: a host the inventory lists for either environment has no
  * snapshot (the inventory file is read here, the question is the gate's).
  */
-static enum ed_code check_inventory(const char *inventory, const struct ed_drift *d,
-				    struct ed_err *err)
+static enum ed_code check_inventory(void *ctx, const struct ed_drift *d, struct ed_err *err)
 {
+	const char *inventory = ctx;
 	if (!inventory)
 		return ED_OK;
 	const char *envs[2] = {d->ref.env, d->cand.env};
@@ -227,13 +212,15 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	struct ed_policy pol = {0};
 	int status = ED_EXIT_ERROR;
 	long long now = (long long)time(NULL);
-	if (ed_policy_load(policy_path, &pol, &err) ||
-	    ed_store_open(cli->db, record ? ED_STORE_WRITE : ED_STORE_READ, NULL, &st, &err) ||
-	    compare(st, prod, stag, &pol, &d, &err) ||
-	    ed_gate_check_age(d.refs, d.nrefs, max_age, now, &err) ||
-	    ed_gate_check_age(d.cands, d.ncands, max_age, now, &err) ||
-	    ed_gate_check_last_run(st, &d, &err) || check_inventory(inventory, &d, &err) ||
-	    ed_gate_check_errors(st, &pol, &d, &err)) {
+	enum ed_code rc = ed_policy_load(policy_path, &pol, &err);
+	if (!rc)
+		rc = ed_store_open(cli->db, record ? ED_STORE_WRITE : ED_STORE_READ, NULL, &st, &err);
+	if (!rc)
+		rc = ed_gate_vouch(st, prod, stag, &pol, max_age, now, check_inventory,
+				   (void *)inventory, &d, &err);
+	if (d.refs && d.cands)
+		ed_cli_warn_settings(d.refs, d.nrefs, d.cands, d.ncands);
+	if (rc) {
 		ed_say("cannot vouch for %s: %s", stag, err.msg);
 		goto out;
 	}
@@ -258,8 +245,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	}
 	if (report) {
 		struct ed_render_opts ropts = {.color = !out_path && ed_cli_color(stdout)};
-		if ((report->kept_content && ed_drift_attach_kept(st, &d, false, &err)) ||
-		    write_report(cli, report, &d, &ropts, out_path, &err)) {
+		if (write_report(cli, st, report, &d, &ropts, out_path, &err)) {
 			ed_err_print(&err);
 			goto out;
 		}

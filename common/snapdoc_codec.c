@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -78,4 +79,27 @@ int ed_snapdoc_set_fp(json_t *o, const char *f, const struct ed_fp *fp)
 	char hex[2 * ED_FP_LEN + 1];
 	ed_fp_hex(fp, hex);
 	return json_object_set_new(o, f, json_string(hex));
+}
+
+/* A failed allocation of jansson's, on this thread (see ed_snapdoc_global_init()). */
+static _Thread_local bool json_oom;
+
+static void *json_malloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p)
+		json_oom = true;
+	return p;
+}
+
+void ed_snapdoc_global_init(void)
+{
+	json_set_alloc_funcs(json_malloc, free);
+}
+
+bool ed_json_oom_take(void)
+{
+	bool seen = json_oom;
+	json_oom = false;
+	return seen;
 }

@@ -26,4 +26,11 @@ int ed_snapdoc_set_fp(json_t *o, const char *f, const struct ed_fp *fp);
 /* Reads 32 hex digits (either case) into fp; false for anything else. */
 bool ed_snapdoc_fp_parse(const char *s, size_t len, struct ed_fp *fp);
 
+/*
+ * Whether jansson failed an allocation on this thread since the last
+ * ed_json_oom_take() (which clears it). Only counts once
+ * ed_snapdoc_global_init() installed the allocator.
+ */
+bool ed_json_oom_take(void);
+
 #endif

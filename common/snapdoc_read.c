@@ -847,7 +847,13 @@ static enum ed_code scan_value_max(struct scan *s, const char *path, size_t max,
 					  "%zu allowed for one element",
 					  s->name, path, n, max);
 	}
+	ed_json_oom_take();
 	*out = json_loadb(s->p + start, n, flags, &je);
+	if (ed_json_oom_take()) { /* the value may have lost a byte: never trust it */
+		json_decref(*out);
+		*out = NULL;
+		return ed_err_set(s->err, ED_NOMEM, "%s: out of memory", s->name);
+	}
 	if (!*out) {
 		if (json_error_code(&je) == json_error_out_of_memory)
 			return ed_err_set(s->err, ED_NOMEM, "%s: out of memory", s->name);

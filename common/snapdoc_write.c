@@ -141,7 +141,13 @@ static json_t *item_json(const struct ed_item *it, struct ed_buf *tmp, bool *bad
 	}
 	r |= set_cstr(o, "error", it->error, tmp);
 	if (!r && it->attrs) {
+		ed_json_oom_take();
 		json_t *a = json_loads(it->attrs, JSON_REJECT_DUPLICATES, NULL);
+		if (ed_json_oom_take()) { /* it may have lost a byte */
+			json_decref(a);
+			json_decref(o);
+			return NULL;
+		}
 		if (!json_is_object(a)) {
 			*bad_attrs = true;
 			json_decref(a);

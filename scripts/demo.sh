@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: MIT
 # The demo: installs packages, builds envdrift, lays out a sample production and staging host
 # under demo-out/ from the files in demo/, collects both into demo-out/envdrift.db and shows
-# how staging drifts from production.
+# how staging drifts from production; then runs 'envdrift serve' on the demo store for a moment
+# (--serve: until ^C) and asks its API for the gate's verdict.
 set -euo pipefail
+
+keep_serving=""
+[ "${1:-}" = --serve ] && keep_serving=1
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -64,6 +68,35 @@ case $rc in
 	1) echo "demo: \`envdrift gate\` exits 1: blocking drift remains, a release pipeline would stop here" ;;
 	*) cat "$gate_err" >&2; echo "demo: envdrift gate failed (exit $rc)" >&2; exit "$rc" ;;
 esac
+
+# --- the service ----------------------------------------------------------------------------
+if command -v curl >/dev/null; then
+	serve_log=$(mktemp)
+	"$bin" --db "$store" serve --listen 127.0.0.1:0 2>"$serve_log" &
+	serve_pid=$!
+	trap 'kill -TERM "$serve_pid" 2>/dev/null || true; rm -f "$gate_err" "$serve_log"' EXIT
+	url=""
+	for _ in $(seq 100); do
+		url=$(sed -n 's|.*serving .* on \(http://[0-9.:]*\) .*|\1|p' "$serve_log")
+		[ -n "$url" ] && break
+		sleep 0.05
+	done
+	if [ -n "$url" ]; then
+		echo
+		echo "demo: envdrift serve answers on $url (JSON API under /api/v1/, /metrics: docs/api.md)"
+		show curl -s "$url/api/v1/gate?ref=production&cand=staging"
+		if [ -n "$keep_serving" ]; then
+			echo "demo: serving until ^C"
+			wait "$serve_pid" || true
+		fi
+	else
+		echo "demo: envdrift serve did not start: $(cat "$serve_log")" >&2
+	fi
+	kill -TERM "$serve_pid" 2>/dev/null || true
+	wait "$serve_pid" 2>/dev/null || true
+	trap 'rm -f "$gate_err" "$serve_log"' EXIT
+	echo "demo: envdrift serve stopped"
+fi
 
 prod_id=$(sqlite3 -readonly "$store" "SELECT snapshot_id FROM latest_v WHERE env = 'production'" 2>/dev/null || true)
 stg_id=$(sqlite3 -readonly "$store" "SELECT snapshot_id FROM latest_v WHERE env = 'staging'" 2>/dev/null || true)

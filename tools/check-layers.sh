@@ -23,7 +23,7 @@ declare -A layer_of=(
 	[atomic.h]=common [clock.h]=common [snapdoc.h]=common [keyfile.h]=common
 	[suggest.h]=common
 	# store
-	[store.h]=store [cursor.h]=store [snapdoc_store.h]=store
+	[store.h]=store [cursor.h]=store [snapdoc_store.h]=store [token.h]=store [browse.h]=store
 	# collector
 	[collect.h]=collector [config.h]=collector [pkg.h]=collector [pgschema.h]=collector
 	[profile.h]=collector [source.h]=collector [ssh.h]=collector [system.h]=collector [account.h]=collector [vendor.h]=collector

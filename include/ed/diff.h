@@ -213,6 +213,27 @@ const struct ed_report_ops *ed_report_find(const char *name);
 /* "text, json, junit, sarif, markdown, html": the names, for messages and --help. */
 const char *ed_report_names(void);
 
+/*
+ * What 'envdrift diff REF CAND' compares, for the CLI and the web service
+ * alike: resolves ref and cand ("@ID" or an environment: every host's latest
+ * complete snapshot), compares them (two snapshots directly, else role by
+ * role: ed_diff_sides()) and judges the drift by pol. d receives it (the
+ * caller releases it with ed_drift_release(), also on failure); d->refs and
+ * d->cands hold the snapshots compared. Errors name the store and the side.
+ */
+enum ed_code ed_diff_compare(struct ed_store *st, const char *ref, const char *cand,
+			     const struct ed_policy *pol, struct ed_drift *d, struct ed_err *err);
+
+/*
+ * Writes d as report to out: first attaches the kept texts it shows
+ * (ed_drift_attach_kept()) when the format or opts->diffs asks for them.
+ * The one renderer behind 'envdrift diff --format' and GET /api/v1/diff, so
+ * both write the same bytes.
+ */
+enum ed_code ed_diff_render(FILE *out, struct ed_store *st, const struct ed_report_ops *report,
+			    struct ed_drift *d, const struct ed_render_opts *opts,
+			    struct ed_err *err);
+
 extern const struct ed_report_ops ed_report_text;
 extern const struct ed_report_ops ed_report_json;
 extern const struct ed_report_ops ed_report_junit;

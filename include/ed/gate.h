@@ -51,4 +51,18 @@ enum ed_code ed_gate_check_last_run(struct ed_store *st, const struct ed_drift *
 enum ed_code ed_gate_check_errors(struct ed_store *st, const struct ed_policy *pol,
 				  const struct ed_drift *d, struct ed_err *err);
 
+/*
+ * The gate's whole question (the CLI's 'gate' and GET /api/v1/gate):
+ * ed_diff_compare(prod, stag), then the ages of both sides (max_age seconds
+ * before now), the hosts of the last recorded run, extra (may be NULL: a
+ * check of the caller's, such as an inventory file) and the items that
+ * could not be collected. ED_OK: d holds the judged drift, and the gate
+ * passes unless d->blocking. Any error: it cannot vouch, err says why.
+ */
+enum ed_code ed_gate_vouch(struct ed_store *st, const char *prod, const char *stag,
+			   const struct ed_policy *pol, long long max_age, long long now,
+			   enum ed_code (*extra)(void *ctx, const struct ed_drift *d,
+						 struct ed_err *err),
+			   void *ctx, struct ed_drift *d, struct ed_err *err);
+
 #endif

@@ -130,6 +130,14 @@ enum ed_code ed_snapdoc_replay(const struct ed_snapdoc *d, struct ed_sink *sink,
 
 /* --- helpers --- */
 
+/*
+ * Gives jansson our malloc, noting a failed allocation: jansson 2.14 drops a
+ * byte of a string when an allocation of its lexer fails and still returns
+ * the document, so a parse during which one failed is taken as ED_NOMEM.
+ * Call once in main(), before any thread starts.
+ */
+void ed_snapdoc_global_init(void);
+
 /* A new random (version 4) UUID, lower case. ED_IO when no random bytes are available. */
 enum ed_code ed_snapdoc_id_new(char out[ED_SNAPDOC_ID_LEN + 1], struct ed_err *err);
 
