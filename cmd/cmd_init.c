@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift init: create the store or migrate it to this binary's version; create its key. */
+#include <grp.h>
+
 #include "cmd.h"
 #include "opt.h"
 #include "ed/store.h"
@@ -32,6 +34,11 @@ int ed_cmd_init(int argc, char **argv, struct ed_cli *cli)
 	struct ed_store *st = NULL;
 	uint8_t key[ED_KEY_LEN];
 	int from = 0;
+	/* Asked first, so that a misspelt group leaves no store behind. */
+	struct group gr, *g = NULL;
+	char buf[4096];
+	if (group && (getgrnam_r(group, &gr, buf, sizeof(buf), &g) != 0 || !g))
+		return ed_cli_usage_error("init", "--group %s: no such group", group);
 	if (ed_store_open(cli->db, ED_STORE_CREATE, &from, &st, &err) ||
 	    ed_store_key(cli->db, true, key, &err) ||
 	    (group && ed_store_share(cli->db, group, &err))) {

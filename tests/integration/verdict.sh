@@ -112,6 +112,7 @@ is "$(stat -c '%a %G' "$P/g.txt")" "640 $grp" "  is 0640, group $grp"
 ed --db "$P/n.db" init --group no-such-group-here
 exits 2 "init --group with an unknown group fails"
 contains "$ERR" "--group no-such-group-here: no such group" "  naming it"
+nok "  and leaves no store behind" test -e "$P/n.db"
 
 # --- 4. a fact a side could not observe is unknown, not removed ---
 U=$TMP/image
