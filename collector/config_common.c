@@ -44,7 +44,53 @@ void ed_cfg_out_release(struct ed_cfg_out *o)
 	ed_buf_release(&o->key);
 }
 
-static const char attrs_large_masked[] = "{\"large\":true,\"masked\":true}";
+/*
+ * A leaf's attrs: {"secret":true} or {"large":true,"masked":true} ..., with
+ * "because" last, as compact JSON (jansson escapes a pattern's quotes).
+ */
+/* A leaf's attrs: {"secret":true,"because":...} or {"large":true,"masked":true,...}. */
+static enum ed_code leaf_attrs(bool secret, bool large, bool masked, const char *because,
+			       char *out, size_t n, struct ed_err *err)
+{
+	if (!ed_attrs_format(secret, large, masked, because, out, n))
+		return ed_err_set(err, ED_TOOBIG, "a config leaf's description is too long: %s",
+				  because);
+	return ED_OK;
+}
+
+/* Why a leaf is secret: the pattern its own name matches ("key *password*"). */
+static void key_because(const struct ed_secrets *sec, const char *key, size_t key_len, char *out,
+			size_t n)
+{
+	if (sec->all) {
+		snprintf(out, n, "in a secret file");
+		return;
+	}
+	/* The leaf's own name first, then each level above it within the file. */
+	const char *hash = memchr(key, '#', key_len);
+	size_t from = hash ? (size_t)(hash - key) + 1 : 0, end = key_len;
+	for (size_t i = key_len; i > from; i--) {
+		if (key[i - 1] != '/' && i - 1 != from)
+			continue;
+		size_t start = key[i - 1] == '/' ? i : i - 1;
+		const char *glob = start < end ? ed_secret_name_glob(sec, key + start, end - start) : NULL;
+		if (glob) {
+			snprintf(out, n, "key %s", glob);
+			return;
+		}
+		end = i - 1;
+	}
+	snprintf(out, n, "a secret's value"); /* a YAML alias of one, under a plain key */
+}
+
+static int first_detector(void *ctx, const char *detector, size_t start, size_t end)
+{
+	(void)start;
+	(void)end;
+	if (!*(const char **)ctx)
+		*(const char **)ctx = detector;
+	return 0;
+}
 
 enum ed_code ed_cfg_emit_leaf(const struct ed_secrets *sec, struct ed_sink *sink, const char *key,
 			      size_t key_len, const char *text, size_t len, bool secret,
@@ -54,6 +100,8 @@ enum ed_code ed_cfg_emit_leaf(const struct ed_secrets *sec, struct ed_sink *sink
 	struct ed_buf masked = ED_BUF_INIT;
 	enum ed_code rc;
 	size_t hits = 0;
+	char attrs[512], because[256];
+	const char *detector = NULL;
 
 	it.kind = ED_KIND_CONFIG;
 	it.key = key;
@@ -63,11 +111,14 @@ enum ed_code ed_cfg_emit_leaf(const struct ed_secrets *sec, struct ed_sink *sink
 		rc = ed_fp_keyed(sec->key, text, len, &it.fp, err);
 		if (rc != ED_OK)
 			return rc;
-		it.attrs = ED_ATTRS_SECRET;
+		key_because(sec, key, key_len, because, sizeof(because));
+		if ((rc = leaf_attrs(true, false, false, because, attrs, sizeof(attrs), err)))
+			return rc;
+		it.attrs = attrs;
 		(*nsecrets)++;
 		return sink->emit(sink, &it, err);
 	}
-	if (ed_secret_scan(sec, text, len, NULL, NULL)) {
+	if (ed_secret_scan(sec, text, len, first_detector, &detector)) {
 		/*
 		 * The value gives itself away (a credential URL, a token): keyed, and
 		 * shown with the secret part masked, so host and path drift stays visible.
@@ -77,13 +128,14 @@ enum ed_code ed_cfg_emit_leaf(const struct ed_secrets *sec, struct ed_sink *sink
 			return ed_err_set(err, ED_NOMEM, "out of memory masking a config value");
 		}
 		rc = ed_fp_keyed(sec->key, text, len, &it.fp, err);
+		snprintf(because, sizeof(because), "detector %s", detector ? detector : "");
+		bool large = masked.len > ED_CONFIG_MAX_VALUE;
+		if (rc == ED_OK)
+			rc = leaf_attrs(false, large, true, because, attrs, sizeof(attrs), err);
 		if (rc == ED_OK) {
-			if (masked.len > ED_CONFIG_MAX_VALUE) {
-				it.attrs = attrs_large_masked;
-			} else {
-				it.attrs = ED_ATTRS_MASKED;
+			it.attrs = attrs;
+			if (!large)
 				it.value = ed_buf_str(&masked);
-			}
 			(*nsecrets)++;
 			rc = sink->emit(sink, &it, err);
 		}

@@ -1346,7 +1346,7 @@ static enum ed_code emit_job(struct walk *w, struct job *j, struct ed_err *err)
 			w->stats.kept += f->content != NULL;
 		}
 		w->stats.parsed += f->parsed;
-		char attrs[160];
+		char attrs[256]; /* a because of 95 bytes, every one escaped */
 		if (!rc && !f->vendor &&
 		    !ed_file_attrs(f->secret, f->secret && f->masked,
 				   f->secret || f->public_content ? f->because : NULL, attrs,

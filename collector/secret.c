@@ -27,26 +27,31 @@ const size_t ed_default_secret_npatterns =
  * that forgets to fill them in errs on the safe side. To match nothing, pass a
  * non-NULL patterns array with npatterns == 0. NULL entries are skipped.
  */
-bool ed_secret_name_matches(const struct ed_secrets *sec, const char *name, size_t len)
+const char *ed_secret_name_glob(const struct ed_secrets *sec, const char *name, size_t len)
 {
 	const char *const *pats = ed_default_secret_patterns;
 	size_t npats = ed_default_secret_npatterns;
 
-	if (!name)
-		return false;
 	/* The patterns are C strings: a name with a NUL inside is never a match. */
-	if (memchr(name, '\0', len))
-		return false;
-	if (sec && sec->all)
-		return true;
+	if (!name || memchr(name, '\0', len))
+		return NULL;
 	if (sec && sec->patterns) {
 		pats = sec->patterns;
 		npats = sec->npatterns;
 	}
 	for (size_t i = 0; i < npats; i++)
 		if (pats[i] && ed_glob_match_ci(pats[i], name, len))
-			return true;
-	return false;
+			return pats[i];
+	return NULL;
+}
+
+bool ed_secret_name_matches(const struct ed_secrets *sec, const char *name, size_t len)
+{
+	if (!name || memchr(name, '\0', len))
+		return false;
+	if (sec && sec->all)
+		return true;
+	return ed_secret_name_glob(sec, name, len) != NULL;
 }
 
 /* ---- value detectors ---- */

@@ -125,23 +125,68 @@ bool ed_attrs_secret(const char *attrs)
 	return attrs && strstr(attrs, "\"secret\":true");
 }
 
+bool ed_attrs_format(bool secret, bool large, bool masked, const char *because, char *out,
+		     size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len = 0;
+	bool first = true;
+#define PUT(c)                            \
+	do {                              \
+		if (len + 1 >= n)         \
+			return false;     \
+		out[len++] = (char)(c);   \
+	} while (0)
+#define PUTS(str)                                           \
+	do {                                                \
+		for (const char *q_ = (str); *q_; q_++)     \
+			PUT(*q_);                           \
+	} while (0)
+	out[0] = '\0';
+	if (!secret && !large && !masked && !(because && *because))
+		return true;
+	PUT('{');
+	const char *flags[3] = {secret ? "secret" : NULL, large ? "large" : NULL,
+				masked ? "masked" : NULL};
+	for (int i = 0; i < 3; i++) {
+		if (!flags[i])
+			continue;
+		if (!first)
+			PUT(',');
+		first = false;
+		PUT('"');
+		PUTS(flags[i]);
+		PUTS("\":true");
+	}
+	if (because && *because) {
+		if (!first)
+			PUT(',');
+		PUTS("\"because\":\"");
+		/* JSON's escapes; a rule is ASCII text, but a profile's glob may hold anything. */
+		for (const unsigned char *c = (const unsigned char *)because; *c; c++) {
+			if (*c == '"' || *c == '\\') {
+				PUT('\\');
+				PUT(*c);
+			} else if (*c < 0x20 || *c == 0x7f) {
+				PUTS("\\u00");
+				PUT(hex[*c >> 4]);
+				PUT(hex[*c & 15]);
+			} else {
+				PUT(*c);
+			}
+		}
+		PUT('"');
+	}
+	PUT('}');
+	out[len] = '\0';
+	return true;
+#undef PUTS
+#undef PUT
+}
+
 bool ed_file_attrs(bool secret, bool masked, const char *because, char *out, size_t n)
 {
-	out[0] = '\0';
-	if (!secret && !masked && !(because && *because))
-		return true;
-	json_t *o = json_object();
-	bool good = o && (!secret || json_object_set_new(o, "secret", json_true()) == 0) &&
-		    (!masked || json_object_set_new(o, "masked", json_true()) == 0) &&
-		    (!(because && *because) ||
-		     json_object_set_new(o, "because", json_string(because)) == 0);
-	char *text = good ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	good = text && strlen(text) < n;
-	if (good)
-		memcpy(out, text, strlen(text) + 1);
-	free(text);
-	json_decref(o);
-	return good;
+	return ed_attrs_format(secret, false, masked, because, out, n);
 }
 
 bool ed_attrs_because(const char *attrs, char *out, size_t n)

@@ -37,6 +37,8 @@ extern const size_t ed_default_secret_npatterns;
 
 /* Does one key name (a JSON member name, not a whole pointer) match a secret pattern? */
 bool ed_secret_name_matches(const struct ed_secrets *sec, const char *name, size_t len);
+/* The first secret pattern that name matches (sec->all aside), or NULL: a leaf's "because". */
+const char *ed_secret_name_glob(const struct ed_secrets *sec, const char *name, size_t len);
 
 /* Character classes of token detectors. */
 enum ed_detect_set {

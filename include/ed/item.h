@@ -125,6 +125,9 @@ bool ed_attrs_unknown(const char *attrs);
  * or memory runs out.
  */
 bool ed_file_attrs(bool secret, bool masked, const char *because, char *out, size_t n);
+/* The same with "large" (a config value too long to store), for config leaves; no allocation. */
+bool ed_attrs_format(bool secret, bool large, bool masked, const char *because, char *out,
+		     size_t n);
 bool ed_attrs_because(const char *attrs, char *out, size_t n);
 
 /*

@@ -174,7 +174,9 @@ static bool canary_absent(const struct mem_sink *ms, const char *canary)
 /* Is m a secret item: no value, attrs secret, keyed fp of text and not its plain XXH3? */
 static bool is_secret_item(const struct mem_item *m, const char *text)
 {
-	return m && m->value == NULL && m->attrs && strcmp(m->attrs, "{\"secret\":true}") == 0 &&
+	return m && m->value == NULL && m->attrs &&
+	       strncmp(m->attrs, "{\"secret\":true,\"because\":\"",
+		       strlen("{\"secret\":true,\"because\":\"")) == 0 &&
 	       keyed_fp_matches(m, text) && !plain_fp_matches(m, text);
 }
 

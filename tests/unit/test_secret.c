@@ -35,7 +35,8 @@ static void test_config_leaves(void)
 	parse(ED_CFG_KEYVALUE, "/etc/app.env", env, false, &ms, &n);
 	it = mem_sink_find(&ms, "/etc/app.env#/DATABASE_URL");
 	is_str(it ? it->value : NULL, "\"postgres://u:<secret>@db1/shop\"", "keyvalue: URL password masked");
-	is_str(it ? it->attrs : NULL, "{\"masked\":true}", "  attrs masked");
+	is_str(it ? it->attrs : NULL, "{\"masked\":true,\"because\":\"detector url-password\"}",
+	       "  attrs masked, because of the detector that found it");
 	struct ed_fp plain;
 	const char *canon = "\"postgres://u:PW123456@db1/shop\"";
 	ed_fp_of(canon, strlen(canon), &plain);
