@@ -21,7 +21,7 @@
 static const struct ed_cmd_help help = {
 	.name = "report",
 	.usage = "report [--pair REFERENCE:CANDIDATE]... [--since DURATION] "
-		 "[--format text|markdown] [--out FILE] [--policy FILE]",
+		 "[--format text|markdown] [--diff] [--out FILE] [--policy FILE]",
 	.intro = "The nightly report, for a job that mails it (see contrib/systemd):\n"
 		 "  - for each pair of environments (default production:staging), the current\n"
 		 "    drift of the candidate against the reference;\n"
@@ -29,8 +29,13 @@ static const struct ed_cmd_help help = {
 		 "    own history, as a file-integrity monitor shows it); without a previous\n"
 		 "    report, since its snapshots of --since ago (default 24h);\n"
 		 "  - the trend: drift counts per day over the recorded runs.\n"
-		 "Each pair's run is recorded in the store (runs_v, drift_v).",
-	.outro = "Exit status: 0 report written (drift or not), 2 error.",
+		 "Each pair's run is recorded in the store (runs_v, drift_v).\n"
+		 "An environment with no complete snapshot in the store (a staging host\n"
+		 "whose store never saw production) does not stop the report: it says so\n"
+		 "where that environment's section would be, reports everything else, and\n"
+		 "exits 2 so that a job knows the report could not vouch for that pair.",
+	.outro = "Exit status: 0 report written (drift or not); 2 error, or the report was\n"
+		 "written but an environment it names has no complete snapshot.",
 };
 
 struct pair {
@@ -93,6 +98,13 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 	}
 	if (!rc)
 		rc = ed_store_resolve_all(st, env, &cur, &ncur, err);
+	if (rc == ED_NOTFOUND) {
+		/* Said already under the pair that names env; the exit status says it too. */
+		heading(out, md, "%s: what changed since %s", env, basis);
+		ed_term_printf(out, "no complete snapshot of %s in this store\n", env);
+		rc = ED_OK;
+		goto out;
+	}
 	if (rc)
 		goto out;
 	heading(out, md, "%s: what changed since %s", env, basis);
@@ -106,7 +118,7 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 		goto out;
 	}
 	rc = ed_diff_sides(st, old, nold, cur, ncur, NULL, &d, err);
-	if (!rc && report->kept_content)
+	if (!rc && (report->kept_content || ropts->diffs))
 		rc = ed_drift_attach_kept(st, &d, ropts->show_ignored, err);
 	if (!rc)
 		rc = report->render(out, &d, ropts, err);
@@ -131,6 +143,8 @@ static enum ed_code trend(FILE *out, bool md, struct ed_store *st, const struct 
 	fputs(md ? "| day | blocking | added | removed | changed | ignored |\n|---|---:|---:|---:|---:|---:|\n"
 		 : "day         blocking   added  removed  changed  ignored\n",
 	      out);
+	if (n == 0)
+		fputs(md ? "| no recorded run yet | | | | | |\n" : "no recorded run yet\n", out);
 	for (size_t i = 0; i < n; i++) {
 		const struct ed_trend_day *t = &v[i];
 		long long c[5] = {t->blocking, t->added, t->removed, t->changed, t->ignored};
@@ -145,19 +159,25 @@ static enum ed_code trend(FILE *out, bool md, struct ed_store *st, const struct 
 	return ED_OK;
 }
 
+/*
+ * Writes the report. A pair whose side has no complete snapshot is reported
+ * as such and not recorded; the first such reason is left in *missing
+ * (missing->code ED_NOTFOUND) for the exit status, and the rest goes on.
+ */
 static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct pair *pairs,
 				 size_t npairs, long long since, const struct ed_policy *pol,
 				 const char *policy_name, const struct ed_report_ops *report,
-				 struct ed_err *err)
+				 bool diffs, struct ed_err *missing, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
-	struct ed_render_opts ropts = {0};
+	struct ed_render_opts ropts = {.diffs = diffs};
+	bool *skip = calloc(npairs ? npairs : 1, sizeof(*skip));
 	struct ed_drift *cur = calloc(npairs, sizeof(*cur));
 	char **envs = calloc(2 * npairs, sizeof(*envs));
 	size_t nenvs = 0;
 	char at[ED_ISOTIME_SIZE];
 	ed_isotime_now(at);
-	if (!cur || !envs) {
+	if (!cur || !envs || !skip) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto out;
 	}
@@ -170,16 +190,25 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 		rc = ed_store_resolve_all(st, pairs[i].ref, &a, &na, err);
 		if (!rc)
 			rc = ed_store_resolve_all(st, pairs[i].cand, &b, &nb, err);
-		if (!rc)
+		if (rc == ED_NOTFOUND) {
+			/* Report the rest; the exit status still says this pair was not compared. */
+			ed_term_printf(out, "cannot compare: %s\n", err->msg);
+			if (!missing->code)
+				*missing = *err;
+			*err = (struct ed_err){0};
+			skip[i] = true;
+			rc = ED_OK;
+		}
+		if (!rc && !skip[i])
 			ed_cli_warn_settings(a, na, b, nb);
-		if (!rc)
+		if (!rc && !skip[i])
 			rc = ed_diff_sides(st, a, na, b, nb, pol, &cur[i], err);
-		if (!rc)
+		if (!rc && !skip[i])
 			rc = ed_policy_apply(pol, NULL, &cur[i], err);
 		cur[i].policy = policy_name;
-		if (!rc && report->kept_content)
+		if (!rc && !skip[i] && (report->kept_content || ropts.diffs))
 			rc = ed_drift_attach_kept(st, &cur[i], ropts.show_ignored, err);
-		if (!rc)
+		if (!rc && !skip[i])
 			rc = report->render(out, &cur[i], &ropts, err);
 		free(a);
 		free(b);
@@ -192,7 +221,8 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 	for (size_t i = 0; i < nenvs && !rc; i++)
 		rc = env_history(out, md, st, envs[i], since, report, &ropts, err);
 	for (size_t i = 0; i < npairs && !rc; i++)
-		rc = ed_drift_record(st, "report", at, &cur[i], NULL, err);
+		if (!skip[i])
+			rc = ed_drift_record(st, "report", at, &cur[i], NULL, err);
 	for (size_t i = 0; i < npairs && !rc; i++)
 		rc = trend(out, md, st, &pairs[i], err);
 out:
@@ -200,6 +230,7 @@ out:
 		ed_drift_release(&cur[i]);
 	free(cur);
 	free(envs);
+	free(skip);
 	return rc;
 }
 
@@ -231,7 +262,8 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 	const char *format = "text", *out_path = NULL, *policy_path = NULL;
 	struct ed_policy pol = {0};
 	long long since = 24 * 3600;
-	struct ed_err err = {0};
+	bool diffs = false;
+	struct ed_err err = {0}, missing = {0};
 	struct ed_store *st = NULL;
 	struct ed_atomic *out = NULL;
 	int status = ED_EXIT_ERROR;
@@ -241,6 +273,9 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 		ED_OPT_DURATION_(0, "since", "DURATION", &since,
 				 "history window without a previous report: 90s, 30m, 24h, 7d"),
 		ED_OPT_STRING_(0, "format", "FORMAT", &format, "text (default) or markdown"),
+		ED_OPT_FLAG_(0, "diff", &diffs,
+			     "text: unified diffs of kept texts under their entries "
+			     "(markdown always shows them)"),
 		ED_OPT_STRING_(0, "out", "FILE", &out_path,
 			       "write the report to FILE (written whole, then renamed)"),
 		ED_OPT_STRING_(0, "policy", "FILE", &policy_path,
@@ -280,7 +315,8 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 	if (out_path && ed_cli_open_out(cli, out_path, &out, &err))
 		goto fail;
 	if (write_report(out ? ed_atomic_file(out) : stdout, md, st, pairs, npairs, since, &pol,
-			 policy_path ? policy_path : "built-in default", report, &err))
+			 policy_path ? policy_path : "built-in default", report, diffs, &missing,
+			 &err))
 		goto fail;
 	if (out) {
 		enum ed_code rc = ed_atomic_commit(out, &err);
@@ -289,6 +325,11 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 			goto fail;
 	} else if (ed_cli_flush_stdout(&err)) {
 		goto fail;
+	}
+	if (missing.code) {
+		/* The report is written; the job still learns that a pair was not compared. */
+		status = ed_cli_fail(&missing);
+		goto done;
 	}
 	status = ED_EXIT_OK;
 	goto done;

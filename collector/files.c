@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ed/clock.h"
@@ -278,7 +279,7 @@ struct walk {
 	struct ed_files_stats stats;
 	struct idmap users;
 	struct idmap groups;
-	struct ed_vendor vendor; /* what dpkg shipped: conffiles and their MD5 */
+	struct ed_vendor vendor; /* what dpkg and rpm shipped: config files and their digest */
 	struct ed_buf link;
 	struct ed_buf value;
 
@@ -315,6 +316,24 @@ static bool same_as_prev(const struct ed_stat *st, const struct ed_prev_file *p)
 }
 
 /*
+ * File times tick with the kernel's coarse clock (a few milliseconds), so a
+ * file written while it is read can show the same stat before and after
+ * (git's "racily clean" index entries). A file changed this recently is read
+ * once more, and what was read is trusted only when two reads agree.
+ */
+#define RACY_NS INT64_C(1000000000)
+
+static bool racy(const struct ed_stat *st)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return true;
+	int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	int64_t changed = st->mtime_ns > st->ctime_ns ? st->mtime_ns : st->ctime_ns;
+	return changed > now - RACY_NS;
+}
+
+/*
  * Reads and fingerprints one regular file (keyed when mac_key is set). When
  * body_max is non-zero and the file fits, wk->body holds its bytes. A read
  * problem is returned with err naming the path: the caller makes it an item
@@ -327,8 +346,13 @@ static enum ed_code hash_file(struct worker *wk, struct file_job *f, size_t body
 	struct ed_file *fh = NULL;
 	struct ed_mac *mac = NULL;
 	enum ed_code rc = ED_OK;
-	/* A file that changes while read is read again, then reported as unstable. */
-	for (int attempt = 0; attempt < 2; attempt++) {
+	/*
+	 * A file that changes while read is read again, then reported as
+	 * unstable; one changed just now is read until two reads agree.
+	 */
+	struct ed_fp agreed;
+	bool have_agreed = false;
+	for (int attempt = 0; attempt < 3; attempt++) {
 		struct ed_stat st0, st1;
 		ed_buf_reset(&wk->body);
 		rc = src->ops->open(src, f->path, &fh, err);
@@ -373,6 +397,14 @@ static enum ed_code hash_file(struct worker *wk, struct file_job *f, size_t body
 		rc = src->ops->fstat(fh, &st1, err);
 		if (rc)
 			goto out;
+		if (same_file_state(&st0, &st1) && racy(&st1) &&
+		    !(have_agreed && memcmp(&agreed, &f->fp, sizeof(agreed)) == 0)) {
+			/* The same stat proves nothing yet: read again, and compare. */
+			agreed = f->fp;
+			have_agreed = true;
+			rc = ed_err_set(err, ED_IO, "%s: unstable: changed while being read", f->path);
+			goto next;
+		}
 		if (same_file_state(&st0, &st1) && same_file_state(&st0, &f->st)) {
 			if (!keeping)
 				ed_buf_reset(&wk->body);
@@ -385,6 +417,7 @@ static enum ed_code hash_file(struct worker *wk, struct file_job *f, size_t body
 				ed_buf_reset(&wk->body);
 			goto out;
 		}
+		have_agreed = false;
 		rc = ed_err_set(err, ED_IO, "%s: unstable: changed while being read", f->path);
 	next:
 		src->ops->close(fh);
@@ -816,12 +849,10 @@ static bool holds_hash(struct ed_str body)
 	return false;
 }
 
-/* Are body's bytes those dpkg recorded for the file (a conffile as shipped)? */
+/* Are body's bytes those the package manager recorded for the file (a config file as shipped)? */
 static bool as_shipped(const struct walk *w, const struct file_job *f, struct ed_str body)
 {
-	const char *md5 = ed_vendor_md5(&w->vendor, f->path);
-	char got[33];
-	return md5 && ed_md5_hex(body.p ? body.p : "", body.len, got) && strcmp(got, md5) == 0;
+	return ed_vendor_shipped(&w->vendor, f->path, body);
 }
 
 /*
@@ -960,7 +991,7 @@ static enum ed_code read_file(struct worker *wk, struct job *j, struct file_job 
 	 * A file named like a secret that dpkg shipped as a conffile: read
 	 * plainly and kept in memory, then keyed only if it is not as shipped.
 	 */
-	bool vendor_check = f->secret_file && ed_vendor_md5(&w->vendor, f->path) &&
+	bool vendor_check = f->secret_file && ed_vendor_listed(&w->vendor, f->path) &&
 			    f->st.size <= VENDOR_MAX;
 	bool shadow = f->secret_file && f->st.size <= VENDOR_MAX &&
 		      (strcmp(f->path, "/etc/shadow") == 0 || strcmp(f->path, "/etc/gshadow") == 0);

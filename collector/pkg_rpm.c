@@ -337,9 +337,10 @@ out:
 	return rc;
 }
 
-enum ed_code ed_rpm_collect(struct ed_source *src, struct ed_sink *sink, struct ed_err *err)
+enum ed_code ed_rpm_query(struct ed_source *src, const char *queryformat, struct ed_buf *out,
+			  struct ed_buf *origin, struct ed_err *err)
 {
-	struct ed_buf root = ED_BUF_INIT, out = ED_BUF_INIT, origin = ED_BUF_INIT;
+	struct ed_buf root = ED_BUF_INIT;
 	struct ed_err e = {0};
 	const char *dbdir = NULL;
 	const char *argv[10];
@@ -366,32 +367,34 @@ enum ed_code ed_rpm_collect(struct ed_source *src, struct ed_sink *sink, struct 
 	argv[argc++] = dbdir;
 	argv[argc++] = "-qa";
 	argv[argc++] = "--queryformat";
-	argv[argc++] = ED_RPM_QUERYFORMAT;
+	argv[argc++] = queryformat;
 	argv[argc] = NULL;
 
-	if (ed_buf_addf(&origin, "rpm -qa (%s%s)", root.len && strcmp(root.p, "/") ? root.p : "",
+	if (ed_buf_addf(origin, "rpm -qa (%s%s)", root.len && strcmp(root.p, "/") ? root.p : "",
 			dbdir)) {
 		rc = ed_err_set(err, ED_NOMEM, "rpm: out of memory");
 		goto out;
 	}
-	rc = src->ops->run(src, argv, ED_RPM_OUTPUT_MAX, ED_RPM_TIMEOUT_MS, &out, &status, &e);
-	if (rc == ED_NOTFOUND) {
+	rc = src->ops->run(src, argv, ED_RPM_OUTPUT_MAX, ED_RPM_TIMEOUT_MS, out, &status, &e);
+	if (rc == ED_NOTFOUND)
 		rc = ed_err_set(err, ED_UNSUPPORTED,
 				"%s: an rpm database is there but no rpm program to read it: %s",
-				origin.p, e.msg);
-		goto out;
-	}
-	if (rc != ED_OK) {
-		rc = ed_err_set(err, rc, "%s: %s", origin.p, e.msg);
-		goto out;
-	}
-	if (status != 0) {
-		rc = ed_err_set(err, ED_IO, "%s: %s", origin.p, e.msg);
-		goto out;
-	}
-	rc = ed_rpm_parse(ed_str_of(ed_buf_str(&out), out.len), origin.p, sink, err);
+				origin->p, e.msg);
+	else if (rc != ED_OK)
+		rc = ed_err_set(err, rc, "%s: %s", origin->p, e.msg);
+	else if (status != 0)
+		rc = ed_err_set(err, ED_IO, "%s: %s", origin->p, e.msg);
 out:
 	ed_buf_release(&root);
+	return rc;
+}
+
+enum ed_code ed_rpm_collect(struct ed_source *src, struct ed_sink *sink, struct ed_err *err)
+{
+	struct ed_buf out = ED_BUF_INIT, origin = ED_BUF_INIT;
+	enum ed_code rc = ed_rpm_query(src, ED_RPM_QUERYFORMAT, &out, &origin, err);
+	if (rc == ED_OK)
+		rc = ed_rpm_parse(ed_str_of(ed_buf_str(&out), out.len), origin.p, sink, err);
 	ed_buf_release(&out);
 	ed_buf_release(&origin);
 	return rc;

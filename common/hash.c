@@ -59,19 +59,24 @@ void ed_fp_of(const void *data, size_t len, struct ed_fp *out)
 	fp_from(XXH3_128bits_dispatch(data, len), out);
 }
 
-bool ed_md5_hex(const void *data, size_t len, char out[33])
+static bool digest_hex(const EVP_MD *md, const void *data, size_t len, char *out, size_t outsz)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
-	if (!EVP_Digest(data, len, md, &n, EVP_md5(), NULL) || n != 16)
+	if (!md || !EVP_Digest(data, len, d, &n, md, NULL) || 2 * (size_t)n + 1 > outsz)
 		return false;
-	for (unsigned i = 0; i < 16; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
+	for (unsigned i = 0; i < n; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
 	}
-	out[32] = '\0';
+	out[2 * n] = '\0';
 	return true;
+}
+
+bool ed_digest_hex(const char *algo, const void *data, size_t len, char *out, size_t outsz)
+{
+	return digest_hex(EVP_get_digestbyname(algo), data, len, out, outsz);
 }
 
 void ed_fp_hex(const struct ed_fp *fp, char out[2 * ED_FP_LEN + 1])

@@ -28,11 +28,12 @@ void ed_hasher_free(struct ed_hasher *h);
 void ed_fp_of(const void *data, size_t len, struct ed_fp *out);
 
 /*
- * MD5 of data as 32 lower-case hex digits and a NUL, as dpkg records the
- * files a package ships (not for anything that must resist an attacker).
- * Returns false when libcrypto fails.
+ * The digest called algo by libcrypto ("md5", "sha1", "sha256", "sha384",
+ * "sha512") of data as lower-case hex and a NUL in out (outsz bytes, at least
+ * 129), as a package manager records what it shipped. Returns false when the
+ * algorithm is unknown or libcrypto fails.
  */
-bool ed_md5_hex(const void *data, size_t len, char out[33]);
+bool ed_digest_hex(const char *algo, const void *data, size_t len, char *out, size_t outsz);
 
 /* Writes 32 lower-case hex digits and a NUL into out (33 bytes). */
 void ed_fp_hex(const struct ed_fp *fp, char out[2 * ED_FP_LEN + 1]);

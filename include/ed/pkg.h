@@ -58,6 +58,16 @@ enum ed_code ed_apk_collect(struct ed_source *src, struct ed_sink *sink, struct 
 
 /* The query format ed_rpm_collect() asks rpm for; ed_rpm_parse() reads its output. */
 #define ED_RPM_QUERYFORMAT "%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n"
+/*
+ * Runs `rpm [--root ROOT] --dbpath DIR -qa --queryformat queryformat` on the
+ * source's host (its rpm, its database) into out, and the command's name for
+ * messages into origin ("rpm -qa (ROOT/var/lib/rpm)"). ED_NOTFOUND when the
+ * host has no rpm database, ED_UNSUPPORTED when it has one but no rpm
+ * program; other failures name the command.
+ */
+enum ed_code ed_rpm_query(struct ed_source *src, const char *queryformat, struct ed_buf *out,
+			  struct ed_buf *origin, struct ed_err *err);
+
 /* Largest rpm output read, and how long rpm may take. */
 #define ED_RPM_OUTPUT_MAX ((size_t)64 * 1024 * 1024)
 #define ED_RPM_TIMEOUT_MS 120000

@@ -17,15 +17,6 @@ fi
 ME=$(id -un)
 S=$TMP/ssh
 mkdir -p "$S"
-PIDS=()
-# shellcheck disable=SC2317 # runs from the EXIT trap
-inv_cleanup() {
-	local rc=$?
-	for p in "${PIDS[@]}"; do pkill -KILL -s "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-	(exit "$rc")
-	t_cleanup
-}
-trap inv_cleanup EXIT
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_listen() {
 	python3 - "$1" <<'PY'
@@ -44,15 +35,13 @@ ssh-keygen -q -t ed25519 -N '' -f "$S/user"
 cp "$S/user.pub" "$S/authorized_keys"
 : >"$S/known_hosts"
 # Two servers stand for two machines of the fleet. start_sshd runs in this
-# shell, not in a $(...) subshell, so that PIDS reaches the EXIT trap
-# (a subshell's PIDS+= was lost, and both daemons outlived every run).
+# shell, not in a $(...) subshell, so that t_spawn's registration reaches the
+# EXIT trap (a subshell's was lost, and both daemons outlived every run).
 start_sshd() { # NAME; sets PORT
 	local port
 	port=$(free_port)
 	sshd_conf "$port" "$S" "$1" >"$S/$1.conf"
-	setsid "$SSHD" -D -e -f "$S/$1.conf" >>"$S/$1.log" 2>&1 </dev/null &
-	PIDS+=($!)
-	disown $!
+	t_spawn "$SSHD" -D -e -f "$S/$1.conf" >>"$S/$1.log" 2>&1
 	wait_listen "$port" || { echo "Bail out! sshd $1 did not start"; exit 2; }
 	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$S/host.pub")" >>"$S/known_hosts"
 	PORT=$port

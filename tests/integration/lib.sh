@@ -29,11 +29,47 @@ T_FAIL=0    # of which failed
 T_SAN=""    # sanitizer reports seen in any captured stderr
 T_DONE=0
 
+# Under the suite, TMPDIR is a folder of the run's own (tests/meson.build), made here the first time.
+[ -z "${TMPDIR:-}" ] || mkdir -p "$TMPDIR"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/envdrift-it.XXXXXX") || { echo "Bail out! mktemp -d failed"; exit 2; }
 chmod 755 "$TMP"
 
+T_PIDS=()   # process groups started by t_spawn, stopped by t_cleanup
+
+# t_spawn CMD...: starts CMD in the background in a session of its own (so it
+# survives nothing: a signal to this test does not reach it by accident) and
+# registers it in THIS shell, never inside $(...), where the registration
+# would be lost. t_cleanup stops it and all it started, also when the test
+# fails or is killed (meson's timeout sends TERM). Redirect as for any
+# command: t_spawn sshd -D -f CONF >log 2>&1. Sets T_PID.
+t_spawn() {
+	setsid "$@" </dev/null &
+	T_PID=$!
+	T_PIDS+=("$T_PID")
+}
+
+# t_stop_spawned: TERM to every registered group at once (meson kills this
+# shell 0.5 s after its TERM), a short grace, then KILL to what is left.
+t_stop_spawned() {
+	local p i jobs_left
+	# Background jobs of this shell started with a plain '&' (writers, holders): TERM too.
+	jobs_left=$(jobs -p)
+	# shellcheck disable=SC2086 # one pid per word
+	[ -z "$jobs_left" ] || kill -TERM $jobs_left 2>/dev/null
+	[ ${#T_PIDS[@]} -gt 0 ] || return 0
+	for p in "${T_PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		for p in "${T_PIDS[@]}"; do kill -0 -- "-$p" 2>/dev/null && break; p=; done
+		[ -z "$p" ] && break
+		sleep 0.05
+	done
+	for p in "${T_PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
+	T_PIDS=()
+}
+
 t_cleanup() {
 	local rc=$?
+	t_stop_spawned
 	# A test that ended early (set -e, a bail out) must not look like a pass.
 	if [ "$T_DONE" != 1 ] && [ "$rc" = 0 ]; then
 		echo "# test script ended before done_testing"

@@ -54,7 +54,29 @@ contains "$history" "1 difference: 0 added, 0 removed, 1 changed (no policy appl
 contains "$history" "  changed /etc/app/app.conf  content differs" "  its lines carry no verdict"
 unlike "$OUT" "1 differences" "  never \"1 differences\""
 contains "$OUT" "changed [block] dpkg:tool:amd64" "  the current drift's lines carry theirs"
+unlike "$history" "^ +[-+]a = " "  without --diff, text shows no content diff"
+printf 'a = 4\n' >"$TMP/s1/etc/app/app.conf"
+collect staging s1
+ed --db "$DB" report --diff
+exits 0 "report --diff"
+history=$(printf '%s\n' "$OUT" | sed -n '/^== staging: what changed/,/^== trend/p')
+contains "$history" $'      @@ -1 +1 @@\n      -a = 3\n      +a = 4' "  the text history shows the unified diff of kept texts"
 ed --db "$DB" report --pair production
 exits 2 "a malformed --pair is refused"
+
+# An environment the store never saw: the rest is reported, the exit says so.
+RUNS=$(q "$DB" "SELECT count(*) FROM runs_v WHERE command = 'report'")
+ed --db "$DB" report --pair production:staging --pair production:qa --out "$TMP/r2.txt"
+exits 2 "report with an environment that has no snapshot exits 2"
+like "$ERR" "^envdrift report: environment 'qa' has no complete snapshot in store .*; known environments: production, staging" \
+	"  and says which, naming the known ones"
+r2=$(cat "$TMP/r2.txt" 2>/dev/null)
+contains "$r2" "== qa against production: current drift ==
+cannot compare: environment 'qa' has no complete snapshot" "  the report is written all the same, saying so under that pair"
+contains "$r2" "dpkg:tool:amd64  version 1.0 -> 0.9 (behind)" "  with the other pair's drift"
+contains "$r2" "== qa: what changed since" "  qa's history section says there is nothing"
+contains "$r2" "no complete snapshot of qa in this store" "    in words"
+is "$(q "$DB" "SELECT count(*) FROM runs_v WHERE command = 'report'")" "$((RUNS + 1))" \
+	"  only the pair that was compared is recorded"
 
 done_testing

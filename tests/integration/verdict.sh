@@ -349,4 +349,53 @@ ed --db "$DB9" collect --env staging --root "$TMP/vendor-staging" --packages dpk
 is "$(q "$DB9" "select attrs from items_v where snapshot_id = $OUT and key = '/etc/exim4/passwd.client'")" '{"secret":true}' \
 	"  once edited (not as shipped), passwd.client is a secret file again"
 
+# --- 2. the same for rpm: config files as the package shipped them (rpm -V's digests) ---
+if command -v rpmbuild >/dev/null && command -v rpm >/dev/null; then
+	R=$TMP/rpm
+	mkdir -p "$R/SPECS"
+	cat >"$R/SPECS/shipped.spec" <<'SPEC'
+Name: shipped
+Version: 1.0
+Release: 1
+Summary: config files named like secrets, as shipped
+License: MIT
+BuildArch: noarch
+%description
+A test package.
+%install
+mkdir -p %{buildroot}/etc/app
+printf '# credentials of the app go here, one per line\n# user:password\n' >%{buildroot}/etc/app/passwd.conf
+printf 'changeme-0123456789abcdef\n' >%{buildroot}/etc/app/secret.key
+%files
+%config(noreplace) /etc/app/passwd.conf
+%config(noreplace) /etc/app/secret.key
+SPEC
+	run rpmbuild -bb --define "_topdir $R" --define "_rpmdir $R/out" --define "_tmppath $R/tmp" "$R/SPECS/shipped.spec"
+	exits 0 "rpmbuild: a package with two config files named like secrets"
+	for env in production staging; do
+		mkdir -p "$TMP/rpm-$env/var/lib/rpm"
+		rpm --root "$TMP/rpm-$env" --dbpath /var/lib/rpm --initdb
+		run rpm --root "$TMP/rpm-$env" --dbpath /var/lib/rpm -i --nodeps --nosignature "$R"/out/noarch/shipped-1.0-1.noarch.rpm
+	done
+	exits 0 "  installed into a production and a staging root"
+	DB10=$TMP/rpmvendor.db
+	init_store "$DB10"
+	ed --db "$DB10" collect --env production --root "$TMP/rpm-production" --path /etc --packages rpm
+	ed --db "$DB10" collect --env staging --root "$TMP/rpm-staging" --path /etc --packages rpm
+	exits 0 "  both collected"
+	is "$(q "$DB10" "select group_concat(key || '=' || coalesce(attrs, 'none'), ' ') from (select key, attrs from items_v where env = 'staging' and kind = 'file' and key like '/etc/app/%' order by key)")" \
+		'/etc/app/passwd.conf={"vendor":true} /etc/app/secret.key={"vendor":true}' \
+		"config files as rpm shipped them are vendor files"
+	ed --db "$DB10" gate --production production --staging staging
+	exits 0 "  and the gate passes: no shared secret"
+	printf 'p4ssw0rd-of-staging\n' >"$TMP/rpm-staging/etc/app/secret.key"
+	ed --db "$DB10" collect --env staging --root "$TMP/rpm-staging" --path /etc --packages rpm
+	is "$(q "$DB10" "select attrs from items_v where snapshot_id = $OUT and key = '/etc/app/secret.key'")" '{"secret":true}' \
+		"  once edited, secret.key is a secret file"
+	ed --db "$DB10" diff production staging
+	contains "$OUT" "/etc/app/secret.key" "  and its change is drift"
+else
+	skip "rpm vendor files" "rpmbuild not installed"
+fi
+
 done_testing

@@ -4,7 +4,9 @@
 #define ED_TAP_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int tap_n;
 static int tap_failed;
@@ -38,6 +40,22 @@ static int tap_failed;
 		if (is_g_ != is_w_)                                            \
 			printf("#   got:  %lld\n#   want: %lld\n", is_g_, is_w_); \
 	} while (0)
+
+/*
+ * A fresh folder "$TMPDIR/NAME.XXXXXX" (TMPDIR default /tmp; the suite sets it
+ * to a folder of its own, which the leftovers test finds empty at the end)
+ * written into buf; NULL when it cannot be made.
+ */
+static inline char *tap_tmpdir(char *buf, size_t n, const char *name)
+{
+	const char *t = getenv("TMPDIR");
+	if (!t || !*t)
+		t = "/tmp";
+	mkdir(t, 0755); /* the suite's folder, the first time */
+	if ((size_t)snprintf(buf, n, "%s/%s.XXXXXX", t, name) >= n)
+		return NULL;
+	return mkdtemp(buf);
+}
 
 static inline int tap_done(void)
 {

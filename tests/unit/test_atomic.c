@@ -209,8 +209,7 @@ static void test_stdout(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/ed-atomic-XXXXXX");
-	if (!mkdtemp(dir) || chdir(dir) != 0) {
+	if (!tap_tmpdir(dir, sizeof(dir), "ed-atomic") || chdir(dir) != 0) {
 		printf("Bail out! %s: %s\n", dir, strerror(errno));
 		return 1;
 	}

@@ -18,7 +18,7 @@
 #include "sink_mem.h"
 #include "tap.h"
 
-static char root[] = "/tmp/envdrift-test-collectors.XXXXXX";
+static char root[256];
 
 static void die(const char *what)
 {
@@ -266,7 +266,7 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 
 int main(void)
 {
-	if (!mkdtemp(root))
+	if (!tap_tmpdir(root, sizeof(root), "envdrift-test-collectors"))
 		die("mkdtemp");
 	test_plans();
 	test_names();

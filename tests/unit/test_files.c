@@ -57,8 +57,7 @@ static enum ed_code collect(struct mem_sink *ms, const char *path)
 
 int main(void)
 {
-	snprintf(root, sizeof(root), "/tmp/ed-files-XXXXXX");
-	if (!mkdtemp(root))
+	if (!tap_tmpdir(root, sizeof(root), "ed-files"))
 		return 1;
 	mk("etc");
 	put("etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1234:1234::/:/bin/sh\n", 0644);

@@ -74,8 +74,7 @@ int main(void)
 	ok(!ed_path_is_inside("/etcetera", "/etc"), "inside: prefix is not a parent");
 	ok(ed_path_is_inside("/x", "/"), "inside: everything is inside /");
 
-	snprintf(root, sizeof(root), "/tmp/ed-path-XXXXXX");
-	if (!mkdtemp(root))
+	if (!tap_tmpdir(root, sizeof(root), "ed-path"))
 		return 1;
 	mk("etc");
 	put("etc/hostname", "inside-root\n");

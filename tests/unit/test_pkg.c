@@ -23,11 +23,12 @@
 #include "ed/item.h"
 #include "ed/pkg.h"
 #include "ed/source.h"
+#include "ed/vendor.h"
 #include "sink_mem.h"
 #include "tap.h"
 
 static char data_dir[4096];
-static char tmp_root[] = "/tmp/envdrift-test-pkg.XXXXXX";
+static char tmp_root[256];
 
 /* --- helpers --- */
 
@@ -1353,10 +1354,51 @@ static void find_data_dir(int argc, char **argv)
 	printf("# data: %s\n", data_dir);
 }
 
+/* rpm's config files and their digests (collector/vendor.c): which lines count, each algorithm. */
+static void test_vendor_rpm(void)
+{
+	static const char body[] = "changeme\n";
+	char md5[129], sha1[129], sha256[129], sha512[129];
+	ok(ed_digest_hex("md5", body, strlen(body), md5, sizeof(md5)) &&
+		   ed_digest_hex("sha1", body, strlen(body), sha1, sizeof(sha1)) &&
+		   ed_digest_hex("sha256", body, strlen(body), sha256, sizeof(sha256)) &&
+		   ed_digest_hex("sha512", body, strlen(body), sha512, sizeof(sha512)),
+	   "vendor rpm: digests by libcrypto name");
+	ok(!ed_digest_hex("nope", body, 1, md5, sizeof(md5)), "vendor rpm: an unknown digest is refused");
+	struct ed_buf text = ED_BUF_INIT;
+	ed_buf_addf(&text, "cn\t1\t%s\t/etc/a.key\n", md5);
+	ed_buf_addf(&text, "c\t2\t%s\t/etc/b.key\n", sha1);
+	ed_buf_addf(&text, "cn\t8\t%s\t/etc/c.key\n", sha256);
+	ed_buf_addf(&text, "c\t10\t%s\t/etc/d.key\n", sha512);
+	ed_buf_addf(&text, "\t8\t%s\t/usr/share/doc/not-config\n", sha256);
+	ed_buf_addf(&text, "c\t8\t\t/etc/ghost.key\n");            /* no digest: a ghost file */
+	ed_buf_addf(&text, "c\t8\t%s\t/etc/short.key\n", md5);     /* wrong length for SHA-256 */
+	ed_buf_addf(&text, "c\t99\t%s\t/etc/unknown.key\n", sha256); /* unknown algorithm */
+	ed_buf_addf(&text, "c\t8\t%s\trelative.key\n", sha256);
+	ed_buf_addf(&text, "garbage without tabs\n\n");
+	struct ed_vendor v = {0};
+	struct ed_err err = {0};
+	is_int(ed_vendor_parse_rpm(ed_str_of(text.p, text.len), &v, &err), ED_OK, "vendor rpm: parsed");
+	ed_vendor_sort(&v);
+	is_int((long long)v.n, 4, "vendor rpm: only the four well-formed config files count");
+	const char *const keys[] = {"/etc/a.key", "/etc/b.key", "/etc/c.key", "/etc/d.key"};
+	for (size_t i = 0; i < 4; i++) {
+		ok(ed_vendor_shipped(&v, keys[i], ed_str_of(body, strlen(body))),
+		   "vendor rpm: %s as shipped", keys[i]);
+		ok(!ed_vendor_shipped(&v, keys[i], ed_str_of("edited\n", 7)), "vendor rpm: %s edited",
+		   keys[i]);
+	}
+	ok(!ed_vendor_listed(&v, "/usr/share/doc/not-config") && !ed_vendor_listed(&v, "/etc/ghost.key") &&
+		   !ed_vendor_listed(&v, "/etc/short.key") && !ed_vendor_listed(&v, "/etc/unknown.key"),
+	   "vendor rpm: not config, no digest, a wrong length, an unknown algorithm: not listed");
+	ed_vendor_release(&v);
+	ed_buf_release(&text);
+}
+
 int main(int argc, char **argv)
 {
 	find_data_dir(argc, argv);
-	if (!mkdtemp(tmp_root))
+	if (!tap_tmpdir(tmp_root, sizeof(tmp_root), "envdrift-test-pkg"))
 		die("mkdtemp");
 
 	test_apk_sample();
@@ -1366,6 +1408,7 @@ int main(int argc, char **argv)
 	test_rpm_malformed();
 	test_rpm_collect_fake();
 	test_rpm_real();
+	test_vendor_rpm();
 	test_pypi_metadata();
 	test_pypi_real();
 	test_pypi_fixture();

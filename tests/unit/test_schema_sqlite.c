@@ -197,7 +197,7 @@ static void test_normalize(void)
 static uint8_t test_key[ED_KEY_LEN]; /* zeros: fine for a test */
 static const struct ed_secrets test_sec = {.key = test_key};
 
-static char tmpdir[] = "/tmp/ed_schema_XXXXXX";
+static char tmpdir[256];
 
 static char *tmp_path(const char *name)
 {
@@ -560,7 +560,7 @@ int main(void)
 
 	test_normalize();
 
-	if (!mkdtemp(tmpdir)) {
+	if (!tap_tmpdir(tmpdir, sizeof(tmpdir), "ed_schema")) {
 		ok(0, "mkdtemp");
 		return tap_done();
 	}

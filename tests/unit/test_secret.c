@@ -229,7 +229,17 @@ int main(void)
 	for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++) {
 		const char *name = NULL;
 		size_t hits = ed_secret_scan(NULL, clean[i], strlen(clean[i]), first_name, &name);
-		ok(hits == 0, "clean: '%s' (%s)", clean[i], name ? name : "nothing");
+		/* One TAP line: the case's newlines shown as \n. */
+		char shown[200];
+		size_t n = 0;
+		for (const char *c = clean[i]; *c && n + 3 < sizeof(shown); c++) {
+			if (*c == '\n')
+				shown[n++] = '\\', shown[n++] = 'n';
+			else
+				shown[n++] = *c;
+		}
+		shown[n] = '\0';
+		ok(hits == 0, "clean: '%s' (%s)", shown, name ? name : "nothing");
 	}
 
 	/* A profile's own token prefixes ([secrets] values). */

@@ -630,8 +630,7 @@ out:
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/ed-snapdoc-XXXXXX");
-	if (!mkdtemp(dir))
+	if (!tap_tmpdir(dir, sizeof(dir), "ed-snapdoc"))
 		return 1;
 	test_validation();
 	test_round_trip();

@@ -120,7 +120,7 @@ static int silent_listener(int *port)
 
 /* --- with a server --- */
 
-static char dir[] = "/tmp/ed-test-ssh.XXXXXX";
+static char dir[256];
 static pid_t sshd_pid = -1;
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -142,7 +142,7 @@ static int start_sshd(void)
 	if (lfd < 0)
 		return -1;
 	close(lfd);
-	if (access("/usr/sbin/sshd", X_OK) != 0 || !mkdtemp(dir))
+	if (access("/usr/sbin/sshd", X_OK) != 0 || !tap_tmpdir(dir, sizeof(dir), "ed-test-ssh"))
 		return -1;
 	chmod(dir, 0755);
 	if (geteuid() == 0)

@@ -62,8 +62,7 @@ int main(void)
 	uint8_t key[ED_KEY_LEN], key2[ED_KEY_LEN];
 	int from = -1;
 
-	snprintf(dir, sizeof(dir), "/tmp/ed-store-XXXXXX");
-	if (!mkdtemp(dir))
+	if (!tap_tmpdir(dir, sizeof(dir), "ed-store"))
 		return 1;
 	char db[512];
 	snprintf(db, sizeof(db), "%s", path_of("t.db"));

@@ -65,7 +65,7 @@ static const char alpine319[] =
 	"HOME_URL=\"https://alpinelinux.org/\"\n"
 	"BUG_REPORT_URL=\"https://gitlab.alpinelinux.org/alpine/aports/-/issues\"\n";
 
-static char root_base[] = "/tmp/ed-test-system-XXXXXX";
+static char root_base[1024];
 
 /* ---- fixture helpers ---- */
 
@@ -639,7 +639,7 @@ static void test_this_machine(void)
 
 int main(void)
 {
-	if (!mkdtemp(root_base)) {
+	if (!tap_tmpdir(root_base, sizeof(root_base), "ed-test-system")) {
 		printf("Bail out! mkdtemp: %s\n", strerror(errno));
 		return 1;
 	}
