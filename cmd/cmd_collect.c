@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "opt.h"
 #include "push_http.h"
+#include "state_file.h"
 #include "ed/collect.h"
 #include "ed/keyfile.h"
 #include "ed/profile.h"
@@ -36,6 +38,7 @@ struct args {
 	const char *env, *host, *role, *root, *profile, *packages;
 	const char *out, *key, *baseline_db, *ssh;
 	const char *push, *token_file, *cacert; /* --push: to 'envdrift serve' */
+	const char *state;                      /* --state: the baseline without a store */
 	struct ed_opt_list paths, schemas;
 	bool full;
 	bool accept_package_loss;
@@ -102,6 +105,8 @@ struct collection {
 	char *docpath;                /* the document: --out, or a file in tmpdir for --push */
 	char *tmpdir;                 /* --push without --out: a private folder, removed at the end */
 	bool doc_written;             /* the document is complete at docpath */
+	bool from_state;              /* baseline is --state's (state_file.c), not a store's */
+	struct state_writer *sw;      /* --state: what this collection leaves for the next */
 	struct progress_sink ps;
 	struct ed_files_stats stats;
 };
@@ -203,6 +208,14 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 		ED_OPT_STRING_(0, "cacert", "FILE", &a->cacert,
 			       "with --push to https://: the CA certificate(s) (PEM) that sign the "
 			       "server's certificate, for a private CA (default: the system's CAs)"),
+		ED_OPT_STRING_(0, "state", "FILE", &a->state,
+			       "with --push or --out: the incremental baseline of an agent without a "
+			       "store. FILE (mode 0600, written whole) keeps the stat data, "
+			       "fingerprints and config items of the snapshot last pushed (or written "
+			       "with --out alone), so the next collection reuses the fingerprints of "
+			       "unchanged files instead of reading them; it is written after a "
+			       "successful push only, and ignored (every file read) when it was made "
+			       "for another env, host or collection settings. Keep one per server"),
 		ED_OPT_TEXT_("Over SSH:"),
 		ED_OPT_STRING_(0, "ssh", "USER@HOST[:PORT]", &a->ssh,
 			       "read the host over SSH (SFTP for files; commands such as uname, rpm "
@@ -270,6 +283,13 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 						     "into the store uses the store's own key");
 	if (a->baseline_db && !a->out && !a->push)
 		return ed_cli_usage_error("collect", "--baseline-db is for --out and --push");
+	if (a->state && !a->out && !a->push)
+		return ed_cli_usage_error("collect", "--state is for --push and --out; a collection "
+						     "into the store uses the store as its baseline");
+	if (a->state && a->baseline_db)
+		return ed_cli_usage_error("collect", "--state and --baseline-db exclude each other");
+	if (a->state && !*a->state)
+		return ed_cli_usage_error("collect", "--state needs a file name");
 	if (a->ssh && a->root)
 		return ed_cli_usage_error("collect", "--root and --ssh exclude each other");
 	if (!a->ssh && (so->known_hosts || so->identity || so->passphrase_env || so->accept_new ||
@@ -435,6 +455,26 @@ static enum ed_code open_sink(const struct ed_cli *cli, const struct args *a, st
 						     .collector_root = a->root};
 		if (ed_keyfile_read(a->key, c->key, err))
 			return err->code;
+		char sig[ED_COLLECT_SIG_SIZE];
+		if (a->state && ed_collect_sig(&c->prof, a->root, sig, err))
+			return err->code;
+		if (a->state && !a->full) {
+			char why[512];
+			if (state_load(a->state, a->env, c->host, sig, &c->baseline, why, sizeof(why),
+				       err))
+				return err->code;
+			c->from_state = c->baseline.ctx != NULL;
+			if (*why)
+				ed_info("--state %s %s: every file is read", a->state, why);
+		}
+		if (a->state) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			if (state_writer_begin(a->state, a->env, c->host, sig,
+					       (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
+					       c->from_state ? &c->baseline : NULL, &c->sw, err))
+				return err->code;
+		}
 		if (a->baseline_db && !a->full) {
 			/* Read only: the baseline's readers open the store by its path. */
 			struct ed_store *bst = NULL;
@@ -502,8 +542,10 @@ static enum ed_code run(const struct args *a, struct collection *c, struct ed_er
 		.values = (const char *const *)c->prof.secret_values.v,
 		.nvalues = c->prof.secret_values.n,
 	};
-	c->ps = (struct progress_sink){.next = c->dw ? ed_snapdoc_sink(c->dw) : ed_snapshot_sink(c->w),
-				       .tty = isatty(2)};
+	struct ed_sink *next = c->dw ? ed_snapdoc_sink(c->dw) : ed_snapshot_sink(c->w);
+	if (c->sw)
+		next = state_writer_sink(c->sw, next);
+	c->ps = (struct progress_sink){.next = next, .tty = isatty(2)};
 	c->ps.sink = (struct ed_sink){.emit = progress_emit,
 				      .warn = progress_warn,
 				      .ctx = &c->ps,
@@ -513,7 +555,7 @@ static enum ed_code run(const struct args *a, struct collection *c, struct ed_er
 		.sink = &c->ps.sink,
 		.secrets = &secrets,
 		.profile = &c->prof,
-		.baseline = c->prev_id ? &c->baseline : NULL,
+		.baseline = c->prev_id || c->from_state ? &c->baseline : NULL,
 		.progress = c->ps.tty,
 		.delta = c->delta,
 		.stats = &c->stats,
@@ -558,10 +600,11 @@ static enum ed_code commit_doc(const struct args *a, struct collection *c, struc
 	c->doc_written = true;
 	if (!a->out) {
 		ed_say("collected snapshot document %s of %s/%s: %lld items%s, %lld warnings; "
-			"%lld files hashed (%.1f MiB), %lld read key by key",
+			"%lld files hashed (%.1f MiB), %lld unchanged, %lld read key by key",
 			docid, a->env, c->host, (long long)items, with_errors(c, errs, sizeof(errs)),
 			(long long)warnings, (long long)c->stats.hashed,
-			(double)c->stats.bytes / (1 << 20), (long long)c->stats.parsed);
+			(double)c->stats.bytes / (1 << 20), (long long)c->stats.reused,
+			(long long)c->stats.parsed);
 		return ED_OK;
 	}
 	bool to_stdout = strcmp(a->out, "-") == 0;
@@ -570,10 +613,11 @@ static enum ed_code commit_doc(const struct args *a, struct collection *c, struc
 	if (ed_cli_flush_stdout(err))
 		return err->code;
 	ed_say("wrote snapshot document %s of %s/%s to %s: %lld items%s, %lld "
-		"warnings; %lld files hashed (%.1f MiB), %lld read key by key",
+		"warnings; %lld files hashed (%.1f MiB), %lld unchanged, %lld read key by key",
 		docid, a->env, c->host, to_stdout ? "standard output" : a->out, (long long)items,
 		with_errors(c, errs, sizeof(errs)), (long long)warnings, (long long)c->stats.hashed,
-		(double)c->stats.bytes / (1 << 20), (long long)c->stats.parsed);
+		(double)c->stats.bytes / (1 << 20), (long long)c->stats.reused,
+		(long long)c->stats.parsed);
 	return ED_OK;
 }
 
@@ -591,6 +635,18 @@ static enum ed_code push_doc(const struct args *a, struct collection *c, struct 
 	ed_say("pushed snapshot @%lld of %s/%s to %s (%lld items)%s", (long long)r.id, r.env, r.host,
 	       a->push, (long long)r.items,
 	       r.replayed ? "; the server already held this document (a replay)" : "");
+	return ED_OK;
+}
+
+/* --state: what the next collection reuses, once the document is pushed (or written). */
+static enum ed_code commit_state(struct collection *c, struct ed_err *err)
+{
+	struct state_writer *sw = c->sw;
+	struct ed_err why = {0};
+	c->sw = NULL;
+	(void)err; /* the snapshot is stored: a cache that cannot be written is only a warning */
+	if (state_writer_commit(sw, &why))
+		ed_warn("%s; the next collection reads every file", why.msg);
 	return ED_OK;
 }
 
@@ -651,6 +707,8 @@ static int fail(const struct args *a, struct collection *c, struct ed_err *err)
 		c->dw = NULL;
 	}
 	bool committed = c->doc_written;
+	state_writer_abort(c->sw);
+	c->sw = NULL;
 	int status = ed_cli_fail(err);
 	if (a->push && committed)
 		ed_say("the snapshot was not pushed%s%s", a->out ? "; the document is kept in " : "",
@@ -684,12 +742,14 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 		if (plan(&a, &c, &err) || open_source(&a, &c, &err) || open_sink(cli, &a, &c, &err) ||
 		    run(&a, &c, &err) ||
 		    (a.out || a.push ? commit_doc(&a, &c, &err) : commit_store(&a, &c, &err)) ||
-		    (a.push && push_doc(&a, &c, &err)))
+		    (a.push && push_doc(&a, &c, &err)) || (c.sw && commit_state(&c, &err)))
 			status = fail(&a, &c, &err);
 		else
 			status = ED_EXIT_OK;
 	}
-	if (c.baseline.ctx)
+	if (c.from_state)
+		state_baseline_release(&c.baseline);
+	else if (c.baseline.ctx)
 		ed_store_baseline_release(&c.baseline);
 	ed_store_close(c.st);
 	if (c.tmpdir) {
