@@ -207,6 +207,95 @@ agent production web1 --push "$U" --token-file "$TMP/prod-token"
 exits 0 "the production agent's own token: exit 0"
 is "$(complete_snaps)" 3 "  three snapshots now: nothing was stored by the refused pushes"
 
+# --- --state: the agent's own baseline, without a store ---
+mkdir -p "$TMP/h2/etc/app/conf.d" "$TMP/h2/etc/app/empty"
+printf '{"db": {"host": "db1", "password": "s3cret-canary"}, "workers": 4}\n' >"$TMP/h2/etc/app/app.json"
+printf '[main]\nport = 80\n' >"$TMP/h2/etc/app/conf.d/main.ini"
+printf '{"broken": \n' >"$TMP/h2/etc/app/broken.json"
+printf 'motd\n' >"$TMP/h2/etc/app/motd"
+ln -s motd "$TMP/h2/etc/app/link"
+# stateful HOST ARGS...: collect h2 as staging/HOST with --state $TMP/state, pushed.
+stateful() {
+	local host=$1 tf=()
+	shift
+	[[ " $* " != *" --push "* ]] || tf=(--token-file "$TMP/token")
+	ed collect --env staging --host "$host" --root "$TMP/h2" --packages none --path /etc/app \
+		--key "$KEY" "${tf[@]}" --state "$TMP/state" "$@"
+	printf '%s\n%s\n' "$OUT" "$ERR" >>"$TMP/all-output"
+}
+COLS2="kind, hex(key), hex(fingerprint), hex(value), ftype, mode, hex(owner), hex(grp), hex(target), hex(attrs), hex(error), size"
+same_items() { # ID1 ID2: the rows that differ between two snapshots, both ways
+	q "$DB" "select (select count(*) from (select $COLS2 from items_v where snapshot_id = $1 except select $COLS2 from items_v where snapshot_id = $2))
+		 + (select count(*) from (select $COLS2 from items_v where snapshot_id = $2 except select $COLS2 from items_v where snapshot_id = $1))"
+}
+ed collect --env staging --root "$TMP/h2" --key "$KEY" --state "$TMP/state"
+exits 2 "--state without --push or --out: exit 2"
+stateful st1 --push "$U"
+exits 0 "collect --push --state: the first push (no state yet)"
+like "$ERR" ' [1-9][0-9]* files hashed .*, 0 unchanged' "  every file is read"
+nok "  and no note about the state" grep -q -- '--state' <<<"$ERR"
+A=$OUT
+is "$(stat -c %a "$TMP/state")" 600 "  the state file is written, mode 0600"
+ok "  gzip-compressed" sh -c 'gzip -dc "$1" | head -1 | grep -qx envdrift.state/1' sh "$TMP/state"
+nok "  and holds no secret in the clear" sh -c 'gzip -dc "$1" | grep -q s3cret-canary' sh "$TMP/state"
+HASHED=$(sed -n 's/.* \([0-9]*\) files hashed.*/\1/p' <<<"$ERR")
+stateful st1 --push "$U"
+exits 0 "the second push with the same state"
+contains "$ERR" " 0 files hashed (0.0 MiB), $HASHED unchanged" "  reads 0 files: all $HASHED unchanged"
+B=$OUT
+isnt "$B" "$A" "  a new snapshot"
+is "$(same_items "$A" "$B")" 0 "  with items identical to the first one's (configs of unchanged files included)"
+is "$(q "$DB" "select count(*) from items_v where snapshot_id = $B and kind = 'config' and key like '/etc/app/app.json#%'")" \
+	"$(q "$DB" "select count(*) from items_v where snapshot_id = $A and kind = 'config' and key like '/etc/app/app.json#%'")" \
+	"  (app.json's config items among them)"
+is "$(q "$DB" "select group_concat(message, '|') from (select message from warnings where snapshot_id = $B order by message)")" \
+	"$(q "$DB" "select group_concat(message, '|') from (select message from warnings where snapshot_id = $A order by message)")" \
+	"  and the same warnings (broken.json's, though it was not read again)"
+contains "$ERR" "broken.json" "  the unread broken file is still warned about"
+printf '{"db": {"host": "db2", "password": "s3cret-canary"}, "workers": 4}\n' >"$TMP/h2/etc/app/app.json"
+stateful st1 --push "$U"
+exits 0 "a file changes"
+contains "$ERR" " 1 files hashed" "  only it is read"
+C=$OUT
+is "$(q "$DB" "select count(*) from items_v where snapshot_id = $C and kind = 'config' and key = '/etc/app/app.json#/db/host' and value = '\"db2\"'")" 1 \
+	"  and its new value is pushed"
+printf 'hello\n' >"$TMP/h2/etc/app/new.conf"
+rm "$TMP/h2/etc/app/motd"
+stateful st1 --push "$U"
+D=$OUT
+is "$(q "$DB" "select group_concat(key, ' ') from (select key from items_v where snapshot_id = $D and kind = 'file' except select key from items_v where snapshot_id = $C and kind = 'file')")" \
+	"/etc/app/new.conf" "  a file added is pushed"
+is "$(q "$DB" "select group_concat(key, ' ') from (select key from items_v where snapshot_id = $C and kind = 'file' except select key from items_v where snapshot_id = $D and kind = 'file')")" \
+	"/etc/app/motd" "  a file removed is gone"
+ed collect --env staging --host st1 --root "$TMP/h2" --packages none --path /etc/app --key "$KEY" \
+	--out "$TMP/full.json" --full
+FULLITEMS=$(json_get 'json.dumps(sorted((i["kind"], i["key"], i.get("fingerprint"), i.get("value")) for i in d["items"]))' <"$TMP/full.json")
+stateful st1 --out "$TMP/inc.json"
+exits 0 "--state with --out alone"
+contains "$ERR" " 0 files hashed" "  reads nothing"
+is "$(json_get 'json.dumps(sorted((i["kind"], i["key"], i.get("fingerprint"), i.get("value")) for i in d["items"]))' <"$TMP/inc.json")" \
+	"$FULLITEMS" "  and writes the items a --full collection writes"
+cp "$TMP/state" "$TMP/state.before"
+ENVDRIFT_PUSH_TRIES=1 stateful st1 --push "http://127.0.0.1:1"
+exits 2 "a push that fails"
+ok "  leaves the state as it was" cmp -s "$TMP/state" "$TMP/state.before"
+stateful st2 --push "$U"
+exits 0 "another host name with the same state file"
+contains "$ERR" "--state $TMP/state is of staging/st1, not this collection: every file is read" \
+	"  says the state is another host's"
+contains "$ERR" " 0 unchanged" "  reads every file"
+stateful st2 --push "$U" --profile /dev/null
+contains "$ERR" "was collected with other settings" "another profile: the state is not trusted"
+head -c 100 "$TMP/state.before" >"$TMP/state"
+stateful st1 --push "$U"
+exits 0 "a damaged state file: the collection goes on"
+contains "$ERR" "is damaged" "  and says so"
+contains "$ERR" " 0 unchanged" "  reading every file"
+printf 'not gzip at all\n' >"$TMP/state"
+stateful st1 --push "$U"
+exits 0 "a state file that is no state file: the collection goes on"
+contains "$ERR" "not an envdrift state file" "  and says so"
+
 # --- a server that is down ---
 stop_server
 agent staging web3 --push "$U" --token-file "$TMP/token"
