@@ -185,6 +185,11 @@ is "$(q "$DB3" "select env||'/'||host||' '||status from snapshots")" "staging/we
 contains "$(cat "$SLOG")" "POST /api/v1/snapshots 201" "  the server stored it (201)"
 is "$(cd "$BOX/state/inbox" && ls)" "" "  ENVDRIFT_PUSH_COMMAND was not run"
 is "$(stat -c %a "$TMP/m-stage/state/outbox/web-s1.json")" 600 "  the document is kept in the outbox, 0600"
+is "$(stat -c %a "$TMP/m-stage/state/push.state")" 600 "  the push state is kept, 0600"
+unit envdrift-agent.service stage
+exits 0 "agent (staging) again: pushes"
+contains "$ERR" " 0 files hashed" "  reading no unchanged file (--state)"
+is "$(q "$DB3" "select count(*) from snapshots where status = 'complete'")" 2 "  a second snapshot in the server's store"
 nok "  the token is in no output" grep -qF "$(cat "$TMP/m-stage/etc-envdrift/push.token")" \
 	"$TMP/.out" "$TMP/.err" "$SLOG"
 chmod 644 "$TMP/m-stage/etc-envdrift/push.token"
