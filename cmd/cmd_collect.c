@@ -185,7 +185,7 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			       "'envdrift ingest' elsewhere; prints the document's id. No store is "
 			       "written; every file is read unless --baseline-db names a store"),
 		ED_OPT_STRING_(0, "baseline-db", "STORE", &a->baseline_db,
-			       "with --out: reuse the fingerprints of unchanged files from this "
+			       "with --out or --push: reuse the fingerprints of unchanged files from this "
 			       "host's previous snapshot in STORE (read only)"),
 		ED_OPT_STRING_(0, "key", "KEYFILE", &a->key,
 			       "with --out or --push, required: a copy of the key file (STORE.key, 32 "

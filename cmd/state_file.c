@@ -352,7 +352,8 @@ static bool parse_record(struct state *s, char *line, bool *oom)
 /* Sorts each table; a key recorded twice keeps its first record. */
 static void state_sort(struct state *s)
 {
-	qsort(s->files, s->nfiles, sizeof(*s->files), file_cmp);
+	if (s->nfiles)
+		qsort(s->files, s->nfiles, sizeof(*s->files), file_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < s->nfiles; i++) {
 		if (w && keycmp(s->files[w - 1].key, s->files[w - 1].len, s->files[i].key,
@@ -363,7 +364,8 @@ static void state_sort(struct state *s)
 		s->files[w++] = s->files[i];
 	}
 	s->nfiles = w;
-	qsort(s->configs, s->nconfigs, sizeof(*s->configs), config_cmp);
+	if (s->nconfigs)
+		qsort(s->configs, s->nconfigs, sizeof(*s->configs), config_cmp);
 	w = 0;
 	for (size_t i = 0; i < s->nconfigs; i++) {
 		struct sconfig *c = &s->configs[i];
@@ -377,8 +379,11 @@ static void state_sort(struct state *s)
 		s->configs[w++] = *c;
 	}
 	s->nconfigs = w;
-	qsort(s->kept, s->nkept, sizeof(*s->kept), fp_cmp);
-	qsort(s->warnings, s->nwarnings, sizeof(*s->warnings), str_cmp);
+	/* qsort and bsearch take no NULL array, even empty. */
+	if (s->nkept)
+		qsort(s->kept, s->nkept, sizeof(*s->kept), fp_cmp);
+	if (s->nwarnings)
+		qsort(s->warnings, s->nwarnings, sizeof(*s->warnings), str_cmp);
 }
 
 /* --- the baseline interface --- */
@@ -422,7 +427,8 @@ static bool reader_lookup(struct ed_baseline_reader *r, const char *path, struct
 
 static bool reader_has_content(struct ed_baseline_reader *r, const struct ed_fp *fp)
 {
-	return bsearch(fp, r->s->kept, r->s->nkept, sizeof(*r->s->kept), fp_cmp) != NULL;
+	return r->s->nkept &&
+	       bsearch(fp, r->s->kept, r->s->nkept, sizeof(*r->s->kept), fp_cmp) != NULL;
 }
 
 /* As store/baseline.c: whether rest (after a path) is ": ", ":LINE: " or ":LINE:COL: ". */

@@ -108,7 +108,7 @@ printf 'edt_%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 43
 # --- the command line ---
 ed collect --help
 exits 0 "collect --help"
-for flag in --push --token-file --cacert --key; do
+for flag in --push --token-file --cacert --state --key; do
 	contains "$OUT" "$flag" "  documents $flag"
 done
 agent staging web1 --push ftp://127.0.0.1:1 --token-file "$TMP/token"
