@@ -55,8 +55,7 @@ int main(void)
 	uint8_t key[ED_KEY_LEN], mac[ED_FP_LEN], mac2[ED_FP_LEN];
 	char t1[ED_TOKEN_TEXT_LEN + 1], t2[ED_TOKEN_TEXT_LEN + 1];
 
-	snprintf(dir, sizeof(dir), "/tmp/ed-token-XXXXXX");
-	if (!mkdtemp(dir))
+	if (!tap_tmpdir(dir, sizeof(dir), "ed-token"))
 		return 1;
 	char db[512];
 	snprintf(db, sizeof(db), "%s/t.db", dir);
