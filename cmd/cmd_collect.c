@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* envdrift collect: one snapshot of one host, written to the store in one transaction. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "opt.h"
+#include "push_http.h"
+#include "state_file.h"
 #include "ed/collect.h"
 #include "ed/keyfile.h"
 #include "ed/profile.h"
@@ -18,11 +22,14 @@ static const struct ed_cmd_help help = {
 	.usage = "collect --env ENV [--host NAME] [--role ROLE] [OPTIONS]\n"
 		 "collect --env ENV --ssh USER@HOST[:PORT] [OPTIONS]\n"
 		 "collect --env ENV --out FILE --key KEYFILE [OPTIONS]\n"
+		 "collect --env ENV --push URL --key KEYFILE [--token-file F] [--cacert F] [OPTIONS]\n"
 		 "collect --inventory FILE [--env ENV]... [-j N] [--full]",
 	.intro = "Fingerprints one host and stores the result as one snapshot of ENV. Prints "
 		 "the new snapshot's id on stdout; progress and warnings go to stderr.",
 	.outro = "A failed or interrupted collection never shows up as complete: the snapshot "
 		 "stays 'running', 'failed' or 'abandoned', without items.\n"
+		 "With --push, the snapshot is stored by the server: its id there is printed, and "
+		 "a push refused (4xx) or not answered after the retries exits 2.\n"
 		 "Exit status: 0 stored, 2 error.",
 };
 
@@ -30,6 +37,8 @@ static const struct ed_cmd_help help = {
 struct args {
 	const char *env, *host, *role, *root, *profile, *packages;
 	const char *out, *key, *baseline_db, *ssh;
+	const char *push, *token_file, *cacert; /* --push: to 'envdrift serve' */
+	const char *state;                      /* --state: the baseline without a store */
 	struct ed_opt_list paths, schemas;
 	bool full;
 	bool accept_package_loss;
@@ -92,7 +101,12 @@ struct collection {
 	bool delta;                   /* the store writes a delta on prev_id */
 	struct ed_store *st;          /* into the store ... */
 	struct ed_snapwriter *w;
-	struct ed_snapdoc_writer *dw; /* ... or, with --out, into a document */
+	struct ed_snapdoc_writer *dw; /* ... or, with --out or --push, into a document */
+	char *docpath;                /* the document: --out, or a file in tmpdir for --push */
+	char *tmpdir;                 /* --push without --out: a private folder, removed at the end */
+	bool doc_written;             /* the document is complete at docpath */
+	bool from_state;              /* baseline is --state's (state_file.c), not a store's */
+	struct state_writer *sw;      /* --state: what this collection leaves for the next */
 	struct progress_sink ps;
 	struct ed_files_stats stats;
 };
@@ -171,12 +185,37 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			       "'envdrift ingest' elsewhere; prints the document's id. No store is "
 			       "written; every file is read unless --baseline-db names a store"),
 		ED_OPT_STRING_(0, "baseline-db", "STORE", &a->baseline_db,
-			       "with --out: reuse the fingerprints of unchanged files from this "
+			       "with --out or --push: reuse the fingerprints of unchanged files from this "
 			       "host's previous snapshot in STORE (read only)"),
 		ED_OPT_STRING_(0, "key", "KEYFILE", &a->key,
-			       "with --out, required: a copy of the key file (STORE.key, 32 bytes, "
-			       "mode 0600) of the store the document is for, so secrets get the keyed "
-			       "fingerprints that store compares"),
+			       "with --out or --push, required: a copy of the key file (STORE.key, 32 "
+			       "bytes, mode 0600) of the store the document is for, so secrets get the "
+			       "keyed fingerprints that store compares"),
+		ED_OPT_STRING_(0, "push", "URL", &a->push,
+			       "send the snapshot document to 'envdrift serve' at URL (its base URL, "
+			       "https://HOST:PORT; POST URL/api/v1/snapshots, gzip-compressed) instead of "
+			       "a store; with --out FILE the document is also kept there. TLS peers "
+			       "and host names are verified. No answer or a 5xx answer is tried again "
+			       "after 1, 2 and 4 s; a 4xx answer (a bad token: 401, a token of another "
+			       "environment: 403, an invalid document: 422) fails at once. Prints the "
+			       "snapshot's id in the server's store"),
+		ED_OPT_STRING_(0, "token-file", "FILE", &a->token_file,
+			       "with --push: the file whose first line is the push token ('envdrift "
+			       "token add NAME --role push'), sent as 'Authorization: Bearer'; it must "
+			       "not be readable by group or others (chmod 600). Default: the "
+			       "environment variable ENVDRIFT_TOKEN_FILE. A token is never taken from "
+			       "the command line"),
+		ED_OPT_STRING_(0, "cacert", "FILE", &a->cacert,
+			       "with --push to https://: the CA certificate(s) (PEM) that sign the "
+			       "server's certificate, for a private CA (default: the system's CAs)"),
+		ED_OPT_STRING_(0, "state", "FILE", &a->state,
+			       "with --push or --out: the incremental baseline of an agent without a "
+			       "store. FILE (mode 0600, written whole) keeps the stat data, "
+			       "fingerprints and config items of the snapshot last pushed (or written "
+			       "with --out alone), so the next collection reuses the fingerprints of "
+			       "unchanged files instead of reading them; it is written after a "
+			       "successful push only, and ignored (every file read) when it was made "
+			       "for another env, host or collection settings. Keep one per server"),
 		ED_OPT_TEXT_("Over SSH:"),
 		ED_OPT_STRING_(0, "ssh", "USER@HOST[:PORT]", &a->ssh,
 			       "read the host over SSH (SFTP for files; commands such as uname, rpm "
@@ -223,14 +262,34 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 		return ed_cli_usage_error("collect", "--host must not be empty");
 	if (a->out && !*a->out)
 		return ed_cli_usage_error("collect", "--out needs a file name ('-': standard output)");
-	if (a->out && !a->key)
-		return ed_cli_usage_error("collect", "--out needs --key KEYFILE: a copy of the key file "
+	if (!a->token_file && a->push) {
+		const char *e = getenv("ENVDRIFT_TOKEN_FILE");
+		if (e && *e)
+			a->token_file = e;
+	}
+	if ((a->token_file || a->cacert) && !a->push)
+		return ed_cli_usage_error("collect", "--token-file and --cacert are for --push URL");
+	if (a->push && a->out && strcmp(a->out, "-") == 0)
+		return ed_cli_usage_error("collect", "--push and --out - exclude each other: give "
+						     "--out a file to keep the document too");
+	if ((a->out || a->push) && !a->key)
+		return ed_cli_usage_error("collect", "%s needs --key KEYFILE: a copy of the key file "
 						     "(STORE.key) of the store the document will be "
 						     "ingested into, so that secrets get that store's keyed "
-						     "fingerprints");
-	if (a->key && !a->out)
-		return ed_cli_usage_error("collect", "--key is for --out; a collection into the "
-						     "store uses the store's own key");
+						     "fingerprints",
+					  a->push ? "--push" : "--out");
+	if (a->key && !a->out && !a->push)
+		return ed_cli_usage_error("collect", "--key is for --out and --push; a collection "
+						     "into the store uses the store's own key");
+	if (a->baseline_db && !a->out && !a->push)
+		return ed_cli_usage_error("collect", "--baseline-db is for --out and --push");
+	if (a->state && !a->out && !a->push)
+		return ed_cli_usage_error("collect", "--state is for --push and --out; a collection "
+						     "into the store uses the store as its baseline");
+	if (a->state && a->baseline_db)
+		return ed_cli_usage_error("collect", "--state and --baseline-db exclude each other");
+	if (a->state && !*a->state)
+		return ed_cli_usage_error("collect", "--state needs a file name");
 	if (a->ssh && a->root)
 		return ed_cli_usage_error("collect", "--root and --ssh exclude each other");
 	if (!a->ssh && (so->known_hosts || so->identity || so->passphrase_env || so->accept_new ||
@@ -239,6 +298,11 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 	struct ed_err err = {0};
 	if (a->ssh && ed_ssh_dest_parse(a->ssh, &a->dest, &err))
 		return ed_cli_usage_error("collect", "%s", err.msg);
+	/* A push that cannot succeed fails before the collection, not after it. */
+	if (a->push && push_check_url(a->push, &err))
+		return ed_cli_usage_error("collect", "%s", err.msg);
+	if (a->push && a->token_file && push_check_token_file(a->token_file, &err))
+		return ed_cli_fail(&err);
 	/* Names are shown on terminals and stored: printable, one check for each. */
 	if (ed_name_check("--env", a->env, ED_NAME_MAX, &err) ||
 	    (a->host && ed_name_check("--host", a->host, ED_NAME_MAX, &err)) ||
@@ -385,12 +449,32 @@ static enum ed_code open_source(struct args *a, struct collection *c, struct ed_
 static enum ed_code open_sink(const struct ed_cli *cli, const struct args *a, struct collection *c,
 			      struct ed_err *err)
 {
-	if (a->out) {
+	if (a->out || a->push) {
 		/* Push mode: no store, the JSON document's sink instead of the snapshot writer. */
 		const struct ed_snapdoc_meta meta = {.env = a->env, .host = c->host, .role = a->role,
 						     .collector_root = a->root};
 		if (ed_keyfile_read(a->key, c->key, err))
 			return err->code;
+		char sig[ED_COLLECT_SIG_SIZE];
+		if (a->state && ed_collect_sig(&c->prof, a->root, sig, err))
+			return err->code;
+		if (a->state && !a->full) {
+			char why[512];
+			if (state_load(a->state, a->env, c->host, sig, &c->baseline, why, sizeof(why),
+				       err))
+				return err->code;
+			c->from_state = c->baseline.ctx != NULL;
+			if (*why)
+				ed_info("--state %s %s: every file is read", a->state, why);
+		}
+		if (a->state) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			if (state_writer_begin(a->state, a->env, c->host, sig,
+					       (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
+					       c->from_state ? &c->baseline : NULL, &c->sw, err))
+				return err->code;
+		}
 		if (a->baseline_db && !a->full) {
 			/* Read only: the baseline's readers open the store by its path. */
 			struct ed_store *bst = NULL;
@@ -402,7 +486,27 @@ static enum ed_code open_sink(const struct ed_cli *cli, const struct args *a, st
 			if (rc)
 				return rc;
 		}
-		return ed_snapdoc_begin(a->out, &meta, &c->dw, err);
+		if (a->out) {
+			c->docpath = strdup(a->out);
+		} else {
+			/* --push alone: the document waits in a private folder of its own. */
+			const char *t = getenv("TMPDIR");
+			char tmpl[4096];
+			snprintf(tmpl, sizeof(tmpl), "%s/envdrift-collect.XXXXXX", t && *t ? t : "/tmp");
+			if (!mkdtemp(tmpl))
+				return ed_err_set(err, ED_IO, "temporary folder %s: %s", tmpl,
+						  strerror(errno));
+			c->tmpdir = strdup(tmpl);
+			if (!c->tmpdir || asprintf(&c->docpath, "%s/snapshot.json", tmpl) < 0) {
+				c->docpath = NULL;
+				rmdir(tmpl);
+				free(c->tmpdir);
+				c->tmpdir = NULL;
+			}
+		}
+		if (!c->docpath)
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		return ed_snapdoc_begin(c->docpath, &meta, &c->dw, err);
 	}
 	if (ed_store_open(cli->db, ED_STORE_WRITE, NULL, &c->st, err) ||
 	    ed_store_key(cli->db, false, c->key, err))
@@ -438,8 +542,10 @@ static enum ed_code run(const struct args *a, struct collection *c, struct ed_er
 		.values = (const char *const *)c->prof.secret_values.v,
 		.nvalues = c->prof.secret_values.n,
 	};
-	c->ps = (struct progress_sink){.next = c->dw ? ed_snapdoc_sink(c->dw) : ed_snapshot_sink(c->w),
-				       .tty = isatty(2)};
+	struct ed_sink *next = c->dw ? ed_snapdoc_sink(c->dw) : ed_snapshot_sink(c->w);
+	if (c->sw)
+		next = state_writer_sink(c->sw, next);
+	c->ps = (struct progress_sink){.next = next, .tty = isatty(2)};
 	c->ps.sink = (struct ed_sink){.emit = progress_emit,
 				      .warn = progress_warn,
 				      .ctx = &c->ps,
@@ -449,7 +555,7 @@ static enum ed_code run(const struct args *a, struct collection *c, struct ed_er
 		.sink = &c->ps.sink,
 		.secrets = &secrets,
 		.profile = &c->prof,
-		.baseline = c->prev_id ? &c->baseline : NULL,
+		.baseline = c->prev_id || c->from_state ? &c->baseline : NULL,
 		.progress = c->ps.tty,
 		.delta = c->delta,
 		.stats = &c->stats,
@@ -485,22 +591,62 @@ static enum ed_code commit_doc(const struct args *a, struct collection *c, struc
 {
 	char docid[ED_SNAPDOC_ID_LEN + 1];
 	int64_t items = 0, warnings = 0;
+	char errs[48];
 	snprintf(docid, sizeof(docid), "%s", ed_snapdoc_writer_id(c->dw));
 	enum ed_code rc = ed_snapdoc_commit(c->dw, NULL, &items, &warnings, err);
 	c->dw = NULL;
 	if (rc)
 		return rc;
+	c->doc_written = true;
+	if (!a->out) {
+		ed_say("collected snapshot document %s of %s/%s: %lld items%s, %lld warnings; "
+			"%lld files hashed (%.1f MiB), %lld unchanged, %lld read key by key",
+			docid, a->env, c->host, (long long)items, with_errors(c, errs, sizeof(errs)),
+			(long long)warnings, (long long)c->stats.hashed,
+			(double)c->stats.bytes / (1 << 20), (long long)c->stats.reused,
+			(long long)c->stats.parsed);
+		return ED_OK;
+	}
 	bool to_stdout = strcmp(a->out, "-") == 0;
-	if (!to_stdout)
+	if (!to_stdout && !a->push)
 		printf("%s\n", docid);
 	if (ed_cli_flush_stdout(err))
 		return err->code;
-	char errs[48];
 	ed_say("wrote snapshot document %s of %s/%s to %s: %lld items%s, %lld "
-		"warnings; %lld files hashed (%.1f MiB), %lld read key by key",
+		"warnings; %lld files hashed (%.1f MiB), %lld unchanged, %lld read key by key",
 		docid, a->env, c->host, to_stdout ? "standard output" : a->out, (long long)items,
 		with_errors(c, errs, sizeof(errs)), (long long)warnings, (long long)c->stats.hashed,
-		(double)c->stats.bytes / (1 << 20), (long long)c->stats.parsed);
+		(double)c->stats.bytes / (1 << 20), (long long)c->stats.reused,
+		(long long)c->stats.parsed);
+	return ED_OK;
+}
+
+/* --push: the committed document to the server; its id there on stdout. */
+static enum ed_code push_doc(const struct args *a, struct collection *c, struct ed_err *err)
+{
+	struct push_opts o = {.url = a->push, .token_file = a->token_file, .cacert = a->cacert};
+	struct push_result r = {0};
+	push_opts_defaults(&o);
+	if (push_file(&o, c->docpath, &r, err))
+		return err->code;
+	printf("%lld\n", (long long)r.id);
+	if (ed_cli_flush_stdout(err))
+		return err->code;
+	ed_say("pushed snapshot @%lld of %s/%s to %s (%lld items)%s", (long long)r.id, r.env, r.host,
+	       a->push, (long long)r.items,
+	       r.replayed ? "; the server already held this document (a replay)" : "");
+	return ED_OK;
+}
+
+/* --state: what the next collection reuses, once the document is pushed (or written). */
+static enum ed_code commit_state(struct collection *c, struct ed_err *err)
+{
+	struct state_writer *sw = c->sw;
+	struct ed_err why = {0};
+	c->sw = NULL;
+	(void)err; /* the snapshot is stored: a cache that cannot be written is only a warning */
+	if (state_writer_commit(sw, &why))
+		ed_warn("%s; the next collection reads every file", why.msg);
 	return ED_OK;
 }
 
@@ -560,8 +706,14 @@ static int fail(const struct args *a, struct collection *c, struct ed_err *err)
 		ed_snapdoc_abort(c->dw);
 		c->dw = NULL;
 	}
+	bool committed = c->doc_written;
+	state_writer_abort(c->sw);
+	c->sw = NULL;
 	int status = ed_cli_fail(err);
-	if (a->out && strcmp(a->out, "-") != 0)
+	if (a->push && committed)
+		ed_say("the snapshot was not pushed%s%s", a->out ? "; the document is kept in " : "",
+		       a->out ? a->out : "");
+	else if (a->out && strcmp(a->out, "-") != 0)
 		ed_say("%s was not written", a->out);
 	return status;
 }
@@ -588,14 +740,24 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 	int status = parse(argc, argv, cli, &a);
 	if (status < 0) {
 		if (plan(&a, &c, &err) || open_source(&a, &c, &err) || open_sink(cli, &a, &c, &err) ||
-		    run(&a, &c, &err) || (a.out ? commit_doc(&a, &c, &err) : commit_store(&a, &c, &err)))
+		    run(&a, &c, &err) ||
+		    (a.out || a.push ? commit_doc(&a, &c, &err) : commit_store(&a, &c, &err)) ||
+		    (a.push && push_doc(&a, &c, &err)) || (c.sw && commit_state(&c, &err)))
 			status = fail(&a, &c, &err);
 		else
 			status = ED_EXIT_OK;
 	}
-	if (c.baseline.ctx)
+	if (c.from_state)
+		state_baseline_release(&c.baseline);
+	else if (c.baseline.ctx)
 		ed_store_baseline_release(&c.baseline);
 	ed_store_close(c.st);
+	if (c.tmpdir) {
+		unlink(c.docpath);
+		rmdir(c.tmpdir);
+	}
+	free(c.docpath);
+	free(c.tmpdir);
 	ed_source_free(c.src);
 	ed_collect_plan_release(&c.plan);
 	ed_profile_release(&c.prof);

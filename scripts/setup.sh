@@ -11,7 +11,7 @@ log=${ENVDRIFT_SETUP_LOG:-${TMPDIR:-/tmp}/envdrift-setup.log}
 packages=(
 	build-essential meson ninja-build pkg-config python3
 	libsqlite3-dev sqlite3 libxxhash-dev xxhash libjansson-dev
-	libssh2-1-dev libssl-dev libmicrohttpd-dev libinih-dev libyaml-dev zlib1g-dev librpm-dev
+	libssh2-1-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev libinih-dev libyaml-dev zlib1g-dev librpm-dev
 	git ca-certificates strace systemd
 	rpm postgresql chromium cmark-gfm patch
 	openssh-server openssh-client

@@ -153,6 +153,52 @@ like "$M" '^subject: envdrift report .*\(failed\)' "  the subject says it failed
 contains "$M" "cannot compare" "  the body has the report"
 contains "$M" "## collection" "  and the collection's messages"
 
+# --- an agent that pushes over HTTP to a real 'envdrift serve' (collect --push) ---
+BOX3=$TMP/m-box3
+mkdir -p "$BOX3/state"
+DB3=$BOX3/state/envdrift.db
+ed --db "$DB3" init
+cp "$BOX/state/envdrift.db.key" "$DB3.key"
+ed --db "$DB3" token add web-s1 --role push --env staging
+exits 0 "the server's admin adds a push token for the staging agent"
+install -m 600 /dev/null "$TMP/m-stage/etc-envdrift/push.token"
+printf '%s\n' "$OUT" >"$TMP/m-stage/etc-envdrift/push.token"
+SLOG=$TMP/serve3.log
+: >"$SLOG"
+t_spawn "$ENVDRIFT" --db "$DB3" serve --listen 127.0.0.1:0 2>"$SLOG"
+SPORT=""
+for _ in $(seq 200); do
+	SPORT=$(sed -n 's|.*serving .* on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$SLOG")
+	[ -n "$SPORT" ] && break
+	sleep 0.05
+done
+[ -n "$SPORT" ] || { echo "Bail out! envdrift serve did not start: $(cat "$SLOG")"; exit 2; }
+# ENVDRIFT_PUSH_COMMAND stays set: a push URL takes its place.
+cp "$TMP/m-stage/default" "$TMP/m-stage/default.inbox"
+printf 'ENVDRIFT_PUSH_URL=http://127.0.0.1:%s\n' "$SPORT" >>"$TMP/m-stage/default"
+rm -f "$BOX/state/inbox/"*
+unit envdrift-agent.service stage
+exits 0 "agent (staging) with ENVDRIFT_PUSH_URL: collects and pushes to envdrift serve"
+contains "$ERR" "pushed snapshot @1 of staging/web-s1 to http://127.0.0.1:$SPORT" "  says it pushed"
+is "$(q "$DB3" "select env||'/'||host||' '||status from snapshots")" "staging/web-s1 complete" \
+	"  the snapshot landed in the server's store"
+contains "$(cat "$SLOG")" "POST /api/v1/snapshots 201" "  the server stored it (201)"
+is "$(cd "$BOX/state/inbox" && ls)" "" "  ENVDRIFT_PUSH_COMMAND was not run"
+is "$(stat -c %a "$TMP/m-stage/state/outbox/web-s1.json")" 600 "  the document is kept in the outbox, 0600"
+is "$(stat -c %a "$TMP/m-stage/state/push.state")" 600 "  the push state is kept, 0600"
+unit envdrift-agent.service stage
+exits 0 "agent (staging) again: pushes"
+contains "$ERR" " 0 files hashed" "  reading no unchanged file (--state)"
+is "$(q "$DB3" "select count(*) from snapshots where status = 'complete'")" 2 "  a second snapshot in the server's store"
+nok "  the token is in no output" grep -qF "$(cat "$TMP/m-stage/etc-envdrift/push.token")" \
+	"$TMP/.out" "$TMP/.err" "$SLOG"
+chmod 644 "$TMP/m-stage/etc-envdrift/push.token"
+unit envdrift-agent.service stage
+exits 2 "a token file others may read: the agent fails (exit 2)"
+contains "$ERR" "push.token: readable or writable by group or others" "  and says why"
+chmod 600 "$TMP/m-stage/etc-envdrift/push.token"
+mv "$TMP/m-stage/default.inbox" "$TMP/m-stage/default"
+
 # --- settings that are missing ---
 rm -f "$MAILBOX"
 printf 'ENVDRIFT_INVENTORY=%s\n' "$TMP/none.ini" >"$BOX2/default"
