@@ -32,6 +32,7 @@ struct sfile {
 	unsigned flags;
 	enum ed_ftype ftype;
 	uint8_t state[ED_STATE_LEN];
+	char *because; /* attrs' "because" (why secret, or public by content); NULL: none */
 };
 
 struct sconfig {
@@ -122,8 +123,10 @@ static void state_free(struct state *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nfiles; i++)
+	for (size_t i = 0; i < s->nfiles; i++) {
 		free(s->files[i].key);
+		free(s->files[i].because);
+	}
 	for (size_t i = 0; i < s->nconfigs; i++) {
 		free(s->configs[i].key);
 		free(s->configs[i].value);
@@ -289,10 +292,10 @@ static bool parse_opt(const char *p, size_t len, char **out)
 /* One record into s; false: damage (or out of memory, told apart by *oom). */
 static bool parse_record(struct state *s, char *line, bool *oom)
 {
-	char *v[12];
-	size_t len[12];
-	size_t n = fields(line, v, len, 12);
-	if (n == 11 && strcmp(v[0], "F") == 0) {
+	char *v[13];
+	size_t len[13];
+	size_t n = fields(line, v, len, 13);
+	if (n == 12 && strcmp(v[0], "F") == 0) {
 		if (!grow((void **)&s->files, &s->capfiles, s->nfiles, sizeof(*s->files)))
 			return !(*oom = true);
 		struct sfile f = {0};
@@ -306,6 +309,8 @@ static bool parse_record(struct state *s, char *line, bool *oom)
 		if ((f.flags & PF_STATE) && !unhex_fixed(v[10], len[10], f.state, ED_STATE_LEN))
 			return false;
 		if (!(f.key = unhex(v[1], len[1], &f.len)) || !f.len)
+			return free(f.key), false;
+		if (!parse_opt(v[11], len[11], &f.because))
 			return free(f.key), false;
 		s->files[s->nfiles++] = f;
 		return true;
@@ -359,6 +364,7 @@ static void state_sort(struct state *s)
 		if (w && keycmp(s->files[w - 1].key, s->files[w - 1].len, s->files[i].key,
 				s->files[i].len) == 0) {
 			free(s->files[i].key);
+			free(s->files[i].because);
 			continue;
 		}
 		s->files[w++] = s->files[i];
@@ -422,6 +428,7 @@ static bool reader_lookup(struct ed_baseline_reader *r, const char *path, struct
 	out->ftype = f->ftype;
 	out->has_state = f->flags & PF_STATE;
 	memcpy(out->state, f->state, ED_STATE_LEN);
+	snprintf(out->because, sizeof(out->because), "%s", f->because ? f->because : "");
 	return true;
 }
 
@@ -714,6 +721,10 @@ static void record(struct state_writer *w, const struct ed_item *it)
 		if (ed_buf_adds(b, "F ") || add_hex(b, it->key, it->key_len) ||
 		    ed_buf_addc(b, ' ') || add_hex(b, it->fp.b, ED_FP_LEN) || ed_buf_adds(b, num) ||
 		    add_hex(b, st, ED_STATE_LEN))
+			w->failed = true;
+		char because[sizeof(((struct ed_prev_file *)0)->because)];
+		if (!ed_attrs_because(it->attrs, because, sizeof(because)) ||
+		    add_opt(b, because[0] ? because : NULL))
 			w->failed = true;
 		put(w);
 		/* A reused file's content is where the previous one's was: with the server. */
