@@ -113,7 +113,8 @@ void pg_begin(struct page *p, const char *title, const char *title2)
 		pg_raw(p, " ");
 		pg_str(p, title2);
 	}
-	pg_raw(p, "</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n</head>\n"
+	pg_raw(p, "</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n"
+		  "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n</head>\n"
 		  "<body data-ready=\"0\">\n<nav class=\"top\"><span class=\"brand\">envdrift</span>"
 		  "<a href=\"/\">overview</a><a href=\"/snapshots\">snapshots</a>"
 		  "<a href=\"/history\">history</a></nav>\n");
@@ -218,6 +219,11 @@ enum MHD_Result ed_web_pages(struct MHD_Connection *c, struct ed_req *r, const c
 		return static_file(c, r, "text/javascript; charset=utf-8",
 				   "/* envdrift dashboard: the HTML report's filters, as you type */",
 				   ed_report_html_js);
+	if (strcmp(url, "/static/favicon.svg") == 0 || strcmp(url, "/favicon.ico") == 0) {
+		char *icon = strdup(ed_web_favicon_svg);
+		return ed_web_reply(c, r, icon ? 200 : 500, "image/svg+xml", icon,
+				    icon ? strlen(icon) : 0);
+	}
 	enum { OVERVIEW, DIFF, HOST, SNAPSHOTS, HISTORY, NONE } route = NONE;
 	const char *rest = NULL;
 	if (strcmp(url, "/") == 0)

@@ -62,5 +62,6 @@ enum MHD_Result page_history(struct MHD_Connection *c, struct ed_req *r, struct 
 
 /* The static files (static.c, from web/static/ at build time). */
 extern const char ed_web_dashboard_css[];
+extern const char ed_web_favicon_svg[];
 
 #endif
