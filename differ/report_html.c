@@ -467,10 +467,15 @@ static void put_drift(struct ctx *c, const struct ed_kstat *ks, size_t nk, const
 	put_checkbox(c, "sev", "info", tot->infos);
 	if (nign)
 		put_checkbox(c, "sev", "ignored", nign);
-	fputs("</fieldset>\n<label>search <input type=\"search\" id=\"q\" name=\"q\" "
-	      "placeholder=\"key or value\" autocomplete=\"off\" value=\"", c->out);
-	put_raw_s(c, o->html_body && o->query ? o->query : "");
-	fputs("\"></label>\n", c->out);
+	if (o->html_body) {
+		fputs("</fieldset>\n<label>search <input type=\"search\" id=\"q\" name=\"q\" "
+		      "placeholder=\"key or value\" autocomplete=\"off\" value=\"", c->out);
+		put_raw_s(c, o->query ? o->query : "");
+		fputs("\"></label>\n", c->out);
+	} else {
+		fputs("</fieldset>\n<label>search <input type=\"search\" id=\"q\" "
+		      "placeholder=\"key or value\" autocomplete=\"off\"></label>\n", c->out);
+	}
 	size_t nshown = tot->listed;
 	if (o->html_body) { /* what the filters list, counted first */
 		nshown = 0;
