@@ -106,9 +106,10 @@ int ed_cmd_serve(int argc, char **argv, struct ed_cli *cli)
 	for (size_t i = 0; i < pairs.n; i++) {
 		const char *colon = strrchr(pairs.items[i], ':');
 		if (!colon || colon == pairs.items[i] || !colon[1] || strlen(pairs.items[i]) > 500) {
+			int bad = ed_cli_usage_error("serve", "--pair %s: expected REF:CAND, such as "
+								"production:staging", pairs.items[i]);
 			ed_opt_list_release(&pairs);
-			return ed_cli_usage_error("serve", "--pair %s: expected REF:CAND, such as "
-							   "production:staging", pairs.items[i]);
+			return bad;
 		}
 	}
 	o.pairs = pairs.items;

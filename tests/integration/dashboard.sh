@@ -153,6 +153,17 @@ is "$CODE" 200 "HEAD / is 200"
 get / -X DELETE
 is "$CODE" 405 "DELETE / is 405"
 
+# --- stale hosts: --stale ---
+stop_server
+start_server --policy "$POLICY" --stale 1s
+sleep 1.2
+get /
+is "$CODE" 200 "--stale 1s: the overview"
+like "$BODY" '<td class="stale">stale</td>' "--stale 1s: hosts whose last snapshot is older are marked stale"
+like "$BODY" 'data-cand="staging" data-verdict="cannot"' "--stale 1s: a pair with a stale side cannot be vouched for"
+ed --db "$DB" serve --listen 127.0.0.1:0 --pair nocolon
+is "$RC" 2 "--pair without REF:CAND is refused"
+
 # --- tokens: the rules of the API's reads ---
 ed --db "$DB" token add reader --role read
 READ=$OUT
