@@ -153,6 +153,21 @@ is "$CODE" 200 "HEAD / is 200"
 get / -X DELETE
 is "$CODE" 405 "DELETE / is 405"
 
+# --- malformed requests (RELIABILITY H-2): 4xx, no file read ---
+get /static/../../../../etc/passwd --path-as-is
+is "$CODE" 404 "a .. path under /static is 404 (the files are compiled in)"
+unlike "$BODY" 'root:' "... and reads no file"
+get "/host/a%00b/c"
+like "$CODE" '^4' "a NUL in the path: 4xx"
+get "/diff?ref=production&cand=staging&q=$(head -c 20000 /dev/zero | tr '\0' a)"
+like "$CODE" '^(200|4..)$' "a 20 kB query: answered ($CODE)"
+get "/diff?ref=%ff%fe&cand=staging"
+is "$CODE" 404 "invalid UTF-8 in ref: 404, as a page"
+contains "$BODY" '\xff\xfe' "... its bytes shown escaped"
+get /host/production/web1 -H "X-Big: $(head -c 70000 /dev/zero | tr '\0' a)"
+like "$CODE" '^4' "oversize headers: 4xx ($CODE)"
+kill -0 "$SPID" && pass "the server is still up" || fail "the server is still up"
+
 # --- stale hosts: --stale ---
 stop_server
 start_server --policy "$POLICY" --stale 1s
