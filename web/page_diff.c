@@ -14,19 +14,19 @@
 
 #define MAX_FILTERS 32
 
-enum MHD_Result page_diff(struct MHD_Connection *c, struct ed_req *r, struct ed_store *st)
+enum MHD_Result ed_page_diff(struct MHD_Connection *c, struct ed_req *r, struct ed_store *st)
 {
 	struct ed_web *w = r->w;
-	const char *ref = pg_arg(c, "ref"), *cand = pg_arg(c, "cand"), *show = pg_arg(c, "show");
-	const char *q = pg_arg(c, "q");
+	const char *ref = ed_pg_arg(c, "ref"), *cand = ed_pg_arg(c, "cand"), *show = ed_pg_arg(c, "show");
+	const char *q = ed_pg_arg(c, "q");
 	if (!ref || !*ref)
 		ref = "production";
 	if (!cand || !*cand)
 		cand = "staging";
 	bool ignored = show && strcmp(show, "ignored") == 0;
 	const char *kinds[MAX_FILTERS], *sevs[MAX_FILTERS];
-	size_t nkinds = pg_args(c, "kind", kinds, MAX_FILTERS);
-	size_t nsevs = pg_args(c, "sev", sevs, MAX_FILTERS);
+	size_t nkinds = ed_pg_args(c, "kind", kinds, MAX_FILTERS);
+	size_t nsevs = ed_pg_args(c, "sev", sevs, MAX_FILTERS);
 	const char *hidden[6] = {"ref", ref, "cand", cand, "show", "ignored"};
 	struct ed_render_opts ro = {.show_ignored = ignored, .html_body = true, .html_form = "/diff",
 				    .html_hidden = hidden, .nhtml_hidden = ignored ? 3 : 2,
@@ -41,42 +41,42 @@ enum MHD_Result page_diff(struct MHD_Connection *c, struct ed_req *r, struct ed_
 	enum MHD_Result ret;
 	if (ed_policy_load(w->o->policy, &pol, &err) ||
 	    ed_diff_compare(st, ref, cand, &pol, &d, &err)) {
-		ret = pg_fail(c, r, &err);
+		ret = ed_pg_fail(c, r, &err);
 		goto done;
 	}
 	d.policy = w->o->policy ? w->o->policy : "built-in default";
 	if (!(out = open_memstream(&body, &len))) {
-		ret = pg_error(c, r, 500, "out of memory");
+		ret = ed_pg_error(c, r, 500, "out of memory");
 		goto done;
 	}
 	enum ed_code rc = ed_diff_render(out, st, &ed_report_html, &d, &ro, &err);
 	if (fclose(out) != 0 && !rc)
 		rc = ed_err_set(&err, ED_NOMEM, "out of memory rendering the drift");
 	if (rc) {
-		ret = pg_fail(c, r, &err);
+		ret = ed_pg_fail(c, r, &err);
 		goto done;
 	}
-	struct page p = PAGE_INIT;
-	pg_begin(&p, cand, NULL);
-	pg_raw(&p, "<div class=\"pair-nav\"><a href=\"");
-	pg_diff_href(&p, ref, cand);
+	struct ed_page p = ED_PAGE_INIT;
+	ed_pg_begin(&p, cand, NULL);
+	ed_pg_raw(&p, "<div class=\"pair-nav\"><a href=\"");
+	ed_pg_diff_href(&p, ref, cand);
 	if (!ignored)
-		pg_raw(&p, "&amp;show=ignored");
-	pg_raw(&p, ignored ? "\" id=\"toggle-ignored\">hide expected differences</a>"
+		ed_pg_raw(&p, "&amp;show=ignored");
+	ed_pg_raw(&p, ignored ? "\" id=\"toggle-ignored\">hide expected differences</a>"
 			   : "\" id=\"toggle-ignored\">show expected differences</a>");
-	pg_raw(&p, "<a href=\"/history?ref=");
-	pg_url(&p, ref);
-	pg_raw(&p, "&amp;cand=");
-	pg_url(&p, cand);
-	pg_raw(&p, "\">history of this pair</a><a href=\"/api/v1/diff?ref=");
-	pg_url(&p, ref);
-	pg_raw(&p, "&amp;cand=");
-	pg_url(&p, cand);
-	pg_raw(&p, "\">as JSON</a></div>\n");
+	ed_pg_raw(&p, "<a href=\"/history?ref=");
+	ed_pg_url(&p, ref);
+	ed_pg_raw(&p, "&amp;cand=");
+	ed_pg_url(&p, cand);
+	ed_pg_raw(&p, "\">history of this pair</a><a href=\"/api/v1/diff?ref=");
+	ed_pg_url(&p, ref);
+	ed_pg_raw(&p, "&amp;cand=");
+	ed_pg_url(&p, cand);
+	ed_pg_raw(&p, "\">as JSON</a></div>\n");
 	if (ed_buf_add(&p.b, body ? body : "", len))
 		p.oom = true;
-	pg_end(&p);
-	ret = pg_send(c, r, &p, 200);
+	ed_pg_end(&p);
+	ret = ed_pg_send(c, r, &p, 200);
 done:
 	free(body);
 	ed_drift_release(&d);

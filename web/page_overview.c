@@ -14,7 +14,7 @@
 #include "pages.h"
 
 struct hosts {
-	struct page *p;
+	struct ed_page *p;
 	struct ed_buf env;
 	bool open;      /* a table is open */
 	time_t now;
@@ -26,18 +26,18 @@ static enum ed_code each_host(void *ctx, const struct ed_browse_snapshot *s, str
 {
 	(void)err;
 	struct hosts *h = ctx;
-	struct page *p = h->p;
+	struct ed_page *p = h->p;
 	if (!h->open || strcmp(ed_buf_str(&h->env), s->r.env) != 0) {
 		if (h->open)
-			pg_raw(p, "</tbody></table>\n</section>\n");
+			ed_pg_raw(p, "</tbody></table>\n</section>\n");
 		ed_buf_reset(&h->env);
 		if (ed_buf_adds(&h->env, s->r.env))
 			p->oom = true;
-		pg_raw(p, "<section class=\"env\" data-env=\"");
-		pg_str(p, s->r.env);
-		pg_raw(p, "\">\n<h2>");
-		pg_str(p, s->r.env);
-		pg_raw(p, "</h2>\n<table class=\"hosts\"><thead><tr><th>host</th><th>role</th>"
+		ed_pg_raw(p, "<section class=\"env\" data-env=\"");
+		ed_pg_str(p, s->r.env);
+		ed_pg_raw(p, "\">\n<h2>");
+		ed_pg_str(p, s->r.env);
+		ed_pg_raw(p, "</h2>\n<table class=\"hosts\"><thead><tr><th>host</th><th>role</th>"
 			  "<th>last complete snapshot</th><th>finished</th><th>age</th>"
 			  "<th>status</th><th>items</th><th>warnings</th></tr></thead><tbody>\n");
 		h->open = true;
@@ -50,20 +50,20 @@ static enum ed_code each_host(void *ctx, const struct ed_browse_snapshot *s, str
 	bool stale = !known || age > h->stale;
 	h->nhosts++;
 	h->nstale += stale;
-	pg_raw(p, "<tr class=\"host\"><td><a href=\"");
-	pg_host_href(p, s->r.env, s->r.host);
-	pg_raw(p, "\">");
-	pg_str(p, s->r.host);
-	pg_raw(p, "</a></td><td>");
-	pg_str(p, s->role && *s->role ? s->role : "-");
-	pg_fmt(p, "</td><td>@%lld</td><td>", (long long)s->r.id);
-	pg_str(p, at ? at : "-");
-	pg_raw(p, "</td><td class=\"n\">");
+	ed_pg_raw(p, "<tr class=\"host\"><td><a href=\"");
+	ed_pg_host_href(p, s->r.env, s->r.host);
+	ed_pg_raw(p, "\">");
+	ed_pg_str(p, s->r.host);
+	ed_pg_raw(p, "</a></td><td>");
+	ed_pg_str(p, s->role && *s->role ? s->role : "-");
+	ed_pg_fmt(p, "</td><td>@%lld</td><td>", (long long)s->r.id);
+	ed_pg_str(p, at ? at : "-");
+	ed_pg_raw(p, "</td><td class=\"n\">");
 	if (known)
-		pg_age(p, age);
+		ed_pg_age(p, age);
 	else
-		pg_raw(p, "?");
-	pg_fmt(p, "</td><td class=\"%s\">%s</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
+		ed_pg_raw(p, "?");
+	ed_pg_fmt(p, "</td><td class=\"%s\">%s</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
 		  "</tr>\n", stale ? "stale" : "fresh", stale ? "stale" : "fresh",
 	       (long long)s->r.items, (long long)s->r.warnings);
 	return ED_OK;
@@ -81,7 +81,7 @@ static bool split_pair(const char *s, char *ref, char *cand, size_t cap)
 	return true;
 }
 
-static void verdict_row(struct page *p, struct ed_web *w, struct ed_store *st, const char *ref,
+static void verdict_row(struct ed_page *p, struct ed_web *w, struct ed_store *st, const char *ref,
 			const char *cand, time_t now, struct ed_err *err)
 {
 	struct ed_web_verdict v;
@@ -95,47 +95,47 @@ static void verdict_row(struct page *p, struct ed_web *w, struct ed_store *st, c
 	const char *word = stale || v.state == ED_VERDICT_CANNOT ? "cannot vouch"
 			   : v.state == ED_VERDICT_BLOCK	 ? "blocking drift"
 								 : "pass";
-	pg_raw(p, "<tr class=\"pair\" data-ref=\"");
-	pg_str(p, ref);
-	pg_raw(p, "\" data-cand=\"");
-	pg_str(p, cand);
-	pg_fmt(p, "\" data-verdict=\"%s\" data-cached=\"%d\" data-drift=\"%zu\" "
+	ed_pg_raw(p, "<tr class=\"pair\" data-ref=\"");
+	ed_pg_str(p, ref);
+	ed_pg_raw(p, "\" data-cand=\"");
+	ed_pg_str(p, cand);
+	ed_pg_fmt(p, "\" data-verdict=\"%s\" data-cached=\"%d\" data-drift=\"%zu\" "
 		  "data-blocking=\"%zu\" data-warn=\"%zu\" data-info=\"%zu\" data-ignored=\"%zu\">"
 		  "<td><a href=\"", cls + 2, cached, v.drift, v.blocking, v.warnings, v.infos,
 	       v.ignored);
-	pg_diff_href(p, ref, cand);
-	pg_raw(p, "\">");
-	pg_str(p, ref);
-	pg_raw(p, " &#8594; ");
-	pg_str(p, cand);
-	pg_fmt(p, "</a></td><td class=\"verdict %s\">%s</td>", cls, word);
+	ed_pg_diff_href(p, ref, cand);
+	ed_pg_raw(p, "\">");
+	ed_pg_str(p, ref);
+	ed_pg_raw(p, " &#8594; ");
+	ed_pg_str(p, cand);
+	ed_pg_fmt(p, "</a></td><td class=\"verdict %s\">%s</td>", cls, word);
 	if (v.state == ED_VERDICT_CANNOT) {
-		pg_raw(p, "<td colspan=\"5\" class=\"reason\">");
-		pg_str(p, v.reason);
-		pg_raw(p, "</td>");
+		ed_pg_raw(p, "<td colspan=\"5\" class=\"reason\">");
+		ed_pg_str(p, v.reason);
+		ed_pg_raw(p, "</td>");
 	} else {
-		pg_fmt(p, "<td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
+		ed_pg_fmt(p, "<td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
 			  "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>",
 		       v.drift, v.blocking, v.warnings, v.infos, v.ignored);
 	}
-	pg_raw(p, "<td>");
+	ed_pg_raw(p, "<td>");
 	if (stale)
-		pg_raw(p, "<span class=\"stale\">a side's snapshot is stale</span> ");
-	pg_raw(p, "<a href=\"/history?ref=");
-	pg_url(p, ref);
-	pg_raw(p, "&amp;cand=");
-	pg_url(p, cand);
-	pg_raw(p, "\">history</a></td></tr>\n");
+		ed_pg_raw(p, "<span class=\"stale\">a side's snapshot is stale</span> ");
+	ed_pg_raw(p, "<a href=\"/history?ref=");
+	ed_pg_url(p, ref);
+	ed_pg_raw(p, "&amp;cand=");
+	ed_pg_url(p, cand);
+	ed_pg_raw(p, "\">history</a></td></tr>\n");
 }
 
-enum MHD_Result page_overview(struct MHD_Connection *c, struct ed_req *r, struct ed_store *st)
+enum MHD_Result ed_page_overview(struct MHD_Connection *c, struct ed_req *r, struct ed_store *st)
 {
 	struct ed_web *w = r->w;
-	struct page p = PAGE_INIT;
+	struct ed_page p = ED_PAGE_INIT;
 	struct ed_err err = {0};
 	time_t now = time(NULL);
-	pg_begin(&p, "overview", NULL);
-	pg_raw(&p, "<main>\n<h1>Overview</h1>\n<h2>Verdicts</h2>\n<table id=\"verdicts\"><thead><tr>"
+	ed_pg_begin(&p, "overview", NULL);
+	ed_pg_raw(&p, "<main>\n<h1>Overview</h1>\n<h2>Verdicts</h2>\n<table id=\"verdicts\"><thead><tr>"
 		   "<th>reference &#8594; candidate</th><th>verdict</th><th>differences</th>"
 		   "<th>blocking</th><th>warnings</th><th>info</th><th>ignored</th><th></th>"
 		   "</tr></thead><tbody>\n");
@@ -146,11 +146,11 @@ enum MHD_Result page_overview(struct MHD_Connection *c, struct ed_req *r, struct
 			continue; /* serve checked them */
 		verdict_row(&p, w, st, ref, cand, now, &err);
 	}
-	pg_raw(&p, "</tbody></table>\n");
+	ed_pg_raw(&p, "</tbody></table>\n");
 	if (err.code) {
 		ed_buf_release(&p.b);
 		ed_buf_release(&p.t);
-		return pg_fail(c, r, &err);
+		return ed_pg_fail(c, r, &err);
 	}
 	struct hosts h = {.p = &p, .env = ED_BUF_INIT, .now = now, .stale = w->o->stale_s};
 	struct ed_snapshot_filter f = {.latest = true};
@@ -159,18 +159,18 @@ enum MHD_Result page_overview(struct MHD_Connection *c, struct ed_req *r, struct
 	if (rc) {
 		ed_buf_release(&p.b);
 		ed_buf_release(&p.t);
-		return pg_fail(c, r, &err);
+		return ed_pg_fail(c, r, &err);
 	}
 	if (h.open)
-		pg_raw(&p, "</tbody></table>\n</section>\n");
+		ed_pg_raw(&p, "</tbody></table>\n</section>\n");
 	if (!h.nenvs)
-		pg_raw(&p, "<p class=\"note\">The store holds no complete snapshot yet.</p>\n");
-	pg_fmt(&p, "<p class=\"note\" id=\"hosts-summary\">%zu %s in %zu %s; %zu stale (no "
+		ed_pg_raw(&p, "<p class=\"note\">The store holds no complete snapshot yet.</p>\n");
+	ed_pg_fmt(&p, "<p class=\"note\" id=\"hosts-summary\">%zu %s in %zu %s; %zu stale (no "
 		   "complete snapshot for ",
 	       h.nhosts, h.nhosts == 1 ? "host" : "hosts", h.nenvs,
 	       h.nenvs == 1 ? "environment" : "environments", h.nstale);
-	pg_age(&p, w->o->stale_s);
-	pg_raw(&p, ").</p>\n</main>\n");
-	pg_end(&p);
-	return pg_send(c, r, &p, 200);
+	ed_pg_age(&p, w->o->stale_s);
+	ed_pg_raw(&p, ").</p>\n</main>\n");
+	ed_pg_end(&p);
+	return ed_pg_send(c, r, &p, 200);
 }

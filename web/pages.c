@@ -17,13 +17,13 @@
 
 /* --- building a page --- */
 
-void pg_raw(struct page *p, const char *html)
+void ed_pg_raw(struct ed_page *p, const char *html)
 {
 	if (ed_buf_adds(&p->b, html))
 		p->oom = true;
 }
 
-void pg_fmt(struct page *p, const char *fmt, ...)
+void ed_pg_fmt(struct ed_page *p, const char *fmt, ...)
 {
 	char tmp[1024];
 	va_list ap;
@@ -34,7 +34,7 @@ void pg_fmt(struct page *p, const char *fmt, ...)
 		p->oom = true;
 }
 
-void pg_text(struct page *p, const char *s, size_t len)
+void ed_pg_text(struct ed_page *p, const char *s, size_t len)
 {
 	ed_buf_reset(&p->t);
 	if (ed_buf_add_shown(&p->t, s ? s : "", s ? len : 0, false)) {
@@ -55,12 +55,12 @@ void pg_text(struct page *p, const char *s, size_t len)
 		p->oom = true;
 }
 
-void pg_str(struct page *p, const char *s)
+void ed_pg_str(struct ed_page *p, const char *s)
 {
-	pg_text(p, s, s ? strlen(s) : 0);
+	ed_pg_text(p, s, s ? strlen(s) : 0);
 }
 
-void pg_url(struct page *p, const char *s)
+void ed_pg_url(struct ed_page *p, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (const unsigned char *u = (const unsigned char *)(s ? s : ""); *u && !p->oom; u++) {
@@ -73,59 +73,59 @@ void pg_url(struct page *p, const char *s)
 	}
 }
 
-void pg_diff_href(struct page *p, const char *ref, const char *cand)
+void ed_pg_diff_href(struct ed_page *p, const char *ref, const char *cand)
 {
-	pg_raw(p, "/diff?ref=");
-	pg_url(p, ref);
-	pg_raw(p, "&amp;cand=");
-	pg_url(p, cand);
+	ed_pg_raw(p, "/diff?ref=");
+	ed_pg_url(p, ref);
+	ed_pg_raw(p, "&amp;cand=");
+	ed_pg_url(p, cand);
 }
 
-void pg_host_href(struct page *p, const char *env, const char *host)
+void ed_pg_host_href(struct ed_page *p, const char *env, const char *host)
 {
-	pg_raw(p, "/host/");
-	pg_url(p, env);
-	pg_raw(p, "/");
-	pg_url(p, host);
+	ed_pg_raw(p, "/host/");
+	ed_pg_url(p, env);
+	ed_pg_raw(p, "/");
+	ed_pg_url(p, host);
 }
 
-void pg_age(struct page *p, long long s)
+void ed_pg_age(struct ed_page *p, long long s)
 {
 	if (s < 0)
 		s = 0;
 	if (s < 60)
-		pg_fmt(p, "%llds", s);
+		ed_pg_fmt(p, "%llds", s);
 	else if (s < 3600)
-		pg_fmt(p, "%lldm", s / 60);
+		ed_pg_fmt(p, "%lldm", s / 60);
 	else if (s < 86400)
-		pg_fmt(p, "%lldh %lldm", s / 3600, s % 3600 / 60);
+		ed_pg_fmt(p, "%lldh %lldm", s / 3600, s % 3600 / 60);
 	else
-		pg_fmt(p, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+		ed_pg_fmt(p, "%lldd %lldh", s / 86400, s % 86400 / 3600);
 }
 
-void pg_begin(struct page *p, const char *title, const char *title2)
+void ed_pg_begin(struct ed_page *p, const char *title, const char *title2)
 {
-	pg_raw(p, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	ed_pg_raw(p, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		  "<meta name=\"referrer\" content=\"no-referrer\">\n<title>envdrift: ");
-	pg_str(p, title);
+	ed_pg_str(p, title);
 	if (title2) {
-		pg_raw(p, " ");
-		pg_str(p, title2);
+		ed_pg_raw(p, " ");
+		ed_pg_str(p, title2);
 	}
-	pg_raw(p, "</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n"
+	ed_pg_raw(p, "</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n"
 		  "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n</head>\n"
 		  "<body data-ready=\"0\">\n<nav class=\"top\"><span class=\"brand\">envdrift</span>"
 		  "<a href=\"/\">overview</a><a href=\"/snapshots\">snapshots</a>"
 		  "<a href=\"/history\">history</a></nav>\n");
 }
 
-void pg_end(struct page *p)
+void ed_pg_end(struct ed_page *p)
 {
-	pg_raw(p, "<script src=\"/static/app.js\"></script>\n</body>\n</html>\n");
+	ed_pg_raw(p, "<script src=\"/static/app.js\"></script>\n</body>\n</html>\n");
 }
 
-enum MHD_Result pg_send(struct MHD_Connection *c, struct ed_req *r, struct page *p,
+enum MHD_Result ed_pg_send(struct MHD_Connection *c, struct ed_req *r, struct ed_page *p,
 			unsigned status)
 {
 	ed_buf_release(&p->t);
@@ -137,21 +137,21 @@ enum MHD_Result pg_send(struct MHD_Connection *c, struct ed_req *r, struct page 
 	return ed_web_reply(c, r, status, "text/html; charset=utf-8", ed_buf_detach(&p->b), len);
 }
 
-enum MHD_Result pg_error(struct MHD_Connection *c, struct ed_req *r, unsigned status,
+enum MHD_Result ed_pg_error(struct MHD_Connection *c, struct ed_req *r, unsigned status,
 			 const char *msg)
 {
-	struct page p = PAGE_INIT;
+	struct ed_page p = ED_PAGE_INIT;
 	char shown[1024];
 	ed_web_scrub(r->w, msg, shown, sizeof(shown));
-	pg_begin(&p, "error", NULL);
-	pg_fmt(&p, "<main>\n<h1>%u</h1>\n<p id=\"error\">", status);
-	pg_str(&p, shown);
-	pg_raw(&p, "</p>\n</main>\n");
-	pg_end(&p);
-	return pg_send(c, r, &p, status);
+	ed_pg_begin(&p, "error", NULL);
+	ed_pg_fmt(&p, "<main>\n<h1>%u</h1>\n<p id=\"error\">", status);
+	ed_pg_str(&p, shown);
+	ed_pg_raw(&p, "</p>\n</main>\n");
+	ed_pg_end(&p);
+	return ed_pg_send(c, r, &p, status);
 }
 
-enum MHD_Result pg_fail(struct MHD_Connection *c, struct ed_req *r, const struct ed_err *err)
+enum MHD_Result ed_pg_fail(struct MHD_Connection *c, struct ed_req *r, const struct ed_err *err)
 {
 	unsigned status;
 	switch (err->code) {
@@ -161,10 +161,10 @@ enum MHD_Result pg_fail(struct MHD_Connection *c, struct ed_req *r, const struct
 	case ED_STORE: status = 503; break;
 	default: status = 500; break;
 	}
-	return pg_error(c, r, status, err->msg[0] ? err->msg : ed_code_str(err->code));
+	return ed_pg_error(c, r, status, err->msg[0] ? err->msg : ed_code_str(err->code));
 }
 
-const char *pg_arg(struct MHD_Connection *c, const char *name)
+const char *ed_pg_arg(struct MHD_Connection *c, const char *name)
 {
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }
@@ -185,7 +185,7 @@ static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind, const char *
 	return MHD_YES;
 }
 
-size_t pg_args(struct MHD_Connection *c, const char *name, const char **v, size_t cap)
+size_t ed_pg_args(struct MHD_Connection *c, const char *name, const char **v, size_t cap)
 {
 	struct args a = {.name = name, .v = v, .cap = cap};
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, each_arg, &a);
@@ -237,29 +237,29 @@ enum MHD_Result ed_web_pages(struct MHD_Connection *c, struct ed_req *r, const c
 	else if (strcmp(url, "/history") == 0)
 		route = HISTORY;
 	if (route == NONE)
-		return pg_error(c, r, 404, "no such page");
+		return ed_pg_error(c, r, 404, "no such page");
 	struct ed_store *st = ed_web_reader(w, &err);
 	if (!st)
-		return pg_fail(c, r, &err);
+		return ed_pg_fail(c, r, &err);
 	enum MHD_Result ret;
 	unsigned status = ed_web_auth(w, st, c, ED_WEB_READ, NULL, NULL);
 	if (status == 401)
-		ret = pg_error(c, r, 401, "this needs 'Authorization: Bearer TOKEN' with a valid "
+		ret = ed_pg_error(c, r, 401, "this needs 'Authorization: Bearer TOKEN' with a valid "
 					  "read token");
 	else if (status == 403)
-		ret = pg_error(c, r, 403, "this token may not read");
+		ret = ed_pg_error(c, r, 403, "this token may not read");
 	else if (status)
-		ret = pg_error(c, r, status, "cannot check the token");
+		ret = ed_pg_error(c, r, status, "cannot check the token");
 	else if (route == OVERVIEW)
-		ret = page_overview(c, r, st);
+		ret = ed_page_overview(c, r, st);
 	else if (route == DIFF)
-		ret = page_diff(c, r, st);
+		ret = ed_page_diff(c, r, st);
 	else if (route == HOST)
-		ret = page_host(c, r, st, rest);
+		ret = ed_page_host(c, r, st, rest);
 	else if (route == SNAPSHOTS)
-		ret = page_snapshots(c, r, st);
+		ret = ed_page_snapshots(c, r, st);
 	else
-		ret = page_history(c, r, st);
+		ret = ed_page_history(c, r, st);
 	ed_web_reader_put(w, st);
 	return ret;
 }
