@@ -417,6 +417,12 @@ static bool put_row(struct ctx *c, const struct ed_drift_entry *e, bool role, st
 	if (e->ignored) {
 		fputs("<p class=\"note\">ignored: ", c->out);
 		put_raw_s(c, e->reason ? e->reason : "expected difference");
+		if (c->opts->html_body) { /* the dashboard says until when */
+			fputs(e->expires[0] ? " <span class=\"expires\">(expires " : "", c->out);
+			put_raw_s(c, e->expires[0] ? e->expires : "");
+			fputs(e->expires[0] ? ")</span>" : " <span class=\"expires\">(no expiry)</span>",
+			      c->out);
+		}
 		fputs("</p>", c->out);
 	}
 	put_file_diff(c, e);

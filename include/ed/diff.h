@@ -67,6 +67,7 @@ struct ed_drift_entry {
 	char *rule;           /* why that severity: "severity package = block", owned */
 	bool ignored;         /* an expected difference: counted, listed with --show-ignored */
 	char *reason;         /* the expected difference's reason, owned, or NULL */
+	char expires[11];     /* an expected difference's: the last day its rule applies, "" never */
 	enum ed_direction direction;
 	char *role;           /* the fleet role compared ("" for hosts without one), owned or NULL */
 	struct ed_side ref;

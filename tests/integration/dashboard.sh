@@ -110,7 +110,8 @@ contains "$BODY" 'name="q" placeholder="key or value" autocomplete="off" value="
 
 page_ok "/diff?ref=production&cand=staging&show=ignored" "pair page with expected differences"
 like "$BODY" 'data-sev="ignored"' "show=ignored: the expected difference is listed"
-contains "$BODY" 'ignored: each host &lt;b&gt;names&lt;/b&gt; itself' "show=ignored: with its reason, escaped"
+contains "$BODY" 'ignored: each host &lt;b&gt;names&lt;/b&gt; itself <span class="expires">(expires 2099-12-31)</span>' \
+	"show=ignored: with its reason, escaped, and its expiry"
 
 get "/diff?ref=production&cand=nowhere"
 is "$CODE" 404 "pair page: an unknown environment is 404"

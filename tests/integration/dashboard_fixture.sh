@@ -82,6 +82,7 @@ make_fixture() {
 	cat >"$POLICY" <<'INI'
 [expect "file /etc/hostname"]
 reason = each host <b>names</b> itself
+expires = 2099-12-31
 field = content
 INI
 	ed --db "$DB" gate --policy "$POLICY" --record
