@@ -49,8 +49,9 @@ PY
 
 # The browser runs under node in a session of its own, registered here: the
 # EXIT trap stops node and chromium whatever happens.
-mkdir -p "$TMP/profile"
-t_spawn timeout -k 5 240 node "$BROWSER_DIR/dashboard.mjs" "$U" "$SHOTS" "$TMP/profile" \
+mkdir -p "$TMP/profile" "$TMP/node-tmp"
+# Playwright's and chromium's own temporary files go under $TMP too, removed with it.
+t_spawn env TMPDIR="$TMP/node-tmp" timeout -k 5 240 node "$BROWSER_DIR/dashboard.mjs" "$U" "$SHOTS" "$TMP/profile" \
 	"$TMP/expect.json" >"$TMP/browser.out" 2>"$TMP/browser.err"
 wait "$T_PID"
 brc=$?
@@ -68,4 +69,5 @@ for f in overview pair unified-diff history host; do
 done
 
 stop_server
+server_clean "the browser's server"
 done_testing

@@ -171,6 +171,7 @@ kill -0 "$SPID" && pass "the server is still up" || fail "the server is still up
 
 # --- stale hosts: --stale ---
 stop_server
+server_clean "first server"
 start_server --policy "$POLICY" --stale 1s
 sleep 1.2
 get /
@@ -200,4 +201,5 @@ get /static/app.css
 is "$CODE" 200 "the static files need no token"
 
 stop_server
+server_clean "second server"
 done_testing

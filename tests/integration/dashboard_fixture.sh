@@ -19,12 +19,21 @@ F_HOSTILE='<img src=x onerror=alert(3)>.conf'
 F_RTL="${RTL}fdp.exe"
 
 # The server runs in this shell, so the EXIT trap can stop it whatever happens.
+# Sets SRC, the server's exit status.
 stop_server() {
+	SRC=""
 	if [ -n "$SPID" ]; then
 		kill -TERM "$SPID" 2>/dev/null
 		wait "$SPID" 2>/dev/null
+		SRC=$?
 		SPID=""
 	fi
+}
+
+# server_clean DESC: the server stopped with 0 and its log holds no sanitizer report.
+server_clean() {
+	is "$SRC" 0 "$1: the server exits 0 on SIGTERM"
+	unlike "$(cat "$LOG")" 'Sanitizer|runtime error:' "$1: no sanitizer report in the server's log"
 }
 
 # start_server ARGS...: serve $DB on 127.0.0.1, any free port; sets SPID, PORT, U.
