@@ -564,18 +564,21 @@ header:
 	}
 	fputs("</p>\n</header>\n<main>\n", out);
 	put_summary(&c, ks, nk, &tot);
+	/* Where the ignored entries are listed: an option of the CLI, a link of the dashboard. */
+	const char *hint = opts->html_body ? " (listed with &#8220;show expected differences&#8221;)"
+					   : " (listed with --show-ignored)";
 	if (drift)
 		fprintf(out, "<p id=\"counts\"><strong>%zu %s, %zu blocking</strong>, %zu %s, "
 			     "%zu info; %zu ignored by the policy%s.</p>\n",
 			drift, plural(drift, "difference", "differences"), tot.blocking, tot.warnings,
 			plural(tot.warnings, "warning", "warnings"), tot.infos, tot.ignored,
-			tot.ignored && !opts->show_ignored ? " (listed with --show-ignored)" : "");
+			tot.ignored && !opts->show_ignored ? hint : "");
 	else
 		fprintf(out, "<p id=\"counts\"><strong>No drift</strong> in %lld %s compared; %zu "
 			     "ignored by the policy%s.</p>\n",
 			(long long)d->compared, plural((size_t)d->compared, "item", "items"),
 			tot.ignored,
-			tot.ignored && !opts->show_ignored ? " (listed with --show-ignored)" : "");
+			tot.ignored && !opts->show_ignored ? hint : "");
 	if (d->nexpired)
 		put_expired(&c);
 	if (d->nsnowflakes)

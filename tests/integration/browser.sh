@@ -19,7 +19,10 @@ skip_all() { echo "1..0 # SKIP $1"; T_DONE=1; exit 0; }
 command -v node >/dev/null || skip_all "node is not installed (scripts/setup.sh installs nodejs)"
 [ -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
 	skip_all "tests/browser/node_modules is missing: run scripts/setup.sh, or 'npm ci' in tests/browser"
-trap 'rc=$?; stop_server; (exit $rc); t_cleanup' EXIT
+# Playwright's and chromium's temporary files: a short folder of their own (chromium's
+# SingletonSocket path must fit a Unix socket's 108 bytes, which $TMP's may not), removed on exit.
+NTMP=$(mktemp -d "${TMPDIR:-$TMP}/eb.XXXXXX") || { echo "Bail out! mktemp -d failed"; exit 2; }
+trap 'rc=$?; stop_server; rm -rf "$NTMP"; (exit $rc); t_cleanup' EXIT
 
 make_fixture
 start_server --policy "$POLICY"
@@ -49,9 +52,8 @@ PY
 
 # The browser runs under node in a session of its own, registered here: the
 # EXIT trap stops node and chromium whatever happens.
-mkdir -p "$TMP/profile" "$TMP/node-tmp"
-# Playwright's and chromium's own temporary files go under $TMP too, removed with it.
-t_spawn env TMPDIR="$TMP/node-tmp" timeout -k 5 240 node "$BROWSER_DIR/dashboard.mjs" "$U" "$SHOTS" "$TMP/profile" \
+mkdir -p "$TMP/profile"
+t_spawn env TMPDIR="$NTMP" timeout -k 5 240 node "$BROWSER_DIR/dashboard.mjs" "$U" "$SHOTS" "$TMP/profile" \
 	"$TMP/expect.json" >"$TMP/browser.out" 2>"$TMP/browser.err"
 wait "$T_PID"
 brc=$?
