@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* envdrift serve: the JSON API, /metrics and the push endpoint over HTTP (web/). */
+/* envdrift serve: the dashboard, the JSON API, /metrics and the push endpoint over HTTP (web/). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -11,9 +12,12 @@
 static const struct ed_cmd_help help = {
 	.name = "serve",
 	.usage = "serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] "
-		 "[--max-body BYTES] [--public-url URL] [--policy FILE]",
+		 "[--max-body BYTES] [--public-url URL] [--policy FILE] [--stale DURATION] "
+		 "[--pair REF:CAND]...",
 	.intro = "Serves the store over HTTP until SIGTERM or SIGINT (then it stops accepting, "
-		 "lets the requests in flight finish and exits 0): the JSON API under /api/v1/ "
+		 "lets the requests in flight finish and exits 0): a dashboard of HTML pages "
+		 "(/: the verdict of each pair and every host's age; /diff, /host/ENV/HOST, "
+		 "/history, /snapshots), the JSON API under /api/v1/ "
 		 "(health, envs, snapshots, a snapshot's items, diff, gate: docs/api.md), GET "
 		 "/metrics for Prometheus, and POST /api/v1/snapshots, where agents push "
 		 "envdrift.snapshot/1 documents (gzip allowed), stored as 'envdrift ingest' "
@@ -62,7 +66,9 @@ int ed_cmd_serve(int argc, char **argv, struct ed_cli *cli)
 		.timeout_s = ED_WEB_TIMEOUT_S,
 		.max_conns = ED_WEB_MAX_CONNS,
 		.max_per_ip = ED_WEB_MAX_PER_IP,
+		.stale_s = ED_WEB_STALE_S,
 	};
+	struct ed_opt_list pairs = {0};
 	const struct ed_opt opts[] = {
 		ED_OPT_STRING_(0, "listen", "ADDR:PORT", &o.listen,
 			       "where to listen (default " ED_WEB_DEFAULT_LISTEN "; [::1]:PORT for "
@@ -82,16 +88,37 @@ int ed_cmd_serve(int argc, char **argv, struct ed_cli *cli)
 			       "the URL clients use, such as a reverse proxy's "
 			       "(https://drift.example.com/): its host is an accepted Host header"),
 		ED_OPT_STRING_(0, "policy", "FILE", &o.policy,
-			       "judge /api/v1/diff, /api/v1/gate and /metrics by FILE on top of the "
-			       "built-in default policy, as 'diff --policy' does"),
+			       "judge /api/v1/diff, /api/v1/gate, /metrics and the dashboard by FILE "
+			       "on top of the built-in default policy, as 'diff --policy' does"),
+		ED_OPT_DURATION_(0, "stale", "DURATION", &o.stale_s,
+				 "the dashboard marks a host stale, and a verdict 'cannot vouch', "
+				 "when its last complete snapshot is older (default 36h)"),
+		ED_OPT_LIST_(0, "pair", "REF:CAND", &pairs,
+			     "a pair of environments whose verdict the dashboard's overview shows "
+			     "(repeatable; default production:staging)"),
 		ED_OPT_END_(),
 	};
 	int status = ed_opt_status(ed_opt_parse(&help, opts, argc, argv, cli, NULL));
-	if (status >= 0)
+	if (status >= 0) {
+		ed_opt_list_release(&pairs);
 		return status;
+	}
+	for (size_t i = 0; i < pairs.n; i++) {
+		const char *colon = strrchr(pairs.items[i], ':');
+		if (!colon || colon == pairs.items[i] || !colon[1] || strlen(pairs.items[i]) > 500) {
+			int bad = ed_cli_usage_error("serve", "--pair %s: expected REF:CAND, such as "
+								"production:staging", pairs.items[i]);
+			ed_opt_list_release(&pairs);
+			return bad;
+		}
+	}
+	o.pairs = pairs.items;
+	o.npairs = pairs.n;
 	o.db = cli->db;
 	struct ed_err err = {0};
-	if (ed_web_serve(&o, &err))
+	enum ed_code rc = ed_web_serve(&o, &err);
+	ed_opt_list_release(&pairs);
+	if (rc)
 		return ed_cli_fail(&err);
 	return ED_EXIT_OK;
 }

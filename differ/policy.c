@@ -1303,6 +1303,7 @@ static int judge(const struct ed_policy *p, const char *today, struct ed_drift_e
 	}
 	if (hit) {
 		e->ignored = true;
+		memcpy(e->expires, hit->expires, sizeof(e->expires));
 		if (!(e->reason = strdup(hit->reason)))
 			return -1;
 		ed_buf_reset(b);

@@ -4,6 +4,7 @@
  * forbids loading anything) with the summary, filters by kind and severity, a
  * search box, and unified diffs of files whose content both sides kept.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +128,7 @@ static void put_file_diff(struct ctx *c, const struct ed_drift_entry *e)
 
 /* --- the page --- */
 
-static const char style[] =
-	"<style>\n"
+const char ed_report_html_css[] =
 	":root{--fg:#1f2328;--bg:#fff;--mute:#656d76;--line:#d0d7de;--head:#f6f8fa;"
 	"--block:#cf222e;--warn:#9a6700;--info:#0969da;--ign:#8c959f;"
 	"--add:#dafbe1;--del:#ffebe9;--hunk:#ddf4ff}\n"
@@ -163,8 +163,7 @@ static const char style[] =
 	"pre span{display:block;padding:0 .6em;white-space:pre}\n"
 	"pre .add{background:var(--add)}pre .del{background:var(--del)}"
 	"pre .hunk{background:var(--hunk);color:var(--mute)}pre .head{font-weight:600}"
-	"pre .eol{color:var(--mute)}\n"
-	"</style>\n";
+	"pre .eol{color:var(--mute)}\n";
 
 /*
  * Filters and search. The page reads its state from location.hash too, so a
@@ -172,8 +171,7 @@ static const char style[] =
  *   #kind=file,config&sev=block,warn&q=nginx
  * Each row's data-visible says whether it is shown; body[data-ready] that this ran.
  */
-static const char script[] =
-	"<script>\n"
+const char ed_report_html_js[] =
 	"(function () {\n"
 	"  'use strict';\n"
 	"  var box = document.getElementById('filters');\n"
@@ -226,8 +224,7 @@ static const char script[] =
 	"  fromHash();\n"
 	"  apply();\n"
 	"  document.body.setAttribute('data-ready', '1');\n"
-	"})();\n"
-	"</script>\n";
+	"})();\n";
 
 static void put_side(struct ctx *c, const char *label, const struct ed_snapref *one,
 		     const struct ed_snapref *v, size_t n)
@@ -337,23 +334,66 @@ static void put_snowflakes(struct ctx *c)
 	fputs("</tbody></table>\n", c->out);
 }
 
+/* Whether value is one of v[0..n) (none: every value is). */
+static bool selected(const char *const *v, size_t n, const char *value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] && value && strcmp(v[i], value) == 0)
+			return true;
+	return n == 0;
+}
+
+/* Whether needle occurs in hay[0..len), ASCII case ignored. */
+static bool holds(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = 0; n <= len && i <= len - n; i++) {
+		size_t k = 0;
+		while (k < n && tolower((unsigned char)hay[i + k]) == tolower((unsigned char)needle[k]))
+			k++;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+/* Whether the filters of opts (html_body) list e; what is its description. */
+static bool listed(const struct ed_render_opts *o, const struct ed_drift_entry *e,
+		   const struct ed_buf *what)
+{
+	const char *sev = e->ignored ? "ignored" : e->severity ? e->severity : "block";
+	if (!selected(o->only_kinds, o->nonly_kinds, e->kind) ||
+	    !selected(o->only_sevs, o->nonly_sevs, sev))
+		return false;
+	if (!o->query || !*o->query)
+		return true;
+	return holds(e->key ? e->key : "", e->key_len, o->query) ||
+	       holds(what->p ? what->p : "", what->len, o->query);
+}
+
 static void put_checkbox(struct ctx *c, const char *name, const char *value, size_t count)
 {
+	const struct ed_render_opts *o = c->opts;
+	bool on = strcmp(name, "kind") == 0 ? selected(o->only_kinds, o->nonly_kinds, value)
+					    : selected(o->only_sevs, o->nonly_sevs, value);
 	fprintf(c->out, "<label><input type=\"checkbox\" name=\"%s\" value=\"", name);
 	put_raw_s(c, value);
-	fputs("\" checked> ", c->out);
+	fprintf(c->out, "\"%s> ", on ? " checked" : "");
 	put_raw_s(c, value);
 	fprintf(c->out, " (%zu)</label>", count);
 }
 
-static void put_row(struct ctx *c, const struct ed_drift_entry *e, bool role, struct ed_buf *what)
+/* Writes e's row when the filters list it; true when they did. */
+static bool put_row(struct ctx *c, const struct ed_drift_entry *e, bool role, struct ed_buf *what)
 {
 	const char *sev = e->ignored ? "ignored" : e->severity ? e->severity : "block";
 	ed_buf_reset(what);
 	if (ed_drift_describe(e, what)) {
 		c->oom = true;
-		return;
+		return false;
 	}
+	if (c->opts->html_body && !listed(c->opts, e, what))
+		return false;
 	fprintf(c->out, "<tr class=\"item sev-%s\" data-kind=\"", sev);
 	put_raw_s(c, e->kind);
 	fprintf(c->out, "\" data-sev=\"%s\" data-text=\"", sev);
@@ -377,12 +417,19 @@ static void put_row(struct ctx *c, const struct ed_drift_entry *e, bool role, st
 	if (e->ignored) {
 		fputs("<p class=\"note\">ignored: ", c->out);
 		put_raw_s(c, e->reason ? e->reason : "expected difference");
+		if (c->opts->html_body) { /* the dashboard says until when */
+			fputs(e->expires[0] ? " <span class=\"expires\">(expires " : "", c->out);
+			put_raw_s(c, e->expires[0] ? e->expires : "");
+			fputs(e->expires[0] ? ")</span>" : " <span class=\"expires\">(no expiry)</span>",
+			      c->out);
+		}
 		fputs("</p>", c->out);
 	}
 	put_file_diff(c, e);
 	fputs("</td><td>", c->out);
 	put_raw_s(c, e->rule);
 	fputs("</td></tr>\n", c->out);
+	return true;
 }
 
 static void put_drift(struct ctx *c, const struct ed_kstat *ks, size_t nk, const struct ed_kstat *tot)
@@ -399,7 +446,24 @@ static void put_drift(struct ctx *c, const struct ed_kstat *ks, size_t nk, const
 		if (e->role && *e->role)
 			role = true;
 	}
-	fputs("<h2>Drift</h2>\n<div id=\"filters\" hidden>\n<fieldset><legend>kind</legend>", c->out);
+	const struct ed_render_opts *o = c->opts;
+	fputs("<h2>Drift</h2>\n", c->out);
+	if (o->html_body) {
+		/* A GET form: it works without the script, which only filters as you type. */
+		fputs("<form id=\"filters\" method=\"get\" action=\"", c->out);
+		put_raw_s(c, o->html_form ? o->html_form : "");
+		fputs("\">\n", c->out);
+		for (size_t i = 0; i < o->nhtml_hidden; i++) {
+			fputs("<input type=\"hidden\" name=\"", c->out);
+			put_raw_s(c, o->html_hidden[2 * i]);
+			fputs("\" value=\"", c->out);
+			put_raw_s(c, o->html_hidden[2 * i + 1]);
+			fputs("\">", c->out);
+		}
+		fputs("\n<fieldset><legend>kind</legend>", c->out);
+	} else {
+		fputs("<div id=\"filters\" hidden>\n<fieldset><legend>kind</legend>", c->out);
+	}
 	for (size_t k = 0; k < nk; k++)
 		if (ks[k].listed)
 			put_checkbox(c, "kind", ks[k].kind, ks[k].listed);
@@ -409,17 +473,43 @@ static void put_drift(struct ctx *c, const struct ed_kstat *ks, size_t nk, const
 	put_checkbox(c, "sev", "info", tot->infos);
 	if (nign)
 		put_checkbox(c, "sev", "ignored", nign);
-	fprintf(c->out, "</fieldset>\n<label>search <input type=\"search\" id=\"q\" "
-			"placeholder=\"key or value\" autocomplete=\"off\"></label>\n"
-			"<span id=\"shown\">%zu of %zu shown</span>\n</div>\n",
-		tot->listed, tot->listed);
+	if (o->html_body) {
+		fputs("</fieldset>\n<label>search <input type=\"search\" id=\"q\" name=\"q\" "
+		      "placeholder=\"key or value\" autocomplete=\"off\" value=\"", c->out);
+		put_raw_s(c, o->query ? o->query : "");
+		fputs("\"></label>\n", c->out);
+	} else {
+		fputs("</fieldset>\n<label>search <input type=\"search\" id=\"q\" "
+		      "placeholder=\"key or value\" autocomplete=\"off\"></label>\n", c->out);
+	}
+	size_t nshown = tot->listed;
+	if (o->html_body) { /* what the filters list, counted first */
+		nshown = 0;
+		for (size_t i = 0; i < d->n && !c->oom; i++) {
+			const struct ed_drift_entry *e = &d->v[i];
+			if (e->ignored && !o->show_ignored)
+				continue;
+			ed_buf_reset(&what);
+			if (ed_drift_describe(e, &what))
+				c->oom = true;
+			else
+				nshown += listed(o, e, &what);
+		}
+	}
+	fprintf(c->out, "<span id=\"shown\">%zu of %zu shown</span>\n", nshown, tot->listed);
+	fputs(o->html_body ? "<button type=\"submit\">filter</button>\n</form>\n" : "</div>\n",
+	      c->out);
 	fprintf(c->out, "<table id=\"items\"><thead><tr><th>severity</th>%s<th>kind</th>"
 			"<th>change</th><th>key</th><th>what differs</th><th>rule</th></tr></thead>"
 			"\n<tbody>\n", role ? "<th>role</th>" : "");
+	size_t n = 0;
 	for (size_t i = 0; i < d->n && !c->oom; i++)
 		if (!d->v[i].ignored || c->opts->show_ignored)
-			put_row(c, &d->v[i], role, &what);
+			n += put_row(c, &d->v[i], role, &what);
 	fputs("</tbody></table>\n", c->out);
+	if (o->html_body && n != tot->listed)
+		fprintf(c->out, "<p class=\"note\" id=\"filtered\">%zu of %zu listed by the "
+				"filters.</p>\n", n, tot->listed);
 	ed_buf_release(&what);
 }
 
@@ -435,6 +525,8 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 	struct ed_kstat tot = ed_kind_total(d, ks, nk);
 	size_t drift = tot.added + tot.removed + tot.changed;
 
+	if (opts->html_body)
+		goto header;
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	      "style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri 'none'; "
@@ -445,8 +537,12 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 	fputs(" vs ", out);
 	put_raw_s(&c, d->ref.env);
 	fputs("</title>\n", out);
-	fputs(style, out);
-	fputs("</head>\n<body data-ready=\"0\">\n<header>\n<h1>", out);
+	fputs("<style>\n", out);
+	fputs(ed_report_html_css, out);
+	fputs("</style>\n", out);
+	fputs("</head>\n<body data-ready=\"0\">\n", out);
+header:
+	fputs("<header>\n<h1>", out);
 	if (ed_drift_same_env(d)) {
 		fputs(drift ? "what changed in " : "nothing changed in ", out);
 		put_raw_s(&c, d->cand.env);
@@ -468,18 +564,21 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 	}
 	fputs("</p>\n</header>\n<main>\n", out);
 	put_summary(&c, ks, nk, &tot);
+	/* Where the ignored entries are listed: an option of the CLI, a link of the dashboard. */
+	const char *hint = opts->html_body ? " (listed with &#8220;show expected differences&#8221;)"
+					   : " (listed with --show-ignored)";
 	if (drift)
 		fprintf(out, "<p id=\"counts\"><strong>%zu %s, %zu blocking</strong>, %zu %s, "
 			     "%zu info; %zu ignored by the policy%s.</p>\n",
 			drift, plural(drift, "difference", "differences"), tot.blocking, tot.warnings,
 			plural(tot.warnings, "warning", "warnings"), tot.infos, tot.ignored,
-			tot.ignored && !opts->show_ignored ? " (listed with --show-ignored)" : "");
+			tot.ignored && !opts->show_ignored ? hint : "");
 	else
 		fprintf(out, "<p id=\"counts\"><strong>No drift</strong> in %lld %s compared; %zu "
 			     "ignored by the policy%s.</p>\n",
 			(long long)d->compared, plural((size_t)d->compared, "item", "items"),
 			tot.ignored,
-			tot.ignored && !opts->show_ignored ? " (listed with --show-ignored)" : "");
+			tot.ignored && !opts->show_ignored ? hint : "");
 	if (d->nexpired)
 		put_expired(&c);
 	if (d->nsnowflakes)
@@ -487,8 +586,12 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 	if (tot.listed)
 		put_drift(&c, ks, nk, &tot);
 	fputs("</main>\n", out);
-	fputs(script, out);
-	fputs("</body>\n</html>\n", out);
+	if (!opts->html_body) {
+		fputs("<script>\n", out);
+		fputs(ed_report_html_js, out);
+		fputs("</script>\n", out);
+		fputs("</body>\n</html>\n", out);
+	}
 
 	if (c.oom)
 		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs the Debian 12 packages envdrift needs to build, test and run its demo.
+# Installs the Debian 12 packages envdrift needs to build, test and run its demo, then
+# tests/browser/node_modules (npm ci: playwright-core, pinned by its package-lock.json) for
+# the dashboard's browser test.
 # Idempotent: when every package is already installed it touches nothing and returns at once.
 # Output: one line per phase; apt's chatter goes to $ENVDRIFT_SETUP_LOG (default /tmp/envdrift-setup.log).
 set -euo pipefail
@@ -13,13 +15,30 @@ packages=(
 	libsqlite3-dev sqlite3 libxxhash-dev xxhash libjansson-dev
 	libssh2-1-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev libinih-dev libyaml-dev zlib1g-dev librpm-dev
 	git ca-certificates strace systemd
-	rpm postgresql chromium cmark-gfm patch
+	rpm postgresql chromium cmark-gfm patch nodejs
 	openssh-server openssh-client
 )
 # sqlite3-tools carries sqldiff on bookworm; it is optional and installed only where it exists.
 optional=(sqlite3-tools)
 
 say() { printf 'setup: %s\n' "$*"; }
+
+# tests/browser/node_modules from its lock file, unless it is there already. A failure
+# (no network) is said, not fatal: the browser test then skips, saying why.
+browser_deps() {
+	local dir
+	dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+	[ -f "$dir/node_modules/playwright-core/package.json" ] && return 0
+	if ! command -v npm >/dev/null 2>&1; then
+		say "no npm: the browser test will skip"
+		return 0
+	fi
+	say "npm ci in tests/browser (log: $log)"
+	if ! (cd "$dir" && npm ci --no-audit --no-fund) >>"$log" 2>&1; then
+		say "npm ci failed (last lines of $log follow); the browser test will skip" >&2
+		tail -n 5 "$log" >&2
+	fi
+}
 
 is_installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
@@ -36,6 +55,8 @@ missing=()
 for p in "${packages[@]}"; do
 	is_installed "$p" || missing+=("$p")
 done
+# Debian's nodejs comes without npm; NodeSource's carries its own (and conflicts with Debian's npm).
+command -v npm >/dev/null 2>&1 || is_installed npm || missing+=(npm)
 optional_missing=()
 for p in "${optional[@]}"; do
 	is_installed "$p" || optional_missing+=("$p")
@@ -49,6 +70,7 @@ if [ ${#missing[@]} -eq 0 ]; then
 	done
 	if [ "$want" -eq 0 ]; then
 		say "all packages already installed"
+		browser_deps
 		exit 0
 	fi
 fi
@@ -102,4 +124,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 	run_logged "${sudo[@]}" apt-get install -y --no-install-recommends \
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
 fi
+browser_deps
 say "done"

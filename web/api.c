@@ -27,8 +27,7 @@ static const char *arg(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* A whole number from lo to hi in s; false when s is anything else. */
-static bool parse_num(const char *s, long long lo, long long hi, long long *out)
+bool ed_web_parse_num(const char *s, long long lo, long long hi, long long *out)
 {
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
 		return false;
@@ -58,7 +57,7 @@ static long long parse_duration(const char *s)
 	default: break;
 	}
 	long long v;
-	if (!parse_num(num, 0, 100LL * 365 * 86400, &v))
+	if (!ed_web_parse_num(num, 0, 100LL * 365 * 86400, &v))
 		return -1;
 	return v * mult;
 }
@@ -113,9 +112,9 @@ static enum MHD_Result get_snapshots(struct MHD_Connection *c, struct ed_req *r,
 	struct ed_err err = {0};
 	long long limit = PAGE_DEFAULT, after = 0;
 	const char *ls = arg(c, "limit"), *as = arg(c, "after");
-	if (ls && !parse_num(ls, 1, PAGE_MAX, &limit))
+	if (ls && !ed_web_parse_num(ls, 1, PAGE_MAX, &limit))
 		return ed_web_error(c, r, 400, "limit: expected a number from 1 to %d", PAGE_MAX);
-	if (as && !parse_num(as, 0, INT64_MAX, &after))
+	if (as && !ed_web_parse_num(as, 0, INT64_MAX, &after))
 		return ed_web_error(c, r, 400, "after: expected a snapshot id");
 	struct ed_snapshot_filter f = {.env = arg(c, "env"), .host = arg(c, "host"),
 				       .after = after, .limit = (size_t)limit + 1};
@@ -210,8 +209,7 @@ static enum ed_code collect_item(void *ctx, const struct ed_browse_item *it, str
 	return ED_OK;
 }
 
-/* A cursor: base64url of KIND NUL KEY. */
-static char *cursor_encode(const struct ed_buf *kind, const struct ed_buf *key)
+char *ed_web_cursor_encode(const struct ed_buf *kind, const struct ed_buf *key)
 {
 	struct ed_buf raw = ED_BUF_INIT, b = ED_BUF_INIT;
 	char *out = NULL;
@@ -231,7 +229,7 @@ out:
 	return out;
 }
 
-static bool cursor_decode(const char *s, struct ed_buf *raw, size_t *kind_len)
+bool ed_web_cursor_decode(const char *s, struct ed_buf *raw, size_t *kind_len)
 {
 	struct ed_buf b = ED_BUF_INIT;
 	size_t n = strlen(s);
@@ -260,14 +258,14 @@ static enum MHD_Result get_items(struct MHD_Connection *c, struct ed_req *r, str
 	long long limit = PAGE_DEFAULT;
 	const char *ls = arg(c, "limit"), *as = arg(c, "after"), *prefix = arg(c, "prefix");
 	enum MHD_Result ret;
-	if (ls && !parse_num(ls, 1, PAGE_MAX, &limit))
+	if (ls && !ed_web_parse_num(ls, 1, PAGE_MAX, &limit))
 		return ed_web_error(c, r, 400, "limit: expected a number from 1 to %d", PAGE_MAX);
 	struct ed_item_filter f = {.kind = arg(c, "kind"), .prefix = prefix,
 				   .prefix_len = prefix ? strlen(prefix) : 0,
 				   .limit = (size_t)limit + 1};
 	size_t kind_len = 0;
 	if (as) {
-		if (!cursor_decode(as, &raw, &kind_len)) {
+		if (!ed_web_cursor_decode(as, &raw, &kind_len)) {
 			ed_buf_release(&raw);
 			return ed_web_error(c, r, 400, "after: not a cursor this API returned as next");
 		}
@@ -287,7 +285,7 @@ static enum MHD_Result get_items(struct MHD_Connection *c, struct ed_req *r, str
 	}
 	json_t *next = json_null();
 	if (p.n > p.limit) {
-		char *cur = cursor_encode(&p.last_kind, &p.last_key);
+		char *cur = ed_web_cursor_encode(&p.last_kind, &p.last_key);
 		json_decref(next);
 		next = cur ? json_string(cur) : NULL;
 		free(cur);
@@ -617,7 +615,7 @@ static bool snapshot_route(const char *url, int64_t *id, bool *items, bool *bad_
 	if (!*bad_id) {
 		memcpy(num, p, n);
 		num[n] = '\0';
-		*bad_id = !parse_num(num, 1, INT64_MAX, &v);
+		*bad_id = !ed_web_parse_num(num, 1, INT64_MAX, &v);
 	}
 	*id = v;
 	return true;
@@ -644,6 +642,8 @@ enum MHD_Result ed_web_api(struct MHD_Connection *c, struct ed_req *r, const cha
 		route = GATE;
 	else if (strcmp(url, "/metrics") == 0)
 		route = METRICS;
+	if (route == NONE && strncmp(url, "/api/", 5) != 0)
+		return ed_web_pages(c, r, url);
 	if (route == NONE)
 		return ed_web_error(c, r, 404, "no such endpoint (see docs/api.md)");
 	if (route == HEALTH)

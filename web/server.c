@@ -38,6 +38,12 @@ enum MHD_Result ed_web_reply(struct MHD_Connection *c, struct ed_req *r, unsigne
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* On every response, pages or not: nothing but our own files, never in a frame. */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'self'; base-uri 'none'; form-action 'self'; "
+				"frame-ancestors 'none'");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST");
 	if (status == MHD_HTTP_UNAUTHORIZED)
@@ -499,6 +505,7 @@ enum ed_code ed_web_serve(const struct ed_web_opts *o, struct ed_err *err)
 	sigset_t stop;
 	pthread_mutex_init(&w.pool_lock, NULL);
 	pthread_mutex_init(&w.write_lock, NULL);
+	pthread_mutex_init(&w.verdict_lock, NULL);
 
 	if (!parse_listen(o->listen, &ss, &sl, addr, sizeof(addr), &port)) {
 		rc = ed_err_set(err, ED_USAGE,
@@ -624,5 +631,7 @@ out:
 	memset(w.key, 0, sizeof(w.key));
 	pthread_mutex_destroy(&w.pool_lock);
 	pthread_mutex_destroy(&w.write_lock);
+	ed_web_verdicts_free(&w);
+	pthread_mutex_destroy(&w.verdict_lock);
 	return rc;
 }

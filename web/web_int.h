@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "ed/buf.h"
 #include "ed/hash.h"
 #include "ed/store.h"
 #include "ed/token.h"
@@ -33,7 +34,39 @@ struct ed_web {
 	struct ed_store *writer;
 	atomic_ulong by_class[6];    /* requests answered, by status class (index 1..5) */
 	atomic_ulong pushes_stored, pushes_replayed, pushes_refused;
+	pthread_mutex_t verdict_lock; /* guards verdicts (verdicts.c) */
+	struct ed_web_verdict *verdicts;
+	size_t nverdicts, next_verdict;
 };
+
+/*
+ * A pair's verdict as the dashboard's overview shows it (verdicts.c):
+ * computed once per (snapshots of both sides, policy digest) and cached in
+ * memory, so that a view of the overview runs no diff while nothing changed.
+ */
+enum ed_web_verdict_state {
+	ED_VERDICT_PASS,
+	ED_VERDICT_BLOCK,       /* blocking drift */
+	ED_VERDICT_CANNOT,      /* cannot vouch: a side missing, an item error that blocks */
+};
+struct ed_web_verdict {
+	char *key;              /* "REF_IDS|CAND_IDS|POLICY_DIGEST" (malloc'd), NULL: unused */
+	enum ed_web_verdict_state state;
+	size_t drift, blocking, warnings, infos, ignored;
+	char reason[512];       /* why it cannot vouch (scrubbed) */
+	long long oldest;       /* the oldest snapshot's finish of both sides (Unix time), 0: none */
+};
+#define ED_WEB_VERDICTS 64
+
+/*
+ * The verdict of ref against cand into *out (its key NULL: a copy); *cached
+ * says whether it came from the cache. Only an error of the store (or no
+ * memory) is an error: a pair that cannot be compared is ED_VERDICT_CANNOT.
+ */
+enum ed_code ed_web_verdict(struct ed_web *w, struct ed_store *st, const char *ref,
+			    const char *cand, struct ed_web_verdict *out, bool *cached,
+			    struct ed_err *err);
+void ed_web_verdicts_free(struct ed_web *w);
 
 /* One request; *con_cls of libmicrohttpd. */
 struct ed_req {
@@ -96,8 +129,18 @@ json_t *ed_web_string(const char *s, size_t len);
 /* msg for a client, into out (cap bytes): the store's path said "the store". */
 void ed_web_scrub(const struct ed_web *w, const char *msg, char *out, size_t cap);
 
-/* GET handlers of api.c: each queues its response. */
+/* GET handlers of api.c: each queues its response; what is not the API goes to ed_web_pages(). */
 enum MHD_Result ed_web_api(struct MHD_Connection *c, struct ed_req *r, const char *url);
+
+/* The dashboard's HTML pages and their static files (pages.c). */
+enum MHD_Result ed_web_pages(struct MHD_Connection *c, struct ed_req *r, const char *url);
+
+/* A whole number from lo to hi in s; false when s is anything else. */
+bool ed_web_parse_num(const char *s, long long lo, long long hi, long long *out);
+/* An item cursor: base64url of KIND NUL KEY (malloc'd; NULL: no memory). */
+char *ed_web_cursor_encode(const struct ed_buf *kind, const struct ed_buf *key);
+/* Decodes s into raw (KIND NUL KEY), *kind_len the kind's length; false when it is no cursor. */
+bool ed_web_cursor_decode(const char *s, struct ed_buf *raw, size_t *kind_len);
 
 /* The push endpoint (push.c): the first call, each piece of body, and the end. */
 enum MHD_Result ed_web_push_start(struct MHD_Connection *c, struct ed_req *r);

@@ -67,6 +67,7 @@ struct ed_drift_entry {
 	char *rule;           /* why that severity: "severity package = block", owned */
 	bool ignored;         /* an expected difference: counted, listed with --show-ignored */
 	char *reason;         /* the expected difference's reason, owned, or NULL */
+	char expires[11];     /* an expected difference's: the last day its rule applies, "" never */
 	enum ed_direction direction;
 	char *role;           /* the fleet role compared ("" for hosts without one), owned or NULL */
 	struct ed_side ref;
@@ -184,7 +185,29 @@ struct ed_render_opts {
 	bool show_ignored; /* list ignored drift too (it is always counted) */
 	bool diffs;        /* text: unified diffs of the kept texts under their entries (the
 			      other formats that show them always do); attach them first */
+	/*
+	 * html only, for the dashboard of 'envdrift serve' (web/): the page's
+	 * header and main part without the document around them (no inline
+	 * style or script: the server serves ed_report_html_css and
+	 * ed_report_html_js as files), the filters a GET form to html_form
+	 * keeping the html_hidden name/value pairs, and only the entries the
+	 * filters select listed (counts stay those of the whole drift).
+	 */
+	bool html_body;
+	const char *html_form;
+	const char *const *html_hidden; /* 2 * nhtml_hidden strings: name, value */
+	size_t nhtml_hidden;
+	const char *const *only_kinds;  /* list only these kinds (none: every kind) */
+	size_t nonly_kinds;
+	const char *const *only_sevs;   /* only these: block, warn, info, ignored (none: all) */
+	size_t nonly_sevs;
+	const char *query;              /* only entries whose key or description holds it
+					   (ASCII case ignored); NULL or "": all */
 };
+
+/* The HTML report's style sheet and script (without <style>/<script>), for web/ to serve. */
+extern const char ed_report_html_css[];
+extern const char ed_report_html_js[];
 
 /*
  * A report format: a name and a renderer writing to out. A renderer is a

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * envdrift serve: the JSON API, /metrics and the push endpoint over the store
+ * envdrift serve: the dashboard, the JSON API, /metrics and the push endpoint over the store
  * (libmicrohttpd, an internal thread pool; a read-only store connection per
  * request, one serialised writer for pushed snapshots).
  */
@@ -25,7 +25,13 @@ struct ed_web_opts {
 	unsigned timeout_s;     /* an idle connection is closed after this many seconds */
 	unsigned max_conns;     /* connections at once, in all */
 	unsigned max_per_ip;    /* connections at once from one address */
+	long long stale_s;      /* the dashboard marks a host stale after this many seconds */
+	const char *const *pairs; /* the dashboard's verdicts: "REF:CAND" each (none: */
+	size_t npairs;            /* production:staging) */
 };
+
+/* A host's last complete snapshot older than this is stale on the dashboard: 36 h. */
+#define ED_WEB_STALE_S (36LL * 3600)
 
 /* Where libmicrohttpd's defaults would be unsafe, ours. */
 #define ED_WEB_DEFAULT_LISTEN "127.0.0.1:8479"
