@@ -520,40 +520,60 @@ static enum ed_code host_age(void *ctx, const struct ed_browse_snapshot *s, stru
 	return ED_OK;
 }
 
+/* One pair's series: comparable, the verdict as the gate's exit code, entries by severity. */
+static int pair_metrics(struct ed_buf *b, const char *ref, const char *cand,
+			const struct ed_web_verdict *v)
+{
+	static const char *const sev[] = {"block", "warn", "info", "ignored"};
+	size_t n[] = {v->blocking, v->warnings, v->infos, v->ignored};
+	int code = v->state == ED_VERDICT_PASS ? 0 : v->state == ED_VERDICT_BLOCK ? 1 : 2;
+	int bad = ed_buf_adds(b, "envdrift_pair_comparable{reference=\"") || label(b, ref) ||
+		  ed_buf_adds(b, "\",candidate=\"") || label(b, cand) ||
+		  ed_buf_addf(b, "\"} %d\n", v->compared) ||
+		  ed_buf_adds(b, "envdrift_pair_verdict{reference=\"") || label(b, ref) ||
+		  ed_buf_adds(b, "\",candidate=\"") || label(b, cand) ||
+		  ed_buf_addf(b, "\"} %d\n", code);
+	for (size_t i = 0; v->compared && i < sizeof(sev) / sizeof(sev[0]); i++)
+		bad |= ed_buf_adds(b, "envdrift_drift_entries{reference=\"") || label(b, ref) ||
+		       ed_buf_adds(b, "\",candidate=\"") || label(b, cand) ||
+		       ed_buf_addf(b, "\",severity=\"%s\"} %zu\n", sev[i], n[i]);
+	return bad;
+}
+
 static enum MHD_Result get_metrics(struct MHD_Connection *c, struct ed_req *r,
 				   struct ed_store *st)
 {
 	struct ed_web *w = r->w;
 	struct ed_buf b = ED_BUF_INIT;
 	struct ed_err err = {0};
-	struct ed_policy pol = {0};
-	struct ed_drift d = {0};
-	const char *ref = "production", *cand = "staging";
 	int bad = 0;
 
-	bool comparable = !ed_policy_load(w->o->policy, &pol, &err) &&
-			  !ed_diff_compare(st, ref, cand, &pol, &d, &err);
+	/*
+	 * Per pair of the dashboard (serve --pair, default production:staging),
+	 * from the verdicts the overview caches: a scrape runs no diff while no
+	 * snapshot or policy changed.
+	 */
 	bad |= ed_buf_adds(&b, "# HELP envdrift_pair_comparable 1 when both environments of the "
 			       "pair have complete snapshots to compare.\n"
-			       "# TYPE envdrift_pair_comparable gauge\n") ||
-	       ed_buf_addf(&b, "envdrift_pair_comparable{reference=\"%s\",candidate=\"%s\"} %d\n",
-			   ref, cand, comparable);
-	if (comparable) {
-		size_t ignored = d.ignored;
-		bad |= ed_buf_adds(&b, "# HELP envdrift_drift_entries Drift entries of the candidate "
-				       "against the reference, by severity (ignored: expected "
-				       "differences).\n# TYPE envdrift_drift_entries gauge\n");
-		bad |= ed_buf_addf(&b,
-				   "envdrift_drift_entries{reference=\"%s\",candidate=\"%s\","
-				   "severity=\"block\"} %zu\n"
-				   "envdrift_drift_entries{reference=\"%s\",candidate=\"%s\","
-				   "severity=\"warn\"} %zu\n"
-				   "envdrift_drift_entries{reference=\"%s\",candidate=\"%s\","
-				   "severity=\"info\"} %zu\n"
-				   "envdrift_drift_entries{reference=\"%s\",candidate=\"%s\","
-				   "severity=\"ignored\"} %zu\n",
-				   ref, cand, d.blocking, ref, cand, d.warnings, ref, cand, d.infos,
-				   ref, cand, ignored);
+			       "# TYPE envdrift_pair_comparable gauge\n"
+			       "# HELP envdrift_pair_verdict The gate's verdict as its exit status: 0 "
+			       "pass, 1 blocking drift, 2 cannot vouch.\n"
+			       "# TYPE envdrift_pair_verdict gauge\n"
+			       "# HELP envdrift_drift_entries Drift entries of the candidate against "
+			       "the reference, by severity (ignored: expected differences).\n"
+			       "# TYPE envdrift_drift_entries gauge\n");
+	size_t npairs = w->o->npairs;
+	for (size_t i = 0; i < (npairs ? npairs : 1) && !bad; i++) {
+		char ref[256] = "production", cand[256] = "staging";
+		struct ed_web_verdict v;
+		bool cached = false;
+		if (npairs && !ed_web_split_pair(w->o->pairs[i], ref, cand, sizeof(ref)))
+			continue; /* serve checked them */
+		if (ed_web_verdict(w, st, ref, cand, &v, &cached, &err)) {
+			ed_buf_release(&b);
+			return ed_web_fail(c, r, &err);
+		}
+		bad |= pair_metrics(&b, ref, cand, &v);
 	}
 	bad |= ed_buf_adds(&b, "# HELP envdrift_snapshot_age_seconds Seconds since each host's "
 			       "last complete snapshot finished.\n"
@@ -562,8 +582,6 @@ static enum MHD_Result get_metrics(struct MHD_Connection *c, struct ed_req *r,
 	struct ed_snapshot_filter f = {.latest = true};
 	if (ed_store_browse_snapshots(st, &f, host_age, &a, &err)) {
 		ed_buf_release(&b);
-		ed_drift_release(&d);
-		ed_policy_release(&pol);
 		return ed_web_fail(c, r, &err);
 	}
 	bad |= a.bad;
@@ -580,8 +598,6 @@ static enum MHD_Result get_metrics(struct MHD_Connection *c, struct ed_req *r,
 			   "envdrift_pushes_total{result=\"refused\"} %lu\n",
 			   atomic_load(&w->pushes_stored), atomic_load(&w->pushes_replayed),
 			   atomic_load(&w->pushes_refused));
-	ed_drift_release(&d);
-	ed_policy_release(&pol);
 	if (bad) {
 		ed_buf_release(&b);
 		return ed_web_error(c, r, 500, "out of memory");

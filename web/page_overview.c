@@ -70,17 +70,6 @@ static enum ed_code each_host(void *ctx, const struct ed_browse_snapshot *s, str
 }
 
 /* Splits "REF:CAND" at its last colon ("@1:@2" too); false when it is not a pair. */
-static bool split_pair(const char *s, char *ref, char *cand, size_t cap)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s || !colon[1] || (size_t)(colon - s) >= cap ||
-	    strlen(colon + 1) >= cap)
-		return false;
-	snprintf(ref, cap, "%.*s", (int)(colon - s), s);
-	snprintf(cand, cap, "%s", colon + 1);
-	return true;
-}
-
 static void verdict_row(struct ed_page *p, struct ed_web *w, struct ed_store *st, const char *ref,
 			const char *cand, time_t now, struct ed_err *err)
 {
@@ -142,7 +131,7 @@ enum MHD_Result ed_page_overview(struct MHD_Connection *c, struct ed_req *r, str
 	size_t npairs = w->o->npairs;
 	for (size_t i = 0; i < (npairs ? npairs : 1) && !err.code; i++) {
 		char ref[256] = "production", cand[256] = "staging";
-		if (npairs && !split_pair(w->o->pairs[i], ref, cand, sizeof(ref)))
+		if (npairs && !ed_web_split_pair(w->o->pairs[i], ref, cand, sizeof(ref)))
 			continue; /* serve checked them */
 		verdict_row(&p, w, st, ref, cand, now, &err);
 	}

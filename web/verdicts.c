@@ -60,9 +60,9 @@ static enum ed_code compute(struct ed_web *w, struct ed_store *st, const char *r
 	struct ed_drift d = {0};
 	struct ed_err why = {0};
 	enum ed_code rc = ED_OK;
-	if (ed_policy_load(w->o->policy, &pol, &why) ||
-	    ed_diff_compare(st, ref, cand, &pol, &d, &why) ||
-	    ed_gate_check_errors(st, &pol, &d, &why)) {
+	v->compared = !ed_policy_load(w->o->policy, &pol, &why) &&
+		      !ed_diff_compare(st, ref, cand, &pol, &d, &why);
+	if (!v->compared || ed_gate_check_errors(st, &pol, &d, &why)) {
 		if (why.code == ED_NOMEM)
 			rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		v->state = ED_VERDICT_CANNOT;
@@ -154,4 +154,15 @@ void ed_web_verdicts_free(struct ed_web *w)
 	free(w->verdicts);
 	w->verdicts = NULL;
 	w->nverdicts = 0;
+}
+
+bool ed_web_split_pair(const char *s, char *ref, char *cand, size_t cap)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s || !colon[1] || (size_t)(colon - s) >= cap ||
+	    strlen(colon + 1) >= cap)
+		return false;
+	snprintf(ref, cap, "%.*s", (int)(colon - s), s);
+	snprintf(cand, cap, "%s", colon + 1);
+	return true;
 }

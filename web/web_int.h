@@ -55,6 +55,7 @@ struct ed_web_verdict {
 	size_t drift, blocking, warnings, infos, ignored;
 	char reason[512];       /* why it cannot vouch (scrubbed) */
 	long long oldest;       /* the oldest snapshot's finish of both sides (Unix time), 0: none */
+	bool compared;          /* both sides were compared: the counts are the drift's */
 };
 #define ED_WEB_VERDICTS 64
 
@@ -67,6 +68,9 @@ enum ed_code ed_web_verdict(struct ed_web *w, struct ed_store *st, const char *r
 			    const char *cand, struct ed_web_verdict *out, bool *cached,
 			    struct ed_err *err);
 void ed_web_verdicts_free(struct ed_web *w);
+
+/* "REF:CAND" (split at the last ':') into ref and cand of cap bytes each; false if malformed. */
+bool ed_web_split_pair(const char *s, char *ref, char *cand, size_t cap);
 
 /* One request; *con_cls of libmicrohttpd. */
 struct ed_req {

@@ -348,6 +348,11 @@ STAGING_BLOCK=$("$ENVDRIFT" --db "$DB" diff production staging --format json --p
 	json_get 'd["summary"]["blocking"]')
 contains "$BODY" "severity=\"block\"} $STAGING_BLOCK
 " "  the blocking count the CLI finds ($STAGING_BLOCK)"
+ed --db "$DB" gate --production production --staging staging --policy "$TMP/strict.ini"
+GATE_RC=$RC
+get /metrics -H "Authorization: Bearer $READER"
+contains "$BODY" "envdrift_pair_verdict{reference=\"production\",candidate=\"staging\"} $GATE_RC
+" "  the pair's verdict is the gate's exit status ($GATE_RC)"
 like "$BODY" 'envdrift_snapshot_age_seconds\{env="staging",host="web2"\} [0-9]+' \
 	"  seconds since each host's last complete snapshot"
 contains "$BODY" 'envdrift_pushes_total{result="stored"} 3' "  pushes stored: 3"
