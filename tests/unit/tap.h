@@ -44,7 +44,7 @@ static int tap_failed;
 /*
  * A fresh folder "$TMPDIR/NAME.XXXXXX" (TMPDIR default /tmp; the suite sets it
  * to a folder of its own, which the leftovers test finds empty at the end)
- * written into buf; NULL when it cannot be made.
+ * written into buf; NULL (and buf "") when it cannot be made.
  */
 static inline char *tap_tmpdir(char *buf, size_t n, const char *name)
 {
@@ -52,9 +52,11 @@ static inline char *tap_tmpdir(char *buf, size_t n, const char *name)
 	if (!t || !*t)
 		t = "/tmp";
 	mkdir(t, 0755); /* the suite's folder, the first time */
-	if ((size_t)snprintf(buf, n, "%s/%s.XXXXXX", t, name) >= n)
+	if ((size_t)snprintf(buf, n, "%s/%s.XXXXXX", t, name) >= n || !mkdtemp(buf)) {
+		buf[0] = '\0'; /* nothing made: nothing to remove */
 		return NULL;
-	return mkdtemp(buf);
+	}
+	return buf;
 }
 
 static inline int tap_done(void)
