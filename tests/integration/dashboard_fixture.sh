@@ -41,18 +41,7 @@ start_server() {
 	: >"$LOG"
 	"$ENVDRIFT" --db "$DB" serve --listen 127.0.0.1:0 "$@" 2>"$LOG" &
 	SPID=$!
-	PORT=""
-	for _ in $(seq 200); do
-		PORT=$(sed -n 's|.*serving .* on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$LOG")
-		[ -n "$PORT" ] && break
-		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ -z "$PORT" ]; then
-		echo "Bail out! envdrift serve did not start: $(cat "$LOG")"
-		exit 2
-	fi
-	U=http://127.0.0.1:$PORT
+	serve_port "$LOG" "$SPID"
 }
 
 # get PATH [CURL ARGS...]: sets CODE, BODY ($TMP/.body) and HEAD ($TMP/.head).

@@ -17,19 +17,6 @@ fi
 ME=$(id -un)
 S=$TMP/ssh
 mkdir -p "$S"
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_listen() {
-	python3 - "$1" <<'PY'
-import socket, sys, time
-end = time.monotonic() + 5
-while time.monotonic() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close(); sys.exit(0)
-    except OSError:
-        time.sleep(0.02)
-sys.exit(1)
-PY
-}
 ssh-keygen -q -t ed25519 -N '' -f "$S/host"
 ssh-keygen -q -t ed25519 -N '' -f "$S/user"
 cp "$S/user.pub" "$S/authorized_keys"

@@ -200,6 +200,45 @@ done_testing() {
 	exit $?
 }
 
+# --- servers on loopback ---
+
+# free_port: a TCP port free on 127.0.0.1 now.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# wait_listen PORT: waits until something accepts connections on 127.0.0.1:PORT (at most 5 s).
+wait_listen() {
+	python3 - "$1" <<'PY'
+import socket, sys, time
+end = time.monotonic() + 5
+while time.monotonic() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.02)
+sys.exit(1)
+PY
+}
+
+# serve_port LOG PID [FROM]: waits for `envdrift serve` (PID) to say in LOG, after
+# line FROM, where it listens; sets PORT and U. Bails out when it stops or never says.
+serve_port() {
+	local log=$1 pid=$2 from=${3:-0}
+	PORT=""
+	for _ in $(seq 200); do
+		PORT=$(tail -n +"$((from + 1))" "$log" |
+			sed -n 's|.*serving .* on https*://127\.0\.0\.1:\([0-9]*\) .*|\1|p')
+		[ -n "$PORT" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ -z "$PORT" ]; then
+		echo "Bail out! envdrift serve did not start: $(cat "$log")"
+		exit 2
+	fi
+	U=http://127.0.0.1:$PORT
+}
+
 # --- fixtures ---
 
 # dpkg_slice N: the first N stanzas of this machine's dpkg status file (blank-line records).

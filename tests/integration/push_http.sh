@@ -46,19 +46,7 @@ start_server() {
 	mark=$(wc -l <"$LOG")
 	t_spawn "$ENVDRIFT" --db "$DB" serve --listen "127.0.0.1:$want" "$@" 2>>"$LOG"
 	SPID=$T_PID
-	PORT=""
-	for _ in $(seq 200); do
-		PORT=$(tail -n +"$((mark + 1))" "$LOG" |
-			sed -n 's|.*serving .* on https*://127\.0\.0\.1:\([0-9]*\) .*|\1|p')
-		[ -n "$PORT" ] && break
-		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ -z "$PORT" ]; then
-		echo "Bail out! envdrift serve did not start: $(cat "$LOG")"
-		exit 2
-	fi
-	U=http://127.0.0.1:$PORT
+	serve_port "$LOG" "$SPID" "$mark"
 }
 
 # start_stub MODE [UPSTREAM]: push_stub.py on a free port; sets STUB_PID, SU, and STUB_LOG.

@@ -82,23 +82,6 @@ ssh_cleanup() {
 }
 trap ssh_cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# Waits until something accepts connections on PORT (at most 5 s).
-wait_listen() {
-	python3 - "$1" <<'EOF'
-import socket, sys, time
-end = time.monotonic() + 5
-while time.monotonic() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.02)
-sys.exit(1)
-EOF
-}
 
 T0=$(ms)
 for k in host user other impostor; do

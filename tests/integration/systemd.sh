@@ -125,7 +125,7 @@ cp "$BOX/state/envdrift.db.key" "$BOX2/state/envdrift.db.key"
 unit envdrift-agent.service stage
 mv "$BOX/state/inbox/web-s1.json" "$BOX2/state/inbox/"
 printf '{"format": "envdrift.snapshot/1", "truncated' >"$BOX2/state/inbox/broken.json"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 cat >"$TMP/inv.ini" <<INV
 [staging]
 user = nobody
