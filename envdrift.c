@@ -60,7 +60,8 @@ int main(int argc, char **argv)
 		return ED_EXIT_OK;
 	}
 	if (version) {
-		puts("envdrift " ENVDRIFT_VERSION);
+		/* The second line is what a remote collection checks before it runs us on a host. */
+		puts("envdrift " ENVDRIFT_VERSION "\nformats: " ED_SNAPDOC_FORMAT " envdrift.diff/1");
 		return ED_EXIT_OK;
 	}
 	if (i == argc) {

@@ -34,7 +34,8 @@ done
 ed --version
 exits 0 "envdrift --version exits 0"
 VERSION=$(sed -n "s/^ *version: '\([^']*\)'.*/\1/p" "$SRCDIR/meson.build" | head -1)
-is "$OUT" "envdrift ${VERSION:-?}" "  it prints 'envdrift VERSION' with meson.build's version"
+is "$(head -1 <<<"$OUT")" "envdrift ${VERSION:-?}" "  its first line is 'envdrift VERSION' with meson.build's version"
+is "$(sed -n 2p <<<"$OUT")" "formats: envdrift.snapshot/1 envdrift.diff/1" "  its second line names the document formats it speaks"
 ed --bogus-flag
 exits 2 "an unknown global option: exit 2"
 like "$ERR" "bogus-flag" "  the message names it"
