@@ -562,12 +562,11 @@ static enum MHD_Result get_metrics(struct MHD_Connection *c, struct ed_req *r,
 			       "# HELP envdrift_drift_entries Drift entries of the candidate against "
 			       "the reference, by severity (ignored: expected differences).\n"
 			       "# TYPE envdrift_drift_entries gauge\n");
-	size_t npairs = w->o->npairs;
-	for (size_t i = 0; i < (npairs ? npairs : 1) && !bad; i++) {
-		char ref[256] = "production", cand[256] = "staging";
+	for (size_t i = 0; i < ed_web_npairs(w) && !bad; i++) {
+		char ref[256], cand[256];
 		struct ed_web_verdict v;
 		bool cached = false;
-		if (npairs && !ed_web_split_pair(w->o->pairs[i], ref, cand, sizeof(ref)))
+		if (!ed_web_pair(w, i, ref, cand, sizeof(ref)))
 			continue; /* serve checked them */
 		if (ed_web_verdict(w, st, ref, cand, &v, &cached, &err)) {
 			ed_buf_release(&b);
@@ -598,6 +597,13 @@ static enum MHD_Result get_metrics(struct MHD_Connection *c, struct ed_req *r,
 			   "envdrift_pushes_total{result=\"refused\"} %lu\n",
 			   atomic_load(&w->pushes_stored), atomic_load(&w->pushes_replayed),
 			   atomic_load(&w->pushes_refused));
+	bad |= ed_buf_addf(&b,
+			   "# HELP envdrift_verdicts_computed_total Verdicts computed (a diff run), "
+			   "by who asked first: the worker after a change, or a request.\n"
+			   "# TYPE envdrift_verdicts_computed_total counter\n"
+			   "envdrift_verdicts_computed_total{by=\"worker\"} %lu\n"
+			   "envdrift_verdicts_computed_total{by=\"request\"} %lu\n",
+			   atomic_load(&w->verdicts_by_worker), atomic_load(&w->verdicts_by_request));
 	if (bad) {
 		ed_buf_release(&b);
 		return ed_web_error(c, r, 500, "out of memory");

@@ -69,7 +69,7 @@ static enum ed_code each_host(void *ctx, const struct ed_browse_snapshot *s, str
 	return ED_OK;
 }
 
-/* Splits "REF:CAND" at its last colon ("@1:@2" too); false when it is not a pair. */
+/* The verdict of one pair: a row of the table, its counts in data- attributes for scripts. */
 static void verdict_row(struct ed_page *p, struct ed_web *w, struct ed_store *st, const char *ref,
 			const char *cand, time_t now, struct ed_err *err)
 {
@@ -128,12 +128,10 @@ enum MHD_Result ed_page_overview(struct MHD_Connection *c, struct ed_req *r, str
 		   "<th>reference &#8594; candidate</th><th>verdict</th><th>differences</th>"
 		   "<th>blocking</th><th>warnings</th><th>info</th><th>ignored</th><th></th>"
 		   "</tr></thead><tbody>\n");
-	size_t npairs = w->o->npairs;
-	for (size_t i = 0; i < (npairs ? npairs : 1) && !err.code; i++) {
-		char ref[256] = "production", cand[256] = "staging";
-		if (npairs && !ed_web_split_pair(w->o->pairs[i], ref, cand, sizeof(ref)))
-			continue; /* serve checked them */
-		verdict_row(&p, w, st, ref, cand, now, &err);
+	for (size_t i = 0; i < ed_web_npairs(w) && !err.code; i++) {
+		char ref[256], cand[256];
+		if (ed_web_pair(w, i, ref, cand, sizeof(ref))) /* serve checked them */
+			verdict_row(&p, w, st, ref, cand, now, &err);
 	}
 	ed_pg_raw(&p, "</tbody></table>\n");
 	if (err.code) {

@@ -258,6 +258,8 @@ enum MHD_Result ed_web_push_end(struct MHD_Connection *c, struct ed_req *r)
 		goto out;
 	}
 	atomic_fetch_add(already ? &w->pushes_replayed : &w->pushes_stored, 1);
+	if (!already)
+		ed_web_verdicts_poke(w); /* a new basis: the worker computes its verdict now */
 	json_t *j = json_pack("{s:I, s:o, s:o, s:I, s:s, s:b}", "id", (json_int_t)id, "env",
 			      ed_web_string(info->env, strlen(info->env)), "host",
 			      ed_web_string(info->host, strlen(info->host)), "items",

@@ -506,6 +506,9 @@ enum ed_code ed_web_serve(const struct ed_web_opts *o, struct ed_err *err)
 	pthread_mutex_init(&w.pool_lock, NULL);
 	pthread_mutex_init(&w.write_lock, NULL);
 	pthread_mutex_init(&w.verdict_lock, NULL);
+	pthread_mutex_init(&w.wake_lock, NULL);
+	pthread_t verdicts;
+	bool worker = false;
 
 	if (!parse_listen(o->listen, &ss, &sl, addr, sizeof(addr), &port)) {
 		rc = ed_err_set(err, ED_USAGE,
@@ -556,6 +559,10 @@ enum ed_code ed_web_serve(const struct ed_web_opts *o, struct ed_err *err)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (!(worker = ed_web_verdicts_start(&w, &verdicts))) {
+		rc = ed_err_set(err, ED_NOMEM, "cannot start the verdict worker thread");
+		goto out;
+	}
 
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
@@ -620,6 +627,8 @@ enum ed_code ed_web_serve(const struct ed_web_opts *o, struct ed_err *err)
 out:
 	if (d)
 		MHD_stop_daemon(d);
+	if (worker)
+		ed_web_verdicts_stop(&w, verdicts);
 	for (size_t i = 0; i < w.npool; i++)
 		ed_store_close(w.pool[i]);
 	free(w.pool);
@@ -631,7 +640,7 @@ out:
 	memset(w.key, 0, sizeof(w.key));
 	pthread_mutex_destroy(&w.pool_lock);
 	pthread_mutex_destroy(&w.write_lock);
-	ed_web_verdicts_free(&w);
 	pthread_mutex_destroy(&w.verdict_lock);
+	pthread_mutex_destroy(&w.wake_lock);
 	return rc;
 }

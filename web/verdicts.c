@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The dashboard's verdicts, one per pair of environments: computed once per
- * (the snapshots of both sides, the policy's digest) and kept in memory (the
- * last ED_WEB_VERDICTS), so that viewing the overview runs no diff while no
- * snapshot arrived and the policy did not change. A pair resolves to the
- * latest complete snapshot of every host of each side (ed_store_resolve_all),
- * so a new snapshot is a new key: nothing is ever stale in the cache.
+ * The verdicts of the overview and /metrics, one per pair of environments.
+ * A verdict is the gate's (ed_gate_vouch, any age: staleness is shown at
+ * view time) on one basis: the snapshot ids of both sides (the latest
+ * complete snapshot of every host: ed_store_resolve_all), the last recorded
+ * run of the pair and the policy's digest. A new snapshot, run or policy is
+ * a new basis, so a kept verdict is never stale.
+ *
+ * Verdicts are kept in the store (verdict_cache, through the one writer),
+ * so they survive a restart. The worker thread computes them: at once when a
+ * push is stored (ed_web_verdicts_poke), and within a second of any other
+ * change (a 'collect' or 'gate' from the command line). A request finds its
+ * verdict kept and runs no diff; only one that comes before the worker (a
+ * change less than a second old) computes it, under the same lock.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +59,9 @@ static int add_ids(struct ed_buf *b, const struct ed_snapref *v, size_t n, long 
 	return bad || ed_buf_addc(b, '|');
 }
 
-/* Computes the verdict (no key). */
+static const char *const state_names[] = {"pass", "fail", "cannot-vouch"};
+
+/* Computes the verdict on the store (the gate's question, any age) into *v. */
 static enum ed_code compute(struct ed_web *w, struct ed_store *st, const char *ref,
 			    const char *cand, struct ed_web_verdict *v, struct ed_err *err)
 {
@@ -60,11 +69,14 @@ static enum ed_code compute(struct ed_web *w, struct ed_store *st, const char *r
 	struct ed_drift d = {0};
 	struct ed_err why = {0};
 	enum ed_code rc = ED_OK;
-	v->compared = !ed_policy_load(w->o->policy, &pol, &why) &&
-		      !ed_diff_compare(st, ref, cand, &pol, &d, &why);
-	if (!v->compared || ed_gate_check_errors(st, &pol, &d, &why)) {
-		if (why.code == ED_NOMEM)
-			rc = ed_err_set(err, ED_NOMEM, "out of memory");
+	bool loaded = !ed_policy_load(w->o->policy, &pol, &why);
+	enum ed_code vrc = loaded ? ed_gate_vouch(st, ref, cand, &pol, 0, (long long)time(NULL),
+						  NULL, NULL, &d, &why)
+				  : why.code;
+	v->compared = loaded && d.nrefs && d.ncands; /* compared, whatever the gate said then */
+	if (vrc) {
+		if (why.code == ED_NOMEM || why.code == ED_STORE)
+			rc = ed_err_set(err, why.code, "%s", why.msg);
 		v->state = ED_VERDICT_CANNOT;
 		ed_web_scrub(w, why.msg[0] ? why.msg : ed_code_str(why.code), v->reason,
 			     sizeof(v->reason));
@@ -81,21 +93,53 @@ static enum ed_code compute(struct ed_web *w, struct ed_store *st, const char *r
 	return rc;
 }
 
-enum ed_code ed_web_verdict(struct ed_web *w, struct ed_store *st, const char *ref,
-			    const char *cand, struct ed_web_verdict *out, bool *cached,
+static void from_row(const struct ed_cached_verdict *c, struct ed_web_verdict *v)
+{
+	v->state = strcmp(c->state, "pass") == 0   ? ED_VERDICT_PASS
+		   : strcmp(c->state, "fail") == 0 ? ED_VERDICT_BLOCK
+						   : ED_VERDICT_CANNOT;
+	snprintf(v->reason, sizeof(v->reason), "%s", c->reason);
+	v->compared = c->compared;
+	v->drift = (size_t)c->drift;
+	v->blocking = (size_t)c->blocking;
+	v->warnings = (size_t)c->warnings;
+	v->infos = (size_t)c->infos;
+	v->ignored = (size_t)c->ignored;
+}
+
+static void to_row(const struct ed_web_verdict *v, struct ed_cached_verdict *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->state, sizeof(c->state), "%s", state_names[v->state]);
+	snprintf(c->reason, sizeof(c->reason), "%s", v->reason);
+	c->compared = v->compared;
+	c->drift = (int64_t)v->drift;
+	c->blocking = (int64_t)v->blocking;
+	c->warnings = (int64_t)v->warnings;
+	c->infos = (int64_t)v->infos;
+	c->ignored = (int64_t)v->ignored;
+}
+
+/* The verdict of ref against cand; worker: whether the worker asks (it counts who computed). */
+static enum ed_code verdict(struct ed_web *w, struct ed_store *st, const char *ref,
+			    const char *cand, bool worker, struct ed_web_verdict *out, bool *cached,
 			    struct ed_err *err)
 {
 	struct ed_snapref *a = NULL, *b = NULL;
 	size_t na = 0, nb = 0;
-	struct ed_buf key = ED_BUF_INIT;
+	struct ed_buf basis = ED_BUF_INIT;
 	struct ed_err why = {0};
+	struct ed_cached_verdict row;
 	char digest[160];
+	int64_t run = 0;
+	long long oldest = 0;
+	bool found = false;
 	enum ed_code rc = ED_OK;
 	memset(out, 0, sizeof(*out));
 	*cached = false;
 	if (ed_store_resolve_all(st, ref, &a, &na, &why) ||
 	    ed_store_resolve_all(st, cand, &b, &nb, &why)) {
-		/* Nothing to compare: cheap to find out again, so not cached. */
+		/* Nothing to compare: cheap to find out again, so not kept. */
 		if (why.code == ED_STORE || why.code == ED_NOMEM)
 			rc = ed_err_set(err, why.code, "%s", why.msg);
 		out->state = ED_VERDICT_CANNOT;
@@ -103,57 +147,140 @@ enum ed_code ed_web_verdict(struct ed_web *w, struct ed_store *st, const char *r
 			     sizeof(out->reason));
 		goto done;
 	}
-	if ((rc = policy_digest(w, digest, sizeof(digest), err)))
+	if ((rc = policy_digest(w, digest, sizeof(digest), err)) ||
+	    (rc = ed_store_last_run_id(st, a[0].env, b[0].env, &run, err)))
 		goto done;
-	if (add_ids(&key, a, na, &out->oldest) || add_ids(&key, b, nb, &out->oldest) ||
-	    ed_buf_adds(&key, digest)) {
+	if (add_ids(&basis, a, na, &oldest) || add_ids(&basis, b, nb, &oldest) ||
+	    ed_buf_addf(&basis, "run:%lld|%s", (long long)run, digest)) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto done;
 	}
-	long long oldest = out->oldest;
-	pthread_mutex_lock(&w->verdict_lock);
-	for (size_t i = 0; i < w->nverdicts; i++) {
-		if (w->verdicts[i].key && strcmp(w->verdicts[i].key, ed_buf_str(&key)) == 0) {
-			*out = w->verdicts[i];
-			out->key = NULL;
-			*cached = true;
-			break;
+	if ((rc = ed_store_verdict_get(st, ref, cand, ed_buf_str(&basis), &row, &found, err)))
+		goto done;
+	if (!found) {
+		/* Whoever comes second finds the first one's verdict kept. */
+		pthread_mutex_lock(&w->verdict_lock);
+		rc = ed_store_verdict_get(st, ref, cand, ed_buf_str(&basis), &row, &found, err);
+		if (!rc && !found && !(rc = compute(w, st, ref, cand, out, err))) {
+			atomic_fetch_add(worker ? &w->verdicts_by_worker : &w->verdicts_by_request, 1);
+			to_row(out, &row);
+			pthread_mutex_lock(&w->write_lock);
+			rc = ed_store_verdict_put(w->writer, ref, cand, ed_buf_str(&basis), &row,
+						  ED_WEB_VERDICTS_KEPT, err);
+			pthread_mutex_unlock(&w->write_lock);
 		}
+		pthread_mutex_unlock(&w->verdict_lock);
+		if (rc || !found)
+			goto done;
 	}
-	pthread_mutex_unlock(&w->verdict_lock);
-	if (*cached)
-		goto done;
-	/* Two requests may compute the same verdict at once: both get it, one is kept. */
-	if ((rc = compute(w, st, ref, cand, out, err)))
-		goto done;
-	out->oldest = oldest;
-	pthread_mutex_lock(&w->verdict_lock);
-	if (!w->verdicts)
-		w->verdicts = calloc(ED_WEB_VERDICTS, sizeof(*w->verdicts));
-	if (w->verdicts) {
-		struct ed_web_verdict *slot = &w->verdicts[w->next_verdict];
-		free(slot->key);
-		*slot = *out;
-		slot->key = ed_buf_detach(&key);
-		w->next_verdict = (w->next_verdict + 1) % ED_WEB_VERDICTS;
-		if (w->nverdicts < ED_WEB_VERDICTS)
-			w->nverdicts++;
-	}
-	pthread_mutex_unlock(&w->verdict_lock);
+	from_row(&row, out);
+	*cached = true;
 done:
-	ed_buf_release(&key);
+	out->oldest = oldest;
+	ed_buf_release(&basis);
 	free(a);
 	free(b);
 	return rc;
 }
 
-void ed_web_verdicts_free(struct ed_web *w)
+enum ed_code ed_web_verdict(struct ed_web *w, struct ed_store *st, const char *ref,
+			    const char *cand, struct ed_web_verdict *out, bool *cached,
+			    struct ed_err *err)
 {
-	for (size_t i = 0; w->verdicts && i < ED_WEB_VERDICTS; i++)
-		free(w->verdicts[i].key);
-	free(w->verdicts);
-	w->verdicts = NULL;
-	w->nverdicts = 0;
+	return verdict(w, st, ref, cand, false, out, cached, err);
+}
+
+size_t ed_web_npairs(const struct ed_web *w)
+{
+	return w->o->npairs ? w->o->npairs : 1;
+}
+
+bool ed_web_pair(const struct ed_web *w, size_t i, char *ref, char *cand, size_t cap)
+{
+	if (!w->o->npairs) {
+		snprintf(ref, cap, "production");
+		snprintf(cand, cap, "staging");
+		return true;
+	}
+	return i < w->o->npairs && ed_web_split_pair(w->o->pairs[i], ref, cand, cap);
+}
+
+/* How long the worker sleeps when nothing pokes it: a change from the command line waits this. */
+#define WORKER_PERIOD_MS 1000
+
+/* Looks at every pair; says an error once, and again only when it changes. */
+static void look(struct ed_web *w, struct ed_store *st, char *said, size_t cap)
+{
+	for (size_t i = 0; i < ed_web_npairs(w); i++) {
+		char ref[256], cand[256];
+		struct ed_web_verdict v;
+		struct ed_err err = {0};
+		bool cached;
+		if (!ed_web_pair(w, i, ref, cand, sizeof(ref)) ||
+		    !verdict(w, st, ref, cand, true, &v, &cached, &err))
+			continue;
+		if (strcmp(said, err.msg) != 0) {
+			ed_warn("verdict of %s -> %s: %s", ref, cand, err.msg);
+			snprintf(said, cap, "%s", err.msg);
+		}
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct ed_web *w = arg;
+	char said[sizeof(((struct ed_err *)0)->msg)] = "";
+	for (;;) {
+		struct ed_err err = {0};
+		struct ed_store *st = ed_web_reader(w, &err);
+		if (st) {
+			look(w, st, said, sizeof(said));
+			ed_web_reader_put(w, st);
+		} else if (strcmp(said, err.msg) != 0) {
+			ed_warn("verdicts: %s", err.msg);
+			snprintf(said, sizeof(said), "%s", err.msg);
+		}
+		pthread_mutex_lock(&w->wake_lock);
+		if (!w->poked && !w->stopping) {
+			struct timespec until;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_sec += WORKER_PERIOD_MS / 1000;
+			pthread_cond_timedwait(&w->wake, &w->wake_lock, &until);
+		}
+		bool stop = w->stopping;
+		w->poked = false;
+		pthread_mutex_unlock(&w->wake_lock);
+		if (stop)
+			return NULL;
+	}
+}
+
+bool ed_web_verdicts_start(struct ed_web *w, pthread_t *thread)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	return pthread_create(thread, NULL, worker, w) == 0;
+}
+
+void ed_web_verdicts_poke(struct ed_web *w)
+{
+	pthread_mutex_lock(&w->wake_lock);
+	w->poked = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->wake_lock);
+}
+
+void ed_web_verdicts_stop(struct ed_web *w, pthread_t thread)
+{
+	pthread_mutex_lock(&w->wake_lock);
+	w->stopping = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->wake_lock);
+	pthread_join(thread, NULL);
+	pthread_cond_destroy(&w->wake);
 }
 
 bool ed_web_split_pair(const char *s, char *ref, char *cand, size_t cap)

@@ -34,40 +34,55 @@ struct ed_web {
 	struct ed_store *writer;
 	atomic_ulong by_class[6];    /* requests answered, by status class (index 1..5) */
 	atomic_ulong pushes_stored, pushes_replayed, pushes_refused;
-	pthread_mutex_t verdict_lock; /* guards verdicts (verdicts.c) */
-	struct ed_web_verdict *verdicts;
-	size_t nverdicts, next_verdict;
+	pthread_mutex_t verdict_lock; /* one verdict computed at a time (verdicts.c) */
+	pthread_mutex_t wake_lock;    /* guards poked and stopping, with wake */
+	pthread_cond_t wake;          /* a push was stored, or serve stops: the worker looks */
+	bool poked, stopping;
+	atomic_ulong verdicts_by_worker, verdicts_by_request; /* computed (a diff run) by whom */
 };
 
 /*
- * A pair's verdict as the dashboard's overview shows it (verdicts.c):
- * computed once per (snapshots of both sides, policy digest) and cached in
- * memory, so that a view of the overview runs no diff while nothing changed.
+ * A pair's verdict as the overview and /metrics show it (verdicts.c). It is
+ * computed once per basis (the snapshots of both sides, the pair's last
+ * recorded run, the policy's digest) by the verdict worker, when a push is
+ * stored or within a second of any other change, and kept in the store
+ * (verdict_cache), so that a page view or a scrape runs no diff.
  */
 enum ed_web_verdict_state {
 	ED_VERDICT_PASS,
 	ED_VERDICT_BLOCK,       /* blocking drift */
-	ED_VERDICT_CANNOT,      /* cannot vouch: a side missing, an item error that blocks */
+	ED_VERDICT_CANNOT,      /* cannot vouch: the gate's exit 2 reasons */
 };
 struct ed_web_verdict {
-	char *key;              /* "REF_IDS|CAND_IDS|POLICY_DIGEST" (malloc'd), NULL: unused */
 	enum ed_web_verdict_state state;
 	size_t drift, blocking, warnings, infos, ignored;
 	char reason[512];       /* why it cannot vouch (scrubbed) */
 	long long oldest;       /* the oldest snapshot's finish of both sides (Unix time), 0: none */
 	bool compared;          /* both sides were compared: the counts are the drift's */
 };
-#define ED_WEB_VERDICTS 64
+/* Verdicts the store keeps per pair (older bases are deleted). */
+#define ED_WEB_VERDICTS_KEPT 16
 
 /*
- * The verdict of ref against cand into *out (its key NULL: a copy); *cached
- * says whether it came from the cache. Only an error of the store (or no
- * memory) is an error: a pair that cannot be compared is ED_VERDICT_CANNOT.
+ * The verdict of ref against cand into *out; *cached says whether it came
+ * from the store's cache. On a miss it is computed here (under verdict_lock,
+ * so that the worker and requests never compute one twice) and kept. Only an
+ * error of the store (or no memory) is an error: a pair that cannot be
+ * compared is ED_VERDICT_CANNOT.
  */
 enum ed_code ed_web_verdict(struct ed_web *w, struct ed_store *st, const char *ref,
 			    const char *cand, struct ed_web_verdict *out, bool *cached,
 			    struct ed_err *err);
-void ed_web_verdicts_free(struct ed_web *w);
+
+/* The verdict worker: started before serving, stopped (and joined) after. */
+bool ed_web_verdicts_start(struct ed_web *w, pthread_t *thread);
+void ed_web_verdicts_stop(struct ed_web *w, pthread_t thread);
+/* Tells the worker to look now (a push was stored). */
+void ed_web_verdicts_poke(struct ed_web *w);
+
+/* The dashboard's pairs (serve --pair; none: production:staging): how many, and the i-th. */
+size_t ed_web_npairs(const struct ed_web *w);
+bool ed_web_pair(const struct ed_web *w, size_t i, char *ref, char *cand, size_t cap);
 
 /* "REF:CAND" (split at the last ':') into ref and cand of cap bytes each; false if malformed. */
 bool ed_web_split_pair(const char *s, char *ref, char *cand, size_t cap);

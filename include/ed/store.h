@@ -319,4 +319,34 @@ struct ed_run_host {
 enum ed_code ed_store_last_run_hosts(struct ed_store *st, const char *ref_env, const char *cand_env,
 				     struct ed_run_host **out, size_t *n, struct ed_err *err);
 
+/* The id of the last recorded run of the pair (ref_env, cand_env) into *id; 0 without one. */
+enum ed_code ed_store_last_run_id(struct ed_store *st, const char *ref_env, const char *cand_env,
+				  int64_t *id, struct ed_err *err);
+
+/*
+ * A verdict of the service's cache (table verdict_cache): the pair (ref,
+ * cand) as the overview names it, judged on one basis (the snapshots of both
+ * sides, the pair's last run, the policy's digest: the caller's string).
+ */
+struct ed_cached_verdict {
+	char state[16];   /* "pass", "fail" or "cannot-vouch" */
+	char reason[512]; /* why it cannot vouch ("" otherwise) */
+	bool compared;    /* both sides were compared: the counts are the drift's */
+	int64_t drift, blocking, warnings, infos, ignored;
+};
+
+/* The cached verdict of (ref, cand, basis) into *v; *found false (v untouched) when none. */
+enum ed_code ed_store_verdict_get(struct ed_store *st, const char *ref, const char *cand,
+				  const char *basis, struct ed_cached_verdict *v, bool *found,
+				  struct ed_err *err);
+
+/*
+ * Keeps v as the verdict of (ref, cand, basis), replacing one of the same
+ * basis, and drops all but the keep newest of the pair. Needs a store opened
+ * for writing.
+ */
+enum ed_code ed_store_verdict_put(struct ed_store *st, const char *ref, const char *cand,
+				  const char *basis, const struct ed_cached_verdict *v, int keep,
+				  struct ed_err *err);
+
 #endif

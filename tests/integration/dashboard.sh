@@ -51,14 +51,37 @@ PY
 	is "$problems" "" "$2: headers strict, nothing inline, hostile text escaped"
 }
 
+# kept_verdicts REF CAND: how many verdicts of the pair the store keeps (serve's verdict cache).
+kept_verdicts() {
+	sqlite3 "$DB" "SELECT count(*) FROM verdict_cache WHERE ref = '$1' AND cand = '$2'"
+}
+# wait_kept REF CAND N: until the store keeps N verdicts of the pair (the worker's, within ~10 s).
+wait_kept() {
+	local i
+	for i in $(seq 100); do
+		[ "$(kept_verdicts "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# computed BY: how many verdicts /metrics says BY (worker, request) computed.
+computed() {
+	curl -sS --max-time 30 "$U/metrics" | sed -n "s/^envdrift_verdicts_computed_total{by=\"$1\"} //p"
+}
+
+# --- the verdicts: computed by the worker, kept in the store ---
+ok "the worker computes the first verdict and keeps it in the store, before any view" \
+	wait_kept production staging 1
+ok "  and one of each --pair" wait_kept production qa 1
+
 # --- every page ---
 page_ok / "overview"
 contains "$BODY" 'web&lt;script&gt;alert(4)&lt;/script&gt;&quot;onerror=alert(5)' \
 	"overview: the hostile staging host name shown escaped"
 contains "$BODY" 'qa&lt;/textarea&gt;&lt;img src=x onerror=alert(6)&gt;' \
 	"overview: a host name with </textarea> shown escaped"
-like "$BODY" 'data-ref="production" data-cand="staging" data-verdict="[a-z]*" data-cached="0"' \
-	"overview: a verdict per pair, computed on the first view"
+like "$BODY" 'data-ref="production" data-cand="staging" data-verdict="[a-z]*" data-cached="1"' \
+	"overview: a verdict per pair, and the first view finds it kept (it runs no diff)"
 like "$BODY" 'data-ref="production" data-cand="qa"' "overview: the second --pair"
 like "$BODY" 'class="fresh">fresh<' "overview: fresh hosts say so"
 OVERVIEW=$BODY
@@ -83,11 +106,21 @@ esac
 get /
 like "$BODY" 'data-cand="staging" data-verdict="[a-z]*" data-cached="1"' \
 	"overview: the second view takes the verdict from the cache (no diff)"
-# a new snapshot is a new key: computed again
+is "$(computed request)" 0 "/metrics: no verdict was computed by a request (a view or a scrape)"
+workers=$(computed worker)
+is "$workers" 2 "/metrics: the worker computed the two pairs' verdicts, once each"
+# a new snapshot from the command line is a new basis: the worker computes it within a second
 ed --db "$DB" collect --env staging --host "$H_STAGING" --root "$TMP/root-s" --packages none
+ok "a new staging snapshot (collect): the worker keeps a second verdict of the pair" \
+	wait_kept production staging 2
 get /
-like "$BODY" 'data-cand="staging" data-verdict="[a-z]*" data-cached="0"' \
-	"overview: a new staging snapshot: the verdict is computed again"
+like "$BODY" 'data-cand="staging" data-verdict="[a-z]*" data-cached="1"' \
+	"overview: the new snapshot's verdict comes kept"
+is "$(computed request)" 0 "  still no verdict computed by a request"
+is "$(computed worker)" $((workers + 1)) "  the worker computed one more (the staging pair's), not qa's again"
+# a recorded run of the gate is a new basis too (its hosts are part of the verdict)
+ed --db "$DB" gate --policy "$POLICY" --max-age 36h --record
+ok "a recorded gate run: the worker keeps a third verdict of the pair" wait_kept production staging 3
 
 page_ok "/diff?ref=production&cand=staging" "pair page"
 ed --db "$DB" diff production staging --format json --policy "$POLICY"
@@ -169,9 +202,23 @@ get /host/production/web1 -H "X-Big: $(head -c 70000 /dev/zero | tr '\0' a)"
 like "$CODE" '^4' "oversize headers: 4xx ($CODE)"
 kill -0 "$SPID" && pass "the server is still up" || fail "the server is still up"
 
-# --- stale hosts: --stale ---
+# --- the verdicts survive a restart ---
 stop_server
 server_clean "first server"
+start_server --policy "$POLICY" --pair production:staging --pair production:qa --stale 36h
+get /
+like "$BODY" 'data-cand="staging" data-verdict="[a-z]*" data-cached="1"' \
+	"restarted: the overview's verdict comes from the store"
+is "$(computed worker)/$(computed request)" 0/0 "restarted: no verdict computed again, by anyone"
+sqlite3 "$DB" "DELETE FROM verdict_cache"
+get /
+like "$BODY" 'data-cand="staging" data-verdict="[a-z]*" data-cached=' \
+	"a view that comes before the worker still gets a verdict"
+ok "  and the store keeps it again" wait_kept production staging 1
+stop_server
+server_clean "restarted server"
+
+# --- stale hosts: --stale ---
 start_server --policy "$POLICY" --stale 1s
 sleep 1.2
 get /

@@ -208,6 +208,45 @@ int main(void)
 			NULL, NULL, NULL) != SQLITE_OK,
 	   "the schema cannot be written behind SQLite's back");
 
+	/* The service's verdict cache: one row per basis, the newest few per pair. */
+	{
+		struct ed_cached_verdict v = {.state = "fail", .compared = true, .drift = 7,
+					      .blocking = 2, .ignored = 1},
+					 got;
+		bool found = true;
+		char basis[32];
+		err = (struct ed_err){0};
+		ok(ed_store_verdict_get(rd, "production", "staging", "b0", &got, &found, &err) ==
+				   ED_OK && !found,
+		   "verdict cache: an unknown basis is not found");
+		for (int i = 0; i < 20; i++) {
+			snprintf(basis, sizeof(basis), "b%d", i);
+			v.warnings = i;
+			if (ed_store_verdict_put(st, "production", "staging", basis, &v, 5, &err))
+				break;
+		}
+		ok(!err.code, "verdict cache: 20 bases kept, one after another: %s", err.msg);
+		is_int(count(st, "SELECT count(*) FROM verdict_cache"), 5, "  only the 5 newest stay");
+		ok(ed_store_verdict_get(rd, "production", "staging", "b19", &got, &found, &err) ==
+				   ED_OK && found && strcmp(got.state, "fail") == 0 && got.compared &&
+			   got.drift == 7 && got.blocking == 2 && got.warnings == 19 && got.ignored == 1,
+		   "  the last one reads back whole, through a reader");
+		v.drift = 8;
+		ok(ed_store_verdict_put(st, "production", "staging", "b19", &v, 5, &err) == ED_OK &&
+			   ed_store_verdict_get(rd, "production", "staging", "b19", &got, &found,
+						&err) == ED_OK &&
+			   got.drift == 8 && count(st, "SELECT count(*) FROM verdict_cache") == 5,
+		   "  the same basis again replaces its row");
+		ok(ed_store_verdict_put(st, "production", "qa", "b0", &v, 5, &err) == ED_OK &&
+			   count(st, "SELECT count(*) FROM verdict_cache") == 6,
+		   "  another pair keeps its own");
+		ok(ed_store_verdict_put(rd, "production", "staging", "bx", &v, 5, &err) == ED_STORE,
+		   "  a read-only connection cannot write it");
+		int64_t run = -1;
+		ok(ed_store_last_run_id(rd, "production", "staging", &run, &err) == ED_OK && run == 0,
+		   "the last run of a pair without runs is 0");
+	}
+
 	ed_store_close(rd);
 	ed_store_close(st);
 
