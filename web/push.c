@@ -166,6 +166,18 @@ static json_t *json_path_of(const char *msg)
 	return json_stringn(p, n);
 }
 
+/* 422: the document is invalid; "path" is the JSON path of the problem when the message has one. */
+static enum MHD_Result invalid(struct MHD_Connection *c, struct ed_req *r, const struct ed_err *err)
+{
+	json_t *j = json_pack("{s:s, s:i}", "error", err->msg, "status", 422);
+	json_t *path = json_path_of(err->msg);
+	if (j && path)
+		json_object_set_new(j, "path", path);
+	else
+		json_decref(path);
+	return ed_web_json(c, r, 422, j);
+}
+
 static bool env_allowed(char **envs, size_t n, const char *env)
 {
 	if (!envs)
@@ -206,13 +218,7 @@ enum MHD_Result ed_web_push_end(struct MHD_Connection *c, struct ed_req *r)
 			ret = ed_web_fail(c, r, &err);
 			goto out;
 		}
-		json_t *j = json_pack("{s:s, s:i}", "error", err.msg, "status", 422);
-		json_t *path = json_path_of(err.msg);
-		if (j && path)
-			json_object_set_new(j, "path", path);
-		else
-			json_decref(path);
-		ret = ed_web_json(c, r, 422, j);
+		ret = invalid(c, r, &err);
 		goto out;
 	}
 	const struct ed_snapdoc_info *info = ed_snapdoc_info(doc);
@@ -243,13 +249,7 @@ enum MHD_Result ed_web_push_end(struct MHD_Connection *c, struct ed_req *r)
 	pthread_mutex_unlock(&w->write_lock);
 	if (rc == ED_PARSE) {
 		atomic_fetch_add(&w->pushes_refused, 1);
-		json_t *j = json_pack("{s:s, s:i}", "error", err.msg, "status", 422);
-		json_t *path = json_path_of(err.msg);
-		if (j && path)
-			json_object_set_new(j, "path", path);
-		else
-			json_decref(path);
-		ret = ed_web_json(c, r, 422, j);
+		ret = invalid(c, r, &err);
 		goto out;
 	}
 	if (rc) {
