@@ -23,6 +23,7 @@ static const struct ed_cmd commands[] = {
 	{"ingest", ed_cmd_ingest, "store snapshot documents from collect --out or export"},
 	{"serve", ed_cmd_serve, "the JSON API, /metrics and the push endpoint over HTTP"},
 	{"token", ed_cmd_token, "add, list or revoke the tokens of serve"},
+	{"prune", ed_cmd_prune, "remove old snapshots, keeping what history and deltas need"},
 };
 
 static void usage(FILE *f)

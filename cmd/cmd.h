@@ -38,6 +38,7 @@ int ed_cmd_policy(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_report(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_export(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_ingest(int argc, char **argv, struct ed_cli *cli);
+int ed_cmd_prune(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_token(int argc, char **argv, struct ed_cli *cli);
 int ed_cmd_serve(int argc, char **argv, struct ed_cli *cli);
 

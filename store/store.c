@@ -177,21 +177,21 @@ static enum ed_code exec(struct ed_store *st, const char *sql, const char *what,
 	return ED_OK;
 }
 
-/* Runs a query that returns one integer. */
+/* Runs a query of the store's header that returns one integer; what: while doing what. */
 static enum ed_code query_int(struct ed_store *st, const char *sql, int64_t *out,
-			      struct ed_err *err)
+			      const char *what, struct ed_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return ed_store_fail(st, "reading the store header", err);
+		return ed_store_fail(st, what, err);
 	int r = sqlite3_step(s);
 	if (r == SQLITE_ROW)
 		*out = sqlite3_column_int64(s, 0);
 	else if (r == SQLITE_DONE)
 		*out = 0;
 	else
-		rc = ed_store_fail(st, "reading the store header", err);
+		rc = ed_store_fail(st, what, err);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -463,9 +463,12 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 		goto out;
 	}
 
-	if ((rc = query_int(st, "PRAGMA application_id", &app, err)) ||
-	    (rc = query_int(st, "PRAGMA user_version", &ver, err)) ||
-	    (rc = query_int(st, "SELECT count(*) FROM sqlite_schema", &ntables, err)))
+	/* A writer that cannot read the header has written nothing: it says so. */
+	const char *what = mode == ED_STORE_READ ? "reading the store header"
+						 : "reading the store header; no snapshot was written";
+	if ((rc = query_int(st, "PRAGMA application_id", &app, what, err)) ||
+	    (rc = query_int(st, "PRAGMA user_version", &ver, what, err)) ||
+	    (rc = query_int(st, "SELECT count(*) FROM sqlite_schema", &ntables, what, err)))
 		goto out;
 	if (app != ED_APPLICATION_ID && (app != 0 || ver != 0 || ntables != 0)) {
 		rc = ed_err_set(err, ED_STORE,
@@ -488,6 +491,10 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 		goto out;
 	}
 	if (ntables != 0 && (rc = check_schema(st, (int)ver, err)))
+		goto out;
+	/* Before the first table: 'prune' can then give freed pages back to the disk. */
+	if (mode == ED_STORE_CREATE && ntables == 0 &&
+	    (rc = exec(st, "PRAGMA auto_vacuum = INCREMENTAL", "configuring", err)))
 		goto out;
 	if (mode != ED_STORE_READ) {
 		/* FULL: a snapshot reported as stored survives a power cut too. */
@@ -914,7 +921,7 @@ static enum ed_code check_not_corrupt(struct ed_store *st, struct ed_err *err)
 	int r, bad = 0;
 	int64_t page = 0;
 	struct stat sb;
-	if ((rc = query_int(st, "PRAGMA page_size", &page, err)))
+	if ((rc = query_int(st, "PRAGMA page_size", &page, "reading the store header", err)))
 		return rc;
 	if (page <= 0 || stat(st->path, &sb) != 0)
 		return ED_OK;

@@ -349,4 +349,55 @@ enum ed_code ed_store_verdict_put(struct ed_store *st, const char *ref, const ch
 				  const char *basis, const struct ed_cached_verdict *v, int keep,
 				  struct ed_err *err);
 
+/* What 'envdrift prune' keeps (besides what it always keeps: see ed_store_prune). */
+struct ed_prune_opts {
+	long long keep_days;  /* complete snapshots finished less than this many days ago; 0: none */
+	int keep_last;        /* the newest this many complete snapshots of each host; 0: none */
+	bool dry_run;         /* decide and report, change nothing */
+	long long now;        /* seconds since the epoch */
+};
+
+/* A snapshot pruned (or that a dry run would prune). */
+struct ed_pruned {
+	int64_t id;
+	const char *env, *host, *status, *at; /* at: finished (or started) at */
+	int64_t items;
+};
+
+struct ed_prune_result {
+	int64_t snapshots;   /* snapshots removed (or that would be) */
+	int64_t incomplete;  /* of which failed, abandoned */
+	int64_t rebased;     /* bases replaced (their kept deltas rewritten onto a new one) */
+	int64_t hosts;       /* hosts looked at */
+	int64_t free_pages;  /* pages free in the file after pruning (reused by later snapshots) */
+	int64_t page_size;
+};
+
+/*
+ * Removes the snapshots no one needs, host by host, one transaction each, so
+ * that a crash at any point leaves every complete snapshot as it was. Kept:
+ * the latest complete snapshot of every host, the snapshots o asks to keep,
+ * every snapshot a recorded run (report, gate --record) compared, 'running'
+ * ones, failed and abandoned ones less than a day old, and the base of any
+ * kept delta. A base that would otherwise go is replaced: the oldest kept
+ * delta on it becomes a full snapshot and the other kept deltas on it are
+ * rewritten onto that one, reading exactly as before. each (may be NULL) is
+ * told every snapshot removed, oldest first per host. Space freed is left
+ * to the store's free list unless ed_store_vacuum is called.
+ */
+enum ed_code ed_store_prune(struct ed_store *st, const struct ed_prune_opts *o,
+			    void (*each)(void *ctx, const struct ed_pruned *p), void *ctx,
+			    struct ed_prune_result *res, struct ed_err *err);
+
+/*
+ * Returns the store's free pages to the file system: PRAGMA
+ * incremental_vacuum when the store allows it (auto_vacuum incremental, as
+ * 'init' makes new stores), else, when full is set, a VACUUM in place that
+ * also switches the store to incremental auto_vacuum (it needs as much free
+ * disk as the store; readers go on reading meanwhile). *before and *after
+ * receive the size of the store in bytes (its pages, free or not) before and after.
+ */
+enum ed_code ed_store_vacuum(struct ed_store *st, bool full, int64_t *before, int64_t *after,
+			     struct ed_err *err);
+
 #endif
