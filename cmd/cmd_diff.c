@@ -32,6 +32,10 @@ static const struct ed_cmd_help diff_help = {
 /* --policy, in diff and gate alike. */
 static const char policy_help[] = "judge the drift by FILE, read on top of the built-in default "
 				  "policy (docs/policy.md; 'envdrift policy default')";
+/* --hosts, in diff and gate alike. */
+static const char hosts_help[] =
+	"list every host of a side of several (text, markdown, html); by default a side says "
+	"how many hosts it has per role (json always lists them)";
 
 static const struct ed_cmd_help gate_help = {
 	.name = "gate",
@@ -87,7 +91,7 @@ static enum ed_code write_report(const struct ed_cli *cli, struct ed_store *st,
 int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 {
 	const char *format = "text", *out_path = NULL, *policy_path = NULL;
-	bool show_ignored = false, diffs = false;
+	bool show_ignored = false, diffs = false, hosts = false;
 	const struct ed_opt opts[] = {
 		ED_OPT_STRING_(0, "format", "FORMAT", &format,
 			       "text (default: grouped by kind, counts first); json (the "
@@ -102,6 +106,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 		ED_OPT_FLAG_(0, "diff", &diffs,
 			     "text: a unified diff of each changed file's kept content under its "
 			     "line (markdown, junit and html always show them)"),
+		ED_OPT_FLAG_(0, "hosts", &hosts, hosts_help),
 		ED_OPT_STRING_(0, "policy", "FILE", &policy_path, policy_help),
 		ED_OPT_END_(),
 	};
@@ -122,7 +127,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 	struct ed_store *st = NULL;
 	struct ed_policy pol = {0};
 	struct ed_render_opts ropts = {.color = !out_path && ed_cli_color(stdout),
-				       .show_ignored = show_ignored, .diffs = diffs};
+				       .show_ignored = show_ignored, .diffs = diffs, .hosts = hosts};
 	int status;
 	if (ed_policy_load(policy_path, &pol, &err) ||
 	    ed_store_open(cli->db, ED_STORE_READ, NULL, &st, &err) ||
@@ -177,7 +182,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	const char *inventory = NULL;
 	const char *policy_path = NULL;
 	long long max_age = 24 * 3600;
-	bool record = false;
+	bool record = false, hosts = false;
 	const struct ed_opt opts[] = {
 		ED_OPT_STRING_(0, "production", "ENV", &prod, "the reference (default production)"),
 		ED_OPT_STRING_(0, "staging", "ENV", &stag, "the candidate (default staging)"),
@@ -189,6 +194,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 			       "--out"),
 		ED_OPT_STRING_(0, "out", "FILE", &out_path, "where the report goes"),
 		ED_OPT_FLAG_(0, "record", &record, "record this run in the store (runs_v, drift_v)"),
+		ED_OPT_FLAG_(0, "hosts", &hosts, hosts_help),
 		ED_OPT_STRING_(0, "inventory", "FILE", &inventory,
 			       "every host the inventory lists for either environment must have a "
 			       "complete snapshot (docs/inventory.md)"),
@@ -244,7 +250,8 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 			e->role ? " role " : "", e->role ? e->role : "", line.p);
 	}
 	if (report) {
-		struct ed_render_opts ropts = {.color = !out_path && ed_cli_color(stdout)};
+		struct ed_render_opts ropts = {.color = !out_path && ed_cli_color(stdout),
+					       .hosts = hosts};
 		if (write_report(cli, st, report, &d, &ropts, out_path, &err)) {
 			ed_err_print(&err);
 			goto out;

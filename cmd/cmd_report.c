@@ -167,10 +167,10 @@ static enum ed_code trend(FILE *out, bool md, struct ed_store *st, const struct 
 static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct pair *pairs,
 				 size_t npairs, long long since, const struct ed_policy *pol,
 				 const char *policy_name, const struct ed_report_ops *report,
-				 bool diffs, struct ed_err *missing, struct ed_err *err)
+				 bool diffs, bool hosts, struct ed_err *missing, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
-	struct ed_render_opts ropts = {.diffs = diffs};
+	struct ed_render_opts ropts = {.diffs = diffs, .hosts = hosts};
 	bool *skip = calloc(npairs ? npairs : 1, sizeof(*skip));
 	struct ed_drift *cur = calloc(npairs, sizeof(*cur));
 	char **envs = calloc(2 * npairs, sizeof(*envs));
@@ -262,7 +262,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 	const char *format = "text", *out_path = NULL, *policy_path = NULL;
 	struct ed_policy pol = {0};
 	long long since = 24 * 3600;
-	bool diffs = false;
+	bool diffs = false, hosts = false;
 	struct ed_err err = {0}, missing = {0};
 	struct ed_store *st = NULL;
 	struct ed_atomic *out = NULL;
@@ -276,6 +276,9 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 		ED_OPT_FLAG_(0, "diff", &diffs,
 			     "text: unified diffs of kept texts under their entries "
 			     "(markdown always shows them)"),
+		ED_OPT_FLAG_(0, "hosts", &hosts,
+			     "list every host of a side of several; by default a side says how many "
+			     "hosts it has per role"),
 		ED_OPT_STRING_(0, "out", "FILE", &out_path,
 			       "write the report to FILE (written whole, then renamed)"),
 		ED_OPT_STRING_(0, "policy", "FILE", &policy_path,
@@ -315,7 +318,7 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 	if (out_path && ed_cli_open_out(cli, out_path, &out, &err))
 		goto fail;
 	if (write_report(out ? ed_atomic_file(out) : stdout, md, st, pairs, npairs, since, &pol,
-			 policy_path ? policy_path : "built-in default", report, diffs, &missing,
+			 policy_path ? policy_path : "built-in default", report, diffs, hosts, &missing,
 			 &err))
 		goto fail;
 	if (out) {

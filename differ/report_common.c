@@ -2,6 +2,7 @@
 /* What several report renderers share (report_common.h). */
 #include "report_common.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,4 +90,53 @@ json_t *ed_json_bytes(const char *s, size_t len, bool *escaped)
 		j = json_stringn(ed_buf_str(&b), b.len);
 	ed_buf_release(&b);
 	return j;
+}
+
+/* How many hosts of a side are in one role ("" for hosts without one). */
+struct role_count {
+	const char *role; /* borrowed from the snapshots */
+	size_t hosts;
+};
+
+static int by_hosts(const void *a, const void *b)
+{
+	const struct role_count *x = a, *y = b;
+	if (x->hosts != y->hosts)
+		return x->hosts < y->hosts ? 1 : -1;
+	return strcmp(x->role, y->role);
+}
+
+int ed_side_roles(const struct ed_snapref *v, size_t n,
+		  void (*put)(void *ctx, const char *s, bool foreign), void *ctx)
+{
+	struct role_count *rc = malloc(n * sizeof(*rc));
+	if (!rc)
+		return -1;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < k && strcmp(rc[j].role, v[i].role) != 0)
+			j++;
+		if (j == k)
+			rc[k++] = (struct role_count){.role = v[i].role, .hosts = 0};
+		rc[j].hosts++;
+	}
+	qsort(rc, k, sizeof(*rc), by_hosts);
+	char num[64];
+	snprintf(num, sizeof(num), "%zu hosts", n);
+	put(ctx, num, false);
+	if (k == 1 && !*rc[0].role) {
+		put(ctx, ", no role", false);
+	} else {
+		snprintf(num, sizeof(num), " in %zu role%s:", k, k == 1 ? "" : "s");
+		put(ctx, num, false);
+		for (size_t i = 0; i < k; i++) {
+			put(ctx, i ? ", " : " ", false);
+			put(ctx, *rc[i].role ? rc[i].role : "no role", *rc[i].role != 0);
+			snprintf(num, sizeof(num), " %zu", rc[i].hosts);
+			put(ctx, num, false);
+		}
+	}
+	free(rc);
+	return 0;
 }

@@ -88,4 +88,19 @@ typedef int (*ed_udiff_fn)(void *arg, enum ed_udiff_kind kind, const char *s, si
 int ed_kept_udiff(const struct ed_drift *d, const struct ed_drift_entry *e, ed_udiff_fn fn,
 		  void *arg);
 
+/*
+ * How a report names a side of n > 1 hosts (v, one snapshot each) by their
+ * roles, so that its header stays one line at 1,000 hosts: "4 hosts in 2
+ * roles: web 3, db 1" (most hosts first, then by name), or "2 hosts, no
+ * role". put receives it in pieces, each either our own text or a foreign
+ * name (foreign true) that the format escapes. The hosts themselves are
+ * listed with --hosts, and always in JSON. Returns -1 when out of memory
+ * (put has then received nothing), else 0.
+ */
+int ed_side_roles(const struct ed_snapref *v, size_t n,
+		  void (*put)(void *ctx, const char *s, bool foreign), void *ctx);
+
+/* Snowflake lines the text and Markdown reports show at most (JSON lists all). */
+#define ED_REPORT_MAX_SNOWFLAKES 50
+
 #endif

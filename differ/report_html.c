@@ -226,6 +226,16 @@ const char ed_report_html_js[] =
 	"  document.body.setAttribute('data-ready', '1');\n"
 	"})();\n";
 
+/* ed_side_roles() into the page: names escaped. */
+static void html_put(void *ctx, const char *s, bool foreign)
+{
+	struct ctx *c = ctx;
+	if (foreign)
+		put_raw_s(c, s);
+	else
+		fputs(s, c->out);
+}
+
 static void put_side(struct ctx *c, const char *label, const struct ed_snapref *one,
 		     const struct ed_snapref *v, size_t n)
 {
@@ -236,6 +246,13 @@ static void put_side(struct ctx *c, const char *label, const struct ed_snapref *
 	fprintf(c->out, "<p class=\"sides\">%s: <strong>", label);
 	put_raw_s(c, v[0].env);
 	fputs("</strong>", c->out);
+	if (n > 1 && !c->opts->hosts) {
+		fputc(' ', c->out);
+		if (ed_side_roles(v, n, html_put, c))
+			c->oom = true;
+		fputs("</p>\n", c->out);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		fprintf(c->out, "%s @%lld ", i ? "," : "", (long long)v[i].id);
 		put_raw_s(c, v[i].host);

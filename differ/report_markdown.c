@@ -110,8 +110,23 @@ static void put_code_s(struct ctx *c, struct ed_buf *o, const char *s)
 }
 
 /* "production @1 web1 (2024-05-01T10:00:00Z)", one per snapshot of the side. */
+/* ed_side_roles() into a Markdown buffer: names escaped. */
+struct md_put {
+	struct ctx *c;
+	struct ed_buf *o;
+};
+
+static void md_put(void *ctx, const char *s, bool foreign)
+{
+	struct md_put *m = ctx;
+	if (foreign)
+		put_raw_s(m->c, m->o, s);
+	else
+		put(m->c, m->o, s);
+}
+
 static void put_side(struct ctx *c, struct ed_buf *o, const struct ed_snapref *one,
-		     const struct ed_snapref *v, size_t n)
+		     const struct ed_snapref *v, size_t n, bool hosts)
 {
 	if (!n) {
 		v = one;
@@ -120,6 +135,13 @@ static void put_side(struct ctx *c, struct ed_buf *o, const struct ed_snapref *o
 	put(c, o, "**");
 	put_raw_s(c, o, v[0].env);
 	put(c, o, "**");
+	if (n > 1 && !hosts) {
+		struct md_put m = {c, o};
+		put(c, o, " ");
+		if (ed_side_roles(v, n, md_put, &m))
+			c->oom = true;
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (ed_buf_addf(o, "%s @%lld ", i ? "," : "", (long long)v[i].id))
 			c->oom = true;
@@ -311,9 +333,9 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 		    : tot.ignored && !opts->show_ignored ? " (listed with `--show-ignored`).\n\n"
 							 : ".\n\n");
 	put(&c, &o, "Reference: ");
-	put_side(&c, &o, &d->ref, d->refs, d->nrefs);
+	put_side(&c, &o, &d->ref, d->refs, d->nrefs, opts->hosts);
 	put(&c, &o, "  \nCandidate: ");
-	put_side(&c, &o, &d->cand, d->cands, d->ncands);
+	put_side(&c, &o, &d->cand, d->cands, d->ncands, opts->hosts);
 	put(&c, &o, "  \nPolicy: ");
 	if (d->policy)
 		put_code_s(&c, &o, d->policy);

@@ -135,19 +135,41 @@ static const char *color_of(enum ed_change c)
 	return "";
 }
 
-/* Foreign names through ed_term_printf(); -1 when that failed (out of memory). */
-static int side_label(FILE *out, const struct ed_snapref *v, size_t n)
+/* ed_side_roles() onto a terminal: names through ed_term_printf(). */
+struct text_put {
+	FILE *out;
+	int bad;
+};
+
+static void text_put(void *ctx, const char *s, bool foreign)
 {
-	int bad = 0;
+	struct text_put *t = ctx;
+	if (foreign)
+		t->bad |= ed_term_printf(t->out, "%s", s);
+	else
+		fputs(s, t->out);
+}
+
+/*
+ * A side: one host's snapshot, or how many hosts per role (every host, one
+ * a line, with hosts). Foreign names through ed_term_printf(); -1 when that
+ * failed (out of memory).
+ */
+static int side_label(FILE *out, const struct ed_snapref *v, size_t n, bool hosts)
+{
 	if (n <= 1)
 		return ed_term_printf(out, "%s (@%lld %s, %s)", v->env, (long long)v->id, v->host,
 				      v->started_at);
-	bad |= ed_term_printf(out, "%s (%zu hosts:", v->env, n);
-	for (size_t i = 0; i < n; i++)
-		bad |= ed_term_printf(out, " %s%s%s @%lld", *v[i].role ? v[i].role : "", *v[i].role ? "/" : "",
-			v[i].host, (long long)v[i].id);
+	struct text_put t = {.out = out};
+	t.bad |= ed_term_printf(out, "%s (", v->env);
+	t.bad |= ed_side_roles(v, n, text_put, &t);
 	fputc(')', out);
-	return bad;
+	for (size_t i = 0; hosts && i < n; i++) {
+		fputs("\n  ", out);
+		t.bad |= ed_term_printf(out, "%s%s%s @%lld", *v[i].role ? v[i].role : "",
+					*v[i].role ? "/" : "", v[i].host, (long long)v[i].id);
+	}
+	return t.bad;
 }
 
 /* Where a diff's lines go: under the entry, indented, coloured on a terminal. */
@@ -189,9 +211,10 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 	enum ed_code rc = ED_OK;
 	int bad = 0;
 	fputs("reference: ", out);
-	bad |= side_label(out, d->nrefs ? d->refs : &d->ref, d->nrefs ? d->nrefs : 1);
+	bad |= side_label(out, d->nrefs ? d->refs : &d->ref, d->nrefs ? d->nrefs : 1, opts->hosts);
 	fputs("\ncandidate: ", out);
-	bad |= side_label(out, d->ncands ? d->cands : &d->cand, d->ncands ? d->ncands : 1);
+	bad |= side_label(out, d->ncands ? d->cands : &d->cand, d->ncands ? d->ncands : 1,
+			  opts->hosts);
 	fputc('\n', out);
 	bool all = opts->show_ignored;
 	size_t shown = d->n - (all ? 0 : d->ignored);
@@ -274,7 +297,7 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 	if (d->nsnowflakes) {
 		fprintf(out, "\n%ssnowflakes (%zu): hosts that disagree with the majority of their role%s\n",
 			opts->color ? "\033[1m" : "", d->nsnowflakes, opts->color ? "\033[0m" : "");
-		for (size_t k = 0; k < d->nsnowflakes; k++) {
+		for (size_t k = 0; k < d->nsnowflakes && k < ED_REPORT_MAX_SNOWFLAKES; k++) {
 			const struct ed_snowflake *f = &d->snowflakes[k];
 			const char *frole = *f->role ? f->role : "(no role)";
 			ed_buf_reset(&line);
@@ -292,6 +315,9 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 			}
 			fprintf(out, "  %s\n", line.p);
 		}
+		if (d->nsnowflakes > ED_REPORT_MAX_SNOWFLAKES)
+			fprintf(out, "  ... and %zu more (--format json lists every one)\n",
+				d->nsnowflakes - ED_REPORT_MAX_SNOWFLAKES);
 	}
 out:
 	ed_buf_release(&line);

@@ -185,6 +185,8 @@ struct ed_render_opts {
 	bool show_ignored; /* list ignored drift too (it is always counted) */
 	bool diffs;        /* text: unified diffs of the kept texts under their entries (the
 			      other formats that show them always do); attach them first */
+	bool hosts;        /* text, Markdown, HTML: list every host of a side of several; else
+			      a side says how many hosts it has per role (JSON always lists) */
 	/*
 	 * html only, for the dashboard of 'envdrift serve' (web/): the page's
 	 * header and main part without the document around them (no inline

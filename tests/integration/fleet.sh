@@ -57,6 +57,14 @@ is "$(printf '%s' "$json" | json_get 'len(d["reference"]["hosts"]), len(d["candi
 ed --db "$DB" diff production staging
 contains "$OUT" "snowflakes (3)" "the text report lists the snowflakes"
 contains "$OUT" "role web" "and names the role of each group"
+like "$(head -2 <<<"$OUT")" "^reference: production \\(4 hosts in 2 roles: web 3, db 1\\)" \
+	"the header counts a side's hosts per role (one line, whatever the fleet's size)"
+unlike "$(head -2 <<<"$OUT")" "web-1" "  without naming each host"
+ed --db "$DB" diff production staging --hosts
+is "$(sed -n '2,5p' <<<"$OUT" | sed 's/ @[0-9]*$//' | sort | tr '\n' ' ')" "  db/db-1   web/web-1   web/web-2   web/web-3 " \
+	"--hosts: every host of the reference, one a line with its role"
+ed --db "$DB" diff production staging --format markdown
+contains "$OUT" "**production** 4 hosts in 2 roles: web 3, db 1" "markdown: the same summary"
 
 # The same fleet twice: only its own snowflake remains, no drift.
 for h in web-1 web-2 web-3 db-1; do
