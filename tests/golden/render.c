@@ -572,6 +572,31 @@ static int run(int argc, char **argv)
 	ok(out && strstr(out, "| **total** | **0** | **0** | **5000** | **5000** |"),
 	   "  while the summary still counts them all");
 	free(out);
+
+	/* 60 snowflakes: the text report lists 50, and says how many more JSON lists. */
+	d.snowflakes = calloc(60, sizeof(*d.snowflakes));
+	for (size_t i = 0; d.snowflakes && i < 60; i++) {
+		char host[32];
+		snprintf(host, sizeof(host), "web-%03zu", i);
+		struct ed_snowflake *f = &d.snowflakes[d.nsnowflakes++];
+		f->env = xdup("production");
+		f->role = xdup("web");
+		f->host = xdup(host);
+		f->kind = xdup("config");
+		f->key = xdup("/etc/app/app.conf#workers");
+		f->value = xdup("8");
+		f->majority_value = xdup("4");
+	}
+	out = NULL;
+	ok(render("text", &d, false, &out, &len) == ED_OK && out, "text renders 60 snowflakes");
+	ok(out && strstr(out, "snowflakes (60)") && strstr(out, "web-049") && !strstr(out, "web-050") &&
+		   strstr(out, "  ... and 10 more (--format json lists every one)\n"),
+	   "  it counts 60, lists the first 50 and says 10 more are left out");
+	free(out);
+	out = NULL;
+	ok(render("json", &d, false, &out, &len) == ED_OK && out && strstr(out, "web-059"),
+	   "  JSON lists every one");
+	free(out);
 	ed_drift_release(&d);
 	return tap_done();
 }
