@@ -18,7 +18,7 @@
  * The tables (as the schema collector lists them) and the pg_stats columns
  * that describe a shape. pg_stats' most_common_vals, most_common_freqs,
  * histogram_bounds and the element statistics hold values: never named here.
- * %s: the exact count of a table, or NULL.
+ * Between the parts: whether tables are counted, and the count (or NULL).
  */
 static const char query_head[] =
 	"WITH ext AS (SELECT objid FROM pg_depend WHERE deptype = 'e'\n"
@@ -28,8 +28,9 @@ static const char query_head[] =
 	"  AND n.nspname NOT IN ('pg_catalog', 'information_schema')\n"
 	"  AND left(n.nspname, 8) <> 'pg_toast' AND left(n.nspname, 7) <> 'pg_temp'\n"
 	"  AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.objid = c.oid))\n"
-	"SELECT json_build_object('format', '" PG_DATASHAPE_FORMAT "',\n"
-	"'tables', (SELECT coalesce(json_agg(json_build_object(\n"
+	"SELECT json_build_object('format', '" PG_DATASHAPE_FORMAT "', 'exact_count', ";
+static const char query_tables[] =
+	",\n'tables', (SELECT coalesce(json_agg(json_build_object(\n"
 	"  'schema', r.nspname, 'name', r.relname, 'reltuples', r.reltuples,\n"
 	"  'live', s.n_live_tup, 'bytes', pg_total_relation_size(r.oid),\n"
 	"  'analyzed', s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL\n"
@@ -131,6 +132,7 @@ enum ed_code ed_pg_datashape_parse(struct ed_str json, const char *label, struct
 				doc ? "" : ": ", doc ? "" : je.text);
 		goto out;
 	}
+	bool counted = json_is_true(json_object_get(doc, "exact_count"));
 	size_t i;
 	json_t *t;
 	json_array_foreach(tables, i, t) {
@@ -157,11 +159,12 @@ enum ed_code ed_pg_datashape_parse(struct ed_str json, const char *label, struct
 				     "ANALYZEd): its data shape is recorded as missing; envdrift "
 				     "never runs ANALYZE itself", label, sn, tn);
 		}
-		if (json_is_false(json_object_get(t, "readable")) &&
-		    json_object_get(t, "count") && json_is_null(json_object_get(t, "count")) &&
-		    isnan(s.rows))
+		/* count is null when no count was asked, and when the table may not be read. */
+		if (json_is_false(json_object_get(t, "readable")) && json_object_get(t, "count") &&
+		    json_is_null(json_object_get(t, "count")) && counted)
 			ed_sink_warn(sink, "postgres:%s: table %s.%s: permission denied: its rows "
-				     "were not counted", label, sn, tn);
+				     "were not counted%s", label, sn, tn,
+				     isnan(s.rows) ? "" : " (the planner's estimate is recorded)");
 		if (!entries_add(&e, sn, tn, NULL, &s))
 			goto nomem;
 	}
@@ -228,7 +231,8 @@ enum ed_code ed_data_postgres_collect(struct ed_source *src, const char *label,
 {
 	struct ed_buf q = ED_BUF_INIT, out = ED_BUF_INIT;
 	enum ed_code rc;
-	if (ed_buf_adds(&q, query_head) || ed_buf_adds(&q, exact_count ? query_count : "NULL") ||
+	if (ed_buf_adds(&q, query_head) || ed_buf_adds(&q, exact_count ? "true" : "false") ||
+	    ed_buf_adds(&q, query_tables) || ed_buf_adds(&q, exact_count ? query_count : "NULL") ||
 	    ed_buf_adds(&q, query_tail)) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto out;
