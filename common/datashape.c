@@ -78,10 +78,25 @@ int ed_data_shape_format(const struct ed_data_shape *s, struct ed_buf *out)
 
 bool ed_data_shape_parse(const char *value, bool table, struct ed_data_shape *s)
 {
+	return ed_data_shape_read(value, table, s) == 0;
+}
+
+int ed_data_shape_read(const char *value, bool table, struct ed_data_shape *s)
+{
 	ed_data_shape_init(s, table);
 	if (!value)
-		return false;
-	json_t *o = json_loads(value, JSON_REJECT_DUPLICATES, NULL);
+		return 1;
+	json_error_t je;
+	memset(&je, 0, sizeof(je));
+	json_t *o = json_loads(value, JSON_REJECT_DUPLICATES, &je);
+	if (!o) {
+		/* Once more: jansson does not always say that memory ran out. */
+		memset(&je, 0, sizeof(je));
+		o = json_loads(value, JSON_REJECT_DUPLICATES, &je);
+	}
+	/* jansson names out of memory only sometimes: no message is out of memory too. */
+	if (!o && (json_error_code(&je) == json_error_out_of_memory || !je.text[0]))
+		return -1;
 	bool good = json_is_object(o);
 	const char *k;
 	json_t *v;
@@ -102,7 +117,7 @@ bool ed_data_shape_parse(const char *value, bool table, struct ed_data_shape *s)
 		}
 	}
 	json_decref(o);
-	return good;
+	return good ? 0 : 1;
 }
 
 const char *ed_data_key_object(const char *key, bool *table)

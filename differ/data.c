@@ -118,8 +118,10 @@ int ed_data_describe(const struct ed_drift_entry *e, struct ed_buf *out)
 	struct ed_data_shape a, b;
 	if (!object)
 		return 0;
-	ed_data_shape_parse(e->ref.value, table, &a);
-	ed_data_shape_parse(e->cand.value, table, &b);
+	/* A value that is no shape shows as "?"; out of memory is an error, not a report. */
+	if (ed_data_shape_read(e->ref.value, table, &a) < 0 ||
+	    ed_data_shape_read(e->cand.value, table, &b) < 0)
+		return -1;
 	int bad = 0;
 	const char *sep = out->len ? ", " : "";
 	if (e->fields & ED_F_ROWS) {

@@ -50,6 +50,8 @@ int ed_data_shape_format(const struct ed_data_shape *s, struct ed_buf *out);
  * such an object (s then holds what was read).
  */
 bool ed_data_shape_parse(const char *value, bool table, struct ed_data_shape *s);
+/* The same, telling apart: 0 a shape, 1 not one (or NULL), -1 out of memory. */
+int ed_data_shape_read(const char *value, bool table, struct ed_data_shape *s);
 
 /*
  * Emits s as an item of kind "data" keyed "ENGINE:LABEL/table/OBJECT" or
