@@ -43,6 +43,7 @@ struct args {
 	bool full;
 	bool accept_package_loss;
 	bool strict;
+	bool data_shape;          /* --data-shape: [data] shape = yes */
 	int threads;              /* -1: the profile's */
 	struct ed_ssh_opts sopts; /* --known-hosts and the other SSH options */
 	struct ed_ssh_dest dest;  /* --ssh, parsed */
@@ -161,6 +162,10 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			     "postgres: psql runs on the host. NAME labels it in item keys (default: "
 			     "FILE's base name, or the dbname), so differently named databases of "
 			     "staging and production compare as one"),
+		ED_OPT_FLAG_(0, "data-shape", &a->data_shape,
+			     "also record the data shape of the --schema databases (row counts, "
+			     "sizes, null fractions, distinct ratios; never a value), as the "
+			     "profile's [data] shape = yes does"),
 		ED_OPT_FLAG_(0, "accept-package-loss", &a->accept_package_loss,
 			     "store the packages read even when they are fewer than half of the "
 			     "previous snapshot's, with warnings (without it, that fails the "
@@ -399,6 +404,8 @@ static enum ed_code plan(const struct args *a, struct collection *c, struct ed_e
 	for (size_t i = 0; i < a->schemas.n; i++)
 		if (ed_strlist_add(&p->schemas, a->schemas.items[i]))
 			return ed_err_set(err, ED_NOMEM, "out of memory");
+	if (a->data_shape)
+		p->data_shape = true;
 	if (a->packages && set_words(&p->packages, a->packages, err))
 		return err->code;
 	if (a->threads >= 0)

@@ -165,7 +165,9 @@ static enum ed_code sqlite_target(const char *arg, const char *target, char **la
 static enum ed_code sqlite_collect(const struct ed_collect_ctx *c, const struct ed_collect_step *s,
 				   struct ed_err *err)
 {
-	return ed_schema_sqlite_collect(c->src, s->label, s->target, c->secrets, c->sink, err);
+	uint64_t sample = c->profile->data_shape ? c->profile->data_sample_rows : 0;
+	return ed_schema_sqlite_collect_data(c->src, s->label, s->target, c->secrets, sample,
+					     c->sink, err);
 }
 
 static enum ed_code postgres_target(const char *arg, const char *target, char **label,
@@ -195,8 +197,12 @@ static enum ed_code postgres_target(const char *arg, const char *target, char **
 static enum ed_code postgres_collect(const struct ed_collect_ctx *c,
 				     const struct ed_collect_step *s, struct ed_err *err)
 {
-	return ed_schema_postgres_collect(c->src, s->label, s->target, c->secrets, c->sink,
-					  err);
+	enum ed_code rc = ed_schema_postgres_collect(c->src, s->label, s->target, c->secrets,
+						     c->sink, err);
+	if (!rc && c->profile->data_shape)
+		rc = ed_data_postgres_collect(c->src, s->label, s->target,
+					      c->profile->data_exact_count, c->sink, err);
+	return rc;
 }
 
 /* In the order they run; package managers and engines in the order messages list them. */
@@ -490,6 +496,10 @@ enum ed_code ed_collect_sig(const struct ed_profile *p, const char *root,
 					   &p->schemas,  &p->sysctl,       &p->python_paths,
 					   &p->npm_paths};
 	bad |= ed_buf_addf(&b, "root %s\n", root ? root : "/");
+	/* The data shape adds items (kind "data"): only when asked, so older signatures stay. */
+	if (p->data_shape)
+		bad |= ed_buf_addf(&b, "data shape exact_count %d sample_rows %llu\n",
+				   p->data_exact_count, (unsigned long long)p->data_sample_rows);
 	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++)
 		bad |= sig_list(&b, what[i]);
 	if (!bad)

@@ -98,6 +98,9 @@ enum ed_code ed_profile_copy(struct ed_profile *dst, const struct ed_profile *sr
 	tmp.max_rate = src->max_rate;
 	tmp.max_file_size = src->max_file_size;
 	tmp.max_keys = src->max_keys;
+	tmp.data_shape = src->data_shape;
+	tmp.data_exact_count = src->data_exact_count;
+	tmp.data_sample_rows = src->data_sample_rows;
 	for (size_t i = 0; i < NLISTS; i++) {
 		const struct ed_strlist *from = clist_at(src, i);
 		for (size_t j = 0; j < from->n; j++)
@@ -188,6 +191,7 @@ enum ed_code ed_profile_default(struct ed_profile *p, struct ed_err *err)
 	tmp.keep_max = ED_PROFILE_KEEP_MAX_DEFAULT;
 	tmp.max_file_size = ED_PROFILE_MAX_FILE_SIZE_DEFAULT;
 	tmp.max_keys = ED_PROFILE_MAX_KEYS_DEFAULT;
+	tmp.data_sample_rows = ED_PROFILE_SAMPLE_ROWS_DEFAULT;
 	tmp.threads = 0;
 	ed_profile_release(p);
 	*p = tmp;
@@ -438,6 +442,8 @@ enum vtype {
 	V_RATE,      /* scalar: bytes per second with K/M/G suffix, 0 = no cap */
 	V_BYTES,     /* scalar: bytes with K/M/G/T suffix, 0 = no limit */
 	V_KEYS,      /* scalar: a number of config leaves, 1 to ED_PROFILE_MAX_KEYS_LIMIT */
+	V_YESNO,     /* scalar: yes or no */
+	V_ROWS,      /* scalar: a number of rows, 1 to ED_PROFILE_SAMPLE_ROWS_LIMIT */
 };
 
 enum field {
@@ -448,6 +454,7 @@ enum field {
 	F_SYSCTL,
 	F_PYTHON,
 	F_NPM,
+	F_DATA_SHAPE, F_DATA_EXACT, F_DATA_SAMPLE,
 	NFIELDS
 };
 
@@ -478,11 +485,14 @@ static const struct keydef keydefs[] = {
 	{"formats", "config_trees", F_CONFIG_TREES, V_GLOBS},
 	{"formats", "data_trees", F_DATA_TREES, V_NAMEGLOBS},
 	{"formats", "max_keys", F_MAX_KEYS, V_KEYS},
+	{"data", "shape", F_DATA_SHAPE, V_YESNO},
+	{"data", "exact_count", F_DATA_EXACT, V_YESNO},
+	{"data", "sample_rows", F_DATA_SAMPLE, V_ROWS},
 };
 #define NKEYDEFS (sizeof(keydefs) / sizeof(keydefs[0]))
 
 static const char *const sections[] = {"collect", "secrets", "content", "formats", "system",
-				       "python", "npm", "limits"};
+				       "python", "npm", "limits", "data"};
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 struct parse {
@@ -530,7 +540,7 @@ static bool check_line(struct ed_ini *ini, const struct ed_ini_line *l, const ch
 	if (!known_section(s + 1, nlen))
 		return fail(ps, ED_PARSE,
 			    "unknown section [%.*s] (known: collect, secrets, content, formats, "
-			    "system, python, npm, limits)",
+			    "system, python, npm, limits, data)",
 			    (int)(nlen > 60 ? 60 : nlen), s + 1);
 	const char *rest = close + 1, *end = s + n;
 	while (rest < end && ed_ini_blank(*rest))
@@ -820,15 +830,26 @@ static int handle_scalar(struct parse *ps, const struct keydef *kd, const char *
 				    kd->key, v);
 		return 1;
 	}
-	if (kd->type == V_KEYS) {
+	if (kd->type == V_KEYS || kd->type == V_ROWS) {
+		bool keys = kd->type == V_KEYS;
+		unsigned long long top = keys ? ED_PROFILE_MAX_KEYS_LIMIT : ED_PROFILE_SAMPLE_ROWS_LIMIT;
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(v, &end, 10);
-		if (!isdigit((unsigned char)*v) || *end || errno || n < 1 ||
-		    n > ED_PROFILE_MAX_KEYS_LIMIT)
-			return fail(ps, ED_PARSE, "'%s': '%s' is not a number of keys from 1 to %d",
-				    kd->key, v, ED_PROFILE_MAX_KEYS_LIMIT);
-		ps->p->max_keys = (size_t)n;
+		if (!isdigit((unsigned char)*v) || *end || errno || n < 1 || n > top)
+			return fail(ps, ED_PARSE, "'%s': '%s' is not a number of %s from 1 to %llu",
+				    kd->key, v, keys ? "keys" : "rows", top);
+		if (keys)
+			ps->p->max_keys = (size_t)n;
+		else
+			ps->p->data_sample_rows = n;
+		return 1;
+	}
+	if (kd->type == V_YESNO) {
+		bool yes = strcmp(v, "yes") == 0;
+		if (!yes && strcmp(v, "no") != 0)
+			return fail(ps, ED_PARSE, "'%s': '%s' is neither yes nor no", kd->key, v);
+		*(kd->field == F_DATA_SHAPE ? &ps->p->data_shape : &ps->p->data_exact_count) = yes;
 		return 1;
 	}
 	if (kd->type == V_BYTES) {
@@ -956,7 +977,7 @@ static int handler(struct ed_ini *ini, const char *section, const char *name, co
 	if (!kd)
 		return fail(ps, ED_PARSE, "unknown key '%s' in [%s]", ps->key, ps->section);
 	if (kd->type == V_SIZE || kd->type == V_COUNT || kd->type == V_RATE || kd->type == V_BYTES ||
-	    kd->type == V_KEYS)
+	    kd->type == V_KEYS || kd->type == V_YESNO || kd->type == V_ROWS)
 		return handle_scalar(ps, kd, v, cont);
 	if (cont && looks_like_key(ps, v))
 		return fail(ps, ED_PARSE,

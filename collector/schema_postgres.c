@@ -1314,33 +1314,33 @@ static void scrub(char *msg, size_t cap, const struct secrets *sec)
 	memcpy(msg, out, n + 1);
 }
 
-enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label,
-					const char *conninfo, const struct ed_secrets *sec,
-					struct ed_sink *sink, struct ed_err *err)
+enum ed_code ed_pg_run(struct ed_source *src, const char *label, const char *conninfo,
+		       const char *query, bool warn_password, struct ed_sink *sink,
+		       struct ed_buf *out, struct ed_err *err)
 {
-	struct ed_buf out = ED_BUF_INIT, shown = ED_BUF_INIT;
+	struct ed_buf shown = ED_BUF_INIT;
 	struct secrets pw = {{NULL}, 0}; /* passwords in conninfo, to scrub */
 	struct ed_err rerr = {ED_OK, ""};
 	enum ed_code rc;
 	int status = 0;
 
-	if (!src || !label || !*label || !conninfo || !*conninfo || !sink)
+	if (!src || !label || !*label || !conninfo || !*conninfo || !sink || !query)
 		return ed_err_set(err, ED_USAGE,
-				  "postgres schema: missing source, label, connection string or sink");
+				  "postgres: missing source, label, connection string, query or sink");
 	if (redact(conninfo, &shown, &pw, 0)) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		goto out;
 	}
-	if (pw.n)
+	if (pw.n && warn_password)
 		ed_sink_warn(sink, "postgres:%s (%s): the connection string holds a password, which "
 			     "other users of the host can read in the process list while psql runs; "
 			     "prefer ~/.pgpass or PGPASSFILE", label, ed_buf_str(&shown));
 
 	const char *const argv[] = {
 		"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-1",
-		"-d", conninfo, "-c", pg_settings, "-c", pg_query, NULL,
+		"-d", conninfo, "-c", pg_settings, "-c", query, NULL,
 	};
-	rc = src->ops->run(src, argv, ED_PG_OUTPUT_MAX, ED_PG_TIMEOUT_MS, &out, &status, &rerr);
+	rc = src->ops->run(src, argv, ED_PG_OUTPUT_MAX, ED_PG_TIMEOUT_MS, out, &status, &rerr);
 	if (rc == ED_OK && status != 0)
 		rc = ED_IO;
 	if (rc == ED_NOTFOUND) {
@@ -1354,10 +1354,20 @@ enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label
 				rerr.msg[0] ? rerr.msg : "psql failed");
 		goto out;
 	}
-	rc = ed_pg_catalog_parse(ed_str_of(out.p, out.len), label, sec, sink, err);
 out:
 	secrets_release(&pw);
-	ed_buf_release(&out);
 	ed_buf_release(&shown);
+	return rc;
+}
+
+enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label,
+					const char *conninfo, const struct ed_secrets *sec,
+					struct ed_sink *sink, struct ed_err *err)
+{
+	struct ed_buf out = ED_BUF_INIT;
+	enum ed_code rc = ed_pg_run(src, label, conninfo, pg_query, true, sink, &out, err);
+	if (!rc)
+		rc = ed_pg_catalog_parse(ed_str_of(out.p, out.len), label, sec, sink, err);
+	ed_buf_release(&out);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "data_impl.h"
 #include "ed/collect.h"
 
 /* One item waiting to be emitted; all of them are sorted by key first. */
@@ -584,6 +585,14 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 				      const char *path, const struct ed_secrets *sec,
 				      struct ed_sink *sink, struct ed_err *err)
 {
+	return ed_schema_sqlite_collect_data(src, label, path, sec, 0, sink, err);
+}
+
+enum ed_code ed_schema_sqlite_collect_data(struct ed_source *src, const char *label,
+					   const char *path, const struct ed_secrets *sec,
+					   uint64_t sample_rows, struct ed_sink *sink,
+					   struct ed_err *err)
+{
 	struct ed_buf local = ED_BUF_INIT, uri = ED_BUF_INIT;
 	struct defs d = {NULL, 0, 0, sec};
 	sqlite3 *db = NULL;
@@ -670,6 +679,8 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 		if ((rc = sink->emit(sink, &it, err)))
 			goto out;
 	}
+	if (sample_rows)
+		rc = ed_data_sqlite_collect(db, path, label, sample_rows, sink, err);
 out:
 	/* sqlite3_close_v2 accepts NULL and a handle whose open failed. */
 	sqlite3_close_v2(db);

@@ -342,7 +342,7 @@ static enum ed_code get_fp(struct vc *v, json_t *o, const char *path, struct ed_
 }
 
 static const char *const kinds[] = {ED_KIND_FILE, ED_KIND_CONFIG, ED_KIND_PACKAGE,
-				    ED_KIND_SCHEMA, ED_KIND_SYSTEM, ED_KIND_ACCOUNT};
+				    ED_KIND_SCHEMA, ED_KIND_SYSTEM, ED_KIND_ACCOUNT, ED_KIND_DATA};
 
 /* Decoded strings of one item; reused from item to item. */
 struct scratch {

@@ -19,6 +19,7 @@
 
 static const char *const field_names[] = {
 	"content", "type", "mode", "owner", "group", "target", "value", "version", "definition", "error",
+	"rows", "null_frac", "distinct", "stats",
 };
 
 const char *ed_field_name(unsigned bit)
@@ -49,8 +50,12 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* What differs between two items of one kind and key; 0 when nothing does. */
-static unsigned compare_sides(const char *kind, const struct ed_side *a, const struct ed_side *b)
+/*
+ * What differs between two items of one kind and key; 0 when nothing does.
+ * Data shapes differ only beyond the tolerances of tol (NULL: the built-in ones).
+ */
+static unsigned compare_sides(const struct ed_policy *tol, const char *kind, const char *key,
+			      const struct ed_side *a, const struct ed_side *b)
 {
 	unsigned f = 0;
 	bool fp_differs = memcmp(a->fp.b, b->fp.b, ED_FP_LEN) != 0;
@@ -85,6 +90,8 @@ static unsigned compare_sides(const char *kind, const struct ed_side *a, const s
 			f |= ED_F_VERSION;
 		else if (strcmp(kind, ED_KIND_SCHEMA) == 0)
 			f |= ED_F_DEFINITION;
+		else if (strcmp(kind, ED_KIND_DATA) == 0)
+			f |= ed_data_compare(tol, key, a->value, b->value);
 		else
 			f |= ED_F_CONTENT;
 	}
@@ -154,6 +161,7 @@ struct merge {
 	struct ed_drift *d;
 	struct ed_store_cols *detail; /* the other columns of one item, on the store's connection */
 	const struct ed_policy *policy; /* asked about equal pairs, or NULL: none asked */
+	const struct ed_policy *tol;    /* the data shapes' tolerances, or NULL: built-in */
 	bool plain;           /* the policy may demand that items that are not secret differ */
 	struct pend *pend;    /* entries whose sides the feeds are reading */
 	size_t npend, cappend;
@@ -228,9 +236,14 @@ static enum ed_code differ_fields(struct merge *m, struct member *x, struct memb
 	enum ed_code rc = cols_of(m, x, &a, err);
 	if (!rc)
 		rc = cols_of(m, y, &b, err);
-	if (!rc)
-		*fields = compare_sides(x->r->kind, a, b);
-	return rc;
+	if (rc)
+		return rc;
+	char *key = ed_strndup(x->r->key, x->r->key_len); /* a feed's key ends at key_len */
+	if (!key)
+		return ed_err_set(err, ED_NOMEM, "out of memory comparing %s items", x->r->kind);
+	*fields = compare_sides(m->tol, x->r->kind, key, a, b);
+	free(key);
+	return ED_OK;
 }
 
 /* Appends an entry for row any without its sides; counted later, by the caller. */
@@ -340,7 +353,7 @@ static void finish_pending(struct merge *m)
 				memset(&p->cand->side, 0, sizeof(p->cand->side));
 			}
 			if (p->compare)
-				e->fields = compare_sides(e->kind, &e->ref, &e->cand);
+				e->fields = compare_sides(m->tol, e->kind, e->key, &e->ref, &e->cand);
 			keep = !p->compare || e->fields;
 			if (keep)
 				count_change(d, e->change);
@@ -614,6 +627,12 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 		int c = !ra ? 1 : !rb ? -1 : cmp_rows(ra->r, rb->r);
 		/* A fact one side could not observe is never drift, nor counted as compared. */
 		bool skip = c < 0 ? unknown(ra) : c > 0 ? unknown(rb) : unknown(ra) || unknown(rb);
+		/*
+		 * A data shape on one side only belongs to a table or column that the
+		 * schema items report (or to a database collected without --data-shape).
+		 */
+		if (c && strcmp((c < 0 ? ra : rb)->r->kind, ED_KIND_DATA) == 0)
+			skip = true;
 		m->d->compared += !skip;
 		if (c < 0) {
 			if (!skip)
@@ -719,7 +738,7 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 			   const struct ed_policy *policy, struct ed_drift *out, struct ed_err *err)
 {
 	bool across = across_environments(refs, nrefs, cands, ncands);
-	struct merge m = {.st = st, .d = out, .policy = across ? policy : NULL,
+	struct merge m = {.st = st, .d = out, .policy = across ? policy : NULL, .tol = policy,
 			  .plain = across && ed_policy_must_differ_plain(policy)};
 	enum ed_code rc = ED_OK;
 

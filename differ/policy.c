@@ -50,11 +50,13 @@ static const struct kinddef {
 	{ED_KIND_SCHEMA, ED_F_DEFINITION | ED_F_ERROR, ED_LEVEL_BLOCK, "sqlite:app/table/*"},
 	{ED_KIND_SYSTEM, ED_F_VALUE | ED_F_ERROR, ED_LEVEL_WARN, "sysctl/*"},
 	{ED_KIND_ACCOUNT, ED_F_VALUE | ED_F_ERROR, ED_LEVEL_WARN, "user/*"},
+	{ED_KIND_DATA, ED_F_ROWS | ED_F_NULL_FRAC | ED_F_DISTINCT | ED_F_STATS | ED_F_ERROR,
+	 ED_LEVEL_WARN, "postgres:shop/table/public.*"},
 	/* A fleet role present in one environment only: added or removed, no fields. */
 	{"role", 0, ED_LEVEL_BLOCK, "worker"},
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
-#define KIND_NAMES "file, config, package, schema, system, account, role"
+#define KIND_NAMES "file, config, package, schema, system, account, data, role"
 
 static const struct kinddef *kind_find(const char *s, size_t n)
 {
@@ -64,11 +66,13 @@ static const struct kinddef *kind_find(const char *s, size_t n)
 	return NULL;
 }
 
-#define FIELD_NAMES "content, type, mode, owner, group, target, value, version, definition, error"
+#define FIELD_NAMES                                                                         \
+	"content, type, mode, owner, group, target, value, version, definition, error, rows, "  \
+	"null_frac, distinct, stats"
 
 static unsigned field_parse(const char *s)
 {
-	for (unsigned bit = 1; bit && bit <= ED_F_ERROR; bit <<= 1)
+	for (unsigned bit = 1; bit && bit <= ED_F_LAST; bit <<= 1)
 		if (strcmp(ed_field_name(bit), s) == 0)
 			return bit;
 	return 0;
@@ -79,7 +83,7 @@ static void field_list(unsigned f, char *buf, size_t size)
 {
 	size_t n = 0;
 	buf[0] = '\0';
-	for (unsigned bit = 1; bit && bit <= ED_F_ERROR; bit <<= 1) {
+	for (unsigned bit = 1; bit && bit <= ED_F_LAST; bit <<= 1) {
 		if (!(f & bit))
 			continue;
 		int w = snprintf(buf + n, size - n, "%s%s", n ? ", " : "", ed_field_name(bit));
@@ -214,7 +218,42 @@ void ed_policy_release(struct ed_policy *p)
 	where_release(&p->ahead.where);
 	where_release(&p->behind.where);
 	where_release(&p->rebuild.where);
+	for (size_t i = 0; i < ED_DATA_NMEASURES; i++)
+		where_release(&p->data[i].where);
+	for (size_t i = 0; i < p->ntolerances; i++) {
+		free(p->tolerances[i].glob);
+		where_release(&p->tolerances[i].where);
+	}
+	free(p->tolerances);
 	memset(p, 0, sizeof(*p));
+}
+
+/* The [data] tolerances when no line says otherwise. */
+static const struct ed_policy_tolerance data_fallback[ED_DATA_NMEASURES] = {
+	[ED_DATA_ROWS] = {.measure = ED_DATA_ROWS, .lo = 0.1, .hi = 10},
+	[ED_DATA_NULL_FRAC] = {.measure = ED_DATA_NULL_FRAC, .hi = 0.2},
+	[ED_DATA_DISTINCT] = {.measure = ED_DATA_DISTINCT, .hi = 0.5},
+};
+
+static const char *const measure_names[ED_DATA_NMEASURES] = {"rows", "null_frac", "distinct"};
+
+const char *ed_data_measure_name(enum ed_data_measure m)
+{
+	return (unsigned)m < ED_DATA_NMEASURES ? measure_names[m] : "?";
+}
+
+const struct ed_policy_tolerance *ed_policy_tolerance_for(const struct ed_policy *p,
+							  enum ed_data_measure m,
+							  const char *object)
+{
+	if (!p)
+		return &data_fallback[m];
+	for (size_t i = p->ntolerances; i-- > 0;) {
+		const struct ed_policy_tolerance *t = &p->tolerances[i];
+		if (t->measure == m && fnmatch(t->glob, object, 0) == 0)
+			return t;
+	}
+	return &p->data[m];
 }
 
 void ed_policy_init(struct ed_policy *p)
@@ -224,6 +263,8 @@ void ed_policy_init(struct ed_policy *p)
 	p->ahead.value = ED_LEVEL_INFO;
 	p->behind.value = ED_LEVEL_BLOCK;
 	p->rebuild.value = ED_LEVEL_WARN;
+	for (size_t i = 0; i < ED_DATA_NMEASURES; i++)
+		p->data[i] = data_fallback[i];
 }
 
 /* Copies a string that may be NULL; false on allocation failure. */
@@ -293,6 +334,26 @@ enum ed_code ed_policy_copy(struct ed_policy *dst, const struct ed_policy *src,
 	    !where_copy(&t.behind.where, &src->behind.where) ||
 	    !where_copy(&t.rebuild.where, &src->rebuild.where))
 		goto oom;
+	for (size_t i = 0; i < ED_DATA_NMEASURES; i++) {
+		t.data[i] = src->data[i];
+		t.data[i].where.origin = NULL;
+		if (!where_copy(&t.data[i].where, &src->data[i].where))
+			goto oom;
+	}
+	if (src->ntolerances &&
+	    !(t.tolerances = calloc(src->ntolerances, sizeof(*t.tolerances))))
+		goto oom;
+	for (; t.ntolerances < src->ntolerances; t.ntolerances++) {
+		const struct ed_policy_tolerance *f = &src->tolerances[t.ntolerances];
+		struct ed_policy_tolerance *d = &t.tolerances[t.ntolerances];
+		*d = *f;
+		d->glob = NULL;
+		d->where.origin = NULL;
+		if (!dup_opt(&d->glob, f->glob) || !where_copy(&d->where, &f->where)) {
+			t.ntolerances++;
+			goto oom;
+		}
+	}
 	*dst = t;
 	return ED_OK;
 oom:
@@ -303,20 +364,25 @@ oom:
 
 /* ---- the parser ---- */
 
-enum section { S_NONE, S_POLICY, S_EXPECT, S_SEVERITY, S_PACKAGES, S_MUSTDIFFER };
+enum section { S_NONE, S_POLICY, S_EXPECT, S_SEVERITY, S_PACKAGES, S_MUSTDIFFER, S_DATA };
 
 static const char *const section_names[] = {
 	[S_NONE] = "", [S_POLICY] = "policy", [S_EXPECT] = "expect", [S_SEVERITY] = "severity",
-	[S_PACKAGES] = "packages", [S_MUSTDIFFER] = "must-differ",
+	[S_PACKAGES] = "packages", [S_MUSTDIFFER] = "must-differ", [S_DATA] = "data",
 };
-#define SECTION_LIST "policy, expect \"KIND GLOB\", severity, packages, must-differ"
+#define SECTION_LIST "policy, expect \"KIND GLOB\", severity, packages, must-differ, data"
 
 /* The keys of an [expect] section. */
 enum ekey { EK_REASON, EK_EXPIRES, EK_FIELD, EK_CHANGE, EK_COUNT };
 static const char *const ekey_names[] = {"reason", "expires", "field", "change"};
 
 /* Settings that may be given once per file. */
-enum setting { SET_DEFAULTS, SET_SECRETS, SET_AHEAD, SET_BEHIND, SET_REBUILD, SET_COUNT };
+enum setting {
+	SET_DEFAULTS, SET_SECRETS, SET_AHEAD, SET_BEHIND, SET_REBUILD,
+	SET_DATA, /* + enum ed_data_measure: [data] rows, null_frac, distinct */
+	SET_DATA_SEVERITY = SET_DATA + ED_DATA_NMEASURES,
+	SET_COUNT
+};
 
 struct parse {
 	struct ed_ini ini;       /* the reader: origin, the current line, the first error */
@@ -335,6 +401,7 @@ struct parse {
 	size_t new_expects;      /* rules this file added: the last ones of each list */
 	size_t new_severities;
 	size_t new_differs;
+	size_t new_tolerances;
 };
 
 /* Record the first error as "ORIGIN:LINE: message"; return 0 for libinih. */
@@ -420,7 +487,7 @@ static bool check_rule(struct parse *ps, struct ed_str kind, const char *glob, b
 			    "package keys are MANAGER:NAME[:ARCH], so '%s' never matches "
 			    "(e.g. 'dpkg:%s:*')",
 			    glob, glob);
-	if (strcmp(k, ED_KIND_SCHEMA) == 0 && !strchr(glob, ':'))
+	if ((strcmp(k, ED_KIND_SCHEMA) == 0 || strcmp(k, ED_KIND_DATA) == 0) && !strchr(glob, ':'))
 		return fail(ps,
 			    "schema keys are ENGINE:NAME/TYPE/OBJECT, so '%s' never matches "
 			    "(e.g. 'sqlite:app/table/%s')",
@@ -938,6 +1005,124 @@ static int policy_line(struct parse *ps, struct ed_str line)
 	return 1;
 }
 
+/* "LO..HI" (rows) or "D" (the others), each a number >= 0, or "ignore", into t. */
+static bool tolerance_parse(struct parse *ps, const char *what, const char *v,
+			    struct ed_policy_tolerance *t)
+{
+	t->ignore = strcmp(v, "ignore") == 0;
+	if (t->ignore)
+		return true;
+	char *end;
+	errno = 0;
+	if (t->measure == ED_DATA_ROWS) {
+		/* "1..2": strtod would read "1." as the low end. */
+		const char *dots = strstr(v, "..");
+		char lo[64];
+		bool good = dots && dots > v && (size_t)(dots - v) < sizeof(lo);
+		if (good) {
+			memcpy(lo, v, (size_t)(dots - v));
+			lo[dots - v] = '\0';
+			t->lo = strtod(lo, &end);
+			good = !errno && end != lo && !*end;
+		}
+		const char *h = good ? dots + 2 : v;
+		if (good) {
+			t->hi = strtod(h, &end);
+			good = !errno && end != h && !*end && t->lo >= 0 && t->hi >= t->lo &&
+			       t->hi < 1e15;
+		}
+		if (!good)
+			return fail(ps, "'%s': '%s' is not a band of ratios LO..HI (e.g. 0.1..10, "
+				    "LO <= HI) nor 'ignore'", what, v);
+		return true;
+	}
+	t->hi = strtod(v, &end);
+	if (errno || end == v || *end || !(t->hi >= 0) || t->hi > 1e15)
+		return fail(ps, "'%s': '%s' is not a number >= 0 nor 'ignore'", what, v);
+	return true;
+}
+
+/* [data]: "MEASURE = TOLERANCE", "MEASURE[GLOB] = TOLERANCE" or "severity = LEVEL". */
+static int data_line(struct parse *ps, struct ed_str line)
+{
+	const char *eq = memchr(line.p, '=', line.len);
+	struct ed_str key = trim(line.p, (size_t)(eq - line.p));
+	const char *end = comment_start(line.p, line.len);
+	char value[ED_POLICY_MAX_LINE + 1], glob[ED_POLICY_MAX_LINE + 1] = "";
+	cstr(value, trim(eq + 1, (size_t)(end - eq - 1)));
+	if (!key.len)
+		return fail(ps, "a line starts with '=': the key is missing");
+	if (key.len == 8 && memcmp(key.p, "severity", 8) == 0) {
+		if (!set_once(ps, SET_DATA_SEVERITY, "severity"))
+			return 0;
+		/* The same as "[severity] data = LEVEL". */
+		char sev[ED_POLICY_MAX_LINE + 8];
+		int n = snprintf(sev, sizeof(sev), "data = %s", value);
+		return severity_line(ps, ed_str_of(sev, (size_t)n));
+	}
+	const char *br = memchr(key.p, '[', key.len);
+	size_t nlen = br ? (size_t)(br - key.p) : key.len;
+	int m = -1;
+	for (int i = 0; i < ED_DATA_NMEASURES; i++)
+		if (strlen(measure_names[i]) == nlen && memcmp(measure_names[i], key.p, nlen) == 0)
+			m = i;
+	if (m < 0)
+		return fail(ps, "unknown key '%.*s' in [data] (rows, null_frac, distinct, severity, "
+			    "or MEASURE[GLOB] for some tables or columns)", (int)key.len, key.p);
+	if (br) {
+		if (key.p[key.len - 1] != ']' || key.len - nlen < 3)
+			return fail(ps, "'%.*s': write %s[GLOB], e.g. %s[public.audit_*]",
+				    (int)key.len, key.p, measure_names[m], measure_names[m]);
+		cstr(glob, ed_str_of(br + 1, key.len - nlen - 2));
+	}
+	struct ed_policy_tolerance t = {.measure = (enum ed_data_measure)m};
+	char what[ED_POLICY_MAX_LINE + 1];
+	cstr(what, key);
+	if (!*value)
+		return fail(ps, "'%s' needs a value", what);
+	if (!tolerance_parse(ps, what, value, &t))
+		return 0;
+	note_rule(ps);
+	struct ed_policy *p = ps->p;
+	if (!*glob) {
+		if (!set_once(ps, (enum setting)(SET_DATA + m), measure_names[m]))
+			return 0;
+		char *o = NULL;
+		if (!dup_opt(&o, ps->rule_origin))
+			return nomem(ps);
+		where_release(&p->data[m].where);
+		t.where = (struct ed_policy_where){o, ps->ini.cur.lineno};
+		p->data[m] = t;
+		return 1;
+	}
+	for (size_t i = 0; i < p->ntolerances; i++) {
+		struct ed_policy_tolerance *o = &p->tolerances[i];
+		if (o->measure != t.measure || strcmp(o->glob, glob) != 0)
+			continue;
+		if (i >= p->ntolerances - ps->new_tolerances)
+			return fail(ps, "'%s' is already given on line %d", what, o->where.line);
+		free(o->glob);
+		where_release(&o->where);
+		memmove(o, o + 1, (p->ntolerances - i - 1) * sizeof(*o));
+		p->ntolerances--;
+		break;
+	}
+	if (p->ntolerances >= ED_POLICY_MAX_RULES)
+		return fail(ps, "more than %d [data] lines", ED_POLICY_MAX_RULES);
+	struct ed_policy_tolerance *v = realloc(p->tolerances, (p->ntolerances + 1) * sizeof(*v));
+	if (!v)
+		return nomem(ps);
+	p->tolerances = v;
+	t.where.line = ps->ini.cur.lineno;
+	if (!(t.glob = strdup(glob)) || !dup_opt(&t.where.origin, ps->rule_origin)) {
+		free(t.glob);
+		return nomem(ps);
+	}
+	v[p->ntolerances++] = t;
+	ps->new_tolerances++;
+	return 1;
+}
+
 static int handler(struct ed_ini *ini, const char *section, const char *name, const char *value)
 {
 	struct parse *ps = ini->ctx;
@@ -950,7 +1135,7 @@ static int handler(struct ed_ini *ini, const char *section, const char *name, co
 							 line.p));
 		return fail(ps,
 			    "'%.*s' is outside any section: put it under [expect \"KIND GLOB\"], "
-			    "[severity], [packages], [must-differ] or [policy]",
+			    "[severity], [packages], [must-differ], [data] or [policy]",
 			    (int)(k.len > 60 ? 60 : k.len), k.p);
 	}
 	if (ps->section == S_EXPECT)
@@ -964,6 +1149,7 @@ static int handler(struct ed_ini *ini, const char *section, const char *name, co
 	case S_MUSTDIFFER: return differ_line_parse(ps, line);
 	case S_PACKAGES: return packages_line(ps, line);
 	case S_POLICY: return policy_line(ps, line);
+	case S_DATA: return data_line(ps, line);
 	default: return fail(ps, "internal error: no parser for this section");
 	}
 }
@@ -1124,6 +1310,19 @@ static const char default_text[] =
 	"file /etc/pki/ca-trust/* = no\n"
 	"file /etc/pki/tls/certs/* = no\n"
 	"file /etc/pki/rpm-gpg/* = no\n"
+	"\n"
+	"; ---- Data shapes (kind data, collect --data-shape) ----\n"
+	"; Shapes are compared with tolerances, not for equality: staging's row count\n"
+	"; within a factor of production's (a band of candidate/reference ratios), the\n"
+	"; absolute difference of a column's null fraction, the relative difference of\n"
+	"; its distinct ratio. MEASURE[GLOB] = TOLERANCE or ignore overrides them for\n"
+	"; the tables or columns GLOB matches (rows[public.audit_*] = ignore).\n"
+	"\n"
+	"[data]\n"
+	"rows = 0.1..10\n"
+	"null_frac = 0.2\n"
+	"distinct = 0.5\n"
+	"severity = warn\n"
 	/* END default.ini */
 	;
 

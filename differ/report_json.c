@@ -34,6 +34,12 @@ static json_t *load(const char *text, size_t flags, bool *oom)
 	return j;
 }
 
+/*
+ * The only reals are data shapes' fractions, stored with four significant
+ * digits: printed as stored (0.98, not 0.97999999999999998).
+ */
+#define ED_JSON_REAL_FLAGS JSON_REAL_PRECISION(10)
+
 static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s)
 {
 	json_t *o = json_object();
@@ -83,6 +89,17 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 		r |= json_object_set_new(o, "version", jstr(s->value));
 	} else if (strcmp(e->kind, ED_KIND_SCHEMA) == 0) {
 		r |= json_object_set_new(o, "definition", jstr(s->value));
+	} else if (strcmp(e->kind, ED_KIND_DATA) == 0 && s->value) {
+		/* The shape's own members: counts and fractions, never a value. */
+		bool oom;
+		json_t *v = load(s->value, JSON_REJECT_DUPLICATES, &oom);
+		if (oom)
+			r = -1;
+		else if (json_is_object(v))
+			r |= json_object_update(o, v);
+		else
+			r |= json_object_set_new(o, "value", jstr(s->value));
+		json_decref(v);
 	} else if (s->value && !secret) {
 		r |= json_object_set_new(o, "value", jstr(s->value));
 	}
@@ -156,7 +173,7 @@ static json_t *entry_json(const struct ed_drift_entry *e)
 		r |= json_object_set_new(o, "candidate", side_json(e, &e->cand));
 	if (e->change == ED_CHANGED) {
 		json_t *f = json_array();
-		for (unsigned bit = 1; bit && bit <= ED_F_ERROR; bit <<= 1)
+		for (unsigned bit = 1; bit && bit <= ED_F_LAST; bit <<= 1)
 			if (e->fields & bit)
 				r |= json_array_append_new(f, json_string(ed_field_name(bit)));
 		r |= json_object_set_new(o, "fields", f);
@@ -176,7 +193,8 @@ static bool put_member(FILE *out, const char *name, json_t *value, bool last)
 	if (!value)
 		return false;
 	fprintf(out, "  \"%s\": ", name);
-	int r = json_dumpf(value, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	int r = json_dumpf(value, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+					   ED_JSON_REAL_FLAGS);
 	json_decref(value);
 	fputs(last ? "\n" : ",\n", out);
 	return r == 0;
@@ -185,7 +203,7 @@ static bool put_member(FILE *out, const char *name, json_t *value, bool last)
 /* Writes j compact with one fwrite, through *buf (grown as needed); false on failure. */
 static bool dump_line(FILE *out, const json_t *j, char **buf, size_t *cap)
 {
-	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | ED_JSON_REAL_FLAGS;
 	size_t n = json_dumpb(j, *buf, *cap, flags);
 	if (n > *cap) {
 		char *p = realloc(*buf, 2 * n);

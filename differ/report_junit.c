@@ -183,7 +183,7 @@ static void testcase(struct ctx *c, const struct ed_drift_entry *e)
 		bool first = true;
 		if (ed_buf_adds(b, "\nfields:"))
 			c->oom = true;
-		for (unsigned bit = 1; bit && bit <= ED_F_ERROR; bit <<= 1)
+		for (unsigned bit = 1; bit && bit <= ED_F_LAST; bit <<= 1)
 			if (e->fields & bit) {
 				if (ed_buf_addf(b, "%s%s", first ? " " : ", ", ed_field_name(bit)))
 					c->oom = true;

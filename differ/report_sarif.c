@@ -297,7 +297,7 @@ static json_t *jresult(const struct ed_drift_entry *e, json_t *rules)
 		r |= json_object_set_new(props, "key_escaped", json_true());
 	if (e->change == ED_CHANGED) {
 		fields = json_array();
-		for (unsigned bit = 1; bit && bit <= ED_F_ERROR; bit <<= 1)
+		for (unsigned bit = 1; bit && bit <= ED_F_LAST; bit <<= 1)
 			if (e->fields & bit)
 				r |= json_array_append_new(fields, json_string(ed_field_name(bit)));
 		r |= json_object_set_new(props, "fields", fields);
@@ -472,7 +472,7 @@ static enum ed_code render_sarif(FILE *out, const struct ed_drift *d,
 		(json_int_t)d->infos);
 	if (!doc)
 		goto nomem;
-	if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', out) == EOF ||
+	if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) || fputc('\n', out) == EOF ||
 	    ferror(out))
 		rc = ed_err_set(err, ED_IO, "cannot write the report");
 	goto out;

@@ -152,7 +152,8 @@ static bool tracked(const char *kind)
 static bool known(const char *kind)
 {
 	return strcmp(kind, ED_KIND_PACKAGE) == 0 || strcmp(kind, ED_KIND_SCHEMA) == 0 ||
-	       strcmp(kind, ED_KIND_SYSTEM) == 0 || strcmp(kind, ED_KIND_ACCOUNT) == 0;
+	       strcmp(kind, ED_KIND_SYSTEM) == 0 || strcmp(kind, ED_KIND_ACCOUNT) == 0 ||
+	       strcmp(kind, ED_KIND_DATA) == 0;
 }
 
 /* --- items --- */
@@ -462,7 +463,7 @@ enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, int64_
 	/* By name, so the primary key finds them. */
 	int r = ed_items_prepare(d->db, NULL, "kind, key",
 				 "kind IN ('" ED_KIND_PACKAGE "', '" ED_KIND_SCHEMA "', '" ED_KIND_SYSTEM
-				 "', '" ED_KIND_ACCOUNT "')",
+				 "', '" ED_KIND_ACCOUNT "', '" ED_KIND_DATA "')",
 				 NULL, d->prev, d->prev_base, &s);
 	if (r == SQLITE_NOMEM)
 		return ed_err_set(err, ED_NOMEM, "out of memory");

@@ -21,7 +21,7 @@ declare -A layer_of=(
 	[err.h]=common [buf.h]=common [hash.h]=common [item.h]=common [ini.h]=common
 	[glob.h]=common [strlist.h]=common [base64.h]=common [isotime.h]=common
 	[atomic.h]=common [clock.h]=common [snapdoc.h]=common [keyfile.h]=common
-	[suggest.h]=common
+	[suggest.h]=common [datashape.h]=common [rowsample.h]=common
 	# store
 	[store.h]=store [cursor.h]=store [snapdoc_store.h]=store [token.h]=store [browse.h]=store
 	# collector
@@ -44,7 +44,7 @@ declare -A allowed=(
 # Besides the store, only these read SQLite databases, and never the store:
 # the collector of SQLite schemas opens the database being fingerprinted, and
 # the SQL normaliser asks SQLite which words are keywords.
-sqlite_readers=" collector/schema_sqlite.c collector/sql_normalize.c "
+sqlite_readers=" collector/schema_sqlite.c collector/data_sqlite.c collector/sql_normalize.c "
 
 n=0
 failed=0

@@ -218,6 +218,16 @@ int ed_sql_mask_literals(const struct ed_secrets *sec, enum ed_sql_dialect diale
 enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 				      const char *path, const struct ed_secrets *sec,
 				      struct ed_sink *sink, struct ed_err *err);
+/*
+ * The same, and with sample_rows > 0 the data shape of each table too (kind
+ * "data", keys "sqlite:LABEL/table/main.T" and ".../column/main.T.C"),
+ * each table's columns computed over at most sample_rows rows chosen by
+ * rowid stride (collector/data_sqlite.c). Never a value is kept.
+ */
+enum ed_code ed_schema_sqlite_collect_data(struct ed_source *src, const char *label,
+					   const char *path, const struct ed_secrets *sec,
+					   uint64_t sample_rows, struct ed_sink *sink,
+					   struct ed_err *err);
 
 /* --- the collectors as a table (collector/collectors.c) --- */
 

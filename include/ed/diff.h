@@ -33,7 +33,14 @@ enum ed_field {
 	ED_F_VERSION = 1u << 7,    /* package version or arch */
 	ED_F_DEFINITION = 1u << 8, /* schema definition */
 	ED_F_ERROR = 1u << 9,      /* one side could not be read */
+	/* Data shapes (kind "data"), out of the policy's [data] tolerance: */
+	ED_F_ROWS = 1u << 10,      /* a table's row count, outside the rows band */
+	ED_F_NULL_FRAC = 1u << 11, /* a column's null fraction */
+	ED_F_DISTINCT = 1u << 12,  /* a column's distinct ratio (or number of distinct values) */
+	ED_F_STATS = 1u << 13,     /* statistics missing on one side only */
 };
+/* The highest field bit, for loops over them. */
+#define ED_F_LAST ED_F_STATS
 
 /* Name of one field bit ("content", "mode", ...). */
 const char *ed_field_name(unsigned bit);
@@ -229,6 +236,14 @@ struct ed_report_ops {
  * without a value). Secrets never show a value. Returns 0 or -1 (no memory).
  */
 int ed_drift_describe(const struct ed_drift_entry *e, struct ed_buf *out);
+
+/*
+ * For a changed entry of kind "data": appends what is out of tolerance as a
+ * person would say it ("rows ~41,000,000 -> ~820 (1/50,000 of the
+ * reference)", "null fraction 0.02 -> 0.97"), from the two sides' shapes.
+ * Returns 0 or -1 (no memory).
+ */
+int ed_data_describe(const struct ed_drift_entry *e, struct ed_buf *out);
 
 /* "added", "removed", "changed". */
 const char *ed_change_name(enum ed_change c);

@@ -21,6 +21,7 @@
 #define ED_KIND_SCHEMA "schema"
 #define ED_KIND_SYSTEM "system"
 #define ED_KIND_ACCOUNT "account"
+#define ED_KIND_DATA "data" /* a table's or column's data shape: ed/datashape.h */
 
 /*
  * An environment, host or role name (what, for the message: "host name")

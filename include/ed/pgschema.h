@@ -41,6 +41,38 @@ enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label
 					struct ed_sink *sink, struct ed_err *err);
 
 /*
+ * Runs query through psql on the host as ed_schema_postgres_collect() runs
+ * the catalog query (read-only transaction, output capped, killed after
+ * ED_PG_TIMEOUT_MS, the password of conninfo redacted from every message),
+ * appending what psql printed to out. warn_password: warn when conninfo
+ * holds a password. Errors as ed_schema_postgres_collect()'s.
+ */
+enum ed_code ed_pg_run(struct ed_source *src, const char *label, const char *conninfo,
+		       const char *query, bool warn_password, struct ed_sink *sink,
+		       struct ed_buf *out, struct ed_err *err);
+
+/*
+ * The data shape of the database (items of kind "data", ed/datashape.h),
+ * read through psql like the catalog: per table (kinds r and p, outside
+ * pg_catalog, information_schema and extensions) its rows (pg_class.reltuples,
+ * or pg_stat_user_tables.n_live_tup before the first ANALYZE; count(*) when
+ * exact_count) and pg_total_relation_size; per column what pg_stats holds
+ * of null_frac, n_distinct, avg_width and correlation. Never a value: the
+ * query names those columns only (no most_common_vals, most_common_freqs,
+ * histogram_bounds). A table without statistics is recorded with
+ * "stats":"missing" and a warning naming it; nothing is written to the
+ * database (no ANALYZE). Errors as ed_schema_postgres_collect()'s, and
+ * ED_PARSE for an answer that is not the expected document.
+ */
+enum ed_code ed_data_postgres_collect(struct ed_source *src, const char *label,
+				      const char *conninfo, bool exact_count,
+				      struct ed_sink *sink, struct ed_err *err);
+
+/* Parses the document of the data-shape query and emits its items (for tests and fuzzing). */
+enum ed_code ed_pg_datashape_parse(struct ed_str json, const char *label, struct ed_sink *sink,
+				   struct ed_err *err);
+
+/*
  * Parses the catalog document (the JSON text psql printed, json.len bytes,
  * trailing whitespace allowed) and emits one schema item per object, sorted
  * by key, keyed "postgres:LABEL/TYPE/OBJECT":

@@ -81,6 +81,27 @@ struct ed_policy_setting {
 	struct ed_policy_where where;
 };
 
+/* [data]: what a data shape may differ by before it is drift. */
+enum ed_data_measure {
+	ED_DATA_ROWS,      /* rows = LO..HI: candidate rows / reference rows within the band */
+	ED_DATA_NULL_FRAC, /* null_frac = D: absolute difference of the null fractions */
+	ED_DATA_DISTINCT,  /* distinct = D: relative difference of the distinct ratios */
+	ED_DATA_NMEASURES,
+};
+
+/* "rows", "null_frac", "distinct". */
+const char *ed_data_measure_name(enum ed_data_measure m);
+
+/* One tolerance: the default of a measure, or "MEASURE[GLOB] = ..." for some objects. */
+struct ed_policy_tolerance {
+	enum ed_data_measure measure;
+	char *glob;   /* owned; over the OBJECT of the key (public.audit_*); NULL: the default */
+	bool ignore;  /* "ignore": never compared */
+	double lo;    /* rows: the lowest ratio allowed */
+	double hi;    /* rows: the highest ratio; the others: the largest difference */
+	struct ed_policy_where where;
+};
+
 /*
  * A policy. Everything is owned by it and freed by ed_policy_release().
  * Rules are kept in the order they were read: a later file's rules come
@@ -98,6 +119,9 @@ struct ed_policy {
 	struct ed_policy_setting ahead;   /* severity of a package newer in the candidate */
 	struct ed_policy_setting behind;  /* ... older in the candidate */
 	struct ed_policy_setting rebuild; /* ... same version, different build */
+	struct ed_policy_tolerance data[ED_DATA_NMEASURES]; /* [data] defaults (glob NULL) */
+	struct ed_policy_tolerance *tolerances; /* [data] "MEASURE[GLOB] = ..." overrides */
+	size_t ntolerances;
 };
 
 /*
@@ -222,6 +246,25 @@ bool ed_policy_must_differ_plain(const struct ed_policy *p);
  */
 enum ed_code ed_policy_apply(const struct ed_policy *p, const char *today, struct ed_drift *d,
 			     struct ed_err *err);
+
+/*
+ * The tolerance of measure m for the data object (the OBJECT of a data key:
+ * "public.orders", "public.customer.phone"): the last matching
+ * "MEASURE[GLOB]" line, else the [data] default. p NULL: the built-in
+ * default (rows 0.1..10, null_frac 0.2, distinct 0.5). Never NULL.
+ */
+const struct ed_policy_tolerance *ed_policy_tolerance_for(const struct ed_policy *p,
+							  enum ed_data_measure m,
+							  const char *object);
+
+/*
+ * What differs beyond tolerance (ED_F_ROWS, ED_F_NULL_FRAC, ED_F_DISTINCT,
+ * ED_F_STATS) between two data items of one key, from their values (data
+ * shapes as JSON text; ed/datashape.h). Tolerances from p (NULL: the
+ * built-in ones). 0 when the shapes agree within tolerance.
+ */
+unsigned ed_data_compare(const struct ed_policy *p, const char *key, const char *ref_value,
+			 const char *cand_value);
 
 /* Is s a real calendar date written YYYY-MM-DD (years 0001-9999)? */
 bool ed_policy_date_valid(const char *s);

@@ -93,7 +93,15 @@ struct ed_profile {
 	int threads;                    /* hashing threads, 0 = one per core */
 	uint64_t max_rate;              /* bytes per second read from a remote host, 0 = no cap */
 	uint64_t max_file_size;         /* bytes: larger files are not read (default 1 GiB), 0 = none */
+	/* [data]: the data shape of the --schema databases (kind "data"); off by default. */
+	bool data_shape;                /* collect it ([data] shape, collect --data-shape) */
+	bool data_exact_count;          /* PostgreSQL: count(*) each table, not the estimate */
+	uint64_t data_sample_rows;      /* SQLite: rows sampled per table (default 100,000) */
 };
+
+/* Default and upper limit of [data] sample_rows. */
+#define ED_PROFILE_SAMPLE_ROWS_DEFAULT 100000
+#define ED_PROFILE_SAMPLE_ROWS_LIMIT 100000000
 
 /*
  * Fills p with the built-in default (the same as profiles/default.ini): /etc;

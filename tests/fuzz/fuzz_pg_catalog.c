@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target: the PostgreSQL catalog document parser, and the same bytes as
- * a connection string (redaction and dbname).
+ * Fuzz target: the PostgreSQL catalog and data-shape document parsers, and
+ * the same bytes as a connection string (redaction and dbname).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint8_t key[ED_KEY_LEN];
 	const struct ed_secrets sec = {.key = key};
 	ed_pg_catalog_parse(ed_str_of((const char *)data, size), "fuzz", &sec, &sink, &err);
+	ed_pg_datashape_parse(ed_str_of((const char *)data, size), "fuzz", &sink, &err);
 
 	/* A connection string is a C string: up to the first NUL. */
 	char *s = malloc(size + 1);

@@ -161,6 +161,12 @@ static void build(struct ed_drift *d)
 	side(&e->ref, "5", NULL);
 	side(&e->cand, "10", NULL);
 	e->role = xdup("web");
+	/* A data shape out of its row band: the shapes are JSON, shown as a person says it. */
+	e = add(d, "data", "postgres:shop/table/public.orders", ED_CHANGED, ED_F_ROWS, "warn",
+		"severity data = warn");
+	side(&e->ref, "{\"rows\":41000000,\"estimated\":true,\"bytes\":8192000}", NULL);
+	side(&e->cand, "{\"rows\":820,\"estimated\":true,\"bytes\":16384}", NULL);
+	e->role = xdup("web");
 	e = add(d, "file", "/etc/hostname", ED_CHANGED, ED_F_CONTENT, "warn", "severity file = warn");
 	file_side(&e->ref, 0644, 5, 1);
 	file_side(&e->cand, 0644, 10, 2);
@@ -213,10 +219,10 @@ static void build(struct ed_drift *d)
 
 	d->added = 1;
 	d->removed = 1;
-	d->changed = 9;
+	d->changed = 10;
 	d->ignored = 2;
 	d->blocking = 4;
-	d->warnings = 3;
+	d->warnings = 4;
 	d->infos = 2;
 
 	d->expired = calloc(1, sizeof(*d->expired));

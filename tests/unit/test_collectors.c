@@ -255,6 +255,17 @@ static void test_sig(void)
 		die("out of memory");
 	ok(ed_collect_sig(&p, NULL, c, &err) == ED_OK && strcmp(a, c) != 0,
 	   "  other packages, another signature");
+	ok(ed_collect_sig(&p, NULL, a, &err) == ED_OK, "  (again)");
+	p.data_sample_rows = 5; /* not collected: no part of the signature */
+	ok(ed_collect_sig(&p, NULL, b, &err) == ED_OK && strcmp(a, b) == 0,
+	   "  [data] settings without shape = yes: the same signature");
+	p.data_shape = true;
+	ok(ed_collect_sig(&p, NULL, b, &err) == ED_OK && strcmp(a, b) != 0 &&
+		   memcmp(a, b, 32) == 0,
+	   "  the data shape: another signature, the same rules");
+	p.data_sample_rows = 6;
+	ok(ed_collect_sig(&p, NULL, c, &err) == ED_OK && strcmp(b, c) != 0,
+	   "  another sample_rows, another signature");
 	ed_profile_release(&p);
 }
 

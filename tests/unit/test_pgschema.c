@@ -806,6 +806,83 @@ static void test_collect(void)
 
 static long nalloc, fail_at;
 
+/* The data-shape document: tables, pg_stats columns, statistics missing, errors. */
+static void test_datashape(void)
+{
+	static const char doc_text[] =
+		"{\"format\":\"envdrift.pg_datashape/1\",\"tables\":["
+		"{\"schema\":\"public\",\"name\":\"orders\",\"reltuples\":4.1e+07,\"live\":40999000,"
+		"\"bytes\":8192000,\"analyzed\":true,\"readable\":true,\"count\":null},"
+		"{\"schema\":\"public\",\"name\":\"fresh\",\"reltuples\":-1,\"live\":50,"
+		"\"bytes\":16384,\"analyzed\":false,\"readable\":true,\"count\":null},"
+		"{\"schema\":\"public\",\"name\":\"locked\",\"reltuples\":10,\"live\":10,"
+		"\"bytes\":8192,\"analyzed\":true,\"readable\":false,\"count\":null}],"
+		"\"columns\":["
+		"{\"schema\":\"public\",\"table\":\"orders\",\"name\":\"state\",\"null_frac\":0,"
+		"\"n_distinct\":3,\"width\":5,\"correlation\":0.33},"
+		"{\"schema\":\"public\",\"table\":\"orders\",\"name\":\"note\",\"null_frac\":0.97,"
+		"\"n_distinct\":-0.02,\"width\":40,\"correlation\":null}]}";
+	struct mem_sink ms;
+	struct ed_err err = {0};
+	mem_sink_init(&ms);
+	is_int(ed_pg_datashape_parse(ed_str_of(doc_text, strlen(doc_text)), "shop", &ms.sink, &err),
+	       ED_OK, "datashape: parsed");
+	is_int(ms.n, 5, "datashape: three tables, two columns");
+	const struct mem_item *it = mem_sink_find(&ms, "postgres:shop/table/public.orders");
+	is_str(it ? it->value : NULL, "{\"rows\":41000000,\"estimated\":true,\"bytes\":8192000}",
+	       "datashape: a table, reltuples estimated");
+	is_str(it ? it->kind : NULL, "data", "datashape: kind data");
+	it = mem_sink_find(&ms, "postgres:shop/table/public.fresh");
+	is_str(it ? it->value : NULL, "{\"stats\":\"missing\",\"bytes\":16384}",
+	       "datashape: never analysed: stats missing, no rows");
+	ok(mem_sink_warned(&ms, "postgres:shop: table public.fresh has no statistics"),
+	   "datashape: a warning names the table without statistics");
+	ok(!mem_sink_warned(&ms, "public.locked: permission denied"),
+	   "datashape: no count asked, no permission warning");
+	it = mem_sink_find(&ms, "postgres:shop/column/public.orders.state");
+	is_str(it ? it->value : NULL,
+	       "{\"null_frac\":0,\"distinct\":7.317e-08,\"distinct_values\":3,\"width\":5,"
+	       "\"correlation\":0.33}",
+	       "datashape: a positive n_distinct is a number of values, and a ratio of the rows");
+	it = mem_sink_find(&ms, "postgres:shop/column/public.orders.note");
+	is_str(it ? it->value : NULL, "{\"null_frac\":0.97,\"distinct\":0.02,\"width\":40}",
+	       "datashape: a negative n_distinct is a ratio; a NULL correlation left out");
+	ok(strcmp(ms.items[0].key, "postgres:shop/column/public.orders.note") == 0 &&
+		   strcmp(ms.items[4].key, "postgres:shop/table/public.orders") == 0,
+	   "datashape: emitted in key order");
+	mem_sink_release(&ms);
+
+	static const char counted[] =
+		"{\"format\":\"envdrift.pg_datashape/1\",\"exact_count\":true,\"tables\":["
+		"{\"schema\":\"public\",\"name\":\"locked\",\"reltuples\":10,\"bytes\":8192,"
+		"\"analyzed\":true,\"readable\":false,\"count\":null},"
+		"{\"schema\":\"public\",\"name\":\"t\",\"reltuples\":10,\"bytes\":8192,"
+		"\"analyzed\":true,\"readable\":true,\"count\":12}],\"columns\":[]}";
+	mem_sink_init(&ms);
+	is_int(ed_pg_datashape_parse(ed_str_of(counted, strlen(counted)), "shop", &ms.sink, &err),
+	       ED_OK, "datashape: exact counts parsed");
+	ok(mem_sink_warned(&ms, "postgres:shop: table public.locked: permission denied"),
+	   "datashape: a table the user may not count: a warning naming it");
+	it = mem_sink_find(&ms, "postgres:shop/table/public.t");
+	is_str(it ? it->value : NULL, "{\"rows\":12,\"bytes\":8192}", "datashape: count(*), not estimated");
+	mem_sink_release(&ms);
+
+	static const char *const bad[] = {
+		"", "[]", "{\"format\":\"x\",\"tables\":[],\"columns\":[]}",
+		"{\"format\":\"envdrift.pg_datashape/1\",\"tables\":{},\"columns\":[]}",
+		"{\"format\":\"envdrift.pg_datashape/1\",\"tables\":[{\"name\":\"t\"}],\"columns\":[]}",
+		"{\"format\":\"envdrift.pg_datashape/1\",\"tables\":[],\"columns\":[{\"schema\":1}]}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mem_sink_init(&ms);
+		is_int(ed_pg_datashape_parse(ed_str_of(bad[i], strlen(bad[i])), "shop", &ms.sink, &err),
+		       ED_PARSE, "datashape: bad document %zu refused", i);
+		ok(strncmp(err.msg, "postgres:shop: ", 15) == 0, "datashape: bad document %zu: the "
+		   "message names the database", i);
+		mem_sink_release(&ms);
+	}
+}
+
 static void *test_malloc(size_t n)
 {
 	if (fail_at && ++nalloc >= fail_at)
@@ -885,6 +962,7 @@ int main(int argc, char **argv)
 	test_conninfo();
 	test_collect();
 	test_alloc_failures();
+	test_datashape();
 	ed_buf_release(&doc);
 	return tap_done();
 }

@@ -302,7 +302,7 @@ static void test_default(void)
 	struct ed_err err = {0};
 	is_int(ed_policy_default(&p, &err), ED_OK, "default: builds");
 	is_int(p.nexpects, 13, "default: 13 expected differences");
-	is_int(p.nseverities, 5, "default: a severity line per kind");
+	is_int(p.nseverities, 6, "default: a severity line per kind");
 	is_int(p.ndiffers, 13, "default: 13 must-differ exemptions");
 	is_int(p.secrets.value, 1, "default: secrets must differ");
 	is_int(p.ahead.value, ED_LEVEL_INFO, "default: ahead info");
@@ -466,7 +466,7 @@ static void test_constructs(void)
 	is_int(r->fields, 0, "expect: any field");
 	is_str(r->expires, "", "expect: never expires");
 
-	is_int(p.nseverities, 9, "severity: 4 lines added, 'file' replaced");
+	is_int(p.nseverities, 10, "severity: 4 lines added, 'file' replaced");
 	const struct ed_policy_severity *s = &p.severities[p.nseverities - 5];
 	is_str(s->kind, "file", "severity: kind line");
 	ok(s->glob == NULL, "severity: kind line has no glob");
@@ -537,8 +537,8 @@ static void test_errors(void)
 	static const struct {
 		const char *text, *msg;
 	} cases[] = {
-		{"[sev]\n", "p.ini:1: unknown section [sev] (known: policy, expect \"KIND GLOB\", severity, packages, must-differ)"},
-		{"x = 1\n", "p.ini:1: 'x' is outside any section: put it under [expect \"KIND GLOB\"], [severity], [packages], [must-differ] or [policy]"},
+		{"[sev]\n", "p.ini:1: unknown section [sev] (known: policy, expect \"KIND GLOB\", severity, packages, must-differ, data)"},
+		{"x = 1\n", "p.ini:1: 'x' is outside any section: put it under [expect \"KIND GLOB\"], [severity], [packages], [must-differ], [data] or [policy]"},
 		{"[severity\n", "p.ini:1: section header without ']'"},
 		{" [severity]\n", "p.ini:1: a section header must start at the beginning of the line"},
 		{"[severity] x\n", "p.ini:1: unexpected text after the section header"},
@@ -548,7 +548,7 @@ static void test_errors(void)
 		{"[expect \"file /x\" ]\n", "p.ini:1: expected ']' right after the closing quote"},
 		{"[expect \"file /x\"] junk\nreason = r\n", "p.ini:1: unexpected text after the section header"},
 		{"[expect \"\"]\n", "p.ini:1: [expect \"\"] is empty: write [expect \"KIND GLOB\"], e.g. [expect \"file /etc/motd\"]"},
-		{"[expect \"files /x\"]\n", "p.ini:1: unknown kind 'files' (file, config, package, schema, system, account, role)"},
+		{"[expect \"files /x\"]\n", "p.ini:1: unknown kind 'files' (file, config, package, schema, system, account, data, role)"},
 		{"[expect \"file\"]\n", "p.ini:1: 'file' needs a key glob after it, as in 'file /etc/motd'"},
 		{"[expect \"package\"]\n", "p.ini:1: 'package' needs a key glob after it, as in 'package dpkg:openssl:*'"},
 		{"[expect \"file etc/motd\"]\n", "p.ini:1: glob 'etc/motd' has a '/', so it matches whole paths: start it with '/' or '*'"},
@@ -566,7 +566,7 @@ static void test_errors(void)
 		{"[expect \"file /x\"]\nreason = r\nexpires = 2025-1-1\n", "p.ini:3: 'expires': '2025-1-1' is not a date YYYY-MM-DD"},
 		{"[expect \"file /x\"]\nreason = r\nexpires = 2025-01-01\n  2025-02-02\n", "p.ini:4: 'expires' takes one date, but this indented line continues it"},
 		{"[expect \"file /x\"]\nreason = r\nexpires =\n", "p.ini:3: 'expires' needs a value"},
-		{"[expect \"file /x\"]\nreason = r\nfield = contents\n", "p.ini:3: 'field': unknown field 'contents' (content, type, mode, owner, group, target, value, version, definition, error)"},
+		{"[expect \"file /x\"]\nreason = r\nfield = contents\n", "p.ini:3: 'field': unknown field 'contents' (content, type, mode, owner, group, target, value, version, definition, error, rows, null_frac, distinct, stats)"},
 		{"[expect \"file /x\"]\nreason = r\nfield = value\n", "p.ini:3: 'field': 'value' never differs for file items (content, type, mode, owner, group, target, error)"},
 		{"[expect \"package dpkg:*\"]\nreason = r\nfield = version\n  content\n", "p.ini:4: 'field': 'content' never differs for package items (version, error)"},
 		{"[expect \"role worker\"]\nreason = r\nfield = content\n", "p.ini:3: 'field': role items have no fields: they are added or removed"},
@@ -581,7 +581,7 @@ static void test_errors(void)
 		{"[severity]\nfile warn\n", "p.ini:2: expected '[section]', 'key = value' or a comment"},
 		{"[severity]\nfile /a ;b = warn\n", "p.ini:2: expected '[section]', 'key = value' or a comment"},
 		{"[severity]\n= warn\n", "p.ini:2: a line starts with '=': the kind is missing"},
-		{"[severity]\nfiles = warn\n", "p.ini:2: unknown kind 'files' (file, config, package, schema, system, account, role)"},
+		{"[severity]\nfiles = warn\n", "p.ini:2: unknown kind 'files' (file, config, package, schema, system, account, data, role)"},
 		{"[severity]\nfile = critical\n", "p.ini:2: unknown severity 'critical' (block, warn, info)"},
 		{"[severity]\nfile /x =\n", "p.ini:2: 'file /x' needs a severity (block, warn, info)"},
 		{"[severity]\nfile = warn\nfile = info\n", "p.ini:3: the severity of 'file' is already set on line 2"},
@@ -704,8 +704,8 @@ static void test_limits(void)
 	t = numbered("", "[expect \"file /r%d\"]\nreason = r\n", ED_POLICY_MAX_RULES - 12);
 	expect_limit(t, "p.ini:8167: more than 4096 [expect] rules", "limits: [expect]");
 	free(t);
-	t = numbered("[severity]\n", "file /s%d = info\n", ED_POLICY_MAX_RULES - 4);
-	expect_limit(t, "p.ini:4093: more than 4096 severity lines", "limits: severity");
+	t = numbered("[severity]\n", "file /s%d = info\n", ED_POLICY_MAX_RULES - 5);
+	expect_limit(t, "p.ini:4092: more than 4096 severity lines", "limits: severity");
 	free(t);
 	t = numbered("[must-differ]\n", "file /m%d = yes\n", ED_POLICY_MAX_RULES - 12);
 	expect_limit(t, "p.ini:4085: more than 4096 must-differ lines", "limits: must-differ");

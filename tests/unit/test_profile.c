@@ -489,11 +489,11 @@ static void test_errors(void)
 		     "unknown key");
 	expect_error("[collect]\npath = /srv\n[colect]\npath = /x\n",
 		     "p.ini:3: unknown section [colect] (known: collect, secrets, content, "
-		     "formats, system, python, npm, limits)",
+		     "formats, system, python, npm, limits, data)",
 		     "unknown section");
 	expect_error("[collect]\n[empty_unknown]\n",
 		     "p.ini:2: unknown section [empty_unknown] (known: collect, secrets, content, "
-		     "formats, system, python, npm, limits)",
+		     "formats, system, python, npm, limits, data)",
 		     "unknown section without keys");
 	expect_error("path = /srv\n",
 		     "p.ini:1: 'path' is outside any section: put it under [collect], [secrets], "

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* Keyed row fingerprints, their threshold sample, and the overlap estimate. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ed/rowsample.h"
+
+void ed_rowsample_init(struct ed_rowsample *s, uint64_t threshold, size_t max)
+{
+	*s = (struct ed_rowsample){.max = max ? max : ED_ROWS_SAMPLE_MAX,
+				   .threshold = threshold ? threshold : ED_ROWS_THRESHOLD_DEFAULT,
+				   .canon = ED_BUF_INIT};
+}
+
+/* Overwrites the bytes a buffer held: they were values of the data. */
+static void wipe(struct ed_buf *b)
+{
+	if (b->p && b->cap)
+		memset(b->p, 0, b->cap);
+	b->len = 0;
+}
+
+void ed_rowsample_release(struct ed_rowsample *s)
+{
+	wipe(&s->canon);
+	ed_buf_release(&s->canon);
+	free(s->v);
+	*s = (struct ed_rowsample){0};
+}
+
+/* Keeps the fingerprints below the threshold, halved until they fit in max. */
+static void shrink(struct ed_rowsample *s)
+{
+	while (s->n > s->max && s->threshold > 1) {
+		s->threshold /= 2;
+		size_t w = 0;
+		for (size_t i = 0; i < s->n; i++)
+			if (s->v[i] < s->threshold)
+				s->v[w++] = s->v[i];
+		s->n = w;
+	}
+}
+
+enum ed_code ed_rowsample_add(struct ed_rowsample *s, const uint8_t key[ED_KEY_LEN],
+			      const struct ed_rowval *vals, size_t ncols, struct ed_err *err)
+{
+	struct ed_buf *c = &s->canon;
+	int bad = 0;
+	c->len = 0;
+	for (size_t i = 0; i < ncols && !bad; i++) {
+		if (!vals[i].p) {
+			bad = ed_buf_addc(c, 0);
+			continue;
+		}
+		uint8_t hdr[5] = {1, (uint8_t)(vals[i].len >> 24), (uint8_t)(vals[i].len >> 16),
+				  (uint8_t)(vals[i].len >> 8), (uint8_t)vals[i].len};
+		bad = ed_buf_add(c, hdr, sizeof(hdr)) || ed_buf_add(c, vals[i].p, vals[i].len);
+	}
+	if (bad) {
+		wipe(c);
+		return ed_err_set(err, ED_NOMEM, "out of memory");
+	}
+	struct ed_fp fp;
+	enum ed_code rc = ed_fp_keyed(key, c->p ? c->p : "", c->len, &fp, err);
+	wipe(c);
+	if (rc)
+		return rc;
+	s->rows++;
+	uint64_t h = 0;
+	for (int i = 0; i < 8; i++)
+		h = h << 8 | fp.b[i];
+	if (h >= s->threshold)
+		return ED_OK;
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? 2 * s->cap : 1024;
+		uint64_t *nv = realloc(s->v, ncap * sizeof(*nv));
+		if (!nv)
+			return ed_err_set(err, ED_NOMEM, "out of memory");
+		s->v = nv;
+		s->cap = ncap;
+	}
+	s->v[s->n++] = h;
+	shrink(s);
+	return ED_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+void ed_rowsample_finish(struct ed_rowsample *s)
+{
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+}
+
+void ed_rowsample_overlap(const uint64_t *ref, size_t nref, uint64_t ref_threshold,
+			  const uint64_t *cand, size_t ncand, uint64_t cand_threshold,
+			  struct ed_overlap *out)
+{
+	uint64_t t = ref_threshold < cand_threshold ? ref_threshold : cand_threshold;
+	size_t i = 0, j = 0, sample = 0, matched = 0;
+	/* One merge pass over both sorted samples. */
+	while (j < ncand && cand[j] < t) {
+		while (i < nref && ref[i] < cand[j])
+			i++;
+		sample++;
+		if (i < nref && ref[i] == cand[j]) {
+			matched++;
+			i++;
+		}
+		j++;
+	}
+	*out = (struct ed_overlap){.sample = sample, .matched = matched};
+	if (!sample) {
+		out->hi = 1;
+		return;
+	}
+	/* The Wilson score interval, z = 1.96: sound also near 0% and for small samples. */
+	double n = (double)sample, p = (double)matched / n, z = 1.96, z2 = z * z;
+	double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+	double half = z * sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+	out->share = p;
+	out->lo = centre - half < 0 ? 0 : centre - half;
+	out->hi = centre + half > 1 ? 1 : centre + half;
+}
