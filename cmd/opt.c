@@ -429,9 +429,9 @@ static void md_text(FILE *f, const char *s, size_t len)
 }
 
 /*
- * Markdown: a help text ("\n" ends a paragraph; lines that start with spaces
- * are an example, kept as a code block), each line after prefix ("> " inside
- * an option's description). Paragraphs starting "Exit status" are written
+ * Markdown: a help text ("\n" ends a paragraph; a short line that starts with
+ * spaces is an example, kept as a code block; a long one, an indented
+ * paragraph), each line after prefix ("> " inside an option's description). Paragraphs starting "Exit status" are written
  * only when exit is true, the others only when it is false.
  */
 static void md_paragraphs(FILE *f, const char *text, const char *prefix, bool exit)
@@ -439,7 +439,7 @@ static void md_paragraphs(FILE *f, const char *text, const char *prefix, bool ex
 	bool in_code = false;
 	for (const char *p = text; p && *p;) {
 		size_t len = strcspn(p, "\n");
-		bool code = *p == ' ';
+		bool code = *p == ' ' && len <= 72;
 		bool is_exit = strncmp(p, "Exit status", 11) == 0;
 		if (len > 0 && code != in_code) {
 			fprintf(f, "%s```\n", prefix);
@@ -449,8 +449,11 @@ static void md_paragraphs(FILE *f, const char *text, const char *prefix, bool ex
 			size_t sp = strspn(p, " ");
 			fprintf(f, "%s%.*s\n", prefix, (int)(len - sp), p + sp);
 		} else if (len > 0 && is_exit == exit) {
+			size_t sp = strspn(p, " ");
 			fputs(prefix, f);
-			md_text(f, p, len);
+			if (sp > 0 && !*prefix)
+				fputs("> ", f);
+			md_text(f, p + sp, len - sp);
 			fprintf(f, "\n%s\n", *prefix ? ">" : "");
 		}
 		p += len + (p[len] == '\n');
