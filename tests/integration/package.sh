@@ -52,10 +52,14 @@ mkdir -p "$TMP/control"
 run dpkg-deb -e "$DEB" "$TMP/control"
 exits 0 "dpkg-deb -e: the control files"
 post=$(cat "$TMP/control/postinst" 2>/dev/null)
-like "$post" 'adduser --system --group .*_envdrift' "postinst creates the system user _envdrift"
+like "$(tr -d '\\\n' <<<"$post")" 'adduser --system --group [^;]*_envdrift' "postinst creates the system user _envdrift"
 contains "$post" "chmod 0700 /var/lib/envdrift" "  and /var/lib/envdrift, 0700"
 contains "$post" "chown _envdrift:_envdrift /var/lib/envdrift" "  owned by _envdrift"
-unlike "$post" 'deb-systemd-helper enable|deb-systemd-invoke (start|restart)' "  and enables or starts no unit"
+# dh_installsystemd --no-enable keeps only 'enable what the admin had enabled'
+# (upgrades): every enable is within the three lines after a was-enabled test.
+is "$(awk '/was-enabled/ { w = NR } /deb-systemd-helper enable/ && !(w && NR - w <= 3) { print NR": "$0 }' \
+	<<<"$post")" "" "  and enables no unit the admin did not enable"
+unlike "$post" 'deb-systemd-invoke (start|restart)' "  and starts none"
 ok "postinst passes sh -n" sh -n "$TMP/control/postinst"
 like "$(cat "$TMP/control/conffiles" 2>/dev/null)" '/etc/envdrift/policy.ini' \
 	"the /etc samples are conffiles (an admin's edits survive upgrades)"
