@@ -73,8 +73,10 @@ check_tree() {
 		for f in "${units[@]}"; do
 			sed "s#$prefix/bin/envdrift#$bin#g" "$f" >"$TMP/verify/$(basename "$f")"
 		done
-		run systemd-analyze verify "$TMP"/verify/envdrift-*.service "$TMP"/verify/envdrift-*.timer
-		exits 0 "  systemd-analyze verify: every installed unit and timer"
+		# MANPATH: the man pages their Documentation= names are the installed ones.
+		run env MANPATH="$mandir" systemd-analyze verify "$TMP"/verify/envdrift-*.service \
+			"$TMP"/verify/envdrift-*.timer
+		exits 0 "  systemd-analyze verify: every installed unit and timer (and the man pages they name)"
 		is "$ERR" "" "  and it says nothing about them"
 	else
 		skip "systemd-analyze verify" "systemd-analyze not installed"
