@@ -39,7 +39,7 @@ exits 0 "dpkg-buildpackage -us -uc -b (DEB_BUILD_OPTIONS=nocheck)"
 DEB=$TMP/src/envdrift_${version}_$arch.deb
 ok "  it built $(basename "$DEB")" test -s "$DEB"
 
-run lintian --fail-on error "$TMP/src/envdrift_${version}_$arch.changes"
+ED_TIMEOUT=900 run lintian --fail-on error "$TMP/src/envdrift_${version}_$arch.changes"
 exits 0 "lintian: no error"
 diag "lintian says:" "${OUT:-(nothing)}"
 unlike "$OUT" '^E: ' "  no E: line"
