@@ -9,6 +9,7 @@
 #include "ed/snapdoc.h"
 #include "ed/store.h"
 #include "ed/suggest.h"
+#include "version.h"
 
 static const struct ed_cmd commands[] = {
 	{"init", ed_cmd_init, "create or migrate the store"},
@@ -25,6 +26,41 @@ static const struct ed_cmd commands[] = {
 	{"token", ed_cmd_token, "add, list or revoke the tokens of serve"},
 	{"prune", ed_cmd_prune, "remove old snapshots, keeping what history and deltas need"},
 };
+
+/* 'complete envs': each environment of the store, once per snapshot (the completion sorts). */
+static enum ed_code print_env(void *ctx, const struct ed_snapshot_row *r, struct ed_err *err)
+{
+	(void)ctx, (void)err;
+	if (r->env)
+		puts(r->env);
+	return ED_OK;
+}
+
+/*
+ * The hidden command behind the shell completion (contrib/completion):
+ * 'complete' prints the commands, 'complete envs' the store's environments.
+ * A command's options: 'envdrift CMD --complete' (cmd/opt.c).
+ */
+static int complete(int argc, char **argv, struct ed_cli *cli)
+{
+	if (argc == 1) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			puts(commands[i].name);
+		puts("help");
+		return ED_EXIT_OK;
+	}
+	if (argc != 2 || strcmp(argv[1], "envs") != 0)
+		return ed_cli_usage_error("complete", "expected nothing or 'envs'");
+	struct ed_err err = {0};
+	struct ed_store *st = NULL;
+	if (ed_store_open(cli->db, ED_STORE_READ, NULL, &st, &err) ||
+	    ed_store_list_snapshots(st, NULL, print_env, NULL, &err)) {
+		ed_store_close(st);
+		return ed_cli_fail(&err);
+	}
+	ed_store_close(st);
+	return ed_cli_flush_stdout(&err) ? ed_cli_fail(&err) : ED_EXIT_OK;
+}
 
 static void usage(FILE *f)
 {
@@ -63,6 +99,9 @@ int main(int argc, char **argv)
 	if (version) {
 		/* The second line is what a remote collection checks before it runs us on a host. */
 		puts("envdrift " ENVDRIFT_VERSION "\nformats: " ED_SNAPDOC_FORMAT " envdrift.diff/1");
+		/* Which commit this binary was built from; never in documents or signatures. */
+		if (*ENVDRIFT_DESCRIBE)
+			puts("build: git " ENVDRIFT_DESCRIBE);
 		return ED_EXIT_OK;
 	}
 	if (i == argc) {
@@ -77,6 +116,10 @@ int main(int argc, char **argv)
 	}
 	if (help_of)
 		name = argv[++i];
+	if (strcmp(name, "complete") == 0) {
+		ed_err_set_command("complete");
+		return complete(argc - i, argv + i, &cli);
+	}
 	const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 	const char *names[sizeof(commands) / sizeof(commands[0])];
 	for (size_t j = 0; j < ncommands; j++) {

@@ -153,7 +153,7 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			     "recorded and never opened. Structured configs (JSON, YAML, INI, "
 			     "key=value) also yield one config item per value; secrets are stored "
 			     "only as keyed fingerprints (HMAC, see PATH.key)"),
-		ED_OPT_STRING_(0, "packages", "LIST", &a->packages,
+		ED_OPT_CHOICE_(0, "packages", "LIST", &a->packages, "auto none dpkg rpm apk pypi npm",
 			       "package managers, comma-separated: auto (those found), none, or any "
 			       "of dpkg, rpm, apk, pypi, npm"),
 		ED_OPT_LIST_(0, "schema", "[NAME=]ENGINE:TARGET", &a->schemas,

@@ -93,7 +93,7 @@ int ed_cmd_diff(int argc, char **argv, struct ed_cli *cli)
 	const char *format = "text", *out_path = NULL, *policy_path = NULL;
 	bool show_ignored = false, diffs = false, hosts = false;
 	const struct ed_opt opts[] = {
-		ED_OPT_STRING_(0, "format", "FORMAT", &format,
+		ED_OPT_CHOICE_(0, "format", "FORMAT", &format, "text json junit sarif markdown html",
 			       "text (default: grouped by kind, counts first); json (the "
 			       "envdrift.diff/1 document); junit (one testsuite per kind, for Jenkins "
 			       "and GitLab); sarif (2.1.0, for code scanning); markdown (a pull-request "
@@ -189,7 +189,7 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		ED_OPT_DURATION_(0, "max-age", "DURATION", &max_age,
 				 "oldest acceptable snapshot: 90s, 30m, 24h (default), 7d; 0 accepts "
 				 "any age"),
-		ED_OPT_STRING_(0, "format", "FORMAT", &format,
+		ED_OPT_CHOICE_(0, "format", "FORMAT", &format, "text json junit sarif markdown html",
 			       "also write a report (json, junit, sarif, markdown, html) to stdout or "
 			       "--out"),
 		ED_OPT_STRING_(0, "out", "FILE", &out_path, "where the report goes"),

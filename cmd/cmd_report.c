@@ -272,7 +272,8 @@ int ed_cmd_report(int argc, char **argv, struct ed_cli *cli)
 		ED_OPT_LIST_(0, "pair", "REF:CAND", &pair_args, "a pair to report on, repeatable"),
 		ED_OPT_DURATION_(0, "since", "DURATION", &since,
 				 "history window without a previous report: 90s, 30m, 24h, 7d"),
-		ED_OPT_STRING_(0, "format", "FORMAT", &format, "text (default) or markdown"),
+		ED_OPT_CHOICE_(0, "format", "FORMAT", &format, "text markdown",
+			       "text (default) or markdown"),
 		ED_OPT_FLAG_(0, "diff", &diffs,
 			     "text: unified diffs of kept texts under their entries "
 			     "(markdown always shows them)"),

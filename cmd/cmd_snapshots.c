@@ -50,7 +50,8 @@ int ed_cmd_snapshots(int argc, char **argv, struct ed_cli *cli)
 	const char *env = NULL, *format = "text";
 	const struct ed_opt opts[] = {
 		ED_OPT_STRING_(0, "env", "ENV", &env, "only the snapshots of this environment"),
-		ED_OPT_STRING_(0, "format", "FORMAT", &format, "text (default) or json"),
+		ED_OPT_CHOICE_(0, "format", "FORMAT", &format, "text json",
+			       "text (default) or json"),
 		ED_OPT_END_(),
 	};
 	int status = ed_opt_status(ed_opt_parse(&help, opts, argc, argv, cli, NULL));

@@ -123,7 +123,7 @@ int ed_cmd_token(int argc, char **argv, struct ed_cli *cli)
 	const char *role = NULL;
 	struct ed_opt_list envs = {0};
 	const struct ed_opt opts[] = {
-		ED_OPT_STRING_(0, "role", "ROLE", &role,
+		ED_OPT_CHOICE_(0, "role", "ROLE", &role, "read push admin",
 			       "add: read (the API, /metrics), push (POST /api/v1/snapshots) or "
 			       "admin (both)"),
 		ED_OPT_LIST_(0, "env", "ENV", &envs,

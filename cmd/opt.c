@@ -258,6 +258,15 @@ enum ed_opt_result ed_opt_parse(const struct ed_cmd_help *h, const struct ed_opt
 				char **argv, struct ed_cli *cli, int *nargs)
 {
 	int npos = 0, global = 0;
+	/* Hidden: for the man pages and the shell completion (meson.build, contrib/completion). */
+	if (argc == 2 && strcmp(argv[1], "--help-markdown") == 0) {
+		ed_opt_markdown(h, opts, stdout);
+		return ED_OPT_HELP;
+	}
+	if (argc == 2 && strcmp(argv[1], "--complete") == 0) {
+		ed_opt_complete(h, opts, stdout);
+		return ED_OPT_HELP;
+	}
 	enum ed_opt_result r = parse(h, opts, argc, argv, cli, false, &npos, &global);
 	if (r != ED_OPT_OK)
 		return r;
@@ -406,6 +415,130 @@ void ed_opt_help(const struct ed_cmd_help *h, const struct ed_opt *opts, FILE *f
 		fputc('\n', f);
 		wrap(f, h->outro, 0, 0);
 	}
+}
+
+/* Markdown: s[0..len) as text, every character Markdown would read escaped. */
+static void md_text(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (strchr("\\`*_[]<>#|~!&", s[i]) ||
+		    (i == 0 && strchr("-+=", s[i])))
+			fputc('\\', f);
+		fputc(s[i], f);
+	}
+}
+
+/*
+ * Markdown: a help text ("\n" ends a paragraph; a short line that starts with
+ * spaces is an example, kept as a code block; a long one, an indented
+ * paragraph), each line after prefix ("> " inside an option's description). Paragraphs starting "Exit status" are written
+ * only when exit is true, the others only when it is false.
+ */
+static void md_paragraphs(FILE *f, const char *text, const char *prefix, bool exit)
+{
+	bool in_code = false;
+	for (const char *p = text; p && *p;) {
+		size_t len = strcspn(p, "\n");
+		bool code = *p == ' ' && len <= 72;
+		bool is_exit = strncmp(p, "Exit status", 11) == 0;
+		if (len > 0 && code != in_code) {
+			fprintf(f, "%s```\n", prefix);
+			in_code = code;
+		}
+		if (len > 0 && code) {
+			size_t sp = strspn(p, " ");
+			fprintf(f, "%s%.*s\n", prefix, (int)(len - sp), p + sp);
+		} else if (len > 0 && is_exit == exit) {
+			size_t sp = strspn(p, " ");
+			fputs(prefix, f);
+			if (sp > 0 && !*prefix)
+				fputs("> ", f);
+			md_text(f, p + sp, len - sp);
+			fprintf(f, "\n%s\n", *prefix ? ">" : "");
+		}
+		p += len + (p[len] == '\n');
+	}
+	if (in_code)
+		fprintf(f, "%s```\n", prefix);
+}
+
+/* Markdown: one option as a bold name and its argument, then its help as a quote (indented). */
+static void md_option(FILE *f, const struct ed_opt *o)
+{
+	if (o->short_name)
+		fprintf(f, "**\\-%c**%s", o->short_name, o->name ? ", " : "");
+	if (o->name)
+		fprintf(f, "**\\-\\-%s**", o->name);
+	if (o->arg) {
+		fputs(" *", f);
+		md_text(f, o->arg, strlen(o->arg));
+		fputc('*', f);
+	}
+	fputs("\n\n", f);
+	md_paragraphs(f, o->help ? o->help : "", "> ", false);
+	fputc('\n', f);
+}
+
+void ed_opt_markdown(const struct ed_cmd_help *h, const struct ed_opt *opts, FILE *f)
+{
+	fputs("## SYNOPSIS\n\n```\n", f);
+	for (const char *u = h->usage; u && *u;) {
+		size_t len = strcspn(u, "\n");
+		fprintf(f, "envdrift [--db PATH] %.*s\n", (int)len, u);
+		u += len + (u[len] == '\n');
+	}
+	fputs("```\n\n## DESCRIPTION\n\n", f);
+	md_paragraphs(f, h->intro, "", false);
+	md_paragraphs(f, h->outro, "", false);
+	fputs("## OPTIONS\n\n", f);
+	for (const struct ed_opt *o = opts; o->kind != ED_OPT_END; o++) {
+		if (o->kind == ED_OPT_TEXT)
+			md_paragraphs(f, o->help, "", false);
+		else
+			md_option(f, o);
+	}
+	for (const struct ed_opt *o = global_opts; o->kind != ED_OPT_END; o++)
+		md_option(f, o);
+	if (h->outro && strstr(h->outro, "Exit status")) {
+		fputs("## EXIT STATUS\n\n", f);
+		md_paragraphs(f, h->outro, "", true);
+	}
+}
+
+static void complete_option(FILE *f, const struct ed_opt *o)
+{
+	for (int spelling = 0; spelling < 2; spelling++) {
+		if (spelling == 0 && !o->short_name)
+			continue;
+		if (spelling == 1 && !o->name)
+			continue;
+		if (spelling == 0)
+			fprintf(f, "option\t-%c", o->short_name);
+		else
+			fprintf(f, "option\t--%s", o->name);
+		if (o->arg)
+			fprintf(f, "\t%s%s%s", o->arg, o->values ? "\t" : "", o->values ? o->values : "");
+		fputc('\n', f);
+	}
+}
+
+void ed_opt_complete(const struct ed_cmd_help *h, const struct ed_opt *opts, FILE *f)
+{
+	/* "token add NAME ...": the second word, when it is a lower-case word. */
+	for (const char *u = h->usage; u && *u;) {
+		size_t len = strcspn(u, "\n");
+		const char *w = u + strcspn(u, " \n");
+		w += strspn(w, " ");
+		size_t wl = strspn(w, "abcdefghijklmnopqrstuvwxyz-");
+		if (wl > 0 && w[0] != '-' && (w[wl] == ' ' || w[wl] == '\n' || w[wl] == '\0'))
+			fprintf(f, "verb\t%.*s\n", (int)wl, w);
+		u += len + (u[len] == '\n');
+	}
+	for (const struct ed_opt *o = opts; o->kind != ED_OPT_END; o++)
+		if (o->kind != ED_OPT_TEXT)
+			complete_option(f, o);
+	for (const struct ed_opt *o = global_opts; o->kind != ED_OPT_END; o++)
+		complete_option(f, o);
 }
 
 int ed_opt_status(enum ed_opt_result r)

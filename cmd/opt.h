@@ -40,11 +40,17 @@ struct ed_opt {
 	/* ED_OPT_CALL: returns 0, or -1 after printing its own error (ed_cli_usage_error). */
 	int (*fn)(const struct ed_opt *o, const char *arg, void *ctx);
 	void *ctx;         /* passed to fn */
+	const char *values; /* the values the argument takes, space-separated ("text json"),
+			       offered by the shell completion; NULL: any */
 };
 
 #define ED_OPT_FLAG_(s, n, v, h) {.kind = ED_OPT_FLAG, .short_name = (s), .name = (n), .value = (v), .help = (h)}
 #define ED_OPT_STRING_(s, n, a, v, h) \
 	{.kind = ED_OPT_STRING, .short_name = (s), .name = (n), .arg = (a), .value = (v), .help = (h)}
+/* A string option whose argument is one of vals (space-separated), as the completion offers. */
+#define ED_OPT_CHOICE_(s, n, a, v, vals, h)                                                       \
+	{.kind = ED_OPT_STRING, .short_name = (s), .name = (n), .arg = (a), .value = (v), .help = (h), \
+	 .values = (vals)}
 #define ED_OPT_LIST_(s, n, a, v, h) \
 	{.kind = ED_OPT_LIST, .short_name = (s), .name = (n), .arg = (a), .value = (v), .help = (h)}
 #define ED_OPT_INT_(s, n, a, v, lo, hi, h)                                                    \
@@ -75,7 +81,10 @@ enum ed_opt_result {
 /*
  * Parses argv[1..argc) (argv[0] is the command's name) against opts and the
  * options every command shares (--db PATH into cli->db, -h/--help), in any
- * order; "--" ends the options. Long options take "--name VALUE" or
+ * order; "--" ends the options. Two hidden spellings, accepted only as the
+ * one argument after the command's name, print and return ED_OPT_HELP:
+ * --help-markdown (ed_opt_markdown(): the source of the man page) and
+ * --complete (ed_opt_complete(): what the shell completion offers). Long options take "--name VALUE" or
  * "--name=VALUE" and may be abbreviated to an unambiguous prefix; short ones
  * "-j N" or "-jN". The other arguments are moved, in order, to the front of
  * argv + 1; *nargs receives their count (NULL: none are allowed).
@@ -105,6 +114,25 @@ void ed_opt_help_global(FILE *f);
 
 /* Prints the generated help of one command (usage, intro, options, outro) to f. */
 void ed_opt_help(const struct ed_cmd_help *h, const struct ed_opt *opts, FILE *f);
+
+/*
+ * Prints the help of one command as Markdown sections for its man page:
+ * SYNOPSIS, DESCRIPTION (intro, and outro paragraphs other than the exit
+ * status), OPTIONS (every row of opts, then --db and --help), EXIT STATUS
+ * (outro paragraphs that start "Exit status"). tools/mkman.py adds NAME and
+ * SEE ALSO and turns it into roff with cmark-gfm.
+ */
+void ed_opt_markdown(const struct ed_cmd_help *h, const struct ed_opt *opts, FILE *f);
+
+/*
+ * Prints what the shell completion offers for one command, one tab-separated
+ * line each: "verb\tWORD" for the first word of each usage line that is a
+ * lower-case word (token add, policy check), "option\t-X" or
+ * "option\t--NAME", then "\tARG" when it takes an argument and "\tV1 V2..."
+ * when its values are listed (struct ed_opt.values). The global --db and
+ * --help come last.
+ */
+void ed_opt_complete(const struct ed_cmd_help *h, const struct ed_opt *opts, FILE *f);
 
 /* Frees a list's array (not its borrowed items) and empties it. */
 void ed_opt_list_release(struct ed_opt_list *l);

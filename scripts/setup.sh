@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs the Debian 12 packages envdrift needs to build, test and run its demo, then
+# Installs the Debian 12 packages envdrift needs to build, test, package (debhelper, lintian,
+# man-db) and run its demo, then
 # tests/browser/node_modules (npm ci: playwright-core, pinned by its package-lock.json) for
 # the dashboard's browser test.
 # Idempotent: when every package is already installed it touches nothing and returns at once.
@@ -17,6 +18,7 @@ packages=(
 	git ca-certificates strace systemd
 	rpm postgresql chromium cmark-gfm patch nodejs
 	openssh-server openssh-client
+	debhelper dpkg-dev fakeroot lintian man-db groff-base bash-completion
 )
 # sqlite3-tools carries sqldiff on bookworm; it is optional and installed only where it exists.
 optional=(sqlite3-tools)

@@ -72,11 +72,11 @@ int main(void)
 	if (chown(p, 1234, 1234) != 0)
 		printf("# chown failed (not root?)\n");
 	snprintf(p, sizeof(p), "%s/etc/app/link", root);
-	symlink("run.sh", p);
+	ok(symlink("run.sh", p) == 0, "fixture: the symlink etc/app/link");
 	snprintf(p, sizeof(p), "%s/etc/app/pipe", root);
-	mkfifo(p, 0600);
+	ok(mkfifo(p, 0600) == 0, "fixture: the FIFO etc/app/pipe");
 	snprintf(p, sizeof(p), "%s/etc/app/loop", root);
-	symlink("loop", p);
+	ok(symlink("loop", p) == 0, "fixture: the looping symlink etc/app/loop");
 
 	struct mem_sink a, b;
 	ok(collect(&a, "/etc") == ED_OK, "collects /etc under the root");

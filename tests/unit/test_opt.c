@@ -159,5 +159,44 @@ int main(void)
 	       "       envdrift [--db PATH] demo --other\n",
 	       "a long synopsis wraps at 79 columns, never inside brackets");
 	free(text);
+
+	/* The man page's Markdown and the completion, from the same rows. */
+	static const struct ed_cmd_help verbs = {
+		.name = "demo",
+		.usage = "demo add NAME [--role ROLE]\ndemo list\ndemo FILE",
+		.intro = "Does *this* with [brackets] and_underscores.\n  demo add x",
+		.outro = "Also this.\nExit status: 0 done, 2 error.",
+	};
+	const char *role = NULL;
+	const struct ed_opt vopts[] = {
+		ED_OPT_CHOICE_(0, "role", "ROLE", &role, "read push", "the role"),
+		ED_OPT_FLAG_('x', "extra", &v.flag, "a flag"),
+		ED_OPT_END_(),
+	};
+	f = open_memstream(&text, &len);
+	ed_opt_markdown(&verbs, vopts, f);
+	fclose(f);
+	ok(strstr(text, "## SYNOPSIS\n\n```\nenvdrift [--db PATH] demo add NAME [--role ROLE]\n") != NULL,
+	   "markdown: the synopsis, in a code block");
+	ok(strstr(text, "Does \\*this\\* with \\[brackets\\] and\\_underscores.\n") != NULL,
+	   "markdown: what Markdown would read is escaped");
+	ok(strstr(text, "```\ndemo add x\n```\n") != NULL, "markdown: an indented line is an example");
+	ok(strstr(text, "**\\-\\-role** *ROLE*\n\n> the role\n") != NULL,
+	   "markdown: an option, its help indented under it");
+	ok(strstr(text, "**\\-x**, **\\-\\-extra**\n") != NULL, "markdown: a short and a long name");
+	ok(strstr(text, "**\\-\\-db** *PATH*") != NULL, "markdown: the global options too");
+	const char *exit_sec = strstr(text, "## EXIT STATUS\n\nExit status: 0 done, 2 error.\n");
+	ok(exit_sec != NULL, "markdown: the outro's exit status has its section");
+	ok(strstr(text, "Also this.") != NULL && strstr(text, "Also this.") < strstr(text, "## OPTIONS"),
+	   "  and the rest of the outro stays in DESCRIPTION");
+	free(text);
+	f = open_memstream(&text, &len);
+	ed_opt_complete(&verbs, vopts, f);
+	fclose(f);
+	is_str(text,
+	       "verb\tadd\nverb\tlist\noption\t--role\tROLE\tread push\noption\t-x\noption\t--extra\n"
+	       "option\t--db\tPATH\noption\t-h\noption\t--help\n",
+	       "complete: the verbs, then each option, its argument and values, then the global ones");
+	free(text);
 	return tap_done();
 }
