@@ -42,7 +42,10 @@ start_sshd() { # NAME [LINE...]; sets PORT
 	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$S/host.pub")" >>"$S/known_hosts"
 	PORT=$port
 }
-start_sshd a "SetEnv PATH=$BIN:$EDDIR:/usr/bin:/bin ENVDRIFT_STATE_DIR=$FAR/state TMPDIR=$FAR/tmp"
+# SHLVL=1: bash started by sshd then skips the user's ~/.bashrc (it reads it only at
+# level 1), whatever this machine's user keeps there (a pyenv init costs a second a command).
+FARENV="SetEnv PATH=$BIN:$EDDIR:/usr/bin:/bin ENVDRIFT_STATE_DIR=$FAR/state TMPDIR=$FAR/tmp SHLVL=1"
+start_sshd a "$FARENV"
 PA=$PORT
 DEST=$ME@127.0.0.1:$PA
 SSH=(--ssh "$DEST" --known-hosts "$S/known_hosts" --identity "$S/user")
@@ -265,6 +268,24 @@ for w in cut dies liar; do
 	esac
 	is "$(q "$AGENT_DB" "select count(*) from snapshots_v")" "$COUNT1" "  no snapshot is visible"
 done
+# A far side that goes silent: the collection fails within --io-timeout, never hangs.
+cat >"$BIN/envdrift-stall" <<STALL
+#!/bin/sh
+[ "\$1" = --version ] && exec envdrift --version
+echo \$\$ >"$TMP/stall.pid"
+exec sleep 30
+STALL
+chmod +x "$BIN/envdrift-stall"
+t0=$(ms)
+ed --db "$AGENT_DB" collect --env prod --host web "${SSH[@]}" --path "$T" --packages none \
+	--remote always --remote-command envdrift-stall --io-timeout 1
+t1=$(ms)
+exits 2 "a far side silent past --io-timeout 1: exit 2"
+like "$ERR" "envdrift-stall: no answer within 1000 ms; stopped" "  the message says it stopped waiting"
+ok "  within its timeout, not a hang ($((t1 - t0)) ms for 1 s; the far side sleeps 30 s)" [ $((t1 - t0)) -lt 20000 ]
+for _ in $(seq 1 100); do [ -s "$TMP/stall.pid" ] && break; sleep 0.1; done
+kill "$(cat "$TMP/stall.pid" 2>/dev/null)" 2>/dev/null
+is "$(q "$AGENT_DB" "select count(*) from snapshots_v")" "$COUNT1" "  no snapshot is visible"
 is "$(find "$TMP" -maxdepth 1 -name 'envdrift-remote.*' | wc -l)" "0" "no spooled document is left behind"
 
 # --- the far side's standard input, read directly ---
@@ -280,7 +301,7 @@ ed collect --env e --host h "${SSH[@]}" --key - --out -
 exits 2 "--key - with --ssh: a usage error"
 
 # --- the inventory, in agent mode ---
-start_sshd b "SetEnv PATH=$BIN:$EDDIR:/usr/bin:/bin ENVDRIFT_STATE_DIR=$FAR/state TMPDIR=$FAR/tmp"
+start_sshd b "$FARENV"
 PB=$PORT
 mkdir -p "$TMP/t2/etc"
 printf 'workers = 8\n' >"$TMP/t2/etc/app.conf"
