@@ -152,7 +152,9 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 		ED_OPT_TEXT_("What to collect:"),
 		ED_OPT_STRING_(0, "profile", "FILE", &a->profile,
 			       "what to collect (docs/profile.md); default: the built-in profile "
-			       "(/etc, every package manager found, system facts)"),
+			       "(/etc, every package manager found, system facts). '-': read from "
+			       "standard input, after the key line with --key - (agent mode, "
+			       "docs/inventory.md)"),
 		ED_OPT_LIST_(0, "path", "P", &a->paths,
 			     "a tree to fingerprint, repeatable. Replaces the built-in default /etc; "
 			     "adds to the paths of a --profile file. Files are hashed (XXH3-128), "
@@ -198,7 +200,8 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 		ED_OPT_STRING_(0, "key", "KEYFILE", &a->key,
 			       "with --out or --push, required: a copy of the key file (STORE.key, 32 "
 			       "bytes, mode 0600) of the store the document is for, so secrets get the "
-			       "keyed fingerprints that store compares"),
+			       "keyed fingerprints that store compares. '-': the first line of standard "
+			       "input, 64 hex digits, held in memory only (how agent mode sends it)"),
 		ED_OPT_STRING_(0, "push", "URL", &a->push,
 			       "send the snapshot document to 'envdrift serve' at URL (its base URL, "
 			       "https://HOST:PORT; POST URL/api/v1/snapshots, gzip-compressed) instead of "
@@ -223,7 +226,9 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			       "with --out alone), so the next collection reuses the fingerprints of "
 			       "unchanged files instead of reading them; it is written after a "
 			       "successful push only, and ignored (every file read) when it was made "
-			       "for another env, host or collection settings. Keep one per server"),
+			       "for another env, host or collection settings. Keep one per server. "
+			       "'auto': /var/lib/envdrift/state/ as root, else ~/.cache/envdrift/ "
+			       "($ENVDRIFT_STATE_DIR when set), one file per key, env and host"),
 		ED_OPT_TEXT_("Over SSH:"),
 		ED_OPT_STRING_(0, "ssh", "USER@HOST[:PORT]", &a->ssh,
 			       "read the host over SSH (SFTP for files; commands such as uname, rpm "
