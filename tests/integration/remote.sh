@@ -260,7 +260,12 @@ chmod +x "$BIN/envdrift-cut" "$BIN/envdrift-dies" "$BIN/envdrift-liar"
 for w in cut dies liar; do
 	ed --db "$AGENT_DB" collect --env prod --host web "${SSH[@]}" --path "$T" --packages none \
 		--remote always --remote-command "envdrift-$w"
-	exits 2 "a far side that $([ $w = cut ] && echo "cuts its document short" || [ $w = dies ] && echo "dies mid-stream" || echo "sends another host's document"): exit 2"
+	case $w in
+	cut) what="cuts its document short" ;;
+	dies) what="dies mid-stream" ;;
+	*) what="sends another host's document" ;;
+	esac
+	exits 2 "a far side that $what: exit 2"
 	case $w in
 	cut) like "$ERR" "$DEST: the document sent by envdrift on the host is refused" "  the document is refused" ;;
 	dies) like "$ERR" "$DEST: envdrift .* on the host failed \(exit status 3\): disk on fire" "  the message gives its status and last words" ;;
