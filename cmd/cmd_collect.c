@@ -6,7 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "cmd.h"
+#include "collect_remote.h"
 #include "opt.h"
 #include "push_http.h"
 #include "state_file.h"
@@ -47,6 +49,11 @@ struct args {
 	int threads;              /* -1: the profile's */
 	struct ed_ssh_opts sopts; /* --known-hosts and the other SSH options */
 	struct ed_ssh_dest dest;  /* --ssh, parsed */
+	const char *remote;         /* --remote auto|never|always */
+	const char *remote_command; /* --remote-command PATH */
+	enum remote_mode mode;      /* --remote, parsed */
+	struct ed_buf stdin_profile; /* --profile -: the profile's text, read from stdin */
+	uint8_t stdin_key[ED_KEY_LEN]; /* --key -: the key, read from stdin */
 };
 
 /*
@@ -108,6 +115,7 @@ struct collection {
 	bool doc_written;             /* the document is complete at docpath */
 	bool from_state;              /* baseline is --state's (state_file.c), not a store's */
 	struct state_writer *sw;      /* --state: what this collection leaves for the next */
+	char *state_path;             /* --state auto, resolved */
 	struct progress_sink ps;
 	struct ed_files_stats stats;
 };
@@ -145,7 +153,9 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 		ED_OPT_TEXT_("What to collect:"),
 		ED_OPT_STRING_(0, "profile", "FILE", &a->profile,
 			       "what to collect (docs/profile.md); default: the built-in profile "
-			       "(/etc, every package manager found, system facts)"),
+			       "(/etc, every package manager found, system facts). '-': read from "
+			       "standard input, after the key line with --key - (agent mode, "
+			       "docs/inventory.md)"),
 		ED_OPT_LIST_(0, "path", "P", &a->paths,
 			     "a tree to fingerprint, repeatable. Replaces the built-in default /etc; "
 			     "adds to the paths of a --profile file. Files are hashed (XXH3-128), "
@@ -195,7 +205,8 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 		ED_OPT_STRING_(0, "key", "KEYFILE", &a->key,
 			       "with --out or --push, required: a copy of the key file (STORE.key, 32 "
 			       "bytes, mode 0600) of the store the document is for, so secrets get the "
-			       "keyed fingerprints that store compares"),
+			       "keyed fingerprints that store compares. '-': the first line of standard "
+			       "input, 64 hex digits, held in memory only (how agent mode sends it)"),
 		ED_OPT_STRING_(0, "push", "URL", &a->push,
 			       "send the snapshot document to 'envdrift serve' at URL (its base URL, "
 			       "https://HOST:PORT; POST URL/api/v1/snapshots, gzip-compressed) instead of "
@@ -220,12 +231,30 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 			       "with --out alone), so the next collection reuses the fingerprints of "
 			       "unchanged files instead of reading them; it is written after a "
 			       "successful push only, and ignored (every file read) when it was made "
-			       "for another env, host or collection settings. Keep one per server"),
+			       "for another env, host or collection settings. Keep one per server. "
+			       "'auto': /var/lib/envdrift/state/ as root, else ~/.cache/envdrift/ "
+			       "($ENVDRIFT_STATE_DIR when set), one file per key, env and host"),
 		ED_OPT_TEXT_("Over SSH:"),
 		ED_OPT_STRING_(0, "ssh", "USER@HOST[:PORT]", &a->ssh,
 			       "read the host over SSH (SFTP for files; commands such as uname, rpm "
 			       "and psql run on the host) instead of this machine; not with --root. "
 			       "IPv6: USER@[ADDR]:PORT. Each hashing thread opens its own connection"),
+		ED_OPT_STRING_(0, "remote", "auto|never|always", &a->remote,
+			       "with --ssh: run envdrift on the host itself (agent mode) when it has "
+			       "one that speaks " ED_SNAPDOC_FORMAT ": 'envdrift --version' is run "
+			       "there first; then 'envdrift collect --out -' runs on the host under nice "
+			       "and ionice, the store's key and the profile go over the channel's "
+			       "standard input (never on a command line, never on the host's disk), "
+			       "and only the snapshot document comes back, stored as 'ingest' stores "
+			       "one. The host keeps its own --state (/var/lib/envdrift/state as root, "
+			       "else ~/.cache/envdrift), so unchanged files are not read there either. "
+			       "auto (default): SFTP when the host has no usable envdrift, saying so "
+			       "once; always: that is an error; never: SFTP, every byte of every file "
+			       "read over the connection. A profile with max_rate, --push and --state "
+			       "collect over SFTP"),
+		ED_OPT_STRING_(0, "remote-command", "PATH", &a->remote_command,
+			       "the envdrift program on the host for --remote (default 'envdrift', "
+			       "looked up in the PATH of a non-interactive login)"),
 		ED_OPT_STRING_(0, "known-hosts", "FILE", &so->known_hosts,
 			       "the host keys to trust (default ~/.ssh/known_hosts, hashed entries "
 			       "included); an unknown, changed or revoked host key is refused before "
@@ -298,8 +327,23 @@ static int parse(int argc, char **argv, struct ed_cli *cli, struct args *a)
 	if (a->ssh && a->root)
 		return ed_cli_usage_error("collect", "--root and --ssh exclude each other");
 	if (!a->ssh && (so->known_hosts || so->identity || so->passphrase_env || so->accept_new ||
-			so->connect_timeout_ms || so->op_timeout_ms))
+			so->connect_timeout_ms || so->op_timeout_ms || a->remote || a->remote_command))
 		return ed_cli_usage_error("collect", "SSH options need --ssh USER@HOST");
+	if (!a->remote || strcmp(a->remote, "auto") == 0)
+		a->mode = REMOTE_AUTO;
+	else if (strcmp(a->remote, "never") == 0)
+		a->mode = REMOTE_NEVER;
+	else if (strcmp(a->remote, "always") == 0)
+		a->mode = REMOTE_ALWAYS;
+	else
+		return ed_cli_usage_error("collect", "--remote %s: expected auto, never or always",
+					  a->remote);
+	if (a->remote_command && (!*a->remote_command || a->remote_command[0] == '-'))
+		return ed_cli_usage_error("collect", "--remote-command '%s': expected a program name "
+						     "or path", a->remote_command);
+	if (a->key && strcmp(a->key, "-") == 0 && a->ssh)
+		return ed_cli_usage_error("collect", "--key - (the key on standard input) is for the "
+						     "envdrift run on a host, not with --ssh");
 	struct ed_err err = {0};
 	if (a->ssh && ed_ssh_dest_parse(a->ssh, &a->dest, &err))
 		return ed_cli_usage_error("collect", "%s", err.msg);
@@ -358,14 +402,21 @@ static enum ed_code set_words(struct ed_strlist *l, const char *s, struct ed_err
 	return ED_OK;
 }
 
-/* Reads the --profile file (on this machine, not the host) on top of the default. */
-static enum ed_code load_profile(const char *path, struct ed_profile *p, struct ed_err *err)
+/*
+ * Reads the --profile file (on this machine, not the host) on top of the
+ * default; "-": the text read from standard input (stdin_text).
+ */
+static enum ed_code load_profile(const char *path, const struct ed_buf *stdin_text,
+				 struct ed_profile *p, struct ed_err *err)
 {
 	enum ed_code rc = ed_profile_default(p, err);
 	if (rc || !path)
 		return rc;
+	if (strcmp(path, "-") == 0)
+		return ed_profile_parse(ed_str_of(ed_buf_str(stdin_text), stdin_text->len),
+					"standard input", p, err);
 	struct ed_buf text = ED_BUF_INIT;
-	rc = ed_buf_read_file(&text, "profile", path, 4u * 1024 * 1024, err);
+	rc = ed_buf_read_file(&text, "profile", path, AGENT_PROFILE_MAX, err);
 	if (!rc)
 		rc = ed_profile_parse(ed_str_of(ed_buf_str(&text), text.len), path, p, err);
 	ed_buf_release(&text);
@@ -390,7 +441,7 @@ static bool cli_config_tree(const char *path)
 static enum ed_code plan(const struct args *a, struct collection *c, struct ed_err *err)
 {
 	struct ed_profile *p = &c->prof;
-	enum ed_code rc = load_profile(a->profile, p, err);
+	enum ed_code rc = load_profile(a->profile, &a->stdin_profile, p, err);
 	if (rc)
 		return rc;
 	/* --path replaces the built-in /etc, and adds to a profile file's paths. */
@@ -453,15 +504,25 @@ static enum ed_code open_source(struct args *a, struct collection *c, struct ed_
  * Where the items go: the store's snapshot writer, or with --out a snapshot
  * document; and the previous snapshot whose unchanged files are not read.
  */
-static enum ed_code open_sink(const struct ed_cli *cli, const struct args *a, struct collection *c,
+static enum ed_code open_sink(const struct ed_cli *cli, struct args *a, struct collection *c,
 			      struct ed_err *err)
 {
 	if (a->out || a->push) {
 		/* Push mode: no store, the JSON document's sink instead of the snapshot writer. */
 		const struct ed_snapdoc_meta meta = {.env = a->env, .host = c->host, .role = a->role,
 						     .collector_root = a->root};
-		if (ed_keyfile_read(a->key, c->key, err))
+		if (strcmp(a->key, "-") == 0)
+			memcpy(c->key, a->stdin_key, ED_KEY_LEN);
+		else if (ed_keyfile_read(a->key, c->key, err))
 			return err->code;
+		/* --state auto: the default file of this env, host and store key. */
+		if (a->state && strcmp(a->state, "auto") == 0) {
+			struct ed_buf sp = ED_BUF_INIT;
+			if (agent_state_path(a->env, c->host, c->key, &sp, err))
+				return err->code;
+			c->state_path = ed_buf_detach(&sp);
+			a->state = c->state_path;
+		}
 		char sig[ED_COLLECT_SIG_SIZE];
 		if (a->state && ed_collect_sig(&c->prof, a->root, sig, err))
 			return err->code;
@@ -737,23 +798,70 @@ static bool inventory_alias(int argc, char **argv)
 	return false;
 }
 
+/*
+ * --remote: the collection made by envdrift on the host, when it has one
+ * (collect_remote.c); *done stays false when it is to be made over SFTP.
+ */
+static enum ed_code collect_remote(const struct ed_cli *cli, const struct args *a,
+				   struct collection *c, bool *done, struct ed_err *err)
+{
+	const char *blocker = a->push	   ? "--push sends a document collected here"
+			      : a->state   ? "--state is the baseline of a collection made here"
+			      : c->prof.max_rate ? "the profile's max_rate caps what is read over SFTP "
+						   "(the host's envdrift would read its disk uncapped)"
+					   : NULL;
+	const struct remote_opts o = {
+		.mode = a->mode,
+		.command = a->remote_command ? a->remote_command : "envdrift",
+		.label = a->ssh,
+		.env = a->env,
+		.host = c->host,
+		.role = a->role,
+		.profile = a->profile,
+		.paths = &a->paths,
+		.schemas = &a->schemas,
+		.packages = a->packages,
+		.threads = a->threads,
+		.full = a->full,
+		.strict = a->strict,
+		.accept_package_loss = a->accept_package_loss,
+		.idle_ms = a->sopts.op_timeout_ms,
+		.db = cli->db,
+		.out = a->out,
+		.keyfile = a->key,
+		.blocker = blocker,
+	};
+	return remote_collect(c->src, &o, done, err);
+}
+
 int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 {
 	if (inventory_alias(argc, argv))
 		return ed_cmd_inventory(argc, argv, cli);
-	struct args a = {.role = "", .threads = -1};
+	struct args a = {.role = "", .threads = -1, .stdin_profile = ED_BUF_INIT};
 	struct collection c = {0};
 	struct ed_err err = {0};
+	bool remote_done = false;
 	int status = parse(argc, argv, cli, &a);
 	if (status < 0) {
-		if (plan(&a, &c, &err) || open_source(&a, &c, &err) || open_sink(cli, &a, &c, &err) ||
-		    run(&a, &c, &err) ||
-		    (a.out || a.push ? commit_doc(&a, &c, &err) : commit_store(&a, &c, &err)) ||
-		    (a.push && push_doc(&a, &c, &err)) || (c.sw && commit_state(&c, &err)))
+		bool key_in = a.key && strcmp(a.key, "-") == 0;
+		bool prof_in = a.profile && strcmp(a.profile, "-") == 0;
+		if (((key_in || prof_in) &&
+		     agent_stdin_read(key_in, a.stdin_key, prof_in, &a.stdin_profile, &err)) ||
+		    plan(&a, &c, &err) || open_source(&a, &c, &err) ||
+		    (a.ssh && collect_remote(cli, &a, &c, &remote_done, &err)))
+			status = fail(&a, &c, &err);
+		else if (remote_done)
+			status = ED_EXIT_OK;
+		else if (open_sink(cli, &a, &c, &err) || run(&a, &c, &err) ||
+			 (a.out || a.push ? commit_doc(&a, &c, &err) : commit_store(&a, &c, &err)) ||
+			 (a.push && push_doc(&a, &c, &err)) || (c.sw && commit_state(&c, &err)))
 			status = fail(&a, &c, &err);
 		else
 			status = ED_EXIT_OK;
 	}
+	explicit_bzero(a.stdin_key, sizeof(a.stdin_key));
+	explicit_bzero(c.key, sizeof(c.key));
 	if (c.from_state)
 		state_baseline_release(&c.baseline);
 	else if (c.baseline.ctx)
@@ -765,9 +873,11 @@ int ed_cmd_collect(int argc, char **argv, struct ed_cli *cli)
 	}
 	free(c.docpath);
 	free(c.tmpdir);
+	free(c.state_path);
 	ed_source_free(c.src);
 	ed_collect_plan_release(&c.plan);
 	ed_profile_release(&c.prof);
+	ed_buf_release(&a.stdin_profile);
 	ed_ssh_dest_release(&a.dest);
 	ed_opt_list_release(&a.paths);
 	ed_opt_list_release(&a.schemas);

@@ -122,6 +122,14 @@ static bool start(struct job *j, const char *self, const char *db, const char *k
 		argv[n++] = "--identity";
 		argv[n++] = h->identity;
 	}
+	if (h->remote) {
+		argv[n++] = "--remote";
+		argv[n++] = h->remote;
+	}
+	if (h->remote_command) {
+		argv[n++] = "--remote-command";
+		argv[n++] = h->remote_command;
+	}
 	if (full)
 		argv[n++] = "--full";
 	argv[n] = NULL;

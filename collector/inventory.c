@@ -46,6 +46,15 @@ static struct ed_inventory_env *env_of(struct ed_inventory *inv, const char *nam
 	return &v[inv->nenvs++];
 }
 
+/* collect --remote's words. */
+static bool remote_mode_ok(struct parse *ps, const char *v)
+{
+	if (strcmp(v, "auto") == 0 || strcmp(v, "never") == 0 || strcmp(v, "always") == 0)
+		return true;
+	fail(ps, "remote '%s': expected auto, never or always", v);
+	return false;
+}
+
 /* "host=10.0.0.1 port=22 user=deploy role=web profile=/p.ini" into h. */
 static int parse_host(struct parse *ps, struct ed_inventory_host *h, const char *value)
 {
@@ -67,11 +76,16 @@ static int parse_host(struct parse *ps, struct ed_inventory_host *h, const char 
 			     : strcmp(tok, "profile") == 0     ? &h->profile
 			     : strcmp(tok, "known_hosts") == 0 ? &h->known_hosts
 			     : strcmp(tok, "identity") == 0    ? &h->identity
+			     : strcmp(tok, "remote") == 0      ? &h->remote
+			     : strcmp(tok, "remote_command") == 0 ? &h->remote_command
 							       : NULL;
 		if (!dst) {
-			fail(ps, "unknown host setting '%s' (host, port, user, role, profile, known_hosts, identity)", tok);
+			fail(ps, "unknown host setting '%s' (host, port, user, role, profile, known_hosts, "
+				 "identity, remote, remote_command)", tok);
 			break;
 		}
+		if (strcmp(tok, "remote") == 0 && !remote_mode_ok(ps, v))
+			break;
 		if (strcmp(tok, "port") == 0 && strspn(v, "0123456789") != strlen(v)) {
 			fail(ps, "port '%s' is not a number", v);
 			break;
@@ -102,7 +116,11 @@ static int on_line(struct ed_ini *ini, const char *section, const char *name, co
 			  : strcmp(name, "port") == 0	   ? &e->port
 			  : strcmp(name, "known_hosts") == 0 ? &e->known_hosts
 			  : strcmp(name, "identity") == 0	   ? &e->identity
+			  : strcmp(name, "remote") == 0	   ? &e->remote
+			  : strcmp(name, "remote_command") == 0 ? &e->remote_command
 							   : NULL;
+	if (reserved == &e->remote && !remote_mode_ok(ps, value))
+		return 0;
 	if (reserved)
 		return set(reserved, value) ? 1 : nomem(ps);
 	for (size_t i = 0; i < inv->nhosts; i++)
@@ -178,9 +196,11 @@ enum ed_code ed_inventory_parse(struct ed_str text, const char *origin, struct e
 			rc = ed_err_set(err, ED_NOMEM, "out of memory");
 			break;
 		}
-		char **own[] = {&h->profile, &h->user, &h->port, &h->known_hosts, &h->identity};
-		char *const env[] = {e->profile, e->user, e->port, e->known_hosts, e->identity};
-		for (size_t k = 0; k < 5; k++)
+		char **own[] = {&h->profile, &h->user, &h->port, &h->known_hosts, &h->identity,
+				&h->remote, &h->remote_command};
+		char *const env[] = {e->profile, e->user, e->port, e->known_hosts, e->identity,
+				     e->remote, e->remote_command};
+		for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++)
 			if (!*own[k] && env[k] && !set(own[k], env[k]))
 				rc = ed_err_set(err, ED_NOMEM, "out of memory");
 	}
@@ -193,12 +213,13 @@ void ed_inventory_release(struct ed_inventory *inv)
 		struct ed_inventory_host *h = &inv->hosts[i];
 		free(h->env), free(h->name), free(h->addr), free(h->user), free(h->port);
 		free(h->role), free(h->profile), free(h->known_hosts), free(h->identity);
+		free(h->remote), free(h->remote_command);
 	}
 	free(inv->hosts);
 	for (size_t i = 0; i < inv->nenvs; i++) {
 		struct ed_inventory_env *e = &inv->envs[i];
 		free(e->name), free(e->profile), free(e->user), free(e->port);
-		free(e->known_hosts), free(e->identity);
+		free(e->known_hosts), free(e->identity), free(e->remote), free(e->remote_command);
 	}
 	free(inv->envs);
 	*inv = (struct ed_inventory){0};

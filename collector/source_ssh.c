@@ -1975,19 +1975,21 @@ static void channel_done(struct ssh_source *c, LIBSSH2_CHANNEL *ch, const char *
 		AGAIN(&op, r, libssh2_channel_free(ch));
 }
 
-static enum ed_code ssh_run(struct ed_source *src, const char *const *argv, size_t max,
-			    int timeout_ms, struct ed_buf *out, int *exit_status, struct ed_err *err)
+/*
+ * Opens a session channel and starts argv's command line in it; nothing is
+ * sent to its standard input yet. Until the program runs, silence is the
+ * server's: it condemns the connection.
+ */
+static enum ed_code channel_start(struct ssh_source *c, const char *const *argv,
+				  LIBSSH2_CHANNEL **out, struct ed_err *err)
 {
-	struct ssh_source *c = ssh(src);
 	struct ed_buf cmd = ED_BUF_INIT;
 	LIBSSH2_CHANNEL *ch = NULL;
-	size_t start = out->len;
-	char chunk[32768], errbuf[ED_SSH_STDERR_KEEP + 1];
-	size_t errlen = 0;
 	struct op op;
 	int r;
 	enum ed_code rc;
 
+	*out = NULL;
 	if (!argv || !argv[0] || !argv[0][0])
 		return ed_err_set(err, ED_USAGE, "no program to run");
 	if (argv[0][0] == '-')
@@ -1996,8 +1998,6 @@ static enum ed_code ssh_run(struct ed_source *src, const char *const *argv, size
 		return rc;
 	if (ed_ssh_command_line(argv, &cmd))
 		return ed_err_set(err, ED_NOMEM, "%s: out of memory", argv[0]);
-
-	/* Until the program runs, silence is the server's: it condemns the connection. */
 	op_start(&op, c, c->sh->op_ms, "cannot start", argv[0]);
 	AGAIN_PTR(&op, ch, libssh2_channel_open_session(c->s));
 	if (!ch) {
@@ -2005,73 +2005,56 @@ static enum ed_code ssh_run(struct ed_source *src, const char *const *argv, size
 		goto out;
 	}
 	AGAIN(&op, r, libssh2_channel_exec(ch, cmd.p));
-	if (r == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED) {
+	if (r == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED)
 		rc = ed_err_set(err, ED_IO, "%s: %s: the server refuses to run commands", c->sh->label,
 				argv[0]);
-		goto out;
-	}
-	if (r) {
+	else if (r)
 		rc = op_error(&op, r, err);
-		goto out;
-	}
-	AGAIN(&op, r, libssh2_channel_send_eof(ch)); /* no standard input */
-	if (r) {
-		rc = op_error(&op, r, err);
-		goto out;
-	}
+out:
+	ed_buf_release(&cmd);
+	if (rc && ch)
+		channel_done(c, ch, argv[0]);
+	else
+		*out = ch;
+	return rc;
+}
 
-	/* Then the program's own time limit; stopping it leaves the connection usable. */
-	op_start(&op, c, timeout_ms, "running", argv[0]);
-	op.soft = true;
-	for (;;) {
-		bool progress = false;
-		ssize_t n = libssh2_channel_read_ex(ch, 0, chunk, sizeof(chunk));
-		if (n > 0) {
-			progress = true;
-			if (out->len - start + (size_t)n > max) {
-				rc = ed_err_set(err, ED_TOOBIG, "%s: printed more than %zu bytes; stopped",
-						argv[0], max);
-				goto out;
-			}
-			if (ed_buf_add(out, chunk, (size_t)n)) {
-				rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", argv[0]);
-				goto out;
-			}
-		} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
-			op.soft = false;
-			rc = op_error(&op, (int)n, err);
-			goto out;
+/* Sends len bytes to the program's standard input, then its end. */
+static enum ed_code channel_feed(struct ssh_source *c, LIBSSH2_CHANNEL *ch, const char *prog,
+				 const void *in, size_t len, struct ed_err *err)
+{
+	struct op op;
+	int r;
+	op_start(&op, c, c->sh->op_ms, "cannot send its input", prog);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = libssh2_channel_write(ch, (const char *)in + off, len - off);
+		if (n == LIBSSH2_ERROR_EAGAIN) {
+			if (op_wait(&op, err))
+				return ED_IO;
+			continue;
 		}
-		ssize_t m = libssh2_channel_read_ex(ch, SSH_EXTENDED_DATA_STDERR, chunk, sizeof(chunk));
-		if (m > 0) {
-			progress = true;
-			size_t keep = ED_SSH_STDERR_KEEP - errlen;
-			if ((size_t)m < keep)
-				keep = (size_t)m;
-			memcpy(errbuf + errlen, chunk, keep);
-			errlen += keep;
-		} else if (m < 0 && m != LIBSSH2_ERROR_EAGAIN) {
-			op.soft = false;
-			rc = op_error(&op, (int)m, err);
-			goto out;
-		}
-		if (n == 0 && m == 0 && libssh2_channel_eof(ch))
-			break;
-		if (!progress && (rc = op_wait(&op, err))) {
-			ed_err_set(err, ED_IO, "%s: no answer within %d ms; stopped", argv[0], timeout_ms);
-			goto out;
-		}
+		if (n < 0)
+			return op_error(&op, (int)n, err);
+		off += (size_t)n;
+		op_rearm(&op);
 	}
+	AGAIN(&op, r, libssh2_channel_send_eof(ch));
+	return r ? op_error(&op, r, err) : ED_OK;
+}
 
-	/* The exit status arrives with the channel's close. */
-	op_start(&op, c, c->sh->op_ms, "cannot finish", argv[0]);
+/* Waits for the channel's close, which brings the exit status; frees the channel. */
+static enum ed_code channel_finish(struct ssh_source *c, LIBSSH2_CHANNEL **chp, const char *prog,
+				   int *exit_status, struct ed_err *err)
+{
+	LIBSSH2_CHANNEL *ch = *chp;
+	struct op op;
+	int r;
+	op_start(&op, c, c->sh->op_ms, "cannot finish", prog);
 	AGAIN(&op, r, libssh2_channel_close(ch));
 	if (!r)
 		AGAIN(&op, r, libssh2_channel_wait_closed(ch));
-	if (r) {
-		rc = op_error(&op, r, err);
-		goto out;
-	}
+	if (r)
+		return op_error(&op, r, err);
 	char *sig = NULL;
 	size_t siglen = 0;
 	int status = libssh2_channel_get_exit_status(ch);
@@ -2080,36 +2063,166 @@ static enum ed_code ssh_run(struct ed_source *src, const char *const *argv, size
 		libssh2_free(c->s, sig);
 	}
 	AGAIN(&op, r, libssh2_channel_free(ch));
-	ch = NULL;
-	if (r) {
-		rc = op_error(&op, r, err);
+	*chp = NULL;
+	if (r)
+		return op_error(&op, r, err);
+	*exit_status = status;
+	return ED_OK;
+}
+
+/* How ssh_run() keeps a command's standard output: in a buffer, at most max bytes. */
+struct run_out {
+	struct ed_buf *out;
+	size_t start, max;
+	const char *prog;
+};
+
+static enum ed_code run_keep(void *ctx, const char *data, size_t len, struct ed_err *err)
+{
+	struct run_out *ro = ctx;
+	if (ro->out->len - ro->start + len > ro->max)
+		return ed_err_set(err, ED_TOOBIG, "%s: printed more than %zu bytes; stopped",
+				  ro->prog, ro->max);
+	if (ed_buf_add(ro->out, data, len))
+		return ed_err_set(err, ED_NOMEM, "%s: out of memory", ro->prog);
+	return ED_OK;
+}
+
+/* The program's standard error, the first ED_SSH_STDERR_KEEP bytes of it. */
+struct errkeep {
+	char buf[ED_SSH_STDERR_KEEP + 1];
+	size_t len;
+	ed_ssh_errout_fn next; /* also handed on, when set */
+	void *ctx;
+};
+
+static void errkeep_add(struct errkeep *ek, const char *data, size_t len)
+{
+	size_t keep = ED_SSH_STDERR_KEEP - ek->len;
+	if (len < keep)
+		keep = len;
+	memcpy(ek->buf + ek->len, data, keep);
+	ek->len += keep;
+	if (ek->next)
+		ek->next(ek->ctx, data, len);
+}
+
+/*
+ * Runs argv with in on its standard input, handing its output to out; a
+ * program stopped for its time leaves the connection usable. limit_ms bounds the whole run, or with idle each
+ * silence (then the bytes read also count against max_rate). The shared
+ * body of run() and ed_ssh_stream().
+ */
+static enum ed_code exec(struct ssh_source *c, const char *const *argv, const void *in,
+			 size_t in_len, int limit_ms, bool idle, ed_ssh_out_fn out, void *ctx,
+			 struct errkeep *ek, bool *printed, int *exit_status, struct ed_err *err)
+{
+	LIBSSH2_CHANNEL *ch = NULL;
+	char chunk[32768];
+	struct op op;
+	enum ed_code rc;
+	*printed = false;
+	if ((rc = channel_start(c, argv, &ch, err)) ||
+	    (rc = channel_feed(c, ch, argv[0], in, in_len, err)))
 		goto out;
+	op_start(&op, c, limit_ms, "running", argv[0]);
+	op.soft = true;
+	for (;;) {
+		bool progress = false;
+		ssize_t n = libssh2_channel_read_ex(ch, 0, chunk, sizeof(chunk));
+		if (n > 0) {
+			progress = true;
+			*printed = true;
+			if ((rc = out(ctx, chunk, (size_t)n, err)))
+				goto out;
+			if (idle)
+				throttle(c->sh, (uint64_t)n);
+		} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
+			op.soft = false;
+			rc = op_error(&op, (int)n, err);
+			goto out;
+		}
+		ssize_t m = libssh2_channel_read_ex(ch, SSH_EXTENDED_DATA_STDERR, chunk, sizeof(chunk));
+		if (m > 0) {
+			progress = true;
+			errkeep_add(ek, chunk, (size_t)m);
+		} else if (m < 0 && m != LIBSSH2_ERROR_EAGAIN) {
+			op.soft = false;
+			rc = op_error(&op, (int)m, err);
+			goto out;
+		}
+		if (n == 0 && m == 0 && libssh2_channel_eof(ch))
+			break;
+		if (progress) {
+			if (idle)
+				op_rearm(&op);
+		} else if ((rc = op_wait(&op, err))) {
+			ed_err_set(err, ED_IO, "%s: no answer within %d ms; stopped", argv[0], limit_ms);
+			goto out;
+		}
 	}
-	errlen = ed_text_tidy(errbuf, errlen);
+	rc = channel_finish(c, &ch, argv[0], exit_status, err);
+out:
+	if (ch)
+		channel_done(c, ch, argv[0]);
+	ek->len = ed_text_tidy(ek->buf, ek->len);
+	return rc;
+}
+
+static enum ed_code ssh_run(struct ed_source *src, const char *const *argv, size_t max,
+			    int timeout_ms, struct ed_buf *out, int *exit_status, struct ed_err *err)
+{
+	struct ssh_source *c = ssh(src);
+	struct run_out ro = {.out = out, .start = out->len, .max = max, .prog = argv ? argv[0] : NULL};
+	struct errkeep ek = {.len = 0};
+	bool printed;
+	int status = 0;
+	enum ed_code rc;
+	rc = exec(c, argv, NULL, 0, timeout_ms, false, run_keep, &ro, &ek, &printed, &status, err);
+	if (rc)
+		goto out;
 	/*
 	 * Status 127 and not a byte of output: the shell (or nice) did not find
 	 * the program. Its words may be in any language; the status is not.
 	 */
-	if (status == 127 && out->len == start) {
+	if (status == 127 && !printed) {
 		rc = ed_err_set(err, ED_NOTFOUND, "%s: cannot run on %s: not found%s%s", argv[0],
-				c->sh->label, errlen ? ": " : "", errbuf);
+				c->sh->label, ek.len ? ": " : "", ek.buf);
 		goto out;
 	}
 	*exit_status = status;
 	/* A non-zero status is not an error of run(); the caller may want the program's words. */
 	if (status != 0)
 		ed_err_set(err, ED_OK, "%s exited with status %d%s%s", argv[0], status,
-			   errlen ? ": " : "", errbuf);
+			   ek.len ? ": " : "", ek.buf);
 out:
-	if (ch)
-		channel_done(c, ch, argv[0]);
 	if (rc) {
-		out->len = start;
+		out->len = ro.start;
 		if (out->p)
-			out->p[start] = '\0';
+			out->p[ro.start] = '\0';
 	}
-	ed_buf_release(&cmd);
 	return rc;
+}
+
+enum ed_code ed_ssh_stream(struct ed_source *src, const char *const *argv, const void *in,
+			   size_t in_len, int idle_ms, ed_ssh_out_fn out, ed_ssh_errout_fn errout,
+			   void *ctx, int *exit_status, struct ed_err *err)
+{
+	if (!src || src->ops != &ssh_ops)
+		return ed_err_set(err, ED_USAGE, "not an SSH source");
+	struct ssh_source *c = ssh(src);
+	struct errkeep ek = {.len = 0, .next = errout, .ctx = ctx};
+	bool printed;
+	int status = 0;
+	enum ed_code rc = exec(c, argv, in, in_len, idle_ms > 0 ? idle_ms : c->sh->op_ms, true, out,
+			       ctx, &ek, &printed, &status, err);
+	if (rc)
+		return rc;
+	if (status == 127 && !printed)
+		return ed_err_set(err, ED_NOTFOUND, "%s: cannot run on %s: not found%s%s", argv[0],
+				  c->sh->label, ek.len ? ": " : "", ek.buf);
+	*exit_status = status;
+	return ED_OK;
 }
 
 static enum ed_code ssh_dup(struct ed_source *src, struct ed_source **out, struct ed_err *err)

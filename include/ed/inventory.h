@@ -31,12 +31,14 @@ struct ed_inventory_host {
 	char *profile;
 	char *known_hosts;
 	char *identity;
+	char *remote;         /* auto, never or always (collect --remote) */
+	char *remote_command; /* the envdrift program on the host (collect --remote-command) */
 };
 
 /* The settings of one environment (the reserved names of its section); owned. */
 struct ed_inventory_env {
 	char *name;
-	char *profile, *user, *port, *known_hosts, *identity;
+	char *profile, *user, *port, *known_hosts, *identity, *remote, *remote_command;
 };
 
 struct ed_inventory {

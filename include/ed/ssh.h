@@ -72,6 +72,28 @@ enum ed_code ed_source_ssh_new(const struct ed_ssh_opts *o, struct ed_source **o
  */
 enum ed_code ed_source_ssh_check(struct ed_source *src, struct ed_err *err);
 
+/* What ed_ssh_stream() hands the caller: a chunk of the program's standard output. */
+typedef enum ed_code (*ed_ssh_out_fn)(void *ctx, const char *data, size_t len, struct ed_err *err);
+/* ... and of its standard error (nothing can fail there). */
+typedef void (*ed_ssh_errout_fn)(void *ctx, const char *data, size_t len);
+
+/*
+ * Runs argv on the host as run() does (the same command line: quoted, under
+ * nice and ionice where the host has them), writes in[0..in_len) to its
+ * standard input and closes it, then hands its standard output to out and
+ * its standard error to errout (may be NULL) chunk by chunk as they arrive,
+ * until the program ends. Bytes read count against the source's max_rate.
+ * in is sent only over the encrypted channel: it is never part of the
+ * command line. idle_ms bounds each silence of the program (0: the source's
+ * I/O timeout); no bound on the whole run. *exit_status as run() gives it.
+ * A failure of out stops the program (its channel is closed) and is returned.
+ * ED_NOTFOUND when the program does not exist on the host (status 127 with
+ * no output); ED_IO for the connection.
+ */
+enum ed_code ed_ssh_stream(struct ed_source *src, const char *const *argv, const void *in,
+			   size_t in_len, int idle_ms, ed_ssh_out_fn out, ed_ssh_errout_fn errout,
+			   void *ctx, int *exit_status, struct ed_err *err);
+
 /* A parsed USER@HOST[:PORT] ("[v6addr]:PORT" for IPv6). The strings are owned. */
 struct ed_ssh_dest {
 	char *user; /* NULL when the destination names none */

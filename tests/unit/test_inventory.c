@@ -88,7 +88,7 @@ static void test_refused(void)
 		const char *text, *want;
 	} fixed[] = {
 		{"[production]\nweb-9 = host=127.0.0.1 colour=blue\n",
-		 "i.ini:2: unknown host setting 'colour' (host, port, user, role, profile, known_hosts, identity)"},
+		 "i.ini:2: unknown host setting 'colour' (host, port, user, role, profile, known_hosts, identity, remote, remote_command)"},
 		{"[production]\nweb-9 = port=22\n", "i.ini:2: host 'web-9' has no host=ADDRESS"},
 		{"[p]\nw = host=a port=2x\n", "i.ini:2: port '2x' is not a number"},
 		{"[p]\nw = host=a user=\n", "i.ini:2: 'user=' is not NAME=VALUE (host=, port=, user=, role=, profile=)"},
@@ -172,7 +172,7 @@ static void test_bytes(void)
 	       "a host's error after a line without '='");
 	is_str(err.msg,
 	       "i.ini:3: unknown host setting 'colour' (host, port, user, role, profile, "
-	       "known_hosts, identity)",
+	       "known_hosts, identity, remote, remote_command)",
 	       "  names the host's own line");
 	ed_inventory_release(&inv);
 }
