@@ -42,6 +42,12 @@ size_t ed_snapdoc_fast_item(const char *p, size_t n, struct ed_buf *sb, bool wan
 			    struct ed_item *it);
 
 /*
+ * For tests only: true turns the fast path off on this thread, so that a
+ * test can read a document both ways and compare (the fuzz target does).
+ */
+extern _Thread_local bool ed_snapdoc_fast_off;
+
+/*
  * Whether jansson failed an allocation on this thread since the last
  * ed_json_oom_take() (which clears it). Only counts once
  * ed_snapdoc_global_init() installed the allocator.

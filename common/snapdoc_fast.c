@@ -10,6 +10,8 @@
 #include "ed/snapdoc.h"
 #include "snapdoc_codec.h"
 
+_Thread_local bool ed_snapdoc_fast_off;
+
 struct tok {
 	const char *s;
 	size_t n;
@@ -177,6 +179,8 @@ size_t ed_snapdoc_fast_item(const char *p, size_t n, struct ed_buf *sb, bool wan
 	unsigned seen = 0;
 	bool secret = false;
 	size_t i = 0;
+	if (ed_snapdoc_fast_off)
+		return 0;
 	blanks(p, n, &i);
 	if (i >= n || p[i] != '{')
 		return false;
