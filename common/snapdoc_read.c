@@ -144,8 +144,9 @@ struct span {
  * A checked document: where its bytes are (in memory, or a file read again
  * when replayed), the small members of its top level parsed, and where its
  * three arrays are. Array elements are parsed one at a time, when checked and
- * again when replayed: memory stays at the largest element plus 36 bytes per
- * item for the checks of the whole (unique keys, contents of files).
+ * again when replayed: memory stays at the largest element plus 20 bytes per
+ * item for the check of unique keys (contents are checked against the items
+ * by reading them once more).
  */
 struct ed_snapdoc {
 	char *buf; /* the document, when read from memory */
@@ -532,10 +533,6 @@ static enum ed_code content_of(struct vc *v, json_t *o, size_t i, struct ed_buf 
 	return ED_OK;
 }
 
-static int cmp_fp(const void *x, const void *y)
-{
-	return memcmp(((const struct ed_fp *)x)->b, ((const struct ed_fp *)y)->b, ED_FP_LEN);
-}
 
 static int cmp_u64(uint64_t a, uint64_t b)
 {
@@ -1069,8 +1066,6 @@ struct body {
 	const char *prev_kind; /* the previous item's kind (a constant) and key */
 	struct ed_buf prev_key;
 	size_t nkeys, capkeys;
-	struct ed_fp *files;  /* fingerprints of file items */
-	size_t nfiles, capfiles;
 	struct fpref *cfps;   /* fingerprints of contents, and their index */
 	size_t ncfps, capcfps;
 };
@@ -1097,8 +1092,7 @@ static enum ed_code note_item(struct body *b, const struct ed_item *it, size_t i
 	ed_buf_reset(&b->buf);
 	if (ed_buf_adds(&b->buf, it->kind) || ed_buf_addc(&b->buf, '\0') ||
 	    ed_buf_add(&b->buf, it->key, it->key_len) ||
-	    !grow((void **)&b->keys, &b->capkeys, b->nkeys, sizeof(*b->keys)) ||
-	    !grow((void **)&b->files, &b->capfiles, b->nfiles, sizeof(*b->files)))
+	    !grow((void **)&b->keys, &b->capkeys, b->nkeys, sizeof(*b->keys)))
 		return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
 	ed_fp_of(b->buf.p, b->buf.len, &h);
 	b->keys[b->nkeys++] = (struct fpref){h, (uint32_t)i};
@@ -1113,8 +1107,6 @@ static enum ed_code note_item(struct body *b, const struct ed_item *it, size_t i
 	ed_buf_reset(&b->prev_key);
 	if (!b->unsorted && ed_buf_add(&b->prev_key, it->key, it->key_len))
 		return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
-	if (strcmp(it->kind, ED_KIND_FILE) == 0)
-		b->files[b->nfiles++] = it->fp;
 	return ED_OK;
 }
 
@@ -1298,10 +1290,15 @@ out:
 	return rc;
 }
 
+static enum ed_code contents_of_files(const struct ed_snapdoc *d, struct body *b,
+				      struct ed_err *err);
+
 /* After the first pass: unique (kind, key) pairs, contents that belong to file items, once each. */
-static enum ed_code check_body(struct vc *v, struct body *b)
+static enum ed_code check_body(struct ed_snapdoc *d, struct vc *v, struct body *b,
+			       struct ed_err *err)
 {
 	char path[48];
+	enum ed_code rc;
 	/* Keys in strictly increasing order (as export writes them) hold no repeat. */
 	if (b->nkeys > 1 && b->unsorted) /* qsort and bsearch take no NULL, even for 0 elements */
 		qsort(b->keys, b->nkeys, sizeof(*b->keys), cmp_fpref);
@@ -1318,14 +1315,8 @@ static enum ed_code check_body(struct vc *v, struct body *b)
 		snprintf(path, sizeof(path), "$.items[%zu]", dup);
 		return bad(v, path, "the same (kind, key) as $.items[%zu]", orig);
 	}
-	if (b->nfiles > 1)
-		qsort(b->files, b->nfiles, sizeof(*b->files), cmp_fp);
-	for (size_t i = 0; i < b->ncfps; i++)
-		if (!b->nfiles ||
-		    !bsearch(&b->cfps[i].fp, b->files, b->nfiles, sizeof(*b->files), cmp_fp)) {
-			snprintf(path, sizeof(path), "$.contents[%zu].fingerprint", (size_t)b->cfps[i].idx);
-			return bad(v, path, "no file item has this fingerprint");
-		}
+	if (b->ncfps && (rc = contents_of_files(d, b, err)))
+		return rc;
 	if (b->ncfps > 1)
 		qsort(b->cfps, b->ncfps, sizeof(*b->cfps), cmp_fpref);
 	for (size_t i = 1; i < b->ncfps; i++)
@@ -1382,7 +1373,7 @@ static enum ed_code parse_doc(struct ed_snapdoc *d, struct ed_snapdoc **out, str
 		rc = b.first.code;
 		goto out;
 	}
-	if ((rc = check_body(&v, &b)))
+	if ((rc = check_body(d, &v, &b, err)))
 		goto out;
 	d->info = (struct ed_snapdoc_info){
 		.id = d->id,
@@ -1405,7 +1396,6 @@ out:
 	ed_buf_release(&b.v.path);
 	ed_buf_release(&v.path);
 	free(b.keys);
-	free(b.files);
 	free(b.cfps);
 	ed_snapdoc_free(d);
 	return rc;
@@ -1633,5 +1623,63 @@ enum ed_code ed_snapdoc_replay(const struct ed_snapdoc *d, struct ed_sink *sink,
 	scratch_release(&sc);
 	ed_buf_release(&b);
 	ed_buf_release(&v.path);
+	return rc;
+}
+
+/*
+ * Does a file item have the fingerprint of each content? The items are read
+ * again for it (only a document with contents pays), so that no fingerprint
+ * of a file is kept per item. The first content (by index) that has none is
+ * named.
+ */
+static enum ed_code contents_of_files(const struct ed_snapdoc *d, struct body *b,
+				      struct ed_err *err)
+{
+	struct vc v = {.name = d->name, .err = err, .path = ED_BUF_INIT};
+	struct fpref *byfp = malloc(b->ncfps * sizeof(*byfp));
+	bool *found = calloc(b->ncfps, sizeof(*found));
+	struct scratch sc = {0};
+	struct elems it = {0};
+	enum ed_code rc = ED_OK;
+	if (!byfp || !found) {
+		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", d->name);
+		goto out;
+	}
+	memcpy(byfp, b->cfps, b->ncfps * sizeof(*byfp));
+	qsort(byfp, b->ncfps, sizeof(*byfp), cmp_fpref);
+	if ((rc = elems_begin(&it, d, &d->items, err)))
+		goto out;
+	while (!rc && elems_next(&it)) {
+		struct ed_item item;
+		enum ed_code irc;
+		if ((rc = scan_item(&it.s, &v, it.i - 1, &sc, false, &item, &irc)) || (rc = irc))
+			break;
+		if (strcmp(item.kind, ED_KIND_FILE) != 0)
+			continue;
+		/* The first of the contents with this fingerprint, then the others after it. */
+		struct fpref key = {item.fp, 0};
+		size_t lo = 0, hi = b->ncfps;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (cmp_fpref(&byfp[mid], &key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < b->ncfps && memcmp(byfp[lo].fp.b, item.fp.b, ED_FP_LEN) == 0; lo++)
+			found[byfp[lo].idx] = true;
+	}
+	for (size_t i = 0; !rc && i < b->ncfps; i++)
+		if (!found[i]) {
+			char path[48];
+			snprintf(path, sizeof(path), "$.contents[%zu].fingerprint", i);
+			rc = bad(&v, path, "no file item has this fingerprint");
+		}
+out:
+	scan_release(&it.s);
+	scratch_release(&sc);
+	ed_buf_release(&v.path);
+	free(byfp);
+	free(found);
 	return rc;
 }
