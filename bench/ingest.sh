@@ -15,20 +15,7 @@
 # Each ingest goes into a new store; the page cache is warm (the document is
 # read once just before).
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-ed=${ENVDRIFT:-$here/build/envdrift}
-dir=${BENCH_DIR:-/var/tmp/envdrift-bench}
-corpus=$dir/corpus
-cores=$(nproc)
-mkdir -p "$dir"
-
-if [ ! -f "$corpus/.complete" ]; then
-	echo "building the corpus in $corpus (a copy of /usr/share and /usr/lib) ..."
-	rm -rf "$corpus"
-	mkdir -p "$corpus"
-	cp -a /usr/share /usr/lib "$corpus"/ 2>/dev/null || true
-	touch "$corpus/.complete"
-fi
+. "$(dirname "$0")/corpus.sh"
 
 # measure CMD...: run once, print "SECONDS MAXRSS_KB"; stderr in $dir/err.out.
 measure() {
