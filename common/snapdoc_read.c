@@ -134,6 +134,12 @@ struct fpref {
 	uint32_t idx;
 };
 
+/* An item's (kind, key) as 64 bits of XXH3 (a tie is checked on all 128), and its index: 12 bytes. */
+struct keyref {
+	uint32_t h[2];
+	uint32_t idx;
+};
+
 /* One of the document's arrays: where it starts and how many elements it has. */
 struct span {
 	uint64_t at; /* offset of its '[' in the document; UINT64_MAX: none seen */
@@ -144,7 +150,7 @@ struct span {
  * A checked document: where its bytes are (in memory, or a file read again
  * when replayed), the small members of its top level parsed, and where its
  * three arrays are. Array elements are parsed one at a time, when checked and
- * again when replayed: memory stays at the largest element plus 20 bytes per
+ * again when replayed: memory stays at the largest element plus 12 bytes per
  * item for the check of unique keys (contents are checked against the items
  * by reading them once more).
  */
@@ -1061,7 +1067,7 @@ struct body {
 	bool failed;
 	struct scratch sc;
 	struct ed_buf buf;
-	struct fpref *keys;   /* XXH3-128 of kind NUL key, and the item's index */
+	struct keyref *keys;  /* (kind, key) of each item */
 	bool unsorted;        /* keys did not come in strictly increasing order (no repeat then) */
 	const char *prev_kind; /* the previous item's kind (a constant) and key */
 	struct ed_buf prev_key;
@@ -1095,7 +1101,9 @@ static enum ed_code note_item(struct body *b, const struct ed_item *it, size_t i
 	    !grow((void **)&b->keys, &b->capkeys, b->nkeys, sizeof(*b->keys)))
 		return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
 	ed_fp_of(b->buf.p, b->buf.len, &h);
-	b->keys[b->nkeys++] = (struct fpref){h, (uint32_t)i};
+	struct keyref *k = &b->keys[b->nkeys++];
+	memcpy(k->h, h.b, sizeof(k->h));
+	k->idx = (uint32_t)i;
 	if (!b->unsorted && b->prev_kind) {
 		int c = strcmp(b->prev_kind, it->kind);
 		size_t n = b->prev_key.len < it->key_len ? b->prev_key.len : it->key_len;
@@ -1292,6 +1300,15 @@ out:
 
 static enum ed_code contents_of_files(const struct ed_snapdoc *d, struct body *b,
 				      struct ed_err *err);
+static enum ed_code repeated_key(const struct ed_snapdoc *d, struct body *b, struct ed_err *err);
+
+static int cmp_keyref(const void *x, const void *y)
+{
+	const struct keyref *a = x, *b = y;
+	int c = cmp_u64(a->h[0], b->h[0]);
+	c = c ? c : cmp_u64(a->h[1], b->h[1]);
+	return c ? c : cmp_u64(a->idx, b->idx);
+}
 
 /* After the first pass: unique (kind, key) pairs, contents that belong to file items, once each. */
 static enum ed_code check_body(struct ed_snapdoc *d, struct vc *v, struct body *b,
@@ -1300,21 +1317,12 @@ static enum ed_code check_body(struct ed_snapdoc *d, struct vc *v, struct body *
 	char path[48];
 	enum ed_code rc;
 	/* Keys in strictly increasing order (as export writes them) hold no repeat. */
-	if (b->nkeys > 1 && b->unsorted) /* qsort and bsearch take no NULL, even for 0 elements */
-		qsort(b->keys, b->nkeys, sizeof(*b->keys), cmp_fpref);
-	/* Of all repeats, report the one that comes first in the document. */
-	size_t dup = SIZE_MAX, orig = 0;
-	for (size_t i = 1; i < b->nkeys && b->unsorted; i++)
-		if (memcmp(b->keys[i].fp.b, b->keys[i - 1].fp.b, ED_FP_LEN) == 0 &&
-		    b->keys[i].idx < dup) {
-			/* Sorted by index within a run: the previous one is the run's first. */
-			dup = b->keys[i].idx;
-			orig = b->keys[i - 1].idx;
-		}
-	if (dup != SIZE_MAX) {
-		snprintf(path, sizeof(path), "$.items[%zu]", dup);
-		return bad(v, path, "the same (kind, key) as $.items[%zu]", orig);
+	if (b->nkeys > 1 && b->unsorted) { /* qsort and bsearch take no NULL, even for 0 elements */
+		qsort(b->keys, b->nkeys, sizeof(*b->keys), cmp_keyref);
+		if ((rc = repeated_key(d, b, err)))
+			return rc;
 	}
+	size_t dup = SIZE_MAX, orig = 0;
 	if (b->ncfps && (rc = contents_of_files(d, b, err)))
 		return rc;
 	if (b->ncfps > 1)
@@ -1681,5 +1689,83 @@ out:
 	ed_buf_release(&v.path);
 	free(byfp);
 	free(found);
+	return rc;
+}
+
+static int cmp_fpref_idx(const void *x, const void *y)
+{
+	return cmp_u64(((const struct fpref *)x)->idx, ((const struct fpref *)y)->idx);
+}
+
+/*
+ * After the sort of b->keys by hash: the items whose 64 bits tie are read
+ * again for their whole XXH3-128 (a real repeat, or, once in 2^64, two keys
+ * that share 64 bits), and the first repeat in the document is named.
+ */
+static enum ed_code repeated_key(const struct ed_snapdoc *d, struct body *b, struct ed_err *err)
+{
+	struct vc v = {.name = d->name, .err = err, .path = ED_BUF_INIT};
+	struct fpref *tie = NULL; /* the items that tie, by index, then their 128 bits */
+	size_t ntie = 0, captie = 0;
+	struct scratch sc = {0};
+	struct elems it = {0};
+	struct ed_buf kk = ED_BUF_INIT;
+	enum ed_code rc = ED_OK;
+	for (size_t i = 1; i < b->nkeys; i++) {
+		bool same = memcmp(b->keys[i].h, b->keys[i - 1].h, sizeof(b->keys[i].h)) == 0;
+		bool first = i < 2 || memcmp(b->keys[i - 1].h, b->keys[i - 2].h,
+					     sizeof(b->keys[i].h)) != 0;
+		for (size_t k = first ? i - 1 : i; same && k <= i; k++) {
+			if (!grow((void **)&tie, &captie, ntie, sizeof(*tie))) {
+				rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", d->name);
+				goto out;
+			}
+			tie[ntie++] = (struct fpref){.idx = b->keys[k].idx};
+		}
+	}
+	if (!ntie)
+		goto out;
+	qsort(tie, ntie, sizeof(*tie), cmp_fpref_idx);
+	if ((rc = elems_begin(&it, d, &d->items, err)))
+		goto out;
+	for (size_t t = 0; !rc && t < ntie && elems_next(&it);) {
+		struct ed_item item;
+		enum ed_code irc;
+		if ((rc = scan_item(&it.s, &v, it.i - 1, &sc, false, &item, &irc)) || (rc = irc))
+			break;
+		if (it.i - 1 != tie[t].idx)
+			continue;
+		ed_buf_reset(&kk);
+		if (ed_buf_adds(&kk, item.kind) || ed_buf_addc(&kk, '\0') ||
+		    ed_buf_add(&kk, item.key, item.key_len)) {
+			rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", d->name);
+			break;
+		}
+		ed_fp_of(kk.p, kk.len, &tie[t++].fp);
+	}
+	if (rc)
+		goto out;
+	/* Of all repeats, the one that comes first in the document, and the item it repeats. */
+	qsort(tie, ntie, sizeof(*tie), cmp_fpref);
+	size_t dup = SIZE_MAX, orig = 0;
+	for (size_t i = 1; i < ntie; i++)
+		if (memcmp(tie[i].fp.b, tie[i - 1].fp.b, ED_FP_LEN) == 0 && tie[i].idx < dup) {
+			size_t r = i - 1; /* sorted by index within a run: its first is the original */
+			while (r > 0 && memcmp(tie[r - 1].fp.b, tie[i].fp.b, ED_FP_LEN) == 0)
+				r--;
+			dup = tie[i].idx;
+			orig = tie[r].idx;
+		}
+	if (dup != SIZE_MAX) {
+		char path[48];
+		snprintf(path, sizeof(path), "$.items[%zu]", dup);
+		rc = bad(&v, path, "the same (kind, key) as $.items[%zu]", orig);
+	}
+out:
+	scan_release(&it.s);
+	scratch_release(&sc);
+	ed_buf_release(&kk);
+	ed_buf_release(&v.path);
+	free(tie);
 	return rc;
 }

@@ -97,7 +97,7 @@ enum ed_code ed_snapdoc_parse(const char *data, size_t len, const char *name,
  * above, a piece at a time: the document is not held in memory, but read
  * again from the file by ed_snapdoc_replay() (a pipe is first copied to an
  * unlinked file in $TMPDIR). Memory stays at the size of its largest element
- * plus 20 bytes per item.
+ * plus 12 bytes per item.
  */
 enum ed_code ed_snapdoc_load(const char *path, struct ed_snapdoc **out, struct ed_err *err);
 /*
