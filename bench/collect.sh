@@ -22,20 +22,7 @@
 # unchanged re-collection writes a delta snapshot (store version 8).
 # Installs aide with apt-get when it is missing (skipped if that fails).
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-ed=${ENVDRIFT:-$here/build/envdrift}
-dir=${BENCH_DIR:-/var/tmp/envdrift-bench}
-corpus=$dir/corpus
-cores=$(nproc)
-mkdir -p "$dir"
-
-if [ ! -f "$corpus/.complete" ]; then
-	echo "building the corpus in $corpus (a copy of /usr/share and /usr/lib) ..."
-	rm -rf "$corpus"
-	mkdir -p "$corpus"
-	cp -a /usr/share /usr/lib "$corpus"/ 2>/dev/null || true
-	touch "$corpus/.complete"
-fi
+. "$(dirname "$0")/corpus.sh"
 files=$(find "$corpus" -type f | wc -l)
 bytes=$(du -sb --apparent-size "$corpus" | cut -f1)
 
@@ -67,7 +54,7 @@ fp_id=$(sqlite3 "$db" "SELECT max(id) FROM snapshots")
 read -r t_inc m_inc _ < <(measure "$ed" --db "$db" collect --env b --host h --path "$corpus" --packages none)
 read -r t_inc_fp m_inc_fp _ < <(measure "$ed" --db "$db" collect --env b --host fp --profile "$dir/fponly.ini" --path "$corpus" --packages none)
 rows_inc=$(sed -n 's/.*, \([0-9]*\) rows written in .*/\1/p' "$dir/err.out" | tail -1)
-# envdrift ingest of the fingerprints-only snapshot as a document (JSON parsed twice: checked, then stored).
+# envdrift ingest of the fingerprints-only snapshot as a document (bench/ingest.sh: 146k and 1M items, peak memory).
 "$ed" --db "$db" export "@$fp_id" --out "$dir/fp.json" 2>/dev/null
 rm -f "$dir/ingest.db" "$dir/ingest.db".*
 "$ed" --db "$dir/ingest.db" init 2>/dev/null

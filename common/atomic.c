@@ -190,3 +190,16 @@ out:
 	release(a);
 	return rc;
 }
+
+int ed_tmpfile_open(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != ENOENT))
+		return fd;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/.envdrift-tmp.XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}

@@ -12,6 +12,7 @@
 
 #include "ed/buf.h"
 #include "ed/hash.h"
+#include "ed/item.h"
 
 /*
  * Sets o[f] to the len bytes at s when they are UTF-8 without a NUL, else
@@ -25,6 +26,26 @@ int ed_snapdoc_set_fp(json_t *o, const char *f, const struct ed_fp *fp);
 
 /* Reads 32 hex digits (either case) into fp; false for anything else. */
 bool ed_snapdoc_fp_parse(const char *s, size_t len, struct ed_fp *fp);
+
+/*
+ * The fast path of the reader (snapdoc_fast.c): reads the item object at the
+ * start of p[0..n) when it is written the plain way envdrift writes it (known
+ * fields once each, strings of printable ASCII without escapes, integers, a
+ * compact attrs object) and passes every check of the general path. Then *it
+ * holds it, its strings NUL-terminated in sb (reset here), attrs its compact
+ * text (with want_attrs; else "{}" when present), and the result is the
+ * length of its JSON text (up to its closing brace). Anything else, valid or
+ * not, and an object that does not end within n bytes give 0: the general
+ * path (jansson) reads the item or names its problem.
+ */
+size_t ed_snapdoc_fast_item(const char *p, size_t n, struct ed_buf *sb, bool want_attrs,
+			    struct ed_item *it);
+
+/*
+ * For tests only: true turns the fast path off on this thread, so that a
+ * test can read a document both ways and compare (the fuzz target does).
+ */
+extern _Thread_local bool ed_snapdoc_fast_off;
 
 /*
  * Whether jansson failed an allocation on this thread since the last

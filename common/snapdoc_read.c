@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ed/atomic.h"
 #include "ed/base64.h"
 #include "ed/buf.h"
 #include "ed/isotime.h"
@@ -130,24 +131,33 @@ static void path_at(const char *data, size_t len, size_t pos, struct ed_buf *out
 
 struct fpref {
 	struct ed_fp fp;
-	size_t idx;
+	uint32_t idx;
+};
+
+/* An item's (kind, key) as 64 bits of XXH3 (a tie is checked on all 128), and its index: 12 bytes. */
+struct keyref {
+	uint32_t h[2];
+	uint32_t idx;
 };
 
 /* One of the document's arrays: where it starts and how many elements it has. */
 struct span {
-	size_t at; /* offset of its '[' in the document; SIZE_MAX: none seen */
+	uint64_t at; /* offset of its '[' in the document; UINT64_MAX: none seen */
 	size_t n;
 };
 
 /*
- * A checked document: its bytes, the small members of its top level parsed,
- * and where its three arrays are. Array elements are parsed one at a time,
- * when checked and again when replayed, so memory stays at the size of the
- * document plus 24 bytes per item, however many items it has.
+ * A checked document: where its bytes are (in memory, or a file read again
+ * when replayed), the small members of its top level parsed, and where its
+ * three arrays are. Array elements are parsed one at a time, when checked and
+ * again when replayed: memory stays at the largest element plus 12 bytes per
+ * item for the check of unique keys (contents are checked against the items
+ * by reading them once more).
  */
 struct ed_snapdoc {
-	char *buf; /* the document */
+	char *buf; /* the document, when read from memory */
 	size_t len;
+	int fd;    /* else the file it is read from, owned; -1 for buf */
 	json_t *head; /* every top-level member but the arrays below */
 	struct span items, warnings, contents;
 	char *name;
@@ -347,7 +357,9 @@ static const char *const kinds[] = {ED_KIND_FILE, ED_KIND_CONFIG, ED_KIND_PACKAG
 /* Decoded strings of one item; reused from item to item. */
 struct scratch {
 	struct ed_buf key, value, owner, group, target, error;
-	char *attrs; /* json_dumps result: free() */
+	char *attrs;       /* json_dumps result: free() */
+	struct ed_buf fast; /* the strings of an item read by the fast path */
+	json_t *json;      /* the last item read by jansson, whose strings it holds */
 };
 
 static void scratch_release(struct scratch *sc)
@@ -360,6 +372,9 @@ static void scratch_release(struct scratch *sc)
 	ed_buf_release(&sc->error);
 	free(sc->attrs);
 	sc->attrs = NULL;
+	ed_buf_release(&sc->fast);
+	json_decref(sc->json);
+	sc->json = NULL;
 }
 
 static const char *const item_fields[] = {
@@ -524,18 +539,25 @@ static enum ed_code content_of(struct vc *v, json_t *o, size_t i, struct ed_buf 
 	return ED_OK;
 }
 
-static int cmp_fp(const void *x, const void *y)
+
+static int cmp_u64(uint64_t a, uint64_t b)
 {
-	return memcmp(((const struct ed_fp *)x)->b, ((const struct ed_fp *)y)->b, ED_FP_LEN);
+	return (a > b) - (a < b);
 }
 
+/* Equal fingerprints next to each other, by index: the order needs no more (memcmp is slower). */
 static int cmp_fpref(const void *x, const void *y)
 {
 	const struct fpref *a = x, *b = y;
-	int c = memcmp(a->fp.b, b->fp.b, ED_FP_LEN);
-	return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a->fp.b, 8);
+	memcpy(&b0, b->fp.b, 8);
+	memcpy(&a1, a->fp.b + 8, 8);
+	memcpy(&b1, b->fp.b + 8, 8);
+	int c = cmp_u64(a0, b0);
+	c = c ? c : cmp_u64(a1, b1);
+	return c ? c : cmp_u64(a->idx, b->idx);
 }
-
 /* A copy of a string field of the head (decoded when _b64). */
 static enum ed_code head_str(struct vc *v, json_t *o, const char *path, const char *f,
 			     bool required, char **out)
@@ -659,7 +681,7 @@ static enum ed_code check_head(struct vc *v, struct ed_snapdoc *d)
 			show(j, shown, sizeof(shown));
 			return bad(v, at(v, "$", arrays[k].name), "expected an array, got %s", shown);
 		}
-		if (arrays[k].sp->at == SIZE_MAX)
+		if (arrays[k].sp->at == UINT64_MAX)
 			return bad(v, "$", "missing field \"%s\"", arrays[k].name);
 	}
 	return ED_OK;
@@ -728,13 +750,98 @@ static enum ed_code warning_of(struct vc *v, json_t *w, size_t i, struct ed_buf 
 
 /* --- the scanner: the top level by hand, each value by jansson --- */
 
+/*
+ * The document as a window that slides over it: the whole of it in memory
+ * (ed_snapdoc_parse), or read from a file a piece at a time, so that memory
+ * stays at the size of the largest element, whatever the document's size.
+ */
 struct scan {
-	const char *p; /* the document */
+	const char *p; /* the window: bytes base .. base + len of the document */
 	size_t len;
-	size_t pos;
+	size_t pos;    /* the current byte, in the window */
+	uint64_t base; /* offset of p[0] in the document */
+	int fd;        /* -1: p holds the whole document */
+	char *buf;     /* fd: the window's storage (p == buf), owned */
+	size_t cap;
+	bool eof;       /* fd: nothing more to read */
+	uint64_t total; /* fd: bytes read */
+	size_t line;    /* newlines before base, plus one */
+	uint64_t bol;   /* offset of the first byte of the line base is on */
+	enum ed_code rc; /* a failure to read (in err), sticky */
 	const char *name; /* for messages */
 	struct ed_err *err;
 };
+
+#define WINDOW_READ ((size_t)256 * 1024)
+#define FAST_AHEAD ((size_t)64 * 1024) /* bytes an item is first looked for in */
+
+static void scan_release(struct scan *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+}
+
+/* Drops the bytes before pos from the window, counting their lines. */
+static void drop(struct scan *s)
+{
+	const char *q = s->p, *end = s->p + s->pos;
+	while ((q = memchr(q, '\n', (size_t)(end - q)))) {
+		s->line++;
+		s->bol = s->base + (uint64_t)(q - s->p) + 1;
+		q++;
+	}
+	memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+	s->len -= s->pos;
+	s->base += s->pos;
+	s->pos = 0;
+}
+
+/* Reads more of the document into the window, keeping p[pos..len). At the end, sets eof. */
+static enum ed_code more(struct scan *s)
+{
+	if (s->rc)
+		return s->rc;
+	if (s->fd < 0 || s->eof) {
+		s->eof = true;
+		return ED_OK;
+	}
+	if (s->pos)
+		drop(s);
+	if (s->cap - s->len < WINDOW_READ / 2) {
+		size_t ncap = s->cap ? s->cap * 2 : WINDOW_READ;
+		char *nb = realloc(s->buf, ncap);
+		if (!nb)
+			return s->rc = ed_err_set(s->err, ED_NOMEM, "%s: out of memory", s->name);
+		s->buf = nb;
+		s->p = nb;
+		s->cap = ncap;
+	}
+	for (;;) {
+		ssize_t n = read(s->fd, s->buf + s->len, s->cap - s->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return s->rc = ed_err_set(s->err, ED_IO, "%s: %s", s->name, strerror(errno));
+		if (n == 0)
+			s->eof = true;
+		s->len += (size_t)n;
+		s->total += (uint64_t)n;
+		if (s->total > ED_SNAPDOC_MAX_BYTES)
+			return s->rc = ed_err_set(s->err, ED_TOOBIG, "%s: larger than %zu MiB",
+						  s->name, ED_SNAPDOC_MAX_BYTES >> 20);
+		return ED_OK;
+	}
+}
+
+/* The byte at pos, reading more when needed; -1 at the end (or after a failure: s->rc). */
+static int peek(struct scan *s)
+{
+	while (s->pos >= s->len) {
+		if (s->eof || more(s))
+			return -1;
+	}
+	return (unsigned char)s->p[s->pos];
+}
 
 static bool is_blank(char c)
 {
@@ -743,58 +850,109 @@ static bool is_blank(char c)
 
 static void skip_blanks(struct scan *s)
 {
-	while (s->pos < s->len && is_blank(s->p[s->pos]))
+	int c;
+	while ((c = peek(s)) >= 0 && is_blank((char)c))
 		s->pos++;
 }
 
-/* "NAME: PATH: not valid JSON: WHAT (line L, column C)" for the byte at offset off. */
+/* "NAME: PATH: not valid JSON: WHAT (line L, column C)" for the byte at window offset off. */
 static enum ed_code syntax(struct scan *s, size_t off, const char *path, const char *what)
 {
-	size_t line = 1, bol = 0;
+	size_t line = s->line;
+	uint64_t bol = s->bol;
 	for (size_t i = 0; i < off && i < s->len; i++)
 		if (s->p[i] == '\n') {
 			line++;
-			bol = i + 1;
+			bol = s->base + i + 1;
 		}
-	return ed_err_set(s->err, ED_PARSE, "%s: %s: not valid JSON: %s (line %zu, column %zu)",
-			  s->name, path, what, line, off - bol + 1);
+	return ed_err_set(s->err, ED_PARSE, "%s: %s: not valid JSON: %s (line %zu, column %llu)",
+			  s->name, path, what, line,
+			  (unsigned long long)(s->base + off - bol + 1));
 }
 
 static enum ed_code syntax_at_byte(struct scan *s, const char *path, const char *expected)
 {
 	char what[96];
-	if (s->pos >= s->len)
+	int c = peek(s);
+	if (s->rc)
+		return s->rc;
+	if (c < 0)
 		snprintf(what, sizeof(what), "%s near end of file", expected);
-	else if ((unsigned char)s->p[s->pos] < 0x20 || (unsigned char)s->p[s->pos] >= 0x7f)
-		snprintf(what, sizeof(what), "%s near byte 0x%02x", expected,
-			 (unsigned char)s->p[s->pos]);
+	else if (c < 0x20 || c >= 0x7f)
+		snprintf(what, sizeof(what), "%s near byte 0x%02x", expected, c);
 	else
-		snprintf(what, sizeof(what), "%s near '%c'", expected, s->p[s->pos]);
+		snprintf(what, sizeof(what), "%s near '%c'", expected, c);
 	return syntax(s, s->pos, path, what);
 }
 
 /*
- * Parses the JSON value at the current position (after blanks) and moves past
- * it. Objects and arrays are read by jansson up to their closing bracket; a
- * string, number or literal is measured here first, then read by jansson.
+ * Measures the JSON value at pos (an object or array up to its closing
+ * bracket, a string up to its closing quote, anything else up to the next
+ * delimiter): *n bytes, *found when its end is there (else *n runs to the
+ * end of the document). While *n is at most max (0: no limit), the value is
+ * kept in the window from pos on; past max it is only counted, and pos moves.
  */
-/* The end of the object or array at p[start] (past its closing bracket); 0 when it has none. */
-static size_t value_end(const char *p, size_t len, size_t start)
+static enum ed_code measure(struct scan *s, size_t max, size_t *n, bool *found)
 {
-	size_t depth = 0;
-	for (size_t i = start; i < len; i++) {
-		char c = p[i];
-		if (c == '"') {
-			for (i++; i < len && p[i] != '"'; i++)
-				if (p[i] == '\\')
-					i++;
-		} else if (c == '{' || c == '[') {
-			depth++;
-		} else if ((c == '}' || c == ']') && --depth == 0) {
-			return i + 1;
+	static const char ends[] = " \t\r\n,:[]{}\"";
+	size_t i = 0, dropped = 0, depth = 0;
+	int c0 = peek(s);
+	int kind = c0 == '{' || c0 == '[' ? 0 : c0 == '"' ? 1 : 2;
+	bool str = false, esc = false;
+	*found = false;
+	for (;;) {
+		if (s->pos + i >= s->len) {
+			if (max && dropped + i > max) {
+				s->pos += i;
+				dropped += i;
+				i = 0;
+			}
+			if (s->eof)
+				break;
+			enum ed_code rc = more(s);
+			if (rc)
+				return rc;
+			continue;
 		}
+		char c = s->p[s->pos + i];
+		if (kind == 2) {
+			if (memchr(ends, c, sizeof(ends) - 1))
+				break;
+		} else if (str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"') {
+				str = false;
+				if (kind == 1) {
+					i++;
+					*found = true;
+					break;
+				}
+			}
+		} else if (c == '"') {
+			str = true;
+		} else if (kind == 0 && (c == '{' || c == '[')) {
+			depth++;
+		} else if (kind == 0 && (c == '}' || c == ']') && --depth == 0) {
+			i++;
+			*found = true;
+			break;
+		}
+		i++;
 	}
-	return 0;
+	if (kind == 2)
+		*found = true;
+	*n = dropped + i;
+	return ED_OK;
+}
+
+static enum ed_code too_big(struct scan *s, const char *path, size_t n, size_t max)
+{
+	return ed_err_set(s->err, ED_TOOBIG, "%s: %s: %zu bytes of JSON, more than the "
+			  "%zu allowed for one element",
+			  s->name, path, n, max);
 }
 
 /*
@@ -802,51 +960,28 @@ static size_t value_end(const char *p, size_t len, size_t start)
  * it; a value whose JSON text is longer than max bytes (0: no limit) is
  * refused before it is parsed, so memory stays bounded whatever it holds.
  */
-static enum ed_code scan_value_max(struct scan *s, const char *path, size_t max, json_t **out);
-static enum ed_code scan_value(struct scan *s, const char *path, json_t **out)
-{
-	return scan_value_max(s, path, 0, out);
-}
-
 static enum ed_code scan_value_max(struct scan *s, const char *path, size_t max, json_t **out)
 {
-	static const char ends[] = " \t\r\n,:[]{}\"";
 	json_error_t je;
 	size_t flags = JSON_REJECT_DUPLICATES, n;
+	bool found;
+	enum ed_code rc;
 	*out = NULL;
 	skip_blanks(s);
+	if (peek(s) < 0)
+		return s->rc ? s->rc : syntax_at_byte(s, path, "a value expected");
+	char c = s->p[s->pos];
+	if ((rc = measure(s, max, &n, &found)))
+		return rc;
+	if (max && n > max)
+		return too_big(s, path, n, max);
 	size_t start = s->pos;
-	if (start >= s->len)
-		return syntax_at_byte(s, path, "a value expected");
-	char c = s->p[start];
-	if (c == '{' || c == '[') {
+	if (c == '{' || c == '[')
 		flags |= JSON_DISABLE_EOF_CHECK;
-		n = s->len - start;
-		size_t end = max ? value_end(s->p, s->len, start) : 0;
-		if (end && end - start > max)
-			return ed_err_set(s->err, ED_TOOBIG, "%s: %s: %zu bytes of JSON, more than the "
-					  "%zu allowed for one element",
-					  s->name, path, end - start, max);
-	} else {
-		size_t e = start;
+	else
 		flags |= JSON_DECODE_ANY;
-		if (c == '"') {
-			for (e++; e < s->len && s->p[e] != '"'; e++)
-				if (s->p[e] == '\\')
-					e++;
-			e = e < s->len ? e + 1 : s->len;
-		} else {
-			while (e < s->len && !memchr(ends, s->p[e], sizeof(ends) - 1))
-				e++;
-		}
-		if (e == start)
-			return syntax_at_byte(s, path, "a value expected");
-		n = e - start;
-		if (max && n > max)
-			return ed_err_set(s->err, ED_TOOBIG, "%s: %s: %zu bytes of JSON, more than the "
-					  "%zu allowed for one element",
-					  s->name, path, n, max);
-	}
+	if (n == 0)
+		return syntax_at_byte(s, path, "a value expected");
 	ed_json_oom_take();
 	*out = json_loadb(s->p + start, n, flags, &je);
 	if (ed_json_oom_take()) { /* the value may have lost a byte: never trust it */
@@ -863,12 +998,65 @@ static enum ed_code scan_value_max(struct scan *s, const char *path, size_t max,
 		path_at(s->p + start, n, at_off, &sub);
 		ed_buf_adds(&full, path);
 		ed_buf_adds(&full, ed_buf_str(&sub) + (sub.len ? 1 : 0));
-		enum ed_code rc = syntax(s, start + at_off, full.p ? full.p : path, je.text);
+		rc = syntax(s, start + at_off, full.p ? full.p : path, je.text);
 		ed_buf_release(&full);
 		ed_buf_release(&sub);
 		return rc;
 	}
 	s->pos = start + ((flags & JSON_DISABLE_EOF_CHECK) ? (size_t)je.position : n);
+	return ED_OK;
+}
+
+static enum ed_code scan_value(struct scan *s, const char *path, json_t **out)
+{
+	return scan_value_max(s, path, 0, out);
+}
+
+/*
+ * The item at the current position (after blanks) into *it: by the fast
+ * path when it is plain, else parsed by jansson into *e and read by
+ * item_of(). Moves past it.
+ */
+static enum ed_code scan_item(struct scan *s, struct vc *v, size_t i, struct scratch *sc,
+			      bool want_attrs, struct ed_item *it, enum ed_code *irc)
+{
+	char path[48];
+	size_t n;
+	bool found;
+	enum ed_code rc;
+	json_t *e = NULL;
+	*irc = ED_PARSE;
+	snprintf(path, sizeof(path), "$.items[%zu]", i);
+	skip_blanks(s);
+	if (peek(s) == '{') {
+		/* Plain items are short: try the fast path on what the window holds. */
+		while (s->len - s->pos < FAST_AHEAD && !s->eof)
+			if ((rc = more(s)))
+				return rc;
+		if ((n = ed_snapdoc_fast_item(s->p + s->pos, s->len - s->pos, &sc->fast, want_attrs,
+					      it))) {
+			s->pos += n;
+			*irc = ED_OK;
+			return ED_OK;
+		}
+		/* A long one, or not plain: measured, and read whole before jansson reads it. */
+		if ((rc = measure(s, ED_SNAPDOC_ITEM_JSON_MAX, &n, &found)))
+			return rc;
+		if (n > ED_SNAPDOC_ITEM_JSON_MAX)
+			return too_big(s, path, n, ED_SNAPDOC_ITEM_JSON_MAX);
+		if (found && n > FAST_AHEAD &&
+		    ed_snapdoc_fast_item(s->p + s->pos, n, &sc->fast, want_attrs, it) == n) {
+			s->pos += n;
+			*irc = ED_OK;
+			return ED_OK;
+		}
+	}
+	if ((rc = scan_value_max(s, path, ED_SNAPDOC_ITEM_JSON_MAX, &e)))
+		return rc;
+	/* The item's strings point into e: keep it until the next item. */
+	json_decref(sc->json);
+	sc->json = e;
+	*irc = item_of(v, e, i, sc, want_attrs, it);
 	return ED_OK;
 }
 
@@ -879,10 +1067,11 @@ struct body {
 	bool failed;
 	struct scratch sc;
 	struct ed_buf buf;
-	struct fpref *keys;   /* XXH3-128 of kind NUL key, and the item's index */
+	struct keyref *keys;  /* (kind, key) of each item */
+	bool unsorted;        /* keys did not come in strictly increasing order (no repeat then) */
+	const char *prev_kind; /* the previous item's kind (a constant) and key */
+	struct ed_buf prev_key;
 	size_t nkeys, capkeys;
-	struct ed_fp *files;  /* fingerprints of file items */
-	size_t nfiles, capfiles;
 	struct fpref *cfps;   /* fingerprints of contents, and their index */
 	size_t ncfps, capcfps;
 };
@@ -902,28 +1091,40 @@ static bool grow(void **v, size_t *cap, size_t n, size_t size)
 
 enum which { ITEMS, WARNINGS, CONTENTS };
 
-/* Checks one element; a problem is kept in b->first and the scan goes on (for syntax errors). */
+/* Notes a valid item for the checks of the whole (unique keys, contents of files). */
+static enum ed_code note_item(struct body *b, const struct ed_item *it, size_t i)
+{
+	struct ed_fp h;
+	ed_buf_reset(&b->buf);
+	if (ed_buf_adds(&b->buf, it->kind) || ed_buf_addc(&b->buf, '\0') ||
+	    ed_buf_add(&b->buf, it->key, it->key_len) ||
+	    !grow((void **)&b->keys, &b->capkeys, b->nkeys, sizeof(*b->keys)))
+		return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
+	ed_fp_of(b->buf.p, b->buf.len, &h);
+	struct keyref *k = &b->keys[b->nkeys++];
+	memcpy(k->h, h.b, sizeof(k->h));
+	k->idx = (uint32_t)i;
+	if (!b->unsorted && b->prev_kind) {
+		int c = strcmp(b->prev_kind, it->kind);
+		size_t n = b->prev_key.len < it->key_len ? b->prev_key.len : it->key_len;
+		c = c ? c : memcmp(b->prev_key.p, it->key, n);
+		c = c ? c : (b->prev_key.len > it->key_len) - (b->prev_key.len < it->key_len);
+		b->unsorted = c >= 0;
+	}
+	b->prev_kind = it->kind;
+	ed_buf_reset(&b->prev_key);
+	if (!b->unsorted && ed_buf_add(&b->prev_key, it->key, it->key_len))
+		return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
+	return ED_OK;
+}
+
+/* Checks one warning or content; a problem is kept in b->first and the scan goes on. */
 static enum ed_code check_elem(struct body *b, enum which w, json_t *e, size_t i)
 {
 	enum ed_code rc = ED_OK;
 	if (b->failed)
 		return ED_OK;
-	if (w == ITEMS) {
-		struct ed_item it;
-		if (!(rc = item_of(&b->v, e, i, &b->sc, false, &it))) {
-			struct ed_fp h;
-			ed_buf_reset(&b->buf);
-			if (ed_buf_adds(&b->buf, it.kind) || ed_buf_addc(&b->buf, '\0') ||
-			    ed_buf_add(&b->buf, it.key, it.key_len) ||
-			    !grow((void **)&b->keys, &b->capkeys, b->nkeys, sizeof(*b->keys)) ||
-			    !grow((void **)&b->files, &b->capfiles, b->nfiles, sizeof(*b->files)))
-				return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
-			ed_fp_of(b->buf.p, b->buf.len, &h);
-			b->keys[b->nkeys++] = (struct fpref){h, i};
-			if (strcmp(it.kind, ED_KIND_FILE) == 0)
-				b->files[b->nfiles++] = it.fp;
-		}
-	} else if (w == WARNINGS) {
+	if (w == WARNINGS) {
 		const char *msg;
 		rc = warning_of(&b->v, e, i, &b->buf, &msg);
 	} else {
@@ -933,7 +1134,7 @@ static enum ed_code check_elem(struct body *b, enum which w, json_t *e, size_t i
 		if (!(rc = content_of(&b->v, e, i, &b->buf, &fp, &data, &len))) {
 			if (!grow((void **)&b->cfps, &b->capcfps, b->ncfps, sizeof(*b->cfps)))
 				return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
-			b->cfps[b->ncfps++] = (struct fpref){fp, i};
+			b->cfps[b->ncfps++] = (struct fpref){fp, (uint32_t)i};
 		}
 	}
 	if (rc == ED_NOMEM)
@@ -949,33 +1150,50 @@ static enum ed_code scan_array(struct scan *s, struct body *b, enum which w, con
 {
 	char path[64];
 	enum ed_code rc;
-	sp->at = s->pos++; /* the '[' */
+	sp->at = s->base + s->pos++; /* the '[' */
 	sp->n = 0;
 	skip_blanks(s);
-	if (s->pos < s->len && s->p[s->pos] == ']') {
+	if (peek(s) == ']') {
 		s->pos++;
 		return ED_OK;
 	}
 	for (;;) {
 		json_t *e = NULL;
+		if (sp->n >= UINT32_MAX)
+			return ed_err_set(s->err, ED_TOOBIG, "%s: $.%s: more than %lu elements",
+					  s->name, name, (unsigned long)UINT32_MAX);
 		snprintf(path, sizeof(path), "$.%s[%zu]", name, sp->n);
-		size_t max = w == ITEMS ? ED_SNAPDOC_ITEM_JSON_MAX
-			     : w == WARNINGS ? ED_SNAPDOC_WARNING_JSON_MAX : 0;
-		if ((rc = scan_value_max(s, path, max, &e)))
-			return rc;
-		rc = check_elem(b, w, e, sp->n);
-		json_decref(e);
+		if (w == ITEMS && !b->failed) {
+			struct ed_item it;
+			enum ed_code irc;
+			if ((rc = scan_item(s, &b->v, sp->n, &b->sc, false, &it, &irc)))
+				return rc;
+			if (irc == ED_OK)
+				rc = note_item(b, &it, sp->n);
+			else if (irc == ED_NOMEM)
+				rc = irc;
+			else
+				b->failed = true;
+		} else {
+			size_t max = w == ITEMS ? ED_SNAPDOC_ITEM_JSON_MAX
+				     : w == WARNINGS ? ED_SNAPDOC_WARNING_JSON_MAX : 0;
+			if ((rc = scan_value_max(s, path, max, &e)))
+				return rc;
+			rc = w == ITEMS ? ED_OK : check_elem(b, w, e, sp->n);
+			json_decref(e);
+		}
 		if (rc) {
 			*s->err = b->first;
 			return rc;
 		}
 		sp->n++;
 		skip_blanks(s);
-		if (s->pos < s->len && s->p[s->pos] == ',') {
+		int c = peek(s);
+		if (c == ',') {
 			s->pos++;
 			continue;
 		}
-		if (s->pos < s->len && s->p[s->pos] == ']') {
+		if (c == ']') {
 			s->pos++;
 			return ED_OK;
 		}
@@ -992,9 +1210,9 @@ static enum ed_code scan_doc(struct scan *s, struct ed_snapdoc *d, struct body *
 	struct ed_buf path = ED_BUF_INIT;
 	char shown[128];
 	skip_blanks(s);
-	if (s->pos >= s->len || s->p[s->pos] != '{') {
+	if (peek(s) != '{') {
 		json_t *j = NULL;
-		if (s->pos >= s->len)
+		if (peek(s) < 0)
 			return syntax_at_byte(s, "$", "'{' expected");
 		if ((rc = scan_value(s, "$", &j)))
 			return rc;
@@ -1007,14 +1225,14 @@ static enum ed_code scan_doc(struct scan *s, struct ed_snapdoc *d, struct body *
 		return ed_err_set(s->err, ED_NOMEM, "%s: out of memory", s->name);
 	s->pos++;
 	skip_blanks(s);
-	if (s->pos < s->len && s->p[s->pos] == '}') {
+	if (peek(s) == '}') {
 		s->pos++;
 		goto end;
 	}
 	for (;;) {
 		skip_blanks(s);
-		size_t kpos = s->pos;
-		if (s->pos >= s->len || s->p[s->pos] != '"') {
+		uint64_t kpos = s->base + s->pos; /* the window may move: an offset in the document */
+		if (peek(s) != '"') {
 			rc = syntax_at_byte(s, "$", "a string (a member's name) expected");
 			goto out;
 		}
@@ -1031,18 +1249,18 @@ static enum ed_code scan_doc(struct scan *s, struct ed_snapdoc *d, struct body *
 				  : strcmp(k, "contents") == 0 ? &d->contents
 							       : NULL;
 		enum which w = sp == &d->items ? ITEMS : sp == &d->warnings ? WARNINGS : CONTENTS;
-		if ((sp && sp->at != SIZE_MAX) || json_object_get(d->head, k)) {
-			rc = syntax(s, kpos, path.p, "duplicate object key");
+		if ((sp && sp->at != UINT64_MAX) || json_object_get(d->head, k)) {
+			rc = syntax(s, (size_t)(kpos - s->base), path.p, "duplicate object key");
 			goto out;
 		}
 		skip_blanks(s);
-		if (s->pos >= s->len || s->p[s->pos] != ':') {
+		if (peek(s) != ':') {
 			rc = syntax_at_byte(s, path.p, "':' expected");
 			goto out;
 		}
 		s->pos++;
 		skip_blanks(s);
-		if (sp && s->pos < s->len && s->p[s->pos] == '[') {
+		if (sp && peek(s) == '[') {
 			if ((rc = scan_array(s, b, w, k, sp)))
 				goto out;
 		} else {
@@ -1059,11 +1277,11 @@ static enum ed_code scan_doc(struct scan *s, struct ed_snapdoc *d, struct body *
 		json_decref(key);
 		key = NULL;
 		skip_blanks(s);
-		if (s->pos < s->len && s->p[s->pos] == ',') {
+		if (peek(s) == ',') {
 			s->pos++;
 			continue;
 		}
-		if (s->pos < s->len && s->p[s->pos] == '}') {
+		if (peek(s) == '}') {
 			s->pos++;
 			break;
 		}
@@ -1072,7 +1290,7 @@ static enum ed_code scan_doc(struct scan *s, struct ed_snapdoc *d, struct body *
 	}
 end:
 	skip_blanks(s);
-	if (s->pos < s->len)
+	if (peek(s) >= 0 || s->rc)
 		rc = syntax_at_byte(s, "$", "end of file expected");
 out:
 	json_decref(key);
@@ -1080,33 +1298,33 @@ out:
 	return rc;
 }
 
+static enum ed_code contents_of_files(const struct ed_snapdoc *d, struct body *b,
+				      struct ed_err *err);
+static enum ed_code repeated_key(const struct ed_snapdoc *d, struct body *b, struct ed_err *err);
+
+static int cmp_keyref(const void *x, const void *y)
+{
+	const struct keyref *a = x, *b = y;
+	int c = cmp_u64(a->h[0], b->h[0]);
+	c = c ? c : cmp_u64(a->h[1], b->h[1]);
+	return c ? c : cmp_u64(a->idx, b->idx);
+}
+
 /* After the first pass: unique (kind, key) pairs, contents that belong to file items, once each. */
-static enum ed_code check_body(struct vc *v, struct body *b)
+static enum ed_code check_body(struct ed_snapdoc *d, struct vc *v, struct body *b,
+			       struct ed_err *err)
 {
 	char path[48];
-	if (b->nkeys > 1) /* qsort and bsearch take no NULL, even for 0 elements */
-		qsort(b->keys, b->nkeys, sizeof(*b->keys), cmp_fpref);
-	/* Of all repeats, report the one that comes first in the document. */
-	size_t dup = SIZE_MAX, orig = 0;
-	for (size_t i = 1; i < b->nkeys; i++)
-		if (memcmp(b->keys[i].fp.b, b->keys[i - 1].fp.b, ED_FP_LEN) == 0 &&
-		    b->keys[i].idx < dup) {
-			/* Sorted by index within a run: the previous one is the run's first. */
-			dup = b->keys[i].idx;
-			orig = b->keys[i - 1].idx;
-		}
-	if (dup != SIZE_MAX) {
-		snprintf(path, sizeof(path), "$.items[%zu]", dup);
-		return bad(v, path, "the same (kind, key) as $.items[%zu]", orig);
+	enum ed_code rc;
+	/* Keys in strictly increasing order (as export writes them) hold no repeat. */
+	if (b->nkeys > 1 && b->unsorted) { /* qsort and bsearch take no NULL, even for 0 elements */
+		qsort(b->keys, b->nkeys, sizeof(*b->keys), cmp_keyref);
+		if ((rc = repeated_key(d, b, err)))
+			return rc;
 	}
-	if (b->nfiles > 1)
-		qsort(b->files, b->nfiles, sizeof(*b->files), cmp_fp);
-	for (size_t i = 0; i < b->ncfps; i++)
-		if (!b->nfiles ||
-		    !bsearch(&b->cfps[i].fp, b->files, b->nfiles, sizeof(*b->files), cmp_fp)) {
-			snprintf(path, sizeof(path), "$.contents[%zu].fingerprint", b->cfps[i].idx);
-			return bad(v, path, "no file item has this fingerprint");
-		}
+	size_t dup = SIZE_MAX, orig = 0;
+	if (b->ncfps && (rc = contents_of_files(d, b, err)))
+		return rc;
 	if (b->ncfps > 1)
 		qsort(b->cfps, b->ncfps, sizeof(*b->cfps), cmp_fpref);
 	for (size_t i = 1; i < b->ncfps; i++)
@@ -1122,25 +1340,39 @@ static enum ed_code check_body(struct vc *v, struct body *b)
 	return ED_OK;
 }
 
-/* Parses the document in buf (len bytes, malloc'd), which *out then owns, or is freed. */
-static enum ed_code parse_owned(char *buf, size_t len, const char *name, struct ed_snapdoc **out,
-				struct ed_err *err)
+/* A scanner over document d from offset at on (at must be 0 for a file not yet read). */
+static enum ed_code scan_open(struct scan *s, const struct ed_snapdoc *d, uint64_t at,
+			      struct ed_err *err)
 {
-	struct ed_snapdoc *d = calloc(1, sizeof(*d));
-	struct body b = {.v = {.name = name, .err = NULL, .path = ED_BUF_INIT}};
-	struct vc v = {.name = name, .err = err, .path = ED_BUF_INIT};
+	*s = (struct scan){.fd = d->fd, .line = 1, .name = d->name, .err = err};
+	if (d->fd < 0) {
+		s->p = d->buf;
+		s->len = d->len;
+		s->pos = (size_t)at;
+		s->eof = true;
+		return ED_OK;
+	}
+	if (lseek(d->fd, (off_t)at, SEEK_SET) < 0)
+		return ed_err_set(err, ED_IO, "%s: %s", d->name, strerror(errno));
+	s->base = s->bol = s->total = at;
+	return ED_OK;
+}
+
+/*
+ * Checks the document of d (its buf, or its fd from the start); d then
+ * holds what it says. Frees d when it is not valid.
+ */
+static enum ed_code parse_doc(struct ed_snapdoc *d, struct ed_snapdoc **out, struct ed_err *err)
+{
+	struct body b = {.v = {.name = d->name, .err = NULL, .path = ED_BUF_INIT}};
+	struct vc v = {.name = d->name, .err = err, .path = ED_BUF_INIT};
+	struct scan s;
 	enum ed_code rc = ED_OK;
 	b.v.err = &b.first;
 	*out = NULL;
-	if (!d || !(d->name = strdup(name))) {
-		free(d);
-		free(buf);
-		return oom(&v);
-	}
-	d->buf = buf;
-	d->len = len;
-	d->items.at = d->warnings.at = d->contents.at = SIZE_MAX;
-	struct scan s = {.p = buf, .len = len, .name = name, .err = err};
+	d->items.at = d->warnings.at = d->contents.at = UINT64_MAX;
+	if ((rc = scan_open(&s, d, 0, err)))
+		goto out;
 	/* Syntax first, then the top level (the format above all), then the elements. */
 	if ((rc = scan_doc(&s, d, &b)) || (rc = check_head(&v, d)))
 		goto out;
@@ -1149,7 +1381,7 @@ static enum ed_code parse_owned(char *buf, size_t len, const char *name, struct 
 		rc = b.first.code;
 		goto out;
 	}
-	if ((rc = check_body(&v, &b)))
+	if ((rc = check_body(d, &v, &b, err)))
 		goto out;
 	d->info = (struct ed_snapdoc_info){
 		.id = d->id,
@@ -1165,15 +1397,28 @@ static enum ed_code parse_owned(char *buf, size_t len, const char *name, struct 
 	*out = d;
 	d = NULL;
 out:
+	scan_release(&s);
 	scratch_release(&b.sc);
 	ed_buf_release(&b.buf);
+	ed_buf_release(&b.prev_key);
 	ed_buf_release(&b.v.path);
 	ed_buf_release(&v.path);
 	free(b.keys);
-	free(b.files);
 	free(b.cfps);
 	ed_snapdoc_free(d);
 	return rc;
+}
+
+static struct ed_snapdoc *doc_new(const char *name)
+{
+	struct ed_snapdoc *d = calloc(1, sizeof(*d));
+	if (d && !(d->name = strdup(name))) {
+		free(d);
+		return NULL;
+	}
+	if (d)
+		d->fd = -1;
+	return d;
 }
 
 enum ed_code ed_snapdoc_parse(const char *data, size_t len, const char *name,
@@ -1183,66 +1428,37 @@ enum ed_code ed_snapdoc_parse(const char *data, size_t len, const char *name,
 	if (len > ED_SNAPDOC_MAX_BYTES)
 		return ed_err_set(err, ED_TOOBIG, "%s: larger than %zu MiB", name,
 				  ED_SNAPDOC_MAX_BYTES >> 20);
-	char *copy = malloc(len ? len : 1);
-	if (!copy)
+	struct ed_snapdoc *d = doc_new(name);
+	if (!d || !(d->buf = malloc(len ? len : 1))) {
+		ed_snapdoc_free(d);
 		return ed_err_set(err, ED_NOMEM, "%s: out of memory", name);
+	}
 	if (len)
-		memcpy(copy, data, len);
-	return parse_owned(copy, len, name, out, err);
+		memcpy(d->buf, data, len);
+	d->len = len;
+	return parse_doc(d, out, err);
 }
 
-enum ed_code ed_snapdoc_load(const char *path, struct ed_snapdoc **out, struct ed_err *err)
+/* Copies what is left of fd (a pipe) into *out, an unlinked file at its start. */
+static enum ed_code spool(int fd, const char *name, int *out, struct ed_err *err)
 {
-	bool std = strcmp(path, "-") == 0;
-	const char *name = std ? STDIN_NAME : path;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
 	enum ed_code rc = ED_OK;
-	struct stat sb;
-	int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	*out = NULL;
-	if (fd < 0)
-		return ed_err_set(err, errno == ENOENT ? ED_NOTFOUND : ED_IO, "%s: %s", name,
-				  strerror(errno));
-	if (fstat(fd, &sb) != 0) {
-		rc = ed_err_set(err, ED_IO, "%s: %s", name, strerror(errno));
+	uint64_t total = 0;
+	char *buf = malloc(WINDOW_READ);
+	const char *dir = getenv("TMPDIR");
+	int sp = ed_tmpfile_open(dir && *dir ? dir : "/tmp");
+	*out = -1;
+	if (!buf) {
+		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", name);
 		goto out;
 	}
-	if (S_ISDIR(sb.st_mode)) {
-		rc = ed_err_set(err, ED_IO, "%s: is a directory", name);
+	if (sp < 0) {
+		rc = ed_err_set(err, ED_IO, "%s: cannot make a temporary file to read it into: %s",
+				name, strerror(errno));
 		goto out;
-	}
-	if (S_ISREG(sb.st_mode)) {
-		if ((uint64_t)sb.st_size > ED_SNAPDOC_MAX_BYTES) {
-			rc = ed_err_set(err, ED_TOOBIG, "%s: larger than %zu MiB", name,
-					ED_SNAPDOC_MAX_BYTES >> 20);
-			goto out;
-		}
-		cap = (size_t)sb.st_size + 1; /* +1: room for the read that sees the end */
-		if (!(buf = malloc(cap))) {
-			rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", name);
-			goto out;
-		}
 	}
 	for (;;) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 1 << 16;
-			if (ncap > ED_SNAPDOC_MAX_BYTES + 1)
-				ncap = ED_SNAPDOC_MAX_BYTES + 1;
-			if (ncap <= len) {
-				rc = ed_err_set(err, ED_TOOBIG, "%s: larger than %zu MiB", name,
-						ED_SNAPDOC_MAX_BYTES >> 20);
-				goto out;
-			}
-			char *nb = realloc(buf, ncap);
-			if (!nb) {
-				rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", name);
-				goto out;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
+		ssize_t n = read(fd, buf, WINDOW_READ);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -1251,12 +1467,77 @@ enum ed_code ed_snapdoc_load(const char *path, struct ed_snapdoc **out, struct e
 		}
 		if (n == 0)
 			break;
-		len += (size_t)n;
+		if ((total += (uint64_t)n) > ED_SNAPDOC_MAX_BYTES) {
+			rc = ed_err_set(err, ED_TOOBIG, "%s: larger than %zu MiB", name,
+					ED_SNAPDOC_MAX_BYTES >> 20);
+			goto out;
+		}
+		for (ssize_t o = 0; o < n;) {
+			ssize_t w = write(sp, buf + o, (size_t)(n - o));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				rc = ed_err_set(err, ED_IO, "%s: writing a temporary copy: %s", name,
+						strerror(errno));
+				goto out;
+			}
+			o += w;
+		}
 	}
-	rc = parse_owned(buf, len, name, out, err);
-	buf = NULL; /* parse_owned took it */
+	if (lseek(sp, 0, SEEK_SET) < 0) {
+		rc = ed_err_set(err, ED_IO, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	*out = sp;
+	sp = -1;
 out:
+	if (sp >= 0)
+		close(sp);
 	free(buf);
+	return rc;
+}
+
+enum ed_code ed_snapdoc_read_fd(int fd, const char *name, struct ed_snapdoc **out,
+				struct ed_err *err)
+{
+	struct stat sb;
+	struct ed_snapdoc *d = NULL;
+	enum ed_code rc = ED_OK;
+	*out = NULL;
+	if (fstat(fd, &sb) != 0)
+		return ed_err_set(err, ED_IO, "%s: %s", name, strerror(errno));
+	if (S_ISDIR(sb.st_mode))
+		return ed_err_set(err, ED_IO, "%s: is a directory", name);
+	if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > ED_SNAPDOC_MAX_BYTES)
+		return ed_err_set(err, ED_TOOBIG, "%s: larger than %zu MiB", name,
+				  ED_SNAPDOC_MAX_BYTES >> 20);
+	if (!(d = doc_new(name)))
+		return ed_err_set(err, ED_NOMEM, "%s: out of memory", name);
+	/* Read twice (checked, then replayed): a pipe is copied to a file first. */
+	if (S_ISREG(sb.st_mode))
+		d->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	else if ((rc = spool(fd, name, &d->fd, err))) {
+		ed_snapdoc_free(d);
+		return rc;
+	}
+	if (d->fd < 0) {
+		rc = ed_err_set(err, ED_IO, "%s: %s", name, strerror(errno));
+		ed_snapdoc_free(d);
+		return rc;
+	}
+	return parse_doc(d, out, err);
+}
+
+enum ed_code ed_snapdoc_load(const char *path, struct ed_snapdoc **out, struct ed_err *err)
+{
+	bool std = strcmp(path, "-") == 0;
+	const char *name = std ? STDIN_NAME : path;
+	*out = NULL;
+	int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ed_err_set(err, errno == ENOENT ? ED_NOTFOUND : ED_IO, "%s: %s", name,
+				  strerror(errno));
+	enum ed_code rc = ed_snapdoc_read_fd(fd, name, out, err);
 	if (!std)
 		close(fd);
 	return rc;
@@ -1268,6 +1549,8 @@ void ed_snapdoc_free(struct ed_snapdoc *d)
 		return;
 	json_decref(d->head);
 	free(d->buf);
+	if (d->fd >= 0)
+		close(d->fd);
 	free(d->name);
 	free(d->env);
 	free(d->host);
@@ -1282,31 +1565,30 @@ const struct ed_snapdoc_info *ed_snapdoc_info(const struct ed_snapdoc *d)
 	return &d->info;
 }
 
-/* The elements of a checked array, one at a time: *e is NULL after the last. */
+/* The elements of a checked array, one at a time. */
 struct elems {
 	struct scan s;
 	size_t i, n;
 };
 
-static void elems_begin(struct elems *it, const struct ed_snapdoc *d, const struct span *sp,
-			struct ed_err *err)
+static enum ed_code elems_begin(struct elems *it, const struct ed_snapdoc *d, const struct span *sp,
+				struct ed_err *err)
 {
-	it->s = (struct scan){.p = d->buf, .len = d->len, .pos = sp->at + 1, .name = d->name,
-			      .err = err};
 	it->i = 0;
 	it->n = sp->n;
+	return scan_open(&it->s, d, sp->at + 1, err);
 }
 
-static enum ed_code elems_next(struct elems *it, json_t **e)
+/* Moves to the next element: false after the last one. */
+static bool elems_next(struct elems *it)
 {
-	*e = NULL;
 	if (it->i == it->n)
-		return ED_OK;
+		return false;
 	if (it->i++) {
 		skip_blanks(&it->s);
 		it->s.pos++; /* the ',' */
 	}
-	return scan_value(&it->s, "$", e);
+	return true;
 }
 
 enum ed_code ed_snapdoc_replay(const struct ed_snapdoc *d, struct ed_sink *sink,
@@ -1315,35 +1597,175 @@ enum ed_code ed_snapdoc_replay(const struct ed_snapdoc *d, struct ed_sink *sink,
 	struct vc v = {.name = d->name, .err = err, .path = ED_BUF_INIT};
 	struct scratch sc = {0};
 	struct ed_buf b = ED_BUF_INIT;
-	struct elems it;
+	struct elems it = {0};
 	json_t *e = NULL;
-	enum ed_code rc = ED_OK;
+	enum ed_code rc;
 
-	elems_begin(&it, d, &d->items, err);
-	while (!rc && !(rc = elems_next(&it, &e)) && e) {
-		struct ed_item item;
-		if (!(rc = item_of(&v, e, it.i - 1, &sc, true, &item)))
-			rc = sink->emit(sink, &item, err);
-		json_decref(e);
-	}
-	elems_begin(&it, d, &d->warnings, err);
-	while (!rc && !(rc = elems_next(&it, &e)) && e) {
-		const char *msg;
-		if (!(rc = warning_of(&v, e, it.i - 1, &b, &msg)))
-			sink->warn(sink, msg);
-		json_decref(e);
-	}
-	elems_begin(&it, d, &d->contents, err);
-	while (!rc && sink->content && !(rc = elems_next(&it, &e)) && e) {
-		struct ed_fp fp;
-		const char *data;
-		size_t len;
-		if (!(rc = content_of(&v, e, it.i - 1, &b, &fp, &data, &len)))
-			rc = sink->content(sink, &fp, data, len, err);
-		json_decref(e);
-	}
+	if (!(rc = elems_begin(&it, d, &d->items, err)))
+		while (!rc && elems_next(&it)) {
+			struct ed_item item;
+			enum ed_code irc;
+			if (!(rc = scan_item(&it.s, &v, it.i - 1, &sc, true, &item, &irc)) &&
+			    !(rc = irc))
+				rc = sink->emit(sink, &item, err);
+		}
+	scan_release(&it.s);
+	if (!rc && !(rc = elems_begin(&it, d, &d->warnings, err)))
+		while (!rc && elems_next(&it) && !(rc = scan_value(&it.s, "$", &e))) {
+			const char *msg;
+			if (!(rc = warning_of(&v, e, it.i - 1, &b, &msg)))
+				sink->warn(sink, msg);
+			json_decref(e);
+		}
+	scan_release(&it.s);
+	if (!rc && sink->content && !(rc = elems_begin(&it, d, &d->contents, err)))
+		while (!rc && elems_next(&it) && !(rc = scan_value(&it.s, "$", &e))) {
+			struct ed_fp fp;
+			const char *data;
+			size_t len;
+			if (!(rc = content_of(&v, e, it.i - 1, &b, &fp, &data, &len)))
+				rc = sink->content(sink, &fp, data, len, err);
+			json_decref(e);
+		}
+	scan_release(&it.s);
 	scratch_release(&sc);
 	ed_buf_release(&b);
 	ed_buf_release(&v.path);
+	return rc;
+}
+
+/*
+ * Does a file item have the fingerprint of each content? The items are read
+ * again for it (only a document with contents pays), so that no fingerprint
+ * of a file is kept per item. The first content (by index) that has none is
+ * named.
+ */
+static enum ed_code contents_of_files(const struct ed_snapdoc *d, struct body *b,
+				      struct ed_err *err)
+{
+	struct vc v = {.name = d->name, .err = err, .path = ED_BUF_INIT};
+	struct fpref *byfp = malloc(b->ncfps * sizeof(*byfp));
+	bool *found = calloc(b->ncfps, sizeof(*found));
+	struct scratch sc = {0};
+	struct elems it = {0};
+	enum ed_code rc = ED_OK;
+	if (!byfp || !found) {
+		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", d->name);
+		goto out;
+	}
+	memcpy(byfp, b->cfps, b->ncfps * sizeof(*byfp));
+	qsort(byfp, b->ncfps, sizeof(*byfp), cmp_fpref);
+	if ((rc = elems_begin(&it, d, &d->items, err)))
+		goto out;
+	while (!rc && elems_next(&it)) {
+		struct ed_item item;
+		enum ed_code irc;
+		if ((rc = scan_item(&it.s, &v, it.i - 1, &sc, false, &item, &irc)) || (rc = irc))
+			break;
+		if (strcmp(item.kind, ED_KIND_FILE) != 0)
+			continue;
+		/* The first of the contents with this fingerprint, then the others after it. */
+		struct fpref key = {item.fp, 0};
+		size_t lo = 0, hi = b->ncfps;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (cmp_fpref(&byfp[mid], &key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < b->ncfps && memcmp(byfp[lo].fp.b, item.fp.b, ED_FP_LEN) == 0; lo++)
+			found[byfp[lo].idx] = true;
+	}
+	for (size_t i = 0; !rc && i < b->ncfps; i++)
+		if (!found[i]) {
+			char path[48];
+			snprintf(path, sizeof(path), "$.contents[%zu].fingerprint", i);
+			rc = bad(&v, path, "no file item has this fingerprint");
+		}
+out:
+	scan_release(&it.s);
+	scratch_release(&sc);
+	ed_buf_release(&v.path);
+	free(byfp);
+	free(found);
+	return rc;
+}
+
+static int cmp_fpref_idx(const void *x, const void *y)
+{
+	return cmp_u64(((const struct fpref *)x)->idx, ((const struct fpref *)y)->idx);
+}
+
+/*
+ * After the sort of b->keys by hash: the items whose 64 bits tie are read
+ * again for their whole XXH3-128 (a real repeat, or, once in 2^64, two keys
+ * that share 64 bits), and the first repeat in the document is named.
+ */
+static enum ed_code repeated_key(const struct ed_snapdoc *d, struct body *b, struct ed_err *err)
+{
+	struct vc v = {.name = d->name, .err = err, .path = ED_BUF_INIT};
+	struct fpref *tie = NULL; /* the items that tie, by index, then their 128 bits */
+	size_t ntie = 0, captie = 0;
+	struct scratch sc = {0};
+	struct elems it = {0};
+	struct ed_buf kk = ED_BUF_INIT;
+	enum ed_code rc = ED_OK;
+	for (size_t i = 1; i < b->nkeys; i++) {
+		bool same = memcmp(b->keys[i].h, b->keys[i - 1].h, sizeof(b->keys[i].h)) == 0;
+		bool first = i < 2 || memcmp(b->keys[i - 1].h, b->keys[i - 2].h,
+					     sizeof(b->keys[i].h)) != 0;
+		for (size_t k = first ? i - 1 : i; same && k <= i; k++) {
+			if (!grow((void **)&tie, &captie, ntie, sizeof(*tie))) {
+				rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", d->name);
+				goto out;
+			}
+			tie[ntie++] = (struct fpref){.idx = b->keys[k].idx};
+		}
+	}
+	if (!ntie)
+		goto out;
+	qsort(tie, ntie, sizeof(*tie), cmp_fpref_idx);
+	if ((rc = elems_begin(&it, d, &d->items, err)))
+		goto out;
+	for (size_t t = 0; !rc && t < ntie && elems_next(&it);) {
+		struct ed_item item;
+		enum ed_code irc;
+		if ((rc = scan_item(&it.s, &v, it.i - 1, &sc, false, &item, &irc)) || (rc = irc))
+			break;
+		if (it.i - 1 != tie[t].idx)
+			continue;
+		ed_buf_reset(&kk);
+		if (ed_buf_adds(&kk, item.kind) || ed_buf_addc(&kk, '\0') ||
+		    ed_buf_add(&kk, item.key, item.key_len)) {
+			rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", d->name);
+			break;
+		}
+		ed_fp_of(kk.p, kk.len, &tie[t++].fp);
+	}
+	if (rc)
+		goto out;
+	/* Of all repeats, the one that comes first in the document, and the item it repeats. */
+	qsort(tie, ntie, sizeof(*tie), cmp_fpref);
+	size_t dup = SIZE_MAX, orig = 0;
+	for (size_t i = 1; i < ntie; i++)
+		if (memcmp(tie[i].fp.b, tie[i - 1].fp.b, ED_FP_LEN) == 0 && tie[i].idx < dup) {
+			size_t r = i - 1; /* sorted by index within a run: its first is the original */
+			while (r > 0 && memcmp(tie[r - 1].fp.b, tie[i].fp.b, ED_FP_LEN) == 0)
+				r--;
+			dup = tie[i].idx;
+			orig = tie[r].idx;
+		}
+	if (dup != SIZE_MAX) {
+		char path[48];
+		snprintf(path, sizeof(path), "$.items[%zu]", dup);
+		rc = bad(&v, path, "the same (kind, key) as $.items[%zu]", orig);
+	}
+out:
+	scan_release(&it.s);
+	scratch_release(&sc);
+	ed_buf_release(&kk);
+	ed_buf_release(&v.path);
+	free(tie);
 	return rc;
 }

@@ -721,7 +721,11 @@ static enum ed_code flush_pending(struct ed_snapwriter *w, struct ed_err *err)
 	enum ed_code rc = ED_OK;
 	double t0 = ed_now_s();
 	sort_writer = w;
-	if (w->npend) /* a delta may have none, and no buffer */
+	/* Often in order already (an exported document, a folder's entries): then no sort. */
+	bool sorted = true;
+	for (size_t i = 1; i < w->npend && sorted; i++)
+		sorted = cmp_pending(&w->pend[i - 1], &w->pend[i]) <= 0;
+	if (!sorted) /* a delta may have none, and no buffer */
 		qsort(w->pend, w->npend, sizeof(*w->pend), cmp_pending);
 	sort_writer = NULL;
 	for (size_t i = 0; i < w->npend && !rc; i++) {

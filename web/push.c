@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ed/atomic.h"
 #include "ed/snapdoc.h"
 #include "ed/snapdoc_store.h"
 #include "web_int.h"
@@ -31,20 +31,6 @@ static void refuse(struct ed_req *r, unsigned status, const char *msg)
 		close(r->fd);
 		r->fd = -1;
 	}
-}
-
-/* An unlinked file in dir, readable by us alone; -1 and errno on failure. */
-static int spool_open(const char *dir)
-{
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != ENOENT))
-		return fd;
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/.envdrift-push.XXXXXX", dir);
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
-	return fd;
 }
 
 enum MHD_Result ed_web_push_start(struct MHD_Connection *c, struct ed_req *r)
@@ -79,8 +65,8 @@ enum MHD_Result ed_web_push_start(struct MHD_Connection *c, struct ed_req *r)
 			return ed_web_error(c, r, 413, "the body is larger than --max-body %zu bytes",
 					    w->o->max_body);
 	}
-	if ((r->fd = spool_open(w->tmpdir)) < 0 &&
-	    (r->fd = spool_open(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp")) < 0)
+	if ((r->fd = ed_tmpfile_open(w->tmpdir)) < 0 &&
+	    (r->fd = ed_tmpfile_open(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp")) < 0)
 		return ed_web_error(c, r, 503, "cannot make a temporary file for the body: %s",
 				    strerror(errno));
 	if (r->gzip) {
@@ -196,7 +182,6 @@ enum MHD_Result ed_web_push_end(struct MHD_Connection *c, struct ed_req *r)
 	struct ed_store *st = NULL;
 	char **envs = NULL;
 	size_t nenvs = 0;
-	void *map = NULL;
 	enum MHD_Result ret;
 	if (r->status)
 		return MHD_YES;
@@ -206,15 +191,10 @@ enum MHD_Result ed_web_push_end(struct MHD_Connection *c, struct ed_req *r)
 		atomic_fetch_add(&w->pushes_refused, 1);
 		return ed_web_error(c, r, r->refuse_status, "%s", r->refuse_msg);
 	}
-	if (r->spooled && (map = mmap(NULL, r->spooled, PROT_READ, MAP_PRIVATE, r->fd, 0)) ==
-				  MAP_FAILED) {
-		map = NULL;
-		ret = ed_web_error(c, r, 503, "cannot read the body back: %s", strerror(errno));
-		goto out;
-	}
-	if (ed_snapdoc_parse(map ? map : "", r->spooled, "body", &doc, &err)) {
+	/* Read from the spool a piece at a time: memory stays flat whatever the body's size. */
+	if (ed_snapdoc_read_fd(r->fd, "body", &doc, &err)) {
 		atomic_fetch_add(&w->pushes_refused, 1);
-		if (err.code == ED_NOMEM) {
+		if (err.code == ED_NOMEM || err.code == ED_IO) {
 			ret = ed_web_fail(c, r, &err);
 			goto out;
 		}
@@ -267,8 +247,6 @@ enum MHD_Result ed_web_push_end(struct MHD_Connection *c, struct ed_req *r)
 			      info->id, "replayed", already);
 	ret = ed_web_json(c, r, already ? 200 : 201, j);
 out:
-	if (map)
-		munmap(map, r->spooled);
 	ed_web_envs_free(envs, nenvs);
 	ed_snapdoc_free(doc);
 	return ret;

@@ -15,6 +15,13 @@
 /* The name standard output has in messages. */
 #define ED_STDOUT_NAME "standard output"
 
+/*
+ * A new file in folder dir that no one else can open: O_TMPFILE, or, where
+ * the file system has none, a mkstemp file unlinked at once. Read and write,
+ * mode 0600, close-on-exec. -1 with errno on failure.
+ */
+int ed_tmpfile_open(const char *dir);
+
 /* One output being written; opaque. */
 struct ed_atomic;
 

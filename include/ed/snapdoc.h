@@ -92,8 +92,21 @@ struct ed_snapdoc;
  */
 enum ed_code ed_snapdoc_parse(const char *data, size_t len, const char *name,
 			      struct ed_snapdoc **out, struct ed_err *err);
-/* Reads path ("-": standard input, named so in messages) and parses it as above. */
+/*
+ * Reads path ("-": standard input, named so in messages) and checks it as
+ * above, a piece at a time: the document is not held in memory, but read
+ * again from the file by ed_snapdoc_replay() (a pipe is first copied to an
+ * unlinked file in $TMPDIR). Memory stays at the size of its largest element
+ * plus 12 bytes per item.
+ */
 enum ed_code ed_snapdoc_load(const char *path, struct ed_snapdoc **out, struct ed_err *err);
+/*
+ * The same for an open file, named name in messages: a regular file from its
+ * start (d keeps a copy of fd: fd stays the caller's, and its offset moves),
+ * anything else from where it is.
+ */
+enum ed_code ed_snapdoc_read_fd(int fd, const char *name, struct ed_snapdoc **out,
+				struct ed_err *err);
 void ed_snapdoc_free(struct ed_snapdoc *d);
 
 /* What a checked document says about its snapshot. */

@@ -387,6 +387,24 @@ static void test_validation(void)
 		ed_snapdoc_free(d);
 		free(doc);
 	}
+	/* Repeats among unsorted keys: the first repeat in the document is named, with its original. */
+	{
+		static const char *const keys[] = {"/x", "/b", "/a", "/b", "/a", "/b"};
+		struct ed_buf doc = ED_BUF_INIT;
+		const char *items = strstr(base_doc, "\"items\":[");
+		const char *rest = strstr(base_doc, "],\"contents\"");
+		ed_buf_add(&doc, base_doc, (size_t)(items - base_doc));
+		ed_buf_adds(&doc, "\"items\":[");
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			ed_buf_addf(&doc, "%s{\"kind\":\"config\",\"key\":\"%s\",\"fingerprint\":"
+				    "\"00112233445566778899aabbccddeeff\"}", k ? "," : "", keys[k]);
+		ed_buf_adds(&doc, "],\"contents\":[]}");
+		(void)rest;
+		ok(ed_snapdoc_parse(doc.p, doc.len, "t.json", &d, &err) == ED_PARSE &&
+			   strcmp(err.msg, "t.json: $.items[3]: the same (kind, key) as $.items[1]") == 0,
+		   "of several repeats among unsorted keys, the first is named (%s)", err.msg);
+		ed_buf_release(&doc);
+	}
 	/* Not an object, empty, too large. */
 	ok(ed_snapdoc_parse("[1]", 3, "t.json", &d, &err) == ED_PARSE &&
 		   strcmp(err.msg, "t.json: $: expected an object, got an array") == 0,
