@@ -54,4 +54,8 @@ extern _Thread_local bool ed_snapdoc_fast_off;
  */
 bool ed_json_oom_take(void);
 
+/* The item kinds a document may hold (every reader checks against this one list). */
+extern const char *const ed_snapdoc_kinds[];
+extern const size_t ed_snapdoc_nkinds;
+
 #endif

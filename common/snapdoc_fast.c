@@ -36,9 +36,6 @@ static const size_t lens[F_N] = {NAMES(LEN)};
 /* Fields allowed only on an item with an ftype. */
 #define FILE_FIELDS (INT_FIELDS | (1u << F_OWNER) | (1u << F_GROUP) | (1u << F_TARGET))
 
-static const char *const kinds[] = {ED_KIND_FILE, ED_KIND_CONFIG, ED_KIND_PACKAGE,
-				    ED_KIND_SCHEMA, ED_KIND_SYSTEM, ED_KIND_ACCOUNT};
-
 static void blanks(const char *p, size_t n, size_t *i)
 {
 	while (*i < n && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == '\n' || p[*i] == '\r'))
@@ -226,10 +223,10 @@ size_t ed_snapdoc_fast_item(const char *p, size_t n, struct ed_buf *sb, bool wan
 	memset(it, 0, sizeof(*it));
 	if (!(seen & (1u << F_KIND)) || !(seen & (1u << F_KEY)) || !(seen & (1u << F_FP)))
 		return false;
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-		if (strlen(kinds[k]) == str[F_KIND].n &&
-		    memcmp(kinds[k], str[F_KIND].s, str[F_KIND].n) == 0)
-			it->kind = kinds[k];
+	for (size_t k = 0; k < ed_snapdoc_nkinds; k++)
+		if (strlen(ed_snapdoc_kinds[k]) == str[F_KIND].n &&
+		    memcmp(ed_snapdoc_kinds[k], str[F_KIND].s, str[F_KIND].n) == 0)
+			it->kind = ed_snapdoc_kinds[k];
 	if (!it->kind || str[F_KEY].n == 0 || str[F_KEY].n > ED_SNAPDOC_KEY_MAX ||
 	    str[F_VALUE].n > ED_SNAPDOC_VALUE_MAX || str[F_ERROR].n > ED_SNAPDOC_TEXT_MAX ||
 	    str[F_OWNER].n > ED_SNAPDOC_TEXT_MAX || str[F_GROUP].n > ED_SNAPDOC_TEXT_MAX ||

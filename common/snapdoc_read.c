@@ -351,8 +351,10 @@ static enum ed_code get_fp(struct vc *v, json_t *o, const char *path, struct ed_
 	return ED_OK;
 }
 
-static const char *const kinds[] = {ED_KIND_FILE, ED_KIND_CONFIG, ED_KIND_PACKAGE,
-				    ED_KIND_SCHEMA, ED_KIND_SYSTEM, ED_KIND_ACCOUNT, ED_KIND_DATA};
+const char *const ed_snapdoc_kinds[] = {ED_KIND_FILE, ED_KIND_CONFIG, ED_KIND_PACKAGE,
+					ED_KIND_SCHEMA, ED_KIND_SYSTEM, ED_KIND_ACCOUNT,
+					ED_KIND_DATA};
+const size_t ed_snapdoc_nkinds = sizeof(ed_snapdoc_kinds) / sizeof(ed_snapdoc_kinds[0]);
 
 /* Decoded strings of one item; reused from item to item. */
 struct scratch {
@@ -404,10 +406,10 @@ static enum ed_code item_of(struct vc *v, json_t *o, size_t i, struct scratch *s
 	json_t *jk = json_object_get(o, "kind");
 	if (!jk)
 		return bad(v, path, "missing field \"kind\"");
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && json_is_string(jk); k++)
-		if (strcmp(json_string_value(jk), kinds[k]) == 0 &&
-		    strlen(kinds[k]) == json_string_length(jk))
-			it->kind = kinds[k];
+	for (size_t k = 0; k < ed_snapdoc_nkinds && json_is_string(jk); k++)
+		if (strcmp(json_string_value(jk), ed_snapdoc_kinds[k]) == 0 &&
+		    strlen(ed_snapdoc_kinds[k]) == json_string_length(jk))
+			it->kind = ed_snapdoc_kinds[k];
 	if (!it->kind) {
 		show(jk, shown, sizeof(shown));
 		return bad(v, at(v, path, "kind"),
