@@ -66,6 +66,10 @@ is "$(awk '/was-enabled/ { w = NR } /deb-systemd-helper enable/ && !(w && NR - w
 	<<<"$post")" "" "  and enables no unit the admin did not enable"
 unlike "$post" 'deb-systemd-invoke (start|restart)' "  and starts none"
 ok "postinst passes sh -n" sh -n "$TMP/control/postinst"
+postrm=$(cat "$TMP/control/postrm" 2>/dev/null)
+unlike "$postrm" 'rm -r' "postrm never deletes the store, even on purge"
+contains "$postrm" "rmdir --ignore-fail-on-non-empty /var/lib/envdrift" "  it removes /var/lib/envdrift on purge only when empty"
+ok "postrm passes sh -n" sh -n "$TMP/control/postrm"
 like "$(cat "$TMP/control/conffiles" 2>/dev/null)" '/etc/envdrift/policy.ini' \
 	"the /etc samples are conffiles (an admin's edits survive upgrades)"
 done_testing
