@@ -32,6 +32,7 @@ struct ed_delta_writer {
 	sqlite3_stmt *range; /* prev's keys of one kind in a key range */
 	uint64_t *seen;     /* hashes of (kind, key) of other kinds, open addressing; 0 = empty */
 	size_t nseen, cap;
+	bool listing;       /* every item of the snapshot comes (a document): all kinds seen */
 };
 
 static enum ed_code fail(struct ed_delta_writer *d, const char *what, struct ed_err *err)
@@ -40,12 +41,14 @@ static enum ed_code fail(struct ed_delta_writer *d, const char *what, struct ed_
 }
 
 enum ed_code ed_delta_open(sqlite3 *db, const char *store, int64_t id, int64_t prev,
-			   int64_t prev_base, struct ed_delta_writer **out, struct ed_err *err)
+			   int64_t prev_base, bool listing, struct ed_delta_writer **out,
+			   struct ed_err *err)
 {
 	struct ed_delta_writer *d = calloc(1, sizeof(*d));
 	*out = NULL;
 	if (!d)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
+	d->listing = listing;
 	d->db = db;
 	d->store = store;
 	d->id = id;
@@ -205,8 +208,8 @@ enum ed_code ed_delta_item(struct ed_delta_writer *d, const struct ed_item *it,
 			   const uint8_t state[ED_STATE_LEN], bool *write, bool *added,
 			   struct ed_err *err)
 {
-	if (tracked(it->kind)) {
-		if (!known(it->kind))
+	if (d->listing || tracked(it->kind)) {
+		if (!d->listing && !known(it->kind))
 			return ed_err_set(err, ED_USAGE, "%s %s: an item kind a delta cannot remove",
 					  it->kind, it->key);
 		if (!seen_add(d, key_hash(it->kind, it->key, it->key_len)))
@@ -460,10 +463,12 @@ enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, int64_
 	enum ed_code rc = ED_OK;
 	struct ed_buf gone = ED_BUF_INIT;
 	*removed = 0;
-	/* By name, so the primary key finds them. */
+	/* By name, so the primary key finds them; a listing's are every kind. */
 	int r = ed_items_prepare(d->db, NULL, "kind, key",
-				 "kind IN ('" ED_KIND_PACKAGE "', '" ED_KIND_SCHEMA "', '" ED_KIND_SYSTEM
-				 "', '" ED_KIND_ACCOUNT "', '" ED_KIND_DATA "')",
+				 d->listing ? NULL
+					    : "kind IN ('" ED_KIND_PACKAGE "', '" ED_KIND_SCHEMA
+					      "', '" ED_KIND_SYSTEM "', '" ED_KIND_ACCOUNT "', '"
+					      ED_KIND_DATA "')",
 				 NULL, d->prev, d->prev_base, &s);
 	if (r == SQLITE_NOMEM)
 		return ed_err_set(err, ED_NOMEM, "out of memory");

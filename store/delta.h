@@ -18,10 +18,13 @@ struct ed_delta_writer;
 /*
  * Prepares writing snapshot id as a delta on prev (whose base is prev_base,
  * 0 for a full snapshot) through db, inside the writer's transaction. store
- * names the store in messages.
+ * names the store in messages. listing: every item of the snapshot will come
+ * as an ED_DELTA_ITEM (an ingested document), so every key of prev that does
+ * not is removed at the end, whatever its kind.
  */
 enum ed_code ed_delta_open(sqlite3 *db, const char *store, int64_t id, int64_t prev,
-			   int64_t prev_base, struct ed_delta_writer **out, struct ed_err *err);
+			   int64_t prev_base, bool listing, struct ed_delta_writer **out,
+			   struct ed_err *err);
 
 /*
  * Whether item it (an ED_DELTA_ITEM, whose state is state) must be written:

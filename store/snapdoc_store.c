@@ -345,7 +345,10 @@ enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, 
 	sqlite3_finalize(s);
 	s = NULL;
 
-	if ((rc = ed_snapdoc_replay(d, ed_snapshot_sink(w), err)))
+	/* Only what changed since the host's previous snapshot is written (issue 17). */
+	bool delta = false;
+	if ((rc = ed_snapshot_plan_listing(w, &delta, err)) ||
+	    (rc = ed_snapdoc_replay(d, ed_snapshot_sink(w), err)))
 		goto fail;
 	rc = ed_snapshot_commit(w, items, warnings, err);
 	w = NULL;

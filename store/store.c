@@ -1065,8 +1065,9 @@ int64_t ed_snapshot_id(const struct ed_snapwriter *w)
 	return w->id;
 }
 
-enum ed_code ed_snapshot_plan(struct ed_snapwriter *w, const char *sig, int64_t prev,
-			      bool *delta, struct ed_err *err)
+/* ed_snapshot_plan(); listing: a document's items, all of them, on any previous signature. */
+static enum ed_code plan(struct ed_snapwriter *w, const char *sig, int64_t prev, bool listing,
+			 bool *delta, struct ed_err *err)
 {
 	struct ed_store *st = w->st;
 	sqlite3_stmt *s = NULL;
@@ -1084,13 +1085,14 @@ enum ed_code ed_snapshot_plan(struct ed_snapwriter *w, const char *sig, int64_t 
 	if (!prev)
 		return ED_OK;
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT collect_sig = ?2, base_id, item_count, "
+			       "SELECT collect_sig = ?2 OR ?3, base_id, item_count, "
 			       "CASE WHEN base_id IS NULL THEN 0 "
 			       "ELSE (SELECT count(*) FROM items WHERE snapshot_id = ?1) END "
 			       "FROM snapshots WHERE id = ?1 AND status = 'complete'",
 			       -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 1, prev) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, sig, -1, SQLITE_STATIC) != SQLITE_OK)
+	    sqlite3_bind_text(s, 2, sig, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 3, listing) != SQLITE_OK)
 		goto fail;
 	int r = sqlite3_step(s);
 	if (r == SQLITE_ROW) {
@@ -1117,7 +1119,8 @@ enum ed_code ed_snapshot_plan(struct ed_snapwriter *w, const char *sig, int64_t 
 	    sqlite3_bind_int64(s, 2, w->id) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(s);
-	if ((rc = ed_delta_open(st->db, st->path, w->id, prev, prev_base, &w->delta, err)))
+	if ((rc = ed_delta_open(st->db, st->path, w->id, prev, prev_base, listing, &w->delta,
+				err)))
 		return rc;
 	w->items = prev_items;
 	w->base = base;
@@ -1127,6 +1130,33 @@ fail:
 	rc = ed_store_fail(st, "planning the snapshot", err);
 	sqlite3_finalize(s);
 	return rc;
+}
+
+enum ed_code ed_snapshot_plan(struct ed_snapwriter *w, const char *sig, int64_t prev,
+			      bool *delta, struct ed_err *err)
+{
+	return plan(w, sig, prev, false, delta, err);
+}
+
+enum ed_code ed_snapshot_plan_listing(struct ed_snapwriter *w, bool *delta, struct ed_err *err)
+{
+	struct ed_store *st = w->st;
+	sqlite3_stmt *s = NULL;
+	int64_t prev = 0;
+	/* The host's previous complete snapshot, in the writer's own transaction. */
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT coalesce(max(p.id), 0) FROM snapshots AS p, snapshots AS me "
+			       "WHERE me.id = ?1 AND p.env = me.env AND p.host = me.host AND "
+			       "p.status = 'complete' AND p.id < me.id",
+			       -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 1, w->id) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		enum ed_code rc = ed_store_fail(st, "planning the snapshot", err);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	prev = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return plan(w, ED_SNAPSHOT_SIG_LISTING, prev, true, delta, err);
 }
 
 static void writer_free(struct ed_snapwriter *w)

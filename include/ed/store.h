@@ -102,6 +102,17 @@ int64_t ed_snapshot_id(const struct ed_snapwriter *w);
  */
 enum ed_code ed_snapshot_plan(struct ed_snapwriter *w, const char *sig, int64_t prev,
 			      bool *delta, struct ed_err *err);
+/*
+ * For a snapshot whose items will all come, each an ED_DELTA_ITEM (an
+ * ingested document): makes w write a delta on the host's previous complete
+ * snapshot, whatever collected it, storing only what differs plus
+ * tombstones for what is gone. It reads exactly as the whole document
+ * stored in full would. *delta says whether it did (no previous snapshot,
+ * or one whose delta has grown to half its items: a full snapshot).
+ */
+enum ed_code ed_snapshot_plan_listing(struct ed_snapwriter *w, bool *delta, struct ed_err *err);
+/* The collection signature ed_snapshot_plan_listing() records: no local collection has it. */
+#define ED_SNAPSHOT_SIG_LISTING "document"
 /* Inserts what is buffered, sets status 'complete', COMMITs, frees w. */
 enum ed_code ed_snapshot_commit(struct ed_snapwriter *w, int64_t *items, int64_t *warnings,
 				struct ed_err *err);

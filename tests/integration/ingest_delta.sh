@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Ingested documents become deltas (issue 17, part 1): a host's nightly
+# documents, ingested one after another, are stored as deltas on its
+# previous snapshot (only what changed, plus tombstones for what went), yet
+# each reads, in every items_v column and through diff, exactly as the same
+# document ingested alone into an empty store (stored in full) reads.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+SRC=$TMP/src.db     # where the nights are collected, then exported
+DLT=$TMP/delta.db   # every night ingested in turn: deltas
+R=$TMP/root
+init_store "$SRC"
+init_store "$DLT"
+cp "$SRC.key" "$DLT.key"
+
+mkdir -p "$R/etc/app/conf.d" "$R/srv/data" "$R/srv/gone/deep"
+for i in $(seq 1 120); do printf 'file %s\n' "$i" >"$R/srv/data/f$i"; done
+printf '{"db": {"host": "db1", "port": 5432}, "features": {"a": true, "b": false}}\n' >"$R/etc/app/app.json"
+printf '[main]\nworkers = 4\n[log]\nlevel = info\n' >"$R/etc/app/app.ini"
+printf 'deep = 1\n' >"$R/etc/app/conf.d/deep.conf"
+printf 'x\n' >"$R/srv/gone/deep/x"
+ln -s data "$R/srv/current"
+
+# night N: a change of every sort, then a collection exported as doc-N.json
+night() {
+	case $1 in
+	2) printf 'changed\n' >"$R/srv/data/f7"                    # content
+	   rm "$R/srv/data/f8"                                       # a file gone
+	   printf 'new\n' >"$R/srv/data/new1"                        # a file added
+	   printf '{"db": {"host": "db2", "port": 5432}, "features": {"a": true}}\n' >"$R/etc/app/app.json" ;;  # a key changed, one gone
+	3) rm -r "$R/srv/gone"                                       # a folder and what is below
+	   chmod 0600 "$R/srv/data/f9"                               # metadata only
+	   printf '[main]\nworkers = 8\n[log]\nlevel = info\n[new]\nk = v\n' >"$R/etc/app/app.ini" ;;
+	4) printf 'file 8\n' >"$R/srv/data/f8"                       # back as it was
+	   rm "$R/srv/current" && ln -s gone "$R/srv/current" ;;     # a link retargeted
+	5) : ;;                                                      # nothing changed
+	esac
+	ed --db "$SRC" collect --env production --host web1 --root "$R" --path /etc --path /srv --packages none --full
+	[ "$RC" = 0 ] || fail "collect night $1: $ERR"
+	ed --db "$SRC" export "@$(sqlite3 "$SRC" "SELECT max(id) FROM snapshots")" --out "$TMP/doc-$1.json"
+	[ "$RC" = 0 ] || fail "export night $1: $ERR"
+}
+for n in 1 2 3 4 5; do night "$n"; done
+
+# every column of items_v, in key order, of snapshot ID of store DB
+items() {
+	sqlite3 -separator '|' "$1" "SELECT kind, key, fingerprint, quote(value), ftype, mode, owner, grp,
+		target, size, mtime_ns, ctime_ns, ino, dev, quote(error), quote(attrs) FROM items_v
+		WHERE snapshot_id = $2 ORDER BY kind, key"
+}
+
+for n in 1 2 3 4 5; do
+	ed --db "$DLT" ingest "$TMP/doc-$n.json"
+	is "$RC" 0 "night $n: ingest into the store that holds the nights before it"
+	id=$(sqlite3 "$DLT" "SELECT max(id) FROM snapshots")
+	# the same document, alone in an empty store: stored in full
+	FULL=$TMP/full-$n.db
+	init_store "$FULL"
+	cp "$SRC.key" "$FULL.key"
+	ed --db "$FULL" ingest "$TMP/doc-$n.json"
+	is "$(sqlite3 "$FULL" "SELECT base_id IS NULL FROM snapshots")" 1 "  alone in an empty store it is stored in full"
+	is "$(items "$DLT" "$id" | md5sum)" "$(items "$FULL" 1 | md5sum)" \
+		"  it reads as the same document stored in full, in every items_v column"
+	is "$(sqlite3 "$DLT" "SELECT item_count FROM snapshots WHERE id = $id")" \
+		"$(sqlite3 "$FULL" "SELECT item_count FROM snapshots")" "  with the same item count"
+	if [ "$n" -gt 1 ]; then
+		is "$(sqlite3 "$DLT" "SELECT base_id FROM snapshots WHERE id = $id")" 1 "  a delta on the first night's snapshot"
+		own=$(sqlite3 "$DLT" "SELECT count(*) FROM items WHERE snapshot_id = $id")
+		total=$(sqlite3 "$DLT" "SELECT item_count FROM snapshots WHERE id = $id")
+		ok "  storing $own rows of its own for $total items" test "$own" -lt $((total / 4))
+	fi
+done
+# Night 5 equals night 4: a diff of the two says nothing, and each night's diff is the source's.
+ed --db "$DLT" diff @4 @5
+is "$RC" 0 "diff of two deltas with nothing between them: exit 0"
+for n in 2 3 4; do
+	ed --db "$DLT" diff "@$((n - 1))" "@$n" --format json
+	got=$(json_get 'sorted((e["change"], e["kind"], e["key"]) for e in d["drift"])' <<<"$OUT")
+	ed --db "$SRC" diff "@$((n - 1))" "@$n" --format json
+	want=$(json_get 'sorted((e["change"], e["kind"], e["key"]) for e in d["drift"])' <<<"$OUT")
+	is "$got" "$want" "diff of nights $((n - 1)) and $n over deltas: what the source store says"
+done
+# a replay of a document already stored is still the same snapshot, never a new delta
+ed --db "$DLT" ingest "$TMP/doc-3.json"
+is "$RC" 0 "a replayed document: exit 0"
+is "$(sqlite3 "$DLT" "SELECT count(*) FROM snapshots")" 5 "  no new snapshot"
+# the store's size: the deltas are small
+ok "the delta store is smaller than the five full ones together" \
+	test "$(sqlite3 "$DLT" "SELECT count(*) FROM items")" -lt "$(( $(sqlite3 "$TMP/full-1.db" "SELECT count(*) FROM items") * 2 ))"
+is "$(sqlite3 "$DLT" "PRAGMA integrity_check")" ok "integrity_check ok"
+done_testing
