@@ -55,6 +55,16 @@ static enum ed_code run(struct pruner *p, const char *sql, const char *what, str
 	return ED_OK;
 }
 
+/* A figure the store reports about itself (its sizes, its vacuum mode); 0 when it cannot. */
+static int64_t pragma(struct ed_store *st, const char *sql)
+{
+	int64_t v = 0;
+	struct ed_err ignored = {0};
+	if (ed_store_query_int(st, sql, &v, "reading the store's size", &ignored))
+		return 0;
+	return v;
+}
+
 /* Prepares sql; binds ?1 env, ?2 host when given, and the int64s that follow as ?3, ?4 ... */
 static sqlite3_stmt *prep(struct pruner *p, const char *sql, const char *env, const char *host,
 			  int n, const int64_t *v)
@@ -378,41 +388,24 @@ enum ed_code ed_store_prune(struct ed_store *st, const struct ed_prune_opts *o,
 			 "DELETE FROM contents WHERE fingerprint NOT IN (SELECT fingerprint FROM "
 			 "items)",
 			 "deleting kept content no item refers to", err);
-	sqlite3_stmt *q = rc ? NULL : prep(&p, "PRAGMA freelist_count", NULL, NULL, 0, NULL);
-	if (q && sqlite3_step(q) == SQLITE_ROW)
-		res->free_pages = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	q = rc ? NULL : prep(&p, "PRAGMA page_size", NULL, NULL, 0, NULL);
-	if (q && sqlite3_step(q) == SQLITE_ROW)
-		res->page_size = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	if (!rc) {
+		res->free_pages = pragma(st, "PRAGMA freelist_count");
+		res->page_size = pragma(st, "PRAGMA page_size");
+	}
 	return rc;
 }
 
-static int64_t file_bytes(struct pruner *p)
+static int64_t file_bytes(struct ed_store *st)
 {
-	int64_t pages = 0, size = 0;
-	sqlite3_stmt *q = prep(p, "PRAGMA page_count", NULL, NULL, 0, NULL);
-	if (q && sqlite3_step(q) == SQLITE_ROW)
-		pages = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	q = prep(p, "PRAGMA page_size", NULL, NULL, 0, NULL);
-	if (q && sqlite3_step(q) == SQLITE_ROW)
-		size = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	return pages * size;
+	return pragma(st, "PRAGMA page_count") * pragma(st, "PRAGMA page_size");
 }
 
 enum ed_code ed_store_vacuum(struct ed_store *st, bool full, int64_t *before, int64_t *after,
 			     struct ed_err *err)
 {
 	struct pruner p = {.st = st, .db = ed_store_db(st)};
-	*before = file_bytes(&p);
-	int64_t mode = 0;
-	sqlite3_stmt *q = prep(&p, "PRAGMA auto_vacuum", NULL, NULL, 0, NULL);
-	if (q && sqlite3_step(q) == SQLITE_ROW)
-		mode = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	*before = file_bytes(st);
+	int64_t mode = pragma(st, "PRAGMA auto_vacuum");
 	enum ed_code rc = ED_OK;
 	if (mode == 2) /* incremental */
 		rc = run(&p, "PRAGMA incremental_vacuum", "giving free pages back", err);
@@ -421,6 +414,6 @@ enum ed_code ed_store_vacuum(struct ed_store *st, bool full, int64_t *before, in
 	/* The WAL holds the moved pages until a checkpoint writes them home. */
 	if (!rc)
 		rc = run(&p, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing the store", err);
-	*after = file_bytes(&p);
+	*after = file_bytes(st);
 	return rc;
 }

@@ -177,9 +177,8 @@ static enum ed_code exec(struct ed_store *st, const char *sql, const char *what,
 	return ED_OK;
 }
 
-/* Runs a query of the store's header that returns one integer; what: while doing what. */
-static enum ed_code query_int(struct ed_store *st, const char *sql, int64_t *out,
-			      const char *what, struct ed_err *err)
+enum ed_code ed_store_query_int(struct ed_store *st, const char *sql, int64_t *out,
+				const char *what, struct ed_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	enum ed_code rc = ED_OK;
@@ -466,9 +465,9 @@ enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migra
 	/* A writer that cannot read the header has written nothing: it says so. */
 	const char *what = mode == ED_STORE_READ ? "reading the store header"
 						 : "reading the store header; no snapshot was written";
-	if ((rc = query_int(st, "PRAGMA application_id", &app, what, err)) ||
-	    (rc = query_int(st, "PRAGMA user_version", &ver, what, err)) ||
-	    (rc = query_int(st, "SELECT count(*) FROM sqlite_schema", &ntables, what, err)))
+	if ((rc = ed_store_query_int(st, "PRAGMA application_id", &app, what, err)) ||
+	    (rc = ed_store_query_int(st, "PRAGMA user_version", &ver, what, err)) ||
+	    (rc = ed_store_query_int(st, "SELECT count(*) FROM sqlite_schema", &ntables, what, err)))
 		goto out;
 	if (app != ED_APPLICATION_ID && (app != 0 || ver != 0 || ntables != 0)) {
 		rc = ed_err_set(err, ED_STORE,
@@ -925,7 +924,7 @@ static enum ed_code check_not_corrupt(struct ed_store *st, struct ed_err *err)
 	int r, bad = 0;
 	int64_t page = 0;
 	struct stat sb;
-	if ((rc = query_int(st, "PRAGMA page_size", &page, "reading the store header", err)))
+	if ((rc = ed_store_query_int(st, "PRAGMA page_size", &page, "reading the store header", err)))
 		return rc;
 	if (page <= 0 || stat(st->path, &sb) != 0)
 		return ED_OK;

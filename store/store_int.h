@@ -24,6 +24,9 @@ sqlite3 *ed_store_db(struct ed_store *st);
 sqlite3 *ed_store_open_reader(const char *path);
 
 /* Copies sqlite3_errmsg into err with a prefix naming the store. */
+/* Runs sql, which returns one integer (0 for no row), into *out; what: while doing what. */
+enum ed_code ed_store_query_int(struct ed_store *st, const char *sql, int64_t *out,
+				const char *what, struct ed_err *err);
 enum ed_code ed_store_fail(struct ed_store *st, const char *what, struct ed_err *err);
 
 /*
