@@ -7,8 +7,12 @@
  * rest: their items, warnings and tombstones go with them (ON DELETE
  * CASCADE). Kept content no item refers to any more goes last.
  *
- * Rebasing (store version 8's invariant: a base is a full snapshot of the
- * same host, never a delta): the oldest kept delta on the base that goes, N,
+ * A base another host's delta uses (a base shared within a role, issue 17)
+ * stays, whatever this host keeps, and so do this host's deltas on it: it
+ * goes, with the last delta on it, when the hosts that use it are pruned.
+ *
+ * Rebasing (a base is a full snapshot, never a delta): when a base of this
+ * host that only its own deltas use goes, the oldest kept delta on it, N,
  * takes the base's rows it does not override and drops its tombstones, so it
  * becomes a full snapshot; every other kept delta D on the old base is
  * resolved whole into temp.resolved and rewritten as the rows that differ
@@ -211,7 +215,8 @@ static enum ed_code rebase_host(struct pruner *p, const char *env, const char *h
 			       "snapshots AS b WHERE b.env = ?1 AND b.host = ?2 AND b.base_id IS NULL "
 			       "AND b.id NOT IN (SELECT id FROM temp.keep) AND EXISTS (SELECT 1 FROM "
 			       "snapshots AS d WHERE d.base_id = b.id AND d.id IN (SELECT id FROM "
-			       "temp.keep))",
+			       "temp.keep)) AND NOT EXISTS (SELECT 1 FROM snapshots AS o WHERE "
+			       "o.base_id = b.id AND (o.env <> ?1 OR o.host <> ?2))",
 			       env, host, 0, NULL);
 	int64_t (*todo)[2] = NULL;
 	size_t n = 0, cap = 0;
@@ -264,7 +269,7 @@ static enum ed_code drop_host(struct pruner *p, const char *env, const char *hos
 	static const char victims[] =
 		"FROM snapshots WHERE env = ?1 AND host = ?2 AND id NOT IN (SELECT id FROM "
 		"temp.keep) AND id NOT IN (SELECT base_id FROM snapshots WHERE base_id IS NOT NULL "
-		"AND id IN (SELECT id FROM temp.keep))";
+		"AND (id IN (SELECT id FROM temp.keep) OR env <> ?1 OR host <> ?2))";
 	char sql[512];
 	snprintf(sql, sizeof(sql),
 		 "SELECT id, status, coalesce(finished_at, started_at), item_count %s ORDER BY id",

@@ -11,6 +11,7 @@
 
 #include "ed/buf.h"
 #include "ed/snapdoc_store.h"
+#include "delta.h"
 #include "store_int.h"
 
 static enum ed_code export_items(struct ed_store *st, const struct ed_snapref *ref,
@@ -263,6 +264,75 @@ static enum ed_code replayed(struct ed_store *st, const struct ed_snapdoc *d, in
 	return ED_OK;
 }
 
+/*
+ * A host's first document may be stored as a delta on another host's full
+ * snapshot of the same environment and role (issue 17, part 2), when that
+ * is smaller. Which it is, a systematic sample of about SAMPLE_ITEMS of the
+ * document's items tells: each compared with the candidate as the delta
+ * writer compares (ed_delta_item(), nothing written). The rows the delta
+ * would hold are estimated as the items that differ plus the candidate's
+ * keys the document lacks (tombstones); below half the document's items,
+ * the rule a delta on a delta follows too, it is a delta.
+ */
+enum { SAMPLE_ITEMS = 1024 };
+
+struct sample {
+	struct ed_delta_writer *d;
+	size_t stride, i, seen, differ, found;
+};
+
+static enum ed_code sample_emit(struct ed_sink *sink, const struct ed_item *it, struct ed_err *err)
+{
+	struct sample *sm = sink->ctx;
+	if (sm->i++ % sm->stride)
+		return ED_OK;
+	uint8_t state[ED_STATE_LEN];
+	bool write, added;
+	ed_item_state_of(it, state);
+	enum ed_code rc = ed_delta_item(sm->d, it, state, &write, &added, err);
+	if (rc)
+		return rc;
+	sm->seen++;
+	sm->differ += write;
+	sm->found += !added;
+	return ED_OK;
+}
+
+static void sample_warn(struct ed_sink *sink, const char *msg)
+{
+	(void)sink;
+	(void)msg;
+}
+
+static enum ed_code plan_document(struct ed_store *st, const struct ed_snapdoc *d,
+				  struct ed_snapwriter *w, bool *delta, struct ed_err *err)
+{
+	size_t n = ed_snapdoc_info(d)->nitems;
+	int64_t cand = 0, cand_items = 0;
+	enum ed_code rc = ed_snapshot_role_base(w, &cand, &cand_items, err);
+	if (rc)
+		return rc;
+	if (!cand || !n)
+		return ed_snapshot_plan_listing(w, delta, err);
+	struct sample sm = {.stride = n / SAMPLE_ITEMS + 1};
+	if ((rc = ed_delta_open(ed_store_db(st), ed_store_path(st), ed_snapshot_id(w), cand, 0, true,
+				&sm.d, err)))
+		return rc;
+	struct ed_sink sink = {.emit = sample_emit, .warn = sample_warn, .ctx = &sm};
+	rc = ed_snapdoc_replay(d, &sink, err);
+	ed_delta_close(sm.d);
+	if (rc)
+		return rc;
+	double k = sm.seen ? (double)sm.seen : 1.0;
+	double rows = (double)sm.differ / k * (double)n;
+	double gone = (double)cand_items - (double)sm.found / k * (double)n;
+	if (gone > 0)
+		rows += gone;
+	if (sm.seen && 2.0 * rows < (double)n)
+		return ed_snapshot_plan_listing_on(w, cand, delta, err);
+	return ed_snapshot_plan_listing(w, delta, err);
+}
+
 enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, long long max_skew,
 			       int64_t *id, bool *already, int64_t *items, int64_t *warnings,
 			       struct ed_err *err)
@@ -345,9 +415,12 @@ enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, 
 	sqlite3_finalize(s);
 	s = NULL;
 
-	/* Only what changed since the host's previous snapshot is written (issue 17). */
+	/*
+	 * Only what changed since the host's previous snapshot is written, or,
+	 * for its first, since another host's of its role (issue 17).
+	 */
 	bool delta = false;
-	if ((rc = ed_snapshot_plan_listing(w, &delta, err)) ||
+	if ((rc = plan_document(st, d, w, &delta, err)) ||
 	    (rc = ed_snapdoc_replay(d, ed_snapshot_sink(w), err)))
 		goto fail;
 	rc = ed_snapshot_commit(w, items, warnings, err);

@@ -1158,6 +1158,47 @@ enum ed_code ed_snapshot_plan_listing(struct ed_snapwriter *w, bool *delta, stru
 	return plan(w, ED_SNAPSHOT_SIG_LISTING, prev, true, delta, err);
 }
 
+enum ed_code ed_snapshot_role_base(struct ed_snapwriter *w, int64_t *base, int64_t *items,
+				  struct ed_err *err)
+{
+	struct ed_store *st = w->st;
+	sqlite3_stmt *s = NULL;
+	*base = *items = 0;
+	/*
+	 * In the writer's own transaction: nothing can come between the choice
+	 * and the delta written on it. The host's own previous snapshot wins.
+	 */
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT b.id, b.item_count FROM snapshots AS me, snapshots AS b "
+			       "WHERE me.id = ?1 AND NOT EXISTS (SELECT 1 FROM snapshots AS p "
+			       "WHERE p.env = me.env AND p.host = me.host AND "
+			       "p.status = 'complete' AND p.id < me.id) AND b.env = me.env AND "
+			       "b.role = me.role AND b.host <> me.host AND b.status = 'complete' AND "
+			       "b.base_id IS NULL AND b.id < me.id ORDER BY b.id DESC LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 1, w->id) != SQLITE_OK)
+		goto fail;
+	int r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		*base = sqlite3_column_int64(s, 0);
+		*items = sqlite3_column_int64(s, 1);
+	} else if (r != SQLITE_DONE) {
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	return ED_OK;
+fail:;
+	enum ed_code rc = ed_store_fail(st, "looking for a base of the host's role", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+enum ed_code ed_snapshot_plan_listing_on(struct ed_snapwriter *w, int64_t base, bool *delta,
+					 struct ed_err *err)
+{
+	return plan(w, ED_SNAPSHOT_SIG_LISTING, base, true, delta, err);
+}
+
 static void writer_free(struct ed_snapwriter *w)
 {
 	ed_delta_close(w->delta);

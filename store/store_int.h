@@ -64,4 +64,19 @@ enum ed_code ed_store_query_rows(struct ed_store *st, const char *sql, const cha
  */
 enum ed_code ed_store_inflate(const void *z, size_t zlen, int64_t size, size_t max, char **out);
 
+/*
+ * A base shared within a role (issue 17, part 2), for a host's first
+ * snapshot: the latest complete full snapshot of another host of the same
+ * environment and role, and its item count. *base is 0 when the host has a
+ * complete snapshot of its own, or no other host qualifies.
+ */
+enum ed_code ed_snapshot_role_base(struct ed_snapwriter *w, int64_t *base, int64_t *items,
+				  struct ed_err *err);
+/*
+ * ed_snapshot_plan_listing() on base, a full snapshot of another host, in
+ * place of the host's previous one: w writes what differs from it.
+ */
+enum ed_code ed_snapshot_plan_listing_on(struct ed_snapwriter *w, int64_t base, bool *delta,
+					 struct ed_err *err);
+
 #endif

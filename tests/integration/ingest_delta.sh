@@ -90,4 +90,95 @@ is "$(sqlite3 "$DLT" "SELECT count(*) FROM snapshots")" 5 "  no new snapshot"
 ok "the delta store is smaller than the five full ones together" \
 	test "$(sqlite3 "$DLT" "SELECT count(*) FROM items")" -lt "$(( $(sqlite3 "$TMP/full-1.db" "SELECT count(*) FROM items") * 2 ))"
 is "$(sqlite3 "$DLT" "PRAGMA integrity_check")" ok "integrity_check ok"
+
+# Hosts of a role share a base (issue 17, part 2): a host's first document
+# is stored as a delta on another host's full snapshot of the same
+# environment and role when that is smaller, and reads the same.
+# rehost IN OUT HOST [ENV [ROLE [MANGLE]]]: the document as another host's
+# (a new id); MANGLE 1 changes every item's fingerprint, so nothing is shared.
+rehost() {
+	python3 - "$@" <<'PY'
+import json, sys, uuid
+src, out, host = sys.argv[1:4]
+env = sys.argv[4] if len(sys.argv) > 4 else None
+role = sys.argv[5] if len(sys.argv) > 5 else None
+mangle = len(sys.argv) > 6 and sys.argv[6] == "1"
+d = json.load(open(src))
+d["id"], d["host"] = str(uuid.uuid4()), host
+if env: d["env"] = env
+if role: d["role"] = role
+items = d["items"]
+kept = {c["fingerprint"] for c in d["contents"]}
+first = next(i for i, it in enumerate(items)
+             if it["kind"] == "file" and it.get("ftype") == "file" and it["fingerprint"] not in kept)
+if mangle: d["contents"] = []  # each names a file by its fingerprint
+for i, it in enumerate(items):
+    if "fingerprint" in it and (mangle or i == first):
+        it["fingerprint"] = "%032x" % (int(it["fingerprint"], 16) ^ (i + 1))
+json.dump(d, open(out, "w"))
+PY
+}
+# full DOC: the items of DOC stored alone in a new store, every items_v column
+full() {
+	local f=$TMP/alone.db
+	rm -f "$f" "$f-wal" "$f-shm"
+	init_store "$f"
+	cp "$SRC.key" "$f.key"
+	ed --db "$f" ingest "$1"
+	[ "$RC" = 0 ] || fail "ingest $1 alone: $ERR"
+	items "$f" 1
+}
+last() { sqlite3 "$DLT" "SELECT max(id) FROM snapshots"; }
+own() { sqlite3 "$DLT" "SELECT count(*) FROM items WHERE snapshot_id = $1"; }
+total=$(sqlite3 "$DLT" "SELECT item_count FROM snapshots WHERE id = 1")
+
+rehost "$TMP/doc-1.json" "$TMP/web2-1.json" web2
+ed --db "$DLT" ingest "$TMP/web2-1.json"
+is "$RC" 0 "web2's first document: ingested"
+w2=$(last)
+is "$(sqlite3 "$DLT" "SELECT base_id FROM snapshots WHERE id = $w2")" 1 \
+	"  a delta on web1's full snapshot (same environment and role)"
+ok "  storing $(own "$w2") rows of its own for $total items" test "$(own "$w2")" -lt 5
+is "$(items "$DLT" "$w2" | md5sum)" "$(full "$TMP/web2-1.json" | md5sum)" \
+	"  it reads as the same document stored in full, in every items_v column"
+ed --db "$DLT" diff "@1" "@$w2" --format json
+got=$(json_get 'sorted((e["change"], e["kind"], e["key"]) for e in d["drift"])' <<<"$OUT")
+is "$got" '[["changed", "file", "'"$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); k = {c["fingerprint"] for c in d["contents"]}; print(next(i["key"] for i in d["items"] if i["kind"] == "file" and i.get("ftype") == "file" and i["fingerprint"] not in k))' "$TMP/web2-1.json")"'"]]' \
+	"  diff of web1's first night and web2: the one file that differs"
+
+rehost "$TMP/doc-2.json" "$TMP/web2-2.json" web2
+ed --db "$DLT" ingest "$TMP/web2-2.json"
+w2b=$(last)
+is "$(sqlite3 "$DLT" "SELECT base_id FROM snapshots WHERE id = $w2b")" 1 \
+	"web2's second document: a delta on the same shared base"
+is "$(items "$DLT" "$w2b" | md5sum)" "$(full "$TMP/web2-2.json" | md5sum)" \
+	"  it reads as the same document stored in full"
+
+rehost "$TMP/doc-1.json" "$TMP/stg-1.json" web1 staging
+ed --db "$DLT" ingest "$TMP/stg-1.json"
+is "$(sqlite3 "$DLT" "SELECT base_id IS NULL FROM snapshots WHERE id = $(last)")" 1 \
+	"another environment's first document: stored in full"
+rehost "$TMP/doc-1.json" "$TMP/db1-1.json" db1 production db
+ed --db "$DLT" ingest "$TMP/db1-1.json"
+is "$(sqlite3 "$DLT" "SELECT base_id IS NULL FROM snapshots WHERE id = $(last)")" 1 \
+	"another role's first document: stored in full"
+rehost "$TMP/doc-1.json" "$TMP/web3-1.json" web3 production "" 1
+ed --db "$DLT" ingest "$TMP/web3-1.json"
+w3=$(last)
+is "$(sqlite3 "$DLT" "SELECT base_id IS NULL FROM snapshots WHERE id = $w3")" 1 \
+	"a first document that shares too little with the role's base: stored in full"
+is "$(items "$DLT" "$w3" | md5sum)" "$(full "$TMP/web3-1.json" | md5sum)" \
+	"  and reads as itself"
+
+# A base stays as long as any delta uses it: web1 keeps only its last
+# snapshot, yet its first (web2's base) stays, and web2 reads the same.
+before=$(items "$DLT" "$w2b" | md5sum)
+ed --db "$DLT" prune --keep-last 1
+is "$RC" 0 "prune keeping one snapshot per host: exit 0" || diag "$ERR"
+is "$(sqlite3 "$DLT" "SELECT group_concat(id) FROM snapshots WHERE host = 'web1' AND env = 'production'")" "1,5" \
+	"  web1 keeps its last snapshot, and its first: web2's base"
+is "$(sqlite3 "$DLT" "SELECT count(*) FROM snapshots WHERE host = 'web2'")" 1 "  web2 keeps its last"
+is "$(items "$DLT" "$w2b" | md5sum)" "$before" "  which reads as before"
+is "$(sqlite3 "$DLT" "PRAGMA foreign_key_check")" "" "  no snapshot names a base that is gone"
+is "$(sqlite3 "$DLT" "PRAGMA integrity_check")" ok "  integrity_check ok"
 done_testing
