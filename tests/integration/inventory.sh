@@ -79,7 +79,7 @@ is "$(q "$DB" "SELECT count(*) FROM snapshots_v WHERE status = 'running'")" "0" 
 
 # The items equal a local collection of the same tree.
 ed --db "$DB" collect --env local --host web-1 --profile "$TMP/web-1.ini"
-items() { q "$DB" "SELECT kind, key, hex(fingerprint), value, mode, owner, grp, error FROM items WHERE snapshot_id = $1 AND kind = 'file' ORDER BY key"; }
+items() { q "$DB" "SELECT kind, key, hex(fingerprint), value, mode, owner, grp, error FROM items_v WHERE snapshot_id = $1 AND kind = 'file' ORDER BY key"; }
 ssh_id=$(q "$DB" "SELECT snapshot_id FROM latest_v WHERE env = 'production' AND host = 'web-1'")
 is "$(items "$ssh_id")" "$(items "$OUT")" "over SSH, the same file items as a local collection"
 
