@@ -18,6 +18,7 @@
 #include "ed/atomic.h"
 #include "ed/base64.h"
 #include "ed/buf.h"
+#include "ed/hash.h"
 #include "ed/isotime.h"
 #include "ed/snapdoc.h"
 #include "snapdoc_codec.h"
@@ -165,6 +166,7 @@ struct ed_snapdoc {
 	char *env, *host, *role, *root_dir, *collector_host;
 	char started_at[ED_ISOTIME_SIZE];
 	char finished_at[ED_ISOTIME_SIZE];
+	struct ed_fp digest; /* what its items, warnings and contents' names say */
 	struct ed_snapdoc_info info; /* the fields above, for ed_snapdoc_info() */
 };
 
@@ -1076,7 +1078,50 @@ struct body {
 	size_t nkeys, capkeys;
 	struct fpref *cfps;   /* fingerprints of contents, and their index */
 	size_t ncfps, capcfps;
+	struct ed_hasher *dig; /* the document's digest (ed_snapdoc_info) */
+	struct ed_buf dbuf;   /* one element's fields, for dig */
 };
+
+/*
+ * The digest: each element as a tag ('I' item, 'W' warning, 'C' content)
+ * and its fields, a string as a presence byte, its length and its bytes, a
+ * number as 8 bytes, in the order they come. Not a secret, and not proof
+ * against a forger (XXH3-128): it only tells an unchanged document from a
+ * changed one, and a document that lies can only describe its own host.
+ */
+static int dig_str(struct ed_buf *b, const char *s, size_t len)
+{
+	if (!s)
+		return ed_buf_addc(b, 0);
+	uint64_t n = len;
+	return ed_buf_addc(b, 1) || ed_buf_add(b, &n, sizeof(n)) || ed_buf_add(b, s, len);
+}
+
+static int dig_int(struct ed_buf *b, uint64_t v)
+{
+	return ed_buf_add(b, &v, sizeof(v));
+}
+
+static enum ed_code dig_item(struct body *b, const struct ed_item *it)
+{
+	struct ed_buf *d = &b->dbuf;
+	ed_buf_reset(d);
+	int bad = ed_buf_addc(d, 'I') || dig_str(d, it->kind, strlen(it->kind)) ||
+		  dig_str(d, it->key, it->key_len) || ed_buf_add(d, it->fp.b, sizeof(it->fp.b)) ||
+		  dig_str(d, it->value, it->value ? strlen(it->value) : 0) ||
+		  dig_str(d, it->attrs, it->attrs ? strlen(it->attrs) : 0) ||
+		  dig_str(d, it->error, it->error ? strlen(it->error) : 0) ||
+		  dig_int(d, (uint64_t)it->ftype) || dig_int(d, it->mode) ||
+		  dig_str(d, it->owner, it->owner ? strlen(it->owner) : 0) ||
+		  dig_str(d, it->group, it->group ? strlen(it->group) : 0) ||
+		  dig_str(d, it->target, it->target ? strlen(it->target) : 0) ||
+		  dig_int(d, (uint64_t)it->size) || dig_int(d, (uint64_t)it->mtime_ns) ||
+		  dig_int(d, (uint64_t)it->ctime_ns) || dig_int(d, it->ino) || dig_int(d, it->dev);
+	if (bad)
+		return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
+	ed_hasher_update(b->dig, d->p, d->len);
+	return ED_OK;
+}
 
 static bool grow(void **v, size_t *cap, size_t n, size_t size)
 {
@@ -1128,7 +1173,12 @@ static enum ed_code check_elem(struct body *b, enum which w, json_t *e, size_t i
 		return ED_OK;
 	if (w == WARNINGS) {
 		const char *msg;
-		rc = warning_of(&b->v, e, i, &b->buf, &msg);
+		if (!(rc = warning_of(&b->v, e, i, &b->buf, &msg))) {
+			ed_buf_reset(&b->dbuf);
+			if (ed_buf_addc(&b->dbuf, 'W') || dig_str(&b->dbuf, msg, strlen(msg)))
+				return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
+			ed_hasher_update(b->dig, b->dbuf.p, b->dbuf.len);
+		}
 	} else {
 		struct ed_fp fp;
 		const char *data;
@@ -1137,6 +1187,8 @@ static enum ed_code check_elem(struct body *b, enum which w, json_t *e, size_t i
 			if (!grow((void **)&b->cfps, &b->capcfps, b->ncfps, sizeof(*b->cfps)))
 				return ed_err_set(&b->first, ED_NOMEM, "%s: out of memory", b->v.name);
 			b->cfps[b->ncfps++] = (struct fpref){fp, (uint32_t)i};
+			ed_hasher_update(b->dig, "C", 1);
+			ed_hasher_update(b->dig, fp.b, sizeof(fp.b));
 		}
 	}
 	if (rc == ED_NOMEM)
@@ -1170,8 +1222,8 @@ static enum ed_code scan_array(struct scan *s, struct body *b, enum which w, con
 			enum ed_code irc;
 			if ((rc = scan_item(s, &b->v, sp->n, &b->sc, false, &it, &irc)))
 				return rc;
-			if (irc == ED_OK)
-				rc = note_item(b, &it, sp->n);
+			if (irc == ED_OK && !(rc = note_item(b, &it, sp->n)))
+				rc = dig_item(b, &it);
 			else if (irc == ED_NOMEM)
 				rc = irc;
 			else
@@ -1371,8 +1423,13 @@ static enum ed_code parse_doc(struct ed_snapdoc *d, struct ed_snapdoc **out, str
 	struct scan s;
 	enum ed_code rc = ED_OK;
 	b.v.err = &b.first;
+	b.dbuf = (struct ed_buf)ED_BUF_INIT;
 	*out = NULL;
 	d->items.at = d->warnings.at = d->contents.at = UINT64_MAX;
+	if (!(b.dig = ed_hasher_new())) {
+		rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", d->name);
+		goto out;
+	}
 	if ((rc = scan_open(&s, d, 0, err)))
 		goto out;
 	/* Syntax first, then the top level (the format above all), then the elements. */
@@ -1385,6 +1442,7 @@ static enum ed_code parse_doc(struct ed_snapdoc *d, struct ed_snapdoc **out, str
 	}
 	if ((rc = check_body(d, &v, &b, err)))
 		goto out;
+	ed_hasher_final(b.dig, &d->digest);
 	d->info = (struct ed_snapdoc_info){
 		.id = d->id,
 		.env = d->env,
@@ -1395,6 +1453,7 @@ static enum ed_code parse_doc(struct ed_snapdoc *d, struct ed_snapdoc **out, str
 		.started_at = d->started_at,
 		.finished_at = d->finished_at,
 		.nitems = d->items.n,
+		.digest = &d->digest,
 	};
 	*out = d;
 	d = NULL;
@@ -1403,6 +1462,8 @@ out:
 	scratch_release(&b.sc);
 	ed_buf_release(&b.buf);
 	ed_buf_release(&b.prev_key);
+	ed_buf_release(&b.dbuf);
+	ed_hasher_free(b.dig);
 	ed_buf_release(&b.v.path);
 	ed_buf_release(&v.path);
 	free(b.keys);

@@ -493,12 +493,8 @@ enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, int64_
 	/* prev's own rows (its changes on the base) where this snapshot has none. */
 	if (d->prev_base) {
 		if (sqlite3_prepare_v2(d->db,
-				       "INSERT OR IGNORE INTO items (snapshot_id, kind, key, state, "
-				       "fingerprint, value, ftype, mode, owner, grp, target, size, "
-				       "mtime_ns, ctime_ns, ino, dev, error, attrs) "
-				       "SELECT ?1, kind, key, state, fingerprint, value, ftype, mode, "
-				       "owner, grp, target, size, mtime_ns, ctime_ns, ino, dev, error, "
-				       "attrs FROM items WHERE snapshot_id = ?2",
+				       "INSERT OR IGNORE INTO items (snapshot_id, " ITEM_COLS ") "
+				       "SELECT ?1, " ITEM_COLS " FROM items WHERE snapshot_id = ?2",
 				       -1, &ins, NULL) != SQLITE_OK) {
 			rc = fail(d, "finishing a delta snapshot", err);
 			goto out;

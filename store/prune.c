@@ -30,11 +30,6 @@
 #include "ed/isotime.h"
 #include "store_int.h"
 
-/* The columns of an item after its snapshot id, in table order (schema/007). */
-#define ITEM_COLS                                                                         \
-	"kind, key, state, fingerprint, value, ftype, mode, owner, grp, target, size, "    \
-	"mtime_ns, ctime_ns, ino, dev, error, attrs"
-
 /* Every column but the key compared with IS between n (the new base) and r. */
 #define SAME_AS_N                                                                          \
 	"n.state IS r.state AND n.fingerprint IS r.fingerprint AND n.value IS r.value AND "  \

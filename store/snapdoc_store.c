@@ -359,7 +359,8 @@ enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, 
 	/* In the snapshot's own transaction: all of it becomes visible at commit, or none. */
 	if (sqlite3_prepare_v2(db,
 			       "UPDATE snapshots SET uuid = ?1, started_at = ?2,"
-			       " collector_host = coalesce(?3, collector_host) WHERE id = ?4",
+			       " collector_host = coalesce(?3, collector_host), doc_digest = ?5"
+			       " WHERE id = ?4",
 			       -1, &s, NULL) != SQLITE_OK) {
 		rc = ed_store_fail(st, "storing the document id", err);
 		goto fail;
@@ -369,6 +370,7 @@ enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, 
 	if (info->collector_host)
 		sqlite3_bind_text(s, 3, info->collector_host, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, sid);
+	sqlite3_bind_blob(s, 5, info->digest->b, sizeof(info->digest->b), SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT) {
 			/*
@@ -417,11 +419,14 @@ enum ed_code ed_snapdoc_ingest(struct ed_store *st, const struct ed_snapdoc *d, 
 
 	/*
 	 * Only what changed since the host's previous snapshot is written, or,
-	 * for its first, since another host's of its role (issue 17).
+	 * for its first, since another host's of its role (issue 17); a
+	 * document the previous one was ingested from, item for item, is not
+	 * even read again.
 	 */
-	bool delta = false;
-	if ((rc = plan_document(st, d, w, &delta, err)) ||
-	    (rc = ed_snapdoc_replay(d, ed_snapshot_sink(w), err)))
+	bool delta = false, unchanged = false;
+	if ((rc = ed_snapshot_copy_unchanged(w, info->digest, &unchanged, err)) ||
+	    (!unchanged && ((rc = plan_document(st, d, w, &delta, err)) ||
+			    (rc = ed_snapdoc_replay(d, ed_snapshot_sink(w), err)))))
 		goto fail;
 	rc = ed_snapshot_commit(w, items, warnings, err);
 	w = NULL;

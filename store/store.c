@@ -1193,6 +1193,73 @@ fail:;
 	return rc;
 }
 
+enum ed_code ed_snapshot_copy_unchanged(struct ed_snapwriter *w, const struct ed_fp *digest,
+					bool *done, struct ed_err *err)
+{
+	static const char *const copy[] = {
+		"INSERT INTO items (snapshot_id, " ITEM_COLS ") SELECT ?1, " ITEM_COLS
+		" FROM items WHERE snapshot_id = ?2",
+		"INSERT INTO warnings (snapshot_id, seq, message) SELECT ?1, seq, message "
+		"FROM warnings WHERE snapshot_id = ?2",
+	};
+	struct ed_store *st = w->st;
+	sqlite3_stmt *s = NULL;
+	*done = false;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT p.id, p.base_id, p.item_count, p.warning_count, "
+			       "p.doc_digest = ?2, CASE WHEN p.base_id IS NULL THEN 0 "
+			       "ELSE (SELECT count(*) FROM items WHERE snapshot_id = p.id) END "
+			       "FROM snapshots AS p, snapshots AS me WHERE me.id = ?1 AND "
+			       "p.env = me.env AND p.host = me.host AND p.status = 'complete' AND "
+			       "p.id < me.id ORDER BY p.id DESC LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 1, w->id) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 2, digest->b, sizeof(digest->b), SQLITE_STATIC) != SQLITE_OK)
+		goto fail;
+	int r = sqlite3_step(s);
+	if (r == SQLITE_DONE || (r == SQLITE_ROW && sqlite3_column_int(s, 4) != 1)) {
+		sqlite3_finalize(s);
+		return ED_OK;
+	}
+	if (r != SQLITE_ROW)
+		goto fail;
+	int64_t prev = sqlite3_column_int64(s, 0), prev_base = sqlite3_column_int64(s, 1);
+	int64_t items = sqlite3_column_int64(s, 2), warnings = sqlite3_column_int64(s, 3);
+	int64_t own = sqlite3_column_int64(s, 5);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (prev_base && 2 * own > items) /* as ed_snapshot_plan_listing() would: write it full */
+		return ED_OK;
+	int64_t base = prev_base ? prev_base : prev, rows = 0;
+	if (sqlite3_prepare_v2(st->db, "UPDATE snapshots SET base_id = ?1 WHERE id = ?2", -1, &s,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 1, base) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, w->id) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
+		if (i == 0 && !prev_base)
+			continue; /* a delta on a full snapshot with nothing of its own */
+		sqlite3_finalize(s);
+		if (sqlite3_prepare_v2(st->db, copy[i], -1, &s, NULL) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 1, w->id) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 2, prev) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+			goto fail;
+		if (i == 0)
+			rows = sqlite3_changes(st->db);
+	}
+	sqlite3_finalize(s);
+	w->items = items;
+	w->warnings = warnings;
+	w->base = base;
+	w->rows = rows;
+	*done = true;
+	return ED_OK;
+fail:;
+	enum ed_code rc = ed_store_fail(st, "storing an unchanged document", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 enum ed_code ed_snapshot_plan_listing_on(struct ed_snapwriter *w, int64_t base, bool *delta,
 					 struct ed_err *err)
 {

@@ -13,6 +13,11 @@
 #include "ed/err.h"
 #include "ed/store.h"
 
+/* The columns of an item after its snapshot id, in table order (schema/007). */
+#define ITEM_COLS                                                                         \
+	"kind, key, state, fingerprint, value, ftype, mode, owner, grp, target, size, "    \
+	"mtime_ns, ctime_ns, ino, dev, error, attrs"
+
 /* The store's connection; it belongs to st. */
 sqlite3 *ed_store_db(struct ed_store *st);
 
@@ -76,6 +81,16 @@ enum ed_code ed_snapshot_role_base(struct ed_snapwriter *w, int64_t *base, int64
  * ed_snapshot_plan_listing() on base, a full snapshot of another host, in
  * place of the host's previous one: w writes what differs from it.
  */
+/*
+ * For a document whose digest is the one the host's previous complete
+ * snapshot was ingested from: makes w that snapshot again (a delta on the
+ * same base, the previous delta's own rows and its warnings copied), so no
+ * item need be read or compared. *done is false, and nothing is written,
+ * when the digests differ, there is no previous snapshot, or its delta has
+ * grown to half its items (a full snapshot is then due). Call before any item.
+ */
+enum ed_code ed_snapshot_copy_unchanged(struct ed_snapwriter *w, const struct ed_fp *digest,
+					bool *done, struct ed_err *err);
 enum ed_code ed_snapshot_plan_listing_on(struct ed_snapwriter *w, int64_t base, bool *delta,
 					 struct ed_err *err);
 

@@ -120,6 +120,13 @@ struct ed_snapdoc_info {
 	const char *started_at;     /* YYYY-MM-DDTHH:MM:SSZ (ed_isotime_valid) */
 	const char *finished_at;    /* the same, not before started_at */
 	size_t nitems;              /* how many items it holds */
+	/*
+	 * XXH3-128 of its items, warnings and kept contents' fingerprints, in
+	 * document order: two documents with the same digest store the same
+	 * snapshot but for its id, env, host and times (ingest's shortcut for
+	 * an unchanged host). Not proof against a forger.
+	 */
+	const struct ed_fp *digest;
 };
 
 /* The document's fields; the struct and its strings are owned by d. */

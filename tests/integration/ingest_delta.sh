@@ -181,4 +181,57 @@ is "$(sqlite3 "$DLT" "SELECT count(*) FROM snapshots WHERE host = 'web2'")" 1 " 
 is "$(items "$DLT" "$w2b" | md5sum)" "$before" "  which reads as before"
 is "$(sqlite3 "$DLT" "PRAGMA foreign_key_check")" "" "  no snapshot names a base that is gone"
 is "$(sqlite3 "$DLT" "PRAGMA integrity_check")" ok "  integrity_check ok"
+
+# An unchanged document (the same items, warnings and contents under a new
+# id: a host that did not change overnight) has the digest of the one its
+# host's previous snapshot came from, and is stored as that snapshot again
+# without an item being read: the previous delta's own rows and its warnings
+# copied. It reads exactly as the document stored in full.
+# again IN OUT [WARNINGS]: the document under a new id, with these warnings (JSON)
+again() {
+	python3 - "$@" <<'PY'
+import json, sys, uuid
+d = json.load(open(sys.argv[1]))
+d["id"] = str(uuid.uuid4())
+if len(sys.argv) > 3: d["warnings"] = json.loads(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"))
+PY
+}
+digest() { sqlite3 "$DLT" "SELECT hex(doc_digest) FROM snapshots WHERE id = $1"; }
+again "$TMP/doc-5.json" "$TMP/doc-5b.json"
+ed --db "$DLT" ingest "$TMP/doc-5b.json"
+is "$RC" 0 "web1's last document again, under a new id: ingested"
+n5=$(last)
+is "$(digest "$n5")" "$(digest 5)" "  the same digest as the snapshot it repeats"
+ok "  a digest is 16 bytes" test "$(digest 5 | wc -c)" = 33
+is "$(sqlite3 "$DLT" "SELECT base_id, item_count FROM snapshots WHERE id = $n5")" \
+	"$(sqlite3 "$DLT" "SELECT base_id, item_count FROM snapshots WHERE id = 5")" "  on the same base, with the same item count"
+is "$(own "$n5")" "$(own 5)" "  the previous delta's own rows copied"
+is "$(items "$DLT" "$n5" | md5sum)" "$(items "$TMP/full-5.db" 1 | md5sum)" \
+	"  it reads as the document stored in full, in every items_v column"
+ed --db "$DLT" diff @5 "@$n5"
+is "$RC" 0 "  diff with the snapshot it repeats: no drift"
+
+again "$TMP/doc-3.json" "$TMP/w-1.json" '["collector: /srv/x: permission denied", "second"]'
+ed --db "$DLT" ingest "$TMP/w-1.json"
+w1=$(last)
+again "$TMP/w-1.json" "$TMP/w-2.json"
+ed --db "$DLT" ingest "$TMP/w-2.json"
+w2=$(last)
+is "$(digest "$w2")" "$(digest "$w1")" "a document with warnings, again: the same digest"
+is "$(sqlite3 "$DLT" "SELECT group_concat(message, '|') FROM (SELECT message FROM warnings WHERE snapshot_id = $w2 ORDER BY seq)")" \
+	"collector: /srv/x: permission denied|second" "  its warnings copied, in order"
+is "$(sqlite3 "$DLT" "SELECT warning_count FROM snapshots WHERE id = $w2")" 2 "  and counted"
+again "$TMP/w-1.json" "$TMP/w-3.json" '["collector: /srv/x: permission denied"]'
+ed --db "$DLT" ingest "$TMP/w-3.json"
+w3=$(last)
+ok "  one warning fewer: another digest" test "$(digest "$w3")" != "$(digest "$w1")"
+is "$(sqlite3 "$DLT" "SELECT warning_count FROM snapshots WHERE id = $w3")" 1 "  stored with its one warning"
+rehost "$TMP/doc-5.json" "$TMP/doc-5c.json" web1
+ed --db "$DLT" ingest "$TMP/doc-5c.json"
+n5c=$(last)
+ok "one item's fingerprint changed: another digest" test "$(digest "$n5c")" != "$(digest 5)"
+is "$(items "$DLT" "$n5c" | md5sum)" "$(full "$TMP/doc-5c.json" | md5sum)" \
+	"  stored through the comparison, it reads as the document stored in full"
+is "$(sqlite3 "$DLT" "PRAGMA integrity_check")" ok "integrity_check ok"
 done_testing

@@ -646,6 +646,57 @@ out:
 	unlink(out);
 }
 
+/*
+ * The digest: the same for documents that store the same snapshot (another
+ * id, env, host, times, member order of an item, spacing), another for any
+ * change to what an item, a warning or a content's name says.
+ */
+static bool digest_of(const char *doc, struct ed_fp *out)
+{
+	struct ed_snapdoc *d = NULL;
+	struct ed_err err = {0};
+	if (!doc || ed_snapdoc_parse(doc, strlen(doc), "t.json", &d, &err) != ED_OK) {
+		printf("# %s\n", err.msg);
+		return false;
+	}
+	*out = *ed_snapdoc_info(d)->digest;
+	ed_snapdoc_free(d);
+	return true;
+}
+
+static void test_digest(void)
+{
+	static const struct {
+		const char *from, *to;
+		bool same;
+	} cases[] = {
+		{"0f8e2c1a-5b3d-4c6e-8f90-a1b2c3d4e5f6", "1f8e2c1a-5b3d-4c6e-8f90-a1b2c3d4e5f6", true},
+		{"\"env\":\"staging\"", "\"env\":\"production\"", true},
+		{"\"host\":\"web-1\"", "\"host\":\"web-2\"", true},
+		{"10:00:07Z", "10:00:09Z", true},
+		{"\"mode\":420,\"owner\":\"root\"", "\"owner\":\"root\",\"mode\":420", true},
+		{"\"items\":[", "\"items\" : [ ", true},
+		{"\"mode\":420", "\"mode\":416", false},
+		{"\"mtime_ns\":1", "\"mtime_ns\":5", false},
+		{"\"ino\":3", "\"ino\":4", false},
+		{"\"owner\":\"root\"", "\"owner\":\"daemon\"", false},
+		{"\"key\":\"/etc/a\"", "\"key\":\"/etc/b\"", false},
+		{"FFEEDDCCBBAA99887766554433221100", "FFEEDDCCBBAA99887766554433221101", false},
+		{"[\"w\",", "[\"v\",", false},
+		{"[\"w\",", "[", false},
+	};
+	struct ed_fp base, other;
+	ok(digest_of(base_doc, &base), "digest: the base document parses");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *doc = mutate(cases[i].from, cases[i].to);
+		bool parsed = digest_of(doc, &other);
+		bool same = parsed && memcmp(base.b, other.b, sizeof(base.b)) == 0;
+		ok(parsed && same == cases[i].same, "digest: %s -> %s: %s", cases[i].from, cases[i].to,
+		   cases[i].same ? "the same" : "another");
+		free(doc);
+	}
+}
+
 int main(void)
 {
 	if (!tap_tmpdir(dir, sizeof(dir), "ed-snapdoc"))
@@ -653,6 +704,7 @@ int main(void)
 	test_validation();
 	test_round_trip();
 	test_ids_and_keys();
+	test_digest();
 	test_store();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
