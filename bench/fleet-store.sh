@@ -40,7 +40,7 @@ echo "fleet-store: $nights nights of $hosts hosts, churn $churn, $(nproc) cores,
 db=$work/store.db
 "$ed" --db "$db" init >/dev/null 2>&1
 "$ed" collect --out "$work/template.json" --key "$db.key" --env production --host template \
-	--role web --path /etc --path /usr/share/doc --packages dpkg --full 2>"$work/collect.err" ||
+	--role web --path /etc --path /usr/share/doc --packages dpkg --full >/dev/null 2>"$work/collect.err" ||
 	{ "$ed" collect --out "$work/template.json" --key "$db.key" --env production --host template \
 		--role web --path /etc --path /usr/share/doc --packages dpkg --full 2>&1 | tail -3; exit 1; }
 
