@@ -9,7 +9,8 @@
 #   - /api/v1/diff?format=json of a 10,000-item pair, one request at a time,
 #     against the CLI's `diff --format json` of the same pair (best of 5 each): the ratio;
 #   - push throughput: HOSTS documents of ITEMS items (different hosts), 10 agents
-#     pushing at once with curl: items stored per second, end to end.
+#     pushing at once with curl: items stored per second, end to end; then the
+#     same hosts' next nights: 0.5% of items changed (deltas), and unchanged.
 # Goals (the issue's): overview >= 2,000 req/s with p99 < 50 ms; API diff within 1.3x of
 # the CLI; push >= 250,000 items/s with server RSS < 128 MiB; idle RSS < 16 MiB.
 # Needs build/envdrift, curl, python3, and wrk (installed with apt-get when missing).
@@ -63,8 +64,14 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 "$ed" --db "$db" serve --listen "127.0.0.1:$port" --max-body 1G 2>"$work/serve.log" &
 server=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.05; done
+# Idle: once the verdict worker has computed the pair's verdict, which it does at start.
+for _ in $(seq 200); do
+	curl -s "http://127.0.0.1:$port/metrics" | grep -q '^envdrift_verdicts_computed_total{by="worker"} [1-9]' && break
+	sleep 0.05
+done
+sleep 0.5
 rss() { awk -v k="$2" '$1 == k":" { printf "%.1f MiB", $2 / 1024 }' "/proc/$1/status"; }
-echo "serve: idle RSS $(rss "$server" VmRSS) (goal < 16 MiB)"
+echo "serve: idle RSS $(rss "$server" VmRSS) (goal < 16 MiB; after the worker's first verdict, peak so far $(rss "$server" VmHWM))"
 
 u=http://127.0.0.1:$port
 for path in / /api/v1/envs /api/v1/health; do
@@ -110,5 +117,43 @@ stored=$(sqlite3 -readonly "$db" "SELECT count(*) FROM snapshots WHERE env = 'fl
 python3 -c "
 n, items, dt = $n, $items, $t1 - $t0
 print(f'push: {n} documents of {items} items, 10 agents: {dt:.1f} s, {n * items / dt:,.0f} items/s (goal >= 250,000); stored $stored of {n}')"
+# The nights after: every host again, a new document id, 0.5% of its items changed (stored
+# as deltas on each host's first night), then unchanged (stored without an item compared).
+push_night() { # LABEL: push every document of $work/fleet, print the rate
+	local t0 t1
+	t0=$(python3 -c 'import time; print(time.monotonic())')
+	# shellcheck disable=SC2016 # expanded by the sh that xargs starts
+	ls "$work"/fleet/*.json | xargs -P 10 -n 1 sh -c \
+		'curl -sf -o /dev/null -H "Authorization: Bearer $(cat "$1")" -H "Content-Type: application/json" \
+			--data-binary "@$3" "$2/api/v1/snapshots" || echo "push failed: $3" >&2' _ "$work/token" "$u" 2>&1 |
+		sed 's/^/  /' || true
+	t1=$(python3 -c 'import time; print(time.monotonic())')
+	python3 -c "
+n, items, dt = $n, $items, $t1 - $t0
+print(f'push, $1: {n} documents of {items} items: {dt:.1f} s, {n * items / dt:,.0f} items/s')"
+}
+renew() { # CHANGE: a new id for every document; CHANGE 1 changes 0.5% of the items
+	python3 - "$work" "$1" <<'PY'
+import glob, re, sys, uuid
+work, change = sys.argv[1], sys.argv[2] == "1"
+for p in glob.glob(f"{work}/fleet/*.json"):
+    s = open(p).read()
+    s = re.sub(r'"id":"[0-9a-f-]{36}"', '"id":"%s"' % uuid.uuid4(), s, count=1)
+    if change:
+        lines = s.split("\n")
+        for i in range(1, len(lines) - 2, 200):
+            lines[i] = re.sub(r'"fingerprint":"([0-9a-f]{32})"', lambda m: '"fingerprint":"%032x"' % (int(m.group(1), 16) ^ 0xbeef), lines[i])
+        s = "\n".join(lines)
+    open(p, "w").write(s)
+PY
+}
+rows0=$(sqlite3 -readonly "$db" "SELECT count(*) FROM items")
+renew 1
+push_night "night 2 (0.5% of items changed)"
+rows1=$(sqlite3 -readonly "$db" "SELECT count(*) FROM items")
+renew 0
+push_night "night 3 (unchanged)"
+rows2=$(sqlite3 -readonly "$db" "SELECT count(*) FROM items")
+echo "  rows written: night 2 $((rows1 - rows0)), night 3 $((rows2 - rows1))"
 echo "serve: peak RSS $(rss "$server" VmHWM) (goal < 128 MiB), now $(rss "$server" VmRSS)"
 echo "store: $(du -h "$db" | cut -f1) for $((n * items + 20000)) items"

@@ -41,6 +41,7 @@ extern const size_t ed_nmigrations;
 struct ed_store {
 	sqlite3 *db;
 	char *path;
+	double checked_at; /* when quick_check last passed (ed_now_s()); 0: never */
 };
 
 int ed_store_schema_version(void)
@@ -900,8 +901,10 @@ out:
 	return rc;
 }
 
-/* Stores up to this size get a full PRAGMA quick_check before each snapshot. */
+/* Stores up to this size get a full PRAGMA quick_check before a snapshot. */
 #define QUICK_CHECK_MAX_BYTES (128 << 20)
+/* ... at most this often per open store (serve, an ingest of many documents). */
+#define QUICK_CHECK_EVERY_S 600.0
 
 /*
  * A damaged store is refused, not extended: a snapshot written on top of
@@ -913,8 +916,10 @@ out:
  * the b-trees (not the indexes against their tables). It costs about 0.7 s per
  * 100 MB with a warm cache and ten times that cold, so a larger store leaves
  * it to `sqlite3 STORE 'PRAGMA quick_check'` (docs/SECURITY.md); its damaged
- * pages are still refused when a read meets them. Before the write
- * transaction, so that other collectors do not wait on it.
+ * pages are still refused when a read meets them. A store open for long, or
+ * taking many snapshots in a row, is checked once per QUICK_CHECK_EVERY_S:
+ * before each of a hundred pushed documents it was most of their cost.
+ * Before the write transaction, so that other collectors do not wait on it.
  */
 static enum ed_code check_not_corrupt(struct ed_store *st, struct ed_err *err)
 {
@@ -934,7 +939,8 @@ static enum ed_code check_not_corrupt(struct ed_store *st, struct ed_err *err)
 		bad++;
 		goto report;
 	}
-	if (sb.st_size > QUICK_CHECK_MAX_BYTES)
+	if (sb.st_size > QUICK_CHECK_MAX_BYTES ||
+	    (st->checked_at > 0 && ed_now_s() - st->checked_at < QUICK_CHECK_EVERY_S))
 		return ED_OK;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL) != SQLITE_OK)
 		goto fail;
@@ -960,6 +966,8 @@ report:
 				"Restore the store from a backup, or save what is readable with "
 				"'sqlite3 %s .recover | sqlite3 NEW.db' and check it before use",
 				st->path, first, st->path);
+	else if (s)
+		st->checked_at = ed_now_s();
 	sqlite3_finalize(s);
 	return rc;
 fail:
