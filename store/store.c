@@ -59,6 +59,12 @@ sqlite3 *ed_store_db(struct ed_store *st)
 	return st->db;
 }
 
+void ed_store_release_memory(struct ed_store *st)
+{
+	if (st)
+		sqlite3_db_release_memory(st->db);
+}
+
 const char *ed_store_path(const struct ed_store *st)
 {
 	return st->path;

@@ -14,6 +14,7 @@
  * verdict kept and runs no diff; only one that comes before the worker (a
  * change less than a second old) computes it, under the same lock.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,21 +209,33 @@ bool ed_web_pair(const struct ed_web *w, size_t i, char *ref, char *cand, size_t
 /* How long the worker sleeps when nothing pokes it: a change from the command line waits this. */
 #define WORKER_PERIOD_MS 1000
 
-/* Looks at every pair; says an error once, and again only when it changes. */
+/*
+ * Looks at every pair; says an error once, and again only when it changes.
+ * After computing a verdict it gives the diff's freed memory back to the
+ * system: the server then idles at its size before the diff.
+ */
 static void look(struct ed_web *w, struct ed_store *st, char *said, size_t cap)
 {
+	bool computed = false;
 	for (size_t i = 0; i < ed_web_npairs(w); i++) {
 		char ref[256], cand[256];
 		struct ed_web_verdict v;
 		struct ed_err err = {0};
-		bool cached;
-		if (!ed_web_pair(w, i, ref, cand, sizeof(ref)) ||
-		    !verdict(w, st, ref, cand, true, &v, &cached, &err))
+		bool cached = true;
+		if (!ed_web_pair(w, i, ref, cand, sizeof(ref)))
+			continue;
+		bool failed = verdict(w, st, ref, cand, true, &v, &cached, &err) != ED_OK;
+		computed |= !cached;
+		if (!failed)
 			continue;
 		if (strcmp(said, err.msg) != 0) {
 			ed_warn("verdict of %s -> %s: %s", ref, cand, err.msg);
 			snprintf(said, cap, "%s", err.msg);
 		}
+	}
+	if (computed) {
+		ed_store_release_memory(st);
+		malloc_trim(0);
 	}
 }
 
