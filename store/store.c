@@ -41,7 +41,13 @@ extern const size_t ed_nmigrations;
 struct ed_store {
 	sqlite3 *db;
 	char *path;
+	sqlite3_stmt *content_q; /* ed_store_content()'s, prepared once */
 };
+
+sqlite3_stmt **ed_store_content_stmt(struct ed_store *st)
+{
+	return &st->content_q;
+}
 
 int ed_store_schema_version(void)
 {
@@ -532,6 +538,7 @@ void ed_store_close(struct ed_store *st)
 {
 	if (!st)
 		return;
+	sqlite3_finalize(st->content_q);
 	sqlite3_close_v2(st->db);
 	free(st->path);
 	free(st);
