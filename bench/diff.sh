@@ -3,9 +3,13 @@
 # Benchmark: envdrift diff (merge of two key-ordered cursors) against
 # `LC_ALL=C comm -3` on the two sorted manifests, SQLite's FULL OUTER JOIN and
 # sqldiff, on two snapshots of N items (default 1,000,000; 1% changed, 0.5%
-# added, 0.5% removed). Run on demand: bash bench/diff.sh [N]. Prints best-of-3
-# wall times, the ratios and envdrift's peak memory. Needs build/envdrift,
-# sqlite3 and sqldiff (Debian's sqlite3-tools).
+# added, 0.5% removed). Run on demand: bash bench/diff.sh [N]. Prints, for
+# every report format, its best-of-3 wall time, its ratio to the text format's
+# and its peak memory; the ratios of the text format to comm and sqldiff
+# measured in the same run; the core count, and the load average beside each
+# figure. The store is built by the bench itself (init, ingest) the first time,
+# in $BENCH_DIR. Needs build/envdrift, sqlite3 and sqldiff (Debian's
+# sqlite3-tools).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ed=${ENVDRIFT:-$here/build/envdrift}
@@ -72,30 +76,53 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2
 
 "$ed" --db "$db" init 2>/dev/null # migrates a store built by an older envdrift
 cat "$db" "$work"/side*-"$n".db >/dev/null # warm the page cache
-t_ed=$(best "$ed" --db "$db" diff @1 @2 --format json)
-t_edt=$(best "$ed" --db "$db" diff @1 @2)
-t_join=$(best sqlite3 "$work/side1-$n.db" "ATTACH '$work/side2-$n.db' AS b;
-	SELECT a.kind, a.key, b.kind, b.key FROM main.items AS a FULL JOIN b.items AS b
-	  ON a.kind = b.kind AND a.key = b.key
-	WHERE a.key IS NULL OR b.key IS NULL OR a.fingerprint IS NOT b.fingerprint
-	   OR a.ftype IS NOT b.ftype OR a.mode IS NOT b.mode OR a.owner IS NOT b.owner
-	   OR a.grp IS NOT b.grp OR a.target IS NOT b.target OR a.error IS NOT b.error;")
-t_sqldiff=$(best sqldiff "$work/side1-$n.db" "$work/side2-$n.db")
 # The two manifests as sorted text (key, fingerprint, compared attributes), for comm.
 for s in 1 2; do
 	[ -f "$work/manifest$s-$n.txt" ] || sqlite3 -separator ' ' "$work/side$s-$n.db" \
 		"SELECT kind, key, hex(fingerprint), ftype, mode, owner, grp, target, error FROM items ORDER BY kind, key" |
 		LC_ALL=C sort >"$work/manifest$s-$n.txt"
 done
+cat "$work"/manifest*-"$n".txt >/dev/null
+load() { cut -d' ' -f1 /proc/loadavg; }
+peak_mib() { # peak resident memory of "$@" in MiB, output discarded
+	local kb
+	kb=$( (/usr/bin/time -f "%M" "$@" 2>&1 >/dev/null || true) | tail -n 1)
+	echo $((kb / 1024))
+}
+
+# Every format, each best of 3, with its peak memory; the load average beside
+# each figure: other work on the machine slows every row.
+formats="text json sarif junit markdown html"
+declare -A t_fmt mem_fmt load_fmt
+for f in $formats; do
+	load_fmt[$f]=$(load)
+	t_fmt[$f]=$(best "$ed" --db "$db" diff @1 @2 --format "$f")
+	mem_fmt[$f]=$(peak_mib "$ed" --db "$db" diff @1 @2 --format "$f")
+done
+t_edt=${t_fmt[text]}
+l_comm=$(load)
 t_comm=$(best env LC_ALL=C comm -3 "$work/manifest1-$n.txt" "$work/manifest2-$n.txt")
-mem_kb=$( (/usr/bin/time -f "%M" "$ed" --db "$db" diff @1 @2 --format json 2>&1 >/dev/null || true) | tail -n 1)
+l_join=$(load)
+t_join=$(best sqlite3 "$work/side1-$n.db" "ATTACH '$work/side2-$n.db' AS b;
+	SELECT a.kind, a.key, b.kind, b.key FROM main.items AS a FULL JOIN b.items AS b
+	  ON a.kind = b.kind AND a.key = b.key
+	WHERE a.key IS NULL OR b.key IS NULL OR a.fingerprint IS NOT b.fingerprint
+	   OR a.ftype IS NOT b.ftype OR a.mode IS NOT b.mode OR a.owner IS NOT b.owner
+	   OR a.grp IS NOT b.grp OR a.target IS NOT b.target OR a.error IS NOT b.error;")
+l_sqldiff=$(load)
+t_sqldiff=$(best sqldiff "$work/side1-$n.db" "$work/side2-$n.db")
 drift=$("$ed" --db "$db" diff @1 @2 --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["drift"]))' || true)
 
-echo "diff of two snapshots of $n items, $drift drifted (best of 3, warm cache)"
-printf '  %-34s %8s s\n' "envdrift diff --format json" "$t_ed"
-printf '  %-34s %8s s\n' "envdrift diff (text)" "$t_edt"
-printf '  %-34s %8s s   envdrift / comm = %s (goal <= 1.5)\n' "LC_ALL=C comm -3 (sorted manifests)" "$t_comm" "$(ratio "$t_edt" "$t_comm")"
-printf '  %-34s %8s s   ratio %sx\n' "sqlite3 FULL OUTER JOIN" "$t_join" "$(ratio "$t_join" "$t_ed")"
-printf '  %-34s %8s s   ratio %sx\n' "sqldiff" "$t_sqldiff" "$(ratio "$t_sqldiff" "$t_ed")"
-echo "ratio = reference time / envdrift time (goal: sqldiff >= 3x)"
-echo "envdrift diff peak memory: $((mem_kb / 1024)) MiB (goal: flat, under 32 MiB)"
+echo "diff of two snapshots of $n items, $drift drifted (best of 3, warm cache; $(nproc) cores)"
+printf '  %-34s %8s   %-22s %9s  %s\n' "" "time" "ratio to text" "peak RSS" "load"
+for f in $formats; do
+	printf '  %-34s %6s s   %-22s %5s MiB  %s\n' "envdrift diff --format $f" "${t_fmt[$f]}" \
+		"$(ratio "${t_fmt[$f]}" "$t_edt") (goal <= 1.5)" "${mem_fmt[$f]}" "${load_fmt[$f]}"
+done
+printf '  %-34s %6s s   envdrift text / comm = %s (goal <= 1.5)  load %s\n' \
+	"LC_ALL=C comm -3 (sorted manifests)" "$t_comm" "$(ratio "$t_edt" "$t_comm")" "$l_comm"
+printf '  %-34s %6s s   ratio %sx  load %s\n' "sqlite3 FULL OUTER JOIN" "$t_join" \
+	"$(ratio "$t_join" "$t_edt")" "$l_join"
+printf '  %-34s %6s s   ratio %sx (goal >= 3)  load %s\n' "sqldiff" "$t_sqldiff" \
+	"$(ratio "$t_sqldiff" "$t_edt")" "$l_sqldiff"
+echo "ratio = reference time / envdrift text time; peak RSS goals: text under 32 MiB, every format under 64 MiB"
