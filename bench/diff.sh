@@ -14,9 +14,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ed=${ENVDRIFT:-$here/build/envdrift}
 n=${1:-1000000}
+# CHANGE_EVERY=2 changes every second item of the candidate (500,000 drifted
+# entries of a 1M pair, for the drift's memory); the default, every 100th.
+every=${CHANGE_EVERY:-100}
+tag=$n
+[ "$every" = 100 ] || tag=$n-c$every
 work=${BENCH_DIR:-/tmp/envdrift-bench-diff}
 mkdir -p "$work"
-db=$work/store-$n.db
+db=$work/store-$tag.db
 
 if [ ! -f "$db" ]; then
 	echo "building a store with two snapshots of $n items in $db ..."
@@ -24,10 +29,10 @@ if [ ! -f "$db" ]; then
 	"$ed" --db "$db" init 2>/dev/null
 	# Two snapshot documents (push mode), stored with ingest: the store holds
 	# exactly what a collection would. Reference: every item. Candidate: 1%
-	# changed, 0.5% removed, 0.5% added.
-	python3 - "$n" "$work" <<'PY'
+	# changed (CHANGE_EVERY), 0.5% removed, 0.5% added.
+	python3 - "$n" "$work" "$every" <<'PY'
 import sys, uuid
-n, work = int(sys.argv[1]), sys.argv[2]
+n, work, every = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 for side, env in ((1, "production"), (2, "staging")):
     with open(f"{work}/doc{side}.json", "w") as f:
         f.write('{"format":"envdrift.snapshot/1","id":"%s","env":"%s","host":"%s1",'
@@ -38,7 +43,7 @@ for side, env in ((1, "production"), (2, "staging")):
             if side == 2 and i % 200 == 1:
                 continue
             key = "/usr/share/d%04d/f%07d%s" % (i // 1000, i, "x" if side == 2 and i % 200 == 2 else "")
-            fp = "%032x" % ((n + i) if side == 2 and i % 100 == 0 else i)
+            fp = "%032x" % ((n + i) if side == 2 and i % every == 0 else i)
             f.write(('' if first else ',\n') +
                     '{"kind":"file","key":"%s","fingerprint":"%s","value":"file 0644 root:root 100",'
                     '"ftype":"file","mode":420,"owner":"root","group":"root","size":100,'
@@ -51,8 +56,8 @@ PY
 	# The same two item sets (every column a report shows) as two plain
 	# databases, for sqldiff and the JOIN.
 	for s in 1 2; do
-		rm -f "$work/side$s-$n.db"
-		sqlite3 "$work/side$s-$n.db" "ATTACH '$db' AS st;
+		rm -f "$work/side$s-$tag.db"
+		sqlite3 "$work/side$s-$tag.db" "ATTACH '$db' AS st;
 			CREATE TABLE items (kind TEXT, key TEXT, fingerprint BLOB, value TEXT,
 			  ftype TEXT, mode INTEGER, owner TEXT, grp TEXT, target TEXT, size INTEGER,
 			  error TEXT, attrs TEXT, PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -75,14 +80,14 @@ PY
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.1f}')" "$1" "$2"; }
 
 "$ed" --db "$db" init 2>/dev/null # migrates a store built by an older envdrift
-cat "$db" "$work"/side*-"$n".db >/dev/null # warm the page cache
+cat "$db" "$work"/side*-"$tag".db >/dev/null # warm the page cache
 # The two manifests as sorted text (key, fingerprint, compared attributes), for comm.
 for s in 1 2; do
-	[ -f "$work/manifest$s-$n.txt" ] || sqlite3 -separator ' ' "$work/side$s-$n.db" \
+	[ -f "$work/manifest$s-$tag.txt" ] || sqlite3 -separator ' ' "$work/side$s-$tag.db" \
 		"SELECT kind, key, hex(fingerprint), ftype, mode, owner, grp, target, error FROM items ORDER BY kind, key" |
-		LC_ALL=C sort >"$work/manifest$s-$n.txt"
+		LC_ALL=C sort >"$work/manifest$s-$tag.txt"
 done
-cat "$work"/manifest*-"$n".txt >/dev/null
+cat "$work"/manifest*-"$tag".txt >/dev/null
 load() { cut -d' ' -f1 /proc/loadavg; }
 peak_mib() { # peak resident memory of "$@" in MiB, output discarded
 	local kb
@@ -101,16 +106,16 @@ for f in $formats; do
 done
 t_edt=${t_fmt[text]}
 l_comm=$(load)
-t_comm=$(best env LC_ALL=C comm -3 "$work/manifest1-$n.txt" "$work/manifest2-$n.txt")
+t_comm=$(best env LC_ALL=C comm -3 "$work/manifest1-$tag.txt" "$work/manifest2-$tag.txt")
 l_join=$(load)
-t_join=$(best sqlite3 "$work/side1-$n.db" "ATTACH '$work/side2-$n.db' AS b;
+t_join=$(best sqlite3 "$work/side1-$tag.db" "ATTACH '$work/side2-$tag.db' AS b;
 	SELECT a.kind, a.key, b.kind, b.key FROM main.items AS a FULL JOIN b.items AS b
 	  ON a.kind = b.kind AND a.key = b.key
 	WHERE a.key IS NULL OR b.key IS NULL OR a.fingerprint IS NOT b.fingerprint
 	   OR a.ftype IS NOT b.ftype OR a.mode IS NOT b.mode OR a.owner IS NOT b.owner
 	   OR a.grp IS NOT b.grp OR a.target IS NOT b.target OR a.error IS NOT b.error;")
 l_sqldiff=$(load)
-t_sqldiff=$(best sqldiff "$work/side1-$n.db" "$work/side2-$n.db")
+t_sqldiff=$(best sqldiff "$work/side1-$tag.db" "$work/side2-$tag.db")
 drift=$("$ed" --db "$db" diff @1 @2 --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["drift"]))' || true)
 
 echo "diff of two snapshots of $n items, $drift drifted (best of 3, warm cache; $(nproc) cores)"
