@@ -16,6 +16,12 @@
 
 /* Hosts of one role compared with a reading thread each; more read on the main thread. */
 #define MAX_THREADED_FEEDS 8
+/*
+ * Pending entries settled this many at a time: their sides moved in, the
+ * feeds' requests freed. Memory then grows with the drift by its entries
+ * only, not also by a request per side.
+ */
+#define SETTLE_EVERY 4096
 
 static const char *const field_names[] = {
 	"content", "type", "mode", "owner", "group", "target", "value", "version", "definition", "error",
@@ -611,6 +617,24 @@ static enum ed_code side_open(struct merge *m, struct side *sd, const struct ed_
 	return side_fill_next(m, sd, err);
 }
 
+/* Waits for every request of both sides' feeds, then settles the pending entries. */
+static enum ed_code settle(struct merge *m, struct side *a, struct side *b, struct ed_err *err)
+{
+	enum ed_code rc = ED_OK;
+	for (size_t i = 0; i < a->n && !rc; i++)
+		rc = ed_feed_settle(a->m[i].f, err);
+	for (size_t i = 0; i < b->n && !rc; i++)
+		rc = ed_feed_settle(b->m[i].f, err);
+	if (rc)
+		return rc;
+	finish_pending(m);
+	for (size_t i = 0; i < a->n; i++)
+		ed_feed_forget(a->m[i].f);
+	for (size_t i = 0; i < b->n; i++)
+		ed_feed_forget(b->m[i].f);
+	return ED_OK;
+}
+
 /* Compares the hosts of one role: one merge pass over two majority streams. */
 static enum ed_code merge_role(struct merge *m, const char *role, const struct ed_snapref *refs,
 			       size_t nrefs, const struct ed_snapref *cands, size_t ncands,
@@ -665,6 +689,8 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 			if (!rc)
 				rc = side_advance(m, &b, err);
 		}
+		if (!rc && m->npend >= SETTLE_EVERY)
+			rc = settle(m, &a, &b, err);
 	}
 	for (size_t i = 0; i < a.n && !rc; i++)
 		rc = ed_feed_drain(a.m[i].f, err);

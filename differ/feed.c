@@ -63,6 +63,7 @@ struct ed_feed {
 	struct ed_detail *unserved;         /* the first not yet read */
 	struct req_block *blocks;           /* where requests live, the newest first */
 	size_t nfree;                       /* unused requests of blocks */
+	size_t nreq, nserved;               /* requests made, and read */
 	enum ed_code req_rc;                /* the first failed request's */
 	struct ed_err req_err;
 };
@@ -155,6 +156,8 @@ static void *feed_main(void *arg)
 			pthread_mutex_unlock(&f->mu);
 			serve(f, d);
 			pthread_mutex_lock(&f->mu);
+			if (++f->nserved == f->nreq)
+				pthread_cond_signal(&f->filled); /* ed_feed_settle() may wait */
 			continue;
 		}
 		if (f->draining)
@@ -284,9 +287,12 @@ enum ed_code ed_feed_request(struct ed_feed *f, const char *kind, const char *ke
 		*f->req_tail = d;
 		f->req_tail = &d->next;
 		serve(f, d);
+		f->nreq++;
+		f->nserved++;
 		return ED_OK;
 	}
 	pthread_mutex_lock(&f->mu);
+	f->nreq++;
 	*f->req_tail = d;
 	f->req_tail = &d->next;
 	if (!f->unserved)
@@ -295,6 +301,41 @@ enum ed_code ed_feed_request(struct ed_feed *f, const char *kind, const char *ke
 		pthread_cond_signal(&f->wake);
 	pthread_mutex_unlock(&f->mu);
 	return ED_OK;
+}
+
+/* Frees every request and the blocks they live in. */
+static void free_requests(struct ed_feed *f)
+{
+	for (struct ed_detail *d = f->reqs; d; d = d->next)
+		ed_side_release(&d->side);
+	for (struct req_block *b = f->blocks, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	f->reqs = f->unserved = NULL;
+	f->req_tail = &f->reqs;
+	f->blocks = NULL;
+	f->nfree = 0;
+}
+
+enum ed_code ed_feed_settle(struct ed_feed *f, struct ed_err *err)
+{
+	if (f->threaded) {
+		pthread_mutex_lock(&f->mu);
+		while (f->nserved != f->nreq && !f->done)
+			pthread_cond_wait(&f->filled, &f->mu);
+		pthread_mutex_unlock(&f->mu);
+	}
+	if (f->req_rc)
+		return ed_err_set(err, f->req_rc, "%s", f->req_err.msg);
+	if (f->nserved != f->nreq)
+		return ed_err_set(err, ED_STORE, "reading items: a feed stopped before its requests");
+	return ED_OK;
+}
+
+void ed_feed_forget(struct ed_feed *f)
+{
+	free_requests(f);
 }
 
 enum ed_code ed_feed_drain(struct ed_feed *f, struct ed_err *err)
@@ -331,11 +372,6 @@ void ed_feed_close(struct ed_feed *f)
 		free(f->b[i].s);
 		free(f->b[i].arena);
 	}
-	for (struct ed_detail *d = f->reqs; d; d = d->next)
-		ed_side_release(&d->side);
-	for (struct req_block *b = f->blocks, *next; b; b = next) {
-		next = b->next;
-		free(b);
-	}
+	free_requests(f);
 	free(f);
 }

@@ -66,6 +66,16 @@ struct ed_detail {
 enum ed_code ed_feed_request(struct ed_feed *f, const char *kind, const char *key,
 			     size_t key_len, struct ed_detail **out, struct ed_err *err);
 
+/*
+ * Waits until every request made so far is served; the first error of any.
+ * The merge settles its pending entries every few thousand, then has the
+ * feed forget them, so requests do not pile up with the drift.
+ */
+enum ed_code ed_feed_settle(struct ed_feed *f, struct ed_err *err);
+
+/* Frees every request (the caller has moved out the sides it keeps); all are served. */
+void ed_feed_forget(struct ed_feed *f);
+
 /* Waits until every request is served and the thread is done; the first error of any. */
 enum ed_code ed_feed_drain(struct ed_feed *f, struct ed_err *err);
 

@@ -36,8 +36,8 @@ static enum ed_code fetch(struct ed_store *st, const struct ed_fp *fp, enum ed_k
 	return ED_OK;
 }
 
-enum ed_code ed_drift_attach_kept(struct ed_store *st, struct ed_drift *d, bool show_ignored,
-				  struct ed_err *err)
+static enum ed_code attach_all(struct ed_store *st, struct ed_drift *d, bool show_ignored,
+				struct ed_err *err)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		struct ed_drift_entry *e = &d->v[i];
@@ -68,4 +68,16 @@ enum ed_code ed_drift_attach_kept(struct ed_store *st, struct ed_drift *d, bool 
 		}
 	}
 	return ED_OK;
+}
+
+enum ed_code ed_drift_attach_kept(struct ed_store *st, struct ed_drift *d, bool show_ignored,
+				  struct ed_err *err)
+{
+	/* One read transaction for every lookup, not one each (a lock taken and dropped). */
+	enum ed_code rc = ed_store_read_begin(st, err);
+	if (rc)
+		return rc;
+	rc = attach_all(st, d, show_ignored, err);
+	ed_store_read_end(st);
+	return rc;
 }

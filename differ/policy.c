@@ -1568,30 +1568,39 @@ static bool same_group(const struct ed_drift_entry *a, const struct ed_drift_ent
 /*
  * Orders the entries of each role and kind by verdict (block, warn, info,
  * ignored), each in key order as the merge left them. -1 when out of memory
- * (d unchanged).
+ * (d unchanged). The entries move in place, cycle by cycle: no copy of the
+ * whole drift.
  */
 static int order_by_verdict(struct ed_drift *d)
 {
 	if (d->n < 2)
 		return 0;
 	struct place *pl = malloc(d->n * sizeof(*pl));
-	struct ed_drift_entry *v = malloc(d->n * sizeof(*v));
-	if (!pl || !v) {
-		free(pl);
-		free(v);
+	if (!pl)
 		return -1;
-	}
 	size_t group = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		group += i && !same_group(&d->v[i - 1], &d->v[i]);
 		pl[i] = (struct place){group, verdict_rank(&d->v[i]), i};
 	}
 	qsort(pl, d->n, sizeof(*pl), cmp_place);
-	for (size_t i = 0; i < d->n; i++)
-		v[i] = d->v[pl[i].index];
-	memcpy(d->v, v, d->n * sizeof(*v));
+	/* Place i takes the entry at pl[i].index; a place filled points at itself. */
+	for (size_t i = 0; i < d->n; i++) {
+		if (pl[i].index == i)
+			continue;
+		struct ed_drift_entry first = d->v[i];
+		for (size_t j = i;;) {
+			size_t k = pl[j].index;
+			pl[j].index = j;
+			if (k == i) {
+				d->v[j] = first;
+				break;
+			}
+			d->v[j] = d->v[k];
+			j = k;
+		}
+	}
 	free(pl);
-	free(v);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
  */
 #include <jansson.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ed/diff.h"
@@ -423,24 +424,113 @@ static json_t *jinvocation(const struct ed_drift *d)
 	return inv;
 }
 
+/* How the document is dumped, and each result in it. */
+#define SARIF_DUMP_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
+
+/*
+ * The results stand in the document for this string until it is written:
+ * jansson writes it "\u0001..." and a shown text never holds a control byte.
+ */
+#define RESULTS_MARK "\001envdrift-results\001"
+
+/* Writes s[0..n) with indent after each newline; false on failure. */
+static bool put_indented(FILE *out, const char *s, size_t n, const char *indent, size_t ni)
+{
+	for (const char *nl; n && (nl = memchr(s, '\n', n));) {
+		size_t k = (size_t)(nl - s) + 1;
+		if (fwrite(s, 1, k, out) != k || (ni && fwrite(indent, 1, ni, out) != ni))
+			return false;
+		s += k;
+		n -= k;
+	}
+	return !n || fwrite(s, 1, n, out) == n;
+}
+
+/*
+ * The results, one at a time (memory does not grow with the report), where
+ * the mark stands in doc's text: the bytes json_dumpf() of the whole
+ * document would write. Returns 0, -1 out of memory, -2 write error.
+ */
+static int put_results(FILE *out, const char *doc, const struct ed_drift *d,
+		       const struct ed_render_opts *opts, json_t *rules)
+{
+	const char *mark = strstr(doc, "\"\\u0001envdrift-results\\u0001\"");
+	if (!mark)
+		return -1;
+	const char *line = mark;
+	while (line > doc && line[-1] != '\n')
+		line--;
+	const char *indent = line;
+	size_t ni = (size_t)(mark - line);
+	if (fwrite(doc, 1, (size_t)(mark - doc), out) != (size_t)(mark - doc))
+		return -2;
+	char *buf = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	bool first = true;
+	for (size_t i = 0; i < d->n + d->nsnowflakes && !rc; i++) {
+		json_t *res;
+		if (i < d->n) {
+			if (d->v[i].ignored && !opts->show_ignored)
+				continue;
+			res = jresult(&d->v[i], rules);
+		} else {
+			res = jsnowflake(&d->snowflakes[i - d->n], rules);
+		}
+		size_t n = res ? json_dumpb(res, buf, cap, SARIF_DUMP_FLAGS) : 0;
+		if (n > cap) {
+			char *p = realloc(buf, 2 * n);
+			if (p) {
+				buf = p;
+				cap = 2 * n;
+				n = json_dumpb(res, buf, cap, SARIF_DUMP_FLAGS);
+			} else {
+				n = 0;
+			}
+		}
+		json_decref(res);
+		if (!n || n > cap)
+			rc = -1;
+		else if ((!first && (fputs(",\n", out) == EOF || fwrite(indent, 1, ni, out) != ni)) ||
+			 !put_indented(out, buf, n, indent, ni))
+			rc = -2;
+		first = false;
+	}
+	free(buf);
+	const char *rest = mark + strlen("\"\\u0001envdrift-results\\u0001\"");
+	if (!rc && fputs(rest, out) == EOF)
+		rc = -2;
+	return rc;
+}
+
 static enum ed_code render_sarif(FILE *out, const struct ed_drift *d,
 				 const struct ed_render_opts *opts, struct ed_err *err)
 {
 	enum ed_code rc = ED_OK;
 	json_t *rules = json_array(), *results = json_array(), *doc = NULL, *driver = NULL;
 	struct ed_buf cat = ED_BUF_INIT;
+	char *text = NULL;
+	size_t nresults = 0;
 	if (!rules || !results)
 		goto nomem;
+	/*
+	 * The rules come before the results in the document, in the order the
+	 * results first use them: a pass over the entries finds them, the results
+	 * follow, written one at a time.
+	 */
 	for (size_t i = 0; i < d->n; i++) {
 		const struct ed_drift_entry *e = &d->v[i];
 		if (e->ignored && !opts->show_ignored)
 			continue;
-		if (json_array_append_new(results, jresult(e, rules)))
+		if (rule_index(rules, e->kind, ed_change_name(e->change)) < 0)
 			goto nomem;
+		nresults++;
 	}
-	for (size_t i = 0; i < d->nsnowflakes; i++)
-		if (json_array_append_new(results, jsnowflake(&d->snowflakes[i], rules)))
-			goto nomem;
+	if (d->nsnowflakes && rule_index(rules, "role", "snowflake") < 0)
+		goto nomem;
+	nresults += d->nsnowflakes;
+	if (nresults && json_array_append_new(results, json_string(RESULTS_MARK)))
+		goto nomem;
 	/* The category code scanning keeps results apart by: one per pair of environments. */
 	if (ed_buf_adds(&cat, "envdrift/") || add_uri_part(&cat, d->ref.env, strlen(d->ref.env)) ||
 	    ed_buf_adds(&cat, "..") || add_uri_part(&cat, d->cand.env, strlen(d->cand.env)) ||
@@ -470,15 +560,24 @@ static enum ed_code render_sarif(FILE *out, const struct ed_drift *d,
 		(json_int_t)d->changed, "ignored", (json_int_t)d->ignored, "blocking",
 		(json_int_t)d->blocking, "warnings", (json_int_t)d->warnings, "infos",
 		(json_int_t)d->infos);
-	if (!doc)
+	/*
+	 * Into a buffer sized first: json_dumps() grows its own, and jansson 2.14
+	 * drops an object's key when that fails, yet reports success.
+	 */
+	size_t len = doc ? json_dumpb(doc, NULL, 0, SARIF_DUMP_FLAGS) : 0;
+	if (!len || !(text = malloc(len + 1)) || json_dumpb(doc, text, len, SARIF_DUMP_FLAGS) != len)
 		goto nomem;
-	if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) || fputc('\n', out) == EOF ||
-	    ferror(out))
+	text[len] = '\0';
+	int r = nresults ? put_results(out, text, d, opts, rules) : fputs(text, out) == EOF ? -2 : 0;
+	if (r == -1)
+		goto nomem;
+	if (r || fputc('\n', out) == EOF || ferror(out))
 		rc = ed_err_set(err, ED_IO, "cannot write the report");
 	goto out;
 nomem:
 	rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 out:
+	free(text);
 	ed_buf_release(&cat);
 	json_decref(rules);
 	json_decref(results);

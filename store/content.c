@@ -30,16 +30,19 @@ enum ed_code ed_store_inflate(const void *z, size_t zlen, int64_t size, size_t m
 enum ed_code ed_store_content(struct ed_store *st, const struct ed_fp *fp, size_t max, bool *kept,
 			      char **text, size_t *len, struct ed_err *err)
 {
-	sqlite3_stmt *s = NULL;
+	/* Prepared once: a report reads the kept texts of every changed file. */
+	sqlite3_stmt **sp = ed_store_content_stmt(st), *s = *sp;
 	enum ed_code rc = ED_OK;
 	char hex[2 * ED_FP_LEN + 1];
 	*kept = false;
 	*text = NULL;
 	*len = 0;
 	ed_fp_hex(fp, hex);
-	int r = sqlite3_prepare_v2(ed_store_db(st),
-				   "SELECT encoding, size, data FROM contents WHERE fingerprint = ?", -1,
-				   &s, NULL);
+	int r = s ? SQLITE_OK
+		  : sqlite3_prepare_v3(ed_store_db(st),
+				       "SELECT encoding, size, data FROM contents WHERE fingerprint = ?",
+				       -1, SQLITE_PREPARE_PERSISTENT, sp, NULL);
+	s = *sp;
 	if (r == SQLITE_OK)
 		r = sqlite3_bind_blob(s, 1, fp->b, ED_FP_LEN, SQLITE_STATIC);
 	if (r == SQLITE_OK)
@@ -78,6 +81,9 @@ enum ed_code ed_store_content(struct ed_store *st, const struct ed_fp *fp, size_
 			   ed_store_path(st), hex, enc, (long long)size);
 	}
 out:
-	sqlite3_finalize(s);
+	if (s) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
 	return rc;
 }

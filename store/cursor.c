@@ -26,11 +26,15 @@ static const char delta_sql[] = "SELECT kind, key, state, 1 AS own FROM items WH
 /*
  * The other columns of an item: what a report shows of it. ?1 is the
  * snapshot, ?4 its base (NULL for a full snapshot): its own row comes first.
+ * Two lookups by primary key, the own one first, and no ORDER BY: sorting
+ * one row put a temporary b-tree (allocated, filled, freed) on every read,
+ * the largest cost of a diff's drift.
  */
-static const char cols_sql[] =
-	"SELECT fingerprint, ftype, mode, owner, grp, target, error, value, size, attrs "
-	"FROM items WHERE snapshot_id IN (?1, ?4) AND kind = ?2 AND key = ?3 "
-	"ORDER BY snapshot_id = ?1 DESC LIMIT 1";
+#define COLS_OF "SELECT fingerprint, ftype, mode, owner, grp, target, error, value, size, attrs " \
+		"FROM items WHERE snapshot_id = "
+static const char cols_sql[] = COLS_OF "?1 AND kind = ?2 AND key = ?3 UNION ALL "
+			       COLS_OF "?4 AND kind = ?2 AND key = ?3 LIMIT 1";
+#undef COLS_OF
 
 struct ed_store_cols {
 	sqlite3_stmt *q; /* cols_sql */

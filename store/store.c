@@ -42,7 +42,13 @@ struct ed_store {
 	sqlite3 *db;
 	char *path;
 	double checked_at; /* when quick_check last passed (ed_now_s()); 0: never */
+	sqlite3_stmt *content_q; /* ed_store_content()'s, prepared once */
 };
+
+sqlite3_stmt **ed_store_content_stmt(struct ed_store *st)
+{
+	return &st->content_q;
+}
 
 int ed_store_schema_version(void)
 {
@@ -539,6 +545,7 @@ void ed_store_close(struct ed_store *st)
 {
 	if (!st)
 		return;
+	sqlite3_finalize(st->content_q);
 	sqlite3_close_v2(st->db);
 	free(st->path);
 	free(st);

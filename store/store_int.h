@@ -21,6 +21,9 @@
 /* The store's connection; it belongs to st. */
 sqlite3 *ed_store_db(struct ed_store *st);
 
+/* Where content.c keeps its lookup statement, prepared once per store (NULL until then). */
+sqlite3_stmt **ed_store_content_stmt(struct ed_store *st);
+
 /*
  * Another read-only connection to the store at path, for a reading thread:
  * the same busy timeout and extended result codes as the store's own. NULL
