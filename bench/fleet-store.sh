@@ -18,7 +18,11 @@
 #                 change on a real host night after night).
 # Each night's documents are dated that night (night NIGHTS is today) and
 # ingested with one 'envdrift ingest'; from night 15 on, 'prune --keep-days 14'
-# runs after it. Printed, per night: ingest seconds, items/s, rows written,
+# runs after it. prune counts days from this machine's clock, not the night's:
+# the nights before NIGHTS-13 go at night 15 (but each host's latest and the
+# bases in use), so the store of nights 15..NIGHTS-1 is smaller than a real
+# fleet's would be that night; from night NIGHTS on it holds what a real
+# fleet's store holds: the last 14 days. Printed, per night: ingest seconds, items/s, rows written,
 # store size. At the end: the store's size against one night's documents
 # stored in full (a store of night 1 alone, every host full, as before issue
 # 17), an unchanged night (every host's last document again, new ids) ingested
