@@ -502,6 +502,9 @@ enum ed_code ed_collect_sig(const struct ed_profile *p, const char *root,
 				   p->data_exact_count, (unsigned long long)p->data_sample_rows);
 	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++)
 		bad |= sig_list(&b, what[i]);
+	/* Sensitive entries add items (kind "rows"): only when there are some. */
+	if (p->sensitive.n)
+		bad |= ed_buf_adds(&b, "sensitive\n") | sig_list(&b, &p->sensitive);
 	if (!bad)
 		sig_digest(&b, out + 32);
 	ed_buf_release(&b);
