@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Keyed row fingerprints, their threshold sample, and the overlap estimate. */
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ed/base64.h"
 #include "ed/rowsample.h"
 
 void ed_rowsample_init(struct ed_rowsample *s, uint64_t threshold, size_t max)
@@ -126,4 +128,86 @@ void ed_rowsample_overlap(const uint64_t *ref, size_t nref, uint64_t ref_thresho
 	out->share = p;
 	out->lo = centre - half < 0 ? 0 : centre - half;
 	out->hi = centre + half > 1 ? 1 : centre + half;
+}
+
+int ed_rows_value_format(const struct ed_rowsample *s, struct ed_buf *out)
+{
+	struct ed_buf raw = ED_BUF_INIT;
+	int bad = 0;
+	for (size_t i = 0; i < s->n && !bad; i++) {
+		uint8_t b[8];
+		for (int k = 0; k < 8; k++)
+			b[k] = (uint8_t)(s->v[i] >> (56 - 8 * k));
+		bad = ed_buf_add(&raw, b, sizeof(b));
+	}
+	if (!bad)
+		bad = ed_buf_addf(out, "{\"rows\":%llu,\"sample\":%zu,\"threshold\":%llu,"
+				  "\"fingerprints\":\"",
+				  (unsigned long long)s->rows, s->n,
+				  (unsigned long long)s->threshold) ||
+		      ed_base64_add(out, raw.p ? raw.p : "", raw.len) || ed_buf_adds(out, "\"}");
+	ed_buf_release(&raw);
+	return bad ? -1 : 0;
+}
+
+void ed_rows_value_release(struct ed_rows_value *v)
+{
+	free(v->fp);
+	*v = (struct ed_rows_value){0};
+}
+
+int ed_rows_value_parse(const char *value, struct ed_rows_value *out)
+{
+	*out = (struct ed_rows_value){0};
+	if (!value)
+		return 0;
+	json_error_t je;
+	json_t *j = json_loads(value, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		/* jansson does not always say that memory ran out: a well-formed text is ours. */
+		return json_error_code(&je) == json_error_out_of_memory ? -1 : 0;
+	json_t *rows = json_object_get(j, "rows"), *thr = json_object_get(j, "threshold"),
+	       *fps = json_object_get(j, "fingerprints");
+	int r = 0;
+	struct ed_buf raw = ED_BUF_INIT;
+	if (!json_is_integer(rows) || !json_is_integer(thr) || !json_is_string(fps) ||
+	    json_integer_value(rows) < 0 || json_integer_value(thr) <= 0)
+		goto out;
+	enum ed_code rc = ed_base64_decode(&raw, json_string_value(fps), json_string_length(fps));
+	if (rc) {
+		r = rc == ED_NOMEM ? -1 : 0;
+		goto out;
+	}
+	if (raw.len % 8)
+		goto out;
+	size_t n = raw.len / 8;
+	if (n && !(out->fp = malloc(n * sizeof(*out->fp)))) {
+		r = -1;
+		goto out;
+	}
+	const uint8_t *b = (const uint8_t *)raw.p;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = 0;
+		for (int k = 0; k < 8; k++)
+			h = h << 8 | b[8 * i + (size_t)k];
+		out->fp[i] = h;
+	}
+	out->n = n;
+	out->rows = (uint64_t)json_integer_value(rows);
+	out->threshold = (uint64_t)json_integer_value(thr);
+	r = 1;
+out:
+	ed_buf_release(&raw);
+	json_decref(j);
+	if (r != 1)
+		ed_rows_value_release(out);
+	return r;
+}
+
+const char *ed_rows_key_object(const char *key)
+{
+	const char *slash = key ? strchr(key, '/') : NULL;
+	if (!slash || strncmp(slash, "/rows/", 6) != 0 || !slash[6])
+		return NULL;
+	return slash + 6;
 }

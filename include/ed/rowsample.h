@@ -8,7 +8,8 @@
  * estimates the overlap of the tables. No value is kept: the caller hands a
  * row's values in and drops them at once.
  *
- * Not wired into a collector yet: the building block and its estimator.
+ * The collectors (collector/rows.c, collector/data_sqlite.c) build samples
+ * and store them as items of kind "rows"; the differ compares them.
  */
 #ifndef ED_ROWSAMPLE_H
 #define ED_ROWSAMPLE_H
@@ -79,5 +80,33 @@ struct ed_overlap {
 void ed_rowsample_overlap(const uint64_t *ref, size_t nref, uint64_t ref_threshold,
 			  const uint64_t *cand, size_t ncand, uint64_t cand_threshold,
 			  struct ed_overlap *out);
+
+/*
+ * The value of a "rows" item: a JSON object
+ * {"rows":N,"sample":n,"threshold":T,"fingerprints":"BASE64"}, where
+ * fingerprints is the sorted sample, 8 bytes big-endian each, and T the
+ * threshold they are below. Appends it to out; 0, or -1 out of memory.
+ */
+int ed_rows_value_format(const struct ed_rowsample *s, struct ed_buf *out);
+
+/* A "rows" item's value, read back. */
+struct ed_rows_value {
+	uint64_t rows;      /* rows read */
+	uint64_t threshold; /* fingerprints are below it */
+	uint64_t *fp;       /* the sample, sorted (malloc'd) */
+	size_t n;           /* its size */
+};
+/*
+ * Reads value into out: 1, 0 when it is not such a value (out empty), -1
+ * out of memory. Release with ed_rows_value_release().
+ */
+int ed_rows_value_parse(const char *value, struct ed_rows_value *out);
+void ed_rows_value_release(struct ed_rows_value *v);
+
+/*
+ * The OBJECT of a rows key "ENGINE:NAME/rows/OBJECT" (a pointer into key:
+ * "public.customer(email)"), or NULL when key is not one.
+ */
+const char *ed_rows_key_object(const char *key);
 
 #endif
