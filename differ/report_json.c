@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The JSON report, format envdrift.diff/1 (docs: DESIGN.md "Diff JSON"). */
 #include <jansson.h>
+#include <math.h>
 #include <string.h>
 
 #include "ed/diff.h"
+#include "ed/rowsample.h"
 #include "report_common.h"
 
 static json_t *jstr(const char *s)
@@ -39,6 +41,12 @@ static json_t *load(const char *text, size_t flags, bool *oom)
  * digits: printed as stored (0.98, not 0.97999999999999998).
  */
 #define ED_JSON_REAL_FLAGS JSON_REAL_PRECISION(10)
+
+/* A share to four decimals, as reports print it: 0.0512, not 0.051199999. */
+static double round4(double v)
+{
+	return round(v * 10000) / 10000;
+}
 
 static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s)
 {
@@ -89,6 +97,16 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 		r |= json_object_set_new(o, "version", jstr(s->value));
 	} else if (strcmp(e->kind, ED_KIND_SCHEMA) == 0) {
 		r |= json_object_set_new(o, "definition", jstr(s->value));
+	} else if (strcmp(e->kind, ED_KIND_ROWS) == 0 && s->value) {
+		/* What was read and sampled; the sample itself (keyed fingerprints) is not shown. */
+		struct ed_rows_value v;
+		int p = ed_rows_value_parse(s->value, &v);
+		if (p < 0)
+			r = -1;
+		else if (p > 0)
+			r |= json_object_set_new(o, "rows", json_integer((json_int_t)v.rows)) |
+			     json_object_set_new(o, "sample", json_integer((json_int_t)v.n));
+		ed_rows_value_release(&v);
 	} else if (strcmp(e->kind, ED_KIND_DATA) == 0 && s->value) {
 		/* The shape's own members: counts and fractions, never a value. */
 		bool oom;
@@ -177,6 +195,20 @@ static json_t *entry_json(const struct ed_drift_entry *e)
 			if (e->fields & bit)
 				r |= json_array_append_new(f, json_string(ed_field_name(bit)));
 		r |= json_object_set_new(o, "fields", f);
+	}
+	if (strcmp(e->kind, ED_KIND_ROWS) == 0 && e->change == ED_CHANGED) {
+		/* The estimate: the share of candidate rows equal to reference rows, 95% interval. */
+		struct ed_overlap ov;
+		int p = ed_rows_overlap_of(e, &ov);
+		if (p < 0)
+			r = -1;
+		else if (p > 0)
+			r |= json_object_set_new(o, "overlap",
+						 json_pack("{s:f, s:f, s:f, s:I, s:I}", "share",
+							   round4(ov.share), "low", round4(ov.lo),
+							   "high", round4(ov.hi),
+							   "sample", (json_int_t)ov.sample,
+							   "matched", (json_int_t)ov.matched));
 	}
 	r |= json_object_set_new(o, "severity", json_string(e->severity));
 	r |= json_object_set_new(o, "rule", json_string(e->rule));
