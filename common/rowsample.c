@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ed/base64.h"
+#include "ed/datashape.h"
 #include "ed/rowsample.h"
 
 void ed_rowsample_init(struct ed_rowsample *s, uint64_t threshold, size_t max)
@@ -156,16 +157,13 @@ void ed_rows_value_release(struct ed_rows_value *v)
 	*v = (struct ed_rows_value){0};
 }
 
-int ed_rows_value_parse(const char *value, struct ed_rows_value *out)
+static int parse_once(const char *value, struct ed_rows_value *out)
 {
 	*out = (struct ed_rows_value){0};
-	if (!value)
-		return 0;
-	json_error_t je;
-	json_t *j = json_loads(value, JSON_REJECT_DUPLICATES, &je);
+	bool oom;
+	json_t *j = ed_json_load(value, JSON_REJECT_DUPLICATES, &oom);
 	if (!j)
-		/* jansson does not always say that memory ran out: a well-formed text is ours. */
-		return json_error_code(&je) == json_error_out_of_memory ? -1 : 0;
+		return oom ? -1 : 0;
 	json_t *rows = json_object_get(j, "rows"), *thr = json_object_get(j, "threshold"),
 	       *fps = json_object_get(j, "fingerprints");
 	int r = 0;
@@ -202,6 +200,19 @@ out:
 	if (r != 1)
 		ed_rows_value_release(out);
 	return r;
+}
+
+int ed_rows_value_parse(const char *value, struct ed_rows_value *out)
+{
+	*out = (struct ed_rows_value){0};
+	if (!value)
+		return 0;
+	/*
+	 * Once more when it is no sample: an allocation that fails in jansson's
+	 * lexer can leave a string short (and the base64 broken) without an error.
+	 */
+	int r = parse_once(value, out);
+	return r ? r : parse_once(value, out);
 }
 
 const char *ed_rows_key_object(const char *key)

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ed/datashape.h"
 #include "ed/diff.h"
 #include "ed/rowsample.h"
 #include "report_common.h"
@@ -14,27 +15,6 @@ static json_t *jstr(const char *s)
 	return s ? ed_json_bytes(s, strlen(s), &esc) : json_null();
 }
 
-/*
- * json_loads() of text from the store; *oom tells a failure for want of memory
- * from text that is not JSON. jansson 2.14 cannot be trusted to say which: an
- * allocation failure in its lexer comes back as "invalid token"
- * (json_error_invalid_syntax), and some set no error at all. So text that
- * fails is parsed once more: text that is not JSON fails again with a message,
- * an allocation that failed once most likely succeeds; a second failure
- * without a message, or for want of memory, is out of memory.
- */
-static json_t *load(const char *text, size_t flags, bool *oom)
-{
-	json_error_t jerr;
-	memset(&jerr, 0, sizeof(jerr));
-	json_t *j = json_loads(text, flags, &jerr);
-	if (!j) {
-		memset(&jerr, 0, sizeof(jerr));
-		j = json_loads(text, flags, &jerr);
-	}
-	*oom = !j && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0]);
-	return j;
-}
 
 /*
  * The only reals are data shapes' fractions, stored with four significant
@@ -57,7 +37,7 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 	/* Extra attributes first (arch, secret, ...); the columns below take precedence. */
 	if (s->attrs) {
 		bool oom;
-		json_t *a = load(s->attrs, JSON_REJECT_DUPLICATES, &oom);
+		json_t *a = ed_json_load(s->attrs, JSON_REJECT_DUPLICATES, &oom);
 		/* Out of memory is a failure; text that is not an object is no attributes. */
 		bool bad = !a ? oom : json_is_object(a) && json_object_update(o, a) != 0;
 		json_decref(a);
@@ -87,7 +67,7 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 	} else if (strcmp(e->kind, ED_KIND_CONFIG) == 0) {
 		if (!secret && s->value) {
 			bool oom;
-			json_t *v = load(s->value, JSON_DECODE_ANY | JSON_ALLOW_NUL, &oom);
+			json_t *v = ed_json_load(s->value, JSON_DECODE_ANY | JSON_ALLOW_NUL, &oom);
 			if (oom)
 				r = -1; /* not "a value that is not JSON": shown as a string */
 			else
@@ -110,7 +90,7 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 	} else if (strcmp(e->kind, ED_KIND_DATA) == 0 && s->value) {
 		/* The shape's own members: counts and fractions, never a value. */
 		bool oom;
-		json_t *v = load(s->value, JSON_REJECT_DUPLICATES, &oom);
+		json_t *v = ed_json_load(s->value, JSON_REJECT_DUPLICATES, &oom);
 		if (oom)
 			r = -1;
 		else if (json_is_object(v))
