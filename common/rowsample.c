@@ -12,22 +12,12 @@
 void ed_rowsample_init(struct ed_rowsample *s, uint64_t threshold, size_t max)
 {
 	*s = (struct ed_rowsample){.max = max ? max : ED_ROWS_SAMPLE_MAX,
-				   .threshold = threshold ? threshold : ED_ROWS_THRESHOLD_DEFAULT,
-				   .canon = ED_BUF_INIT};
-}
-
-/* Overwrites the bytes a buffer held: they were values of the data. */
-static void wipe(struct ed_buf *b)
-{
-	if (b->p && b->cap)
-		memset(b->p, 0, b->cap);
-	b->len = 0;
+				   .threshold = threshold ? threshold : ED_ROWS_THRESHOLD_DEFAULT};
 }
 
 void ed_rowsample_release(struct ed_rowsample *s)
 {
-	wipe(&s->canon);
-	ed_buf_release(&s->canon);
+	ed_mac_free(s->mac);
 	free(s->v);
 	*s = (struct ed_rowsample){0};
 }
@@ -48,25 +38,26 @@ static void shrink(struct ed_rowsample *s)
 enum ed_code ed_rowsample_add(struct ed_rowsample *s, const uint8_t key[ED_KEY_LEN],
 			      const struct ed_rowval *vals, size_t ncols, struct ed_err *err)
 {
-	struct ed_buf *c = &s->canon;
-	int bad = 0;
-	c->len = 0;
-	for (size_t i = 0; i < ncols && !bad; i++) {
-		if (!vals[i].p) {
-			bad = ed_buf_addc(c, 0);
-			continue;
-		}
-		uint8_t hdr[5] = {1, (uint8_t)(vals[i].len >> 24), (uint8_t)(vals[i].len >> 16),
-				  (uint8_t)(vals[i].len >> 8), (uint8_t)vals[i].len};
-		bad = ed_buf_add(c, hdr, sizeof(hdr)) || ed_buf_add(c, vals[i].p, vals[i].len);
+	if (s->mac && s->mac_key == key) {
+		if (!ed_mac_reset(s->mac))
+			return ed_err_set(err, ED_IO, "HMAC-SHA256 failed in libcrypto");
+	} else {
+		ed_mac_free(s->mac);
+		s->mac_key = key;
+		if (!(s->mac = ed_mac_new(key)))
+			return ed_err_set(err, ED_IO, "HMAC-SHA256 failed in libcrypto");
 	}
-	if (bad) {
-		wipe(c);
-		return ed_err_set(err, ED_NOMEM, "out of memory");
+	/* The canonical encoding, fed piece by piece: 0x00 for NULL, else 0x01, length, bytes. */
+	for (size_t i = 0; i < ncols; i++) {
+		uint8_t hdr[5] = {vals[i].p ? 1 : 0, (uint8_t)(vals[i].len >> 24),
+				  (uint8_t)(vals[i].len >> 16), (uint8_t)(vals[i].len >> 8),
+				  (uint8_t)vals[i].len};
+		ed_mac_update(s->mac, hdr, vals[i].p ? sizeof(hdr) : 1);
+		if (vals[i].p && vals[i].len)
+			ed_mac_update(s->mac, vals[i].p, vals[i].len);
 	}
 	struct ed_fp fp;
-	enum ed_code rc = ed_fp_keyed(key, c->p ? c->p : "", c->len, &fp, err);
-	wipe(c);
+	enum ed_code rc = ed_mac_final(s->mac, &fp, err);
 	if (rc)
 		return rc;
 	s->rows++;

@@ -43,7 +43,8 @@ struct ed_rowsample {
 	size_t max;         /* ED_ROWS_SAMPLE_MAX unless set */
 	uint64_t threshold; /* keep fingerprints < threshold */
 	uint64_t rows;      /* rows seen */
-	struct ed_buf canon; /* scratch: the canonical encoding of one row */
+	struct ed_mac *mac; /* HMAC-SHA256 under mac_key, started again for each row */
+	const uint8_t *mac_key;
 };
 
 /* An empty sample with threshold and max (0: the defaults). */
@@ -54,8 +55,8 @@ void ed_rowsample_release(struct ed_rowsample *s);
  * Adds one row of ncols values: its keyed fingerprint (the first 8 bytes,
  * big-endian, of HMAC-SHA256(key, for each value: 0x00 for NULL, or 0x01, a
  * 4-byte big-endian length and the bytes)) joins the sample when below the
- * threshold. The canonical text is wiped after use. ED_NOMEM, ED_IO
- * (libcrypto).
+ * threshold. The values are hashed where they are, never copied. key must
+ * stay alive while the sample is built. ED_NOMEM, ED_IO (libcrypto).
  */
 enum ed_code ed_rowsample_add(struct ed_rowsample *s, const uint8_t key[ED_KEY_LEN],
 			      const struct ed_rowval *vals, size_t ncols, struct ed_err *err);
