@@ -120,14 +120,44 @@ static enum ed_code one_row(struct ed_copy_reader *r, struct ed_err *err)
 	return rc;
 }
 
+/*
+ * Appends n bytes to the row being read. Grown by hand, not by realloc():
+ * the old block held values, and is wiped before it goes back to malloc.
+ */
+static int line_add(struct ed_buf *b, const char *data, size_t n)
+{
+	if (n > b->max - b->len)
+		return -1;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = malloc(cap);
+		if (!p)
+			return -1;
+		if (b->len)
+			memcpy(p, b->p, b->len);
+		if (b->p) {
+			explicit_bzero(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
 enum ed_code ed_copy_feed(struct ed_copy_reader *r, const char *data, size_t len,
 			  struct ed_err *err)
 {
 	while (len) {
 		const char *nl = memchr(data, '\n', len);
 		size_t n = nl ? (size_t)(nl - data) : len;
-		if (ed_buf_add(&r->line, data, n)) {
-			bool big = r->line.len + n > r->line.max;
+		if (line_add(&r->line, data, n)) {
+			bool big = n > r->line.max - r->line.len;
 			wipe_line(&r->line);
 			return big ? ed_err_set(err, ED_TOOBIG, "COPY row %llu is longer than %u bytes",
 						(unsigned long long)r->rows + 1, ED_COPY_LINE_MAX)
