@@ -8,23 +8,28 @@
 # (the default suite's tests/integration/data.sh runs a tenth of it), with
 # the time of its data-shape collection. Starts its own server as
 # tests/integration/data.sh does (needs PostgreSQL installed; as root it runs
-# the server as the postgres user). Run on demand: bash bench/data.sh [N].
+# the server as the postgres user).
+# Row fingerprinting (issue 15, section 2): a sensitive entry over a 2-column,
+# 2,000,000-row table (ROWS), collected with `[data] sensitive`, against
+# `psql -c "COPY (SELECT ...) TO STDOUT" > /dev/null` of the same columns in
+# the same run: rows/s, the ratio (goal <= 1.3x: the HMAC is the only added
+# work) and the collector's peak memory (goal < 32 MiB, /usr/bin/time -v).
+# The collection also reads the catalog (the schema items): its time alone is
+# printed, and the ratio given with and without it.
+# Run on demand: bash bench/data.sh [N] [ROWS]; BENCH_PART=rows runs only the
+# row fingerprinting, BENCH_PART=shape only the data shapes.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 export ENVDRIFT=${ENVDRIFT:-$here/build/envdrift} SRCDIR=$here
 n=${1:-200}
+nrows=${2:-2000000}
+part=${BENCH_PART:-all}
 # lib.sh and pg_server.sh: the temporary folder, the server, its cleanup.
 # shellcheck source=../tests/integration/lib.sh
 . "$here/tests/integration/lib.sh"
 # shellcheck source=../tests/integration/pg_server.sh
 . "$here/tests/integration/pg_server.sh"
 ps() { "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI dbname=$1" -c "$2"; }
-
-ps postgres "CREATE DATABASE many" >/dev/null
-ps many "DO \$\$ BEGIN FOR t IN 1..$n LOOP
-  EXECUTE format('CREATE TABLE t%s (id integer PRIMARY KEY, a text, b text, c integer, d numeric, e date, f boolean, g text)', t);
-  EXECUTE format('INSERT INTO t%s SELECT i, md5(i::text), CASE WHEN i %% 7 = 0 THEN NULL ELSE ''x'' || i %% 50 END, i %% 13, i * 1.5, date ''2020-01-01'' + i %% 900, i %% 2 = 0, ''g'' FROM generate_series(1, 2000) i', t);
-END LOOP; END \$\$; ANALYZE;" >/dev/null || { echo "cannot build the database"; exit 2; }
 
 best() { # prints the best of 3 wall times (s) of the command
 	local b=999999 t0 t1 t
@@ -40,6 +45,40 @@ best() { # prints the best of 3 wall times (s) of the command
 db=$TMP/bench.db
 "$ENVDRIFT" --db "$db" init >/dev/null 2>&1
 mkdir -p "$TMP/root/etc"
+
+if [ "$part" = all ] || [ "$part" = rows ]; then
+	ps postgres "CREATE DATABASE rows_bench" >/dev/null
+	t0=$(ms)
+	ps rows_bench "CREATE TABLE customer (id integer, email text, phone text);
+INSERT INTO customer SELECT i, 'user' || i || '@example.com',
+	CASE WHEN i % 50 = 0 THEN NULL ELSE '+1555' || lpad(i::text, 7, '0') END
+	FROM generate_series(1, $nrows) i;" >/dev/null || { echo "cannot build the rows table"; exit 2; }
+	echo "rows: $nrows customers generated in $(($(ms) - t0)) ms"
+	printf '[data]\nsensitive = public.customer(email,phone)\n' >"$TMP/rows.ini"
+	rbase=(--db "$db" collect --env r --root "$TMP/root" --path /etc --packages none
+		--schema "rb=postgres:$CI dbname=rows_bench")
+	c=$(best "$PGBIN/psql" -X -q -d "$CI dbname=rows_bench" \
+		-c "COPY (SELECT email, phone FROM public.customer) TO STDOUT")
+	sc=$(best "$ENVDRIFT" "${rbase[@]}")
+	r=$(best "$ENVDRIFT" "${rbase[@]}" --profile "$TMP/rows.ini")
+	/usr/bin/time -v "$ENVDRIFT" "${rbase[@]}" --profile "$TMP/rows.ini" >/dev/null 2>"$TMP/time.txt"
+	rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$TMP/time.txt")
+	/usr/bin/time -v "$ENVDRIFT" "${rbase[@]}" >/dev/null 2>"$TMP/time0.txt"
+	rss0=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$TMP/time0.txt")
+	echo "rows: COPY of 2 columns to /dev/null ${c} ms ($(python3 -c "print(round($nrows / $c * 1000))") rows/s)"
+	echo "rows: collect with the sensitive entry ${r} ms ($(python3 -c "print(round($nrows / $r * 1000))") rows/s), the same collection without it ${sc} ms"
+	echo "rows: ratio to the COPY $(python3 -c "print(round($r / $c, 2))"), without the catalog's $(python3 -c "print(round(($r - $sc) / $c, 2))") (goal <= 1.3)"
+	echo "rows: peak memory $(python3 -c "print(round($rss / 1024, 1))") MiB, without the entry $(python3 -c "print(round($rss0 / 1024, 1))") MiB (goal < 32 MiB)"
+	echo "rows: sample $(q "$db" "SELECT value FROM items_v WHERE kind = 'rows' AND env = 'r' ORDER BY snapshot_id DESC LIMIT 1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rows"], "rows,", d["sample"], "kept, threshold 2^%d" % (d["threshold"].bit_length() - 1))')"
+fi
+[ "$part" = rows ] && { T_DONE=1; exit 0; }
+
+ps postgres "CREATE DATABASE many" >/dev/null
+ps many "DO \$\$ BEGIN FOR t IN 1..$n LOOP
+  EXECUTE format('CREATE TABLE t%s (id integer PRIMARY KEY, a text, b text, c integer, d numeric, e date, f boolean, g text)', t);
+  EXECUTE format('INSERT INTO t%s SELECT i, md5(i::text), CASE WHEN i %% 7 = 0 THEN NULL ELSE ''x'' || i %% 50 END, i %% 13, i * 1.5, date ''2020-01-01'' + i %% 900, i %% 2 = 0, ''g'' FROM generate_series(1, 2000) i', t);
+END LOOP; END \$\$; ANALYZE;" >/dev/null || { echo "cannot build the database"; exit 2; }
+
 base=(--db "$db" collect --env e --root "$TMP/root" --path /etc --packages none --schema "many=postgres:$CI dbname=many")
 s=$(best "$ENVDRIFT" "${base[@]}")
 d=$(best "$ENVDRIFT" "${base[@]}" --data-shape)

@@ -167,7 +167,7 @@ static enum ed_code sqlite_collect(const struct ed_collect_ctx *c, const struct 
 {
 	uint64_t sample = c->profile->data_shape ? c->profile->data_sample_rows : 0;
 	return ed_schema_sqlite_collect_data(c->src, s->label, s->target, c->secrets, sample,
-					     c->sink, err);
+					     &c->profile->sensitive, c->sink, err);
 }
 
 static enum ed_code postgres_target(const char *arg, const char *target, char **label,
@@ -202,6 +202,11 @@ static enum ed_code postgres_collect(const struct ed_collect_ctx *c,
 	if (!rc && c->profile->data_shape)
 		rc = ed_data_postgres_collect(c->src, s->label, s->target,
 					      c->profile->data_exact_count, c->sink, err);
+	if (!rc && c->profile->sensitive.n)
+		rc = ed_rows_postgres_collect(c->src, s->label, s->target,
+					      (const char *const *)c->profile->sensitive.v,
+					      c->profile->sensitive.n,
+					      c->secrets ? c->secrets->key : NULL, c->sink, err);
 	return rc;
 }
 
@@ -502,6 +507,9 @@ enum ed_code ed_collect_sig(const struct ed_profile *p, const char *root,
 				   p->data_exact_count, (unsigned long long)p->data_sample_rows);
 	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++)
 		bad |= sig_list(&b, what[i]);
+	/* Sensitive entries add items (kind "rows"): only when there are some. */
+	if (p->sensitive.n)
+		bad |= ed_buf_adds(&b, "sensitive\n") | sig_list(&b, &p->sensitive);
 	if (!bad)
 		sig_digest(&b, out + 32);
 	ed_buf_release(&b);

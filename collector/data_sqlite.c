@@ -11,6 +11,8 @@
 
 #include "data_impl.h"
 #include "ed/datashape.h"
+#include "ed/profile.h"
+#include "ed/rowsample.h"
 #include <xxhash.h>
 
 /* A set of 64-bit value digests, to count distinct values; 0 marks a free slot. */
@@ -292,4 +294,82 @@ out:
 	free(names);
 	free(rowid);
 	return rc;
+}
+
+/* What the SELECT of one SQLite database needs. */
+struct sqlite_rows {
+	sqlite3 *db;
+	const char *path;
+	const uint8_t *key;
+	struct ed_sink *sink;
+};
+
+/* One sensitive entry: its rows fingerprinted into s (a warning when unreadable). */
+static enum ed_code rows_of(void *ctx, const char *entry, const struct ed_sensitive *sv,
+			    struct ed_rowsample *s, bool *read, struct ed_err *err)
+{
+	struct sqlite_rows *sr = ctx;
+	struct ed_buf q = ED_BUF_INIT;
+	struct ed_rowval vals[ED_SENSITIVE_MAX_COLS];
+	sqlite3_stmt *st = NULL;
+	enum ed_code rc = ED_OK;
+	/* Schema main only: another names a schema of another engine. */
+	if (strcmp(sv->schema, "main") != 0)
+		return ED_OK;
+	int bad = ed_buf_adds(&q, "SELECT ");
+	for (size_t c = 0; c < sv->ncols; c++)
+		bad |= ed_buf_addf(&q, "%s\"%s\"", c ? ", " : "", sv->cols[c]);
+	bad |= ed_buf_addf(&q, " FROM \"main\".\"%s\"", sv->table);
+	if (bad) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+		goto out;
+	}
+	int r = sqlite3_prepare_v2(sr->db, q.p, -1, &st, NULL);
+	if (r == SQLITE_NOMEM) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory");
+		goto out;
+	}
+	if (r != SQLITE_OK) {
+		ed_sink_warn(sr->sink, "%s: sensitive %s not fingerprinted: %s", sr->path, entry,
+			     sqlite3_errmsg(sr->db));
+		goto out;
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int c = 0; c < (int)sv->ncols; c++) {
+			int t = sqlite3_column_type(st, c);
+			if (t == SQLITE_NULL) {
+				vals[c] = (struct ed_rowval){NULL, 0};
+				continue;
+			}
+			/* Blobs as bytes, anything else as its text (5, 5.0, 'x'). */
+			const void *p = t == SQLITE_BLOB ? sqlite3_column_blob(st, c)
+							 : (const void *)sqlite3_column_text(st, c);
+			size_t n = (size_t)sqlite3_column_bytes(st, c);
+			if (!p && n) {
+				rc = ed_err_set(err, ED_NOMEM, "out of memory");
+				goto out;
+			}
+			vals[c] = (struct ed_rowval){p ? p : "", n};
+		}
+		if ((rc = ed_rowsample_add(s, sr->key, vals, sv->ncols, err)))
+			goto out;
+	}
+	if (r != SQLITE_DONE) {
+		ed_sink_warn(sr->sink, "%s: sensitive %s not fingerprinted: %s", sr->path, entry,
+			     sqlite3_errmsg(sr->db));
+		goto out;
+	}
+	*read = true;
+out:
+	sqlite3_finalize(st);
+	ed_buf_release(&q);
+	return rc;
+}
+
+enum ed_code ed_rows_sqlite_collect(struct sqlite3 *db, const char *path, const char *label,
+				    const char *const *entries, size_t nentries,
+				    const uint8_t *key, struct ed_sink *sink, struct ed_err *err)
+{
+	struct sqlite_rows sr = {db, path, key, sink};
+	return ed_rows_each("sqlite", label, entries, nentries, key, rows_of, &sr, sink, err);
 }

@@ -40,6 +40,7 @@ static const size_t list_offsets[] = {
 	offsetof(struct ed_profile, npm_paths),
 	offsetof(struct ed_profile, config_trees),
 	offsetof(struct ed_profile, data_trees),
+	offsetof(struct ed_profile, sensitive),
 };
 #define NLISTS (sizeof(list_offsets) / sizeof(list_offsets[0]))
 
@@ -444,6 +445,7 @@ enum vtype {
 	V_KEYS,      /* scalar: a number of config leaves, 1 to ED_PROFILE_MAX_KEYS_LIMIT */
 	V_YESNO,     /* scalar: yes or no */
 	V_ROWS,      /* scalar: a number of rows, 1 to ED_PROFILE_SAMPLE_ROWS_LIMIT */
+	V_SENSITIVE, /* SCHEMA.TABLE(COLUMN,...) entries */
 };
 
 enum field {
@@ -454,7 +456,7 @@ enum field {
 	F_SYSCTL,
 	F_PYTHON,
 	F_NPM,
-	F_DATA_SHAPE, F_DATA_EXACT, F_DATA_SAMPLE,
+	F_DATA_SHAPE, F_DATA_EXACT, F_DATA_SAMPLE, F_SENSITIVE,
 	NFIELDS
 };
 
@@ -488,6 +490,7 @@ static const struct keydef keydefs[] = {
 	{"data", "shape", F_DATA_SHAPE, V_YESNO},
 	{"data", "exact_count", F_DATA_EXACT, V_YESNO},
 	{"data", "sample_rows", F_DATA_SAMPLE, V_ROWS},
+	{"data", "sensitive", F_SENSITIVE, V_SENSITIVE},
 };
 #define NKEYDEFS (sizeof(keydefs) / sizeof(keydefs[0]))
 
@@ -632,6 +635,7 @@ static struct ed_strlist *field_list(struct ed_profile *p, enum field f)
 	case F_NPM: return &p->npm_paths;
 	case F_CONFIG_TREES: return &p->config_trees;
 	case F_DATA_TREES: return &p->data_trees;
+	case F_SENSITIVE: return &p->sensitive;
 	default: return NULL;
 	}
 }
@@ -736,6 +740,69 @@ static bool item_sysctl(struct parse *ps, const char *s)
 	bool good = add_unique(ps, F_SYSCTL, canon.p);
 	ed_buf_release(&canon);
 	return good;
+}
+
+/* One identifier of a sensitive entry, from s (n bytes) into out. */
+static bool ident(const char *what, const char *s, size_t n, char out[ED_SENSITIVE_MAX_IDENT + 1],
+		  struct ed_err *err)
+{
+	if (n == 0)
+		return !ed_err_set(err, ED_PARSE, "the %s name is empty", what);
+	if (n > ED_SENSITIVE_MAX_IDENT)
+		return !ed_err_set(err, ED_PARSE, "the %s name is longer than %d bytes", what,
+				   ED_SENSITIVE_MAX_IDENT);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(isalpha(c) || c == '_' || (i && (isdigit(c) || c == '$'))))
+			return !ed_err_set(err, ED_PARSE,
+					   "the %s name '%.*s' is not a plain identifier (letters, "
+					   "digits, '_', '$'; not starting with a digit)",
+					   what, (int)n, s);
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return true;
+}
+
+enum ed_code ed_sensitive_parse(const char *entry, struct ed_sensitive *out, struct ed_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	const char *dot = strchr(entry, '.'), *open = strchr(entry, '(');
+	size_t len = strlen(entry);
+	if (!open || !dot || dot > open || len < 2 || entry[len - 1] != ')')
+		return ed_err_set(err, ED_PARSE, "write SCHEMA.TABLE(COLUMN,...), e.g. "
+				  "public.customer(email) or main.customer(email,phone)");
+	if (!ident("schema", entry, (size_t)(dot - entry), out->schema, err) ||
+	    !ident("table", dot + 1, (size_t)(open - dot - 1), out->table, err))
+		return err->code;
+	const char *p = open + 1, *end = entry + len - 1;
+	for (;;) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *stop = comma ? comma : end;
+		if (out->ncols == ED_SENSITIVE_MAX_COLS)
+			return ed_err_set(err, ED_PARSE, "more than %d columns",
+					  ED_SENSITIVE_MAX_COLS);
+		if (!ident("column", p, (size_t)(stop - p), out->cols[out->ncols], err))
+			return err->code;
+		for (size_t i = 0; i < out->ncols; i++)
+			if (strcmp(out->cols[i], out->cols[out->ncols]) == 0)
+				return ed_err_set(err, ED_PARSE, "column '%s' is named twice",
+						  out->cols[i]);
+		out->ncols++;
+		if (!comma)
+			return ED_OK;
+		p = comma + 1;
+	}
+}
+
+/* "SCHEMA.TABLE(COLUMN,...)": a table whose rows are fingerprinted. */
+static bool item_sensitive(struct parse *ps, const char *s)
+{
+	struct ed_sensitive sv;
+	struct ed_err e;
+	if (ed_sensitive_parse(s, &sv, &e))
+		return fail(ps, ED_PARSE, "'sensitive': '%s': %s", s, e.msg);
+	return add_unique(ps, F_SENSITIVE, s);
 }
 
 /* "[NAME=]ENGINE:TARGET", checked as `collect --schema` checks it. */
@@ -998,6 +1065,7 @@ static int handler(struct ed_ini *ini, const char *section, const char *name, co
 	case V_PREFIXES: return each_item(ps, v, item_prefix);
 	case V_PACKAGES: return each_item(ps, v, item_package);
 	case V_SYSCTL: return each_item(ps, v, item_sysctl);
+	case V_SENSITIVE: return each_item(ps, v, item_sensitive);
 	case V_SCHEMA: return *v ? item_schema(ps, v) : 1;
 	default: return fail(ps, ED_PARSE, "internal error: no parser for '%s'", ps->key);
 	}

@@ -18,8 +18,34 @@ extern char **environ;
 
 #define STDERR_KEEP 2048
 
+enum ed_code ed_run_keep(void *ctx, const char *data, size_t len, struct ed_err *err)
+{
+	struct ed_run_keep *k = ctx;
+	if (k->out->len - k->start + len > k->max)
+		return ed_err_set(err, ED_TOOBIG, "%s: printed more than %zu bytes; stopped", k->prog,
+				  k->max);
+	if (ed_buf_add(k->out, data, len))
+		return ed_err_set(err, ED_NOMEM, "%s: out of memory", k->prog);
+	return ED_OK;
+}
+
 enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
 			  struct ed_buf *out, int *exit_status, struct ed_err *err)
+{
+	struct ed_run_keep k = {out, out->len, max, argv[0]};
+	enum ed_code rc = ed_run_local_stream(argv, timeout_ms, false, ed_run_keep, &k,
+					      exit_status, err);
+	if (rc) {
+		out->len = k.start;
+		if (out->p)
+			out->p[k.start] = '\0';
+	}
+	return rc;
+}
+
+enum ed_code ed_run_local_stream(const char *const *argv, int timeout_ms, bool idle,
+				 ed_source_out_fn fn, void *ctx, int *exit_status,
+				 struct ed_err *err)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
@@ -29,7 +55,7 @@ enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
 	enum ed_code rc = ED_OK;
 	char errbuf[STDERR_KEEP + 1];
 	size_t errlen = 0;
-	size_t start = out->len;
+	char chunk[65536];
 
 	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
 		rc = ed_err_set(err, ED_IO, "%s: cannot make a pipe: %s", argv[0], strerror(errno));
@@ -74,7 +100,6 @@ enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
 	long long deadline = ed_now_ms() + timeout_ms;
 	struct pollfd fds[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
 	int open_fds = 2;
-	char chunk[65536];
 	while (open_fds > 0) {
 		long long left = deadline - ed_now_ms();
 		if (left <= 0) {
@@ -99,16 +124,10 @@ enum ed_code ed_run_local(const char *const *argv, size_t max, int timeout_ms,
 				continue;
 			}
 			if (i == 0) {
-				if (out->len - start + (size_t)got > max) {
-					rc = ed_err_set(err, ED_TOOBIG,
-							"%s: printed more than %zu bytes; stopped",
-							argv[0], max);
+				if ((rc = fn(ctx, chunk, (size_t)got, err)))
 					goto out;
-				}
-				if (ed_buf_add(out, chunk, (size_t)got)) {
-					rc = ed_err_set(err, ED_NOMEM, "%s: out of memory", argv[0]);
-					goto out;
-				}
+				if (idle)
+					deadline = ed_now_ms() + timeout_ms;
 			} else {
 				size_t keep = STDERR_KEEP - errlen;
 				if ((size_t)got < keep)
@@ -141,11 +160,8 @@ out:
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (rc) {
-		out->len = start;
-		if (out->p)
-			out->p[start] = '\0';
-	}
+	/* The chunks held the program's output: values of the data when streaming rows. */
+	explicit_bzero(chunk, sizeof(chunk));
 	if (fa_ok)
 		posix_spawn_file_actions_destroy(&fa);
 	if (attr_ok)

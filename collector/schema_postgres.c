@@ -1314,9 +1314,16 @@ static void scrub(char *msg, size_t cap, const struct secrets *sec)
 	memcpy(msg, out, n + 1);
 }
 
-enum ed_code ed_pg_run(struct ed_source *src, const char *label, const char *conninfo,
-		       const char *query, bool warn_password, struct ed_sink *sink,
-		       struct ed_buf *out, struct ed_err *err)
+/*
+ * Runs query through psql (after settings, in one transaction): its output
+ * appended to out, or handed to fn chunk by chunk when fn is set. *status:
+ * psql's exit status, when not NULL; then a non-zero status is ED_OK with
+ * psql's words in err (ED_OK), not an error.
+ */
+static enum ed_code pg_exec(struct ed_source *src, const char *label, const char *conninfo,
+			    const char *settings, const char *query, bool warn_password,
+			    struct ed_sink *sink, struct ed_buf *out, ed_source_out_fn fn,
+			    void *ctx, int timeout_ms, int *status_out, struct ed_err *err)
 {
 	struct ed_buf shown = ED_BUF_INIT;
 	struct secrets pw = {{NULL}, 0}; /* passwords in conninfo, to scrub */
@@ -1338,26 +1345,56 @@ enum ed_code ed_pg_run(struct ed_source *src, const char *label, const char *con
 
 	const char *const argv[] = {
 		"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-1",
-		"-d", conninfo, "-c", pg_settings, "-c", query, NULL,
+		"-d", conninfo, "-c", settings, "-c", query, NULL,
 	};
-	rc = src->ops->run(src, argv, ED_PG_OUTPUT_MAX, ED_PG_TIMEOUT_MS, out, &status, &rerr);
-	if (rc == ED_OK && status != 0)
+	if (fn && !src->ops->stream)
+		rc = ed_err_set(&rerr, ED_UNSUPPORTED, "this source cannot stream a program's output");
+	else if (fn)
+		rc = src->ops->stream(src, argv, timeout_ms, fn, ctx, &status, &rerr);
+	else
+		rc = src->ops->run(src, argv, ED_PG_OUTPUT_MAX, timeout_ms, out, &status, &rerr);
+	if (rc == ED_OK && status != 0 && !status_out)
 		rc = ED_IO;
 	if (rc == ED_NOTFOUND) {
 		rc = ed_err_set(err, ED_NOTFOUND, "postgres:%s (%s): psql is not installed on the "
 				"host (Debian: postgresql-client)", label, ed_buf_str(&shown));
 		goto out;
 	}
-	if (rc) {
+	if (rc || status) {
 		scrub(rerr.msg, sizeof(rerr.msg), &pw);
-		rc = ed_err_set(err, rc, "postgres:%s (%s): %s", label, ed_buf_str(&shown),
-				rerr.msg[0] ? rerr.msg : "psql failed");
-		goto out;
+		ed_err_set(err, rc, "postgres:%s (%s): %s", label, ed_buf_str(&shown),
+			   rerr.msg[0] ? rerr.msg : "psql failed");
 	}
+	if (status_out)
+		*status_out = status;
 out:
 	secrets_release(&pw);
 	ed_buf_release(&shown);
 	return rc;
+}
+
+enum ed_code ed_pg_run(struct ed_source *src, const char *label, const char *conninfo,
+		       const char *query, bool warn_password, struct ed_sink *sink,
+		       struct ed_buf *out, struct ed_err *err)
+{
+	return pg_exec(src, label, conninfo, pg_settings, query, warn_password, sink, out, NULL,
+		       NULL, ED_PG_TIMEOUT_MS, NULL, err);
+}
+
+/*
+ * A COPY of sensitive rows: read-only, and no statement timeout (a large
+ * table takes what it takes; the source's idle timeout still applies).
+ */
+static const char pg_stream_settings[] =
+	"SET TRANSACTION READ ONLY; SET LOCAL client_encoding = 'UTF8'; "
+	"SET LOCAL statement_timeout = 0";
+
+enum ed_code ed_pg_stream(struct ed_source *src, const char *label, const char *conninfo,
+			  const char *query, struct ed_sink *sink, ed_source_out_fn fn, void *ctx,
+			  int *status, struct ed_err *err)
+{
+	return pg_exec(src, label, conninfo, pg_stream_settings, query, false, sink, NULL, fn, ctx,
+		       ED_PG_TIMEOUT_MS, status, err);
 }
 
 enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label,

@@ -585,13 +585,13 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
 				      const char *path, const struct ed_secrets *sec,
 				      struct ed_sink *sink, struct ed_err *err)
 {
-	return ed_schema_sqlite_collect_data(src, label, path, sec, 0, sink, err);
+	return ed_schema_sqlite_collect_data(src, label, path, sec, 0, NULL, sink, err);
 }
 
 enum ed_code ed_schema_sqlite_collect_data(struct ed_source *src, const char *label,
 					   const char *path, const struct ed_secrets *sec,
-					   uint64_t sample_rows, struct ed_sink *sink,
-					   struct ed_err *err)
+					   uint64_t sample_rows, const struct ed_strlist *sensitive,
+					   struct ed_sink *sink, struct ed_err *err)
 {
 	struct ed_buf local = ED_BUF_INIT, uri = ED_BUF_INIT;
 	struct defs d = {NULL, 0, 0, sec};
@@ -681,6 +681,9 @@ enum ed_code ed_schema_sqlite_collect_data(struct ed_source *src, const char *la
 	}
 	if (sample_rows)
 		rc = ed_data_sqlite_collect(db, path, label, sample_rows, sink, err);
+	if (!rc && sensitive && sensitive->n)
+		rc = ed_rows_sqlite_collect(db, path, label, (const char *const *)sensitive->v,
+					    sensitive->n, sec ? sec->key : NULL, sink, err);
 out:
 	/* sqlite3_close_v2 accepts NULL and a handle whose open failed. */
 	sqlite3_close_v2(db);

@@ -518,6 +518,16 @@ static enum ed_code local_run(struct ed_source *src, const char *const *argv, si
 	return ed_run_local(argv, max, timeout_ms, out, exit_status, err);
 }
 
+static enum ed_code local_stream(struct ed_source *src, const char *const *argv, int timeout_ms,
+				 ed_source_out_fn out, void *ctx, int *exit_status,
+				 struct ed_err *err)
+{
+	(void)src;
+	if (!argv || !argv[0] || !argv[0][0])
+		return ed_err_set(err, ED_USAGE, "no program to run");
+	return ed_run_local_stream(argv, timeout_ms, true, out, ctx, exit_status, err);
+}
+
 static enum ed_code local_root_dir(struct ed_source *src, struct ed_buf *out, struct ed_err *err)
 {
 	return local_local_path(src, "/", out, err);
@@ -568,6 +578,7 @@ static const struct ed_source_ops local_ops = {
 	.readlink = local_readlink,
 	.local_path = local_local_path,
 	.run = local_run,
+	.stream = local_stream,
 	.root_dir = local_root_dir,
 	.dup = local_dup,
 	.free = local_free,

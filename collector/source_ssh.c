@@ -31,6 +31,7 @@
 #include "ed/base64.h"
 #include "ed/clock.h"
 #include "ed/ssh.h"
+#include "run_local.h"
 
 #define DEFAULT_CONNECT_MS 10000
 #define DEFAULT_OP_MS 30000
@@ -2070,23 +2071,6 @@ static enum ed_code channel_finish(struct ssh_source *c, LIBSSH2_CHANNEL **chp, 
 	return ED_OK;
 }
 
-/* How ssh_run() keeps a command's standard output: in a buffer, at most max bytes. */
-struct run_out {
-	struct ed_buf *out;
-	size_t start, max;
-	const char *prog;
-};
-
-static enum ed_code run_keep(void *ctx, const char *data, size_t len, struct ed_err *err)
-{
-	struct run_out *ro = ctx;
-	if (ro->out->len - ro->start + len > ro->max)
-		return ed_err_set(err, ED_TOOBIG, "%s: printed more than %zu bytes; stopped",
-				  ro->prog, ro->max);
-	if (ed_buf_add(ro->out, data, len))
-		return ed_err_set(err, ED_NOMEM, "%s: out of memory", ro->prog);
-	return ED_OK;
-}
 
 /* The program's standard error, the first ED_SSH_STDERR_KEEP bytes of it. */
 struct errkeep {
@@ -2165,6 +2149,8 @@ static enum ed_code exec(struct ssh_source *c, const char *const *argv, const vo
 out:
 	if (ch)
 		channel_done(c, ch, argv[0]);
+	/* It held the program's output: values of the data when streaming rows. */
+	explicit_bzero(chunk, sizeof(chunk));
 	ek->len = ed_text_tidy(ek->buf, ek->len);
 	return rc;
 }
@@ -2173,12 +2159,12 @@ static enum ed_code ssh_run(struct ed_source *src, const char *const *argv, size
 			    int timeout_ms, struct ed_buf *out, int *exit_status, struct ed_err *err)
 {
 	struct ssh_source *c = ssh(src);
-	struct run_out ro = {.out = out, .start = out->len, .max = max, .prog = argv ? argv[0] : NULL};
+	struct ed_run_keep ro = {.out = out, .start = out->len, .max = max, .prog = argv ? argv[0] : NULL};
 	struct errkeep ek = {.len = 0};
 	bool printed;
 	int status = 0;
 	enum ed_code rc;
-	rc = exec(c, argv, NULL, 0, timeout_ms, false, run_keep, &ro, &ek, &printed, &status, err);
+	rc = exec(c, argv, NULL, 0, timeout_ms, false, ed_run_keep, &ro, &ek, &printed, &status, err);
 	if (rc)
 		goto out;
 	/*
@@ -2225,6 +2211,29 @@ enum ed_code ed_ssh_stream(struct ed_source *src, const char *const *argv, const
 	return ED_OK;
 }
 
+static enum ed_code ssh_stream(struct ed_source *src, const char *const *argv, int timeout_ms,
+			       ed_source_out_fn out, void *ctx, int *exit_status,
+			       struct ed_err *err)
+{
+	struct ssh_source *c = ssh(src);
+	struct errkeep ek = {.len = 0};
+	bool printed;
+	int status = 0;
+	enum ed_code rc = exec(c, argv, NULL, 0, timeout_ms > 0 ? timeout_ms : c->sh->op_ms, true,
+			       out, ctx, &ek, &printed, &status, err);
+	if (rc)
+		return rc;
+	if (status == 127 && !printed)
+		return ed_err_set(err, ED_NOTFOUND, "%s: cannot run on %s: not found%s%s", argv[0],
+				  c->sh->label, ek.len ? ": " : "", ek.buf);
+	*exit_status = status;
+	/* As run(): a non-zero status is the program's to explain. */
+	if (status != 0)
+		ed_err_set(err, ED_OK, "%s exited with status %d%s%s", argv[0], status,
+			   ek.len ? ": " : "", ek.buf);
+	return ED_OK;
+}
+
 static enum ed_code ssh_dup(struct ed_source *src, struct ed_source **out, struct ed_err *err)
 {
 	return open_handle(ssh(src)->sh, out, err);
@@ -2241,6 +2250,7 @@ static const struct ed_source_ops ssh_ops = {
 	.readlink = ssh_readlink,
 	.local_path = ssh_local_path,
 	.run = ssh_run,
+	.stream = ssh_stream,
 	.root_dir = ssh_root_dir,
 	.dup = ssh_dup,
 	.free = ssh_free,

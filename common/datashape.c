@@ -81,21 +81,36 @@ bool ed_data_shape_parse(const char *value, bool table, struct ed_data_shape *s)
 	return ed_data_shape_read(value, table, s) == 0;
 }
 
+/*
+ * json_loads() of text from the store; *oom tells a failure for want of memory
+ * from text that is not JSON. jansson 2.14 cannot be trusted to say which: an
+ * allocation failure in its lexer comes back as "invalid token"
+ * (json_error_invalid_syntax), and some set no error at all. So text that
+ * fails is parsed once more: text that is not JSON fails again with a message,
+ * an allocation that failed once most likely succeeds; a second failure
+ * without a message, or for want of memory, is out of memory.
+ */
+json_t *ed_json_load(const char *text, size_t flags, bool *oom)
+{
+	json_error_t jerr;
+	memset(&jerr, 0, sizeof(jerr));
+	json_t *j = json_loads(text, flags, &jerr);
+	if (!j) {
+		memset(&jerr, 0, sizeof(jerr));
+		j = json_loads(text, flags, &jerr);
+	}
+	*oom = !j && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0]);
+	return j;
+}
+
 int ed_data_shape_read(const char *value, bool table, struct ed_data_shape *s)
 {
 	ed_data_shape_init(s, table);
 	if (!value)
 		return 1;
-	json_error_t je;
-	memset(&je, 0, sizeof(je));
-	json_t *o = json_loads(value, JSON_REJECT_DUPLICATES, &je);
-	if (!o) {
-		/* Once more: jansson does not always say that memory ran out. */
-		memset(&je, 0, sizeof(je));
-		o = json_loads(value, JSON_REJECT_DUPLICATES, &je);
-	}
-	/* jansson names out of memory only sometimes: no message is out of memory too. */
-	if (!o && (json_error_code(&je) == json_error_out_of_memory || !je.text[0]))
+	bool oom;
+	json_t *o = ed_json_load(value, JSON_REJECT_DUPLICATES, &oom);
+	if (oom)
 		return -1;
 	bool good = json_is_object(o);
 	const char *k;

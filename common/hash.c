@@ -144,6 +144,13 @@ enum ed_code ed_mac_final(struct ed_mac *m, struct ed_fp *out, struct ed_err *er
 	return ED_OK;
 }
 
+bool ed_mac_reset(struct ed_mac *m)
+{
+	/* No key: HMAC starts over from the key state it keeps. */
+	m->failed = !EVP_MAC_init(m->ctx, NULL, 0, NULL);
+	return !m->failed;
+}
+
 void ed_mac_free(struct ed_mac *m)
 {
 	if (!m)

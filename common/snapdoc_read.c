@@ -355,7 +355,7 @@ static enum ed_code get_fp(struct vc *v, json_t *o, const char *path, struct ed_
 
 const char *const ed_snapdoc_kinds[] = {ED_KIND_FILE, ED_KIND_CONFIG, ED_KIND_PACKAGE,
 					ED_KIND_SCHEMA, ED_KIND_SYSTEM, ED_KIND_ACCOUNT,
-					ED_KIND_DATA};
+					ED_KIND_DATA, ED_KIND_ROWS};
 const size_t ed_snapdoc_nkinds = sizeof(ed_snapdoc_kinds) / sizeof(ed_snapdoc_kinds[0]);
 
 /* Decoded strings of one item; reused from item to item. */

@@ -25,7 +25,7 @@
 
 static const char *const field_names[] = {
 	"content", "type", "mode", "owner", "group", "target", "value", "version", "definition", "error",
-	"rows", "null_frac", "distinct", "stats",
+	"rows", "null_frac", "distinct", "stats", "overlap",
 };
 
 const char *ed_field_name(unsigned bit)
@@ -59,11 +59,17 @@ static bool str_eq(const char *a, const char *b)
 /*
  * What differs between two items of one kind and key; 0 when nothing does.
  * Data shapes differ only beyond the tolerances of tol (NULL: the built-in ones).
+ * Sensitive rows are a finding between two environments only (across), when
+ * the candidate holds more of the reference's rows than [data] overlap
+ * allows, even with equal fingerprints (a copy); between snapshots of one
+ * environment their change is no drift.
  */
-static unsigned compare_sides(const struct ed_policy *tol, const char *kind, const char *key,
-			      const struct ed_side *a, const struct ed_side *b)
+static unsigned compare_sides(const struct ed_policy *tol, bool across, const char *kind,
+			      const char *key, const struct ed_side *a, const struct ed_side *b)
 {
 	unsigned f = 0;
+	if (strcmp(kind, ED_KIND_ROWS) == 0)
+		return across ? ed_rows_compare(tol, key, a->value, b->value) : 0;
 	bool fp_differs = memcmp(a->fp.b, b->fp.b, ED_FP_LEN) != 0;
 	if (a->error || b->error) {
 		/* One side could not be read: its fingerprint means nothing. */
@@ -168,6 +174,7 @@ struct merge {
 	struct ed_store_cols *detail; /* the other columns of one item, on the store's connection */
 	const struct ed_policy *policy; /* asked about equal pairs, or NULL: none asked */
 	const struct ed_policy *tol;    /* the data shapes' tolerances, or NULL: built-in */
+	bool across;          /* the sides are two environments: sensitive rows are compared */
 	bool plain;           /* the policy may demand that items that are not secret differ */
 	struct pend *pend;    /* entries whose sides the feeds are reading */
 	size_t npend, cappend;
@@ -236,7 +243,8 @@ static enum ed_code differ_fields(struct merge *m, struct member *x, struct memb
 {
 	*fields = 0;
 	if (x->r->has_state && y->r->has_state &&
-	    memcmp(x->r->state, y->r->state, ED_STATE_LEN) == 0)
+	    memcmp(x->r->state, y->r->state, ED_STATE_LEN) == 0 &&
+	    !(m->across && strcmp(x->r->kind, ED_KIND_ROWS) == 0))
 		return ED_OK;
 	const struct ed_side *a, *b;
 	enum ed_code rc = cols_of(m, x, &a, err);
@@ -247,7 +255,7 @@ static enum ed_code differ_fields(struct merge *m, struct member *x, struct memb
 	char *key = ed_strndup(x->r->key, x->r->key_len); /* a feed's key ends at key_len */
 	if (!key)
 		return ed_err_set(err, ED_NOMEM, "out of memory comparing %s items", x->r->kind);
-	*fields = compare_sides(m->tol, x->r->kind, key, a, b);
+	*fields = compare_sides(m->tol, m->across, x->r->kind, key, a, b);
 	free(key);
 	return ED_OK;
 }
@@ -359,7 +367,7 @@ static void finish_pending(struct merge *m)
 				memset(&p->cand->side, 0, sizeof(p->cand->side));
 			}
 			if (p->compare)
-				e->fields = compare_sides(m->tol, e->kind, e->key, &e->ref, &e->cand);
+				e->fields = compare_sides(m->tol, m->across, e->kind, e->key, &e->ref, &e->cand);
 			keep = !p->compare || e->fields;
 			if (keep)
 				count_change(d, e->change);
@@ -453,7 +461,8 @@ static enum ed_code add_snowflake(struct merge *m, struct side *sd, struct membe
 		enum ed_code rc = cols_of(m, who[i], &c, err);
 		if (rc)
 			return rc;
-		if (who[i]->flags & ED_STATE_SECRET)
+		/* A secret, or a sample of keyed fingerprints: nothing a person reads. */
+		if ((who[i]->flags & ED_STATE_SECRET) || strcmp(f->kind, ED_KIND_ROWS) == 0)
 			continue;
 		*val[i] = ed_strdup_opt(c->value, &oom);
 		if (oom)
@@ -655,8 +664,11 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 		 * A data shape on one side only belongs to a table or column that the
 		 * schema items report (or to a database collected without --data-shape).
 		 */
-		if (c && strcmp((c < 0 ? ra : rb)->r->kind, ED_KIND_DATA) == 0)
+		if (c && (strcmp((c < 0 ? ra : rb)->r->kind, ED_KIND_DATA) == 0 ||
+			  strcmp((c < 0 ? ra : rb)->r->kind, ED_KIND_ROWS) == 0))
 			skip = true;
+		/* Two environments' samples of sensitive rows: compared even when equal (a copy). */
+		bool rows = !c && m->across && strcmp(ra->r->kind, ED_KIND_ROWS) == 0;
 		m->d->compared += !skip;
 		if (c < 0) {
 			if (!skip)
@@ -674,7 +686,7 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 				/* unknown on a side: not drift */
 			} else if (ra->r->has_state && rb->r->has_state) {
 				/* Different states: the feeds read both sides, the fields follow. */
-				if (memcmp(ra->r->state, rb->r->state, ED_STATE_LEN) != 0)
+				if (rows || memcmp(ra->r->state, rb->r->state, ED_STATE_LEN) != 0)
 					rc = add_pending(m, role, ED_CHANGED, ra, rb, true, err);
 				else
 					rc = check_must_differ(m, role, ra, rb, err);
@@ -765,6 +777,7 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 {
 	bool across = across_environments(refs, nrefs, cands, ncands);
 	struct merge m = {.st = st, .d = out, .policy = across ? policy : NULL, .tol = policy,
+			  .across = across,
 			  .plain = across && ed_policy_must_differ_plain(policy)};
 	enum ed_code rc = ED_OK;
 

@@ -52,11 +52,14 @@ static const struct kinddef {
 	{ED_KIND_ACCOUNT, ED_F_VALUE | ED_F_ERROR, ED_LEVEL_WARN, "user/*"},
 	{ED_KIND_DATA, ED_F_ROWS | ED_F_NULL_FRAC | ED_F_DISTINCT | ED_F_STATS | ED_F_ERROR,
 	 ED_LEVEL_WARN, "postgres:shop/table/public.*"},
+	/* Staging holding production's rows: blocking unless a line says otherwise. */
+	{ED_KIND_ROWS, ED_F_OVERLAP | ED_F_ERROR, ED_LEVEL_BLOCK,
+	 "postgres:shop/rows/public.customer(email)"},
 	/* A fleet role present in one environment only: added or removed, no fields. */
 	{"role", 0, ED_LEVEL_BLOCK, "worker"},
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
-#define KIND_NAMES "file, config, package, schema, system, account, data, role"
+#define KIND_NAMES "file, config, package, schema, system, account, data, rows, role"
 
 static const struct kinddef *kind_find(const char *s, size_t n)
 {
@@ -68,7 +71,7 @@ static const struct kinddef *kind_find(const char *s, size_t n)
 
 #define FIELD_NAMES                                                                         \
 	"content, type, mode, owner, group, target, value, version, definition, error, rows, "  \
-	"null_frac, distinct, stats"
+	"null_frac, distinct, stats, overlap"
 
 static unsigned field_parse(const char *s)
 {
@@ -233,9 +236,11 @@ static const struct ed_policy_tolerance data_fallback[ED_DATA_NMEASURES] = {
 	[ED_DATA_ROWS] = {.measure = ED_DATA_ROWS, .lo = 0.1, .hi = 10},
 	[ED_DATA_NULL_FRAC] = {.measure = ED_DATA_NULL_FRAC, .hi = 0.2},
 	[ED_DATA_DISTINCT] = {.measure = ED_DATA_DISTINCT, .hi = 0.5},
+	[ED_DATA_OVERLAP] = {.measure = ED_DATA_OVERLAP, .hi = 0.005},
 };
 
-static const char *const measure_names[ED_DATA_NMEASURES] = {"rows", "null_frac", "distinct"};
+static const char *const measure_names[ED_DATA_NMEASURES] = {"rows", "null_frac", "distinct",
+							      "overlap"};
 
 const char *ed_data_measure_name(enum ed_data_measure m)
 {
@@ -487,7 +492,8 @@ static bool check_rule(struct parse *ps, struct ed_str kind, const char *glob, b
 			    "package keys are MANAGER:NAME[:ARCH], so '%s' never matches "
 			    "(e.g. 'dpkg:%s:*')",
 			    glob, glob);
-	if ((strcmp(k, ED_KIND_SCHEMA) == 0 || strcmp(k, ED_KIND_DATA) == 0) && !strchr(glob, ':'))
+	if ((strcmp(k, ED_KIND_SCHEMA) == 0 || strcmp(k, ED_KIND_DATA) == 0 ||
+	     strcmp(k, ED_KIND_ROWS) == 0) && !strchr(glob, ':'))
 		return fail(ps,
 			    "schema keys are ENGINE:NAME/TYPE/OBJECT, so '%s' never matches "
 			    "(e.g. 'sqlite:app/table/%s')",
@@ -1067,8 +1073,9 @@ static int data_line(struct parse *ps, struct ed_str line)
 		if (strlen(measure_names[i]) == nlen && memcmp(measure_names[i], key.p, nlen) == 0)
 			m = i;
 	if (m < 0)
-		return fail(ps, "unknown key '%.*s' in [data] (rows, null_frac, distinct, severity, "
-			    "or MEASURE[GLOB] for some tables or columns)", (int)key.len, key.p);
+		return fail(ps, "unknown key '%.*s' in [data] (rows, null_frac, distinct, overlap, "
+			    "severity, or MEASURE[GLOB] for some tables, columns or sensitive "
+			    "entries)", (int)key.len, key.p);
 	if (br) {
 		if (key.p[key.len - 1] != ']' || key.len - nlen < 3)
 			return fail(ps, "'%.*s': write %s[GLOB], e.g. %s[public.audit_*]",
@@ -1323,6 +1330,11 @@ static const char default_text[] =
 	"null_frac = 0.2\n"
 	"distinct = 0.5\n"
 	"severity = warn\n"
+	"; Sensitive rows (kind rows, the profile's [data] sensitive): the estimated\n"
+	"; share of staging's rows equal to production's, above which staging holds\n"
+	"; real production data. Kind rows blocks ([severity] rows = LEVEL changes\n"
+	"; it); overlap[public.customer(*)] = 0.05 or ignore overrides it per entry.\n"
+	"overlap = 0.005\n"
 	/* END default.ini */
 	;
 

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The JSON report, format envdrift.diff/1 (docs: DESIGN.md "Diff JSON"). */
 #include <jansson.h>
+#include <math.h>
 #include <string.h>
 
+#include "ed/datashape.h"
 #include "ed/diff.h"
+#include "ed/rowsample.h"
 #include "report_common.h"
 
 static json_t *jstr(const char *s)
@@ -12,33 +15,18 @@ static json_t *jstr(const char *s)
 	return s ? ed_json_bytes(s, strlen(s), &esc) : json_null();
 }
 
-/*
- * json_loads() of text from the store; *oom tells a failure for want of memory
- * from text that is not JSON. jansson 2.14 cannot be trusted to say which: an
- * allocation failure in its lexer comes back as "invalid token"
- * (json_error_invalid_syntax), and some set no error at all. So text that
- * fails is parsed once more: text that is not JSON fails again with a message,
- * an allocation that failed once most likely succeeds; a second failure
- * without a message, or for want of memory, is out of memory.
- */
-static json_t *load(const char *text, size_t flags, bool *oom)
-{
-	json_error_t jerr;
-	memset(&jerr, 0, sizeof(jerr));
-	json_t *j = json_loads(text, flags, &jerr);
-	if (!j) {
-		memset(&jerr, 0, sizeof(jerr));
-		j = json_loads(text, flags, &jerr);
-	}
-	*oom = !j && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0]);
-	return j;
-}
 
 /*
  * The only reals are data shapes' fractions, stored with four significant
  * digits: printed as stored (0.98, not 0.97999999999999998).
  */
 #define ED_JSON_REAL_FLAGS JSON_REAL_PRECISION(10)
+
+/* A share to four decimals, as reports print it: 0.0512, not 0.051199999. */
+static double round4(double v)
+{
+	return round(v * 10000) / 10000;
+}
 
 static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s)
 {
@@ -49,7 +37,7 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 	/* Extra attributes first (arch, secret, ...); the columns below take precedence. */
 	if (s->attrs) {
 		bool oom;
-		json_t *a = load(s->attrs, JSON_REJECT_DUPLICATES, &oom);
+		json_t *a = ed_json_load(s->attrs, JSON_REJECT_DUPLICATES, &oom);
 		/* Out of memory is a failure; text that is not an object is no attributes. */
 		bool bad = !a ? oom : json_is_object(a) && json_object_update(o, a) != 0;
 		json_decref(a);
@@ -79,7 +67,7 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 	} else if (strcmp(e->kind, ED_KIND_CONFIG) == 0) {
 		if (!secret && s->value) {
 			bool oom;
-			json_t *v = load(s->value, JSON_DECODE_ANY | JSON_ALLOW_NUL, &oom);
+			json_t *v = ed_json_load(s->value, JSON_DECODE_ANY | JSON_ALLOW_NUL, &oom);
 			if (oom)
 				r = -1; /* not "a value that is not JSON": shown as a string */
 			else
@@ -89,10 +77,20 @@ static json_t *side_json(const struct ed_drift_entry *e, const struct ed_side *s
 		r |= json_object_set_new(o, "version", jstr(s->value));
 	} else if (strcmp(e->kind, ED_KIND_SCHEMA) == 0) {
 		r |= json_object_set_new(o, "definition", jstr(s->value));
+	} else if (strcmp(e->kind, ED_KIND_ROWS) == 0 && s->value) {
+		/* What was read and sampled; the sample itself (keyed fingerprints) is not shown. */
+		struct ed_rows_value v;
+		int p = ed_rows_value_parse(s->value, &v);
+		if (p < 0)
+			r = -1;
+		else if (p > 0)
+			r |= json_object_set_new(o, "rows", json_integer((json_int_t)v.rows)) |
+			     json_object_set_new(o, "sample", json_integer((json_int_t)v.n));
+		ed_rows_value_release(&v);
 	} else if (strcmp(e->kind, ED_KIND_DATA) == 0 && s->value) {
 		/* The shape's own members: counts and fractions, never a value. */
 		bool oom;
-		json_t *v = load(s->value, JSON_REJECT_DUPLICATES, &oom);
+		json_t *v = ed_json_load(s->value, JSON_REJECT_DUPLICATES, &oom);
 		if (oom)
 			r = -1;
 		else if (json_is_object(v))
@@ -177,6 +175,20 @@ static json_t *entry_json(const struct ed_drift_entry *e)
 			if (e->fields & bit)
 				r |= json_array_append_new(f, json_string(ed_field_name(bit)));
 		r |= json_object_set_new(o, "fields", f);
+	}
+	if (strcmp(e->kind, ED_KIND_ROWS) == 0 && e->change == ED_CHANGED) {
+		/* The estimate: the share of candidate rows equal to reference rows, 95% interval. */
+		struct ed_overlap ov;
+		int p = ed_rows_overlap_of(e, &ov);
+		if (p < 0)
+			r = -1;
+		else if (p > 0)
+			r |= json_object_set_new(o, "overlap",
+						 json_pack("{s:f, s:f, s:f, s:I, s:I}", "share",
+							   round4(ov.share), "low", round4(ov.lo),
+							   "high", round4(ov.hi),
+							   "sample", (json_int_t)ov.sample,
+							   "matched", (json_int_t)ov.matched));
 	}
 	r |= json_object_set_new(o, "severity", json_string(e->severity));
 	r |= json_object_set_new(o, "rule", json_string(e->rule));

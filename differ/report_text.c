@@ -77,6 +77,10 @@ int ed_drift_describe(const struct ed_drift_entry *e, struct ed_buf *out)
 		rc = ed_data_describe(e, &tmp);
 		goto out;
 	}
+	if (strcmp(e->kind, ED_KIND_ROWS) == 0) {
+		rc = ed_rows_describe(e, &tmp);
+		goto out;
+	}
 	for (unsigned bit = 1; bit && bit <= ED_F_ERROR && !rc; bit <<= 1) {
 		if (!(e->fields & bit))
 			continue;

@@ -156,7 +156,7 @@ static bool known(const char *kind)
 {
 	return strcmp(kind, ED_KIND_PACKAGE) == 0 || strcmp(kind, ED_KIND_SCHEMA) == 0 ||
 	       strcmp(kind, ED_KIND_SYSTEM) == 0 || strcmp(kind, ED_KIND_ACCOUNT) == 0 ||
-	       strcmp(kind, ED_KIND_DATA) == 0;
+	       strcmp(kind, ED_KIND_DATA) == 0 || strcmp(kind, ED_KIND_ROWS) == 0;
 }
 
 /* --- items --- */
@@ -468,7 +468,7 @@ enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, int64_
 				 d->listing ? NULL
 					    : "kind IN ('" ED_KIND_PACKAGE "', '" ED_KIND_SCHEMA
 					      "', '" ED_KIND_SYSTEM "', '" ED_KIND_ACCOUNT "', '"
-					      ED_KIND_DATA "')",
+					      ED_KIND_DATA "', '" ED_KIND_ROWS "')",
 				 NULL, d->prev, d->prev_base, &s);
 	if (r == SQLITE_NOMEM)
 		return ed_err_set(err, ED_NOMEM, "out of memory");

@@ -11,6 +11,7 @@
 #include "ed/err.h"
 #include "ed/hash.h"
 #include "ed/item.h"
+#include "ed/strlist.h"
 #include "ed/source.h"
 
 /*
@@ -222,12 +223,14 @@ enum ed_code ed_schema_sqlite_collect(struct ed_source *src, const char *label,
  * The same, and with sample_rows > 0 the data shape of each table too (kind
  * "data", keys "sqlite:LABEL/table/main.T" and ".../column/main.T.C"),
  * each table's columns computed over at most sample_rows rows chosen by
- * rowid stride (collector/data_sqlite.c). Never a value is kept.
+ * rowid stride (collector/data_sqlite.c); with sensitive entries
+ * ("main.TABLE(COLUMN,...)", ed/profile.h; NULL: none) their keyed row
+ * fingerprints (kind "rows", keyed with sec->key). Never a value is kept.
  */
 enum ed_code ed_schema_sqlite_collect_data(struct ed_source *src, const char *label,
 					   const char *path, const struct ed_secrets *sec,
-					   uint64_t sample_rows, struct ed_sink *sink,
-					   struct ed_err *err);
+					   uint64_t sample_rows, const struct ed_strlist *sensitive,
+					   struct ed_sink *sink, struct ed_err *err);
 
 /* --- the collectors as a table (collector/collectors.c) --- */
 

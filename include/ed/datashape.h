@@ -54,6 +54,18 @@ bool ed_data_shape_parse(const char *value, bool table, struct ed_data_shape *s)
 int ed_data_shape_read(const char *value, bool table, struct ed_data_shape *s);
 
 /*
+ * json_loads() of text from the store (a data shape, a rows sample, an
+ * item's attributes); *oom tells a failure for want of memory from text
+ * that is not JSON. jansson 2.14 cannot be trusted to say which: an
+ * allocation failure in its lexer comes back as "invalid token", and some
+ * set no error at all. So text that fails is parsed once more: text that is
+ * not JSON fails again with a message; a second failure without a message,
+ * or for want of memory, is out of memory. The caller owns the result.
+ */
+struct json_t;
+struct json_t *ed_json_load(const char *text, size_t flags, bool *oom);
+
+/*
  * Emits s as an item of kind "data" keyed "ENGINE:LABEL/table/OBJECT" or
  * "ENGINE:LABEL/column/OBJECT" (s->table), its fingerprint the XXH3 of its
  * value. ED_NOMEM or the sink's error.

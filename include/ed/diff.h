@@ -38,9 +38,11 @@ enum ed_field {
 	ED_F_NULL_FRAC = 1u << 11, /* a column's null fraction */
 	ED_F_DISTINCT = 1u << 12,  /* a column's distinct ratio (or number of distinct values) */
 	ED_F_STATS = 1u << 13,     /* statistics missing on one side only */
+	/* Sensitive rows (kind "rows"): */
+	ED_F_OVERLAP = 1u << 14,   /* staging holds production's rows beyond [data] overlap */
 };
 /* The highest field bit, for loops over them. */
-#define ED_F_LAST ED_F_STATS
+#define ED_F_LAST ED_F_OVERLAP
 
 /* Name of one field bit ("content", "mode", ...). */
 const char *ed_field_name(unsigned bit);
@@ -244,6 +246,21 @@ int ed_drift_describe(const struct ed_drift_entry *e, struct ed_buf *out);
  * Returns 0 or -1 (no memory).
  */
 int ed_data_describe(const struct ed_drift_entry *e, struct ed_buf *out);
+
+/*
+ * For an entry of kind "rows": appends the estimated share of candidate rows
+ * equal to reference rows, with its 95% interval and the sample it rests on
+ * ("about 5.1% (4.0–6.4%) of candidate rows equal reference rows, 64 of
+ * 1,250 sampled"). Returns 0 or -1 (no memory).
+ */
+int ed_rows_describe(const struct ed_drift_entry *e, struct ed_buf *out);
+
+struct ed_overlap;
+/*
+ * The overlap of an entry of kind "rows", from its two sides' samples: 1,
+ * 0 when a side holds no sample (out zeroed), -1 out of memory.
+ */
+int ed_rows_overlap_of(const struct ed_drift_entry *e, struct ed_overlap *out);
 
 /* "added", "removed", "changed". */
 const char *ed_change_name(enum ed_change c);

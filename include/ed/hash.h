@@ -53,5 +53,11 @@ struct ed_mac *ed_mac_new(const uint8_t key[ED_KEY_LEN]);
 bool ed_mac_update(struct ed_mac *m, const void *data, size_t len);
 enum ed_code ed_mac_final(struct ed_mac *m, struct ed_fp *out, struct ed_err *err);
 void ed_mac_free(struct ed_mac *m);
+/*
+ * Starts m again with the same key, after ed_mac_final(): the key's
+ * schedule is kept, so a MAC of many short texts costs their hashing only.
+ * Returns false if libcrypto failed.
+ */
+bool ed_mac_reset(struct ed_mac *m);
 
 #endif

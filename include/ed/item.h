@@ -22,6 +22,7 @@
 #define ED_KIND_SYSTEM "system"
 #define ED_KIND_ACCOUNT "account"
 #define ED_KIND_DATA "data" /* a table's or column's data shape: ed/datashape.h */
+#define ED_KIND_ROWS "rows" /* keyed row fingerprints of a sensitive table: ed/rowsample.h */
 
 /*
  * An environment, host or role name (what, for the message: "host name")

@@ -10,6 +10,7 @@
 #include "ed/buf.h"
 #include "ed/err.h"
 #include "ed/item.h"
+#include "ed/rowsample.h"
 #include "ed/source.h"
 
 struct ed_secrets;
@@ -50,6 +51,62 @@ enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label
 enum ed_code ed_pg_run(struct ed_source *src, const char *label, const char *conninfo,
 		       const char *query, bool warn_password, struct ed_sink *sink,
 		       struct ed_buf *out, struct ed_err *err);
+
+/*
+ * Runs query (a COPY ... TO STDOUT) through psql as ed_pg_run() does, in a
+ * read-only transaction without a statement timeout, but hands psql's output
+ * to fn chunk by chunk as it arrives (src->ops->stream): nothing is kept.
+ * ED_PG_TIMEOUT_MS bounds each silence. *status receives psql's exit status:
+ * a non-zero one (a missing table, a permission denied) returns ED_OK with
+ * psql's words, the password redacted, in err->msg. ED_UNSUPPORTED for a
+ * source that cannot stream; fn's errors; the others as ed_pg_run()'s.
+ */
+enum ed_code ed_pg_stream(struct ed_source *src, const char *label, const char *conninfo,
+			  const char *query, struct ed_sink *sink, ed_source_out_fn fn, void *ctx,
+			  int *status, struct ed_err *err);
+
+/*
+ * Fingerprints the rows of each sensitive entry (ed/profile.h's
+ * "SCHEMA.TABLE(COLUMN,...)") of the database: COPY (SELECT the columns)
+ * TO STDOUT through ed_pg_stream(), each row's values decoded from COPY's
+ * text format, fingerprinted with key (ed/rowsample.h) and wiped at once.
+ * Emits one item of kind "rows" per entry, key
+ * "postgres:LABEL/rows/SCHEMA.TABLE(COLUMNS)" (ed_rows_value_format()). A
+ * table psql cannot read (missing, permission denied) is a warning naming
+ * it; the others are collected. ED_PARSE for output that is not COPY text
+ * with the entry's columns; ED_NOMEM; the source's and the sink's errors.
+ */
+enum ed_code ed_rows_postgres_collect(struct ed_source *src, const char *label,
+				      const char *conninfo, const char *const *entries,
+				      size_t nentries, const uint8_t *key, struct ed_sink *sink,
+				      struct ed_err *err);
+
+/*
+ * A streaming decoder of COPY's text format (rows of tab-separated fields
+ * ending in a newline; \N a NULL; backslash escapes \b \f \n \r \t \v \\,
+ * \digits (octal) and \xHH): chunks in any sizes, one callback per row with
+ * its fields decoded. The row's bytes are wiped once the callback returns.
+ */
+struct ed_copy_reader {
+	size_t ncols;      /* fields each row must have */
+	enum ed_code (*row)(void *ctx, const struct ed_rowval *vals, size_t n,
+			    struct ed_err *err);
+	void *ctx;
+	struct ed_buf line; /* the row being read (wiped after each row) */
+	struct ed_rowval *vals;
+	uint64_t rows;      /* rows handed over */
+};
+/* Fills r; vals room for ncols. ED_NOMEM. Release with ed_copy_release(). */
+enum ed_code ed_copy_init(struct ed_copy_reader *r, size_t ncols,
+			  enum ed_code (*row)(void *ctx, const struct ed_rowval *vals, size_t n,
+					      struct ed_err *err),
+			  void *ctx, struct ed_err *err);
+/* Takes a chunk; rows complete in it are handed to row(). ED_PARSE, ED_NOMEM, row()'s. */
+enum ed_code ed_copy_feed(struct ed_copy_reader *r, const char *data, size_t len,
+			  struct ed_err *err);
+/* The end of the output: ED_PARSE when a row is unfinished. */
+enum ed_code ed_copy_finish(struct ed_copy_reader *r, struct ed_err *err);
+void ed_copy_release(struct ed_copy_reader *r);
 
 /*
  * The data shape of the database (items of kind "data", ed/datashape.h),

@@ -86,10 +86,11 @@ enum ed_data_measure {
 	ED_DATA_ROWS,      /* rows = LO..HI: candidate rows / reference rows within the band */
 	ED_DATA_NULL_FRAC, /* null_frac = D: absolute difference of the null fractions */
 	ED_DATA_DISTINCT,  /* distinct = D: relative difference of the distinct ratios */
+	ED_DATA_OVERLAP,   /* overlap = D: share of candidate rows equal to reference rows */
 	ED_DATA_NMEASURES,
 };
 
-/* "rows", "null_frac", "distinct". */
+/* "rows", "null_frac", "distinct", "overlap". */
 const char *ed_data_measure_name(enum ed_data_measure m);
 
 /* One tolerance: the default of a measure, or "MEASURE[GLOB] = ..." for some objects. */
@@ -264,6 +265,16 @@ const struct ed_policy_tolerance *ed_policy_tolerance_for(const struct ed_policy
  * built-in ones). 0 when the shapes agree within tolerance.
  */
 unsigned ed_data_compare(const struct ed_policy *p, const char *key, const char *ref_value,
+			 const char *cand_value);
+
+/*
+ * ED_F_OVERLAP when, between the samples of a "rows" item (values as
+ * ed_rows_value_format() writes them), the estimated share of candidate
+ * rows equal to reference rows exceeds the overlap tolerance of p for the
+ * key's OBJECT ("public.customer(email)"; NULL p: 0.005); 0 otherwise, and
+ * for values that are no samples.
+ */
+unsigned ed_rows_compare(const struct ed_policy *p, const char *key, const char *ref_value,
 			 const char *cand_value);
 
 /* Is s a real calendar date written YYYY-MM-DD (years 0001-9999)? */

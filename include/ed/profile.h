@@ -97,7 +97,33 @@ struct ed_profile {
 	bool data_shape;                /* collect it ([data] shape, collect --data-shape) */
 	bool data_exact_count;          /* PostgreSQL: count(*) each table, not the estimate */
 	uint64_t data_sample_rows;      /* SQLite: rows sampled per table (default 100,000) */
+	/*
+	 * [data] sensitive: "SCHEMA.TABLE(COLUMN,...)" entries whose rows are
+	 * fingerprinted (kind "rows"), as written, checked by ed_sensitive_parse().
+	 */
+	struct ed_strlist sensitive;
 };
+
+/* Most columns a sensitive entry names, and the longest identifier (PostgreSQL's). */
+#define ED_SENSITIVE_MAX_COLS 32
+#define ED_SENSITIVE_MAX_IDENT 63
+
+/* A sensitive entry "SCHEMA.TABLE(COLUMN,...)" taken apart. */
+struct ed_sensitive {
+	char schema[ED_SENSITIVE_MAX_IDENT + 1];
+	char table[ED_SENSITIVE_MAX_IDENT + 1];
+	char cols[ED_SENSITIVE_MAX_COLS][ED_SENSITIVE_MAX_IDENT + 1];
+	size_t ncols;
+};
+
+/*
+ * Parses entry "SCHEMA.TABLE(COLUMN,...)": each name a plain identifier
+ * (a letter or '_', then letters, digits, '_' or '$'; at most 63 bytes,
+ * matched case-sensitively as the database stores it), 1 to 32 distinct
+ * columns, no spaces. ED_PARSE with the problem in err (without the entry,
+ * which the caller names); ED_OK.
+ */
+enum ed_code ed_sensitive_parse(const char *entry, struct ed_sensitive *out, struct ed_err *err);
 
 /* Default and upper limit of [data] sample_rows. */
 #define ED_PROFILE_SAMPLE_ROWS_DEFAULT 100000

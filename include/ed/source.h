@@ -32,6 +32,10 @@ struct ed_stat {
 struct ed_source;
 struct ed_file;
 
+/* A chunk of a program's standard output, handed over by stream(). */
+typedef enum ed_code (*ed_source_out_fn)(void *ctx, const char *data, size_t len,
+					 struct ed_err *err);
+
 /*
  * Paths are absolute host paths ("/etc/passwd"); a source confined to a root
  * resolves them inside it: ".." and symlinks cannot lead out. Every operation
@@ -80,6 +84,18 @@ struct ed_source_ops {
 	enum ed_code (*run)(struct ed_source *src, const char *const *argv, size_t max,
 			    int timeout_ms, struct ed_buf *out, int *exit_status,
 			    struct ed_err *err);
+	/*
+	 * Runs a program as run() does, but hands its standard output to out
+	 * chunk by chunk as it arrives instead of keeping it: memory stays flat
+	 * whatever it prints, and the buffers that held it are wiped (what rows
+	 * fingerprinting reads are values of the data). timeout_ms bounds each
+	 * silence of the program, not the whole run. A failure of out stops the
+	 * program and is returned. *exit_status, ED_NOTFOUND and a non-zero
+	 * status as run(). NULL in a source that cannot stream.
+	 */
+	enum ed_code (*stream)(struct ed_source *src, const char *const *argv, int timeout_ms,
+			       ed_source_out_fn out, void *ctx, int *exit_status,
+			       struct ed_err *err);
 	/*
 	 * The folder on this machine that is the host's "/" (the --root), for
 	 * a tool run through run() that needs it (rpm --root); ED_UNSUPPORTED

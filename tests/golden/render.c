@@ -167,6 +167,12 @@ static void build(struct ed_drift *d)
 	side(&e->ref, "{\"rows\":41000000,\"estimated\":true,\"bytes\":8192000}", NULL);
 	side(&e->cand, "{\"rows\":820,\"estimated\":true,\"bytes\":16384}", NULL);
 	e->role = xdup("web");
+	/* Sensitive rows: two keyed samples, half of the candidate's in the reference's. */
+	e = add(d, "rows", "postgres:shop/rows/public.customer(email)", ED_CHANGED, ED_F_OVERLAP,
+		"block", "severity rows = block");
+	side(&e->ref, "{\"rows\":64,\"sample\":4,\"threshold\":1152921504606846976,\"fingerprints\":\"AAAAAAAAAAEAAAAAAAAAAgAAAAAAAAADAAAAAAAAAAQ=\"}", NULL);
+	side(&e->cand, "{\"rows\":70,\"sample\":4,\"threshold\":1152921504606846976,\"fingerprints\":\"AAAAAAAAAAIAAAAAAAAAAwAAAAAAAAAFAAAAAAAAAAY=\"}", NULL);
+	e->role = xdup("web");
 	e = add(d, "file", "/etc/hostname", ED_CHANGED, ED_F_CONTENT, "warn", "severity file = warn");
 	file_side(&e->ref, 0644, 5, 1);
 	file_side(&e->cand, 0644, 10, 2);
@@ -219,9 +225,9 @@ static void build(struct ed_drift *d)
 
 	d->added = 1;
 	d->removed = 1;
-	d->changed = 10;
+	d->changed = 11;
 	d->ignored = 2;
-	d->blocking = 4;
+	d->blocking = 5;
 	d->warnings = 4;
 	d->infos = 2;
 

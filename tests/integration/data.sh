@@ -19,13 +19,6 @@
 # shellcheck source=pg_server.sh
 . "$(dirname "$0")/pg_server.sh"
 
-psql_c() { # DB SQL...
-	local db=$1
-	shift
-	local a=()
-	for s in "$@"; do a+=(-c "$s"); done
-	"$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI dbname=$db" "${a[@]}"
-}
 psql_c postgres 'CREATE DATABASE shop_prod' 'CREATE DATABASE shop_stg' >/dev/null ||
 	{ echo "Bail out! cannot create the databases"; exit 2; }
 

@@ -4,7 +4,7 @@
 # the EXIT trap. Skips the whole test when no server is installed. Sets PGBIN,
 # SOCK, PORT, PGDATA, AS (runuser when root) and CI, the connection string
 # without a database ("host=SOCK port=PORT user=postgres"); psql from PGBIN
-# comes first in PATH, which is where envdrift finds it.
+# comes first in PATH, which is where envdrift finds it; psql_c runs SQL in a database.
 # The newest server installed (Debian: /usr/lib/postgresql/VERSION/bin), unless PGBIN says.
 if [ -z "${PGBIN:-}" ]; then
 	PGBIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | grep -v '\*' | sort -V | tail -1)
@@ -79,3 +79,12 @@ fi
 diag "server ready in $(($(ms) - T0)) ms ($PGBIN)"
 
 CI="host=$SOCK port=$PORT user=postgres"
+
+# psql_c DB SQL...: each SQL run by psql in DB as postgres, unaligned, tuples only.
+psql_c() { # DB SQL...
+	local db=$1
+	shift
+	local a=()
+	for s in "$@"; do a+=(-c "$s"); done
+	"$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI dbname=$db" "${a[@]}"
+}

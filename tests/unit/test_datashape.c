@@ -12,6 +12,7 @@
 #include "ed/datashape.h"
 #include "ed/diff.h"
 #include "ed/policy.h"
+#include "ed/rowsample.h"
 #include "tap.h"
 
 static char *fmt(const struct ed_data_shape *s)
@@ -188,8 +189,8 @@ static void test_policy(void)
 	expect_error("[data]\nnull_frac = lots\n", "p.ini:2: 'null_frac': 'lots' is not a number >= 0 "
 		     "nor 'ignore'");
 	expect_error("[data]\nrow = 1..2\n",
-		     "p.ini:2: unknown key 'row' in [data] (rows, null_frac, distinct, severity, or "
-		     "MEASURE[GLOB] for some tables or columns)");
+		     "p.ini:2: unknown key 'row' in [data] (rows, null_frac, distinct, overlap, "
+		     "severity, or MEASURE[GLOB] for some tables, columns or sensitive entries)");
 	expect_error("[data]\nrows[x = 1..2\n", "p.ini:2: 'rows[x': write rows[GLOB], e.g. "
 		     "rows[public.audit_*]");
 	expect_error("[data]\nnull_frac = 0.1\nnull_frac = 0.2\n",
@@ -234,8 +235,96 @@ static void test_describe(void)
 	ed_buf_release(&b);
 }
 
+/*
+ * A "rows" value of n synthetic customers: those below copied take the
+ * reference's emails ("c%d@prod"), the others their own (prefix).
+ */
+static char *rows_value(size_t n, size_t copied, const char *prefix)
+{
+	static const uint8_t key[ED_KEY_LEN] = {7, 1, 2};
+	struct ed_rowsample s;
+	struct ed_buf v = ED_BUF_INIT;
+	struct ed_err err = {0};
+	ed_rowsample_init(&s, 0, 0);
+	for (size_t i = 0; i < n; i++) {
+		char email[64];
+		int len = snprintf(email, sizeof(email), i < copied ? "c%zu@prod" : "c%zu@%s", i,
+				   prefix);
+		struct ed_rowval val = {email, (size_t)len};
+		ed_rowsample_add(&s, key, &val, 1, &err);
+	}
+	ed_rowsample_finish(&s);
+	ed_rows_value_format(&s, &v);
+	ed_rowsample_release(&s);
+	return ed_buf_detach(&v);
+}
+
+#define R "postgres:shop/rows/public.customer(email)"
+
+static void test_rows(void)
+{
+	char *prod = rows_value(20000, 20000, "prod"), *copy5 = rows_value(20000, 1000, "stg"),
+	     *none = rows_value(2000, 0, "stg");
+	struct ed_rows_value v;
+	is_int(ed_rows_value_parse(prod, &v), 1, "rows value: reads back");
+	is_int(v.rows, 20000, "rows value: the row count");
+	ok(v.n > 1000 && v.n < 1500, "rows value: about 1/16 of the rows sampled (%zu)", v.n);
+	ed_rows_value_release(&v);
+	is_int(ed_rows_value_parse("{\"rows\":5}", &v), 0, "rows value: no sample, no value");
+	is_int(ed_rows_compare(NULL, R, prod, none), 0, "rows: no common row, no finding");
+	is_int(ed_rows_compare(NULL, R, prod, copy5), ED_F_OVERLAP,
+	       "rows: 5%% copied is over the default 0.5%%");
+	is_int(ed_rows_compare(NULL, R, prod, prod), ED_F_OVERLAP, "rows: a full copy too");
+	is_int(ed_rows_compare(NULL, "postgres:shop/table/x", prod, prod), 0, "rows: not a rows key");
+
+	struct ed_policy p = {0};
+	struct ed_err err = {0};
+	ed_policy_default(&p, &err);
+	ok(fabs(p.data[ED_DATA_OVERLAP].hi - 0.005) < 1e-12, "policy: overlap 0.005 by default");
+	is_int(parse(&p, "[data]\noverlap = 0.1\noverlap[public.audit(*)] = ignore\n", &err),
+	       ED_OK, "policy: overlap and an override");
+	is_int(ed_rows_compare(&p, R, prod, copy5), 0, "rows: 5%% is within overlap = 0.1");
+	is_int(ed_rows_compare(&p, "postgres:shop/rows/public.audit(who)", prod, prod), 0,
+	       "rows: an ignored entry");
+	ed_policy_release(&p);
+	ed_policy_default(&p, &err);
+	is_int(parse(&p, "[data]\noverlap[public.customer(*)] = 0.5\n", &err), ED_OK,
+	       "policy: a per-entry overlap");
+	is_int(ed_rows_compare(&p, R, prod, copy5), 0, "rows: within its own entry's overlap");
+	ed_policy_release(&p);
+	expect_error("[data]\noverlap = some\n",
+		     "p.ini:2: 'overlap': 'some' is not a number >= 0 nor 'ignore'");
+
+	struct ed_drift_entry e = {0};
+	struct ed_buf b = ED_BUF_INIT;
+	struct ed_overlap o;
+	e.kind = "rows";
+	e.key = R;
+	e.change = ED_CHANGED;
+	e.fields = ED_F_OVERLAP;
+	e.ref = (struct ed_side){.present = true, .value = prod};
+	e.cand = (struct ed_side){.present = true, .value = copy5};
+	is_int(ed_rows_overlap_of(&e, &o), 1, "overlap of an entry");
+	ok(o.lo <= 0.05 && 0.05 <= o.hi && o.lo > 0.02 && o.hi < 0.09,
+	   "overlap: 5%% inside its interval (%.4f..%.4f)", o.lo, o.hi);
+	is_int(ed_drift_describe(&e, &b), 0, "describe: rows");
+	/* The key is fixed: so are the samples, and the words. */
+	is_str(b.p, "about 4.6% (3.6\xe2\x80\x93" "5.9%) of candidate rows equal reference rows, "
+		    "56 of 1,219 sampled", "describe: as said");
+	ed_buf_reset(&b);
+	e.cand.value = prod;
+	ed_drift_describe(&e, &b);
+	is_str(b.p, "about 100.0% (99.7\xe2\x80\x93" "100.0%) of candidate rows equal reference "
+		    "rows, 1,313 of 1,313 sampled", "describe: a full copy");
+	ed_buf_release(&b);
+	free(prod);
+	free(copy5);
+	free(none);
+}
+
 int main(void)
 {
+	test_rows();
 	test_format();
 	test_compare_default();
 	test_policy();

@@ -926,6 +926,166 @@ static void test_alloc_failures(void)
 	mem_sink_release(&base);
 }
 
+/* --- COPY's text format, and sensitive rows through a streaming source --- */
+
+struct rows_seen {
+	char text[4096]; /* each row as "[v1|v2]", NULL as "~", bytes below 0x20 as \xx */
+	size_t n;
+};
+
+static enum ed_code keep_row(void *ctx, const struct ed_rowval *v, size_t n, struct ed_err *err)
+{
+	(void)err;
+	struct rows_seen *r = ctx;
+	size_t at = strlen(r->text);
+	at += (size_t)snprintf(r->text + at, sizeof(r->text) - at, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			at += (size_t)snprintf(r->text + at, sizeof(r->text) - at, "|");
+		if (!v[i].p) {
+			at += (size_t)snprintf(r->text + at, sizeof(r->text) - at, "~");
+			continue;
+		}
+		for (size_t k = 0; k < v[i].len; k++) {
+			unsigned char c = ((const unsigned char *)v[i].p)[k];
+			at += (size_t)snprintf(r->text + at, sizeof(r->text) - at,
+					       c < 0x20 ? "\\%02x" : "%c", c);
+		}
+	}
+	snprintf(r->text + at, sizeof(r->text) - at, "]");
+	r->n++;
+	return ED_OK;
+}
+
+/* Feeds text to a fresh reader of ncols in chunks of step bytes (0: whole). */
+static enum ed_code copy_run(const char *text, size_t ncols, size_t step, struct rows_seen *seen,
+			     struct ed_err *err)
+{
+	struct ed_copy_reader r;
+	memset(seen, 0, sizeof(*seen));
+	enum ed_code rc = ed_copy_init(&r, ncols, keep_row, seen, err);
+	size_t len = strlen(text);
+	for (size_t at = 0; !rc && at < len; at += step ? step : len)
+		rc = ed_copy_feed(&r, text + at, step && len - at > step ? step : len - at, err);
+	if (!rc)
+		rc = ed_copy_finish(&r, err);
+	ed_copy_release(&r);
+	return rc;
+}
+
+static void test_copy(void)
+{
+	const char *text = "a@x\t555\n"
+			   "\\N\t\\N\n"                 /* NULL, NULL */
+			   "\t\n"                         /* two empty strings */
+			   "tab\\there\tnl\\nx\\\\y\n"   /* \t, \n and \\ escaped */
+			   "\\101\\x42\\q\t\\b\\f\\r\\v\n"; /* octal, hex, any other byte */
+	const char *want = "[a@x|555][~|~][|][tab\\09here|nl\\0ax\\y][ABq|\\08\\0c\\0d\\0b]";
+	struct rows_seen seen;
+	struct ed_err err = {0};
+	is_int(copy_run(text, 2, 0, &seen, &err), ED_OK, "COPY text: whole");
+	is_str(seen.text, want, "COPY text: NULLs distinct from empty, escapes decoded");
+	is_int(seen.n, 5, "COPY text: five rows");
+	for (size_t step = 1; step <= 7; step += 3) {
+		is_int(copy_run(text, 2, step, &seen, &err), ED_OK, "COPY text: %zu-byte chunks", step);
+		is_str(seen.text, want, "COPY text: the same rows from %zu-byte chunks", step);
+	}
+	is_int(copy_run("a\tb\tc\n", 2, 0, &seen, &err), ED_PARSE, "COPY: a field too many");
+	is_str(err.msg, "COPY row 1 has more than 2 fields", "COPY: its message");
+	is_int(copy_run("a\nb\tc\n", 2, 0, &seen, &err), ED_PARSE, "COPY: a field too few");
+	is_str(err.msg, "COPY row 1 has 1 fields, not 2", "COPY: its message");
+	is_int(copy_run("a\tb\nc\td", 2, 0, &seen, &err), ED_PARSE, "COPY: an unfinished row");
+	is_str(err.msg, "COPY output ends inside row 2", "COPY: its message");
+}
+
+static enum ed_code fake_stream(struct ed_source *src, const char *const *argv, int timeout_ms,
+				ed_source_out_fn out, void *ctx, int *exit_status,
+				struct ed_err *err)
+{
+	struct fake *f = (struct fake *)src;
+	for (f->argc = 0; argv[f->argc] && f->argc < 64; f->argc++)
+		snprintf(f->argv[f->argc], sizeof(f->argv[0]), "%s", argv[f->argc]);
+	f->timeout_ms = timeout_ms;
+	*exit_status = f->status;
+	if (f->status)
+		return ed_err_set(err, ED_OK, "%s", f->errmsg), ED_OK;
+	/* In 3-byte chunks: rows arrive split anywhere. */
+	size_t len = f->out ? strlen(f->out) : 0;
+	for (size_t at = 0; at < len; at += 3) {
+		enum ed_code rc = out(ctx, f->out + at, len - at > 3 ? 3 : len - at, err);
+		if (rc)
+			return rc;
+	}
+	return ED_OK;
+}
+
+static const struct ed_source_ops stream_ops = {.name = "fake", .run = fake_run,
+						.stream = fake_stream};
+
+static void test_rows_collect(void)
+{
+	struct fake f;
+	struct mem_sink ms;
+	struct ed_err err = {0};
+	const char *entries[] = {"public.customer(email,phone)"};
+	struct ed_rows_value v;
+
+	memset(&f, 0, sizeof(f));
+	f.src.ops = &stream_ops;
+	f.out = "a@x\t555\nb@x\t\\N\nc@x\t557\n";
+	mem_sink_init(&ms);
+	enum ed_code rc = ed_rows_postgres_collect(&f.src, "shop", "dbname=shop", entries, 1,
+						   test_key, &ms.sink, &err);
+	is_int(rc, ED_OK, "rows: collected through the source's stream");
+	is_str(f.argv[f.argc - 1], "COPY (SELECT \"email\", \"phone\" FROM \"public\".\"customer\") TO STDOUT",
+	       "rows: the COPY names the columns, quoted");
+	const struct mem_item *it = mem_sink_find(&ms, "postgres:shop/rows/public.customer(email,phone)");
+	ok(it && strcmp(it->kind, ED_KIND_ROWS) == 0, "rows: one item of kind rows, keyed by entry");
+	is_int(it ? ed_rows_value_parse(it->value, &v) : 0, 1, "rows: its value reads back");
+	is_int(v.rows, 3, "rows: three rows read");
+	ok(v.n <= 3 && v.threshold == ED_ROWS_THRESHOLD_DEFAULT, "rows: the default threshold");
+	ok(it && !strstr(it->value, "a@x") && !strstr(it->value, "555"), "rows: no value stored");
+	ed_rows_value_release(&v);
+	mem_sink_release(&ms);
+
+	/* Over a table that psql cannot read: a warning, nothing emitted. */
+	memset(&f, 0, sizeof(f));
+	f.src.ops = &stream_ops;
+	f.status = 1;
+	f.errmsg = "psql exited with status 1: ERROR:  relation \"public.customer\" does not exist";
+	mem_sink_init(&ms);
+	rc = ed_rows_postgres_collect(&f.src, "shop", "dbname=shop", entries, 1, test_key,
+				      &ms.sink, &err);
+	is_int(rc, ED_OK, "rows: a missing table is no error");
+	is_int(ms.n, 0, "rows: ... and no item");
+	ok(mem_sink_warned(&ms, "sensitive public.customer(email,phone) not fingerprinted: "
+				"postgres:shop (dbname=shop): psql exited with status 1: ERROR:  "
+				"relation \"public.customer\" does not exist"),
+	   "rows: a warning naming the entry and psql's words");
+	mem_sink_release(&ms);
+
+	/* Output that is not the entry's columns: an error naming the entry. */
+	memset(&f, 0, sizeof(f));
+	f.src.ops = &stream_ops;
+	f.out = "a@x\n";
+	mem_sink_init(&ms);
+	rc = ed_rows_postgres_collect(&f.src, "shop", "dbname=shop", entries, 1, test_key,
+				      &ms.sink, &err);
+	is_int(rc, ED_PARSE, "rows: a row of the wrong shape is ED_PARSE");
+	is_str(err.msg, "postgres:shop (dbname=shop): COPY row 1 has 1 fields, not 2 (sensitive "
+			"public.customer(email,phone))", "rows: its message names the entry");
+	mem_sink_release(&ms);
+
+	/* A source that cannot stream. */
+	memset(&f, 0, sizeof(f));
+	f.src.ops = &fake_ops;
+	mem_sink_init(&ms);
+	rc = ed_rows_postgres_collect(&f.src, "shop", "dbname=shop", entries, 1, test_key,
+				      &ms.sink, &err);
+	is_int(rc, ED_UNSUPPORTED, "rows: a source without stream is ED_UNSUPPORTED");
+	mem_sink_release(&ms);
+}
+
 int main(int argc, char **argv)
 {
 	static char dir[4096];
@@ -963,6 +1123,8 @@ int main(int argc, char **argv)
 	test_collect();
 	test_alloc_failures();
 	test_datashape();
+	test_copy();
+	test_rows_collect();
 	ed_buf_release(&doc);
 	return tap_done();
 }

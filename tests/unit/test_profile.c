@@ -15,6 +15,7 @@
 #include <ini.h>
 
 #include "ed/buf.h"
+#include "ed/collect.h"
 #include "ed/glob.h"
 #include "ed/profile.h"
 #include "tap.h"
@@ -48,6 +49,7 @@ static bool profiles_equal(const struct ed_profile *a, const struct ed_profile *
 		{"sysctl", &a->sysctl, &b->sysctl},
 		{"python_paths", &a->python_paths, &b->python_paths},
 		{"npm_paths", &a->npm_paths, &b->npm_paths},
+		{"sensitive", &a->sensitive, &b->sensitive},
 	};
 	for (size_t i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
 		if (!lists_equal(l[i].x, l[i].y)) {
@@ -829,6 +831,62 @@ static void test_sysctl_keys(void)
 	is_int(ed_profile_sysctl_key(longkey, NULL, NULL, &err), ED_PARSE, "256-byte key refused");
 }
 
+/* [data] sensitive: entries kept as written, taken apart, bad ones named. */
+static void test_sensitive(void)
+{
+	struct ed_profile p = {0};
+	struct ed_err err = {0};
+	ed_profile_default(&p, &err);
+	is_int(p.sensitive.n, 0, "sensitive: none by default");
+	enum ed_code rc = parse_on(&p,
+				   "[data]\nsensitive = public.customer(email) public.customer(phone)\n"
+				   "  public.payment(card_last4,customer_id,amount) main.users(Email)\n",
+				   &err);
+	is_int(rc, ED_OK, "sensitive: parses (with a continuation line)");
+	is_str(joined(&p.sensitive),
+	       "public.customer(email) public.customer(phone) "
+	       "public.payment(card_last4,customer_id,amount) main.users(Email)",
+	       "sensitive: the entries as written");
+	struct ed_sensitive sv;
+	rc = ed_sensitive_parse("public.payment(card_last4,customer_id,amount)", &sv, &err);
+	is_int(rc, ED_OK, "ed_sensitive_parse: ok");
+	is_str(sv.schema, "public", "ed_sensitive_parse: schema");
+	is_str(sv.table, "payment", "ed_sensitive_parse: table");
+	is_int(sv.ncols, 3, "ed_sensitive_parse: three columns");
+	is_str(sv.cols[2], "amount", "ed_sensitive_parse: third column");
+	char sig1[ED_COLLECT_SIG_SIZE], sig2[ED_COLLECT_SIG_SIZE];
+	ed_collect_sig(&p, NULL, sig1, &err);
+	ed_strlist_release(&p.sensitive);
+	ed_collect_sig(&p, NULL, sig2, &err);
+	ok(strcmp(sig1 + 32, sig2 + 32) != 0, "sensitive entries are part of the signature");
+	ed_profile_release(&p);
+
+	expect_error("[data]\nsensitive = public.customer\n",
+		     "p.ini:2: 'sensitive': 'public.customer': write SCHEMA.TABLE(COLUMN,...), e.g. "
+		     "public.customer(email) or main.customer(email,phone)",
+		     "sensitive without columns");
+	expect_error("[data]\nsensitive = customer(email)\n",
+		     "p.ini:2: 'sensitive': 'customer(email)': write SCHEMA.TABLE(COLUMN,...), e.g. "
+		     "public.customer(email) or main.customer(email,phone)",
+		     "sensitive without schema");
+	expect_error("[data]\nsensitive = public.customer(email,)\n",
+		     "p.ini:2: 'sensitive': 'public.customer(email,)': the column name is empty",
+		     "sensitive with an empty column");
+	expect_error("[data]\nsensitive = public.customer(email,email)\n",
+		     "p.ini:2: 'sensitive': 'public.customer(email,email)': column 'email' is "
+		     "named twice",
+		     "sensitive with a column twice");
+	expect_error("[data]\nsensitive = public.cust;omer(email)\n",
+		     "p.ini:2: 'sensitive': 'public.cust;omer(email)': the table name 'cust;omer' "
+		     "is not a plain identifier (letters, digits, '_', '$'; not starting with a "
+		     "digit)",
+		     "sensitive with a bad table name");
+	expect_error("[data]\nsensitive = public.customer(email, phone)\n",
+		     "p.ini:2: 'sensitive': 'public.customer(email,': write SCHEMA.TABLE(COLUMN,...), "
+		     "e.g. public.customer(email) or main.customer(email,phone)",
+		     "sensitive with a space between columns");
+}
+
 static void test_formats_names(void)
 {
 	static const char *const names[] = {"none", "json", "yaml", "ini", "keyvalue"};
@@ -909,5 +967,6 @@ int main(int argc, char **argv)
 	test_predicates();
 	test_sysctl_keys();
 	test_formats_names();
+	test_sensitive();
 	return tap_done();
 }
