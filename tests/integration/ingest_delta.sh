@@ -233,5 +233,38 @@ n5c=$(last)
 ok "one item's fingerprint changed: another digest" test "$(digest "$n5c")" != "$(digest 5)"
 is "$(items "$DLT" "$n5c" | md5sum)" "$(full "$TMP/doc-5c.json" | md5sum)" \
 	"  stored through the comparison, it reads as the document stored in full"
+# A larger role (2,000 items): the sample decides after a quarter of itself
+# when the answer is clear, and the documents read the same either way.
+bigdoc() { # OUT HOST SEED: 2,000 file items; SEED 0 is the role's, others differ in 1 of 100
+	python3 - "$@" <<'PY'
+import json, sys, uuid
+out, host, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+items = [{"kind": "file", "key": "/big/d%02d/f%04d" % (i // 100, i),
+          "fingerprint": "%032x" % (i * 7 + (0 if seed < 1000 or i % 100 == 0 else seed * 13 + i)),
+          "ftype": "file", "mode": 420, "owner": "root", "group": "root", "size": i,
+          "mtime_ns": 0, "ctime_ns": 0, "ino": i + 1, "dev": 1} for i in range(2000)]
+if 0 < seed < 1000:
+    for it in items[::100]: it["fingerprint"] = "%032x" % (int(it["fingerprint"], 16) + seed)
+json.dump({"format": "envdrift.snapshot/1", "id": str(uuid.uuid4()), "env": "production",
+           "host": host, "role": "big", "started_at": "2026-01-01T00:00:00Z",
+           "finished_at": "2026-01-01T00:00:01Z", "collector": {"version": "t", "host": "t", "root": "/"},
+           "items": items, "warnings": [], "contents": []}, open(out, "w"))
+PY
+}
+bigdoc "$TMP/big-1.json" big1 0
+bigdoc "$TMP/big-2.json" big2 5
+bigdoc "$TMP/big-3.json" big3 5000
+for n in 1 2 3; do
+	ed --db "$DLT" ingest "$TMP/big-$n.json"
+	[ "$RC" = 0 ] || fail "ingest big-$n: $ERR"
+	eval "big$n=$(last)"
+done
+is "$(sqlite3 "$DLT" "SELECT base_id FROM snapshots WHERE id = $big2")" "$big1" \
+	"2,000 items, 1 in 100 different: a delta on the role's base"
+is "$(own "$big2")" 20 "  holding the 20 items that differ"
+is "$(items "$DLT" "$big2" | md5sum)" "$(full "$TMP/big-2.json" | md5sum)" "  and reading as the document stored in full"
+is "$(sqlite3 "$DLT" "SELECT base_id IS NULL FROM snapshots WHERE id = $big3")" 1 \
+	"2,000 items, all but 1 in 100 different: stored in full"
+is "$(items "$DLT" "$big3" | md5sum)" "$(full "$TMP/big-3.json" | md5sum)" "  and reading as itself"
 is "$(sqlite3 "$DLT" "PRAGMA integrity_check")" ok "integrity_check ok"
 done_testing
