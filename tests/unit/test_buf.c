@@ -141,6 +141,19 @@ int main(void)
 	ed_mac_update(m, "w", 1);
 	ok(ed_mac_final(m, &a2, NULL) == ED_OK && memcmp(a2.b, k2.b, ED_FP_LEN) == 0,
 	   "streaming and one-shot keyed fingerprints agree");
+	/* started again, for messages shorter and longer than SHA-256's 64-byte block */
+	static const char *const msgs[] = {"", "x", "a message longer than one SHA-256 block, which is "
+					      "sixty-four bytes: this one is longer than that"};
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		struct ed_fp one, streamed;
+		size_t len = strlen(msgs[i]);
+		ed_fp_keyed(key, msgs[i], len, &one, NULL);
+		ok(ed_mac_reset(m) && ed_mac_update(m, msgs[i], len / 2) &&
+		       ed_mac_update(m, msgs[i] + len / 2, len - len / 2) &&
+		       ed_mac_final(m, &streamed, NULL) == ED_OK &&
+		       memcmp(one.b, streamed.b, ED_FP_LEN) == 0,
+		   "started again: a %zu-byte message as HMAC() says", len);
+	}
 	ed_mac_free(m);
 	return tap_done();
 }
