@@ -69,9 +69,10 @@ for _ in $(seq 200); do
 	curl -s "http://127.0.0.1:$port/metrics" | grep -q '^envdrift_verdicts_computed_total{by="worker"} [1-9]' && break
 	sleep 0.05
 done
-sleep 0.5
+# Idle means no request for a while: the worker gives freed memory back after a quiet second.
+sleep 2.5
 rss() { awk -v k="$2" '$1 == k":" { printf "%.1f MiB", $2 / 1024 }' "/proc/$1/status"; }
-echo "serve: idle RSS $(rss "$server" VmRSS) (goal < 16 MiB; after the worker's first verdict, peak so far $(rss "$server" VmHWM))"
+echo "serve: idle RSS $(rss "$server" VmRSS) (goal < 16 MiB; after the worker's first verdict and 2.5 s without a request, peak so far $(rss "$server" VmHWM))"
 
 u=http://127.0.0.1:$port
 for path in / /api/v1/envs /api/v1/health; do
@@ -147,4 +148,6 @@ push_night "night 3 (unchanged)"
 rows2=$(sqlite3 -readonly "$db" "SELECT count(*) FROM items")
 echo "  rows written: night 2 $((rows1 - rows0)), night 3 $((rows2 - rows1))"
 echo "serve: peak RSS $(rss "$server" VmHWM) (goal < 128 MiB), now $(rss "$server" VmRSS)"
+sleep 2.5
+echo "serve: idle again after the pushes (2.5 s without a request): RSS $(rss "$server" VmRSS)"
 echo "store: $(du -h "$db" | cut -f1) for $((n * items + 20000)) items"

@@ -22,6 +22,7 @@
 
 #include "ed/diff.h"
 #include "ed/gate.h"
+#include "ed/hash.h"
 #include "ed/isotime.h"
 #include "ed/policy.h"
 #include "web_int.h"
@@ -41,8 +42,20 @@ static enum ed_code policy_digest(const struct ed_web *w, char *out, size_t cap,
 			rc = ed_err_set(err, ED_NOMEM, "out of memory");
 		ed_buf_release(&f);
 	}
-	if (!rc && !ed_digest_hex("sha256", b.p, b.len, out, cap))
-		rc = ed_err_set(err, ED_NOMEM, "cannot hash the policy");
+	if (!rc) {
+		/*
+		 * XXH3-128, not SHA-256: the basis only has to change when the
+		 * policy does (nobody gains by making two policies collide), and
+		 * libcrypto's first digest loads its configuration and providers,
+		 * about 2 MiB of an idle server's memory.
+		 */
+		struct ed_fp fp;
+		char hex[2 * ED_FP_LEN + 1];
+		ed_fp_of(b.p, b.len, &fp);
+		ed_fp_hex(&fp, hex);
+		if (snprintf(out, cap, "xxh3:%s", hex) >= (int)cap)
+			rc = ed_err_set(err, ED_NOMEM, "policy digest: buffer too small");
+	}
 	ed_buf_release(&b);
 	return rc;
 }
@@ -239,11 +252,48 @@ static void look(struct ed_web *w, struct ed_store *st, char *said, size_t cap)
 	}
 }
 
+static unsigned long answered(struct ed_web *w)
+{
+	unsigned long n = 0;
+	for (size_t i = 0; i < sizeof(w->by_class) / sizeof(w->by_class[0]); i++)
+		n += atomic_load(&w->by_class[i]);
+	return n;
+}
+
+/*
+ * Once the server has been quiet for a whole period after answering
+ * requests, the idle read connections and the writer (unless a push is
+ * being stored) drop their page caches and the allocator gives the freed
+ * pages of every thread's arena back to the system: a burst of pushes or
+ * page views leaves the server at its idle size (the next request reads its
+ * pages again from the OS's cache). Costs one malloc_trim() per burst, none
+ * while requests keep coming.
+ */
+static void trim_when_quiet(struct ed_web *w, unsigned long *seen, unsigned long *trimmed)
+{
+	unsigned long n = answered(w);
+	if (n == *seen && n != *trimmed) {
+		pthread_mutex_lock(&w->pool_lock);
+		for (size_t i = 0; i < w->npool; i++)
+			ed_store_release_memory(w->pool[i]);
+		pthread_mutex_unlock(&w->pool_lock);
+		if (pthread_mutex_trylock(&w->write_lock) == 0) { /* never waits for a push */
+			ed_store_release_memory(w->writer);
+			pthread_mutex_unlock(&w->write_lock);
+		}
+		malloc_trim(0);
+		*trimmed = n;
+	}
+	*seen = n;
+}
+
 static void *worker(void *arg)
 {
 	struct ed_web *w = arg;
 	char said[sizeof(((struct ed_err *)0)->msg)] = "";
+	unsigned long seen = 0, trimmed = 0;
 	for (;;) {
+		trim_when_quiet(w, &seen, &trimmed);
 		struct ed_err err = {0};
 		struct ed_store *st = ed_web_reader(w, &err);
 		if (st) {
