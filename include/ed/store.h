@@ -58,7 +58,11 @@ void ed_store_output_mode(const char *path, mode_t *mode, gid_t *gid);
 enum ed_code ed_store_open(const char *path, enum ed_store_mode mode, int *migrated_from,
 			   struct ed_store **out, struct ed_err *err);
 void ed_store_close(struct ed_store *st);
-/* Frees what memory the store's connection can do without (its page cache), for an idle server. */
+/*
+ * Frees what memory the store can do without, for an idle server: its
+ * connection's page cache and the buffers a finished snapshot writer left
+ * for the next one.
+ */
 void ed_store_release_memory(struct ed_store *st);
 const char *ed_store_path(const struct ed_store *st);
 

@@ -247,6 +247,40 @@ int main(void)
 		   "the last run of a pair without runs is 0");
 	}
 
+	/*
+	 * A finished writer leaves its buffers to the store's next one (and
+	 * ed_store_release_memory() frees them): each stores its own items only.
+	 */
+	const char *hosts[] = {"reuse1", "reuse2", "reuse3"};
+	for (size_t i = 0; i < 3; i++) {
+		char k[64], val[16], sql[200];
+		items = 0;
+		ok(ed_snapshot_begin(st, "reuse", hosts[i], NULL, NULL, &w, &err) == ED_OK &&
+			   !emit(w, "dpkg:shared:amd64", "1") &&
+			   !emit(w, i == 1 ? "dpkg:a-much-longer-name-than-the-first:amd64" : "dpkg:x:amd64",
+				 i == 0 ? "first" : "2") &&
+			   ed_snapshot_commit(w, &items, NULL, &err) == ED_OK && items == 2,
+		   "writer %zu of one store commits its two items", i + 1);
+		snprintf(sql, sizeof(sql),
+			 "SELECT group_concat(key || '=' || value, ' ') FROM (SELECT key, value FROM items_v "
+			 "WHERE host = '%s' ORDER BY key)", hosts[i]);
+		snprintf(k, sizeof(k), "%s",
+			 i == 1 ? "dpkg:a-much-longer-name-than-the-first:amd64" : "dpkg:x:amd64");
+		snprintf(val, sizeof(val), "%s", i == 0 ? "first" : "2");
+		char want[200], *got = NULL;
+		snprintf(want, sizeof(want), i == 1 ? "%s=%s dpkg:shared:amd64=1" : "dpkg:shared:amd64=1 %s=%s",
+			 k, val);
+		sqlite3_stmt *q = NULL;
+		if (sqlite3_prepare_v2(ed_store_db(rd), sql, -1, &q, NULL) == SQLITE_OK &&
+		    sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+			got = strdup((const char *)sqlite3_column_text(q, 0));
+		sqlite3_finalize(q);
+		is_str(got ? got : "", want, "  and reads back exactly those");
+		free(got);
+		if (i == 1)
+			ed_store_release_memory(st);
+	}
+
 	ed_store_close(rd);
 	ed_store_close(st);
 
