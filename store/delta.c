@@ -23,11 +23,27 @@
 #include "ed/buf.h"
 #include "store_int.h"
 
+/*
+ * prev's rows (or its base's) read forward in key order, for items that come
+ * in key order, as a writer's sorted batches do: a step to the next row
+ * instead of a search per item. s is on the first row at or after lo, the
+ * last key looked up (so no row lies between lo and s's row); an item before
+ * lo, or far ahead, starts s again at the item (one search, as a lookup).
+ */
+struct walk {
+	sqlite3_stmt *s; /* look's columns, then kind and key, from (?2, ?3) on */
+	bool live;       /* s was started at lo or before */
+	bool on;         /* s is on a row; else past prev's last */
+	struct ed_buf lo; /* kind "\0" key: the last key looked up */
+	size_t lo_kind;  /* length of lo's kind */
+};
+
 struct ed_delta_writer {
 	sqlite3 *db;
 	const char *store;
 	int64_t id, prev, prev_base;
 	sqlite3_stmt *look[2]; /* the row of (kind, key) of prev, and of its base */
+	struct walk walk[2];   /* the same rows read in key order (ed_delta_item) */
 	sqlite3_stmt *tomb;  /* tombstones for prev's items of one kind in a key range */
 	sqlite3_stmt *range; /* prev's keys of one kind in a key range */
 	uint64_t *seen;     /* hashes of (kind, key) of other kinds, open addressing; 0 = empty */
@@ -62,8 +78,15 @@ enum ed_code ed_delta_open(sqlite3 *db, const char *store, int64_t id, int64_t p
 					    "SELECT state, value, size, mtime_ns, ctime_ns, ino, dev, "
 					    "attrs FROM items WHERE snapshot_id = ?1 AND kind = ?2 "
 					    "AND key = ?3",
-					    -1, &d->look[i], NULL)) == SQLITE_OK)
+					    -1, &d->look[i], NULL)) == SQLITE_OK &&
+		    (r = sqlite3_prepare_v2(db,
+					    "SELECT state, value, size, mtime_ns, ctime_ns, ino, dev, "
+					    "attrs, kind, key FROM items WHERE snapshot_id = ?1 AND "
+					    "(kind, key) >= (?2, ?3) ORDER BY kind, key",
+					    -1, &d->walk[i].s, NULL)) == SQLITE_OK) {
 			sqlite3_bind_int64(d->look[i], 1, i ? prev_base : prev);
+			sqlite3_bind_int64(d->walk[i].s, 1, i ? prev_base : prev);
+		}
 	if (r == SQLITE_OK)
 		r = ed_items_prepare(db,
 				     "INSERT OR IGNORE INTO items (snapshot_id, kind, key, state, "
@@ -86,8 +109,11 @@ void ed_delta_close(struct ed_delta_writer *d)
 {
 	if (!d)
 		return;
-	sqlite3_finalize(d->look[0]);
-	sqlite3_finalize(d->look[1]);
+	for (size_t i = 0; i < 2; i++) {
+		sqlite3_finalize(d->look[i]);
+		sqlite3_finalize(d->walk[i].s);
+		ed_buf_release(&d->walk[i].lo);
+	}
 	sqlite3_finalize(d->tomb);
 	sqlite3_finalize(d->range);
 	free(d->seen);
@@ -191,6 +217,88 @@ static int prev_row(struct ed_delta_writer *d, const char *kind, const char *key
 	return 0;
 }
 
+/* Orders (kind, key) as SQLite's BINARY collation does: bytes, then length. */
+static int key_cmp(const char *ka, size_t kal, const char *a, size_t al, const char *kb,
+		   size_t kbl, const char *b, size_t bl)
+{
+	int c = memcmp(ka, kb, kal < kbl ? kal : kbl);
+	if (c || kal != kbl)
+		return c ? c : (kal < kbl ? -1 : 1);
+	c = memcmp(a, b, al < bl ? al : bl);
+	return c ? c : (al > bl) - (al < bl);
+}
+
+/* How far a walk steps before it searches instead. */
+#define WALK_STEPS 32
+
+/*
+ * Moves walk w to (kind, key of len bytes): 1 when it is on that row, 0
+ * when prev has no such row, -1 on an SQLite error.
+ */
+static int walk_to(struct walk *w, const char *kind, const char *key, size_t len)
+{
+	size_t kl = strlen(kind);
+	bool restart = !w->live ||
+		       key_cmp(kind, kl, key, len, w->lo.p, w->lo_kind, w->lo.p + w->lo_kind + 1,
+			       w->lo.len - w->lo_kind - 1) < 0;
+	ed_buf_reset(&w->lo);
+	if (ed_buf_add(&w->lo, kind, kl) || ed_buf_addc(&w->lo, '\0') ||
+	    ed_buf_add(&w->lo, key, len))
+		return -1;
+	w->lo_kind = kl;
+	for (int steps = 0;; steps++) {
+		if (restart) {
+			sqlite3_reset(w->s);
+			if (sqlite3_bind_text(w->s, 2, kind, (int)kl, SQLITE_STATIC) != SQLITE_OK ||
+			    sqlite3_bind_text(w->s, 3, key, (int)len, SQLITE_STATIC) != SQLITE_OK)
+				return -1;
+			w->live = true;
+			w->on = false;
+			restart = false;
+			steps = 0;
+		} else if (!w->on) {
+			return 0; /* past prev's last row, and the key is not before lo */
+		} else {
+			int c = key_cmp((const char *)sqlite3_column_text(w->s, 8),
+					(size_t)sqlite3_column_bytes(w->s, 8),
+					(const char *)sqlite3_column_text(w->s, 9),
+					(size_t)sqlite3_column_bytes(w->s, 9), kind, kl, key, len);
+			if (c >= 0)
+				return c == 0;
+			if (steps == WALK_STEPS) {
+				restart = true;
+				continue;
+			}
+		}
+		int r = sqlite3_step(w->s);
+		if (r != SQLITE_ROW && r != SQLITE_DONE) {
+			w->live = false;
+			return -1;
+		}
+		w->on = r == SQLITE_ROW;
+	}
+}
+
+/* prev_row() by walking: *row stays on its row (it must not be reset). */
+static int prev_row_walk(struct ed_delta_writer *d, const char *kind, const char *key,
+			 size_t len, sqlite3_stmt **row)
+{
+	*row = NULL;
+	for (size_t i = 0; i < 2 && d->walk[i].s; i++) {
+		int r = walk_to(&d->walk[i], kind, key, len);
+		if (r < 0)
+			return -1;
+		if (!r)
+			continue;
+		if (ed_state_is_tombstone(sqlite3_column_blob(d->walk[i].s, 0),
+					  sqlite3_column_bytes(d->walk[i].s, 0)))
+			return 0;
+		*row = d->walk[i].s;
+		return 1;
+	}
+	return 0;
+}
+
 static bool text_eq(sqlite3_stmt *s, int col, const char *v)
 {
 	const char *t = (const char *)sqlite3_column_text(s, col);
@@ -216,7 +324,7 @@ enum ed_code ed_delta_item(struct ed_delta_writer *d, const struct ed_item *it,
 			return ed_err_set(err, ED_NOMEM, "out of memory");
 	}
 	sqlite3_stmt *s;
-	int found = prev_row(d, it->kind, it->key, it->key_len, &s);
+	int found = prev_row_walk(d, it->kind, it->key, it->key_len, &s);
 	if (found < 0)
 		return fail(d, "comparing with the previous snapshot", err);
 	if (!found) {
@@ -230,7 +338,6 @@ enum ed_code ed_delta_item(struct ed_delta_writer *d, const struct ed_item *it,
 		    int_eq(s, 3, file, it->mtime_ns) && int_eq(s, 4, file, it->ctime_ns) &&
 		    int_eq(s, 5, file, (int64_t)it->ino) && int_eq(s, 6, file, (int64_t)it->dev) &&
 		    text_eq(s, 7, it->attrs);
-	sqlite3_reset(s);
 	*write = !same;
 	*added = false;
 	return ED_OK;
@@ -463,6 +570,10 @@ enum ed_code ed_delta_finish(struct ed_delta_writer *d, int64_t *removed, int64_
 	enum ed_code rc = ED_OK;
 	struct ed_buf gone = ED_BUF_INIT;
 	*removed = 0;
+	for (size_t i = 0; i < 2; i++) { /* no read left open past the items */
+		sqlite3_reset(d->walk[i].s);
+		d->walk[i].live = d->walk[i].on = false;
+	}
 	/* By name, so the primary key finds them; a listing's are every kind. */
 	int r = ed_items_prepare(d->db, NULL, "kind, key",
 				 d->listing ? NULL
