@@ -1030,7 +1030,6 @@ static enum ed_code scan_item(struct scan *s, struct vc *v, size_t i, struct scr
 	enum ed_code rc;
 	json_t *e = NULL;
 	*irc = ED_PARSE;
-	snprintf(path, sizeof(path), "$.items[%zu]", i);
 	skip_blanks(s);
 	if (peek(s) == '{') {
 		/* Plain items are short: try the fast path on what the window holds. */
@@ -1044,6 +1043,7 @@ static enum ed_code scan_item(struct scan *s, struct vc *v, size_t i, struct scr
 			return ED_OK;
 		}
 		/* A long one, or not plain: measured, and read whole before jansson reads it. */
+		snprintf(path, sizeof(path), "$.items[%zu]", i);
 		if ((rc = measure(s, ED_SNAPDOC_ITEM_JSON_MAX, &n, &found)))
 			return rc;
 		if (n > ED_SNAPDOC_ITEM_JSON_MAX)
@@ -1055,6 +1055,7 @@ static enum ed_code scan_item(struct scan *s, struct vc *v, size_t i, struct scr
 			return ED_OK;
 		}
 	}
+	snprintf(path, sizeof(path), "$.items[%zu]", i); /* only now: the fast path needs none */
 	if ((rc = scan_value_max(s, path, ED_SNAPDOC_ITEM_JSON_MAX, &e)))
 		return rc;
 	/* The item's strings point into e: keep it until the next item. */
@@ -1216,7 +1217,6 @@ static enum ed_code scan_array(struct scan *s, struct body *b, enum which w, con
 		if (sp->n >= UINT32_MAX)
 			return ed_err_set(s->err, ED_TOOBIG, "%s: $.%s: more than %lu elements",
 					  s->name, name, (unsigned long)UINT32_MAX);
-		snprintf(path, sizeof(path), "$.%s[%zu]", name, sp->n);
 		if (w == ITEMS && !b->failed) {
 			struct ed_item it;
 			enum ed_code irc;
@@ -1231,6 +1231,7 @@ static enum ed_code scan_array(struct scan *s, struct body *b, enum which w, con
 		} else {
 			size_t max = w == ITEMS ? ED_SNAPDOC_ITEM_JSON_MAX
 				     : w == WARNINGS ? ED_SNAPDOC_WARNING_JSON_MAX : 0;
+			snprintf(path, sizeof(path), "$.%s[%zu]", name, sp->n);
 			if ((rc = scan_value_max(s, path, max, &e)))
 				return rc;
 			rc = w == ITEMS ? ED_OK : check_elem(b, w, e, sp->n);
