@@ -248,9 +248,10 @@ static int walk_to(struct walk *w, const char *kind, const char *key, size_t len
 	w->lo_kind = kl;
 	for (int steps = 0;; steps++) {
 		if (restart) {
+			/* Copied: steps later in the walk read them, after the item is gone. */
 			sqlite3_reset(w->s);
-			if (sqlite3_bind_text(w->s, 2, kind, (int)kl, SQLITE_STATIC) != SQLITE_OK ||
-			    sqlite3_bind_text(w->s, 3, key, (int)len, SQLITE_STATIC) != SQLITE_OK)
+			if (sqlite3_bind_text(w->s, 2, kind, (int)kl, SQLITE_TRANSIENT) != SQLITE_OK ||
+			    sqlite3_bind_text(w->s, 3, key, (int)len, SQLITE_TRANSIENT) != SQLITE_OK)
 				return -1;
 			w->live = true;
 			w->on = false;
