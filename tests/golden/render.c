@@ -522,6 +522,35 @@ static int run(int argc, char **argv)
 	}
 	ed_drift_release(&d);
 
+	/*
+	 * The same drift written out to a spill file, its kept texts read as
+	 * each entry is reached: every format gives the same bytes.
+	 */
+	for (size_t i = 0; i < NFORMATS && !update; i++) {
+		for (int show = 0; show <= 1; show++) {
+			char path[4096], *out = NULL, *want = NULL;
+			size_t len = 0, wlen = 0;
+			struct ed_err err = {0};
+			build(&d);
+			size_t n = d.n;
+			enum ed_code rc = ed_drift_spill_entries(&d, &err);
+			ok(rc == ED_OK && ed_drift_spilled(&d) == n && d.n == n,
+			   "%s%s: the %zu entries spilled", formats[i].format,
+			   show ? " --show-ignored" : "", n);
+			ed_drift_kept_lazily(&d, store, show);
+			snprintf(path, sizeof(path), "%s/expected%s.%s", dir,
+				 show ? ".show-ignored" : "", formats[i].ext);
+			rc = rc ? rc : render(formats[i].format, &d, show, &out, &len);
+			want = slurp(path, &wlen);
+			ok(rc == ED_OK && want && wlen == len && memcmp(want, out, len) == 0,
+			   "%s%s, spilled: matches %s", formats[i].format,
+			   show ? " --show-ignored" : "", path);
+			free(out);
+			free(want);
+			ed_drift_release(&d);
+		}
+	}
+
 #ifdef ED_TEST_ALLOC_FAIL
 	/*
 	 * Fail each allocation in turn until a render completes. A render that
