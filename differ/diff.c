@@ -2,7 +2,8 @@
 /*
  * The comparison: both snapshots' items are read in primary-key order
  * (snapshot_id, kind, key) by two feeds (differ/feed.c) and merged in one
- * pass. No join, no sort, memory proportional to the drift only. The feeds
+ * pass. No join, no sort; memory grows with the drift up to ED_DRIFT_SPILL_AT
+ * entries, past which they go to a spill file (spill.c). The feeds
  * carry kind, key and items.state; an item's other columns are read by
  * primary key only when the states do not settle equality, or for a report.
  */

@@ -189,7 +189,9 @@ void ed_drift_release(struct ed_drift *d);
  * Attaches to the entries of d that a report may show (the ignored ones too
  * when show_ignored) the kept texts of the files whose content changed, when
  * neither side is a secret: e->kept. Errors: ED_NOMEM (a text the store
- * cannot read back is ED_KEPT_UNREADABLE, not an error).
+ * cannot read back is ED_KEPT_UNREADABLE, not an error). Every text is then
+ * held at once; a spilled drift gets them lazily instead
+ * (ed_drift_kept_lazily()), as ed_diff_render() gives them to any drift.
  */
 enum ed_code ed_drift_attach_kept(struct ed_store *st, struct ed_drift *d, bool show_ignored,
 				  struct ed_err *err);
@@ -322,14 +324,16 @@ extern const char ed_report_html_js[];
 
 /*
  * A report format: a name and a renderer writing to out. A renderer is a
- * function of the drift it is given: it never reads the store.
+ * function of the drift it is given: it never reads the store itself (kept
+ * texts come through its readers, ed_drift_at()), and reads the entries
+ * one at a time, never d->v directly, which is empty when d is spilled.
  */
 struct ed_report_ops {
 	const char *name;
 	enum ed_code (*render)(FILE *out, const struct ed_drift *d,
 			       const struct ed_render_opts *opts, struct ed_err *err);
-	bool kept_content; /* shows kept texts: attach them first (ed_drift_attach_kept()), as
-			      for any format when opts->diffs */
+	bool kept_content; /* shows kept texts (its readers ask for them), as any format
+			      does when opts->diffs */
 };
 
 /*
@@ -382,8 +386,9 @@ enum ed_code ed_diff_compare(struct ed_store *st, const char *ref, const char *c
 			     const struct ed_policy *pol, struct ed_drift *d, struct ed_err *err);
 
 /*
- * Writes d as report to out: first attaches the kept texts it shows
- * (ed_drift_attach_kept()) when the format or opts->diffs asks for them.
+ * Writes d as report to out; when the format or opts->diffs asks for kept
+ * texts, the renderer's readers fetch each entry's as they reach it
+ * (ed_drift_kept_lazily(), in one read transaction), never all at once.
  * The one renderer behind 'envdrift diff --format' and GET /api/v1/diff, so
  * both write the same bytes.
  */
