@@ -320,8 +320,10 @@ static const unsigned char *window(struct ed_drift_reader *r, uint64_t off, size
 	size_t want = n > SPILL_BLOCK ? n : SPILL_BLOCK;
 	if (want > r->win_cap) {
 		unsigned char *w = realloc(r->win, want);
-		if (!w)
+		if (!w) {
+			errno = ENOMEM; /* as the caller tells it from a failed read */
 			return NULL;
+		}
 		r->win = w;
 		r->win_cap = want;
 	}

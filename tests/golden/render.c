@@ -555,51 +555,65 @@ static int run(int argc, char **argv)
 	/*
 	 * Fail each allocation in turn until a render completes. A render that
 	 * survives a failed allocation (report_json.c parses text again that
-	 * jansson refused for want of memory) must give the whole report.
+	 * jansson refused for want of memory) must give the whole report. Then
+	 * the same drift spilled, its kept texts read as each entry is reached.
 	 */
-	build_kept(&d);
 	quiet = true;
-	for (size_t i = 0; i < NFORMATS; i++) {
-		long runs = 0, wrong = 0, leaks = 0;
-		char *full = NULL;
-		size_t full_len = 0;
-		fail_at = 0;
-		if (render(formats[i].format, &d, true, &full, &full_len) != ED_OK) {
-			fputs("Bail out! a render without failures failed\n", stdout);
-			exit(2);
-		}
-		for (fail_at = 1;; fail_at++) {
-			char *out = NULL;
-			size_t len = 0;
-			long before = live;
-			alloc_calls = 0;
-			enum ed_code rc = render(formats[i].format, &d, true, &out, &len);
-			bool injected = render_calls >= fail_at;
-			bool same = rc == ED_OK && len == full_len && memcmp(out, full, len) == 0;
-			free(out);
-			if (live != before && leaks++ < 3)
-				printf("#   %s: allocation %ld failing leaks %ld blocks\n",
-				       formats[i].format, fail_at, live - before);
-			runs++;
-			if (injected && rc == ED_OK && !same && wrong++ < 3) /* unnoticed: wrong output */
-				printf("#   %s: allocation %ld failed, yet the render succeeded\n",
-				       formats[i].format, fail_at);
-			if (alloc_calls < fail_at)
-				break;
-			if (fail_at > 100000) {
-				wrong++;
-				break;
+	for (int spilled = 0; spilled <= 1; spilled++) {
+		const char *how = spilled ? ", spilled" : "";
+		if (!spilled) {
+			build_kept(&d);
+		} else {
+			struct ed_err err = {0};
+			build(&d);
+			if (ed_drift_spill_entries(&d, &err)) {
+				printf("Bail out! %s\n", err.msg);
+				exit(2);
 			}
+			ed_drift_kept_lazily(&d, store, true);
 		}
-		fail_at = 0;
-		free(full);
-		ok(wrong == 0,
-		   "%s: each of %ld allocations failing in turn gives an error or the whole report, then success",
-		   formats[i].format, runs - 1);
-		ok(leaks == 0, "%s: and frees everything it allocated", formats[i].format);
+		for (size_t i = 0; i < NFORMATS; i++) {
+			long runs = 0, wrong = 0, leaks = 0;
+			char *full = NULL;
+			size_t full_len = 0;
+			fail_at = 0;
+			if (render(formats[i].format, &d, true, &full, &full_len) != ED_OK) {
+				fputs("Bail out! a render without failures failed\n", stdout);
+				exit(2);
+			}
+			for (fail_at = 1;; fail_at++) {
+				char *out = NULL;
+				size_t len = 0;
+				long before = live;
+				alloc_calls = 0;
+				enum ed_code rc = render(formats[i].format, &d, true, &out, &len);
+				bool injected = render_calls >= fail_at;
+				bool same = rc == ED_OK && len == full_len && memcmp(out, full, len) == 0;
+				free(out);
+				if (live != before && leaks++ < 3)
+					printf("#   %s: allocation %ld failing leaks %ld blocks\n",
+					       formats[i].format, fail_at, live - before);
+				runs++;
+				if (injected && rc == ED_OK && !same && wrong++ < 3) /* unnoticed: wrong output */
+					printf("#   %s: allocation %ld failed, yet the render succeeded\n",
+					       formats[i].format, fail_at);
+				if (alloc_calls < fail_at)
+					break;
+				if (fail_at > 100000) {
+					wrong++;
+					break;
+				}
+			}
+			fail_at = 0;
+			free(full);
+			ok(wrong == 0,
+			   "%s%s: each of %ld allocations failing in turn gives an error or the whole report, then success",
+			   formats[i].format, how, runs - 1);
+			ok(leaks == 0, "%s%s: and frees everything it allocated", formats[i].format, how);
+		}
+		ed_drift_release(&d);
 	}
 	quiet = false;
-	ed_drift_release(&d);
 #endif
 
 	/* 5000 entries: the Markdown report stays a postable comment. */

@@ -1179,6 +1179,63 @@ static void test_alloc_failures(void)
 	is_int(leaks, 0, "default and apply: no allocation failure leaks");
 	ok(bad == 0 && apply_fails > 3, "apply: %d allocation failures, each ED_NOMEM, drift releasable",
 	   apply_fails);
+
+	/* A spilled drift is judged in its file: the same verdicts, in the same order. */
+	struct ed_drift mem = {0}, sp = {0};
+	struct ed_drift *both[2] = {&mem, &sp};
+	for (int k = 0; k < 2; k++) {
+		add_file(both[k], "/etc/motd", ED_CHANGED, ED_F_CONTENT);
+		add_file(both[k], "/etc/hostname", ED_CHANGED, ED_F_CONTENT);
+		add_same(both[k], "file", "/x", false);
+		add(both[k], "package", "dpkg:a:amd64", ED_CHANGED, ED_F_VERSION, "1", "2");
+		add(both[k], "package", "dpkg:b:amd64", ED_CHANGED, ED_F_VERSION, "2", "1");
+	}
+	is_int(ed_drift_spill_entries(&sp, &err), ED_OK, "spilled: the entries written out");
+	is_int(ed_policy_apply(&p, "2026-01-01", &mem, &err), ED_OK, "spilled: in memory, applies");
+	is_int(ed_policy_apply(&p, "2026-01-01", &sp, &err), ED_OK, "spilled: spilled, applies");
+	struct ed_drift_reader rd;
+	ed_drift_reader_init(&rd, &sp, false);
+	int differ = 0;
+	for (size_t i = 0; i < mem.n; i++) {
+		const struct ed_drift_entry *a = &mem.v[i], *b = ed_drift_at(&rd, i);
+		differ += strcmp(a->key, b->key) != 0 || strcmp(a->severity, b->severity) != 0 ||
+			  strcmp(a->rule, b->rule) != 0 || a->ignored != b->ignored ||
+			  strcmp(a->reason ? a->reason : "", b->reason ? b->reason : "") != 0 ||
+			  a->direction != b->direction;
+	}
+	is_int(ed_drift_reader_failed(&rd, &err), ED_OK, "spilled: every entry read back");
+	ok(sp.n == mem.n && differ == 0 && mem.blocking == sp.blocking &&
+	   mem.ignored == sp.ignored && mem.warnings == sp.warnings,
+	   "spilled: the same %zu entries, verdicts, order and counts as in memory", mem.n);
+	ed_drift_reader_release(&rd);
+	ed_drift_release(&mem);
+	ed_drift_release(&sp);
+
+	/* And every allocation of judging it failing in turn: ED_NOMEM, nothing leaked. */
+	apply_fails = bad = leaks = 0;
+	for (n = 1; n < 10000; n++) {
+		long live = alloc_live;
+		struct ed_drift d = {0};
+		add_file(&d, "/etc/motd", ED_CHANGED, ED_F_CONTENT);
+		add_same(&d, "file", "/x", false);
+		add(&d, "package", "dpkg:a:amd64", ED_CHANGED, ED_F_VERSION, "1", "2");
+		bad += ed_drift_spill_entries(&d, &err) != ED_OK;
+		alloc_failed = false;
+		alloc_countdown = n;
+		enum ed_code rc = ed_policy_apply(&p, "2026-01-01", &d, &err);
+		alloc_countdown = 0;
+		if (rc) {
+			apply_fails++;
+			bad += rc != ED_NOMEM;
+		}
+		ed_drift_release(&d);
+		leaks += alloc_live != live;
+		if (!alloc_failed)
+			break;
+	}
+	is_int(leaks, 0, "spilled apply: no allocation failure leaks");
+	ok(bad == 0 && apply_fails > 3, "spilled apply: %d allocation failures, each ED_NOMEM",
+	   apply_fails);
 	ed_policy_release(&p);
 }
 
