@@ -1709,8 +1709,10 @@ enum ed_code ed_policy_apply(const struct ed_policy *p, const char *today, struc
 	struct ed_drift_entry one;
 	enum ed_code rc = ED_OK;
 	ed_drift_reader_init(&rd, d, false);
-	/* A spilled drift is judged whole in its file. */
+	/* A spilled drift is judged whole, each entry written again to a new file. */
 	if (d->spill && ed_drift_spilled(d) < d->n && (rc = ed_drift_spill_entries(d, err)))
+		goto out;
+	if (d->spill && (rc = ed_drift_spill_rewrite_begin(d, err)))
 		goto out;
 	for (size_t i = 0; i < d->n; i++) {
 		struct ed_drift_entry *e = d->spill ? &one : &d->v[i];
@@ -1755,11 +1757,13 @@ enum ed_code ed_policy_apply(const struct ed_policy *p, const char *today, struc
 			goto out;
 		}
 	}
-	if (d->spill)
+	if (d->spill && !(rc = ed_drift_spill_rewrite_end(d, true, err)))
 		rc = order_spilled(d, err);
-	else if (order_by_verdict(d))
+	else if (!d->spill && order_by_verdict(d))
 		rc = ed_err_set(err, ED_NOMEM, "out of memory judging drift");
 out:
+	if (d->spill)
+		ed_drift_spill_rewrite_end(d, false, NULL); /* after a failure: the entries as they were */
 	ed_drift_reader_release(&rd);
 	ed_buf_release(&b);
 	return rc;

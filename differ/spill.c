@@ -17,14 +17,22 @@
 /* A NULL string in a record. */
 #define NO_STR UINT32_MAX
 
-struct ed_drift_spill {
-	int fd;           /* an unlinked file */
+/* One file of records. */
+struct sfile {
+	int fd;           /* an unlinked file, -1 none */
 	uint64_t end;     /* bytes in the file */
-	uint64_t *off;    /* where each entry's record starts */
-	size_t n, cap;
 	unsigned char *w; /* records written but not yet in the file */
 	size_t wlen, wcap;
-	char dir[256];    /* the folder of the file, for messages */
+};
+
+struct ed_drift_spill {
+	struct sfile f;    /* the entries' records */
+	struct sfile next; /* their rewrite, while one is under way (ed_drift_spill_put()) */
+	uint64_t *off;     /* where each entry's record starts in f */
+	uint64_t *noff;    /* in next, while a rewrite is under way */
+	size_t n, cap;
+	unsigned gen;      /* how many rewrites replaced f: a reader's window of an older f is stale */
+	char dir[256];     /* the folder of the files, for messages */
 };
 
 size_t ed_drift_spilled(const struct ed_drift *d)
@@ -53,7 +61,7 @@ static enum ed_code spill_fail(const struct ed_drift_spill *s, struct ed_err *er
 			  strerror(errno));
 }
 
-static int spill_flush(struct ed_drift_spill *s)
+static int spill_flush(struct sfile *s)
 {
 	size_t done = 0;
 	while (done < s->wlen) {
@@ -81,7 +89,8 @@ static enum ed_code spill_open(struct ed_drift *d, struct ed_err *err)
 		return ed_err_set(err, ED_NOMEM, "out of memory");
 	const char *dir = getenv("TMPDIR");
 	snprintf(s->dir, sizeof(s->dir), "%s", dir && *dir ? dir : "/tmp");
-	if ((s->fd = ed_tmpfile_open(s->dir)) < 0) {
+	s->next.fd = -1;
+	if ((s->f.fd = ed_tmpfile_open(s->dir)) < 0) {
 		enum ed_code rc = spill_fail(s, err);
 		free(s);
 		return rc;
@@ -95,22 +104,23 @@ void ed_drift_spill_free(struct ed_drift *d)
 	struct ed_drift_spill *s = d->spill;
 	if (!s)
 		return;
-	close(s->fd);
+	ed_drift_spill_rewrite_end(d, false, NULL);
+	close(s->f.fd);
 	free(s->off);
-	free(s->w);
+	free(s->f.w);
 	free(s);
 	d->spill = NULL;
 }
 
 /* The record being built: appended to s->w, its length patched in at the end. */
 struct rec {
-	struct ed_drift_spill *s;
+	struct sfile *s;
 	bool oom;
 };
 
 static void put_bytes(struct rec *r, const void *p, size_t n)
 {
-	struct ed_drift_spill *s = r->s;
+	struct sfile *s = r->s;
 	if (r->oom)
 		return;
 	if (s->wlen + n > s->wcap) {
@@ -164,12 +174,12 @@ static void put_side(struct rec *r, const struct ed_side *sd)
 	put_str(r, sd->target);
 }
 
-/* Appends e's record; its offset in the file is *at. */
-static enum ed_code put_entry(struct ed_drift_spill *s, const struct ed_drift_entry *e,
-			      uint64_t *at, struct ed_err *err)
+/* Appends e's record to s; its offset in the file is *at. */
+static enum ed_code put_entry(const struct ed_drift_spill *sp, struct sfile *s,
+			      const struct ed_drift_entry *e, uint64_t *at, struct ed_err *err)
 {
 	if (s->wlen >= SPILL_BLOCK && spill_flush(s))
-		return spill_fail(s, err);
+		return spill_fail(sp, err);
 	struct rec r = {.s = s};
 	size_t start = s->wlen;
 	*at = s->end + start;
@@ -220,7 +230,7 @@ enum ed_code ed_drift_spill_entries(struct ed_drift *d, struct ed_err *err)
 		return rc;
 	struct ed_drift_spill *s = d->spill;
 	for (size_t i = 0; i < nv; i++)
-		if ((rc = put_entry(s, &d->v[i], &s->off[spilled + i], err)))
+		if ((rc = put_entry(s, &s->f, &d->v[i], &s->off[spilled + i], err)))
 			return rc; /* nothing counted yet: the entries are still v's */
 	for (size_t i = 0; i < nv; i++)
 		ed_drift_entry_release(&d->v[i]);
@@ -228,13 +238,53 @@ enum ed_code ed_drift_spill_entries(struct ed_drift *d, struct ed_err *err)
 	return ED_OK;
 }
 
+enum ed_code ed_drift_spill_rewrite_begin(struct ed_drift *d, struct ed_err *err)
+{
+	struct ed_drift_spill *s = d->spill;
+	if (spill_flush(&s->f))
+		return spill_fail(s, err);
+	if (!(s->noff = malloc((s->n ? s->n : 1) * sizeof(*s->noff))))
+		return ed_err_set(err, ED_NOMEM, "out of memory writing drift out");
+	if ((s->next.fd = ed_tmpfile_open(s->dir)) < 0) {
+		enum ed_code rc = spill_fail(s, err);
+		free(s->noff);
+		s->noff = NULL;
+		return rc;
+	}
+	return ED_OK;
+}
+
 enum ed_code ed_drift_spill_put(struct ed_drift *d, size_t i, const struct ed_drift_entry *e,
 				struct ed_err *err)
 {
-	uint64_t at;
-	enum ed_code rc = put_entry(d->spill, e, &at, err);
-	if (!rc)
-		d->spill->off[i] = at;
+	struct ed_drift_spill *s = d->spill;
+	return put_entry(s, &s->next, e, &s->noff[i], err);
+}
+
+enum ed_code ed_drift_spill_rewrite_end(struct ed_drift *d, bool keep, struct ed_err *err)
+{
+	struct ed_drift_spill *s = d->spill;
+	if (s->next.fd < 0)
+		return ED_OK;
+	enum ed_code rc = ED_OK;
+	if (keep && spill_flush(&s->next)) {
+		rc = spill_fail(s, err);
+		keep = false;
+	}
+	struct sfile gone = keep ? s->f : s->next;
+	if (keep) {
+		s->f = s->next;
+		free(s->off);
+		s->off = s->noff;
+		s->cap = s->n ? s->n : 1;
+		s->gen++;
+	} else {
+		free(s->noff);
+	}
+	close(gone.fd);
+	free(gone.w);
+	s->next = (struct sfile){.fd = -1};
+	s->noff = NULL;
 	return rc;
 }
 
@@ -312,7 +362,11 @@ enum ed_code ed_drift_reader_failed(const struct ed_drift_reader *r, struct ed_e
 /* The bytes [off, off + n) of the spill file, from the window; NULL on failure. */
 static const unsigned char *window(struct ed_drift_reader *r, uint64_t off, size_t n)
 {
-	struct ed_drift_spill *s = r->d->spill;
+	struct sfile *s = &r->d->spill->f;
+	if (r->gen != r->d->spill->gen) { /* the file was rewritten: the window is of the old one */
+		r->gen = r->d->spill->gen;
+		r->win_len = 0;
+	}
 	if (off >= r->win_off && off + n <= r->win_off + r->win_len)
 		return r->win + (off - r->win_off);
 	if (off + n > s->end && spill_flush(s))

@@ -212,11 +212,17 @@ enum ed_code ed_drift_attach_kept(struct ed_store *st, struct ed_drift *d, bool 
 enum ed_code ed_drift_spill_entries(struct ed_drift *d, struct ed_err *err);
 
 /*
- * Replaces entry i of a spilled drift with e (an entry whose strings the
- * caller still owns): written at the file's end. Errors as above.
+ * Rewriting every entry of a spilled drift (d->v empty): _begin() opens a
+ * second file, _put() writes e (whose strings the caller still owns) there
+ * as the new entry i while readers still read the old ones, and _end() with
+ * keep replaces the old file by the new one (every entry must have been put),
+ * without keep drops the new one: d reads as before. Errors: ED_IO (naming
+ * the folder), ED_NOMEM; _end() without keep never fails.
  */
+enum ed_code ed_drift_spill_rewrite_begin(struct ed_drift *d, struct ed_err *err);
 enum ed_code ed_drift_spill_put(struct ed_drift *d, size_t i, const struct ed_drift_entry *e,
 				struct ed_err *err);
+enum ed_code ed_drift_spill_rewrite_end(struct ed_drift *d, bool keep, struct ed_err *err);
 
 /*
  * Reorders the entries of a spilled drift: entry i becomes the one at
@@ -254,6 +260,7 @@ struct ed_drift_reader {
 	unsigned char *win;             /* a window of the spill file */
 	size_t win_cap, win_len;
 	uint64_t win_off;               /* the window's offset in the file */
+	unsigned gen;                   /* of the file the window holds (rewrites replace it) */
 	enum ed_code rc;                /* the first failure, ED_OK */
 	struct ed_err err;
 };
