@@ -234,13 +234,16 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 	for (size_t i = 0; i < d.nexpired; i++)
 		ed_info("expected difference %s expired %s (%s): judged again",
 			d.expired[i].text, d.expired[i].expires, d.expired[i].reason);
+	struct ed_drift_reader dr;
+	ed_drift_reader_init(&dr, &d, false);
 	for (size_t i = 0; i < d.n; i++) {
-		const struct ed_drift_entry *e = &d.v[i];
+		const struct ed_drift_entry *e = ed_drift_at(&dr, i);
 		if (e->ignored || strcmp(e->severity, "block") != 0)
 			continue;
 		ed_buf_reset(&line);
 		if (ed_buf_add_utf8_escaped(&line, e->key, e->key_len) || ed_buf_adds(&line, ": ") ||
 		    ed_drift_describe(e, &line)) {
+			ed_drift_reader_release(&dr);
 			ed_say("out of memory");
 			goto out;
 		}
@@ -249,6 +252,12 @@ int ed_cmd_gate(int argc, char **argv, struct ed_cli *cli)
 		ed_term_printf(stderr, "block: %s %s%s%s %s\n", ed_change_name(e->change), e->kind,
 			e->role ? " role " : "", e->role ? e->role : "", line.p);
 	}
+	if (ed_drift_reader_failed(&dr, &err)) {
+		ed_drift_reader_release(&dr);
+		ed_err_print(&err);
+		goto out;
+	}
+	ed_drift_reader_release(&dr);
 	if (report) {
 		struct ed_render_opts ropts = {.color = !out_path && ed_cli_color(stdout),
 					       .hosts = hosts};

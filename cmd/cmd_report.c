@@ -118,10 +118,8 @@ static enum ed_code env_history(FILE *out, bool md, struct ed_store *st, const c
 		goto out;
 	}
 	rc = ed_diff_sides(st, old, nold, cur, ncur, NULL, &d, err);
-	if (!rc && (report->kept_content || ropts->diffs))
-		rc = ed_drift_attach_kept(st, &d, ropts->show_ignored, err);
 	if (!rc)
-		rc = report->render(out, &d, ropts, err);
+		rc = ed_diff_render(out, st, report, &d, ropts, err);
 out:
 	ed_drift_release(&d);
 	free(old);
@@ -206,10 +204,9 @@ static enum ed_code write_report(FILE *out, bool md, struct ed_store *st, struct
 		if (!rc && !skip[i])
 			rc = ed_policy_apply(pol, NULL, &cur[i], err);
 		cur[i].policy = policy_name;
-		if (!rc && !skip[i] && (report->kept_content || ropts.diffs))
-			rc = ed_drift_attach_kept(st, &cur[i], ropts.show_ignored, err);
+		/* Kept texts read entry by entry: none stays while the other pairs are compared. */
 		if (!rc && !skip[i])
-			rc = report->render(out, &cur[i], &ropts, err);
+			rc = ed_diff_render(out, st, report, &cur[i], &ropts, err);
 		free(a);
 		free(b);
 		const char *both[2] = {pairs[i].ref, pairs[i].cand};

@@ -33,11 +33,22 @@ enum ed_code ed_diff_render(FILE *out, struct ed_store *st, const struct ed_repo
 			    struct ed_drift *d, const struct ed_render_opts *opts,
 			    struct ed_err *err)
 {
-	enum ed_code rc = ED_OK;
-	if ((report->kept_content || opts->diffs) &&
-	    (rc = ed_drift_attach_kept(st, d, opts->show_ignored, err)))
+	/*
+	 * Kept texts are read as the renderer reaches each entry, never all at
+	 * once, in one read transaction (not a lock taken and dropped for each).
+	 */
+	bool kept = report->kept_content || opts->diffs;
+	enum ed_code rc;
+	if (kept && (rc = ed_store_read_begin(st, err)))
 		return rc;
-	return report->render(out, d, opts, err);
+	if (kept)
+		ed_drift_kept_lazily(d, st, opts->show_ignored);
+	rc = report->render(out, d, opts, err);
+	if (kept) {
+		ed_drift_kept_lazily(d, NULL, false);
+		ed_store_read_end(st);
+	}
+	return rc;
 }
 
 enum ed_code ed_gate_vouch(struct ed_store *st, const char *prod, const char *stag,

@@ -2,7 +2,8 @@
 /*
  * The comparison: both snapshots' items are read in primary-key order
  * (snapshot_id, kind, key) by two feeds (differ/feed.c) and merged in one
- * pass. No join, no sort, memory proportional to the drift only. The feeds
+ * pass. No join, no sort; memory grows with the drift up to ED_DRIFT_SPILL_AT
+ * entries, past which they go to a spill file (spill.c). The feeds
  * carry kind, key and items.state; an item's other columns are read by
  * primary key only when the states do not settle equality, or for a report.
  */
@@ -178,6 +179,7 @@ struct merge {
 	bool plain;           /* the policy may demand that items that are not secret differ */
 	struct pend *pend;    /* entries whose sides the feeds are reading */
 	size_t npend, cappend;
+	size_t spill_at;      /* entries past which they go to a spill file (ED_DRIFT_SPILL_AT) */
 };
 
 /* An entry of d->v whose sides arrive with the feeds' requests. */
@@ -187,9 +189,15 @@ struct pend {
 	bool compare; /* its fields are known once both sides are there; none: no drift */
 };
 
+/* The entries in d->v: those not spilled yet (d->n counts both). */
+static size_t in_mem(const struct ed_drift *d)
+{
+	return d->n - ed_drift_spilled(d);
+}
+
 static enum ed_code grow_entries(struct ed_drift *d, struct ed_err *err)
 {
-	if (d->n < d->cap)
+	if (in_mem(d) < d->cap)
 		return ED_OK;
 	size_t ncap = d->cap ? d->cap * 2 : 64;
 	struct ed_drift_entry *v = realloc(d->v, ncap * sizeof(*v));
@@ -269,7 +277,7 @@ static enum ed_code new_entry(struct merge *m, const char *role, enum ed_change 
 	enum ed_code rc;
 	if ((rc = grow_entries(d, err)))
 		return rc;
-	struct ed_drift_entry *e = &d->v[d->n];
+	struct ed_drift_entry *e = &d->v[in_mem(d)];
 	memset(e, 0, sizeof(*e));
 	d->n++; /* counted now so that release frees a half-filled entry */
 	bool oom = false;
@@ -333,7 +341,7 @@ static enum ed_code add_pending(struct merge *m, const char *role, enum ed_chang
 	if (rc)
 		return rc;
 	struct pend *p = &m->pend[m->npend++];
-	*p = (struct pend){.entry = m->d->n - 1, .compare = compare};
+	*p = (struct pend){.entry = in_mem(m->d) - 1, .compare = compare};
 	/* The entry's own strings: they stay put while d->v grows. */
 	if (ref && (rc = ed_feed_request(ref->f, e->kind, e->key, e->key_len, &p->ref, err)))
 		return rc;
@@ -352,8 +360,8 @@ static void finish_pending(struct merge *m)
 	struct ed_drift *d = m->d;
 	if (!m->npend)
 		return;
-	size_t first = m->pend[0].entry, w = first, pi = 0;
-	for (size_t i = first; i < d->n; i++) {
+	size_t first = m->pend[0].entry, w = first, pi = 0, nv = in_mem(d);
+	for (size_t i = first; i < nv; i++) {
 		struct ed_drift_entry *e = &d->v[i];
 		bool keep = true;
 		if (pi < m->npend && m->pend[pi].entry == i) {
@@ -373,20 +381,28 @@ static void finish_pending(struct merge *m)
 				count_change(d, e->change);
 		}
 		if (!keep) {
-			free(e->kind);
-			free(e->key);
-			free(e->rule);
-			free(e->role);
-			ed_side_release(&e->ref);
-			ed_side_release(&e->cand);
+			ed_drift_entry_release(e);
 			continue;
 		}
 		if (w != i)
 			d->v[w] = *e;
 		w++;
 	}
-	d->n = w;
+	d->n = ed_drift_spilled(d) + w;
 	m->npend = 0;
+}
+
+/*
+ * Past ED_DRIFT_SPILL_AT entries, the settled ones go out to the spill file
+ * every SETTLE_EVERY: memory stays that of a few thousand entries.
+ */
+static enum ed_code maybe_spill(struct merge *m, struct ed_err *err)
+{
+	struct ed_drift *d = m->d;
+	if (m->npend || d->n < m->spill_at ||
+	    in_mem(d) < (m->spill_at < SETTLE_EVERY ? m->spill_at : SETTLE_EVERY))
+		return ED_OK;
+	return ed_drift_spill_entries(d, err);
 }
 
 /*
@@ -641,7 +657,7 @@ static enum ed_code settle(struct merge *m, struct side *a, struct side *b, stru
 		ed_feed_forget(a->m[i].f);
 	for (size_t i = 0; i < b->n; i++)
 		ed_feed_forget(b->m[i].f);
-	return ED_OK;
+	return maybe_spill(m, err);
 }
 
 /* Compares the hosts of one role: one merge pass over two majority streams. */
@@ -703,6 +719,8 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 		}
 		if (!rc && m->npend >= SETTLE_EVERY)
 			rc = settle(m, &a, &b, err);
+		else if (!rc && !m->npend)
+			rc = maybe_spill(m, err);
 	}
 	for (size_t i = 0; i < a.n && !rc; i++)
 		rc = ed_feed_drain(a.m[i].f, err);
@@ -724,7 +742,7 @@ static enum ed_code add_role_entry(struct merge *m, const char *role, enum ed_ch
 	enum ed_code rc = grow_entries(d, err);
 	if (rc)
 		return rc;
-	struct ed_drift_entry *e = &d->v[d->n];
+	struct ed_drift_entry *e = &d->v[in_mem(d)];
 	memset(e, 0, sizeof(*e));
 	d->n++;
 	struct ed_buf v = ED_BUF_INIT;
@@ -780,6 +798,11 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 			  .across = across,
 			  .plain = across && ed_policy_must_differ_plain(policy)};
 	enum ed_code rc = ED_OK;
+	/* For the tests: ENVDRIFT_SPILL_AT=1 spills every drift, which must read the same. */
+	const char *at = getenv("ENVDRIFT_SPILL_AT");
+	char *end = NULL;
+	unsigned long long n = at ? strtoull(at, &end, 10) : 0;
+	m.spill_at = at && *at && !*end && n ? (size_t)n : ED_DRIFT_SPILL_AT;
 
 	memset(out, 0, sizeof(*out));
 	out->ref = refs[0];
@@ -820,6 +843,9 @@ enum ed_code ed_diff_sides(struct ed_store *st, const struct ed_snapref *refs, s
 	ed_store_cols_close(m.detail);
 	free(m.pend);
 	ed_store_read_end(st);
+	/* A spilled drift is spilled whole: its readers find every entry there. */
+	if (!rc && out->spill)
+		rc = ed_drift_spill_entries(out, err);
 	return rc;
 }
 
@@ -840,21 +866,10 @@ enum ed_code ed_diff_snapshots(struct ed_store *st, const struct ed_snapref *ref
 
 void ed_drift_release(struct ed_drift *d)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		free(d->v[i].kind);
-		free(d->v[i].key);
-		free(d->v[i].rule);
-		free(d->v[i].reason);
-		free(d->v[i].role);
-		ed_side_release(&d->v[i].ref);
-		ed_side_release(&d->v[i].cand);
-		if (d->v[i].kept) {
-			free(d->v[i].kept->ref);
-			free(d->v[i].kept->cand);
-			free(d->v[i].kept);
-		}
-	}
+	for (size_t i = 0, nv = in_mem(d); i < nv; i++)
+		ed_drift_entry_release(&d->v[i]);
 	free(d->v);
+	ed_drift_spill_free(d);
 	for (size_t i = 0; i < d->nexpired; i++) {
 		free(d->expired[i].text);
 		free(d->expired[i].expires);

@@ -1616,6 +1616,80 @@ static int order_by_verdict(struct ed_drift *d)
 	return 0;
 }
 
+/*
+ * The same for a spilled drift: each group's entries, rank by rank, make the
+ * new order; only the file offsets move (1 + 8 bytes per entry meanwhile).
+ */
+static enum ed_code order_spilled(struct ed_drift *d, struct ed_err *err)
+{
+	size_t n = d->n;
+	unsigned char *rank = malloc(n ? n : 1);
+	size_t *order = malloc((n ? n : 1) * sizeof(*order));
+	struct ed_buf kind = ED_BUF_INIT, role = ED_BUF_INIT;
+	struct ed_drift_reader r;
+	enum ed_code rc = ED_OK;
+	ed_drift_reader_init(&r, d, false);
+	if (!rank || !order) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory judging drift");
+		goto out;
+	}
+	size_t w = 0, gs = 0;
+	for (size_t i = 0; i <= n; i++) {
+		const struct ed_drift_entry *e = i < n ? ed_drift_at(&r, i) : NULL;
+		const char *er = e && e->role ? e->role : "";
+		if (i == n || (i && (strcmp(e->kind, ed_buf_str(&kind)) != 0 ||
+				     strcmp(er, ed_buf_str(&role)) != 0))) {
+			for (unsigned char k = 0; k < 4; k++)
+				for (size_t j = gs; j < i; j++)
+					if (rank[j] == k)
+						order[w++] = j;
+			gs = i;
+			if (i == n)
+				break;
+		}
+		if (i == gs) {
+			ed_buf_reset(&kind);
+			ed_buf_reset(&role);
+			if (ed_buf_adds(&kind, e->kind) || ed_buf_adds(&role, er)) {
+				rc = ed_err_set(err, ED_NOMEM, "out of memory judging drift");
+				goto out;
+			}
+		}
+		rank[i] = (unsigned char)verdict_rank(e);
+	}
+	if ((rc = ed_drift_reader_failed(&r, err)))
+		goto out;
+	rc = ed_drift_spill_reorder(d, order, err);
+out:
+	ed_drift_reader_release(&r);
+	ed_buf_release(&kind);
+	ed_buf_release(&role);
+	free(rank);
+	free(order);
+	return rc;
+}
+
+/* Judges entry i of a spilled drift: read, judged, written again. */
+static enum ed_code judge_spilled(const struct ed_policy *p, const char *today,
+				  struct ed_drift *d, struct ed_drift_reader *rd, size_t i,
+				  struct ed_drift_entry *x, struct ed_buf *b, struct ed_err *err)
+{
+	*x = *ed_drift_at(rd, i);
+	enum ed_code rc = ed_drift_reader_failed(rd, err);
+	if (rc)
+		return rc;
+	/* Its strings are the reader's: the judge replaces these two with its own. */
+	x->rule = x->reason = NULL;
+	if (judge(p, today, x, b))
+		rc = ed_err_set(err, ED_NOMEM, "out of memory judging drift");
+	else
+		rc = ed_drift_spill_put(d, i, x, err);
+	free(x->rule);
+	free(x->reason);
+	x->rule = x->reason = NULL;
+	return rc;
+}
+
 enum ed_code ed_policy_apply(const struct ed_policy *p, const char *today, struct ed_drift *d,
 			     struct ed_err *err)
 {
@@ -1631,10 +1705,20 @@ enum ed_code ed_policy_apply(const struct ed_policy *p, const char *today, struc
 	d->ignored = d->blocking = d->warnings = d->infos = 0;
 	d->added = d->removed = d->changed = 0;
 	struct ed_buf b = ED_BUF_INIT;
+	struct ed_drift_reader rd;
+	struct ed_drift_entry one;
 	enum ed_code rc = ED_OK;
+	ed_drift_reader_init(&rd, d, false);
+	/* A spilled drift is judged whole, each entry written again to a new file. */
+	if (d->spill && ed_drift_spilled(d) < d->n && (rc = ed_drift_spill_entries(d, err)))
+		goto out;
+	if (d->spill && (rc = ed_drift_spill_rewrite_begin(d, err)))
+		goto out;
 	for (size_t i = 0; i < d->n; i++) {
-		struct ed_drift_entry *e = &d->v[i];
-		if (judge(p, today, e, &b)) {
+		struct ed_drift_entry *e = d->spill ? &one : &d->v[i];
+		if (d->spill && (rc = judge_spilled(p, today, d, &rd, i, &one, &b, err)))
+			goto out;
+		if (!d->spill && judge(p, today, e, &b)) {
 			/* Leave every entry with a severity and a rule of some kind. */
 			if (!e->severity)
 				e->severity = "block";
@@ -1673,9 +1757,14 @@ enum ed_code ed_policy_apply(const struct ed_policy *p, const char *today, struc
 			goto out;
 		}
 	}
-	if (order_by_verdict(d))
+	if (d->spill && !(rc = ed_drift_spill_rewrite_end(d, true, err)))
+		rc = order_spilled(d, err);
+	else if (!d->spill && order_by_verdict(d))
 		rc = ed_err_set(err, ED_NOMEM, "out of memory judging drift");
 out:
+	if (d->spill)
+		ed_drift_spill_rewrite_end(d, false, NULL); /* after a failure: the entries as they were */
+	ed_drift_reader_release(&rd);
 	ed_buf_release(&b);
 	return rc;
 }

@@ -24,22 +24,41 @@ static int cmp_kind(const void *a, const void *b)
 	return strcmp(((const struct ed_kstat *)a)->kind, ((const struct ed_kstat *)b)->kind);
 }
 
-size_t ed_kind_stats(const struct ed_drift *d, bool show_ignored, struct ed_kstat *ks)
+enum ed_code ed_kind_stats(const struct ed_drift *d, bool show_ignored, struct ed_kstat **out,
+			   size_t *nkinds, struct ed_err *err)
 {
-	size_t nk = 0;
+	size_t nk = 0, cap = ED_NKINDS + 4;
+	struct ed_kstat *ks = calloc(cap, sizeof(*ks));
+	struct ed_drift_reader r;
+	enum ed_code rc = ED_OK;
+	ed_drift_reader_init(&r, d, false);
+	*out = NULL;
+	*nkinds = 0;
+	if (!ks)
+		return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 	for (size_t i = 0; i < ED_NKINDS + d->n; i++) {
-		const char *kind = i < ED_NKINDS ? kinds[i] : d->v[i - ED_NKINDS].kind;
+		const struct ed_drift_entry *e = i < ED_NKINDS ? NULL : ed_drift_at(&r, i - ED_NKINDS);
+		const char *kind = e ? e->kind : kinds[i];
 		size_t k = 0;
 		while (k < nk && strcmp(ks[k].kind, kind) != 0)
 			k++;
 		if (k == nk) {
+			if (nk == cap) {
+				struct ed_kstat *v = realloc(ks, 2 * cap * sizeof(*ks));
+				if (!v)
+					goto nomem;
+				ks = v;
+				cap *= 2;
+			}
 			memset(&ks[nk], 0, sizeof(ks[nk]));
-			ks[nk++].kind = kind;
+			if (e && !(ks[nk].owned = strdup(kind)))
+				goto nomem;
+			ks[nk].kind = e ? ks[nk].owned : kind;
+			nk++;
 		}
-		if (i < ED_NKINDS)
+		if (!e)
 			continue;
 		struct ed_kstat *s = &ks[k];
-		const struct ed_drift_entry *e = &d->v[i - ED_NKINDS];
 		if (e->ignored) {
 			s->ignored++;
 			s->listed += show_ignored;
@@ -56,8 +75,26 @@ size_t ed_kind_stats(const struct ed_drift *d, bool show_ignored, struct ed_ksta
 		else
 			s->infos++;
 	}
+	if ((rc = ed_drift_reader_failed(&r, err)))
+		goto fail;
+	ed_drift_reader_release(&r);
 	qsort(ks, nk, sizeof(*ks), cmp_kind);
-	return nk;
+	*out = ks;
+	*nkinds = nk;
+	return ED_OK;
+nomem:
+	rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+fail:
+	ed_drift_reader_release(&r);
+	ed_kind_stats_free(ks, nk);
+	return rc;
+}
+
+void ed_kind_stats_free(struct ed_kstat *ks, size_t nk)
+{
+	for (size_t k = 0; ks && k < nk; k++)
+		free(ks[k].owned);
+	free(ks);
 }
 
 struct ed_kstat ed_kind_total(const struct ed_drift *d, const struct ed_kstat *ks, size_t nk)

@@ -28,6 +28,7 @@ struct ed_kstat {
 	size_t added, removed, changed, blocking, warnings, infos; /* not ignored */
 	size_t ignored;
 	size_t listed; /* entries shown (ignored ones only with show_ignored) */
+	char *owned;   /* kind, when it is not one of the fixed kinds' names */
 };
 
 /*
@@ -44,11 +45,14 @@ bool ed_drift_same_env(const struct ed_drift *d);
 bool ed_entry_blocks(const struct ed_drift_entry *e);
 
 /*
- * Fills ks (room for d->n + ED_NKINDS) with one row per kind: the fixed kinds
- * and any other present, by name. Entries need not be grouped by kind (a
- * fleet's are ordered by role first). Returns the number of rows.
+ * Makes *ks (*nk rows; free with ed_kind_stats_free()) one row per kind: the
+ * fixed kinds and any other present, by name. Entries need not be grouped by
+ * kind (a fleet's are ordered by role first). Errors: ED_NOMEM, or reading a
+ * spilled drift's entries.
  */
-size_t ed_kind_stats(const struct ed_drift *d, bool show_ignored, struct ed_kstat *ks);
+enum ed_code ed_kind_stats(const struct ed_drift *d, bool show_ignored, struct ed_kstat **ks,
+			   size_t *nk, struct ed_err *err);
+void ed_kind_stats_free(struct ed_kstat *ks, size_t nk);
 
 /*
  * The sum of the nk rows of ks, as kind "total"; its ignored count is at

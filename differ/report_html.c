@@ -25,6 +25,7 @@ struct ctx {
 	FILE *out;
 	const struct ed_drift *d;
 	const struct ed_render_opts *opts;
+	struct ed_drift_reader r; /* d's entries, with their kept texts */
 	struct ed_buf t; /* scratch for shown text */
 	bool oom;
 };
@@ -455,8 +456,10 @@ static void put_drift(struct ctx *c, const struct ed_kstat *ks, size_t nk, const
 	bool role = false;
 	size_t nign = 0;
 	struct ed_buf what = ED_BUF_INIT;
+	struct ed_drift_reader plain;
+	ed_drift_reader_init(&plain, d, false);
 	for (size_t i = 0; i < d->n; i++) {
-		const struct ed_drift_entry *e = &d->v[i];
+		const struct ed_drift_entry *e = ed_drift_at(&plain, i);
 		if (e->ignored && !c->opts->show_ignored)
 			continue;
 		nign += e->ignored;
@@ -503,7 +506,7 @@ static void put_drift(struct ctx *c, const struct ed_kstat *ks, size_t nk, const
 	if (o->html_body) { /* what the filters list, counted first */
 		nshown = 0;
 		for (size_t i = 0; i < d->n && !c->oom; i++) {
-			const struct ed_drift_entry *e = &d->v[i];
+			const struct ed_drift_entry *e = ed_drift_at(&plain, i);
 			if (e->ignored && !o->show_ignored)
 				continue;
 			ed_buf_reset(&what);
@@ -520,13 +523,21 @@ static void put_drift(struct ctx *c, const struct ed_kstat *ks, size_t nk, const
 			"<th>change</th><th>key</th><th>what differs</th><th>rule</th></tr></thead>"
 			"\n<tbody>\n", role ? "<th>role</th>" : "");
 	size_t n = 0;
-	for (size_t i = 0; i < d->n && !c->oom; i++)
-		if (!d->v[i].ignored || c->opts->show_ignored)
-			n += put_row(c, &d->v[i], role, &what);
+	for (size_t i = 0; i < d->n && !c->oom; i++) {
+		const struct ed_drift_entry *e = ed_drift_at(&plain, i);
+		/* Only an entry listed reads its kept texts. */
+		if (!e->ignored || c->opts->show_ignored)
+			n += put_row(c, ed_drift_at(&c->r, i), role, &what);
+	}
 	fputs("</tbody></table>\n", c->out);
 	if (o->html_body && n != tot->listed)
 		fprintf(c->out, "<p class=\"note\" id=\"filtered\">%zu of %zu listed by the "
 				"filters.</p>\n", n, tot->listed);
+	if (ed_drift_reader_failed(&plain, NULL) && !c->r.rc) {
+		c->r.rc = plain.rc;
+		c->r.err = plain.err;
+	}
+	ed_drift_reader_release(&plain);
 	ed_buf_release(&what);
 }
 
@@ -534,11 +545,12 @@ static enum ed_code render_html(FILE *out, const struct ed_drift *d,
 				const struct ed_render_opts *opts, struct ed_err *err)
 {
 	struct ctx c = {.out = out, .d = d, .opts = opts, .t = ED_BUF_INIT};
-	struct ed_kstat *ks = calloc(d->n + ED_NKINDS, sizeof(*ks));
-	enum ed_code rc = ED_OK;
-	if (!ks)
-		return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
-	size_t nk = ed_kind_stats(d, opts->show_ignored, ks);
+	struct ed_kstat *ks = NULL;
+	size_t nk = 0;
+	enum ed_code rc = ed_kind_stats(d, opts->show_ignored, &ks, &nk, err);
+	if (rc)
+		return rc;
+	ed_drift_reader_init(&c.r, d, true);
 	struct ed_kstat tot = ed_kind_total(d, ks, nk);
 	size_t drift = tot.added + tot.removed + tot.changed;
 
@@ -610,12 +622,15 @@ header:
 		fputs("</body>\n</html>\n", out);
 	}
 
-	if (c.oom)
+	if ((rc = ed_drift_reader_failed(&c.r, err)))
+		; /* its message says what failed */
+	else if (c.oom)
 		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 	else if (ferror(out))
 		rc = ed_err_set(err, ED_IO, "cannot write the report");
+	ed_drift_reader_release(&c.r);
 	ed_buf_release(&c.t);
-	free(ks);
+	ed_kind_stats_free(ks, nk);
 	return rc;
 }
 

@@ -269,10 +269,13 @@ static enum ed_code render_json(FILE *out, const struct ed_drift *d,
 	bool first = true;
 	char *line = NULL;
 	size_t cap = 0;
+	struct ed_drift_reader r;
+	ed_drift_reader_init(&r, d, false);
 	for (size_t i = 0; i < d->n && ok; i++) {
-		if (d->v[i].ignored && !show_ignored)
+		const struct ed_drift_entry *de = ed_drift_at(&r, i);
+		if (de->ignored && !show_ignored)
 			continue;
-		json_t *e = entry_json(&d->v[i]);
+		json_t *e = entry_json(de);
 		if (!e) {
 			ok = false;
 			break;
@@ -284,6 +287,10 @@ static enum ed_code render_json(FILE *out, const struct ed_drift *d,
 	}
 	free(line);
 	fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);
+	enum ed_code rc = ed_drift_reader_failed(&r, err);
+	ed_drift_reader_release(&r);
+	if (rc)
+		return rc;
 	if (!ok)
 		return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 	if (ferror(out))

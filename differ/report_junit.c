@@ -44,6 +44,8 @@ struct ctx {
 	FILE *out;
 	const struct ed_drift *d;
 	const struct ed_render_opts *opts;
+	struct ed_drift_reader r;     /* d's entries, with their kept texts */
+	struct ed_drift_reader plain; /* d's entries */
 	struct ed_buf a; /* scratch */
 	struct ed_buf b;
 	struct ed_buf w; /* what differs, for one testcase */
@@ -233,6 +235,7 @@ static const char *const kinds[] = {ED_KIND_ACCOUNT, ED_KIND_CONFIG, ED_KIND_FIL
 struct suite_count {
 	const char *kind;
 	size_t tests, failures, skipped, ignored;
+	char *owned; /* kind, when not one of kinds[] */
 };
 
 static int cmp_suite(const void *a, const void *b)
@@ -240,27 +243,51 @@ static int cmp_suite(const void *a, const void *b)
 	return strcmp(((const struct suite_count *)a)->kind, ((const struct suite_count *)b)->kind);
 }
 
+static void free_suites(struct suite_count *s, size_t n)
+{
+	for (size_t k = 0; s && k < n; k++)
+		free(s[k].owned);
+	free(s);
+}
+
 /*
- * Fills s (room for d->n + NKINDS) with one suite per kind: the fixed kinds
- * and any other present, by name. Entries need not be grouped by kind (a
- * fleet's are ordered by role first). Returns the number of suites.
+ * Makes *out (*nout suites) one suite per kind: the fixed kinds and any other
+ * present, by name. Entries need not be grouped by kind (a fleet's are
+ * ordered by role first). false when out of memory.
  */
-static size_t count_suites(const struct ctx *c, struct suite_count *s)
+static bool count_suites(struct ctx *c, struct suite_count **out, size_t *nout)
 {
 	const struct ed_drift *d = c->d;
-	size_t n = 0;
+	size_t n = 0, cap = NKINDS + 4;
+	struct suite_count *s = calloc(cap, sizeof(*s));
+	if (!s)
+		return false;
 	for (size_t i = 0; i < NKINDS + d->n; i++) {
-		const char *kind = i < NKINDS ? kinds[i] : d->v[i - NKINDS].kind;
+		const struct ed_drift_entry *e = i < NKINDS ? NULL : ed_drift_at(&c->plain, i - NKINDS);
+		const char *kind = e ? e->kind : kinds[i];
 		size_t k = 0;
 		while (k < n && strcmp(s[k].kind, kind) != 0)
 			k++;
 		if (k == n) {
+			if (n == cap) {
+				struct suite_count *v = realloc(s, 2 * cap * sizeof(*s));
+				if (!v) {
+					free_suites(s, n);
+					return false;
+				}
+				s = v;
+				cap *= 2;
+			}
 			memset(&s[n], 0, sizeof(s[n]));
-			s[n++].kind = kind;
+			if (e && !(s[n].owned = strdup(kind))) {
+				free_suites(s, n);
+				return false;
+			}
+			s[n].kind = e ? s[n].owned : kind;
+			n++;
 		}
-		if (i < NKINDS)
+		if (!e)
 			continue;
-		const struct ed_drift_entry *e = &d->v[i - NKINDS];
 		s[k].ignored += e->ignored;
 		if (!listed(c, e))
 			continue;
@@ -271,7 +298,9 @@ static size_t count_suites(const struct ctx *c, struct suite_count *s)
 			s[k].failures++;
 	}
 	qsort(s, n, sizeof(*s), cmp_suite);
-	return n;
+	*out = s;
+	*nout = n;
+	return true;
 }
 
 /* Writes the testsuite of one kind: its listed entries, or one passing "no drift". */
@@ -282,9 +311,12 @@ static void suite(struct ctx *c, const struct suite_count *s)
 	fprintf(c->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"0\">\n",
 		s->tests ? s->tests : 1, s->failures, s->skipped);
 	properties(c, s->ignored);
-	for (size_t k = 0; k < c->d->n; k++)
-		if (listed(c, &c->d->v[k]) && strcmp(c->d->v[k].kind, s->kind) == 0)
-			testcase(c, &c->d->v[k]);
+	for (size_t k = 0; k < c->d->n; k++) {
+		const struct ed_drift_entry *e = ed_drift_at(&c->plain, k);
+		/* Only an entry listed reads its kept texts. */
+		if (listed(c, e) && strcmp(e->kind, s->kind) == 0)
+			testcase(c, ed_drift_at(&c->r, k));
+	}
 	if (!s->tests) {
 		fputs("    <testcase classname=\"envdrift.", c->out);
 		put_raw_s(c, s->kind, true);
@@ -355,10 +387,14 @@ static enum ed_code render_junit(FILE *out, const struct ed_drift *d,
 	size_t tests = 0, failures = 0, skipped = 0;
 	enum ed_code rc = ED_OK;
 
-	struct suite_count *suites = calloc(d->n + NKINDS, sizeof(*suites));
-	if (!suites)
-		return ed_err_set(err, ED_NOMEM, "out of memory writing the report");
-	size_t nsuites = count_suites(&c, suites);
+	struct suite_count *suites = NULL;
+	size_t nsuites = 0;
+	ed_drift_reader_init(&c.r, d, true);
+	ed_drift_reader_init(&c.plain, d, false);
+	if (!count_suites(&c, &suites, &nsuites)) {
+		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+		goto out;
+	}
 	/* Totals first: the root element carries them. */
 	for (size_t k = 0; k < nsuites; k++) {
 		tests += suites[k].tests ? suites[k].tests : 1;
@@ -383,11 +419,16 @@ static enum ed_code render_junit(FILE *out, const struct ed_drift *d,
 		snowflake_suite(&c);
 	fputs("</testsuites>\n", out);
 
-	if (c.oom)
+	if ((rc = ed_drift_reader_failed(&c.plain, err)) || (rc = ed_drift_reader_failed(&c.r, err)))
+		; /* its message says what failed */
+	else if (c.oom)
 		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 	else if (ferror(out))
 		rc = ed_err_set(err, ED_IO, "cannot write the report");
-	free(suites);
+out:
+	ed_drift_reader_release(&c.r);
+	ed_drift_reader_release(&c.plain);
+	free_suites(suites, nsuites);
 	ed_buf_release(&c.a);
 	ed_buf_release(&c.b);
 	ed_buf_release(&c.w);

@@ -26,6 +26,8 @@ static int add_shown(struct ed_buf *b, const char *s, size_t len)
 struct ctx {
 	const struct ed_drift *d;
 	const struct ed_render_opts *opts;
+	struct ed_drift_reader rows;  /* d's entries, for the tables */
+	struct ed_drift_reader diffs; /* d's entries with their kept texts */
 	struct ed_buf t; /* scratch */
 	bool oom;
 };
@@ -250,12 +252,16 @@ static int put_udiff_line(void *arg, enum ed_udiff_kind kind, const char *s, siz
 	return c->oom;
 }
 
-/* The diffs of a kind's changed files with kept texts, each folded in <details>. */
+/*
+ * The diffs of a kind's changed files with kept texts, each folded in
+ * <details>; it stops past ED_MD_BUDGET bytes, when they would be left out
+ * anyway.
+ */
 static void put_diffs(struct ctx *c, struct ed_buf *o, const char *kind)
 {
 	const struct ed_drift *d = c->d;
-	for (size_t i = 0; i < d->n && !c->oom; i++) {
-		const struct ed_drift_entry *e = &d->v[i];
+	for (size_t i = 0; i < d->n && !c->oom && o->len <= ED_MD_BUDGET; i++) {
+		const struct ed_drift_entry *e = ed_drift_at(&c->diffs, i);
 		if ((e->ignored && !c->opts->show_ignored) || !e->kept || strcmp(e->kind, kind) != 0)
 			continue;
 		size_t fence = longest_backticks(e->kept) + 1;
@@ -270,18 +276,20 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 {
 	struct ctx c = {.d = d, .opts = opts, .t = ED_BUF_INIT};
 	struct ed_buf o = ED_BUF_INIT, r = ED_BUF_INIT;
-	struct ed_kstat *ks = calloc(d->n + ED_NKINDS, sizeof(*ks));
-	enum ed_code rc = ED_OK;
-	if (!ks) {
-		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+	struct ed_kstat *ks = NULL;
+	size_t nk = 0;
+	ed_drift_reader_init(&c.rows, d, false);
+	ed_drift_reader_init(&c.diffs, d, true);
+	enum ed_code rc = ed_kind_stats(d, opts->show_ignored, &ks, &nk, err);
+	if (rc)
 		goto out;
-	}
-	size_t nk = ed_kind_stats(d, opts->show_ignored, ks);
 	struct ed_kstat tot = ed_kind_total(d, ks, nk);
 	bool role = false;
-	for (size_t i = 0; i < d->n; i++)
-		if ((!d->v[i].ignored || opts->show_ignored) && d->v[i].role && *d->v[i].role)
+	for (size_t i = 0; i < d->n && !role; i++) {
+		const struct ed_drift_entry *e = ed_drift_at(&c.rows, i);
+		if ((!e->ignored || opts->show_ignored) && e->role && *e->role)
 			role = true;
+	}
 	size_t drift = tot.added + tot.removed + tot.changed;
 
 	put(&c, &o, "### envdrift: ");
@@ -381,7 +389,7 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 				   "|---|---|---|---|\n");
 		size_t here = 0;
 		for (size_t i = 0; i < d->n; i++) {
-			const struct ed_drift_entry *e = &d->v[i];
+			const struct ed_drift_entry *e = ed_drift_at(&c.rows, i);
 			if ((e->ignored && !opts->show_ignored) || strcmp(e->kind, s->kind) != 0)
 				continue;
 			ed_buf_reset(&r);
@@ -461,6 +469,9 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 				    unlisted, plural(unlisted, "row is", "rows are")))
 		c.oom = true;
 
+	if ((rc = ed_drift_reader_failed(&c.rows, err)) ||
+	    (rc = ed_drift_reader_failed(&c.diffs, err)))
+		goto out;
 	if (c.oom) {
 		rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 		goto out;
@@ -468,7 +479,9 @@ static enum ed_code render_markdown(FILE *out, const struct ed_drift *d,
 	if (fwrite(o.p, 1, o.len, out) != o.len || ferror(out))
 		rc = ed_err_set(err, ED_IO, "cannot write the report");
 out:
-	free(ks);
+	ed_drift_reader_release(&c.rows);
+	ed_drift_reader_release(&c.diffs);
+	ed_kind_stats_free(ks, nk);
 	ed_buf_release(&o);
 	ed_buf_release(&r);
 	ed_buf_release(&c.t);

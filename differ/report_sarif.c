@@ -452,7 +452,7 @@ static bool put_indented(FILE *out, const char *s, size_t n, const char *indent,
  * document would write. Returns 0, -1 out of memory, -2 write error.
  */
 static int put_results(FILE *out, const char *doc, const struct ed_drift *d,
-		       const struct ed_render_opts *opts, json_t *rules)
+		       struct ed_drift_reader *r, const struct ed_render_opts *opts, json_t *rules)
 {
 	const char *mark = strstr(doc, "\"\\u0001envdrift-results\\u0001\"");
 	if (!mark)
@@ -471,9 +471,10 @@ static int put_results(FILE *out, const char *doc, const struct ed_drift *d,
 	for (size_t i = 0; i < d->n + d->nsnowflakes && !rc; i++) {
 		json_t *res;
 		if (i < d->n) {
-			if (d->v[i].ignored && !opts->show_ignored)
+			const struct ed_drift_entry *e = ed_drift_at(r, i);
+			if (e->ignored && !opts->show_ignored)
 				continue;
-			res = jresult(&d->v[i], rules);
+			res = jresult(e, rules);
 		} else {
 			res = jsnowflake(&d->snowflakes[i - d->n], rules);
 		}
@@ -509,6 +510,8 @@ static enum ed_code render_sarif(FILE *out, const struct ed_drift *d,
 	enum ed_code rc = ED_OK;
 	json_t *rules = json_array(), *results = json_array(), *doc = NULL, *driver = NULL;
 	struct ed_buf cat = ED_BUF_INIT;
+	struct ed_drift_reader rd;
+	ed_drift_reader_init(&rd, d, false);
 	char *text = NULL;
 	size_t nresults = 0;
 	if (!rules || !results)
@@ -519,7 +522,7 @@ static enum ed_code render_sarif(FILE *out, const struct ed_drift *d,
 	 * follow, written one at a time.
 	 */
 	for (size_t i = 0; i < d->n; i++) {
-		const struct ed_drift_entry *e = &d->v[i];
+		const struct ed_drift_entry *e = ed_drift_at(&rd, i);
 		if (e->ignored && !opts->show_ignored)
 			continue;
 		if (rule_index(rules, e->kind, ed_change_name(e->change)) < 0)
@@ -568,7 +571,12 @@ static enum ed_code render_sarif(FILE *out, const struct ed_drift *d,
 	if (!len || !(text = malloc(len + 1)) || json_dumpb(doc, text, len, SARIF_DUMP_FLAGS) != len)
 		goto nomem;
 	text[len] = '\0';
-	int r = nresults ? put_results(out, text, d, opts, rules) : fputs(text, out) == EOF ? -2 : 0;
+	if ((rc = ed_drift_reader_failed(&rd, err)))
+		goto out;
+	int r = nresults ? put_results(out, text, d, &rd, opts, rules)
+			 : fputs(text, out) == EOF ? -2 : 0;
+	if ((rc = ed_drift_reader_failed(&rd, err)))
+		goto out;
 	if (r == -1)
 		goto nomem;
 	if (r || fputc('\n', out) == EOF || ferror(out))
@@ -577,6 +585,7 @@ static enum ed_code render_sarif(FILE *out, const struct ed_drift *d,
 nomem:
 	rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
 out:
+	ed_drift_reader_release(&rd);
 	free(text);
 	ed_buf_release(&cat);
 	json_decref(rules);

@@ -215,9 +215,12 @@ static int put_udiff_line(void *arg, enum ed_udiff_kind kind, const char *s, siz
 static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 				const struct ed_render_opts *opts, struct ed_err *err)
 {
-	struct ed_buf line = ED_BUF_INIT;
+	struct ed_buf line = ED_BUF_INIT, group = ED_BUF_INIT;
+	struct ed_drift_reader r, look; /* the entries listed (with kept texts), and counted */
 	enum ed_code rc = ED_OK;
 	int bad = 0;
+	ed_drift_reader_init(&r, d, opts->diffs);
+	ed_drift_reader_init(&look, d, false);
 	fputs("reference: ", out);
 	bad |= side_label(out, d->nrefs ? d->refs : &d->ref, d->nrefs ? d->nrefs : 1, opts->hosts);
 	fputs("\ncandidate: ", out);
@@ -252,23 +255,33 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 	for (size_t k = 0; k < d->nexpired; k++)
 		bad |= ed_term_printf(out, "expired rule: %s (expired %s: %s): it no longer applies\n",
 			d->expired[k].text, d->expired[k].expires, d->expired[k].reason);
-	for (size_t i = 0; i < d->n && shown;) {
-		if (d->v[i].ignored && !all) {
+	for (size_t i = 0; i < d->n && shown && !look.rc;) {
+		const struct ed_drift_entry *g = ed_drift_at(&look, i);
+		if (g->ignored && !all) {
 			i++;
 			continue;
 		}
+		/* The group's kind, then its role, each NUL-terminated. */
+		ed_buf_reset(&group);
+		if (ed_buf_add(&group, g->kind, strlen(g->kind) + 1) ||
+		    ed_buf_adds(&group, g->role ? g->role : "")) {
+			rc = ed_err_set(err, ED_NOMEM, "out of memory writing the report");
+			goto out;
+		}
+		const char *kind = group.p, *role = group.p + strlen(group.p) + 1;
 		size_t j = i, count = 0;
-		const char *role = d->v[i].role ? d->v[i].role : "";
-		while (j < d->n && strcmp(d->v[j].kind, d->v[i].kind) == 0 &&
-		       strcmp(d->v[j].role ? d->v[j].role : "", role) == 0) {
-			count += all || !d->v[j].ignored;
-			j++;
+		for (; j < d->n; j++) {
+			const struct ed_drift_entry *x = ed_drift_at(&look, j);
+			if (strcmp(x->kind, kind) != 0 || strcmp(x->role ? x->role : "", role) != 0 ||
+			    look.rc)
+				break;
+			count += all || !x->ignored;
 		}
 		fprintf(out, "\n%s", opts->color ? "\033[1m" : "");
-		bad |= ed_term_printf(out, "%s (%zu)%s%s", d->v[i].kind, count, *role ? ", role " : "", role);
+		bad |= ed_term_printf(out, "%s (%zu)%s%s", kind, count, *role ? ", role " : "", role);
 		fprintf(out, "%s\n", opts->color ? "\033[0m" : "");
 		for (; i < j; i++) {
-			const struct ed_drift_entry *e = &d->v[i];
+			const struct ed_drift_entry *e = ed_drift_at(&r, i);
 			if (e->ignored && !all)
 				continue;
 			ed_buf_reset(&line);
@@ -328,7 +341,14 @@ static enum ed_code render_text(FILE *out, const struct ed_drift *d,
 				d->nsnowflakes - ED_REPORT_MAX_SNOWFLAKES);
 	}
 out:
+	if (rc == ED_OK)
+		rc = ed_drift_reader_failed(&look, err);
+	if (rc == ED_OK)
+		rc = ed_drift_reader_failed(&r, err);
+	ed_drift_reader_release(&r);
+	ed_drift_reader_release(&look);
 	ed_buf_release(&line);
+	ed_buf_release(&group);
 	if (rc == ED_OK && ferror(out))
 		rc = ed_err_set(err, ED_IO, "cannot write the report");
 	else if (rc == ED_OK && bad)

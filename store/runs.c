@@ -76,7 +76,12 @@ enum ed_code ed_store_record_run(struct ed_store *st, const struct ed_run *run, 
 	}
 	int64_t id = sqlite3_last_insert_rowid(db);
 	for (size_t i = 0; i < run->nrows; i++) {
-		const struct ed_run_row *e = &run->rows[i];
+		struct ed_run_row one;
+		const struct ed_run_row *e = &one;
+		if (run->rows)
+			e = &run->rows[i];
+		else if ((rc = run->row_at(run->row_ctx, i, &one, err)))
+			goto rollback;
 		const char *role = e->role ? e->role : "";
 		/* Carried over from the previous run of this pair when it was drift there too. */
 		const char *from = run->at;

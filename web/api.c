@@ -431,9 +431,11 @@ static enum MHD_Result get_gate(struct MHD_Connection *c, struct ed_req *r, stru
 	struct ed_err err = {0};
 	struct ed_policy pol = {0};
 	struct ed_drift d = {0};
+	struct ed_drift_reader dr;
 	struct ed_buf line = ED_BUF_INIT;
 	json_t *reasons = json_array();
 	const char *verdict = "pass";
+	ed_drift_reader_init(&dr, &d, false);
 	enum MHD_Result ret;
 	if (!reasons) {
 		ret = ed_web_error(c, r, 500, "out of memory");
@@ -452,7 +454,7 @@ static enum MHD_Result get_gate(struct MHD_Connection *c, struct ed_req *r, stru
 	} else if (d.blocking) {
 		verdict = "fail";
 		for (size_t i = 0; i < d.n; i++) {
-			const struct ed_drift_entry *e = &d.v[i];
+			const struct ed_drift_entry *e = ed_drift_at(&dr, i);
 			if (e->ignored || strcmp(e->severity, "block") != 0)
 				continue;
 			ed_buf_reset(&line);
@@ -468,6 +470,10 @@ static enum MHD_Result get_gate(struct MHD_Connection *c, struct ed_req *r, stru
 				line.p[line.len -= 2] = '\0';
 			json_array_append_new(reasons, ed_web_string(line.p, line.len));
 		}
+		if (ed_drift_reader_failed(&dr, &err)) {
+			ret = ed_web_fail(c, r, &err);
+			goto out;
+		}
 	}
 	ret = ed_web_json(c, r, 200,
 			  json_pack("{s:s, s:O, s:s, s:s, s:I}", "verdict", verdict, "reasons",
@@ -476,6 +482,7 @@ static enum MHD_Result get_gate(struct MHD_Connection *c, struct ed_req *r, stru
 out:
 	json_decref(reasons);
 	ed_buf_release(&line);
+	ed_drift_reader_release(&dr);
 	ed_drift_release(&d);
 	ed_policy_release(&pol);
 	return ret;

@@ -129,9 +129,23 @@ struct ed_drift {
 	size_t ncands;
 	struct ed_drift_entry *v; /* sorted by role, then kind, then key; after
 				     ed_policy_apply(), blocking first within a
-				     role and kind (then warn, info, ignored) */
-	size_t n;
+				     role and kind (then warn, info, ignored);
+				     empty when spill holds the entries */
+	size_t n;                 /* entries, in v or in spill */
 	size_t cap;
+	/*
+	 * The entries written out to a temporary file, in the same order, when a
+	 * comparison found more than ED_DRIFT_SPILL_AT of them (NULL: every entry
+	 * is in v). Read them with ed_drift_at(), which reads either.
+	 */
+	struct ed_drift_spill *spill;
+	/*
+	 * Set by ed_drift_kept_lazily(): the store that readers asking for kept
+	 * texts (ed_drift_reader_init() with kept) read them from, one entry at
+	 * a time; kept_ignored: for ignored entries too. Borrowed.
+	 */
+	struct ed_store *kept_from;
+	bool kept_ignored;
 	size_t added, removed, changed, ignored, blocking, warnings, infos;
 	int64_t compared; /* distinct (kind, key) pairs seen */
 	struct ed_expired_rule *expired; /* owned */
@@ -175,10 +189,105 @@ void ed_drift_release(struct ed_drift *d);
  * Attaches to the entries of d that a report may show (the ignored ones too
  * when show_ignored) the kept texts of the files whose content changed, when
  * neither side is a secret: e->kept. Errors: ED_NOMEM (a text the store
- * cannot read back is ED_KEPT_UNREADABLE, not an error).
+ * cannot read back is ED_KEPT_UNREADABLE, not an error). Every text is then
+ * held at once; a spilled drift gets them lazily instead
+ * (ed_drift_kept_lazily()), as ed_diff_render() gives them to any drift.
  */
 enum ed_code ed_drift_attach_kept(struct ed_store *st, struct ed_drift *d, bool show_ignored,
 				  struct ed_err *err);
+
+/*
+ * Past this many entries a comparison writes its entries out to a temporary
+ * file (d->spill) as it goes, keeping about 8 bytes per entry (its offset)
+ * in memory: a drift of 500,000 entries stays in tens of MiB.
+ */
+#define ED_DRIFT_SPILL_AT 16384
+
+/*
+ * Moves the entries of d->v (d->n less those spilled already) to the end of
+ * d->spill (made first: an unlinked file in $TMPDIR, else /tmp), in order,
+ * and frees them: d->n stays, d->v is empty. Errors: ED_IO (naming the
+ * temporary file's folder), ED_NOMEM; d's entries are then where they were.
+ */
+enum ed_code ed_drift_spill_entries(struct ed_drift *d, struct ed_err *err);
+
+/*
+ * Rewriting every entry of a spilled drift (d->v empty): _begin() opens a
+ * second file, _put() writes e (whose strings the caller still owns) there
+ * as the new entry i while readers still read the old ones, and _end() with
+ * keep replaces the old file by the new one (every entry must have been put),
+ * without keep drops the new one: d reads as before. Errors: ED_IO (naming
+ * the folder), ED_NOMEM; _end() without keep never fails.
+ */
+enum ed_code ed_drift_spill_rewrite_begin(struct ed_drift *d, struct ed_err *err);
+enum ed_code ed_drift_spill_put(struct ed_drift *d, size_t i, const struct ed_drift_entry *e,
+				struct ed_err *err);
+enum ed_code ed_drift_spill_rewrite_end(struct ed_drift *d, bool keep, struct ed_err *err);
+
+/*
+ * Reorders the entries of a spilled drift: entry i becomes the one at
+ * order[i] (a permutation of 0..n-1). Only offsets move. ED_NOMEM: d is
+ * unchanged.
+ */
+enum ed_code ed_drift_spill_reorder(struct ed_drift *d, const size_t *order, struct ed_err *err);
+
+/* How many of d's entries are in d->spill (the first ones); the others are in d->v. */
+size_t ed_drift_spilled(const struct ed_drift *d);
+
+/* Frees the strings and kept texts of e and clears it. */
+void ed_drift_entry_release(struct ed_drift_entry *e);
+
+/* Frees d->spill (the file goes with it). */
+void ed_drift_spill_free(struct ed_drift *d);
+
+/*
+ * Reads the entries of a drift one at a time, wherever they are (d->v or
+ * d->spill), with their kept texts attached when asked. Caller-owned; an
+ * entry it returns is valid until its next call or its release. A failure
+ * (reading the spill file, out of memory) is kept: ed_drift_at() then returns
+ * an empty entry, and ed_drift_reader_failed() tells, so a renderer checks
+ * once at the end.
+ */
+struct ed_drift_reader {
+	const struct ed_drift *d;
+	bool kept;                      /* attach kept texts from d->kept_from */
+	size_t at;                      /* the entry held, SIZE_MAX: none */
+	const struct ed_drift_entry *cur;
+	struct ed_drift_entry e;        /* an entry read from the spill, or a copy to attach to */
+	struct ed_kept *k;              /* e.kept when read here, owned */
+	char *str;                      /* e's strings */
+	size_t str_cap;
+	unsigned char *win;             /* a window of the spill file */
+	size_t win_cap, win_len;
+	uint64_t win_off;               /* the window's offset in the file */
+	unsigned gen;                   /* of the file the window holds (rewrites replace it) */
+	enum ed_code rc;                /* the first failure, ED_OK */
+	struct ed_err err;
+};
+
+/* Starts a reader of d; kept: attach kept texts (when d->kept_from is set). */
+void ed_drift_reader_init(struct ed_drift_reader *r, const struct ed_drift *d, bool kept);
+/* Entry i (< d->n) of r's drift. */
+const struct ed_drift_entry *ed_drift_at(struct ed_drift_reader *r, size_t i);
+/* Whether a read failed: then *err receives why, and the code is returned (else ED_OK). */
+enum ed_code ed_drift_reader_failed(const struct ed_drift_reader *r, struct ed_err *err);
+void ed_drift_reader_release(struct ed_drift_reader *r);
+
+/*
+ * Lets readers that ask for them attach the kept texts of each entry as they
+ * read it, from st (which must outlive the rendering; see
+ * ed_drift_attach_kept() for which entries get them). Reads nothing yet.
+ */
+void ed_drift_kept_lazily(struct ed_drift *d, struct ed_store *st, bool show_ignored);
+
+/*
+ * The kept texts of entry e when a report may show them (*out NULL when it
+ * shows none): what ed_drift_attach_kept() attaches. Errors: ED_NOMEM.
+ */
+enum ed_code ed_drift_kept_fetch(struct ed_store *st, const struct ed_drift_entry *e,
+				 struct ed_kept **out, struct ed_err *err);
+/* Frees k. */
+void ed_kept_free(struct ed_kept *k);
 
 /*
  * Records d in the store as a drift run of command (runs_v, drift_v) at time
@@ -222,14 +331,16 @@ extern const char ed_report_html_js[];
 
 /*
  * A report format: a name and a renderer writing to out. A renderer is a
- * function of the drift it is given: it never reads the store.
+ * function of the drift it is given: it never reads the store itself (kept
+ * texts come through its readers, ed_drift_at()), and reads the entries
+ * one at a time, never d->v directly, which is empty when d is spilled.
  */
 struct ed_report_ops {
 	const char *name;
 	enum ed_code (*render)(FILE *out, const struct ed_drift *d,
 			       const struct ed_render_opts *opts, struct ed_err *err);
-	bool kept_content; /* shows kept texts: attach them first (ed_drift_attach_kept()), as
-			      for any format when opts->diffs */
+	bool kept_content; /* shows kept texts (its readers ask for them), as any format
+			      does when opts->diffs */
 };
 
 /*
@@ -282,8 +393,9 @@ enum ed_code ed_diff_compare(struct ed_store *st, const char *ref, const char *c
 			     const struct ed_policy *pol, struct ed_drift *d, struct ed_err *err);
 
 /*
- * Writes d as report to out: first attaches the kept texts it shows
- * (ed_drift_attach_kept()) when the format or opts->diffs asks for them.
+ * Writes d as report to out; when the format or opts->diffs asks for kept
+ * texts, the renderer's readers fetch each entry's as they reach it
+ * (ed_drift_kept_lazily(), in one read transaction), never all at once.
  * The one renderer behind 'envdrift diff --format' and GET /api/v1/diff, so
  * both write the same bytes.
  */

@@ -297,6 +297,13 @@ struct ed_run {
 	const char *policy;        /* the policy file used, or NULL */
 	const struct ed_run_row *rows;
 	size_t nrows;
+	/*
+	 * When rows is NULL: the nrows rows one at a time, row i into *out
+	 * (borrowed until the next call), so that a large drift is never held
+	 * as rows. Its error is the recording's.
+	 */
+	enum ed_code (*row_at)(void *ctx, size_t i, struct ed_run_row *out, struct ed_err *err);
+	void *row_ctx;
 };
 
 /*

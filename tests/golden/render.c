@@ -522,55 +522,98 @@ static int run(int argc, char **argv)
 	}
 	ed_drift_release(&d);
 
+	/*
+	 * The same drift written out to a spill file, its kept texts read as
+	 * each entry is reached: every format gives the same bytes.
+	 */
+	for (size_t i = 0; i < NFORMATS && !update; i++) {
+		for (int show = 0; show <= 1; show++) {
+			char path[4096], *out = NULL, *want = NULL;
+			size_t len = 0, wlen = 0;
+			struct ed_err err = {0};
+			build(&d);
+			size_t n = d.n;
+			enum ed_code rc = ed_drift_spill_entries(&d, &err);
+			ok(rc == ED_OK && ed_drift_spilled(&d) == n && d.n == n,
+			   "%s%s: the %zu entries spilled", formats[i].format,
+			   show ? " --show-ignored" : "", n);
+			ed_drift_kept_lazily(&d, store, show);
+			snprintf(path, sizeof(path), "%s/expected%s.%s", dir,
+				 show ? ".show-ignored" : "", formats[i].ext);
+			rc = rc ? rc : render(formats[i].format, &d, show, &out, &len);
+			want = slurp(path, &wlen);
+			ok(rc == ED_OK && want && wlen == len && memcmp(want, out, len) == 0,
+			   "%s%s, spilled: matches %s", formats[i].format,
+			   show ? " --show-ignored" : "", path);
+			free(out);
+			free(want);
+			ed_drift_release(&d);
+		}
+	}
+
 #ifdef ED_TEST_ALLOC_FAIL
 	/*
 	 * Fail each allocation in turn until a render completes. A render that
 	 * survives a failed allocation (report_json.c parses text again that
-	 * jansson refused for want of memory) must give the whole report.
+	 * jansson refused for want of memory) must give the whole report. Then
+	 * the same drift spilled, its kept texts read as each entry is reached.
 	 */
-	build_kept(&d);
 	quiet = true;
-	for (size_t i = 0; i < NFORMATS; i++) {
-		long runs = 0, wrong = 0, leaks = 0;
-		char *full = NULL;
-		size_t full_len = 0;
-		fail_at = 0;
-		if (render(formats[i].format, &d, true, &full, &full_len) != ED_OK) {
-			fputs("Bail out! a render without failures failed\n", stdout);
-			exit(2);
-		}
-		for (fail_at = 1;; fail_at++) {
-			char *out = NULL;
-			size_t len = 0;
-			long before = live;
-			alloc_calls = 0;
-			enum ed_code rc = render(formats[i].format, &d, true, &out, &len);
-			bool injected = render_calls >= fail_at;
-			bool same = rc == ED_OK && len == full_len && memcmp(out, full, len) == 0;
-			free(out);
-			if (live != before && leaks++ < 3)
-				printf("#   %s: allocation %ld failing leaks %ld blocks\n",
-				       formats[i].format, fail_at, live - before);
-			runs++;
-			if (injected && rc == ED_OK && !same && wrong++ < 3) /* unnoticed: wrong output */
-				printf("#   %s: allocation %ld failed, yet the render succeeded\n",
-				       formats[i].format, fail_at);
-			if (alloc_calls < fail_at)
-				break;
-			if (fail_at > 100000) {
-				wrong++;
-				break;
+	for (int spilled = 0; spilled <= 1; spilled++) {
+		const char *how = spilled ? ", spilled" : "";
+		if (!spilled) {
+			build_kept(&d);
+		} else {
+			struct ed_err err = {0};
+			build(&d);
+			if (ed_drift_spill_entries(&d, &err)) {
+				printf("Bail out! %s\n", err.msg);
+				exit(2);
 			}
+			ed_drift_kept_lazily(&d, store, true);
 		}
-		fail_at = 0;
-		free(full);
-		ok(wrong == 0,
-		   "%s: each of %ld allocations failing in turn gives an error or the whole report, then success",
-		   formats[i].format, runs - 1);
-		ok(leaks == 0, "%s: and frees everything it allocated", formats[i].format);
+		for (size_t i = 0; i < NFORMATS; i++) {
+			long runs = 0, wrong = 0, leaks = 0;
+			char *full = NULL;
+			size_t full_len = 0;
+			fail_at = 0;
+			if (render(formats[i].format, &d, true, &full, &full_len) != ED_OK) {
+				fputs("Bail out! a render without failures failed\n", stdout);
+				exit(2);
+			}
+			for (fail_at = 1;; fail_at++) {
+				char *out = NULL;
+				size_t len = 0;
+				long before = live;
+				alloc_calls = 0;
+				enum ed_code rc = render(formats[i].format, &d, true, &out, &len);
+				bool injected = render_calls >= fail_at;
+				bool same = rc == ED_OK && len == full_len && memcmp(out, full, len) == 0;
+				free(out);
+				if (live != before && leaks++ < 3)
+					printf("#   %s: allocation %ld failing leaks %ld blocks\n",
+					       formats[i].format, fail_at, live - before);
+				runs++;
+				if (injected && rc == ED_OK && !same && wrong++ < 3) /* unnoticed: wrong output */
+					printf("#   %s: allocation %ld failed, yet the render succeeded\n",
+					       formats[i].format, fail_at);
+				if (alloc_calls < fail_at)
+					break;
+				if (fail_at > 100000) {
+					wrong++;
+					break;
+				}
+			}
+			fail_at = 0;
+			free(full);
+			ok(wrong == 0,
+			   "%s%s: each of %ld allocations failing in turn gives an error or the whole report, then success",
+			   formats[i].format, how, runs - 1);
+			ok(leaks == 0, "%s%s: and frees everything it allocated", formats[i].format, how);
+		}
+		ed_drift_release(&d);
 	}
 	quiet = false;
-	ed_drift_release(&d);
 #endif
 
 	/* 5000 entries: the Markdown report stays a postable comment. */

@@ -77,16 +77,24 @@ g = {e["key"]: [e["change"], (e.get("reference") or {}).get("content"),
 print(json.dumps(g, sort_keys=True))'
 }
 
-for cand in 2 3; do
-	ed --db "$DB" diff @1 "@$cand" --format json
-	exits 1 "diff @1 @$cand: drift, exit 1"
-	res=$(printf '%s\n' "$OUT" | got)
-	want=$(expect $((cand - 1)))
-	n=$(printf '%s' "$want" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-	ok "  more entries ($n) than the merge settles at once" [ "$n" -gt 4096 ]
-	is "$(printf '%s\n' "$res" | head -n 1)" "ordered" "  entries in key order (one kind, one verdict)"
-	is "$(printf '%s\n' "$res" | tail -n 1)" "$want" "  every entry, with the sides of its own item"
-	ed --db "$DB" diff @1 "@$cand"
-	like "$OUT" "^$n differences: " "  the text report counts the same"
+# Then again with the entries written out to a spill file past 1,000 of them
+# (ENVDRIFT_SPILL_AT; 16,384 by default): some in memory, some spilled, as
+# the merge goes, all spilled at its end.
+for spill in "" 1000; do
+	export ENVDRIFT_SPILL_AT=$spill
+	how=${spill:+, spilled past $spill}
+	for cand in 2 3; do
+		ed --db "$DB" diff @1 "@$cand" --format json
+		exits 1 "diff @1 @$cand$how: drift, exit 1"
+		res=$(printf '%s\n' "$OUT" | got)
+		want=$(expect $((cand - 1)))
+		n=$(printf '%s' "$want" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+		ok "  more entries ($n) than the merge settles at once" [ "$n" -gt 4096 ]
+		is "$(printf '%s\n' "$res" | head -n 1)" "ordered" "  entries in key order (one kind, one verdict)"
+		is "$(printf '%s\n' "$res" | tail -n 1)" "$want" "  every entry, with the sides of its own item"
+		ed --db "$DB" diff @1 "@$cand"
+		like "$OUT" "^$n differences: " "  the text report counts the same"
+	done
 done
+unset ENVDRIFT_SPILL_AT
 done_testing

@@ -237,6 +237,17 @@ for case_dir in "$GOLDEN"/*/; do
 			else
 				fail "$name: $f matches $file" "$(diff -u "$expected" "$got" | head -40)"
 			fi
+			# The same drift written out to a spill file entry by entry reads the same.
+			(cd "$W" && ENVDRIFT_SPILL_AT=1 timeout 60 "$ENVDRIFT" --db store.db diff production \
+				staging --format "$f" "${args[@]}" "${extra[@]}") >"$raw.spilled" 2>"$W/err.$f"
+			rc=$?
+			san_check "$(cat "$W/err.$f")" "diff --format $f, spilled ($name$v)"
+			if [ "$rc" = "$want_exit" ] && cmp -s "$raw" "$raw.spilled"; then
+				pass "$name: $f spilled to a file gives the same bytes"
+			else
+				fail "$name: $f spilled to a file gives the same bytes" \
+					"exit $rc: $(head -c 300 "$W/err.$f"; diff "$raw" "$raw.spilled" | head -20)"
+			fi
 		done
 	done
 

@@ -1089,6 +1089,42 @@ static void test_copy(void)
 }
 
 /* Every allocation of parse and apply fails in turn: no crash, no leak (under valgrind/ASan runs), p unchanged. */
+/*
+ * ed_policy_apply() of p on a small drift (spilled first with spill) with
+ * each allocation failing in turn until it succeeds; counts in *bad the
+ * failures that are not ED_NOMEM or leave an entry without a severity, in
+ * *leaks the runs that leak. Returns the number of failed runs.
+ */
+static int apply_failing(const struct ed_policy *p, bool spill, int *bad, int *leaks)
+{
+	struct ed_err err = {0};
+	int fails = 0;
+	for (int n = 1; n < 10000; n++) {
+		long live = alloc_live;
+		struct ed_drift d = {0};
+		add_file(&d, "/etc/motd", ED_CHANGED, ED_F_CONTENT);
+		add_file(&d, "/etc/hostname", ED_CHANGED, ED_F_CONTENT);
+		add_same(&d, "file", "/x", false);
+		add(&d, "package", "dpkg:a:amd64", ED_CHANGED, ED_F_VERSION, "1", "2");
+		*bad += spill && ed_drift_spill_entries(&d, &err) != ED_OK;
+		alloc_failed = false;
+		alloc_countdown = n;
+		enum ed_code rc = ed_policy_apply(p, "2026-01-01", &d, &err);
+		alloc_countdown = 0;
+		if (rc) {
+			fails++;
+			*bad += rc != ED_NOMEM;
+			for (size_t i = 0; !spill && i < d.n; i++)
+				*bad += d.v[i].severity == NULL;
+		}
+		ed_drift_release(&d);
+		*leaks += alloc_live != live;
+		if (!alloc_failed)
+			break;
+	}
+	return fails;
+}
+
 static void test_alloc_failures(void)
 {
 	/* Valgrind replaces our malloc too: then allocations cannot be made to fail. */
@@ -1153,31 +1189,47 @@ static void test_alloc_failures(void)
 	struct ed_err err = {0};
 	ed_policy_default(&p, &err);
 	parse_on(&p, text, &err);
-	int apply_fails = 0;
-	for (n = 1; n < 10000; n++) {
-		long live = alloc_live;
-		struct ed_drift d = {0};
-		add_file(&d, "/etc/motd", ED_CHANGED, ED_F_CONTENT);
-		add_file(&d, "/etc/hostname", ED_CHANGED, ED_F_CONTENT);
-		add_same(&d, "file", "/x", false);
-		add(&d, "package", "dpkg:a:amd64", ED_CHANGED, ED_F_VERSION, "1", "2");
-		alloc_failed = false;
-		alloc_countdown = n;
-		enum ed_code rc = ed_policy_apply(&p, "2026-01-01", &d, &err);
-		alloc_countdown = 0;
-		if (rc) {
-			apply_fails++;
-			bad += rc != ED_NOMEM;
-			for (size_t i = 0; i < d.n; i++)
-				bad += d.v[i].severity == NULL;
-		}
-		ed_drift_release(&d);
-		leaks += alloc_live != live;
-		if (!alloc_failed)
-			break;
-	}
+	int apply_fails = apply_failing(&p, false, &bad, &leaks);
 	is_int(leaks, 0, "default and apply: no allocation failure leaks");
 	ok(bad == 0 && apply_fails > 3, "apply: %d allocation failures, each ED_NOMEM, drift releasable",
+	   apply_fails);
+
+	/* A spilled drift is judged in its file: the same verdicts, in the same order. */
+	struct ed_drift mem = {0}, sp = {0};
+	struct ed_drift *both[2] = {&mem, &sp};
+	for (int k = 0; k < 2; k++) {
+		add_file(both[k], "/etc/motd", ED_CHANGED, ED_F_CONTENT);
+		add_file(both[k], "/etc/hostname", ED_CHANGED, ED_F_CONTENT);
+		add_same(both[k], "file", "/x", false);
+		add(both[k], "package", "dpkg:a:amd64", ED_CHANGED, ED_F_VERSION, "1", "2");
+		add(both[k], "package", "dpkg:b:amd64", ED_CHANGED, ED_F_VERSION, "2", "1");
+	}
+	is_int(ed_drift_spill_entries(&sp, &err), ED_OK, "spilled: the entries written out");
+	is_int(ed_policy_apply(&p, "2026-01-01", &mem, &err), ED_OK, "spilled: in memory, applies");
+	is_int(ed_policy_apply(&p, "2026-01-01", &sp, &err), ED_OK, "spilled: spilled, applies");
+	struct ed_drift_reader rd;
+	ed_drift_reader_init(&rd, &sp, false);
+	int differ = 0;
+	for (size_t i = 0; i < mem.n; i++) {
+		const struct ed_drift_entry *a = &mem.v[i], *b = ed_drift_at(&rd, i);
+		differ += strcmp(a->key, b->key) != 0 || strcmp(a->severity, b->severity) != 0 ||
+			  strcmp(a->rule, b->rule) != 0 || a->ignored != b->ignored ||
+			  strcmp(a->reason ? a->reason : "", b->reason ? b->reason : "") != 0 ||
+			  a->direction != b->direction;
+	}
+	is_int(ed_drift_reader_failed(&rd, &err), ED_OK, "spilled: every entry read back");
+	ok(sp.n == mem.n && differ == 0 && mem.blocking == sp.blocking &&
+	   mem.ignored == sp.ignored && mem.warnings == sp.warnings,
+	   "spilled: the same %zu entries, verdicts, order and counts as in memory", mem.n);
+	ed_drift_reader_release(&rd);
+	ed_drift_release(&mem);
+	ed_drift_release(&sp);
+
+	/* And every allocation of judging it failing in turn: ED_NOMEM, nothing leaked. */
+	bad = leaks = 0;
+	apply_fails = apply_failing(&p, true, &bad, &leaks);
+	is_int(leaks, 0, "spilled apply: no allocation failure leaks");
+	ok(bad == 0 && apply_fails > 3, "spilled apply: %d allocation failures, each ED_NOMEM",
 	   apply_fails);
 	ed_policy_release(&p);
 }
