@@ -10,8 +10,11 @@
 # interval holds 5%, blocking in `gate`). NULLs are fingerprinted as a value
 # of their own (a NULL is neither skipped nor an empty string); a table the
 # database lacks and one the user may not read are warnings naming them;
-# canaries in every sensitive column are found nowhere (store, WAL, every
-# report format, export, the collector's stderr, its TMPDIR).
+# an entry sampled on one side only (a staging collected without [data]
+# sensitive, a table one side could not read) is a check that could not run:
+# blocking, never silent; canaries in every sensitive column are found
+# nowhere (store, WAL, every report format, export, the collector's stderr,
+# its TMPDIR).
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=pg_server.sh
@@ -141,6 +144,33 @@ is "$(printf '%s' "$OUT" | json_get '[(e["key"], e["severity"]) for e in d["drif
 ed --db "$DB" diff production production
 exits 0 "production against itself: equal rows are expected"
 
+# --- a staging collected without [data] sensitive: the check could not run, never silently ---
+collect stgnosens stg_b
+exits 0 "collect staging B with the sensitive entries (a first snapshot)"
+FIRST=$(q "$DB" "SELECT max(id) FROM snapshots_v WHERE env = 'stgnosens'")
+ed --db "$DB" collect --env stgnosens --root "$TMP/root" --path /etc --packages none \
+	--schema "shop=postgres:$CI dbname=stg_b"
+exits 0 "collect staging B again, without [data] sensitive"
+ed --db "$DB" diff "@$FIRST" stgnosens --format json
+is "$(printf '%s' "$OUT" | json_get '[e["key"] for e in d["drift"] if e["kind"] == "rows"]')" "[]" \
+	"between two snapshots of one environment, a sample gone is no drift"
+ed --db "$DB" diff production stgnosens --format json
+exits 1 "diff production against a staging without samples: drift"
+is "$(printf '%s' "$OUT" | json_get '"\n".join(sorted(" ".join((e["key"], e["change"], e["severity"], e["not_checked"], str(e["reference"]["rows"]), str("candidate" in e))) for e in d["drift"] if e["kind"] == "rows"))')" \
+	"$K(email) removed block candidate 20000 False
+$K(email,phone) removed block candidate 20000 False
+postgres:shop/rows/public.nullish(id,v) removed block candidate 2000 False" \
+	"json: every entry removed, blocking, not checked in the candidate"
+ed --db "$DB" diff production stgnosens
+like "$OUT" "removed \[block\] $(printf '%s' "$K" | sed 's/[().]/\\&/g')\(email\)  not checked: the candidate has no sample of these rows \(collected without \[data\] sensitive naming them, or the table could not be read\); [0-9,]+ of 20,000 reference rows sampled" \
+	"text: the check that could not run, as a person says it"
+ed --db "$DB" gate --production production --staging stgnosens
+exits 1 "gate: a sensitive entry that could not be checked in staging blocks"
+contains "$OUT$ERR" "$K(email): not checked: the candidate has no sample" "gate: the reason names the entry"
+printf '[data]\noverlap[*] = ignore\n' >"$TMP/nocheck.ini"
+ed --db "$DB" gate --production production --staging stgnosens --policy "$TMP/nocheck.ini"
+exits 0 "gate: overlap[*] = ignore turns the check, and its absence, off"
+
 # --- a user who may not read a table ---
 psql_c shop_prod "CREATE ROLE reader LOGIN; GRANT SELECT ON customer TO reader;" >/dev/null
 ed --db "$DB" collect --env prodreader --root "$TMP/root" --path /etc --packages none \
@@ -150,6 +180,12 @@ contains "$ERR" "sensitive public.nullish(id,v) not fingerprinted: " "permission
 contains "$ERR" "permission denied" "... with psql's words"
 is "$(q "$DB" "SELECT group_concat(key, ' ') FROM (SELECT key FROM items_v WHERE env = 'prodreader' AND kind = 'rows' ORDER BY key)")" \
 	"$K(email) $K(email,phone)" "the tables it may read are fingerprinted"
+
+# The reverse: the reference could not read nullish, the candidate has its sample.
+ed --db "$DB" diff prodreader stagingb --format json
+is "$(printf '%s' "$OUT" | json_get '[(e["change"], e["severity"], e["not_checked"], "reference" in e, e["candidate"]["rows"]) for e in d["drift"] if e["key"].endswith("nullish(id,v)")]')" \
+	'[["added", "block", "reference", false, 2000]]' \
+	"a sample in the candidate only: added, blocking, not checked against the reference"
 
 # --- the same through --ssh: psql run on the host, its output streamed back ---
 SSHD=/usr/sbin/sshd
