@@ -1384,11 +1384,18 @@ enum ed_code ed_pg_run(struct ed_source *src, const char *label, const char *con
 
 /*
  * A COPY of sensitive rows: read-only, and no statement timeout (a large
- * table takes what it takes; the source's idle timeout still applies).
+ * table takes what it takes; the source's idle timeout still applies). The
+ * settings that decide how a value is printed are pinned, so that one value
+ * prints, and is fingerprinted, alike whatever each server or user sets:
+ * bytea as hex (not escape), dates ISO, timestamptz in UTC, intervals and
+ * floats as PostgreSQL prints them by default, money without a locale.
  */
 static const char pg_stream_settings[] =
 	"SET TRANSACTION READ ONLY; SET LOCAL client_encoding = 'UTF8'; "
-	"SET LOCAL statement_timeout = 0";
+	"SET LOCAL statement_timeout = 0; SET LOCAL bytea_output = 'hex'; "
+	"SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; "
+	"SET LOCAL TimeZone = 'UTC'; SET LOCAL extra_float_digits = 1; "
+	"SET LOCAL lc_monetary = 'C'";
 
 enum ed_code ed_pg_stream(struct ed_source *src, const char *label, const char *conninfo,
 			  const char *query, struct ed_sink *sink, ed_source_out_fn fn, void *ctx,
