@@ -197,11 +197,14 @@ static enum ed_code postgres_target(const char *arg, const char *target, char **
 static enum ed_code postgres_collect(const struct ed_collect_ctx *c,
 				     const struct ed_collect_step *s, struct ed_err *err)
 {
-	enum ed_code rc = ed_schema_postgres_collect(c->src, s->label, s->target, c->secrets,
+	/* The shape in the same psql and transaction as the catalog: bench/data.sh. */
+	enum ed_code rc =
+		c->profile->data_shape
+			? ed_schema_postgres_collect_shape(c->src, s->label, s->target, c->secrets,
+							   c->profile->data_exact_count, c->sink,
+							   err)
+			: ed_schema_postgres_collect(c->src, s->label, s->target, c->secrets,
 						     c->sink, err);
-	if (!rc && c->profile->data_shape)
-		rc = ed_data_postgres_collect(c->src, s->label, s->target,
-					      c->profile->data_exact_count, c->sink, err);
 	if (!rc && c->profile->sensitive.n)
 		rc = ed_rows_postgres_collect(c->src, s->label, s->target,
 					      (const char *const *)c->profile->sensitive.v,

@@ -1315,13 +1315,14 @@ static void scrub(char *msg, size_t cap, const struct secrets *sec)
 }
 
 /*
- * Runs query through psql (after settings, in one transaction): its output
- * appended to out, or handed to fn chunk by chunk when fn is set. *status:
- * psql's exit status, when not NULL; then a non-zero status is ED_OK with
- * psql's words in err (ED_OK), not an error.
+ * Runs query, then query2 when set, through psql (after settings, in one
+ * transaction): its output appended to out, or handed to fn chunk by chunk
+ * when fn is set. *status: psql's exit status, when not NULL; then a non-zero
+ * status is ED_OK with psql's words in err (ED_OK), not an error.
  */
 static enum ed_code pg_exec(struct ed_source *src, const char *label, const char *conninfo,
-			    const char *settings, const char *query, bool warn_password,
+			    const char *settings, const char *query, const char *query2,
+			    bool warn_password,
 			    struct ed_sink *sink, struct ed_buf *out, ed_source_out_fn fn,
 			    void *ctx, int timeout_ms, int *status_out, struct ed_err *err)
 {
@@ -1345,7 +1346,7 @@ static enum ed_code pg_exec(struct ed_source *src, const char *label, const char
 
 	const char *const argv[] = {
 		"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-1",
-		"-d", conninfo, "-c", settings, "-c", query, NULL,
+		"-d", conninfo, "-c", settings, "-c", query, query2 ? "-c" : NULL, query2, NULL,
 	};
 	if (fn && !src->ops->stream)
 		rc = ed_err_set(&rerr, ED_UNSUPPORTED, "this source cannot stream a program's output");
@@ -1377,24 +1378,31 @@ enum ed_code ed_pg_run(struct ed_source *src, const char *label, const char *con
 		       const char *query, bool warn_password, struct ed_sink *sink,
 		       struct ed_buf *out, struct ed_err *err)
 {
-	return pg_exec(src, label, conninfo, pg_settings, query, warn_password, sink, out, NULL,
-		       NULL, ED_PG_TIMEOUT_MS, NULL, err);
+	return pg_exec(src, label, conninfo, pg_settings, query, NULL, warn_password, sink, out,
+		       NULL, NULL, ED_PG_TIMEOUT_MS, NULL, err);
 }
 
 /*
  * A COPY of sensitive rows: read-only, and no statement timeout (a large
- * table takes what it takes; the source's idle timeout still applies).
+ * table takes what it takes; the source's idle timeout still applies). The
+ * settings that decide how a value is printed are pinned, so that one value
+ * prints, and is fingerprinted, alike whatever each server or user sets:
+ * bytea as hex (not escape), dates ISO, timestamptz in UTC, intervals and
+ * floats as PostgreSQL prints them by default, money without a locale.
  */
 static const char pg_stream_settings[] =
 	"SET TRANSACTION READ ONLY; SET LOCAL client_encoding = 'UTF8'; "
-	"SET LOCAL statement_timeout = 0";
+	"SET LOCAL statement_timeout = 0; SET LOCAL bytea_output = 'hex'; "
+	"SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; "
+	"SET LOCAL TimeZone = 'UTC'; SET LOCAL extra_float_digits = 1; "
+	"SET LOCAL lc_monetary = 'C'";
 
 enum ed_code ed_pg_stream(struct ed_source *src, const char *label, const char *conninfo,
 			  const char *query, struct ed_sink *sink, ed_source_out_fn fn, void *ctx,
 			  int *status, struct ed_err *err)
 {
-	return pg_exec(src, label, conninfo, pg_stream_settings, query, false, sink, NULL, fn, ctx,
-		       ED_PG_TIMEOUT_MS, status, err);
+	return pg_exec(src, label, conninfo, pg_stream_settings, query, NULL, false, sink, NULL, fn,
+		       ctx, ED_PG_TIMEOUT_MS, status, err);
 }
 
 enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label,
@@ -1405,6 +1413,36 @@ enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label
 	enum ed_code rc = ed_pg_run(src, label, conninfo, pg_query, true, sink, &out, err);
 	if (!rc)
 		rc = ed_pg_catalog_parse(ed_str_of(out.p, out.len), label, sec, sink, err);
+	ed_buf_release(&out);
+	return rc;
+}
+
+enum ed_code ed_schema_postgres_collect_shape(struct ed_source *src, const char *label,
+					      const char *conninfo, const struct ed_secrets *sec,
+					      bool exact_count, struct ed_sink *sink,
+					      struct ed_err *err)
+{
+	struct ed_buf q = ED_BUF_INIT, out = ED_BUF_INIT;
+	enum ed_code rc = ed_pg_datashape_query(exact_count, &q, err);
+	/* Each statement has its statement_timeout: the two together, twice the time. */
+	if (!rc)
+		rc = pg_exec(src, label, conninfo, pg_settings, pg_query, q.p, true, sink, &out, NULL,
+			     NULL, 2 * ED_PG_TIMEOUT_MS, NULL, err);
+	if (rc)
+		goto out;
+	/* The shape's document starts with RS (0x1e), which JSON text never holds raw. */
+	const char *rs = out.p ? memchr(out.p, 0x1e, out.len) : NULL;
+	if (!rs) {
+		rc = ed_err_set(err, ED_PARSE, "postgres:%s: psql printed no data-shape document",
+				label);
+		goto out;
+	}
+	size_t at = (size_t)(rs - out.p);
+	rc = ed_pg_catalog_parse(ed_str_of(out.p, at), label, sec, sink, err);
+	if (!rc)
+		rc = ed_pg_datashape_parse(ed_str_of(rs + 1, out.len - at - 1), label, sink, err);
+out:
+	ed_buf_release(&q);
 	ed_buf_release(&out);
 	return rc;
 }

@@ -111,8 +111,31 @@ static int add_rows(struct ed_buf *out, const struct ed_data_shape *s)
 	return (s->estimated ? ed_buf_addc(out, '~') : 0) | add_count(out, s->rows);
 }
 
+/*
+ * A database's shape on one side only (differ/diff.c data_one_side(): key
+ * "ENGINE:NAME", the present side's value {"tables":N,"columns":M}).
+ */
+static int describe_one_side(const struct ed_drift_entry *e, struct ed_buf *out)
+{
+	bool in_ref = e->change == ED_REMOVED;
+	const char *v = in_ref ? e->ref.value : e->cand.value;
+	unsigned long long t = 0, c = 0;
+	if (!v || sscanf(v, "{\"tables\":%llu,\"columns\":%llu}", &t, &c) != 2)
+		t = c = 0;
+	return ed_buf_addf(out, "%sdata shape not compared: the %s was collected without "
+			   "--data-shape (", out->len ? ", " : "", in_ref ? "candidate" : "reference") |
+	       add_count(out, (double)t) | ed_buf_adds(out, t == 1 ? " table, " : " tables, ") |
+	       add_count(out, (double)c) |
+	       ed_buf_addf(out, " column%s shaped in the %s)", c == 1 ? "" : "s",
+			   in_ref ? "reference" : "candidate")
+		       ? -1
+		       : 0;
+}
+
 int ed_data_describe(const struct ed_drift_entry *e, struct ed_buf *out)
 {
+	if (e->change != ED_CHANGED)
+		return describe_one_side(e, out);
 	bool table;
 	const char *object = ed_data_key_object(e->key, &table);
 	struct ed_data_shape a, b;

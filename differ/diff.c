@@ -167,6 +167,9 @@ struct side {
 	size_t *at;    /* members positioned on the current key */
 	size_t nat;
 	size_t *group; /* scratch: group number of each member in at[] */
+	char *data_db;   /* the database ("ENGINE:NAME") of the last data item passed, or NULL */
+	size_t data_db_len;
+	size_t shaped[2]; /* tables, columns of a database whose shape the other side lacks */
 };
 
 struct merge {
@@ -613,6 +616,7 @@ static void side_close(struct side *sd)
 	free(sd->m);
 	free(sd->at);
 	free(sd->group);
+	free(sd->data_db);
 	memset(sd, 0, sizeof(*sd));
 }
 
@@ -660,6 +664,84 @@ static enum ed_code settle(struct merge *m, struct side *a, struct side *b, stru
 	return maybe_spill(m, err);
 }
 
+/*
+ * The database of a data item, "ENGINE:NAME" of "ENGINE:NAME/table/S.T" or
+ * ".../column/S.T.C": its length, 0 for a row that is no data item.
+ */
+static size_t data_db_len(const struct ed_row *r)
+{
+	if (!r || strcmp(r->kind, ED_KIND_DATA) != 0)
+		return 0;
+	for (size_t i = 0; i < r->key_len; i++)
+		if (r->key[i] == '/' && ((r->key_len - i > 7 && memcmp(r->key + i, "/table/", 7) == 0) ||
+					 (r->key_len - i > 8 && memcmp(r->key + i, "/column/", 8) == 0)))
+			return i;
+	return 0;
+}
+
+/* Remembers the database of the data item sd passes (its majority row r). */
+static enum ed_code pass_data(struct side *sd, const struct ed_row *r, struct ed_err *err)
+{
+	size_t n = data_db_len(r);
+	if (!n || (sd->data_db && sd->data_db_len == n && memcmp(sd->data_db, r->key, n) == 0))
+		return ED_OK;
+	char *db = ed_strndup(r->key, n);
+	if (!db)
+		return ed_err_set(err, ED_NOMEM, "out of memory comparing data shapes");
+	free(sd->data_db);
+	sd->data_db = db;
+	sd->data_db_len = n;
+	sd->shaped[0] = sd->shaped[1] = 0;
+	return ED_OK;
+}
+
+/*
+ * A data shape on one side only (x, of side xs; the other side ys stands on
+ * y, or NULL). When the other side holds shapes of the same database, x's
+ * table or column is on one side only, which its schema item reports: no
+ * entry. When it holds none, that database's shape was not collected there
+ * (no --data-shape): one entry for the database, key "ENGINE:NAME", whose
+ * present side counts the tables and columns that could not be compared.
+ * Keys of one database are contiguous, so the entry is the last one while
+ * its items go by.
+ */
+static enum ed_code data_one_side(struct merge *m, const char *role, struct side *xs,
+				  struct member *x, struct side *ys, struct member *y, bool in_ref,
+				  struct ed_err *err)
+{
+	size_t n = data_db_len(x->r);
+	const char *db = x->r->key;
+	if (!n || (ys->data_db && ys->data_db_len == n && memcmp(ys->data_db, db, n) == 0) ||
+	    (y && data_db_len(y->r) == n && memcmp(y->r->key, db, n) == 0))
+		return ED_OK;
+	struct ed_drift *d = m->d;
+	enum ed_change change = in_ref ? ED_REMOVED : ED_ADDED;
+	struct ed_drift_entry *e = d->n ? &d->v[d->n - 1] : NULL;
+	bool open = e && e->change == change && strcmp(e->kind, ED_KIND_DATA) == 0 &&
+		    e->key_len == n && memcmp(e->key, db, n) == 0 &&
+		    str_eq(e->role, role && *role ? role : NULL);
+	enum ed_code rc;
+	if (!open) {
+		if ((rc = new_entry(m, role, change, 0, x->r, &e, err)))
+			return rc;
+		e->key[n] = '\0';
+		e->key_len = n;
+		(in_ref ? &e->ref : &e->cand)->present = true;
+		count_change(d, change);
+		xs->shaped[0] = xs->shaped[1] = 0;
+	}
+	xs->shaped[memcmp(db + n, "/table/", 7) == 0 ? 0 : 1]++;
+	struct ed_side *s = in_ref ? &e->ref : &e->cand;
+	struct ed_buf v = ED_BUF_INIT;
+	if (ed_buf_addf(&v, "{\"tables\":%zu,\"columns\":%zu}", xs->shaped[0], xs->shaped[1])) {
+		ed_buf_release(&v);
+		return ed_err_set(err, ED_NOMEM, "out of memory comparing data shapes");
+	}
+	free(s->value);
+	s->value = ed_buf_detach(&v);
+	return ED_OK;
+}
+
 /* Compares the hosts of one role: one merge pass over two majority streams. */
 static enum ed_code merge_role(struct merge *m, const char *role, const struct ed_snapref *refs,
 			       size_t nrefs, const struct ed_snapref *cands, size_t ncands,
@@ -677,12 +759,29 @@ static enum ed_code merge_role(struct merge *m, const char *role, const struct e
 		/* A fact one side could not observe is never drift, nor counted as compared. */
 		bool skip = c < 0 ? unknown(ra) : c > 0 ? unknown(rb) : unknown(ra) || unknown(rb);
 		/*
-		 * A data shape on one side only belongs to a table or column that the
-		 * schema items report (or to a database collected without --data-shape).
+		 * A data shape on one side only: see data_one_side(). Sensitive rows
+		 * on one side only, between two environments, are a check that could
+		 * not run (the entry not in the other side's [data] sensitive, or its
+		 * table unreadable there): an entry added or removed, unless the
+		 * policy ignores that entry's overlap; between snapshots of one
+		 * environment, no drift.
 		 */
-		if (c && (strcmp((c < 0 ? ra : rb)->r->kind, ED_KIND_DATA) == 0 ||
-			  strcmp((c < 0 ? ra : rb)->r->kind, ED_KIND_ROWS) == 0))
+		struct member *one = c < 0 ? ra : c > 0 ? rb : NULL;
+		if (ra && c <= 0)
+			rc = pass_data(&a, ra->r, err);
+		if (!rc && rb && c >= 0)
+			rc = pass_data(&b, rb->r, err);
+		if (rc)
+			break;
+		if (one && !skip && strcmp(one->r->kind, ED_KIND_DATA) == 0) {
 			skip = true;
+			rc = data_one_side(m, role, c < 0 ? &a : &b, one, c < 0 ? &b : &a,
+					   c < 0 ? rb : ra, c < 0, err);
+		} else if (one && !skip && strcmp(one->r->kind, ED_KIND_ROWS) == 0) {
+			skip = !m->across || !ed_rows_checked(m->tol, one->r->key, one->r->key_len);
+		}
+		if (rc)
+			break;
 		/* Two environments' samples of sensitive rows: compared even when equal (a copy). */
 		bool rows = !c && m->across && strcmp(ra->r->kind, ED_KIND_ROWS) == 0;
 		m->d->compared += !skip;

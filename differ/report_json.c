@@ -176,6 +176,12 @@ static json_t *entry_json(const struct ed_drift_entry *e)
 				r |= json_array_append_new(f, json_string(ed_field_name(bit)));
 		r |= json_object_set_new(o, "fields", f);
 	}
+	/* A sample or a database's shape on one side only: the side that has none. */
+	if ((strcmp(e->kind, ED_KIND_ROWS) == 0 || strcmp(e->kind, ED_KIND_DATA) == 0) &&
+	    e->change != ED_CHANGED)
+		r |= json_object_set_new(o, "not_checked", json_string(e->change == ED_REMOVED
+									? "candidate"
+									: "reference"));
 	if (strcmp(e->kind, ED_KIND_ROWS) == 0 && e->change == ED_CHANGED) {
 		/* The estimate: the share of candidate rows equal to reference rows, 95% interval. */
 		struct ed_overlap ov;

@@ -59,7 +59,12 @@ int ed_drift_describe(const struct ed_drift_entry *e, struct ed_buf *out)
 	int rc = 0;
 	if (e->change != ED_CHANGED) {
 		const struct ed_side *s = e->change == ED_ADDED ? c : r;
-		if (ed_side_secret(s))
+		/* A shape or a sample on one side only: what could not be compared. */
+		if (strcmp(e->kind, ED_KIND_DATA) == 0)
+			rc = ed_data_describe(e, &tmp);
+		else if (strcmp(e->kind, ED_KIND_ROWS) == 0)
+			rc = ed_rows_describe(e, &tmp);
+		else if (ed_side_secret(s))
 			rc = ed_buf_adds(&tmp, "(secret)");
 		else if (s->value && strcmp(e->kind, ED_KIND_FILE) != 0)
 			rc = add_visible(&tmp, s->value, 80);

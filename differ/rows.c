@@ -4,6 +4,7 @@
  * samples, judged by the policy's [data] overlap, and worded for reports.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ed/diff.h"
@@ -40,6 +41,16 @@ unsigned ed_rows_compare(const struct ed_policy *p, const char *key, const char 
 	return o.sample && o.share > t->hi + 1e-12 ? ED_F_OVERLAP : 0;
 }
 
+bool ed_rows_checked(const struct ed_policy *p, const char *key, size_t key_len)
+{
+	char *k = ed_strndup(key, key_len);
+	const char *object = k ? ed_rows_key_object(k) : NULL;
+	/* Out of memory, or a key that names no entry: checked, so reported. */
+	bool checked = !object || !ed_policy_tolerance_for(p, ED_DATA_OVERLAP, object)->ignore;
+	free(k);
+	return checked;
+}
+
 int ed_rows_overlap_of(const struct ed_drift_entry *e, struct ed_overlap *out)
 {
 	return overlap(e->ref.value, e->cand.value, out);
@@ -65,8 +76,29 @@ static int add_count(struct ed_buf *out, size_t v)
 	return bad;
 }
 
+/* A sample on one side only: the check could not run, and why it may be. */
+static int describe_one_side(const struct ed_drift_entry *e, struct ed_buf *out)
+{
+	bool in_ref = e->change == ED_REMOVED;
+	struct ed_rows_value v;
+	int r = ed_rows_value_parse(in_ref ? e->ref.value : e->cand.value, &v);
+	if (r < 0)
+		return -1;
+	int bad = ed_buf_addf(out, "%snot checked: the %s has no sample of these rows (collected "
+			      "without [data] sensitive naming them, or the table could not be "
+			      "read)", out->len ? ", " : "", in_ref ? "candidate" : "reference");
+	if (r > 0)
+		bad |= ed_buf_adds(out, "; ") | add_count(out, v.n) | ed_buf_adds(out, " of ") |
+		       add_count(out, (size_t)v.rows) |
+		       ed_buf_addf(out, " %s rows sampled", in_ref ? "reference" : "candidate");
+	ed_rows_value_release(&v);
+	return bad ? -1 : 0;
+}
+
 int ed_rows_describe(const struct ed_drift_entry *e, struct ed_buf *out)
 {
+	if (e->change != ED_CHANGED)
+		return describe_one_side(e, out);
 	struct ed_overlap o;
 	int r = ed_rows_overlap_of(e, &o);
 	if (r < 0)

@@ -42,6 +42,29 @@ enum ed_code ed_schema_postgres_collect(struct ed_source *src, const char *label
 					struct ed_sink *sink, struct ed_err *err);
 
 /*
+ * ed_schema_postgres_collect(), and then the data shape of the same database
+ * (items of kind "data", ed/datashape.h) read by the same psql in the same
+ * read-only transaction: one program started and one connection instead of
+ * two, and the shape's query finds the catalog caches the first one warmed.
+ * Per table (kinds r and p, outside pg_catalog, information_schema and
+ * extensions) its rows (pg_class.reltuples, or n_live_tup before the first
+ * ANALYZE; count(*) when exact_count) and pg_total_relation_size; per column
+ * what pg_stats holds of null_frac, n_distinct, avg_width and correlation.
+ * Never a value: the query names those columns only (no most_common_vals,
+ * most_common_freqs, histogram_bounds). A table without statistics is
+ * recorded with "stats":"missing" and a warning naming it; nothing is written
+ * to the database (no ANALYZE). psql is killed after twice ED_PG_TIMEOUT_MS
+ * (each statement has its own timeout). The shape's document follows an RS
+ * byte (0x1e, as in RFC 7464's JSON text sequences), which neither document
+ * holds raw. Errors as ed_schema_postgres_collect()'s, and ED_PARSE for an
+ * answer without the data-shape document or that is not the expected one.
+ */
+enum ed_code ed_schema_postgres_collect_shape(struct ed_source *src, const char *label,
+					      const char *conninfo, const struct ed_secrets *sec,
+					      bool exact_count, struct ed_sink *sink,
+					      struct ed_err *err);
+
+/*
  * Runs query through psql on the host as ed_schema_postgres_collect() runs
  * the catalog query (read-only transaction, output capped, killed after
  * ED_PG_TIMEOUT_MS, the password of conninfo redacted from every message),
@@ -109,21 +132,10 @@ enum ed_code ed_copy_finish(struct ed_copy_reader *r, struct ed_err *err);
 void ed_copy_release(struct ed_copy_reader *r);
 
 /*
- * The data shape of the database (items of kind "data", ed/datashape.h),
- * read through psql like the catalog: per table (kinds r and p, outside
- * pg_catalog, information_schema and extensions) its rows (pg_class.reltuples,
- * or pg_stat_user_tables.n_live_tup before the first ANALYZE; count(*) when
- * exact_count) and pg_total_relation_size; per column what pg_stats holds
- * of null_frac, n_distinct, avg_width and correlation. Never a value: the
- * query names those columns only (no most_common_vals, most_common_freqs,
- * histogram_bounds). A table without statistics is recorded with
- * "stats":"missing" and a warning naming it; nothing is written to the
- * database (no ANALYZE). Errors as ed_schema_postgres_collect()'s, and
- * ED_PARSE for an answer that is not the expected document.
+ * Appends the data-shape query to q (ED_NOMEM): its answer is an RS byte
+ * (0x1e) and one envdrift.pg_datashape/1 document.
  */
-enum ed_code ed_data_postgres_collect(struct ed_source *src, const char *label,
-				      const char *conninfo, bool exact_count,
-				      struct ed_sink *sink, struct ed_err *err);
+enum ed_code ed_pg_datashape_query(bool exact_count, struct ed_buf *q, struct ed_err *err);
 
 /* Parses the document of the data-shape query and emits its items (for tests and fuzzing). */
 enum ed_code ed_pg_datashape_parse(struct ed_str json, const char *label, struct ed_sink *sink,

@@ -277,6 +277,13 @@ unsigned ed_data_compare(const struct ed_policy *p, const char *key, const char 
 unsigned ed_rows_compare(const struct ed_policy *p, const char *key, const char *ref_value,
 			 const char *cand_value);
 
+/*
+ * Is the overlap of the "rows" item key (key_len bytes, not NUL-terminated)
+ * checked under p, that is, not `overlap[GLOB] = ignore`? A sample present
+ * on one side only is then a check that could not run, and reported.
+ */
+bool ed_rows_checked(const struct ed_policy *p, const char *key, size_t key_len);
+
 /* Is s a real calendar date written YYYY-MM-DD (years 0001-9999)? */
 bool ed_policy_date_valid(const char *s);
 

@@ -161,6 +161,10 @@ static void build(struct ed_drift *d)
 	side(&e->ref, "5", NULL);
 	side(&e->cand, "10", NULL);
 	e->role = xdup("web");
+	/* A database whose shape the candidate's collection lacks (no --data-shape). */
+	e = add(d, "data", "postgres:legacy", ED_REMOVED, 0, "warn", "severity data = warn");
+	side(&e->ref, "{\"tables\":12,\"columns\":80}", NULL);
+	e->role = xdup("web");
 	/* A data shape out of its row band: the shapes are JSON, shown as a person says it. */
 	e = add(d, "data", "postgres:shop/table/public.orders", ED_CHANGED, ED_F_ROWS, "warn",
 		"severity data = warn");
@@ -172,6 +176,11 @@ static void build(struct ed_drift *d)
 		"block", "severity rows = block");
 	side(&e->ref, "{\"rows\":64,\"sample\":4,\"threshold\":1152921504606846976,\"fingerprints\":\"AAAAAAAAAAEAAAAAAAAAAgAAAAAAAAADAAAAAAAAAAQ=\"}", NULL);
 	side(&e->cand, "{\"rows\":70,\"sample\":4,\"threshold\":1152921504606846976,\"fingerprints\":\"AAAAAAAAAAIAAAAAAAAAAwAAAAAAAAAFAAAAAAAAAAY=\"}", NULL);
+	e->role = xdup("web");
+	/* A sample on the reference side only: the check could not run in the candidate. */
+	e = add(d, "rows", "postgres:shop/rows/public.payment(card_last4)", ED_REMOVED, 0, "block",
+		"severity rows = block");
+	side(&e->ref, "{\"rows\":1250,\"sample\":2,\"threshold\":1152921504606846976,\"fingerprints\":\"AAAAAAAAAAEAAAAAAAAAAg==\"}", NULL);
 	e->role = xdup("web");
 	e = add(d, "file", "/etc/hostname", ED_CHANGED, ED_F_CONTENT, "warn", "severity file = warn");
 	file_side(&e->ref, 0644, 5, 1);
@@ -224,11 +233,11 @@ static void build(struct ed_drift *d)
 	e->role = xdup("web");
 
 	d->added = 1;
-	d->removed = 1;
+	d->removed = 3;
 	d->changed = 11;
 	d->ignored = 2;
-	d->blocking = 5;
-	d->warnings = 4;
+	d->blocking = 6;
+	d->warnings = 5;
 	d->infos = 2;
 
 	d->expired = calloc(1, sizeof(*d->expired));

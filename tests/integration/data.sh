@@ -12,7 +12,9 @@
 # user may not read is a warning, the rest collected; bytea, array and jsonb
 # columns; canaries (a sensitive value, a most-common value and a histogram
 # bound of production, checked to be in pg_stats) found nowhere: store, WAL,
-# every report format, export, stderr; SQLite: exact counts, the bounded
+# every report format, export, stderr; a side collected without --data-shape
+# is one finding for its database, not silence, and a table on one side only
+# is its schema item's finding; SQLite: exact counts, the bounded
 # rowid-stride sample, the same drift, and the same values when collected again.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -141,6 +143,41 @@ is "$(printf '%s' "$OUT" | json_get '"\n".join(sorted(e["key"] + " " + e["severi
 	"postgres:shop/table/public.customer block" "policy: an ignored band, a wider null fraction, severity block"
 ed --db "$DB" gate --production production --staging staging --policy "$TMP/strict.ini"
 exits 1 "gate: [data] severity = block fails it"
+
+# --- a side collected without --data-shape: said once per database, never silent ---
+ed --db "$DB" collect --env stgnoshape --root "$TMP/root" --path /etc --packages none \
+	--schema "shop=postgres:$CI dbname=shop_stg"
+exits 0 "collect staging without --data-shape"
+NT=$(q "$DB" "SELECT count(*) FROM items_v WHERE env = 'production' AND kind = 'data' AND key LIKE 'postgres:shop/table/%'")
+NC=$(q "$DB" "SELECT count(*) FROM items_v WHERE env = 'production' AND kind = 'data' AND key LIKE 'postgres:shop/column/%'")
+ed --db "$DB" diff production stgnoshape --format json
+exits 1 "diff against a staging without shapes: drift"
+is "$(printf '%s' "$OUT" | json_get '[(e["key"], e["change"], e["severity"], e["not_checked"], e["reference"]["tables"], e["reference"]["columns"], "candidate" in e) for e in d["drift"] if e["kind"] == "data"]')" \
+	"[[\"postgres:shop\", \"removed\", \"warn\", \"candidate\", $NT, $NC, false]]" \
+	"json: one entry for the database, removed, warn, not checked in the candidate, the reference's $NT tables and $NC columns"
+ed --db "$DB" diff production stgnoshape
+like "$OUT" "removed \[warn\] postgres:shop  data shape not compared: the candidate was collected without --data-shape \($NT tables, $NC columns shaped in the reference\)" \
+	"text: the shape that was not compared, as a person says it"
+ed --db "$DB" diff stgnoshape production --format json
+is "$(printf '%s' "$OUT" | json_get '[(e["key"], e["change"], e["not_checked"]) for e in d["drift"] if e["kind"] == "data"]')" \
+	'[["postgres:shop", "added", "reference"]]' "the reverse: added, not checked in the reference"
+ed --db "$DB" gate --production production --staging stgnoshape
+exits 0 "gate: a shape not compared warns (as data drift does by default)"
+printf '[severity]\ndata = block\n' >"$TMP/shape-block.ini"
+ed --db "$DB" gate --production production --staging stgnoshape --policy "$TMP/shape-block.ini"
+exits 1 "gate: [severity] data = block makes it blocking"
+# A table on one side only, both sides shaped: its schema item says it, no data entry.
+psql_c shop_stg "CREATE TABLE extra (id integer); INSERT INTO extra SELECT generate_series(1, 10); ANALYZE extra;" >/dev/null
+ed --db "$DB" collect --env stgextra --root "$TMP/root" --path /etc --packages none \
+	--schema "shop=postgres:$CI dbname=shop_stg" --data-shape
+exits 0 "collect staging with a table production lacks"
+ed --db "$DB" diff production stgextra --format json
+is "$(printf '%s' "$OUT" | json_get '[e["kind"] + " " + e["key"] for e in d["drift"] if "extra" in e["key"]]')" \
+	'["schema postgres:shop/column/public.extra.id", "schema postgres:shop/table/public.extra"]' \
+	"a table on one side only: its schema items, not its shapes"
+is "$(printf '%s' "$OUT" | json_get '[e["key"] for e in d["drift"] if e["kind"] == "data"]')" \
+	'["postgres:shop/column/public.customer.phone", "postgres:shop/table/public.customer", "postgres:shop/table/public.orders"]' \
+	"... and the shapes found as before"
 
 # --- a user who may not read one table; an exact count ---
 psql_c shop_prod "CREATE ROLE reader LOGIN; GRANT SELECT ON customer, orders TO reader;" >/dev/null

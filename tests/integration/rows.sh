@@ -10,8 +10,14 @@
 # interval holds 5%, blocking in `gate`). NULLs are fingerprinted as a value
 # of their own (a NULL is neither skipped nor an empty string); a table the
 # database lacks and one the user may not read are warnings naming them;
-# canaries in every sensitive column are found nowhere (store, WAL, every
-# report format, export, the collector's stderr, its TMPDIR).
+# an entry sampled on one side only (a staging collected without [data]
+# sensitive, a table one side could not read) is a check that could not run:
+# blocking, never silent; bytea, int[] and text[], jsonb and json columns
+# fingerprinted as COPY prints them, under pinned output settings (a bytea
+# printed in escape format by one server still matches); canaries in every
+# sensitive column are found
+# nowhere (store, WAL, every report format, export, the collector's stderr,
+# its TMPDIR).
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=pg_server.sh
@@ -141,6 +147,33 @@ is "$(printf '%s' "$OUT" | json_get '[(e["key"], e["severity"]) for e in d["drif
 ed --db "$DB" diff production production
 exits 0 "production against itself: equal rows are expected"
 
+# --- a staging collected without [data] sensitive: the check could not run, never silently ---
+collect stgnosens stg_b
+exits 0 "collect staging B with the sensitive entries (a first snapshot)"
+FIRST=$(q "$DB" "SELECT max(id) FROM snapshots_v WHERE env = 'stgnosens'")
+ed --db "$DB" collect --env stgnosens --root "$TMP/root" --path /etc --packages none \
+	--schema "shop=postgres:$CI dbname=stg_b"
+exits 0 "collect staging B again, without [data] sensitive"
+ed --db "$DB" diff "@$FIRST" stgnosens --format json
+is "$(printf '%s' "$OUT" | json_get '[e["key"] for e in d["drift"] if e["kind"] == "rows"]')" "[]" \
+	"between two snapshots of one environment, a sample gone is no drift"
+ed --db "$DB" diff production stgnosens --format json
+exits 1 "diff production against a staging without samples: drift"
+is "$(printf '%s' "$OUT" | json_get '"\n".join(sorted(" ".join((e["key"], e["change"], e["severity"], e["not_checked"], str(e["reference"]["rows"]), str("candidate" in e))) for e in d["drift"] if e["kind"] == "rows"))')" \
+	"$K(email) removed block candidate 20000 False
+$K(email,phone) removed block candidate 20000 False
+postgres:shop/rows/public.nullish(id,v) removed block candidate 2000 False" \
+	"json: every entry removed, blocking, not checked in the candidate"
+ed --db "$DB" diff production stgnosens
+like "$OUT" "removed \[block\] $(printf '%s' "$K" | sed 's/[().]/\\&/g')\(email\)  not checked: the candidate has no sample of these rows \(collected without \[data\] sensitive naming them, or the table could not be read\); [0-9,]+ of 20,000 reference rows sampled" \
+	"text: the check that could not run, as a person says it"
+ed --db "$DB" gate --production production --staging stgnosens
+exits 1 "gate: a sensitive entry that could not be checked in staging blocks"
+contains "$OUT$ERR" "$K(email): not checked: the candidate has no sample" "gate: the reason names the entry"
+printf '[data]\noverlap[*] = ignore\n' >"$TMP/nocheck.ini"
+ed --db "$DB" gate --production production --staging stgnosens --policy "$TMP/nocheck.ini"
+exits 0 "gate: overlap[*] = ignore turns the check, and its absence, off"
+
 # --- a user who may not read a table ---
 psql_c shop_prod "CREATE ROLE reader LOGIN; GRANT SELECT ON customer TO reader;" >/dev/null
 ed --db "$DB" collect --env prodreader --root "$TMP/root" --path /etc --packages none \
@@ -150,6 +183,12 @@ contains "$ERR" "sensitive public.nullish(id,v) not fingerprinted: " "permission
 contains "$ERR" "permission denied" "... with psql's words"
 is "$(q "$DB" "SELECT group_concat(key, ' ') FROM (SELECT key FROM items_v WHERE env = 'prodreader' AND kind = 'rows' ORDER BY key)")" \
 	"$K(email) $K(email,phone)" "the tables it may read are fingerprinted"
+
+# The reverse: the reference could not read nullish, the candidate has its sample.
+ed --db "$DB" diff prodreader stagingb --format json
+is "$(printf '%s' "$OUT" | json_get '[(e["change"], e["severity"], e["not_checked"], "reference" in e, e["candidate"]["rows"]) for e in d["drift"] if e["key"].endswith("nullish(id,v)")]')" \
+	'[["added", "block", "reference", false, 2000]]' \
+	"a sample in the candidate only: added, blocking, not checked against the reference"
 
 # --- the same through --ssh: psql run on the host, its output streamed back ---
 SSHD=/usr/sbin/sshd
@@ -205,6 +244,84 @@ is "$(q "$DB" "SELECT group_concat(key, ' ') FROM items_v WHERE env = 'sqprod' A
 ed --db "$DB" diff sqprod sqstg --format json
 is "$(printf '%s' "$OUT" | json_get '[e["overlap"]["low"] <= 0.05 <= e["overlap"]["high"] and e["severity"] for e in d["drift"] if e["kind"] == "rows"]')" \
 	'["block"]' "sqlite: 5% copied, inside the interval, blocking"
+
+# --- bytea, arrays, json and jsonb as sensitive columns: fingerprinted as COPY prints them ---
+# Production: 8,000 rows; staging: every 10th row (i % 10 = 3) holds production's values, the
+# rest others. Staging's jsonb is typed with its keys in another order and other spaces (jsonb
+# keeps neither: COPY prints the same value); its json is typed with other spaces (json keeps
+# its text: COPY prints another value, so no row is equal). Staging's database prints bytea in
+# the escape format: envdrift pins bytea_output (and the other output settings) for its COPY.
+# The canaries sit in row 4243, copied.
+CANARY_BYTES='bytescanary-r7t2w9'
+CANARY_ARRAY='arraycanary-m3k8q1'
+CANARY_JSONB='jsonbcanary-x5c4v6'
+CANARY_JSON='jsoncanary-p9d2h4'
+CANARY_INT=271828182
+psql_c postgres 'CREATE DATABASE types_prod' 'CREATE DATABASE types_stg' >/dev/null ||
+	{ echo "Bail out! cannot create the types databases"; exit 2; }
+TYPES="CREATE TABLE blob (id integer PRIMARY KEY, b bytea, a integer[], t text[], j jsonb, jt json);"
+psql_c types_prod "$TYPES
+INSERT INTO blob SELECT i, decode(md5(i::text), 'hex') || '\\x00ff0a5c'::bytea, ARRAY[i, i * 7],
+	ARRAY['t' || i, NULL, 'x y', 'q\"'], jsonb_build_object('n', i, 'tag', 'x' || i),
+	('{\"n\":' || i || '}')::json FROM generate_series(1, 8000) i;
+UPDATE blob SET b = convert_to('$CANARY_BYTES', 'UTF8'), a = ARRAY[$CANARY_INT],
+	t = ARRAY['$CANARY_ARRAY'], j = jsonb_build_object('secret', '$CANARY_JSONB'),
+	jt = '{\"secret\":\"$CANARY_JSON\"}' WHERE id = 4243;" >/dev/null ||
+	{ echo "Bail out! types production"; exit 2; }
+psql_c types_stg "$TYPES
+INSERT INTO blob SELECT i,
+	CASE WHEN i % 10 = 3 THEN decode(md5(i::text), 'hex') || '\\x00ff0a5c'::bytea ELSE decode(md5('s' || i), 'hex') END,
+	CASE WHEN i % 10 = 3 THEN ARRAY[i, i * 7] ELSE ARRAY[-i] END,
+	CASE WHEN i % 10 = 3 THEN ARRAY['t' || i, NULL, 'x y', 'q\"'] ELSE ARRAY['s' || i] END,
+	CASE WHEN i % 10 = 3 THEN ('{ \"tag\" : \"x' || i || '\",  \"n\": ' || i || ' }')::jsonb ELSE jsonb_build_object('n', -i) END,
+	CASE WHEN i % 10 = 3 THEN ('{\"n\": ' || i || '}')::json ELSE ('{\"n\":' || -i || '}')::json END
+	FROM generate_series(1, 8000) i;
+UPDATE blob SET b = convert_to('$CANARY_BYTES', 'UTF8'), a = ARRAY[$CANARY_INT],
+	t = ARRAY['$CANARY_ARRAY'], j = '{\"secret\": \"$CANARY_JSONB\"}',
+	jt = '{\"secret\": \"$CANARY_JSON\"}' WHERE id = 4243;
+ALTER DATABASE types_stg SET bytea_output = 'escape';" >/dev/null ||
+	{ echo "Bail out! types staging"; exit 2; }
+copy_of() { "$PGBIN/psql" -X -q -d "$CI dbname=$1" -c "COPY (SELECT $2 FROM blob WHERE id = 3) TO STDOUT"; }
+isnt "$(copy_of types_stg b)" "$(copy_of types_prod b)" \
+	"premise: the two databases' own COPY prints one bytea two ways (hex, escape)"
+is "$(copy_of types_stg j)" "$(copy_of types_prod j)" \
+	"premise: jsonb typed with other key order and spaces prints alike"
+isnt "$(copy_of types_stg jt)" "$(copy_of types_prod jt)" \
+	"premise: json keeps the text it was given"
+cat >"$TMP/types.ini" <<'INI'
+[data]
+sensitive = public.blob(b) public.blob(a,t) public.blob(j) public.blob(jt)
+INI
+TERRS=
+for side in prod stg; do
+	TMPDIR=$TMP/ctmp ed --db "$DB" collect --env "types$side" --root "$TMP/root" --path /etc \
+		--packages none --profile "$TMP/types.ini" --schema "types=postgres:$CI dbname=types_$side"
+	exits 0 "types: collect $side with bytea, array, jsonb and json sensitive columns"
+	TERRS+=$ERR
+done
+is "$(q "$DB" "SELECT count(*) FROM items_v WHERE env = 'typesstg' AND kind = 'rows'")" "4" \
+	"types: one item per entry, none refused"
+ed --db "$DB" diff typesprod typesstg --format json
+exits 1 "types: diff finds the copied rows"
+TK=postgres:types/rows/public.blob
+for cols in b a,t j; do
+	is "$(printf '%s' "$OUT" | json_get '[(e["overlap"]["low"] <= 0.1 <= e["overlap"]["high"], e["severity"]) for e in d["drift"] if e["key"] == "'"$TK($cols)"'"]')" \
+		'[[true, "block"]]' "types ($cols): 10% copied, inside the interval, blocking"
+done
+is "$(printf '%s' "$OUT" | json_get '[e["key"] for e in d["drift"] if e["key"] == "'"$TK(jt)"'"]')" "[]" \
+	"types (jt): json whose text differs is no equal row (what COPY prints is what is fingerprinted)"
+TARTS=()
+leak_artifacts "$DB" typesprod typesstg "$TMP/tleak" TARTS
+printf '%s\n' "$TERRS" >"$TMP/types.stderr"
+TARTS+=("$TMP/types.stderr")
+for env in typesprod typesstg; do
+	ed --db "$DB" export "$env" --out "$TMP/export.$env.json"
+	TARTS+=("$TMP/export.$env.json")
+done
+BYTES_HEX=$(printf '%s' "$CANARY_BYTES" | od -An -tx1 | tr -d ' \n')
+is "$(leaks "$CANARY_BYTES" "$BYTES_HEX" "$CANARY_ARRAY" "$CANARY_INT" "$CANARY_JSONB" "$CANARY_JSON" -- "${TARTS[@]}")" "" \
+	"types: canaries of bytea (as text and hex), array, jsonb and json: in none of ${#TARTS[@]} files"
+is "$(find "$TMP/ctmp" -type f | wc -l)" "0" "types: the collector wrote no temporary file"
 
 # --- canaries: nowhere ---
 ARTS=()

@@ -802,6 +802,78 @@ static void test_collect(void)
 	mem_sink_release(&ms);
 }
 
+/* The catalog and the data shape by one psql: the shape's document after an RS byte. */
+static void test_collect_shape(void)
+{
+	static const char shape[] =
+		"{\"format\":\"envdrift.pg_datashape/1\",\"exact_count\":false,\"tables\":["
+		"{\"schema\":\"public\",\"name\":\"orders\",\"reltuples\":820,\"live\":820,"
+		"\"bytes\":8192,\"analyzed\":true,\"readable\":true,\"count\":null}],"
+		"\"columns\":[{\"schema\":\"public\",\"table\":\"orders\",\"name\":\"note\","
+		"\"null_frac\":0.5,\"n_distinct\":-0.5,\"width\":8,\"correlation\":1}]}";
+	struct ed_buf out = ED_BUF_INIT, q = ED_BUF_INIT;
+	struct fake f;
+	struct mem_sink ms, cat, sh;
+	struct ed_err err = {0};
+
+	ed_buf_add(&out, doc.p, doc.len);
+	ed_buf_adds(&out, "\n\x1e");
+	ed_buf_adds(&out, shape);
+	ed_buf_adds(&out, "\n");
+	memset(&f, 0, sizeof(f));
+	f.src.ops = &fake_ops;
+	f.out = out.p;
+	mem_sink_init(&ms);
+	enum ed_code rc = ed_schema_postgres_collect_shape(&f.src, "shop", "dbname=shop", &test_sec,
+							   false, &ms.sink, &err);
+	is_int(rc, ED_OK, "shape: catalog and shape by one psql: ED_OK (%s)", err.msg);
+	parse(&cat, doc.p, doc.len, &err);
+	mem_sink_init(&sh);
+	ed_pg_datashape_parse(ed_str_of(shape, strlen(shape)), "shop", &sh.sink, &err);
+	char *got = listing(&ms), *want_cat = listing(&cat), *want_sh = listing(&sh);
+	struct ed_buf want = ED_BUF_INIT;
+	ed_buf_adds(&want, want_cat);
+	ed_buf_adds(&want, want_sh);
+	ok(ms.n == 89 + 2 && got && strcmp(got, ed_buf_str(&want)) == 0,
+	   "shape: the catalog's 89 items, then the shape's 2, as the two parses emit them");
+	ok(f.argc == 16 && strcmp(f.argv[10], "-c") == 0 && strcmp(f.argv[12], "-c") == 0 &&
+		   strcmp(f.argv[14], "-c") == 0 && strncmp(f.argv[13], "WITH ext AS", 11) == 0 &&
+		   strncmp(f.argv[15], "WITH ext AS", 11) == 0,
+	   "shape: one psql, -c SETTINGS -c CATALOG -c SHAPE (one transaction, -1)");
+	is_int(f.timeout_ms, 2 * 120000, "shape: deadline twice 120 s (each statement has 110 s)");
+	free(got);
+	free(want_cat);
+	free(want_sh);
+	ed_buf_release(&want);
+	mem_sink_release(&ms);
+	mem_sink_release(&cat);
+	mem_sink_release(&sh);
+
+	/* No RS: the shape's document is missing, whatever came before. */
+	memset(&f, 0, sizeof(f));
+	f.src.ops = &fake_ops;
+	f.out = doc.p;
+	mem_sink_init(&ms);
+	rc = ed_schema_postgres_collect_shape(&f.src, "shop", "dbname=shop", &test_sec, true,
+					      &ms.sink, &err);
+	ok(rc == ED_PARSE && strcmp(err.msg, "postgres:shop: psql printed no data-shape "
+				    "document") == 0 && ms.n == 0,
+	   "shape: no RS in psql's output: ED_PARSE naming the database, nothing emitted");
+	mem_sink_release(&ms);
+
+	/* The query: RS first, and never a column of values. */
+	ok(ed_pg_datashape_query(false, &q, &err) == ED_OK && strstr(q.p, "SELECT chr(30) || ") &&
+		   !strstr(q.p, "most_common") && !strstr(q.p, "histogram") &&
+		   !strstr(q.p, "count(*)") && !strstr(q.p, "st.*"),
+	   "shape query: framed by RS; names no most_common_*, histogram_bounds, count(*), st.*");
+	ed_buf_reset(&q);
+	ok(ed_pg_datashape_query(true, &q, &err) == ED_OK && strstr(q.p, "count(*)") &&
+		   strstr(q.p, "'exact_count', true"),
+	   "shape query with exact counts: count(*) per readable table");
+	ed_buf_release(&q);
+	ed_buf_release(&out);
+}
+
 /* --- jansson allocation failures --- */
 
 static long nalloc, fail_at;
@@ -1121,6 +1193,7 @@ int main(int argc, char **argv)
 	test_sink_failure();
 	test_conninfo();
 	test_collect();
+	test_collect_shape();
 	test_alloc_failures();
 	test_datashape();
 	test_copy();
