@@ -405,6 +405,14 @@ static enum ed_code maybe_spill(struct merge *m, struct ed_err *err)
 	if (m->npend || d->n < m->spill_at ||
 	    in_mem(d) < (m->spill_at < SETTLE_EVERY ? m->spill_at : SETTLE_EVERY))
 		return ED_OK;
+	/*
+	 * Not while the last entry is a database's shape on one side only: its
+	 * counts grow as that database's items go by (data_one_side()). The
+	 * next entry, of whatever key, comes after them.
+	 */
+	const struct ed_drift_entry *last = &d->v[in_mem(d) - 1];
+	if (strcmp(last->kind, ED_KIND_DATA) == 0 && !memchr(last->key, '/', last->key_len))
+		return ED_OK;
 	return ed_drift_spill_entries(d, err);
 }
 
@@ -716,7 +724,7 @@ static enum ed_code data_one_side(struct merge *m, const char *role, struct side
 		return ED_OK;
 	struct ed_drift *d = m->d;
 	enum ed_change change = in_ref ? ED_REMOVED : ED_ADDED;
-	struct ed_drift_entry *e = d->n ? &d->v[d->n - 1] : NULL;
+	struct ed_drift_entry *e = in_mem(d) ? &d->v[in_mem(d) - 1] : NULL; /* never spilled: maybe_spill() */
 	bool open = e && e->change == change && strcmp(e->kind, ED_KIND_DATA) == 0 &&
 		    e->key_len == n && memcmp(e->key, db, n) == 0 &&
 		    str_eq(e->role, role && *role ? role : NULL);

@@ -155,6 +155,10 @@ exits 1 "diff against a staging without shapes: drift"
 is "$(printf '%s' "$OUT" | json_get '[(e["key"], e["change"], e["severity"], e["not_checked"], e["reference"]["tables"], e["reference"]["columns"], "candidate" in e) for e in d["drift"] if e["kind"] == "data"]')" \
 	"[[\"postgres:shop\", \"removed\", \"warn\", \"candidate\", $NT, $NC, false]]" \
 	"json: one entry for the database, removed, warn, not checked in the candidate, the reference's $NT tables and $NC columns"
+# The entry grows as the database's items go by: spilling every entry must not cut it in pieces.
+WHOLE=$OUT
+ENVDRIFT_SPILL_AT=1 ed --db "$DB" diff production stgnoshape --format json
+is "$OUT" "$WHOLE" "  the same report with every entry spilled to its temporary file as it comes"
 ed --db "$DB" diff production stgnoshape
 like "$OUT" "removed \[warn\] postgres:shop  data shape not compared: the candidate was collected without --data-shape \($NT tables, $NC columns shaped in the reference\)" \
 	"text: the shape that was not compared, as a person says it"
