@@ -11,6 +11,7 @@
 #include "ed/collect.h"
 #include "ed/hash.h"
 #include "ed/item.h"
+#include "ed/snapdoc.h"
 #include "config_impl.h"
 
 /* Deepest container nesting walked; a deeper document is a warning and emits nothing. */
@@ -186,14 +187,18 @@ static json_t *load(const char *p, size_t len, json_error_t *e, bool *oom)
 	memset(e, 0, sizeof(*e));
 	memset(&again, 0, sizeof(again));
 	*oom = false;
+	ed_json_reading(true);
 	root = json_loadb(p, len, LOAD_FLAGS, e);
+	ed_json_reading(false);
 	if (root)
 		return root;
 	if (json_error_code(e) == json_error_out_of_memory) {
 		*oom = true;
 		return NULL;
 	}
+	ed_json_reading(true);
 	root = json_loadb(p, len, LOAD_FLAGS, &again);
+	ed_json_reading(false);
 	if (!root)
 		*oom = e->text[0] == '\0' || json_error_code(&again) == json_error_out_of_memory ||
 		       !same_error(e, &again);

@@ -16,6 +16,7 @@
 #include "ed/hash.h"
 #include "ed/item.h"
 #include "ed/pkg.h"
+#include "ed/snapdoc.h"
 
 #define NPM_MAX_WARNINGS 100
 /* Nesting of a v1 lock's dependency tree, and of node_modules folders. */
@@ -304,7 +305,10 @@ static enum ed_code lock_into(struct acc *a, struct ed_str text, const char *loc
 	struct input in = {.origin = lock_path};
 	struct ed_buf dir = ED_BUF_INIT;
 	json_error_t jerr;
-	json_t *root = json_loadb(text.p, text.len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root;
+	ed_json_reading(true);
+	root = json_loadb(text.p, text.len, JSON_REJECT_DUPLICATES, &jerr);
+	ed_json_reading(false);
 	enum ed_code rc = ED_OK;
 
 	if (!root) {
@@ -449,7 +453,9 @@ static enum ed_code scan_package(struct acc *a, struct input *in, const char *pk
 		goto out;
 	}
 	json_error_t jerr;
+	ed_json_reading(true);
 	root = json_loadb(ed_buf_str(&text), text.len, JSON_REJECT_DUPLICATES, &jerr);
+	ed_json_reading(false);
 	if (!root || !json_is_object(root)) {
 		warn_in(a, in, "%s:%d:%d: %s", p.p, root ? 1 : jerr.line, root ? 1 : jerr.column,
 			root ? "not a JSON object" : jerr.text);

@@ -6,6 +6,7 @@
 
 #include "ed/datashape.h"
 #include "ed/hash.h"
+#include "ed/snapdoc.h"
 
 void ed_data_shape_init(struct ed_data_shape *s, bool table)
 {
@@ -94,10 +95,15 @@ json_t *ed_json_load(const char *text, size_t flags, bool *oom)
 {
 	json_error_t jerr;
 	memset(&jerr, 0, sizeof(jerr));
-	json_t *j = json_loads(text, flags, &jerr);
+	json_t *j;
+	ed_json_reading(true);
+	j = json_loads(text, flags, &jerr);
+	ed_json_reading(false);
 	if (!j) {
 		memset(&jerr, 0, sizeof(jerr));
+		ed_json_reading(true);
 		j = json_loads(text, flags, &jerr);
+		ed_json_reading(false);
 	}
 	*oom = !j && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0]);
 	return j;

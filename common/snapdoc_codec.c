@@ -5,6 +5,10 @@
  * UTF-8 field or its base64 "_b64" twin.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,17 +88,63 @@ int ed_snapdoc_set_fp(json_t *o, const char *f, const struct ed_fp *fp)
 /* A failed allocation of jansson's, on this thread (see ed_snapdoc_global_init()). */
 static _Thread_local bool json_oom;
 
+/*
+ * jansson 2.14 (Debian 12's) does not survive every failed allocation: its
+ * lexer ignores a failure to grow the text it saves of a string, then copies
+ * that text up to a closing quote that is not in it, past the end of the
+ * string it allocated (allocfail.sh found it: a segfault in json_loadb).
+ * So while jansson reads (ed_json_reading()), it is never refused: when
+ * malloc fails, the request is served from this reserve, and json_oom tells
+ * the caller, who discards what jansson built (ed_json_oom_take()). Only
+ * then: what jansson writes (json_dumps()) its callers free with free(). The
+ * reserve is untouched, so not resident, until then; two items of the
+ * largest size a document may hold fit in it. It is used again once every
+ * block of it has been freed.
+ */
+#define RESERVE_SIZE (2 * ED_SNAPDOC_ITEM_JSON_MAX + ((size_t)1 << 20))
+static alignas(max_align_t) unsigned char reserve[RESERVE_SIZE];
+static size_t reserve_used, reserve_live; /* under reserve_lock */
+static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local bool json_reading;
+
+void ed_json_reading(bool on)
+{
+	json_reading = on;
+}
+
 static void *json_malloc(size_t n)
 {
 	void *p = malloc(n);
-	if (!p)
-		json_oom = true;
+	if (p || !json_reading)
+		return p ? p : (json_oom = true, NULL);
+	json_oom = true;
+	size_t a = alignof(max_align_t), need = n ? (n + a - 1) / a * a : a;
+	pthread_mutex_lock(&reserve_lock);
+	if (need <= RESERVE_SIZE - reserve_used) {
+		p = reserve + reserve_used;
+		reserve_used += need;
+		reserve_live++;
+	}
+	pthread_mutex_unlock(&reserve_lock);
 	return p;
+}
+
+static void json_free(void *p)
+{
+	uintptr_t at = (uintptr_t)p, lo = (uintptr_t)reserve;
+	if (at < lo || at >= lo + RESERVE_SIZE) {
+		free(p);
+		return;
+	}
+	pthread_mutex_lock(&reserve_lock);
+	if (--reserve_live == 0)
+		reserve_used = 0;
+	pthread_mutex_unlock(&reserve_lock);
 }
 
 void ed_snapdoc_global_init(void)
 {
-	json_set_alloc_funcs(json_malloc, free);
+	json_set_alloc_funcs(json_malloc, json_free);
 }
 
 bool ed_json_oom_take(void)

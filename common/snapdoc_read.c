@@ -987,7 +987,9 @@ static enum ed_code scan_value_max(struct scan *s, const char *path, size_t max,
 	if (n == 0)
 		return syntax_at_byte(s, path, "a value expected");
 	ed_json_oom_take();
+	ed_json_reading(true);
 	*out = json_loadb(s->p + start, n, flags, &je);
+	ed_json_reading(false);
 	if (ed_json_oom_take()) { /* the value may have lost a byte: never trust it */
 		json_decref(*out);
 		*out = NULL;
@@ -1421,7 +1423,7 @@ static enum ed_code parse_doc(struct ed_snapdoc *d, struct ed_snapdoc **out, str
 {
 	struct body b = {.v = {.name = d->name, .err = NULL, .path = ED_BUF_INIT}};
 	struct vc v = {.name = d->name, .err = err, .path = ED_BUF_INIT};
-	struct scan s;
+	struct scan s = {0}; /* released below even when the digest's state cannot be made */
 	enum ed_code rc = ED_OK;
 	b.v.err = &b.first;
 	b.dbuf = (struct ed_buf)ED_BUF_INIT;

@@ -157,6 +157,15 @@ enum ed_code ed_snapdoc_replay(const struct ed_snapdoc *d, struct ed_sink *sink,
  * Call once in main(), before any thread starts.
  */
 void ed_snapdoc_global_init(void);
+/*
+ * Between ed_json_reading(true) and (false), on this thread, an allocation
+ * of jansson's that fails is served from a reserve instead: jansson 2.14's
+ * reader writes past a string it allocated when an allocation fails in the
+ * middle of that string (tests/unit/test_jsonoom.c). The parse then ends
+ * whole. Only around json_load*(): what the reserve served must go back
+ * through jansson's own free, and a json_dumps() result is freed with free().
+ */
+void ed_json_reading(bool on);
 
 /* A new random (version 4) UUID, lower case. ED_IO when no random bytes are available. */
 enum ed_code ed_snapdoc_id_new(char out[ED_SNAPDOC_ID_LEN + 1], struct ed_err *err);
