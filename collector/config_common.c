@@ -216,10 +216,7 @@ static char *dump_real(const json_t *j)
 		char *s = json_dumps(j, flags | JSON_REAL_PRECISION(prec));
 		if (!s)
 			return NULL;
-		json_t *back;
-		ed_json_reading(true);
-		back = json_loads(s, JSON_DECODE_ANY, NULL);
-		ed_json_reading(false);
+		json_t *back = ed_json_loadb(s, strlen(s), JSON_DECODE_ANY, NULL);
 		if (!back) {
 			free(s);
 			return NULL;
@@ -241,10 +238,7 @@ char *ed_cfg_dump_leaf(const json_t *j)
 int ed_cfg_json_real(struct ed_buf *out, const char *num)
 {
 	json_error_t e;
-	json_t *j;
-	ed_json_reading(true);
-	j = json_loads(num, JSON_DECODE_ANY, &e);
-	ed_json_reading(false);
+	json_t *j = ed_json_loadb(num, strlen(num), JSON_DECODE_ANY, &e);
 	if (!j)
 		return json_error_code(&e) == json_error_numeric_overflow ? 1 : -1;
 	int rc = -1;

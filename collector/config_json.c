@@ -187,18 +187,14 @@ static json_t *load(const char *p, size_t len, json_error_t *e, bool *oom)
 	memset(e, 0, sizeof(*e));
 	memset(&again, 0, sizeof(again));
 	*oom = false;
-	ed_json_reading(true);
-	root = json_loadb(p, len, LOAD_FLAGS, e);
-	ed_json_reading(false);
+	root = ed_json_loadb(p, len, LOAD_FLAGS, e);
 	if (root)
 		return root;
 	if (json_error_code(e) == json_error_out_of_memory) {
 		*oom = true;
 		return NULL;
 	}
-	ed_json_reading(true);
-	root = json_loadb(p, len, LOAD_FLAGS, &again);
-	ed_json_reading(false);
+	root = ed_json_loadb(p, len, LOAD_FLAGS, &again);
 	if (!root)
 		*oom = e->text[0] == '\0' || json_error_code(&again) == json_error_out_of_memory ||
 		       !same_error(e, &again);

@@ -135,10 +135,7 @@ enum ed_code ed_pg_datashape_parse(struct ed_str json, const char *label, struct
 	struct entries e = {0};
 	enum ed_code rc = ED_OK;
 	json_error_t je;
-	json_t *doc;
-	ed_json_reading(true);
-	doc = json_loadb(json.p ? json.p : "", json.len, JSON_REJECT_DUPLICATES, &je);
-	ed_json_reading(false);
+	json_t *doc = ed_json_loadb(json.p ? json.p : "", json.len, JSON_REJECT_DUPLICATES, &je);
 	json_t *tables = json_object_get(doc, "tables"), *columns = json_object_get(doc, "columns");
 	const char *fmt = str_of(doc, "format");
 	if (!doc || !fmt || strcmp(fmt, PG_DATASHAPE_FORMAT) != 0 || !json_is_array(tables) ||

@@ -305,10 +305,7 @@ static enum ed_code lock_into(struct acc *a, struct ed_str text, const char *loc
 	struct input in = {.origin = lock_path};
 	struct ed_buf dir = ED_BUF_INIT;
 	json_error_t jerr;
-	json_t *root;
-	ed_json_reading(true);
-	root = json_loadb(text.p, text.len, JSON_REJECT_DUPLICATES, &jerr);
-	ed_json_reading(false);
+	json_t *root = ed_json_loadb(text.p, text.len, JSON_REJECT_DUPLICATES, &jerr);
 	enum ed_code rc = ED_OK;
 
 	if (!root) {
@@ -453,9 +450,7 @@ static enum ed_code scan_package(struct acc *a, struct input *in, const char *pk
 		goto out;
 	}
 	json_error_t jerr;
-	ed_json_reading(true);
-	root = json_loadb(ed_buf_str(&text), text.len, JSON_REJECT_DUPLICATES, &jerr);
-	ed_json_reading(false);
+	root = ed_json_loadb(ed_buf_str(&text), text.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root || !json_is_object(root)) {
 		warn_in(a, in, "%s:%d:%d: %s", p.p, root ? 1 : jerr.line, root ? 1 : jerr.column,
 			root ? "not a JSON object" : jerr.text);

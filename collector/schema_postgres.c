@@ -822,10 +822,7 @@ static json_t *load(const char *s, size_t len, json_error_t *e, bool *nomem)
 	memset(e, 0, sizeof(*e));
 	memset(&again, 0, sizeof(again));
 	*nomem = false;
-	json_t *root;
-	ed_json_reading(true);
-	root = json_loadb(s, len, JSON_REJECT_DUPLICATES, e);
-	ed_json_reading(false);
+	json_t *root = ed_json_loadb(s, len, JSON_REJECT_DUPLICATES, e);
 	if (root)
 		return root;
 	if (json_error_code(e) == json_error_out_of_memory) {
@@ -836,9 +833,7 @@ static json_t *load(const char *s, size_t len, json_error_t *e, bool *nomem)
 	 * jansson 2.14 reports some allocation failures as syntax errors: a
 	 * malformed document fails a second time in just the same way.
 	 */
-	ed_json_reading(true);
-	root = json_loadb(s, len, JSON_REJECT_DUPLICATES, &again);
-	ed_json_reading(false);
+	root = ed_json_loadb(s, len, JSON_REJECT_DUPLICATES, &again);
 	if (!root)
 		*nomem = e->text[0] == '\0' || json_error_code(&again) == json_error_out_of_memory ||
 			 e->line != again.line || e->column != again.column ||

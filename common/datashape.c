@@ -95,15 +95,10 @@ json_t *ed_json_load(const char *text, size_t flags, bool *oom)
 {
 	json_error_t jerr;
 	memset(&jerr, 0, sizeof(jerr));
-	json_t *j;
-	ed_json_reading(true);
-	j = json_loads(text, flags, &jerr);
-	ed_json_reading(false);
+	json_t *j = ed_json_loadb(text, strlen(text), flags, &jerr);
 	if (!j) {
 		memset(&jerr, 0, sizeof(jerr));
-		ed_json_reading(true);
-		j = json_loads(text, flags, &jerr);
-		ed_json_reading(false);
+		j = ed_json_loadb(text, strlen(text), flags, &jerr);
 	}
 	*oom = !j && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0]);
 	return j;

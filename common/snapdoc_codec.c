@@ -93,7 +93,7 @@ static _Thread_local bool json_oom;
  * lexer ignores a failure to grow the text it saves of a string, then copies
  * that text up to a closing quote that is not in it, past the end of the
  * string it allocated (allocfail.sh found it: a segfault in json_loadb).
- * So while jansson reads (ed_json_reading()), it is never refused: when
+ * So while jansson reads (ed_json_loadb()), it is never refused: when
  * malloc fails, the request is served from this reserve, and json_oom tells
  * the caller, who discards what jansson built (ed_json_oom_take()). Only
  * then: what jansson writes (json_dumps()) its callers free with free(). The
@@ -105,19 +105,24 @@ static _Thread_local bool json_oom;
 static alignas(max_align_t) unsigned char reserve[RESERVE_SIZE];
 static size_t reserve_used, reserve_live; /* under reserve_lock */
 static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Thread_local bool json_reading;
+static _Thread_local bool json_reading; /* inside ed_json_loadb() */
 
-void ed_json_reading(bool on)
+json_t *ed_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *error)
 {
-	json_reading = on;
+	json_reading = true;
+	json_t *j = json_loadb(buf, len, flags, error);
+	json_reading = false;
+	return j;
 }
 
 static void *json_malloc(size_t n)
 {
 	void *p = malloc(n);
-	if (p || !json_reading)
-		return p ? p : (json_oom = true, NULL);
+	if (p)
+		return p;
 	json_oom = true;
+	if (!json_reading)
+		return NULL;
 	size_t a = alignof(max_align_t), need = n ? (n + a - 1) / a * a : a;
 	pthread_mutex_lock(&reserve_lock);
 	if (need <= RESERVE_SIZE - reserve_used) {

@@ -987,9 +987,7 @@ static enum ed_code scan_value_max(struct scan *s, const char *path, size_t max,
 	if (n == 0)
 		return syntax_at_byte(s, path, "a value expected");
 	ed_json_oom_take();
-	ed_json_reading(true);
-	*out = json_loadb(s->p + start, n, flags, &je);
-	ed_json_reading(false);
+	*out = ed_json_loadb(s->p + start, n, flags, &je);
 	if (ed_json_oom_take()) { /* the value may have lost a byte: never trust it */
 		json_decref(*out);
 		*out = NULL;

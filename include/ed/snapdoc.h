@@ -8,6 +8,7 @@
 #ifndef ED_SNAPDOC_H
 #define ED_SNAPDOC_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -158,14 +159,15 @@ enum ed_code ed_snapdoc_replay(const struct ed_snapdoc *d, struct ed_sink *sink,
  */
 void ed_snapdoc_global_init(void);
 /*
- * Between ed_json_reading(true) and (false), on this thread, an allocation
- * of jansson's that fails is served from a reserve instead: jansson 2.14's
- * reader writes past a string it allocated when an allocation fails in the
- * middle of that string (tests/unit/test_jsonoom.c). The parse then ends
- * whole. Only around json_load*(): what the reserve served must go back
- * through jansson's own free, and a json_dumps() result is freed with free().
+ * jansson's json_loadb(), through which every reading of JSON goes: an
+ * allocation of jansson's that fails meanwhile is served from a reserve
+ * instead, because jansson 2.14's reader writes past a string it allocated
+ * when an allocation fails in the middle of that string
+ * (tests/unit/test_jsonoom.c); the parse then ends whole. Only reading: what
+ * the reserve served goes back through jansson's own free, and a
+ * json_dumps() result is freed with free().
  */
-void ed_json_reading(bool on);
+json_t *ed_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *error);
 
 /* A new random (version 4) UUID, lower case. ED_IO when no random bytes are available. */
 enum ed_code ed_snapdoc_id_new(char out[ED_SNAPDOC_ID_LEN + 1], struct ed_err *err);
