@@ -224,10 +224,9 @@ bool ed_web_pair(const struct ed_web *w, size_t i, char *ref, char *cand, size_t
 
 /*
  * Looks at every pair; says an error once, and again only when it changes.
- * After computing a verdict it gives the diff's freed memory back to the
- * system: the server then idles at its size before the diff.
+ * Whether it computed a verdict (a diff ran, whose memory give_back() frees).
  */
-static void look(struct ed_web *w, struct ed_store *st, char *said, size_t cap)
+static bool look(struct ed_web *w, struct ed_store *st, char *said, size_t cap)
 {
 	bool computed = false;
 	for (size_t i = 0; i < ed_web_npairs(w); i++) {
@@ -246,10 +245,7 @@ static void look(struct ed_web *w, struct ed_store *st, char *said, size_t cap)
 			snprintf(said, cap, "%s", err.msg);
 		}
 	}
-	if (computed) {
-		ed_store_release_memory(st);
-		malloc_trim(0);
-	}
+	return computed;
 }
 
 static unsigned long answered(struct ed_web *w)
@@ -261,18 +257,20 @@ static unsigned long answered(struct ed_web *w)
 }
 
 /*
- * Once the server has been quiet for a whole period after answering
- * requests, the idle read connections and the writer (unless a push is
- * being stored) drop their page caches and the allocator gives the freed
- * pages of every thread's arena back to the system: a burst of pushes or
- * page views leaves the server at its idle size (the next request reads its
- * pages again from the OS's cache). Costs one malloc_trim() per burst, none
- * while requests keep coming.
+ * Right after a verdict was computed (computed), and once the server has
+ * been quiet for a whole period after answering requests, the idle read
+ * connections and the writer (unless a push is being stored) drop their page
+ * caches and the allocator gives the freed pages of every thread's arena
+ * back to the system: a diff, or a burst of pushes or page views, leaves the
+ * server at its idle size (the next request reads its pages again from the
+ * OS's cache). Costs one malloc_trim() per burst, none while requests keep
+ * coming.
  */
-static void trim_when_quiet(struct ed_web *w, unsigned long *seen, unsigned long *trimmed)
+static void give_back(struct ed_web *w, bool computed, unsigned long *seen,
+		      unsigned long *trimmed)
 {
 	unsigned long n = answered(w);
-	if (n == *seen && n != *trimmed) {
+	if (computed || (n == *seen && n != *trimmed)) {
 		pthread_mutex_lock(&w->pool_lock);
 		for (size_t i = 0; i < w->npool; i++)
 			ed_store_release_memory(w->pool[i]);
@@ -293,16 +291,17 @@ static void *worker(void *arg)
 	char said[sizeof(((struct ed_err *)0)->msg)] = "";
 	unsigned long seen = 0, trimmed = 0;
 	for (;;) {
-		trim_when_quiet(w, &seen, &trimmed);
 		struct ed_err err = {0};
 		struct ed_store *st = ed_web_reader(w, &err);
+		bool computed = false;
 		if (st) {
-			look(w, st, said, sizeof(said));
+			computed = look(w, st, said, sizeof(said));
 			ed_web_reader_put(w, st);
 		} else if (strcmp(said, err.msg) != 0) {
 			ed_warn("verdicts: %s", err.msg);
 			snprintf(said, sizeof(said), "%s", err.msg);
 		}
+		give_back(w, computed, &seen, &trimmed);
 		pthread_mutex_lock(&w->wake_lock);
 		if (!w->poked && !w->stopping) {
 			struct timespec until;

@@ -497,7 +497,7 @@ is "$(q "$DB" "select count(*) || ' ' || max(item_count) from snapshots where ho
 	"1 300000" "  stored once, whole"
 push "$TMP/big.json" -H "Authorization: Bearer $BOSS"
 is "$CODE" 200 "  a second retry: 200, nothing more stored"
-# Quiet after a burst, the server gives memory back (web/verdicts.c, trim_when_quiet): the
+# Quiet after a burst, the server gives memory back (web/verdicts.c, give_back): the
 # writer's page cache and freed heap. 'fleet' is in no pair, so no verdict is computed, and
 # only that trim can do it. ASan's allocator keeps what is freed, so not there.
 if ldd "$ENVDRIFT" | grep -q libasan; then
