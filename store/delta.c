@@ -233,7 +233,7 @@ static int key_cmp(const char *ka, size_t kal, const char *a, size_t al, const c
 
 /*
  * Moves walk w to (kind, key of len bytes): 1 when it is on that row, 0
- * when prev has no such row, -1 on an SQLite error.
+ * when prev has no such row, -1 on an SQLite error, -2 out of memory.
  */
 static int walk_to(struct walk *w, const char *kind, const char *key, size_t len)
 {
@@ -243,8 +243,10 @@ static int walk_to(struct walk *w, const char *kind, const char *key, size_t len
 			       w->lo.len - w->lo_kind - 1) < 0;
 	ed_buf_reset(&w->lo);
 	if (ed_buf_add(&w->lo, kind, kl) || ed_buf_addc(&w->lo, '\0') ||
-	    ed_buf_add(&w->lo, key, len))
-		return -1;
+	    ed_buf_add(&w->lo, key, len)) {
+		w->live = false; /* lo is not whole: start again next time */
+		return -2;
+	}
 	w->lo_kind = kl;
 	for (int steps = 0;; steps++) {
 		if (restart) {
@@ -280,7 +282,7 @@ static int walk_to(struct walk *w, const char *kind, const char *key, size_t len
 	}
 }
 
-/* prev_row() by walking: *row stays on its row (it must not be reset). */
+/* prev_row() by walking: *row stays on its row (it must not be reset); -2 out of memory. */
 static int prev_row_walk(struct ed_delta_writer *d, const char *kind, const char *key,
 			 size_t len, sqlite3_stmt **row)
 {
@@ -288,7 +290,7 @@ static int prev_row_walk(struct ed_delta_writer *d, const char *kind, const char
 	for (size_t i = 0; i < 2 && d->walk[i].s; i++) {
 		int r = walk_to(&d->walk[i], kind, key, len);
 		if (r < 0)
-			return -1;
+			return r;
 		if (!r)
 			continue;
 		if (ed_state_is_tombstone(sqlite3_column_blob(d->walk[i].s, 0),
@@ -326,6 +328,8 @@ enum ed_code ed_delta_item(struct ed_delta_writer *d, const struct ed_item *it,
 	}
 	sqlite3_stmt *s;
 	int found = prev_row_walk(d, it->kind, it->key, it->key_len, &s);
+	if (found == -2)
+		return ed_err_set(err, ED_NOMEM, "out of memory comparing with the previous snapshot");
 	if (found < 0)
 		return fail(d, "comparing with the previous snapshot", err);
 	if (!found) {
